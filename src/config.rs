@@ -1,0 +1,388 @@
+//! Settings from the environment and an optional `khaosat.toml`, validated once at start so
+//! that a bad value stops the server with one line naming the setting.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// Where the database lives; the variant picks the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file path (from `sqlite://path` or `sqlite:path`).
+    Sqlite(String),
+    /// A PostgreSQL URL (`postgres://` or `postgresql://`), passed to libpq unchanged.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses a URL, choosing the backend from its scheme.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        if let Some(rest) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            if rest.is_empty() {
+                return Err("a sqlite URL needs a file name, e.g. sqlite://khaosat.db".into());
+            }
+            return Ok(Self::Sqlite(rest.to_owned()));
+        }
+        let scheme = raw.split_once(':').map_or(raw, |(s, _)| s);
+        Err(format!(
+            "unknown database scheme '{scheme}': use sqlite://FILE or postgres://USER@HOST/DB"
+        ))
+    }
+
+    /// The backend this URL selects.
+    pub fn backend(&self) -> crate::db::Backend {
+        match self {
+            Self::Sqlite(_) => crate::db::Backend::Sqlite,
+            Self::Postgres(_) => crate::db::Backend::Postgres,
+        }
+    }
+
+    /// A form safe to print: the password of a PostgreSQL URL is masked.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{path}"),
+            Self::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    // set_password only fails for URLs that cannot have one.
+                    let _ = parsed.set_password(Some("****"));
+                    parsed.to_string()
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+/// SQLite's `synchronous` pragma: `Normal` is durable against process crashes, `Full` also
+/// against power loss, at some cost per commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// `PRAGMA synchronous = NORMAL` (default; safe with WAL against application crashes).
+    Normal,
+    /// `PRAGMA synchronous = FULL`.
+    Full,
+}
+
+/// Validated settings for every part of the application.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The database to use.
+    pub database_url: DatabaseUrl,
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// Public base URL used in links (setup link, invitations); no trailing slash.
+    pub base_url: url::Url,
+    /// Secret for CSRF tokens and other MACs; generated and kept in the database when unset.
+    pub secret_key: Option<String>,
+    /// SMTP transport URL (e.g. `smtp://127.0.0.1:2525`), if mail is configured.
+    pub smtp_url: Option<String>,
+    /// The From address of outgoing mail.
+    pub smtp_from: Option<String>,
+    /// Whether to apply pending migrations when the server starts.
+    pub migrate_on_start: bool,
+    /// SQLite durability level.
+    pub sqlite_sync: SqliteSync,
+    /// Maximum pooled database connections.
+    pub db_pool_size: u32,
+    /// Whether to trust `X-Forwarded-For` from a reverse proxy for client addresses.
+    pub trust_proxy: bool,
+    /// Worker threads for the HTTP server (0 = one per core).
+    pub workers: usize,
+}
+
+/// The optional `khaosat.toml`; every key mirrors an environment variable.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    bind: Option<String>,
+    base_url: Option<String>,
+    secret_key: Option<String>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    migrate_on_start: Option<bool>,
+    sqlite_synchronous: Option<String>,
+    db_pool_size: Option<u32>,
+    trust_proxy: Option<bool>,
+    workers: Option<usize>,
+}
+
+/// A setting that failed validation; displays as one line naming it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error in {setting}: {message}")]
+pub struct ConfigError {
+    /// The environment variable (or file key) at fault.
+    pub setting: String,
+    /// Why the value is not accepted.
+    pub message: String,
+}
+
+fn config_error(setting: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting: setting.to_owned(),
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// Reads `khaosat.toml` (or the file `KHAOSAT_CONFIG` names) and the environment; the
+    /// environment wins.
+    pub fn load() -> Result<Self, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let file = match env("KHAOSAT_CONFIG") {
+            Some(path) => read_file(Path::new(&path), "KHAOSAT_CONFIG")?,
+            None if Path::new("khaosat.toml").exists() => {
+                read_file(Path::new("khaosat.toml"), "khaosat.toml")?
+            }
+            None => FileSettings::default(),
+        };
+        Self::from_sources(&env, file)
+    }
+
+    /// Builds settings from a variable lookup (the environment in production, a map in tests)
+    /// layered over file settings.
+    fn from_sources(
+        env: &dyn Fn(&str) -> Option<String>,
+        file: FileSettings,
+    ) -> Result<Self, ConfigError> {
+        let database_url = env("DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| "sqlite://khaosat.db".to_owned());
+        let database_url =
+            DatabaseUrl::parse(&database_url).map_err(|m| config_error("DATABASE_URL", m))?;
+
+        let bind = env("KHAOSAT_BIND")
+            .or(file.bind)
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let bind: SocketAddr = bind.parse().map_err(|_| {
+            config_error(
+                "KHAOSAT_BIND",
+                format!("'{bind}' is not an address:port such as 127.0.0.1:8080"),
+            )
+        })?;
+
+        let base_url = env("KHAOSAT_BASE_URL")
+            .or(file.base_url)
+            .unwrap_or_else(|| format!("http://{bind}"));
+        let base_url = url::Url::parse(base_url.trim_end_matches('/'))
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                config_error(
+                    "KHAOSAT_BASE_URL",
+                    format!("'{base_url}' is not an http(s) URL such as https://khaosat.example.vn"),
+                )
+            })?;
+
+        let secret_key = env("KHAOSAT_SECRET_KEY").or(file.secret_key);
+        if let Some(key) = &secret_key
+            && key.len() < 32
+        {
+            return Err(config_error(
+                "KHAOSAT_SECRET_KEY",
+                "must be at least 32 characters; leave it unset to have one generated",
+            ));
+        }
+
+        let smtp_url = env("SMTP_URL").or(file.smtp_url);
+        if let Some(smtp) = &smtp_url {
+            let parsed = url::Url::parse(smtp).map_err(|_| {
+                config_error("SMTP_URL", "not a URL such as smtp://user:pass@host:587")
+            })?;
+            if !matches!(parsed.scheme(), "smtp" | "smtps") {
+                return Err(config_error("SMTP_URL", "the scheme must be smtp or smtps"));
+            }
+        }
+        let smtp_from = env("SMTP_FROM").or(file.smtp_from);
+        if let Some(from) = &smtp_from
+            && !from.contains('@')
+        {
+            return Err(config_error("SMTP_FROM", format!("'{from}' is not an e-mail address")));
+        }
+
+        let migrate_on_start = match env("KHAOSAT_MIGRATE_ON_START") {
+            Some(v) => parse_bool(&v).ok_or_else(|| {
+                config_error("KHAOSAT_MIGRATE_ON_START", format!("'{v}' is not true or false"))
+            })?,
+            None => file.migrate_on_start.unwrap_or(true),
+        };
+
+        let sync = env("KHAOSAT_SQLITE_SYNCHRONOUS")
+            .or(file.sqlite_synchronous)
+            .unwrap_or_else(|| "normal".to_owned());
+        let sqlite_sync = match sync.to_ascii_lowercase().as_str() {
+            "normal" => SqliteSync::Normal,
+            "full" => SqliteSync::Full,
+            other => {
+                return Err(config_error(
+                    "KHAOSAT_SQLITE_SYNCHRONOUS",
+                    format!("'{other}' is not normal or full"),
+                ));
+            }
+        };
+
+        let db_pool_size = match env("KHAOSAT_DB_POOL_SIZE") {
+            Some(v) => v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+                config_error("KHAOSAT_DB_POOL_SIZE", format!("'{v}' is not a number from 1 to 1000"))
+            })?,
+            None => file.db_pool_size.unwrap_or(10),
+        };
+
+        let trust_proxy = match env("KHAOSAT_TRUST_PROXY") {
+            Some(v) => parse_bool(&v).ok_or_else(|| {
+                config_error("KHAOSAT_TRUST_PROXY", format!("'{v}' is not true or false"))
+            })?,
+            None => file.trust_proxy.unwrap_or(false),
+        };
+
+        let workers = match env("KHAOSAT_WORKERS") {
+            Some(v) => v.parse().map_err(|_| {
+                config_error("KHAOSAT_WORKERS", format!("'{v}' is not a whole number"))
+            })?,
+            None => file.workers.unwrap_or(0),
+        };
+
+        Ok(Self {
+            database_url,
+            bind,
+            base_url,
+            secret_key,
+            smtp_url,
+            smtp_from,
+            migrate_on_start,
+            sqlite_sync,
+            db_pool_size,
+            trust_proxy,
+            workers,
+        })
+    }
+
+    /// Settings for tests and tools: defaults, with the given database.
+    pub fn for_database(database_url: DatabaseUrl) -> Self {
+        let mut settings = Self::from_sources(&|_| None, FileSettings::default())
+            .unwrap_or_else(|_| unreachable!("the defaults are valid"));
+        settings.database_url = database_url;
+        settings
+    }
+
+    /// True when links and cookies are served over HTTPS.
+    pub fn is_https(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    /// The base URL as a string without a trailing slash, for building links.
+    pub fn base(&self) -> String {
+        self.base_url.as_str().trim_end_matches('/').to_owned()
+    }
+}
+
+fn read_file(path: &Path, setting: &str) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| config_error(setting, format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        config_error(
+            setting,
+            format!("{}: {}", path.display(), e.message().replace('\n', " ")),
+        )
+    })
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings_from(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_sources(&|k| map.get(k).cloned(), FileSettings::default())
+    }
+
+    #[test]
+    fn defaults_are_sqlite_on_localhost_8080() {
+        let s = settings_from(&[]).unwrap();
+        assert_eq!(s.database_url, DatabaseUrl::Sqlite("khaosat.db".into()));
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.base(), "http://127.0.0.1:8080");
+        assert!(s.migrate_on_start);
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_names_the_setting() {
+        let err = settings_from(&[("DATABASE_URL", "mysql://x/y")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configuration error in DATABASE_URL: unknown database scheme 'mysql': \
+             use sqlite://FILE or postgres://USER@HOST/DB"
+        );
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres_and_hide_passwords() {
+        let s = settings_from(&[("DATABASE_URL", "postgres://u:secret@db/khaosat")]).unwrap();
+        assert_eq!(s.database_url.backend(), crate::db::Backend::Postgres);
+        assert!(!s.database_url.redacted().contains("secret"));
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_the_setting() {
+        let err = settings_from(&[("KHAOSAT_BIND", "localhost")]).unwrap_err();
+        assert_eq!(err.setting, "KHAOSAT_BIND");
+    }
+
+    #[test]
+    fn a_short_secret_key_is_refused() {
+        let err = settings_from(&[("KHAOSAT_SECRET_KEY", "short")]).unwrap_err();
+        assert_eq!(err.setting, "KHAOSAT_SECRET_KEY");
+    }
+
+    #[test]
+    fn bad_booleans_and_sync_levels_are_refused() {
+        let err = settings_from(&[("KHAOSAT_MIGRATE_ON_START", "maybe")]).unwrap_err();
+        assert_eq!(err.setting, "KHAOSAT_MIGRATE_ON_START");
+        let err = settings_from(&[("KHAOSAT_SQLITE_SYNCHRONOUS", "off")]).unwrap_err();
+        assert_eq!(err.setting, "KHAOSAT_SQLITE_SYNCHRONOUS");
+        let s = settings_from(&[("KHAOSAT_SQLITE_SYNCHRONOUS", "FULL")]).unwrap();
+        assert_eq!(s.sqlite_sync, SqliteSync::Full);
+    }
+
+    #[test]
+    fn a_non_smtp_url_is_refused() {
+        let err = settings_from(&[("SMTP_URL", "http://mail")]).unwrap_err();
+        assert_eq!(err.setting, "SMTP_URL");
+    }
+
+    #[test]
+    fn https_base_url_marks_the_deployment_as_https() {
+        let s = settings_from(&[("KHAOSAT_BASE_URL", "https://khaosat.example.vn/")]).unwrap();
+        assert!(s.is_https());
+        assert_eq!(s.base(), "https://khaosat.example.vn");
+    }
+
+    #[test]
+    fn file_keys_that_do_not_exist_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("khaosat.toml");
+        std::fs::write(&path, "databse_url = 'x'\n").unwrap();
+        let err = read_file(&path, "khaosat.toml").unwrap_err();
+        assert!(err.message.contains("databse_url"), "{}", err.message);
+    }
+}

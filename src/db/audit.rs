@@ -1,0 +1,50 @@
+//! The append-only audit log: who did what to which object, with old and new values. The
+//! database refuses UPDATE and DELETE on this table (triggers in the initial migration).
+
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::audit_log;
+
+/// One audit entry to append.
+#[derive(Debug, Clone, Default)]
+pub struct AuditEntry<'a> {
+    /// The acting account, if a logged-in user acted.
+    pub actor_user_id: Option<i64>,
+    /// A readable actor: an e-mail, `cli`, or `setup-link`.
+    pub actor: &'a str,
+    /// What happened, e.g. `user.create`.
+    pub action: &'a str,
+    /// The kind of object, e.g. `user`.
+    pub entity: &'a str,
+    /// The object's id.
+    pub entity_id: Option<String>,
+    /// JSON of the state before (never secrets).
+    pub old_value: Option<String>,
+    /// JSON of the state after (never secrets).
+    pub new_value: Option<String>,
+}
+
+/// Appends an entry.
+pub fn record(conn: &mut AnyConnection, entry: &AuditEntry<'_>) -> QueryResult<usize> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::at.eq(super::now()),
+            audit_log::actor_user_id.eq(entry.actor_user_id),
+            audit_log::actor.eq(entry.actor),
+            audit_log::action.eq(entry.action),
+            audit_log::entity.eq(entry.entity),
+            audit_log::entity_id.eq(&entry.entity_id),
+            audit_log::old_value.eq(&entry.old_value),
+            audit_log::new_value.eq(&entry.new_value),
+        ))
+        .execute(conn)
+}
+
+/// How many entries have this action (used by tests and the admin overview).
+pub fn count_action(conn: &mut AnyConnection, action: &str) -> QueryResult<i64> {
+    audit_log::table
+        .filter(audit_log::action.eq(action))
+        .count()
+        .get_result(conn)
+}

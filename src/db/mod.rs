@@ -1,0 +1,190 @@
+//! Persistence: one connection type over SQLite and PostgreSQL, the pool, migrations and
+//! small query modules that return `QueryResult` and know nothing of HTTP.
+
+pub mod audit;
+pub mod schema;
+pub mod sessions;
+pub mod settings;
+pub mod setup_tokens;
+pub mod throttle;
+pub mod users;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::{DatabaseUrl, SqliteSync};
+
+/// Migrations for each backend; both folders carry identical version names.
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL: the scale-out engine, shared by several app instances.
+    Postgresql(PgConnection),
+    /// SQLite: the embedded default.
+    Sqlite(SqliteConnection),
+}
+
+/// The pool every request and command takes connections from.
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+/// A connection checked out of [`DbPool`].
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+/// Which backend a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, embedded.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl AnyConnection {
+    /// The backend behind this connection.
+    pub fn backend(&self) -> Backend {
+        match self {
+            AnyConnection::Postgresql(_) => Backend::Postgres,
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Opens connections of the backend chosen from the URL scheme. Chosen explicitly rather than
+/// through `AnyConnection::establish`, which would try each backend in turn (and SQLite
+/// accepts any string as a file name).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+    sqlite_sync: SqliteSync,
+}
+
+impl ConnectionManager {
+    /// A manager for `url`; `sqlite_sync` applies to SQLite connections only.
+    pub fn new(url: DatabaseUrl, sqlite_sync: SqliteSync) -> Self {
+        Self { url, sqlite_sync }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(AnyConnection::Postgresql)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // Per-connection settings; WAL itself is persistent and set once at setup, but
+                // setting it here too is cheap and makes every connection independent of order.
+                let synchronous = match self.sqlite_sync {
+                    SqliteSync::Normal => "NORMAL",
+                    SqliteSync::Full => "FULL",
+                };
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous};"
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// Builds the pool without connecting: the server starts (and answers `/readyz` with 503)
+/// even while the database is down, and recovers by itself when it comes back.
+pub fn build_pool(url: &DatabaseUrl, sqlite_sync: SqliteSync, size: u32) -> DbPool {
+    let size = match url {
+        // SQLite serialises writers anyway; a few readers beside them are all that helps.
+        DatabaseUrl::Sqlite(_) => size.clamp(1, 16),
+        DatabaseUrl::Postgres(_) => size.max(1),
+    };
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(5))
+        .test_on_check_out(false)
+        .build_unchecked(ConnectionManager::new(url.clone(), sqlite_sync))
+}
+
+/// Applies every pending migration for the connection's backend and returns how many ran.
+pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {
+    let source = match conn.backend() {
+        Backend::Sqlite => SQLITE_MIGRATIONS,
+        Backend::Postgres => POSTGRES_MIGRATIONS,
+    };
+    let applied = conn
+        .run_pending_migrations(source)
+        .map_err(|e| anyhow::anyhow!("running database migrations failed: {e}"))?;
+    Ok(applied.len())
+}
+
+/// Runs `f` in a transaction that takes the write lock up front.
+///
+/// On SQLite a deferred transaction that reads and then writes can fail with `SQLITE_BUSY`
+/// without waiting for the busy timeout; `BEGIN IMMEDIATE` queues writers instead. On
+/// PostgreSQL this is an ordinary transaction. Use it for every transaction that writes.
+pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let outermost = <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map(|depth| depth.is_none())
+        .unwrap_or(false);
+    match conn {
+        AnyConnection::Sqlite(sqlite) if outermost => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        }
+        _ => <AnyConnection as Connection>::TransactionManager::begin_transaction(conn)?,
+    }
+    // The same commit/rollback protocol as diesel's own `Connection::transaction`.
+    match f(conn) {
+        Ok(value) => {
+            <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            match <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+                Err(rollback_error) => Err(rollback_error.into()),
+            }
+        }
+    }
+}
+
+/// True when `error` is a unique-constraint violation (a concurrent duplicate).
+pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _
+        )
+    )
+}
+
+/// The current time as stored: UTC without a time zone.
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

@@ -1,0 +1,97 @@
+//! Queries on administrator, coordinator and analyst accounts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::users;
+
+/// An account as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// Login e-mail, lower-cased.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// `admin`, `coordinator` or `analyst`.
+    pub role: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Inactive accounts cannot log in.
+    pub active: bool,
+    /// When the account was created.
+    pub created_at: NaiveDateTime,
+    /// Last change to the account.
+    pub updated_at: NaiveDateTime,
+    /// Last successful login.
+    pub last_login_at: Option<NaiveDateTime>,
+}
+
+/// A new account to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    /// Login e-mail, lower-cased.
+    pub email: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Role code.
+    pub role: &'a str,
+    /// Argon2id PHC string.
+    pub password_hash: &'a str,
+    /// Creation time.
+    pub created_at: NaiveDateTime,
+    /// Same as `created_at` at first.
+    pub updated_at: NaiveDateTime,
+}
+
+/// How many accounts exist.
+pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
+/// The account with this (lower-cased) e-mail.
+pub fn by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The account with this id.
+pub fn by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts an account and returns it.
+pub fn insert(conn: &mut AnyConnection, new: &NewUser<'_>) -> QueryResult<User> {
+    diesel::insert_into(users::table)
+        .values(new)
+        .execute(conn)?;
+    by_email(conn, new.email)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// Replaces the password hash; returns the number of accounts changed (0 or 1).
+pub fn set_password(conn: &mut AnyConnection, email: &str, hash: &str) -> QueryResult<usize> {
+    diesel::update(users::table.filter(users::email.eq(email)))
+        .set((
+            users::password_hash.eq(hash),
+            users::updated_at.eq(super::now()),
+        ))
+        .execute(conn)
+}
+
+/// Records a successful login.
+pub fn touch_login(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::last_login_at.eq(Some(super::now())))
+        .execute(conn)
+}

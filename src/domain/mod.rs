@@ -1,0 +1,5 @@
+//! Pure domain logic: no HTTP, no SQL. Each type here is parsed from raw input once
+//! ("parse, don't validate") and is valid for the rest of its life.
+
+pub mod account;
+pub mod throttle;

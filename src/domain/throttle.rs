@@ -1,0 +1,95 @@
+//! The throttling policy for guessable secrets (passwords, access codes): how many failures
+//! are allowed in a window and how long a key is then locked. Pure: the caller loads and
+//! stores the state.
+
+use chrono::{Duration, NaiveDateTime};
+
+/// Limits for one kind of key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Failures allowed within `window` before the key locks.
+    pub max_failures: i32,
+    /// The counting window.
+    pub window: Duration,
+    /// How long a key stays locked.
+    pub lockout: Duration,
+}
+
+/// Login failures per account: five tries, then a quarter of an hour's pause.
+pub const LOGIN_PER_ACCOUNT: Policy = Policy {
+    max_failures: 5,
+    window: Duration::minutes(15),
+    lockout: Duration::minutes(15),
+};
+
+/// Login failures per client address: generous enough for an office behind one NAT, tight
+/// enough to stop spraying passwords across many accounts.
+pub const LOGIN_PER_IP: Policy = Policy {
+    max_failures: 30,
+    window: Duration::minutes(15),
+    lockout: Duration::minutes(15),
+};
+
+/// The recorded failures of one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct State {
+    /// Failures in the current window.
+    pub failures: i32,
+    /// When the current window began.
+    pub window_started_at: NaiveDateTime,
+    /// Refuse attempts until then.
+    pub locked_until: Option<NaiveDateTime>,
+}
+
+impl Policy {
+    /// `Some(seconds)` to wait when the key is locked at `now`.
+    pub fn retry_after(&self, state: Option<&State>, now: NaiveDateTime) -> Option<i64> {
+        let until = state?.locked_until?;
+        (until > now).then(|| (until - now).num_seconds().max(1))
+    }
+
+    /// The state after one more failure at `now`.
+    pub fn record_failure(&self, state: Option<&State>, now: NaiveDateTime) -> State {
+        let (failures, window_started_at) = match state {
+            Some(s) if now - s.window_started_at < self.window => (s.failures + 1, s.window_started_at),
+            _ => (1, now),
+        };
+        let locked_until = (failures >= self.max_failures).then(|| now + self.lockout);
+        State {
+            failures,
+            window_started_at,
+            locked_until,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(minutes: i64) -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap().naive_utc() + Duration::minutes(minutes)
+    }
+
+    #[test]
+    fn the_fifth_failure_locks_the_account_for_fifteen_minutes() {
+        let p = LOGIN_PER_ACCOUNT;
+        let mut state = None;
+        for _ in 0..4 {
+            state = Some(p.record_failure(state.as_ref(), t(0)));
+            assert_eq!(p.retry_after(state.as_ref(), t(0)), None);
+        }
+        state = Some(p.record_failure(state.as_ref(), t(1)));
+        assert_eq!(p.retry_after(state.as_ref(), t(1)), Some(15 * 60));
+        assert_eq!(p.retry_after(state.as_ref(), t(16)), None);
+    }
+
+    #[test]
+    fn failures_outside_the_window_start_a_new_count() {
+        let p = LOGIN_PER_ACCOUNT;
+        let s = p.record_failure(None, t(0));
+        let s = p.record_failure(Some(&s), t(20));
+        assert_eq!(s.failures, 1);
+        assert_eq!(s.window_started_at, t(20));
+    }
+}

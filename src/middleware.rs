@@ -1,0 +1,124 @@
+//! Request middleware: request logs and metrics (`observe`), and the rendering of errors into
+//! pages or JSON in the visitor's language (`render_errors`).
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpResponse, web};
+
+use crate::auth::csrf::{NewCsrfCookie, csrf_cookie};
+use crate::error::{AppError, cause_chain, message_keys_for_status};
+use crate::i18n::{Lang, t, tf};
+use crate::state::AppState;
+use crate::views::{PageContext, errors::error_page, layout::urlencode};
+
+/// Logs each request by route pattern (so codes and tokens in paths never reach the log),
+/// records metrics, and sets a CSRF cookie created while handling the request.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let mut res = next.call(req).await?;
+
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = res.status().as_u16();
+    let pending_cookie = res.request().extensions().get::<NewCsrfCookie>().cloned();
+    if let (Some(cookie), Some(state)) = (pending_cookie, &state) {
+        // Only fails for invalid header values, which a generated token cannot produce.
+        let _ = res
+            .response_mut()
+            .add_cookie(&csrf_cookie(&cookie.0, state.settings.is_https()));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(state) = &state {
+        state.metrics.observe(&method, &route, status, seconds);
+    }
+    tracing::info!(
+        target: "khaosat::request",
+        method = %method,
+        route = %route,
+        status,
+        ms = format_args!("{:.2}", seconds * 1000.0),
+    );
+    Ok(res)
+}
+
+/// Replaces the plain body of every failed request with a helpful page (or JSON under
+/// `/api/`), logs the cause chain of server errors, and sends browsers that need to log in
+/// to the login page.
+pub async fn render_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let res = next.call(req).await?;
+    let Some(error) = res.response().error() else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let status = res.status();
+    let app_error = error.as_error::<AppError>();
+    if status.is_server_error() {
+        let chain = match app_error {
+            Some(e) => cause_chain(e),
+            None => error.to_string(),
+        };
+        tracing::error!(status = status.as_u16(), error = %chain, "request failed");
+    }
+    let (title_key, body_key) = app_error
+        .map(AppError::message_keys)
+        .unwrap_or_else(|| message_keys_for_status(status));
+    let request = res.request().clone();
+    let lang = Lang::of_request(&request);
+
+    if request.path().starts_with("/api/") {
+        let body = serde_json::json!({
+            "error": { "status": status.as_u16(), "title": t(lang, title_key), "detail": t(lang, body_key) }
+        });
+        let mut response = HttpResponse::build(status);
+        copy_header(&res, &mut response, header::RETRY_AFTER);
+        return Ok(res.into_response(response.json(body)));
+    }
+
+    if matches!(app_error, Some(AppError::LoginRequired)) {
+        let next_path = request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| request.path().to_owned(), |pq| pq.as_str().to_owned());
+        let location = format!("/admin/login?next={}", urlencode(&next_path));
+        let response = HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .finish();
+        return Ok(res.into_response(response));
+    }
+
+    let extra = match app_error {
+        Some(AppError::TooManyRequests { retry_after_secs }) => {
+            let minutes = ((retry_after_secs + 59) / 60).max(1).to_string();
+            Some(tf(lang, "error.too_many.retry", &[("minutes", &minutes)]))
+        }
+        _ => None,
+    };
+    let ctx = PageContext::new(&request, None);
+    let page = error_page(&ctx, status.as_u16(), title_key, body_key, extra.as_deref());
+    let mut response = HttpResponse::build(status);
+    response.content_type("text/html; charset=utf-8");
+    copy_header(&res, &mut response, header::RETRY_AFTER);
+    if status == StatusCode::SERVICE_UNAVAILABLE || status.is_server_error() {
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+    }
+    Ok(res.into_response(response.body(page.into_string())))
+}
+
+fn copy_header<B>(from: &ServiceResponse<B>, to: &mut actix_web::HttpResponseBuilder, name: header::HeaderName) {
+    if let Some(value) = from.headers().get(&name) {
+        to.insert_header((name, value.clone()));
+    }
+}

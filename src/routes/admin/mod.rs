@@ -1,0 +1,5 @@
+//! Administration routes.
+
+pub mod dashboard;
+pub mod login;
+pub mod setup;

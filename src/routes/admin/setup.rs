@@ -1,0 +1,144 @@
+//! The one-time setup link that creates the first administrator. There is no default
+//! password: at a start with no accounts the server prints this link.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::accounts::{CreateUserError, create_user};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::session::{self, session_cookie};
+use crate::auth::tokens::hash_token;
+use crate::auth::password;
+use crate::db;
+use crate::domain::account::{AccountError, Email, NewPassword, Role, parse_name};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, blocking};
+use crate::views::components::FieldError;
+use crate::views::{self, PageContext, admin::SetupValues};
+
+/// True when the link may still create the first account.
+fn link_usable(conn: &mut db::AnyConnection, token_hash: &str) -> AppResult<bool> {
+    Ok(db::users::count(conn)? == 0 && db::setup_tokens::is_usable(conn, token_hash, db::now())?)
+}
+
+fn html(status: StatusCode, markup: maud::Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string())
+}
+
+/// `GET /admin/setup/{token}`.
+pub async fn form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let ctx = PageContext::new(&req, None);
+    let token = token.into_inner();
+    let hash = hash_token(&token);
+    if state.db(move |conn| link_usable(conn, &hash)).await? {
+        Ok(html(StatusCode::OK, views::admin::setup(&ctx, &token, &SetupValues::default(), &[])))
+    } else {
+        Ok(html(StatusCode::NOT_FOUND, views::admin::setup_invalid(&ctx)))
+    }
+}
+
+/// The setup form.
+#[derive(Debug, Deserialize)]
+pub struct SetupForm {
+    name: String,
+    email: String,
+    password: String,
+    password_confirm: String,
+}
+
+struct ValidSetup {
+    name: String,
+    email: Email,
+    password: NewPassword,
+}
+
+fn parse_setup(form: &SetupForm) -> Result<ValidSetup, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut push = |field: &'static str, e: AccountError| {
+        errors.push(FieldError { field, message_key: e.message_key() });
+    };
+    let name = parse_name(&form.name).map_err(|e| push("name", e)).ok();
+    let email = Email::parse(&form.email).map_err(|e| push("email", e)).ok();
+    let password = NewPassword::parse(&form.password).map_err(|e| push("password", e)).ok();
+    if password.is_some() && form.password != form.password_confirm {
+        push("password_confirm", AccountError::PasswordMismatch);
+    }
+    match (name, email, password) {
+        (Some(name), Some(email), Some(password)) if errors.is_empty() => {
+            Ok(ValidSetup { name, email, password })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// `POST /admin/setup/{token}`: creates the first administrator and logs them in.
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: CsrfForm<SetupForm>,
+) -> AppResult<HttpResponse> {
+    let ctx = PageContext::new(&req, None);
+    let token = token.into_inner();
+    let hash = hash_token(&token);
+    let valid = match parse_setup(&form.data) {
+        Ok(valid) => valid,
+        Err(errors) => {
+            let values = SetupValues { email: form.data.email.clone(), name: form.data.name.clone() };
+            return Ok(html(StatusCode::BAD_REQUEST, views::admin::setup(&ctx, &token, &values, &errors)));
+        }
+    };
+    let secret = valid.password.clone();
+    let password_hash = blocking(move || password::hash(secret.expose()))
+        .await?
+        .map_err(AppError::internal)?;
+
+    let created = state
+        .db(move |conn| {
+            db::write_transaction(conn, |conn| {
+                // Check and use the link in one transaction: two submissions racing on one
+                // link create one account.
+                if db::users::count(conn)? != 0 || !db::setup_tokens::consume(conn, &hash, db::now())? {
+                    return Ok(None);
+                }
+                let user = create_user(conn, &valid.email, &valid.name, Role::Admin, &password_hash, "setup-link", None)
+                    .map_err(|e| match e {
+                        CreateUserError::App(e) => e,
+                        CreateUserError::EmailTaken => AppError::BadRequest("error.bad_request.body"),
+                    })?;
+                let session_token = session::start(conn, user.id, None)?;
+                Ok::<_, AppError>(Some(session_token))
+            })
+        })
+        .await?;
+
+    match created {
+        Some(session_token) => {
+            tracing::info!(event = "first_admin_created", "the first administrator was created");
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/admin"))
+                .cookie(session_cookie(&session_token, state.settings.is_https()))
+                .finish())
+        }
+        None => Ok(html(StatusCode::NOT_FOUND, views::admin::setup_invalid(&ctx))),
+    }
+}
+
+/// Creates a setup link when no account exists, returning the full URL to print. Called at
+/// server start.
+pub fn issue_link_if_no_users(conn: &mut db::AnyConnection, base_url: &str) -> AppResult<Option<String>> {
+    if db::users::count(conn)? > 0 {
+        return Ok(None);
+    }
+    let token = crate::auth::tokens::random_token();
+    let now = db::now();
+    db::setup_tokens::insert(conn, &hash_token(&token), now, now + chrono::Duration::hours(1))?;
+    Ok(Some(format!("{base_url}/admin/setup/{token}")))
+}

@@ -1,0 +1,31 @@
+//! HTTP routes: thin handlers that parse input into domain types, run database work through
+//! `AppState::db` and render a view. The route table lives in [`configure`].
+
+pub mod admin;
+pub mod health;
+pub mod public;
+
+use actix_web::web;
+
+use crate::error::AppError;
+
+/// Registers every route of the application.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(public::home))
+        .route("/lang/{code}", web::get().to(public::switch_language))
+        .route("/assets/{hash}/{name}", web::get().to(public::asset))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics))
+        .route("/admin", web::get().to(admin::dashboard::show))
+        .route("/admin/login", web::get().to(admin::login::form))
+        .route("/admin/login", web::post().to(admin::login::submit))
+        .route("/admin/logout", web::post().to(admin::login::logout))
+        .route("/admin/setup/{token}", web::get().to(admin::setup::form))
+        .route("/admin/setup/{token}", web::post().to(admin::setup::submit));
+}
+
+/// The handler for every unmatched path.
+pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}

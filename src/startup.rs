@@ -1,0 +1,130 @@
+//! Builds the application: pool, migrations, secret key, setup link, and the HTTP server
+//! bound to its port (port 0 picks a free one, which the tests use).
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::auth::tokens::SecretKey;
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::{middleware, routes};
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    setup_url: Option<String>,
+    pool: DbPool,
+}
+
+/// The key under which a generated secret is kept in `app_settings`.
+const SECRET_SETTING: &str = "secret_key";
+
+impl Application {
+    /// Prepares the database (migrations, secret key, setup link) and binds the listener.
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {} (KHAOSAT_BIND): {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        if settings.base_url.port() == Some(0) {
+            // The default base URL follows the bind address; with port 0 use the real port.
+            let _ = settings.base_url.set_port(Some(port));
+        }
+
+        let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, settings.db_pool_size);
+        let (secret, setup_url) = {
+            let pool = pool.clone();
+            let settings = settings.clone();
+            tokio::task::spawn_blocking(move || prepare_database(&pool, &settings)).await??
+        };
+
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            settings: settings.clone(),
+            secret,
+            metrics: Metrics::default(),
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(middleware::render_errors))
+                .wrap(from_fn(middleware::observe))
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        // Finish in-flight requests (a submission in progress) before exiting on SIGTERM.
+        .shutdown_timeout(30)
+        .listen(listener)?;
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            setup_url,
+            pool,
+        })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The one-time setup link, when the database had no account at start.
+    pub fn setup_url(&self) -> Option<&str> {
+        self.setup_url.as_deref()
+    }
+
+    /// The connection pool (for tests and tools sharing the process).
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    /// Serves until SIGTERM/SIGINT, then shuts down gracefully.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Runs migrations (unless disabled), loads or creates the secret key, and issues a setup
+/// link if there is no account. Without a reachable database the server still starts when a
+/// secret key is configured: `/readyz` reports 503 until the database answers.
+fn prepare_database(pool: &DbPool, settings: &Settings) -> anyhow::Result<(SecretKey, Option<String>)> {
+    let conn = pool.get();
+    let mut conn = match (conn, &settings.secret_key) {
+        (Ok(conn), _) => conn,
+        (Err(e), Some(key)) if !settings.migrate_on_start => {
+            tracing::warn!(error = %e, "database unreachable at start; serving and retrying");
+            return Ok((SecretKey::new(key.as_bytes()), None));
+        }
+        (Err(e), _) => {
+            return Err(anyhow::anyhow!(
+                "cannot connect to the database {} (DATABASE_URL): {e}",
+                settings.database_url.redacted()
+            ));
+        }
+    };
+    if settings.migrate_on_start {
+        let applied = db::run_migrations(&mut conn)?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrations applied");
+        }
+    }
+    let secret = match &settings.secret_key {
+        Some(key) => SecretKey::new(key.as_bytes()),
+        None => {
+            let stored = db::settings::get_or_insert(&mut conn, SECRET_SETTING, &SecretKey::generate_hex())
+                .map_err(|e| anyhow::anyhow!("cannot load the secret key from the database: {e}"))?;
+            SecretKey::new(stored.as_bytes())
+        }
+    };
+    let setup_url = routes::admin::setup::issue_link_if_no_users(&mut conn, &settings.base())
+        .map_err(|e| anyhow::anyhow!("cannot create the setup link: {}", crate::error::cause_chain(&e)))?;
+    Ok((secret, setup_url))
+}

@@ -1,0 +1,47 @@
+//! Shared application state handed to every handler.
+
+use actix_web::web;
+
+use crate::auth::tokens::SecretKey;
+use crate::config::Settings;
+use crate::db::{AnyConnection, DbPool};
+use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
+
+/// What handlers need: the pool, the settings, the secret key and the metrics registry.
+pub struct AppState {
+    /// Database connections.
+    pub pool: DbPool,
+    /// Validated settings.
+    pub settings: Settings,
+    /// Key for MACs (CSRF tokens).
+    pub secret: SecretKey,
+    /// Request counters and latencies.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// Runs synchronous database work on the blocking thread pool (checking a connection
+    /// out may block too), so the async executor never waits on SQLite or libpq.
+    pub async fn db<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// Runs CPU-heavy work (password hashing) on the blocking thread pool.
+pub async fn blocking<T, F>(work: F) -> AppResult<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(work).await.map_err(AppError::from)
+}

@@ -1,0 +1,75 @@
+//! Small reusable pieces of markup: form fields and the error summary (the GOV.UK Design
+//! System pattern: a summary at the top linking to each field, and a message beside it).
+
+use maud::{Markup, html};
+
+use super::PageContext;
+
+/// A field error: the input's id and the catalogue key of the message.
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    /// The `id` of the input at fault (the summary links to it).
+    pub field: &'static str,
+    /// Catalogue key of the message.
+    pub message_key: &'static str,
+}
+
+/// The box at the top of a form listing every error with a link to its field.
+pub fn error_summary(ctx: &PageContext, errors: &[FieldError]) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+                h2 #error-summary-title { (ctx.t("form.errors.title")) }
+                ul {
+                    @for e in errors {
+                        li { a href={ "#" (e.field) } { (ctx.t(e.message_key)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A labelled text-like input with its hint and inline error.
+pub struct Input<'a> {
+    /// `id` and `name`.
+    pub name: &'static str,
+    /// `type` attribute.
+    pub kind: &'static str,
+    /// Catalogue key of the label.
+    pub label_key: &'static str,
+    /// Catalogue key of a hint, if any.
+    pub hint_key: Option<&'static str>,
+    /// Current value (never for passwords).
+    pub value: &'a str,
+    /// `autocomplete` attribute.
+    pub autocomplete: &'static str,
+}
+
+impl Input<'_> {
+    /// Renders the field, marking it invalid when `errors` names it.
+    pub fn render(&self, ctx: &PageContext, errors: &[FieldError]) -> Markup {
+        let error = errors.iter().find(|e| e.field == self.name);
+        let hint_id = format!("{}-hint", self.name);
+        let error_id = format!("{}-error", self.name);
+        let described_by = [
+            self.hint_key.map(|_| hint_id.as_str()),
+            error.map(|_| error_id.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        html! {
+            div.field.has-error[error.is_some()] {
+                label for=(self.name) { (ctx.t(self.label_key)) }
+                @if let Some(hint) = self.hint_key { p.hint #(hint_id) { (ctx.t(hint)) } }
+                @if let Some(e) = error { p.error-message #(error_id) { (ctx.t(e.message_key)) } }
+                input #(self.name) name=(self.name) type=(self.kind) value=(self.value)
+                    autocomplete=(self.autocomplete)
+                    aria-describedby=[(!described_by.is_empty()).then_some(described_by.as_str())]
+                    aria-invalid=[error.map(|_| "true")];
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! HTML views rendered with maud. Functions return `Markup`; maud escapes every interpolated
+//! value, and `PreEscaped` is never used on anything a user supplied.
+
+pub mod admin;
+pub mod components;
+pub mod errors;
+pub mod home;
+pub mod layout;
+
+pub use layout::PageContext;
