@@ -58,7 +58,10 @@ mod tests {
     #[test]
     fn the_stylesheet_is_embedded_with_a_hashed_url() {
         let url = super::url("app.css");
-        assert!(url.starts_with("/assets/") && url.ends_with("/app.css"), "{url}");
+        assert!(
+            url.starts_with("/assets/") && url.ends_with("/app.css"),
+            "{url}"
+        );
         assert_eq!(url.len(), "/assets/".len() + 12 + "/app.css".len());
     }
 }

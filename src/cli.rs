@@ -65,12 +65,12 @@ pub fn run() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
-        Command::Admin { command: AdminCommand::Create { email, name, role } } => {
-            admin_create(&settings, &email, &name, &role)
-        }
-        Command::Admin { command: AdminCommand::ResetPassword { email } } => {
-            admin_reset_password(&settings, &email)
-        }
+        Command::Admin {
+            command: AdminCommand::Create { email, name, role },
+        } => admin_create(&settings, &email, &name, &role),
+        Command::Admin {
+            command: AdminCommand::ResetPassword { email },
+        } => admin_reset_password(&settings, &email),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -143,10 +143,18 @@ fn admin_create(settings: &Settings, email: &str, name: &str, role: &str) -> any
         create_user(conn, &email, &name, role, &hash, "cli", None)
     })
     .map_err(|e| match e {
-        CreateUserError::EmailTaken => anyhow::anyhow!("--email: an account with {email} already exists"),
+        CreateUserError::EmailTaken => {
+            anyhow::anyhow!("--email: an account with {email} already exists")
+        }
         CreateUserError::App(e) => anyhow::anyhow!(crate::error::cause_chain(&e)),
     })?;
-    writeln!(std::io::stdout(), "created {} account {} ({})", user.role, user.email, user.name)?;
+    writeln!(
+        std::io::stdout(),
+        "created {} account {} ({})",
+        user.role,
+        user.email,
+        user.name
+    )?;
     Ok(())
 }
 
@@ -161,6 +169,9 @@ fn admin_reset_password(settings: &Settings, email: &str) -> anyhow::Result<()> 
     if !changed {
         anyhow::bail!("--email: no account with {email}");
     }
-    writeln!(std::io::stdout(), "password changed for {email}; its sessions were ended")?;
+    writeln!(
+        std::io::stdout(),
+        "password changed for {email}; its sessions were ended"
+    )?;
     Ok(())
 }

@@ -178,7 +178,9 @@ impl Settings {
             .ok_or_else(|| {
                 config_error(
                     "KHAOSAT_BASE_URL",
-                    format!("'{base_url}' is not an http(s) URL such as https://khaosat.example.vn"),
+                    format!(
+                        "'{base_url}' is not an http(s) URL such as https://khaosat.example.vn"
+                    ),
                 )
             })?;
 
@@ -205,12 +207,18 @@ impl Settings {
         if let Some(from) = &smtp_from
             && !from.contains('@')
         {
-            return Err(config_error("SMTP_FROM", format!("'{from}' is not an e-mail address")));
+            return Err(config_error(
+                "SMTP_FROM",
+                format!("'{from}' is not an e-mail address"),
+            ));
         }
 
         let migrate_on_start = match env("KHAOSAT_MIGRATE_ON_START") {
             Some(v) => parse_bool(&v).ok_or_else(|| {
-                config_error("KHAOSAT_MIGRATE_ON_START", format!("'{v}' is not true or false"))
+                config_error(
+                    "KHAOSAT_MIGRATE_ON_START",
+                    format!("'{v}' is not true or false"),
+                )
             })?,
             None => file.migrate_on_start.unwrap_or(true),
         };
@@ -230,9 +238,16 @@ impl Settings {
         };
 
         let db_pool_size = match env("KHAOSAT_DB_POOL_SIZE") {
-            Some(v) => v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
-                config_error("KHAOSAT_DB_POOL_SIZE", format!("'{v}' is not a number from 1 to 1000"))
-            })?,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| {
+                    config_error(
+                        "KHAOSAT_DB_POOL_SIZE",
+                        format!("'{v}' is not a number from 1 to 1000"),
+                    )
+                })?,
             None => file.db_pool_size.unwrap_or(10),
         };
 

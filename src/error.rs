@@ -119,9 +119,7 @@ impl From<diesel::result::Error> for AppError {
             }
             // SQLite: another writer held the lock past the busy timeout; PostgreSQL: the
             // server went away mid-query. Both are transient.
-            Error::DatabaseError(_, ref info)
-                if is_transient_message(info.message()) =>
-            {
+            Error::DatabaseError(_, ref info) if is_transient_message(info.message()) => {
                 AppError::Unavailable(error.into())
             }
             other => AppError::Internal(other.into()),

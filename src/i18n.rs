@@ -8,7 +8,9 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
 /// A language the interface speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// Vietnamese, the default.
@@ -76,7 +78,7 @@ static VI: LazyLock<Catalogue> = LazyLock::new(|| load(include_str!("../assets/i
 static EN: LazyLock<Catalogue> = LazyLock::new(|| load(include_str!("../assets/i18n/en.toml")));
 
 /// The text for `key` in `lang`; the key itself if the catalogue lacks it (tests forbid that).
-pub fn t<'a>(lang: Lang, key: &'a str) -> &'a str {
+pub fn t(lang: Lang, key: &str) -> &str {
     let catalogue = match lang {
         Lang::Vi => &*VI,
         Lang::En => &*EN,
@@ -113,7 +115,10 @@ mod tests {
         // Scan the source for t(..)/tf(..) calls with literal keys, so a typo fails here and
         // not in front of a user.
         let mut missing = Vec::new();
-        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -127,12 +132,16 @@ mod tests {
                     let Some(end) = rest.find('"') else { continue };
                     let candidate = &rest[..end];
                     let looks_like_key = candidate.contains('.')
-                        && candidate
-                            .chars()
-                            .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c.is_ascii_digit())
-                        && ["page.", "error.", "nav.", "form.", "role.", "admin.", "setup.", "login.", "home.", "footer.", "lang."]
-                            .iter()
-                            .any(|p| candidate.starts_with(p));
+                        && !candidate.ends_with('.')
+                        && candidate.chars().all(|c| {
+                            c.is_ascii_lowercase() || c == '.' || c == '_' || c.is_ascii_digit()
+                        })
+                        && [
+                            "page.", "error.", "nav.", "form.", "role.", "admin.", "setup.",
+                            "login.", "home.", "footer.", "lang.",
+                        ]
+                        .iter()
+                        .any(|p| candidate.starts_with(p));
                     if looks_like_key && !VI.contains_key(candidate) {
                         missing.push(format!("{}: {candidate}", path.display()));
                     }
@@ -141,7 +150,10 @@ mod tests {
         }
         missing.sort();
         missing.dedup();
-        assert!(missing.is_empty(), "keys missing from the catalogue: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "keys missing from the catalogue: {missing:#?}"
+        );
     }
 
     #[test]

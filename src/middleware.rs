@@ -117,7 +117,11 @@ pub async fn render_errors(
     Ok(res.into_response(response.body(page.into_string())))
 }
 
-fn copy_header<B>(from: &ServiceResponse<B>, to: &mut actix_web::HttpResponseBuilder, name: header::HeaderName) {
+fn copy_header<B>(
+    from: &ServiceResponse<B>,
+    to: &mut actix_web::HttpResponseBuilder,
+    name: header::HeaderName,
+) {
     if let Some(value) = from.headers().get(&name) {
         to.insert_header((name, value.clone()));
     }

@@ -28,15 +28,20 @@ const SECRET_SETTING: &str = "secret_key";
 impl Application {
     /// Prepares the database (migrations, secret key, setup link) and binds the listener.
     pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(settings.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {} (KHAOSAT_BIND): {e}", settings.bind))?;
+        let listener = TcpListener::bind(settings.bind).map_err(|e| {
+            anyhow::anyhow!("cannot listen on {} (KHAOSAT_BIND): {e}", settings.bind)
+        })?;
         let port = listener.local_addr()?.port();
         if settings.base_url.port() == Some(0) {
             // The default base URL follows the bind address; with port 0 use the real port.
             let _ = settings.base_url.set_port(Some(port));
         }
 
-        let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, settings.db_pool_size);
+        let pool = db::build_pool(
+            &settings.database_url,
+            settings.sqlite_sync,
+            settings.db_pool_size,
+        );
         let (secret, setup_url) = {
             let pool = pool.clone();
             let settings = settings.clone();
@@ -95,7 +100,10 @@ impl Application {
 /// Runs migrations (unless disabled), loads or creates the secret key, and issues a setup
 /// link if there is no account. Without a reachable database the server still starts when a
 /// secret key is configured: `/readyz` reports 503 until the database answers.
-fn prepare_database(pool: &DbPool, settings: &Settings) -> anyhow::Result<(SecretKey, Option<String>)> {
+fn prepare_database(
+    pool: &DbPool,
+    settings: &Settings,
+) -> anyhow::Result<(SecretKey, Option<String>)> {
     let conn = pool.get();
     let mut conn = match (conn, &settings.secret_key) {
         (Ok(conn), _) => conn,
@@ -119,12 +127,20 @@ fn prepare_database(pool: &DbPool, settings: &Settings) -> anyhow::Result<(Secre
     let secret = match &settings.secret_key {
         Some(key) => SecretKey::new(key.as_bytes()),
         None => {
-            let stored = db::settings::get_or_insert(&mut conn, SECRET_SETTING, &SecretKey::generate_hex())
-                .map_err(|e| anyhow::anyhow!("cannot load the secret key from the database: {e}"))?;
+            let stored =
+                db::settings::get_or_insert(&mut conn, SECRET_SETTING, &SecretKey::generate_hex())
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot load the secret key from the database: {e}")
+                    })?;
             SecretKey::new(stored.as_bytes())
         }
     };
     let setup_url = routes::admin::setup::issue_link_if_no_users(&mut conn, &settings.base())
-        .map_err(|e| anyhow::anyhow!("cannot create the setup link: {}", crate::error::cause_chain(&e)))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the setup link: {}",
+                crate::error::cause_chain(&e)
+            )
+        })?;
     Ok((secret, setup_url))
 }

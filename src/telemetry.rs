@@ -12,3 +12,10 @@ pub fn init() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
+
+/// Logging for tests: silent unless `TEST_LOG` is set, so failures are not buried.
+pub fn init_for_tests() {
+    if std::env::var("TEST_LOG").is_ok() {
+        init();
+    }
+}

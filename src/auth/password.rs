@@ -27,9 +27,8 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
 
 /// A hash of a random password, verified against when the account does not exist, so that an
 /// unknown e-mail costs the same time as a wrong password.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    hash(&crate::auth::tokens::random_token()).unwrap_or_default()
-});
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash(&crate::auth::tokens::random_token()).unwrap_or_default());
 
 /// Checks `password` against a stored PHC string. With `None` (no such account) it still
 /// does the full work and returns false.

@@ -99,7 +99,13 @@ impl FromRequest for CurrentUser {
             let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?;
             let token = token.ok_or(AppError::LoginRequired)?;
             let user = state
-                .db(move |conn| Ok(db::sessions::user_for(conn, &hash_token(&token), db::now())?))
+                .db(move |conn| {
+                    Ok(db::sessions::user_for(
+                        conn,
+                        &hash_token(&token),
+                        db::now(),
+                    )?)
+                })
                 .await?
                 .ok_or(AppError::LoginRequired)?;
             let role = user

@@ -138,6 +138,18 @@ pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {
     Ok(applied.len())
 }
 
+/// Reverts every migration (tests use it to prove `down.sql` undoes `up.sql`).
+pub fn revert_all_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {
+    let source = match conn.backend() {
+        Backend::Sqlite => SQLITE_MIGRATIONS,
+        Backend::Postgres => POSTGRES_MIGRATIONS,
+    };
+    let reverted = conn
+        .revert_all_migrations(source)
+        .map_err(|e| anyhow::anyhow!("reverting database migrations failed: {e}"))?;
+    Ok(reverted.len())
+}
+
 /// Runs `f` in a transaction that takes the write lock up front.
 ///
 /// On SQLite a deferred transaction that reads and then writes can fail with `SQLITE_BUSY`
@@ -148,10 +160,11 @@ where
     F: FnOnce(&mut AnyConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let outermost = <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .map(|depth| depth.is_none())
-        .unwrap_or(false);
+    let outermost =
+        <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .map(|depth| depth.is_none())
+            .unwrap_or(false);
     match conn {
         AnyConnection::Sqlite(sqlite) if outermost => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
@@ -177,10 +190,7 @@ where
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     matches!(
         error,
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _
-        )
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
 }
 

@@ -23,7 +23,11 @@ pub fn insert(
 }
 
 /// True when the token exists, is unused and has not expired.
-pub fn is_usable(conn: &mut AnyConnection, token_hash: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn is_usable(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         setup_tokens::table
             .filter(setup_tokens::token_hash.eq(token_hash))
@@ -35,7 +39,11 @@ pub fn is_usable(conn: &mut AnyConnection, token_hash: &str, now: NaiveDateTime)
 
 /// Marks a usable token used; returns false if it was not usable (already used, expired or
 /// unknown), which makes the check-and-use atomic inside a write transaction.
-pub fn consume(conn: &mut AnyConnection, token_hash: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn consume(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let changed = diesel::update(
         setup_tokens::table
             .filter(setup_tokens::token_hash.eq(token_hash))

@@ -175,12 +175,17 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("  Admin@SoNoiVu.Gov.VN ").unwrap().as_str(), "admin@sonoivu.gov.vn");
+        assert_eq!(
+            Email::parse("  Admin@SoNoiVu.Gov.VN ").unwrap().as_str(),
+            "admin@sonoivu.gov.vn"
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "a", "a@b", "@b.vn", "a@@b.vn", "a b@c.vn", "a@.vn", "a@b..vn", "a@b.vn."] {
+        for bad in [
+            "", "a", "a@b", "@b.vn", "a@@b.vn", "a b@c.vn", "a@.vn", "a@b..vn", "a@b.vn.",
+        ] {
             assert_eq!(Email::parse(bad), Err(AccountError::InvalidEmail), "{bad}");
         }
     }
@@ -194,7 +199,10 @@ mod tests {
 
     #[test]
     fn passwords_need_twelve_characters_counted_as_characters() {
-        assert_eq!(NewPassword::parse("short").unwrap_err(), AccountError::PasswordTooShort);
+        assert_eq!(
+            NewPassword::parse("short").unwrap_err(),
+            AccountError::PasswordTooShort
+        );
         // Twelve Vietnamese letters are twelve characters even though they take more bytes.
         assert!(NewPassword::parse("đường_cải_ca").is_ok());
         assert_eq!(

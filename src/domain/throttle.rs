@@ -51,7 +51,9 @@ impl Policy {
     /// The state after one more failure at `now`.
     pub fn record_failure(&self, state: Option<&State>, now: NaiveDateTime) -> State {
         let (failures, window_started_at) = match state {
-            Some(s) if now - s.window_started_at < self.window => (s.failures + 1, s.window_started_at),
+            Some(s) if now - s.window_started_at < self.window => {
+                (s.failures + 1, s.window_started_at)
+            }
             _ => (1, now),
         };
         let locked_until = (failures >= self.max_failures).then(|| now + self.lockout);
@@ -68,7 +70,10 @@ mod tests {
     use super::*;
 
     fn t(minutes: i64) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap().naive_utc() + Duration::minutes(minutes)
+        chrono::DateTime::from_timestamp(1_700_000_000, 0)
+            .unwrap()
+            .naive_utc()
+            + Duration::minutes(minutes)
     }
 
     #[test]

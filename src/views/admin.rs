@@ -10,7 +10,10 @@ use crate::i18n::tf;
 /// The login form; `failed` shows the generic failure message, `notice_key` an information line.
 pub fn login(ctx: &PageContext, email: &str, failed: bool, notice_key: Option<&str>) -> Markup {
     let errors: Vec<FieldError> = if failed {
-        vec![FieldError { field: "email", message_key: "login.failed" }]
+        vec![FieldError {
+            field: "email",
+            message_key: "login.failed",
+        }]
     } else {
         Vec::new()
     };
@@ -41,7 +44,12 @@ pub struct SetupValues {
 }
 
 /// The form that creates the first administrator.
-pub fn setup(ctx: &PageContext, token: &str, values: &SetupValues, errors: &[FieldError]) -> Markup {
+pub fn setup(
+    ctx: &PageContext,
+    token: &str,
+    values: &SetupValues,
+    errors: &[FieldError],
+) -> Markup {
     page(
         ctx,
         ctx.t("setup.title"),

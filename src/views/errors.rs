@@ -5,7 +5,13 @@ use maud::{Markup, html};
 use super::layout::{PageContext, page};
 
 /// A friendly page for `status` with a title, an explanation and optional extra lines.
-pub fn error_page(ctx: &PageContext, status: u16, title_key: &str, body_key: &str, extra: Option<&str>) -> Markup {
+pub fn error_page(
+    ctx: &PageContext,
+    status: u16,
+    title_key: &str,
+    body_key: &str,
+    extra: Option<&str>,
+) -> Markup {
     page(
         ctx,
         ctx.t(title_key),

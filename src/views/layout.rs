@@ -51,7 +51,11 @@ impl PageContext {
 /// Wraps `body` in the full page.
 pub fn page(ctx: &PageContext, title: &str, body: Markup) -> Markup {
     let lang = ctx.lang;
-    let switch_href = format!("/lang/{}?next={}", lang.other().code(), urlencode(&ctx.path));
+    let switch_href = format!(
+        "/lang/{}?next={}",
+        lang.other().code(),
+        urlencode(&ctx.path)
+    );
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {

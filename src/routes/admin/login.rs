@@ -53,7 +53,10 @@ pub async fn submit(
         let (account_key, ip_key, typed) = (account_key.clone(), ip_key.clone(), typed.clone());
         state
             .db(move |conn| {
-                throttle::check(conn, &[(&account_key, LOGIN_PER_ACCOUNT), (&ip_key, LOGIN_PER_IP)])?;
+                throttle::check(
+                    conn,
+                    &[(&account_key, LOGIN_PER_ACCOUNT), (&ip_key, LOGIN_PER_IP)],
+                )?;
                 Ok(db::users::by_email(conn, &typed)?)
             })
             .await?
@@ -65,7 +68,10 @@ pub async fn submit(
         None => {
             state
                 .db(move |conn| {
-                    throttle::record_failure(conn, &[(&account_key, LOGIN_PER_ACCOUNT), (&ip_key, LOGIN_PER_IP)])
+                    throttle::record_failure(
+                        conn,
+                        &[(&account_key, LOGIN_PER_ACCOUNT), (&ip_key, LOGIN_PER_IP)],
+                    )
                 })
                 .await?;
             tracing::info!(event = "login_failed", "a login attempt failed");

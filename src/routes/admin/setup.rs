@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use crate::accounts::{CreateUserError, create_user};
 use crate::auth::csrf::CsrfForm;
+use crate::auth::password;
 use crate::auth::session::{self, session_cookie};
 use crate::auth::tokens::hash_token;
-use crate::auth::password;
 use crate::db;
 use crate::domain::account::{AccountError, Email, NewPassword, Role, parse_name};
 use crate::error::{AppError, AppResult};
@@ -38,9 +38,15 @@ pub async fn form(
     let token = token.into_inner();
     let hash = hash_token(&token);
     if state.db(move |conn| link_usable(conn, &hash)).await? {
-        Ok(html(StatusCode::OK, views::admin::setup(&ctx, &token, &SetupValues::default(), &[])))
+        Ok(html(
+            StatusCode::OK,
+            views::admin::setup(&ctx, &token, &SetupValues::default(), &[]),
+        ))
     } else {
-        Ok(html(StatusCode::NOT_FOUND, views::admin::setup_invalid(&ctx)))
+        Ok(html(
+            StatusCode::NOT_FOUND,
+            views::admin::setup_invalid(&ctx),
+        ))
     }
 }
 
@@ -62,18 +68,25 @@ struct ValidSetup {
 fn parse_setup(form: &SetupForm) -> Result<ValidSetup, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut push = |field: &'static str, e: AccountError| {
-        errors.push(FieldError { field, message_key: e.message_key() });
+        errors.push(FieldError {
+            field,
+            message_key: e.message_key(),
+        });
     };
     let name = parse_name(&form.name).map_err(|e| push("name", e)).ok();
     let email = Email::parse(&form.email).map_err(|e| push("email", e)).ok();
-    let password = NewPassword::parse(&form.password).map_err(|e| push("password", e)).ok();
+    let password = NewPassword::parse(&form.password)
+        .map_err(|e| push("password", e))
+        .ok();
     if password.is_some() && form.password != form.password_confirm {
         push("password_confirm", AccountError::PasswordMismatch);
     }
     match (name, email, password) {
-        (Some(name), Some(email), Some(password)) if errors.is_empty() => {
-            Ok(ValidSetup { name, email, password })
-        }
+        (Some(name), Some(email), Some(password)) if errors.is_empty() => Ok(ValidSetup {
+            name,
+            email,
+            password,
+        }),
         _ => Err(errors),
     }
 }
@@ -91,8 +104,14 @@ pub async fn submit(
     let valid = match parse_setup(&form.data) {
         Ok(valid) => valid,
         Err(errors) => {
-            let values = SetupValues { email: form.data.email.clone(), name: form.data.name.clone() };
-            return Ok(html(StatusCode::BAD_REQUEST, views::admin::setup(&ctx, &token, &values, &errors)));
+            let values = SetupValues {
+                email: form.data.email.clone(),
+                name: form.data.name.clone(),
+            };
+            return Ok(html(
+                StatusCode::BAD_REQUEST,
+                views::admin::setup(&ctx, &token, &values, &errors),
+            ));
         }
     };
     let secret = valid.password.clone();
@@ -105,14 +124,24 @@ pub async fn submit(
             db::write_transaction(conn, |conn| {
                 // Check and use the link in one transaction: two submissions racing on one
                 // link create one account.
-                if db::users::count(conn)? != 0 || !db::setup_tokens::consume(conn, &hash, db::now())? {
+                if db::users::count(conn)? != 0
+                    || !db::setup_tokens::consume(conn, &hash, db::now())?
+                {
                     return Ok(None);
                 }
-                let user = create_user(conn, &valid.email, &valid.name, Role::Admin, &password_hash, "setup-link", None)
-                    .map_err(|e| match e {
-                        CreateUserError::App(e) => e,
-                        CreateUserError::EmailTaken => AppError::BadRequest("error.bad_request.body"),
-                    })?;
+                let user = create_user(
+                    conn,
+                    &valid.email,
+                    &valid.name,
+                    Role::Admin,
+                    &password_hash,
+                    "setup-link",
+                    None,
+                )
+                .map_err(|e| match e {
+                    CreateUserError::App(e) => e,
+                    CreateUserError::EmailTaken => AppError::BadRequest("error.bad_request.body"),
+                })?;
                 let session_token = session::start(conn, user.id, None)?;
                 Ok::<_, AppError>(Some(session_token))
             })
@@ -121,24 +150,38 @@ pub async fn submit(
 
     match created {
         Some(session_token) => {
-            tracing::info!(event = "first_admin_created", "the first administrator was created");
+            tracing::info!(
+                event = "first_admin_created",
+                "the first administrator was created"
+            );
             Ok(HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/admin"))
                 .cookie(session_cookie(&session_token, state.settings.is_https()))
                 .finish())
         }
-        None => Ok(html(StatusCode::NOT_FOUND, views::admin::setup_invalid(&ctx))),
+        None => Ok(html(
+            StatusCode::NOT_FOUND,
+            views::admin::setup_invalid(&ctx),
+        )),
     }
 }
 
 /// Creates a setup link when no account exists, returning the full URL to print. Called at
 /// server start.
-pub fn issue_link_if_no_users(conn: &mut db::AnyConnection, base_url: &str) -> AppResult<Option<String>> {
+pub fn issue_link_if_no_users(
+    conn: &mut db::AnyConnection,
+    base_url: &str,
+) -> AppResult<Option<String>> {
     if db::users::count(conn)? > 0 {
         return Ok(None);
     }
     let token = crate::auth::tokens::random_token();
     let now = db::now();
-    db::setup_tokens::insert(conn, &hash_token(&token), now, now + chrono::Duration::hours(1))?;
+    db::setup_tokens::insert(
+        conn,
+        &hash_token(&token),
+        now,
+        now + chrono::Duration::hours(1),
+    )?;
     Ok(Some(format!("{base_url}/admin/setup/{token}")))
 }

@@ -1,0 +1,182 @@
+//! The command line: migrations, account creation from stdin, password reset, config errors.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::helpers::{PASSWORD, TestDb, spawn_app_on};
+
+fn khaosat(db: &TestDb, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_khaosat"))
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn migrate_applies_the_migrations_once() {
+    let db = TestDb::new();
+    let first = khaosat(&db, &["migrate"], "");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout).trim(),
+        "1 migration(s) applied"
+    );
+    let second = khaosat(&db, &["migrate"], "");
+    assert_eq!(
+        String::from_utf8_lossy(&second.stdout).trim(),
+        "0 migration(s) applied"
+    );
+}
+
+#[tokio::test]
+async fn admin_create_reads_the_password_from_stdin_and_the_account_can_log_in() {
+    let db = TestDb::new();
+    let out = khaosat(
+        &db,
+        &[
+            "admin",
+            "create",
+            "--email",
+            "Analyst@Sonoivu.gov.vn",
+            "--name",
+            "Trần Thị Bình",
+            "--role",
+            "analyst",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("created analyst account analyst@sonoivu.gov.vn")
+    );
+
+    let app = spawn_app_on(db, |_| {}).await;
+    assert!(
+        app.setup_url.is_none(),
+        "no setup link once an account exists"
+    );
+    assert_eq!(
+        app.login("analyst@sonoivu.gov.vn", PASSWORD).await.status(),
+        303
+    );
+    assert!(
+        app.get_html("/admin")
+            .await
+            .contains("Chuyên viên phân tích")
+    );
+}
+
+#[test]
+fn admin_create_refuses_a_short_password_and_a_duplicate_email() {
+    let db = TestDb::new();
+    let short = khaosat(
+        &db,
+        &[
+            "admin", "create", "--email", "a@b.vn", "--name", "A", "--role", "admin",
+        ],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+
+    let args = [
+        "admin", "create", "--email", "a@b.vn", "--name", "A", "--role", "admin",
+    ];
+    assert!(
+        khaosat(&db, &args, &format!("{PASSWORD}\n"))
+            .status
+            .success()
+    );
+    let again = khaosat(&db, &args, &format!("{PASSWORD}\n"));
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
+
+#[test]
+fn admin_create_names_a_bad_role() {
+    let db = TestDb::new();
+    let out = khaosat(
+        &db,
+        &[
+            "admin", "create", "--email", "a@b.vn", "--name", "A", "--role", "root",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "khaosat: --role: unknown role 'root': use admin, coordinator or analyst"
+    );
+}
+
+#[tokio::test]
+async fn reset_password_changes_the_password() {
+    let db = TestDb::new();
+    let create = [
+        "admin", "create", "--email", "a@b.vn", "--name", "A", "--role", "admin",
+    ];
+    assert!(
+        khaosat(&db, &create, &format!("{PASSWORD}\n"))
+            .status
+            .success()
+    );
+    let reset = khaosat(
+        &db,
+        &["admin", "reset-password", "--email", "a@b.vn"],
+        "a brand new passphrase\n",
+    );
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    let missing = khaosat(
+        &db,
+        &["admin", "reset-password", "--email", "nobody@b.vn"],
+        "a brand new passphrase\n",
+    );
+    assert!(!missing.status.success());
+
+    let app = spawn_app_on(db, |_| {}).await;
+    assert_eq!(app.login("a@b.vn", PASSWORD).await.status(), 401);
+    assert_eq!(
+        app.login("a@b.vn", "a brand new passphrase").await.status(),
+        303
+    );
+}
+
+#[test]
+fn a_bad_setting_stops_with_one_line_naming_it() {
+    let db = TestDb::new();
+    let out = Command::new(env!("CARGO_BIN_EXE_khaosat"))
+        .arg("migrate")
+        .env("DATABASE_URL", "mysql://localhost/khaosat")
+        .output()
+        .unwrap();
+    drop(db);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+}

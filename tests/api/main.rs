@@ -1,0 +1,14 @@
+//! Integration tests: the real application on port 0 with an isolated database per test.
+//! Run against PostgreSQL by setting `KHAOSAT_TEST_DATABASE_URL` (see `.ci/run`).
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test loudly on any setup error; that is their job"
+)]
+
+mod auth;
+mod cli;
+mod errors;
+mod health;
+mod helpers;
+mod migrations;
