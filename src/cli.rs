@@ -30,6 +30,30 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Check or import questionnaires (TOML, or XLSForm .xlsx).
+    Instrument {
+        #[command(subcommand)]
+        command: FileCommand,
+    },
+    /// Check or import scoring methodologies (TOML).
+    Methodology {
+        #[command(subcommand)]
+        command: FileCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FileCommand {
+    /// Validate a file without importing it; exits non-zero on errors.
+    Check {
+        /// The file to check.
+        file: std::path::PathBuf,
+    },
+    /// Validate and store a file as a new version.
+    Import {
+        /// The file to import.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +95,8 @@ pub fn run() -> ExitCode {
         Command::Admin {
             command: AdminCommand::ResetPassword { email },
         } => admin_reset_password(&settings, &email),
+        Command::Instrument { command } => catalog_file(&settings, Kind::Instrument, &command),
+        Command::Methodology { command } => catalog_file(&settings, Kind::Methodology, &command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -173,5 +199,85 @@ fn admin_reset_password(settings: &Settings, email: &str) -> anyhow::Result<()> 
         std::io::stdout(),
         "password changed for {email}; its sessions were ended"
     )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Instrument,
+    Methodology,
+}
+
+/// Reads a file for checking or importing, with the size limit applied before reading it all.
+fn read_catalog_file(path: &std::path::Path) -> anyhow::Result<(String, Vec<u8>)> {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let size = std::fs::metadata(path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        .len();
+    let limit = crate::catalog::max_upload_bytes();
+    if usize::try_from(size).map_or(true, |s| s > limit) {
+        anyhow::bail!("{name}: the file is {size} bytes; the limit is {limit} bytes");
+    }
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok((name, bytes))
+}
+
+fn catalog_file(settings: &Settings, kind: Kind, command: &FileCommand) -> anyhow::Result<()> {
+    use crate::catalog::{self, Actor, Imported};
+    let (path, import) = match command {
+        FileCommand::Check { file } => (file, false),
+        FileCommand::Import { file } => (file, true),
+    };
+    let (name, bytes) = read_catalog_file(path)?;
+    let mut out = std::io::stdout().lock();
+    let checked = match kind {
+        Kind::Instrument => catalog::check_instrument(&name, &bytes).map(|c| {
+            let i = &c.instrument;
+            let questions = i.questions().count();
+            let summary = format!(
+                "{name}: ok: {} version {} ({}), {} sections, {questions} questions, {} scorable items, hash {}",
+                i.code(), i.version(), i.group().code(), i.sections().len(), i.scorable_items().len(), &i.content_hash()[..12]
+            );
+            (summary, Some(c), None)
+        }),
+        Kind::Methodology => catalog::check_methodology(&name, &bytes).map(|c| {
+            let m = &c.methodology;
+            let summary = format!(
+                "{name}: ok: {} version {}, {} components, {} groups{}, hash {}",
+                m.code, m.version, m.components.len(), m.groups.len(),
+                if m.sipas.is_some() { " + SIPAS" } else { "" }, &m.content_hash()[..12]
+            );
+            (summary, None, Some(c))
+        }),
+    };
+    let (summary, instrument, methodology) = checked.map_err(|e| anyhow::anyhow!("{e}"))?;
+    writeln!(out, "{summary}")?;
+    if !import {
+        return Ok(());
+    }
+    let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, 1);
+    let mut conn = pool.get()?;
+    if settings.migrate_on_start {
+        db::run_migrations(&mut conn)?;
+    }
+    let actor = Actor {
+        user_id: None,
+        label: "cli",
+    };
+    let outcome = match (instrument, methodology) {
+        (Some(c), _) => catalog::import_instrument(&mut conn, &name, &c, false, actor),
+        (_, Some(c)) => catalog::import_methodology(&mut conn, &name, &c, false, actor),
+        (None, None) => unreachable!("one of the two was checked"),
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match outcome {
+        Imported::New(id) => writeln!(out, "imported as id {id}")?,
+        Imported::AlreadyPresent(id) => {
+            writeln!(out, "already stored as id {id}; nothing changed")?
+        }
+    }
     Ok(())
 }

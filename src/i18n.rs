@@ -133,6 +133,9 @@ mod tests {
                     let candidate = &rest[..end];
                     let looks_like_key = candidate.contains('.')
                         && !candidate.ends_with('.')
+                        && ![".xlsx", ".toml", ".csv", ".json"]
+                            .iter()
+                            .any(|ext| candidate.ends_with(ext))
                         && candidate.chars().all(|c| {
                             c.is_ascii_lowercase() || c == '.' || c == '_' || c.is_ascii_digit()
                         })

@@ -7,6 +7,8 @@
 pub mod accounts;
 pub mod assets;
 pub mod auth;
+pub mod bundled;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;

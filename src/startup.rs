@@ -124,6 +124,14 @@ fn prepare_database(
             tracing::info!(applied, "database migrations applied");
         }
     }
+    let bundled = crate::catalog::load_bundled(&mut conn)
+        .map_err(|e| anyhow::anyhow!("cannot load the bundled questionnaires: {e}"))?;
+    if bundled > 0 {
+        tracing::info!(
+            files = bundled,
+            "bundled questionnaires and methodologies loaded"
+        );
+    }
     let secret = match &settings.secret_key {
         Some(key) => SecretKey::new(key.as_bytes()),
         None => {

@@ -2,6 +2,8 @@
 //! small query modules that return `QueryResult` and know nothing of HTTP.
 
 pub mod audit;
+pub mod instruments;
+pub mod methodologies;
 pub mod schema;
 pub mod sessions;
 pub mod settings;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod health;
 pub mod public;
+pub mod upload;
 
 use actix_web::web;
 
@@ -22,7 +23,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/login", web::post().to(admin::login::submit))
         .route("/admin/logout", web::post().to(admin::login::logout))
         .route("/admin/setup/{token}", web::get().to(admin::setup::form))
-        .route("/admin/setup/{token}", web::post().to(admin::setup::submit));
+        .route("/admin/setup/{token}", web::post().to(admin::setup::submit))
+        .route("/admin/instruments", web::get().to(admin::catalog::list))
+        .route(
+            "/admin/instruments/import",
+            web::post().to(admin::catalog::import_instrument),
+        )
+        .route(
+            "/admin/instruments/{id}",
+            web::get().to(admin::catalog::show_instrument),
+        )
+        .route(
+            "/admin/instruments/{id}/export",
+            web::get().to(admin::catalog::export_instrument),
+        )
+        .route(
+            "/admin/instruments/{id}/diff",
+            web::get().to(admin::catalog::diff_instruments),
+        )
+        .route(
+            "/admin/methodologies/import",
+            web::post().to(admin::catalog::import_methodology),
+        )
+        .route(
+            "/admin/methodologies/{id}",
+            web::get().to(admin::catalog::show_methodology),
+        )
+        .route(
+            "/admin/methodologies/{id}/export",
+            web::get().to(admin::catalog::export_methodology),
+        );
 }
 
 /// The handler for every unmatched path.

@@ -91,6 +91,7 @@ pub fn dashboard(ctx: &PageContext, name: &str, role: Role) -> Markup {
             p.lead { (tf(ctx.lang, "admin.dashboard.welcome", &[("name", name)])) }
             p { (tf(ctx.lang, "admin.dashboard.role", &[("role", ctx.t(role.label_key()))])) }
             p { (ctx.t("admin.dashboard.next")) }
+            ul { li { a href="/admin/instruments" { (ctx.t("admin.dashboard.catalog")) } } }
         },
     )
 }

@@ -2,9 +2,11 @@
 //! value, and `PreEscaped` is never used on anything a user supplied.
 
 pub mod admin;
+pub mod catalog;
 pub mod components;
 pub mod errors;
 pub mod home;
 pub mod layout;
+pub mod questionnaire;
 
 pub use layout::PageContext;

@@ -180,3 +180,69 @@ fn a_bad_setting_stops_with_one_line_naming_it() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("DATABASE_URL"), "{stderr}");
 }
+
+#[test]
+fn instrument_check_accepts_every_bundled_file() {
+    let db = TestDb::new();
+    for file in [
+        "par-leader-2022.toml",
+        "par-civil-servant-2022.toml",
+        "sipas-2023.toml",
+    ] {
+        let path = format!("{}/assets/instruments/{file}", env!("CARGO_MANIFEST_DIR"));
+        let out = khaosat(&db, &["instrument", "check", &path], "");
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{file}: ok")));
+    }
+    for file in ["par-2022.toml", "sipas-2023.toml"] {
+        let path = format!("{}/assets/methodologies/{file}", env!("CARGO_MANIFEST_DIR"));
+        let out = khaosat(&db, &["methodology", "check", &path], "");
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn instrument_check_fails_with_located_errors() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.toml");
+    std::fs::write(
+        &path,
+        "format = \"khaosat-instrument/1\"\ncode = \"x\"\nversion = 0\n",
+    )
+    .unwrap();
+    let out = khaosat(&db, &["instrument", "check", path.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.toml:"), "{stderr}");
+}
+
+#[test]
+fn instrument_import_stores_a_new_version_once() {
+    let db = TestDb::new();
+    let source = include_str!("../../assets/instruments/sipas-2023.toml").replacen(
+        "version = 1",
+        "version = 7",
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sipas-v7.toml");
+    std::fs::write(&path, source).unwrap();
+    let first = khaosat(&db, &["instrument", "import", path.to_str().unwrap()], "");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("imported as id"));
+    let second = khaosat(&db, &["instrument", "import", path.to_str().unwrap()], "");
+    assert!(String::from_utf8_lossy(&second.stdout).contains("nothing changed"));
+}

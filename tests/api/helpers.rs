@@ -250,6 +250,42 @@ impl TestApp {
         .await
     }
 
+    /// Creates an account with `role` directly in the database and logs this client in as it.
+    pub async fn login_as(&self, email: &str, role: khaosat::domain::account::Role) {
+        let hash = khaosat::auth::password::hash(PASSWORD).unwrap();
+        let email_parsed = khaosat::domain::account::Email::parse(email).unwrap();
+        let mut conn = self.pool.get().unwrap();
+        khaosat::db::write_transaction(&mut conn, |conn| {
+            khaosat::accounts::create_user(conn, &email_parsed, "Test", role, &hash, "test", None)
+        })
+        .unwrap();
+        let response = self.login(email, PASSWORD).await;
+        assert_eq!(response.status(), 303, "login as {email}");
+    }
+
+    /// Uploads `bytes` as the `file` field of a multipart form, with the CSRF token of `page`.
+    pub async fn upload(
+        &self,
+        page: &str,
+        action: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        let token = csrf_from(&self.get_html(page).await);
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", token)
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+            );
+        self.client
+            .post(self.url(action))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// The `Cookie` header the jar would send to this app.
     pub fn cookies(&self) -> String {
         self.jar

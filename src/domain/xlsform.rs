@@ -1,0 +1,1731 @@
+//! XLSForm import (the KoboToolbox / ODK spreadsheet standard) into a validated [`Instrument`].
+//!
+//! Sheets `survey`, `choices` and `settings` are read (names matched case-insensitively). Only
+//! the subset that maps onto the khaosat model is accepted; everything else is an error naming
+//! the sheet, the row as Excel shows it, and the column letter with its header, e.g.
+//! `survey!C7 (relevant): unsupported function 'count-selected'`. All errors are reported.
+//! The mapping is documented in `docs/instrument-format.md`.
+//!
+//! - `begin group` / `end group` become sections (not nested); questions outside any group go
+//!   into a default section per run of ungrouped rows (`main`, `main_2`, ...). A `note` that is
+//!   the first row of a group becomes the section's introduction.
+//! - `select_one L` → `single`, `select_multiple L` → `multiple`, `integer`, `decimal`, `text`,
+//!   `date` map directly. Metadata rows (`start`, `end`, `today`, `deviceid`, `username`, ...)
+//!   are skipped. Anything else (`geopoint`, `calculate`, `begin repeat`, ...) is rejected.
+//! - Labels/hints: `label`, `label::Vietnamese (vi)`, `label::English (en)` (the language is
+//!   taken from the code in parentheses, or a bare `vi` / `en`). A missing language falls back
+//!   to the plain `label`, then to the other language.
+//! - `relevant` / `constraint` are translated from the XPath subset described in the docs;
+//!   a numeric constraint made only of bounds (`. >= 1 and . <= 10`) becomes `min` / `max`.
+//! - khaosat extensions: a `valid` column in `choices` (`no` marks "don't know"), a `group`
+//!   column in `settings`.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+
+use crate::domain::expr::{CmpOp, Expr, Literal, MAX_EXPR_DEPTH, SELF_REF};
+use crate::domain::instrument::{
+    At, DraftChoices, DraftInstrument, DraftList, DraftOption, DraftQuestion, DraftSection,
+    Instrument, InstrumentError, Lang, Location, Number, RespondentGroup, Text, limit_errors,
+    sort_errors, validate,
+};
+
+/// Largest accepted .xlsx file (10 MiB).
+pub const MAX_XLSX_BYTES: usize = 10 * 1024 * 1024;
+/// Largest accepted total uncompressed size of the .xlsx parts (guards against zip bombs).
+pub const MAX_XLSX_UNPACKED_BYTES: u64 = 100 * 1024 * 1024;
+/// Most rows read from one sheet.
+pub const MAX_ROWS: usize = 10_000;
+
+/// Values chosen at import time; each one, when given, wins over the `settings` sheet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct XlsFormOptions {
+    /// The instrument code (otherwise `settings.form_id`).
+    pub code: Option<String>,
+    /// The version (otherwise `settings.version`, which must then be a whole number).
+    pub version: Option<u32>,
+    /// The respondent group (otherwise the `settings.group` column).
+    pub group: Option<RespondentGroup>,
+}
+
+/// Imports an XLSForm workbook. `file_name` is only used in messages and the provenance note.
+pub fn import_xlsform(
+    bytes: &[u8],
+    file_name: &str,
+    options: &XlsFormOptions,
+) -> Result<Instrument, Vec<InstrumentError>> {
+    let file_error = |message: String| {
+        vec![InstrumentError {
+            file: file_name.to_owned(),
+            location: Location::File,
+            message,
+        }]
+    };
+    if bytes.len() > MAX_XLSX_BYTES {
+        return Err(file_error(format!(
+            "file is too large ({} bytes; the limit is 10 MiB = {MAX_XLSX_BYTES} bytes)",
+            bytes.len()
+        )));
+    }
+    if zip_unpacked_size(bytes).is_some_and(|n| n > MAX_XLSX_UNPACKED_BYTES) {
+        return Err(file_error(format!(
+            "file unpacks to more than {} MiB; it is not a plausible XLSForm",
+            MAX_XLSX_UNPACKED_BYTES / 1024 / 1024
+        )));
+    }
+    // calamine parses untrusted zip/XML; should it ever panic on a malformed file we turn that
+    // into an ordinary error instead of taking the request (or the server) down.
+    let sheets = std::panic::catch_unwind(|| read_sheets(bytes))
+        .unwrap_or_else(|_| Err("the workbook could not be read".to_owned()))
+        .map_err(|e| file_error(format!("not a readable .xlsx workbook: {e}")))?;
+    let mut importer = Importer {
+        file: file_name,
+        errors: Vec::new(),
+    };
+    let draft = importer.build(sheets, options);
+    match draft {
+        Some(d) => validate(d, file_name, importer.errors).map_err(|e| limit_errors(e, file_name)),
+        None => {
+            sort_errors(&mut importer.errors);
+            Err(limit_errors(importer.errors, file_name))
+        }
+    }
+}
+
+/// Sum of the uncompressed sizes in a zip's central directory, if it can be read.
+fn zip_unpacked_size(bytes: &[u8]) -> Option<u64> {
+    let u16_at = |at: usize| -> Option<u64> {
+        let b = bytes.get(at..at + 2)?;
+        Some(u64::from(u16::from_le_bytes([
+            b.first().copied()?,
+            b.get(1).copied()?,
+        ])))
+    };
+    let u32_at = |at: usize| -> Option<u64> {
+        let b = bytes.get(at..at + 4)?;
+        let arr: [u8; 4] = b.try_into().ok()?;
+        Some(u64::from(u32::from_le_bytes(arr)))
+    };
+    // The end-of-central-directory record is in the last 22 + 65535 bytes.
+    let search_from = bytes.len().saturating_sub(22 + 65_535);
+    let eocd = (search_from..bytes.len().saturating_sub(21))
+        .rev()
+        .find(|&i| u32_at(i) == Some(0x0605_4b50))?;
+    let entries = u16_at(eocd + 10)?;
+    let mut at = usize::try_from(u32_at(eocd + 16)?).ok()?;
+    let mut total: u64 = 0;
+    for _ in 0..entries {
+        if u32_at(at)? != 0x0201_4b50 {
+            return None;
+        }
+        let size = u32_at(at + 24)?;
+        // Zip64 markers: the real size is elsewhere; treat as "too large to trust".
+        if size == 0xFFFF_FFFF {
+            return Some(u64::MAX);
+        }
+        total = total.saturating_add(size);
+        let name = usize::try_from(u16_at(at + 28)?).ok()?;
+        let extra = usize::try_from(u16_at(at + 30)?).ok()?;
+        let comment = usize::try_from(u16_at(at + 32)?).ok()?;
+        at = at.checked_add(46 + name + extra + comment)?;
+    }
+    Some(total)
+}
+
+/// One column of a sheet.
+#[derive(Debug, Clone)]
+struct Column {
+    letter: String,
+    header: String,
+    /// Lowercase header before any `::` (e.g. `label`).
+    key: String,
+    /// The language of a `key::language` header, when it is one we use.
+    lang: Option<Lang>,
+    /// True for `key::language` headers (also for languages we ignore).
+    translated: bool,
+}
+
+#[derive(Debug, Clone)]
+struct SheetRow {
+    /// 1-based row as Excel shows it.
+    row: u32,
+    cells: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Sheet {
+    name: String,
+    columns: Vec<Column>,
+    rows: Vec<SheetRow>,
+}
+
+fn column_letter(mut index: u32) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(char::from(b'A' + (index % 26) as u8));
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    letters.iter().rev().collect()
+}
+
+fn cell_text(data: &Data) -> String {
+    match data {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_owned(),
+        // Excel stores typed numbers as floats; a whole number must read back as "3", not "3.0".
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        other => other.to_string().trim().to_owned(),
+    }
+}
+
+fn language_of(part: &str) -> Option<Lang> {
+    let lower = part.trim().to_lowercase();
+    let code = match (lower.rfind('('), lower.rfind(')')) {
+        (Some(a), Some(b)) if a < b => lower.get(a + 1..b).unwrap_or_default().trim().to_owned(),
+        _ => lower,
+    };
+    match code.as_str() {
+        "vi" | "vietnamese" | "tiếng việt" => Some(Lang::Vi),
+        "en" | "english" => Some(Lang::En),
+        _ => None,
+    }
+}
+
+fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
+    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for name in workbook.sheet_names() {
+        let lower = name.to_lowercase();
+        if !matches!(lower.as_str(), "survey" | "choices" | "settings") {
+            continue;
+        }
+        let range = workbook.worksheet_range(&name).map_err(|e| e.to_string())?;
+        let (start_row, start_col) = range.start().unwrap_or((0, 0));
+        let mut rows = range.rows().enumerate();
+        let Some((_, header_cells)) = rows.next() else {
+            out.push(Sheet {
+                name: lower,
+                columns: Vec::new(),
+                rows: Vec::new(),
+            });
+            continue;
+        };
+        let columns: Vec<Column> = header_cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let header = cell_text(cell);
+                let (key, lang, translated) = match header.split_once("::") {
+                    Some((k, l)) => (k.trim().to_lowercase(), language_of(l), true),
+                    None => (header.trim().to_lowercase(), None, false),
+                };
+                Column {
+                    letter: column_letter(start_col.saturating_add(i as u32)),
+                    header,
+                    key,
+                    lang,
+                    translated,
+                }
+            })
+            .collect();
+        let mut sheet_rows = Vec::new();
+        for (i, cells) in rows {
+            if sheet_rows.len() >= MAX_ROWS {
+                return Err(format!("sheet '{name}' has more than {MAX_ROWS} rows"));
+            }
+            let cells: Vec<String> = cells.iter().map(cell_text).collect();
+            if cells.iter().all(String::is_empty) {
+                continue;
+            }
+            sheet_rows.push(SheetRow {
+                row: start_row.saturating_add(i as u32).saturating_add(1),
+                cells,
+            });
+        }
+        out.push(Sheet {
+            name: lower,
+            columns,
+            rows: sheet_rows,
+        });
+    }
+    Ok(out)
+}
+
+impl Sheet {
+    fn col(&self, key: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| !c.translated && c.key == key)
+    }
+
+    fn get<'r>(&self, row: &'r SheetRow, key: &str) -> Option<(&'r str, usize)> {
+        let i = self.col(key)?;
+        row.cells
+            .get(i)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| (s, i))
+    }
+
+    fn loc(&self, row: &SheetRow, col: usize) -> Location {
+        let (letter, header) = self
+            .columns
+            .get(col)
+            .map(|c| (c.letter.clone(), c.header.clone()))
+            .unwrap_or_else(|| (column_letter(col as u32), String::new()));
+        Location::Cell {
+            sheet: self.name.clone(),
+            row: row.row,
+            column: letter,
+            header,
+        }
+    }
+
+    /// The location of `key` in `row`, or of the row's first cell when the column is absent.
+    fn loc_of(&self, row: &SheetRow, key: &str) -> Location {
+        self.loc(row, self.col(key).unwrap_or(0))
+    }
+
+    /// A bilingual text from `key`, `key::… (vi)` and `key::… (en)`.
+    fn text(&self, row: &SheetRow, key: &str) -> Option<Text> {
+        let mut plain = None;
+        let mut vi = None;
+        let mut en = None;
+        for (i, c) in self.columns.iter().enumerate() {
+            if c.key != key {
+                continue;
+            }
+            let Some(value) = row.cells.get(i).filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            match (c.translated, c.lang) {
+                (false, _) => plain = Some(value.clone()),
+                (true, Some(Lang::Vi)) => vi = Some(value.clone()),
+                (true, Some(Lang::En)) => en = Some(value.clone()),
+                (true, None) => {}
+            }
+        }
+        let vi_text = vi
+            .clone()
+            .or_else(|| plain.clone())
+            .or_else(|| en.clone())?;
+        let en_text = en.or(plain).or(vi).unwrap_or_default();
+        Some(Text::new(vi_text, en_text))
+    }
+}
+
+const METADATA_TYPES: [&str; 14] = [
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "subscriberid",
+    "simserial",
+    "phonenumber",
+    "username",
+    "email",
+    "audit",
+    "start-geopoint",
+    "background-audio",
+    "uri:deviceid",
+    "uri:email",
+];
+
+/// Survey columns that change a form's meaning but that we cannot represent.
+const UNSUPPORTED_COLUMNS: [&str; 6] = [
+    "choice_filter",
+    "repeat_count",
+    "calculation",
+    "default",
+    "trigger",
+    "read_only",
+];
+
+struct Importer<'f> {
+    file: &'f str,
+    errors: Vec<InstrumentError>,
+}
+
+struct OpenGroup {
+    section: DraftSection,
+    at: Location,
+    name: String,
+}
+
+impl Importer<'_> {
+    fn err(&mut self, at: Location, message: impl Into<String>) {
+        self.errors.push(InstrumentError {
+            file: self.file.to_owned(),
+            location: at,
+            message: message.into(),
+        });
+    }
+
+    fn build(&mut self, sheets: Vec<Sheet>, options: &XlsFormOptions) -> Option<DraftInstrument> {
+        let find = |name: &str| sheets.iter().find(|s| s.name == name);
+        let Some(survey) = find("survey") else {
+            self.err(Location::File, "the workbook has no 'survey' sheet");
+            return None;
+        };
+        if survey.col("type").is_none() || survey.col("name").is_none() {
+            self.err(
+                Location::File,
+                "the 'survey' sheet needs 'type' and 'name' columns in its first row",
+            );
+            return None;
+        }
+        let choice_lists = find("choices").map(|c| self.choices(c)).unwrap_or_default();
+        let sections = self.survey(survey);
+
+        let settings = find("settings");
+        let setting = |key: &str| -> Option<(String, Location)> {
+            let s = settings?;
+            let row = s.rows.first()?;
+            s.get(row, key).map(|(v, i)| (v.to_owned(), s.loc(row, i)))
+        };
+        let code = match &options.code {
+            Some(c) => Some(At::new(c.clone(), Location::File)),
+            None => match setting("form_id") {
+                Some((v, at)) => Some(At::new(v, at)),
+                None => {
+                    self.err(
+                        Location::File,
+                        "no instrument code: add 'form_id' to the settings sheet or choose a code at import",
+                    );
+                    None
+                }
+            },
+        };
+        let version = match options.version {
+            Some(v) => Some(At::new(i64::from(v), Location::File)),
+            None => {
+                match setting("version") {
+                    Some((v, at)) => match v.parse::<i64>() {
+                        Ok(n) => Some(At::new(n, at)),
+                        Err(_) => {
+                            self.err(
+                            at,
+                            format!("version '{v}' is not a whole number; choose a version at import"),
+                        );
+                            None
+                        }
+                    },
+                    None => {
+                        self.err(
+                        Location::File,
+                        "no version: add 'version' to the settings sheet or choose a version at import",
+                    );
+                        None
+                    }
+                }
+            }
+        };
+        let group = match options.group {
+            Some(g) => Some(At::new(g.code().to_owned(), Location::File)),
+            None => match setting("group") {
+                Some((v, at)) => Some(At::new(v, at)),
+                None => {
+                    self.err(
+                        Location::File,
+                        "no respondent group: add a 'group' column to the settings sheet or choose a group at import",
+                    );
+                    None
+                }
+            },
+        };
+        let title = settings
+            .and_then(|s| s.rows.first().and_then(|row| s.text(row, "form_title")))
+            .or_else(|| {
+                code.as_ref()
+                    .map(|c| Text::new(c.value.clone(), c.value.clone()))
+            });
+        Some(DraftInstrument {
+            at: Location::File,
+            code,
+            version,
+            group,
+            provenance: Some(format!("Imported from XLSForm '{}'", self.file)),
+            title,
+            instructions: None,
+            continues: None,
+            choice_lists,
+            sections,
+        })
+    }
+
+    fn choices(&mut self, sheet: &Sheet) -> Vec<DraftList> {
+        let list_col = sheet.col("list_name").or_else(|| sheet.col("list name"));
+        if list_col.is_none() || sheet.col("name").is_none() {
+            self.err(
+                Location::File,
+                "the 'choices' sheet needs 'list_name' and 'name' columns in its first row",
+            );
+            return Vec::new();
+        }
+        let list_key = if sheet.col("list_name").is_some() {
+            "list_name"
+        } else {
+            "list name"
+        };
+        let mut lists: Vec<DraftList> = Vec::new();
+        for row in &sheet.rows {
+            let Some((list, list_i)) = sheet.get(row, list_key) else {
+                continue;
+            };
+            let value = match sheet.get(row, "name") {
+                Some((v, i)) => Some(At::new(v.to_owned(), sheet.loc(row, i))),
+                None => {
+                    self.err(sheet.loc_of(row, "name"), "missing choice name");
+                    None
+                }
+            };
+            let label = sheet.text(row, "label");
+            if label.is_none() {
+                self.err(sheet.loc_of(row, "label"), "missing choice label");
+            }
+            let valid = match sheet.get(row, "valid") {
+                None => true,
+                Some((v, i)) => match yes_no(v) {
+                    Some(b) => b,
+                    None => {
+                        self.err(
+                            sheet.loc(row, i),
+                            format!("valid must be yes or no, not '{v}'"),
+                        );
+                        true
+                    }
+                },
+            };
+            let option = DraftOption {
+                value,
+                label,
+                valid,
+            };
+            match lists.iter_mut().find(|l| l.name.value == list) {
+                Some(l) => l.options.push(option),
+                None => lists.push(DraftList {
+                    name: At::new(list.to_owned(), sheet.loc(row, list_i)),
+                    options: vec![option],
+                }),
+            }
+        }
+        lists
+    }
+
+    fn survey(&mut self, sheet: &Sheet) -> Vec<DraftSection> {
+        let mut sections: Vec<DraftSection> = Vec::new();
+        let mut group: Option<OpenGroup> = None;
+        let mut loose: Option<DraftSection> = None;
+        let mut loose_count = 0usize;
+        for row in &sheet.rows {
+            for key in UNSUPPORTED_COLUMNS {
+                if let Some((_, i)) = sheet.get(row, key) {
+                    self.err(
+                        sheet.loc(row, i),
+                        format!("column '{key}' is not supported"),
+                    );
+                }
+            }
+            let Some((raw_type, type_i)) = sheet.get(row, "type") else {
+                if sheet.get(row, "name").is_some() {
+                    self.err(sheet.loc_of(row, "type"), "missing type");
+                }
+                continue;
+            };
+            let type_at = sheet.loc(row, type_i);
+            let kind = raw_type
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase();
+            let kind = kind.replace("begin_", "begin ").replace("end_", "end ");
+            match kind.as_str() {
+                "begin group" => {
+                    if let Some(open) = &group {
+                        let message = format!(
+                            "nested groups are not supported (group '{}' opened at {} is still open)",
+                            open.name,
+                            open.at.short()
+                        );
+                        self.err(type_at, message);
+                        continue;
+                    }
+                    if let Some(l) = loose.take() {
+                        sections.push(l);
+                    }
+                    let name = sheet.get(row, "name").map(|(n, i)| (n, sheet.loc(row, i)));
+                    if name.is_none() {
+                        self.err(sheet.loc_of(row, "name"), "a group needs a name");
+                    }
+                    let relevant = self.condition(sheet, row, "relevant", false);
+                    let title = sheet
+                        .text(row, "label")
+                        .or_else(|| name.as_ref().map(|(n, _)| Text::new(*n, *n)));
+                    group = Some(OpenGroup {
+                        name: name.as_ref().map(|(n, _)| (*n).to_owned()).unwrap_or_default(),
+                        at: type_at.clone(),
+                        section: DraftSection {
+                            at: type_at,
+                            code: name.map(|(n, at)| At::new(n.to_owned(), at)),
+                            title,
+                            intro: None,
+                            relevant,
+                            questions: Vec::new(),
+                        },
+                    });
+                }
+                "end group" => match group.take() {
+                    Some(open) => sections.push(open.section),
+                    None => self.err(type_at, "'end group' without a matching 'begin group'"),
+                },
+                "begin repeat" | "end repeat" => {
+                    self.err(type_at, "repeats are not supported");
+                }
+                "note" => match &mut group {
+                    Some(open) if open.section.questions.is_empty() && open.section.intro.is_none() => {
+                        open.section.intro = sheet.text(row, "label");
+                    }
+                    _ => self.err(
+                        type_at,
+                        "a note is only supported as the first row of a group (it becomes the page introduction)",
+                    ),
+                },
+                k if METADATA_TYPES.contains(&k) => {}
+                _ => {
+                    let Some(question) = self.question(sheet, row, &kind, type_at) else {
+                        continue;
+                    };
+                    match &mut group {
+                        Some(open) => open.section.questions.push(question),
+                        None => {
+                            let section = loose.get_or_insert_with(|| {
+                                loose_count += 1;
+                                let code = if loose_count == 1 {
+                                    "main".to_owned()
+                                } else {
+                                    format!("main_{loose_count}")
+                                };
+                                DraftSection {
+                                    at: question.at.clone(),
+                                    code: Some(At::new(code, question.at.clone())),
+                                    title: Some(Text::new("Câu hỏi chung", "General questions")),
+                                    intro: None,
+                                    relevant: None,
+                                    questions: Vec::new(),
+                                }
+                            });
+                            section.questions.push(question);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(open) = group {
+            self.err(
+                open.at,
+                format!(
+                    "group '{}' is not closed (add an 'end group' row)",
+                    open.name
+                ),
+            );
+            sections.push(open.section);
+        }
+        if let Some(l) = loose {
+            sections.push(l);
+        }
+        sections
+    }
+
+    fn condition(
+        &mut self,
+        sheet: &Sheet,
+        row: &SheetRow,
+        key: &str,
+        is_constraint: bool,
+    ) -> Option<At<Expr>> {
+        let (src, i) = sheet.get(row, key)?;
+        let at = sheet.loc(row, i);
+        match translate_xpath(src, is_constraint) {
+            Ok(e) => Some(At::new(e, at)),
+            Err(message) => {
+                self.err(at, message);
+                None
+            }
+        }
+    }
+
+    fn question(
+        &mut self,
+        sheet: &Sheet,
+        row: &SheetRow,
+        kind: &str,
+        type_at: Location,
+    ) -> Option<DraftQuestion> {
+        let mut parts = kind.split(' ');
+        let base = parts.next().unwrap_or_default();
+        let arg = parts.next();
+        let extra = parts.next();
+        let mut q = DraftQuestion::new(type_at.clone());
+        q.code = match sheet.get(row, "name") {
+            Some((n, i)) => Some(At::new(n.to_owned(), sheet.loc(row, i))),
+            None => {
+                self.err(sheet.loc_of(row, "name"), "missing name");
+                None
+            }
+        };
+        let (our_kind, list) = match (base, arg, extra) {
+            ("select_one", Some(l), None) => ("single", Some(l)),
+            ("select_multiple", Some(l), None) => ("multiple", Some(l)),
+            ("integer" | "decimal" | "text" | "date", None, _) => (base, None),
+            _ => {
+                let message = if matches!(base, "select_one" | "select_multiple") && arg.is_none() {
+                    format!("'{base}' needs a choice list name")
+                } else {
+                    format!("unsupported question type '{kind}'")
+                };
+                self.err(type_at, message);
+                // Keep the row's name (without a type) so that conditions referring to it are
+                // not reported as unknown on top of this error.
+                return Some(q);
+            }
+        };
+        // The list name keeps its original case (the type cell was lowercased for matching).
+        let list = list.map(|_| {
+            sheet
+                .get(row, "type")
+                .and_then(|(t, _)| t.split_whitespace().nth(1))
+                .unwrap_or_default()
+                .to_owned()
+        });
+        q.kind = Some(At::new(our_kind.to_owned(), type_at.clone()));
+        q.label = sheet.text(row, "label");
+        if q.label.is_none() {
+            self.err(sheet.loc_of(row, "label"), "missing label");
+        }
+        q.hint = sheet.text(row, "hint");
+        if let Some((v, i)) = sheet.get(row, "required") {
+            match yes_no(v) {
+                Some(b) => q.required = b,
+                None => self.err(
+                    sheet.loc(row, i),
+                    format!("required must be yes or no, not '{v}'"),
+                ),
+            }
+        }
+        q.relevant = self.condition(sheet, row, "relevant", false);
+        if let Some(l) = list {
+            q.choices = Some(At::new(DraftChoices::List(l), type_at));
+        }
+        if let Some(constraint) = self.condition(sheet, row, "constraint", true) {
+            match numeric_bounds(&constraint.value, our_kind) {
+                Some((min, max)) => {
+                    q.min = min.map(|n| At::new(n, constraint.at.clone()));
+                    q.max = max.map(|n| At::new(n, constraint.at.clone()));
+                }
+                None => {
+                    let message = sheet.text(row, "constraint_message");
+                    q.constraint_message = message.map(|m| At::new(m, constraint.at.clone()));
+                    q.constraint = Some(constraint);
+                }
+            }
+        }
+        Some(q)
+    }
+}
+
+fn yes_no(v: &str) -> Option<bool> {
+    match v.trim().to_lowercase().as_str() {
+        "yes" | "true" | "1" | "true()" | "có" => Some(true),
+        "no" | "false" | "0" | "false()" | "không" => Some(false),
+        _ => None,
+    }
+}
+
+/// When a constraint is only bounds on the answer itself, the min and max it implies.
+fn numeric_bounds(e: &Expr, kind: &str) -> Option<(Option<Number>, Option<Number>)> {
+    let parts: Vec<&Expr> = match e {
+        Expr::And(xs) => xs.iter().collect(),
+        other => vec![other],
+    };
+    let mut min = None;
+    let mut max = None;
+    for part in parts {
+        let Expr::Compare { code, op, value } = part else {
+            return None;
+        };
+        if code != SELF_REF {
+            return None;
+        }
+        let bound = match (kind, value) {
+            ("integer", Literal::Integer(n)) => match op {
+                CmpOp::Ge => (true, Number::Int(*n)),
+                CmpOp::Gt => (true, Number::Int(n.checked_add(1)?)),
+                CmpOp::Le => (false, Number::Int(*n)),
+                CmpOp::Lt => (false, Number::Int(n.checked_sub(1)?)),
+                _ => return None,
+            },
+            ("decimal", Literal::Integer(_) | Literal::Decimal(_)) => {
+                let n = match value {
+                    Literal::Integer(i) => *i as f64,
+                    Literal::Decimal(d) => d.parse::<f64>().ok()?,
+                    _ => return None,
+                };
+                match op {
+                    CmpOp::Ge => (true, Number::Float(n)),
+                    CmpOp::Le => (false, Number::Float(n)),
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let slot = if bound.0 { &mut min } else { &mut max };
+        if slot.is_some() {
+            return None;
+        }
+        *slot = Some(bound.1);
+    }
+    Some((min, max))
+}
+
+// ---------------------------------------------------------------------------------------------
+// XPath subset → Expr.
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+enum XTok {
+    Ref(String),
+    Dot,
+    Num(String),
+    Str(String),
+    Name(String),
+    Op(CmpOp),
+    LParen,
+    RParen,
+    Comma,
+}
+
+fn xpath_tokens(src: &str) -> Result<Vec<XTok>, String> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        let next = chars.get(i + 1).copied();
+        match c {
+            c if c.is_whitespace() => i += 1,
+            '$' if next == Some('{') => {
+                let end = chars
+                    .iter()
+                    .skip(i + 2)
+                    .position(|c| *c == '}')
+                    .ok_or_else(|| "unclosed '${' reference".to_owned())?;
+                let name: String = chars.iter().skip(i + 2).take(end).collect();
+                out.push(XTok::Ref(name.trim().to_owned()));
+                i += end + 3;
+            }
+            '.' if !next.is_some_and(|n| n.is_ascii_digit() || n == '.') => {
+                out.push(XTok::Dot);
+                i += 1;
+            }
+            '.' => return Err("relative paths like '..' are not supported".to_owned()),
+            '\'' | '"' => {
+                let end = chars
+                    .iter()
+                    .skip(i + 1)
+                    .position(|x| *x == c)
+                    .ok_or_else(|| "unterminated string".to_owned())?;
+                out.push(XTok::Str(chars.iter().skip(i + 1).take(end).collect()));
+                i += end + 2;
+            }
+            '(' => {
+                out.push(XTok::LParen);
+                i += 1;
+            }
+            ')' => {
+                out.push(XTok::RParen);
+                i += 1;
+            }
+            ',' => {
+                out.push(XTok::Comma);
+                i += 1;
+            }
+            '=' => {
+                out.push(XTok::Op(CmpOp::Eq));
+                i += 1;
+            }
+            '!' if next == Some('=') => {
+                out.push(XTok::Op(CmpOp::Ne));
+                i += 2;
+            }
+            '<' | '>' => {
+                let op = match (c, next == Some('=')) {
+                    ('<', true) => CmpOp::Le,
+                    ('<', false) => CmpOp::Lt,
+                    (_, true) => CmpOp::Ge,
+                    (_, false) => CmpOp::Gt,
+                };
+                out.push(XTok::Op(op));
+                i += if next == Some('=') { 2 } else { 1 };
+            }
+            c if c.is_ascii_digit() || (c == '-' && next.is_some_and(|n| n.is_ascii_digit())) => {
+                let len = chars
+                    .iter()
+                    .skip(i)
+                    .enumerate()
+                    .take_while(|(k, x)| {
+                        x.is_ascii_digit() || **x == '.' || (*k == 0 && **x == '-')
+                    })
+                    .count();
+                out.push(XTok::Num(chars.iter().skip(i).take(len).collect()));
+                i += len;
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let len = chars
+                    .iter()
+                    .skip(i)
+                    .take_while(|x| x.is_alphanumeric() || matches!(x, '_' | '-' | ':' | '.'))
+                    .count();
+                out.push(XTok::Name(chars.iter().skip(i).take(len).collect()));
+                i += len;
+            }
+            '+' | '-' | '*' | '|' => return Err(format!("unsupported operator '{c}'")),
+            '/' => return Err("XPath paths are not supported; use ${name}".to_owned()),
+            other => return Err(format!("unexpected character '{other}'")),
+        }
+    }
+    Ok(out)
+}
+
+struct XParser {
+    toks: Vec<XTok>,
+    pos: usize,
+    allow_self: bool,
+}
+
+/// Translates the supported XPath subset into a condition. `allow_self` permits `.`
+/// (constraints). The error is a message without location (the caller knows the cell).
+fn translate_xpath(src: &str, allow_self: bool) -> Result<Expr, String> {
+    if src.chars().count() > crate::domain::expr::MAX_EXPR_CHARS {
+        return Err(format!(
+            "expression is too long (the limit is {} characters)",
+            crate::domain::expr::MAX_EXPR_CHARS
+        ));
+    }
+    let mut p = XParser {
+        toks: xpath_tokens(src)?,
+        pos: 0,
+        allow_self,
+    };
+    let e = p.or(0)?;
+    match p.toks.get(p.pos) {
+        None => Ok(e),
+        Some(t) => Err(format!(
+            "unexpected {} after the end of the expression",
+            describe(t)
+        )),
+    }
+}
+
+fn describe(t: &XTok) -> String {
+    match t {
+        XTok::Ref(r) => format!("'${{{r}}}'"),
+        XTok::Dot => "'.'".to_owned(),
+        XTok::Num(n) => format!("'{n}'"),
+        XTok::Str(s) => format!("'{s}'"),
+        XTok::Name(n) => format!("'{n}'"),
+        XTok::Op(op) => format!("'{}'", if *op == CmpOp::Eq { "=" } else { op.as_str() }),
+        XTok::LParen => "'('".to_owned(),
+        XTok::RParen => "')'".to_owned(),
+        XTok::Comma => "','".to_owned(),
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Operand {
+    Subject(String),
+    Value(Literal),
+}
+
+impl XParser {
+    fn peek(&self) -> Option<&XTok> {
+        self.toks.get(self.pos)
+    }
+
+    fn bump(&mut self) -> Option<XTok> {
+        let t = self.toks.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+
+    fn peek_name(&self, name: &str) -> bool {
+        matches!(self.peek(), Some(XTok::Name(n)) if n == name)
+    }
+
+    fn expect(&mut self, tok: &XTok) -> Result<(), String> {
+        match self.bump() {
+            Some(t) if t == *tok => Ok(()),
+            Some(t) => Err(format!(
+                "expected {}, found {}",
+                describe(tok),
+                describe(&t)
+            )),
+            None => Err(format!("expected {} at the end", describe(tok))),
+        }
+    }
+
+    fn deeper(depth: usize) -> Result<usize, String> {
+        if depth >= MAX_EXPR_DEPTH {
+            Err(format!(
+                "expression is nested too deeply (the limit is {MAX_EXPR_DEPTH} levels)"
+            ))
+        } else {
+            Ok(depth + 1)
+        }
+    }
+
+    fn or(&mut self, depth: usize) -> Result<Expr, String> {
+        let mut xs = vec![self.and(depth)?];
+        while self.peek_name("or") {
+            self.pos += 1;
+            xs.push(self.and(depth)?);
+        }
+        Ok(if xs.len() == 1 {
+            xs.pop().unwrap_or(Expr::Or(Vec::new()))
+        } else {
+            Expr::Or(xs)
+        })
+    }
+
+    fn and(&mut self, depth: usize) -> Result<Expr, String> {
+        let mut xs = vec![self.primary(depth)?];
+        while self.peek_name("and") {
+            self.pos += 1;
+            xs.push(self.primary(depth)?);
+        }
+        Ok(if xs.len() == 1 {
+            xs.pop().unwrap_or(Expr::And(Vec::new()))
+        } else {
+            Expr::And(xs)
+        })
+    }
+
+    fn primary(&mut self, depth: usize) -> Result<Expr, String> {
+        if self.peek() == Some(&XTok::LParen) {
+            let depth = Self::deeper(depth)?;
+            self.pos += 1;
+            let e = self.or(depth)?;
+            self.expect(&XTok::RParen)?;
+            return Ok(e);
+        }
+        if let Some(XTok::Name(name)) = self.peek().cloned()
+            && self.toks.get(self.pos + 1) == Some(&XTok::LParen)
+        {
+            return self.function(&name, depth);
+        }
+        let left = self.operand()?;
+        let op = match self.bump() {
+            Some(XTok::Op(op)) => op,
+            Some(t) => return Err(format!("expected a comparison, found {}", describe(&t))),
+            None => return Err("expected a comparison at the end".to_owned()),
+        };
+        let right = self.operand()?;
+        let (code, op, value) = match (left, right) {
+            (Operand::Subject(c), Operand::Value(v)) => (c, op, v),
+            (Operand::Value(v), Operand::Subject(c)) => (c, flip(op), v),
+            (Operand::Subject(_), Operand::Subject(_)) => {
+                return Err("comparing two questions is not supported".to_owned());
+            }
+            (Operand::Value(_), Operand::Value(_)) => {
+                return Err("a comparison needs a question (${name} or .)".to_owned());
+            }
+        };
+        // `${x} != ''` is how XLSForm says "x was answered".
+        if value == Literal::Text(String::new()) {
+            return match op {
+                CmpOp::Ne => Ok(Expr::Answered(code)),
+                CmpOp::Eq => Ok(Expr::Not(Box::new(Expr::Answered(code)))),
+                _ => Err("only '=' and '!=' can compare with ''".to_owned()),
+            };
+        }
+        Ok(Expr::Compare { code, op, value })
+    }
+
+    fn function(&mut self, name: &str, depth: usize) -> Result<Expr, String> {
+        match name {
+            "not" => {
+                let depth = Self::deeper(depth)?;
+                self.pos += 2;
+                let inner = self.or(depth)?;
+                self.expect(&XTok::RParen)?;
+                Ok(Expr::Not(Box::new(inner)))
+            }
+            "selected" => {
+                self.pos += 2;
+                let code = match self.operand()? {
+                    Operand::Subject(c) => c,
+                    Operand::Value(_) => {
+                        return Err("selected() needs a question as its first argument".to_owned());
+                    }
+                };
+                self.expect(&XTok::Comma)?;
+                let value = match self.operand()? {
+                    Operand::Value(v) => v,
+                    Operand::Subject(_) => {
+                        return Err(
+                            "selected() needs an option code as its second argument".to_owned()
+                        );
+                    }
+                };
+                self.expect(&XTok::RParen)?;
+                Ok(Expr::Compare {
+                    code,
+                    op: CmpOp::Eq,
+                    value,
+                })
+            }
+            other => Err(format!("unsupported function '{other}'")),
+        }
+    }
+
+    fn operand(&mut self) -> Result<Operand, String> {
+        match self.bump() {
+            Some(XTok::Ref(name)) => Ok(Operand::Subject(name)),
+            Some(XTok::Dot) if self.allow_self => Ok(Operand::Subject(SELF_REF.to_owned())),
+            Some(XTok::Dot) => Err("'.' can only be used in a constraint".to_owned()),
+            Some(XTok::Str(s)) => Ok(Operand::Value(Literal::Text(s))),
+            Some(XTok::Num(n)) => {
+                if let Ok(i) = n.parse::<i64>() {
+                    return Ok(Operand::Value(Literal::Integer(i)));
+                }
+                crate::domain::answers::normalize_decimal(&n)
+                    .filter(|_| !n.ends_with('.') && !n.contains(','))
+                    .map(|d| Operand::Value(Literal::Decimal(d)))
+                    .ok_or_else(|| format!("'{n}' is not a valid number"))
+            }
+            Some(XTok::Name(n))
+                if (n == "true" || n == "false") && self.peek() == Some(&XTok::LParen) =>
+            {
+                self.pos += 1;
+                self.expect(&XTok::RParen)?;
+                Ok(Operand::Value(Literal::Bool(n == "true")))
+            }
+            Some(XTok::Name(n)) if self.peek() == Some(&XTok::LParen) => {
+                Err(format!("unsupported function '{n}'"))
+            }
+            Some(XTok::Name(n)) if n == "div" || n == "mod" => {
+                Err(format!("unsupported operator '{n}'"))
+            }
+            Some(XTok::Name(n)) => Err(format!(
+                "unsupported name '{n}' (refer to questions as ${{name}})"
+            )),
+            Some(t) => Err(format!(
+                "expected a question or a value, found {}",
+                describe(&t)
+            )),
+            None => Err("expected a question or a value at the end".to_owned()),
+        }
+    }
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::instrument::QuestionKind;
+    use rust_xlsxwriter::Workbook;
+
+    type Rows<'a> = &'a [&'a [&'a str]];
+
+    /// Writes a workbook with the given sheets; empty strings leave the cell blank.
+    fn xlsx(sheets: &[(&str, Rows<'_>)]) -> Vec<u8> {
+        let mut wb = Workbook::new();
+        for (name, rows) in sheets {
+            let ws = wb.add_worksheet();
+            ws.set_name(*name).unwrap();
+            for (r, row) in rows.iter().enumerate() {
+                for (c, value) in row.iter().enumerate() {
+                    if !value.is_empty() {
+                        ws.write_string(r as u32, c as u16, *value).unwrap();
+                    }
+                }
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    const SURVEY_HEADER: &[&str] = &[
+        "type",
+        "name",
+        "label::Vietnamese (vi)",
+        "label::English (en)",
+        "hint::Vietnamese (vi)",
+        "hint::English (en)",
+        "required",
+        "relevant",
+        "constraint",
+        "constraint_message::English (en)",
+    ];
+
+    fn good_survey() -> Vec<&'static [&'static str]> {
+        vec![
+            SURVEY_HEADER,
+            &["start", "start", "", "", "", "", "", "", "", ""],
+            &[
+                "begin group",
+                "g1",
+                "Phần một",
+                "Part one",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+            &[
+                "note",
+                "intro1",
+                "Giới thiệu",
+                "Introduction",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+            &[
+                "select_one agree",
+                "q1",
+                "Câu một",
+                "Question one",
+                "Gợi ý",
+                "Hint",
+                "yes",
+                "",
+                "",
+                "",
+            ],
+            &[
+                "select_multiple channels",
+                "q2",
+                "Kênh",
+                "Channels",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+            &[
+                "integer",
+                "age",
+                "Tuổi",
+                "Age",
+                "",
+                "",
+                "TRUE",
+                "",
+                ". >= 18 and . <= 99",
+                "",
+            ],
+            &["end group", "", "", "", "", "", "", "", "", ""],
+            &[
+                "begin_group",
+                "g2",
+                "Phần hai",
+                "Part two",
+                "",
+                "",
+                "",
+                "${q1} = 1",
+                "",
+                "",
+            ],
+            &[
+                "text",
+                "why",
+                "Vì sao",
+                "Why",
+                "",
+                "",
+                "no",
+                "selected(${q2}, 'tv') and ${age} > 30",
+                "",
+                "",
+            ],
+            &[
+                "decimal",
+                "score",
+                "Điểm",
+                "Score",
+                "",
+                "",
+                "",
+                "not(${why} != '')",
+                ". != 5",
+                "Not five",
+            ],
+            &[
+                "date",
+                "day",
+                "Ngày",
+                "Day",
+                "",
+                "",
+                "",
+                "${q1} != '2' or ${q1} < 3",
+                "",
+                "",
+            ],
+            &["end_group", "", "", "", "", "", "", "", "", ""],
+        ]
+    }
+
+    fn good_choices() -> Vec<&'static [&'static str]> {
+        vec![
+            &[
+                "list_name",
+                "name",
+                "label::Vietnamese (vi)",
+                "label::English (en)",
+                "valid",
+            ],
+            &["agree", "1", "Đồng ý", "Agree", ""],
+            &["agree", "2", "Không đồng ý", "Disagree", ""],
+            &["agree", "dk", "Không biết", "Don't know", "no"],
+            &["channels", "tv", "Truyền hình", "Television", ""],
+            &["channels", "web", "Mạng", "Internet", ""],
+        ]
+    }
+
+    fn settings() -> Vec<&'static [&'static str]> {
+        vec![
+            &["form_id", "version", "form_title", "group"],
+            &["par-test", "3", "Khảo sát thử", "citizen"],
+        ]
+    }
+
+    fn import(survey: &[&[&str]], choices: &[&[&str]]) -> Result<Instrument, Vec<String>> {
+        let bytes = xlsx(&[
+            ("survey", survey),
+            ("choices", choices),
+            ("settings", &settings()),
+        ]);
+        import_xlsform(&bytes, "form.xlsx", &XlsFormOptions::default())
+            .map_err(|es| es.iter().map(ToString::to_string).collect())
+    }
+
+    fn import_errors(survey: &[&[&str]]) -> Vec<String> {
+        import(survey, &good_choices()).unwrap_err()
+    }
+
+    #[test]
+    fn a_hand_written_xlsform_becomes_an_instrument() {
+        let inst = import(&good_survey(), &good_choices()).unwrap();
+        assert_eq!(inst.code(), "par-test");
+        assert_eq!(inst.version(), 3);
+        assert_eq!(inst.group(), RespondentGroup::Citizen);
+        assert_eq!(inst.title().vi, "Khảo sát thử");
+        assert_eq!(inst.provenance(), "Imported from XLSForm 'form.xlsx'");
+        let sections: Vec<_> = inst.sections().iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(sections, ["g1", "g2"]);
+        let g1 = &inst.sections()[0];
+        assert_eq!(g1.title.en, "Part one");
+        assert_eq!(g1.intro.as_ref().unwrap().vi, "Giới thiệu");
+        let q1 = inst.question("q1").unwrap();
+        assert!(q1.required);
+        assert_eq!(q1.label.vi, "Câu một");
+        assert_eq!(q1.hint.as_ref().unwrap().en, "Hint");
+        let QuestionKind::Single { choices, .. } = &q1.kind else {
+            panic!("q1 should be single");
+        };
+        assert_eq!(choices.list.as_deref(), Some("agree"));
+        let valid: Vec<_> = choices
+            .options
+            .iter()
+            .map(|o| (o.value.as_str(), o.valid))
+            .collect();
+        assert_eq!(valid, [("1", true), ("2", true), ("dk", false)]);
+        assert!(matches!(
+            inst.question("q2").unwrap().kind,
+            QuestionKind::Multiple { .. }
+        ));
+        assert_eq!(
+            inst.question("age").unwrap().kind,
+            QuestionKind::Integer {
+                min: Some(18),
+                max: Some(99)
+            }
+        );
+        assert!(inst.question("age").unwrap().constraint.is_none());
+        let g2 = &inst.sections()[1];
+        assert_eq!(g2.relevant.as_ref().unwrap().to_string(), "q1 == 1");
+        let why = inst.question("why").unwrap();
+        assert_eq!(
+            why.relevant.as_ref().unwrap().to_string(),
+            "q2 == \"tv\" and age > 30"
+        );
+        let score = inst.question("score").unwrap();
+        assert_eq!(
+            score.relevant.as_ref().unwrap().to_string(),
+            "not answered(why)"
+        );
+        let c = score.constraint.as_ref().unwrap();
+        assert_eq!(c.expr.to_string(), ". != 5");
+        assert_eq!(c.message.as_ref().unwrap().en, "Not five");
+        assert_eq!(
+            inst.question("day")
+                .unwrap()
+                .relevant
+                .as_ref()
+                .unwrap()
+                .to_string(),
+            "q1 != \"2\" or q1 < 3"
+        );
+        // The import exports to TOML and back without changing the content.
+        let again = Instrument::from_toml(inst.to_toml().as_bytes(), "x.toml").unwrap();
+        assert_eq!(again.content_hash(), inst.content_hash());
+    }
+
+    #[test]
+    fn questions_outside_groups_go_into_a_default_section_and_options_override_settings() {
+        let survey: Vec<&[&str]> = vec![
+            &["type", "name", "label"],
+            &["integer", "n", "Số"],
+            &["begin group", "g", "Nhóm"],
+            &["text", "t", "Chữ"],
+            &["end group", "", ""],
+            &["date", "d", "Ngày"],
+        ];
+        let bytes = xlsx(&[("survey", &survey), ("settings", &settings())]);
+        let options = XlsFormOptions {
+            code: Some("other".into()),
+            version: Some(9),
+            group: Some(RespondentGroup::Leader),
+        };
+        let inst = import_xlsform(&bytes, "f.xlsx", &options).unwrap();
+        let sections: Vec<_> = inst.sections().iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(sections, ["main", "g", "main_2"]);
+        assert_eq!((inst.code(), inst.version()), ("other", 9));
+        assert_eq!(inst.question("n").unwrap().label.en, "Số");
+    }
+
+    #[test]
+    fn an_unsupported_function_names_its_cell() {
+        let mut survey = good_survey();
+        survey[9] = &[
+            "text",
+            "why",
+            "Vì sao",
+            "Why",
+            "",
+            "",
+            "",
+            "count-selected(${q2}) > 1",
+            "",
+            "",
+        ];
+        assert_eq!(
+            import_errors(&survey),
+            ["form.xlsx: survey!H10 (relevant): unsupported function 'count-selected'"]
+        );
+    }
+
+    #[test]
+    fn an_unsupported_type_names_its_cell() {
+        let mut survey = good_survey();
+        survey[6] = &["geopoint", "age", "Ở đâu", "Where", "", "", "", "", "", ""];
+        assert_eq!(
+            import_errors(&survey),
+            ["form.xlsx: survey!A7 (type): unsupported question type 'geopoint'"]
+        );
+    }
+
+    #[test]
+    fn a_missing_choice_list_names_the_type_cell() {
+        let mut survey = good_survey();
+        survey[5] = &[
+            "select_multiple media",
+            "q2",
+            "Kênh",
+            "Channels",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ];
+        assert_eq!(
+            import_errors(&survey),
+            [
+                "form.xlsx: survey!A6 (type): unknown choice list 'media' (defined lists: agree, channels)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_duplicate_name_names_both_cells() {
+        let mut survey = good_survey();
+        survey[11] = &["date", "q2", "Ngày", "Day", "", "", "", "", "", ""];
+        assert_eq!(
+            import_errors(&survey),
+            [
+                "form.xlsx: survey!B12 (name): duplicate question code 'q2' (already used at survey!B6)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_duplicate_choice_names_its_cell() {
+        let mut choices = good_choices();
+        choices[3] = &["agree", "2", "Không biết", "Don't know", "no"];
+        assert_eq!(
+            import(&good_survey(), &choices).unwrap_err(),
+            [
+                "form.xlsx: choices!B4 (name): duplicate option value '2' in choice list 'agree' (already used at choices!B3)"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unclosed_group_names_its_begin_row() {
+        let mut survey = good_survey();
+        survey.pop();
+        assert_eq!(
+            import_errors(&survey),
+            ["form.xlsx: survey!A9 (type): group 'g2' is not closed (add an 'end group' row)"]
+        );
+    }
+
+    #[test]
+    fn nested_groups_and_stray_end_groups_are_rejected() {
+        let mut survey = good_survey();
+        survey[7] = &[
+            "begin group",
+            "inner",
+            "Trong",
+            "Inner",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ];
+        survey.push(&["end group", "", "", "", "", "", "", "", "", ""]);
+        survey.push(&["end group", "", "", "", "", "", "", "", "", ""]);
+        assert_eq!(
+            import_errors(&survey),
+            [
+                "form.xlsx: survey!A8 (type): nested groups are not supported (group 'g1' opened at survey!A3 is still open)",
+                "form.xlsx: survey!A9 (type): nested groups are not supported (group 'g1' opened at survey!A3 is still open)",
+                "form.xlsx: survey!A14 (type): 'end group' without a matching 'begin group'",
+                "form.xlsx: survey!A15 (type): 'end group' without a matching 'begin group'",
+            ]
+        );
+    }
+
+    #[test]
+    fn conditions_referring_to_later_or_unknown_questions_name_their_cell() {
+        let mut survey = good_survey();
+        survey[4] = &[
+            "select_one agree",
+            "q1",
+            "Câu một",
+            "Question one",
+            "",
+            "",
+            "",
+            "${age} > 1",
+            "",
+            "",
+        ];
+        survey[5] = &[
+            "select_multiple channels",
+            "q2",
+            "Kênh",
+            "Channels",
+            "",
+            "",
+            "maybe",
+            "${nope} = 1",
+            "",
+            "",
+        ];
+        assert_eq!(
+            import_errors(&survey),
+            [
+                "form.xlsx: survey!H5 (relevant): condition of 'q1' refers to 'age', which comes later in the instrument (conditions may only refer to earlier answers, which also rules out circular conditions)",
+                "form.xlsx: survey!G6 (required): required must be yes or no, not 'maybe'",
+                "form.xlsx: survey!H6 (relevant): unknown question code 'nope' in condition",
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_settings_and_sheets_are_reported() {
+        let bytes = xlsx(&[("survey", &good_survey()), ("choices", &good_choices())]);
+        let errors: Vec<String> = import_xlsform(&bytes, "f.xlsx", &XlsFormOptions::default())
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "f.xlsx: no instrument code: add 'form_id' to the settings sheet or choose a code at import",
+                "f.xlsx: no version: add 'version' to the settings sheet or choose a version at import",
+                "f.xlsx: no respondent group: add a 'group' column to the settings sheet or choose a group at import",
+            ]
+        );
+        let bytes = xlsx(&[("choices", &good_choices())]);
+        let errors = import_xlsform(&bytes, "f.xlsx", &XlsFormOptions::default()).unwrap_err();
+        assert_eq!(
+            errors[0].to_string(),
+            "f.xlsx: the workbook has no 'survey' sheet"
+        );
+        let errors =
+            import_xlsform(b"not a zip", "f.xlsx", &XlsFormOptions::default()).unwrap_err();
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("f.xlsx: not a readable .xlsx workbook: ")
+        );
+    }
+
+    #[test]
+    fn xpath_subset_translates_to_conditions() {
+        let cases = [
+            ("${q3} = 2", "q3 == 2"),
+            ("${q3} = '2'", "q3 == \"2\""),
+            ("2 < ${q3}", "q3 > 2"),
+            (
+                "${a} != 'x' and (${b} <= 1.50 or ${c} >= -1)",
+                "a != \"x\" and (b <= 1.5 or c >= -1)",
+            ),
+            ("not(selected(${q5}, '1'))", "not q5 == \"1\""),
+            ("${x} != ''", "answered(x)"),
+            ("${x} = \"\"", "not answered(x)"),
+            ("${y} = true()", "y == true"),
+        ];
+        for (xpath, ours) in cases {
+            assert_eq!(
+                translate_xpath(xpath, false).unwrap().to_string(),
+                ours,
+                "{xpath}"
+            );
+        }
+        let errors = [
+            ("${a} + 1 > 2", "unsupported operator '+'"),
+            ("${a} = ${b}", "comparing two questions is not supported"),
+            ("/data/a = 1", "XPath paths are not supported; use ${name}"),
+            (
+                "string-length(.) > 3",
+                "unsupported function 'string-length'",
+            ),
+            (". > 3", "'.' can only be used in a constraint"),
+            ("${a} = 1 or", "expected a question or a value at the end"),
+            ("${a", "unclosed '${' reference"),
+            ("${a} > ''", "only '=' and '!=' can compare with ''"),
+        ];
+        for (xpath, message) in errors {
+            assert_eq!(
+                translate_xpath(xpath, false).unwrap_err(),
+                message,
+                "{xpath}"
+            );
+        }
+        let deep = format!("{}${{a}} = 1{}", "(".repeat(40), ")".repeat(40));
+        assert!(
+            translate_xpath(&deep, false)
+                .unwrap_err()
+                .contains("nested too deeply")
+        );
+    }
+
+    #[test]
+    fn numeric_constraints_become_bounds_only_when_exact() {
+        let bounds =
+            |src: &str, kind: &str| numeric_bounds(&translate_xpath(src, true).unwrap(), kind);
+        assert_eq!(
+            bounds(". > 0 and . < 11", "integer"),
+            Some((Some(Number::Int(1)), Some(Number::Int(10))))
+        );
+        assert_eq!(
+            bounds(". >= 0.5", "decimal"),
+            Some((Some(Number::Float(0.5)), None))
+        );
+        assert_eq!(bounds(". > 0.5", "decimal"), None);
+        assert_eq!(bounds(". >= 1 and . >= 2", "integer"), None);
+        assert_eq!(bounds(". != 3", "integer"), None);
+    }
+
+    #[test]
+    fn column_letters_follow_excel() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(701), "ZZ");
+        assert_eq!(column_letter(702), "AAA");
+    }
+
+    #[test]
+    fn arbitrary_and_corrupted_workbooks_never_panic() {
+        let good = xlsx(&[
+            ("survey", &good_survey()),
+            ("choices", &good_choices()),
+            ("settings", &settings()),
+        ]);
+        let mut seed: u64 = 0xD1B5_4A32_D192_ED03;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..150 {
+            let mut bytes = if round % 3 == 0 {
+                (0..(next() % 2_000))
+                    .map(|_| (next() % 256) as u8)
+                    .collect()
+            } else {
+                good.clone()
+            };
+            for _ in 0..(1 + next() % 4) {
+                if bytes.is_empty() {
+                    break;
+                }
+                let at = (next() as usize) % bytes.len();
+                bytes[at] = (next() % 256) as u8;
+            }
+            let _ = import_xlsform(&bytes, "fuzz.xlsx", &XlsFormOptions::default());
+        }
+        for text in [
+            "${",
+            "selected(",
+            "not(not(",
+            ")(",
+            "'",
+            "${a} = = 1",
+            "-",
+            "1.2.3 = ${a}",
+        ] {
+            let _ = translate_xpath(text, true);
+        }
+    }
+}

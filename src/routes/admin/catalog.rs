@@ -1,0 +1,303 @@
+//! Admin routes for questionnaires (instruments) and methodologies: list, import, preview,
+//! export and diff. Everyone logged in may read; only administrators import.
+
+use actix_multipart::Multipart;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::Markup;
+use serde::Deserialize;
+
+use crate::auth::session::CurrentUser;
+use crate::catalog::{self, Actor, ImportError, Imported};
+use crate::db;
+use crate::domain::account::Role;
+use crate::domain::instrument::diff;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+use crate::routes::upload::read_upload;
+use crate::state::AppState;
+use crate::views::catalog::ListMessages;
+use crate::views::{self, PageContext};
+
+const READERS: &[Role] = &[Role::Admin, Role::Coordinator, Role::Analyst];
+
+async fn list_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    messages: &ListMessages,
+) -> AppResult<Markup> {
+    let (instruments, methodologies) = state
+        .db(|conn| Ok((db::instruments::list(conn)?, db::methodologies::list(conn)?)))
+        .await?;
+    let ctx = PageContext::new(req, Some(user));
+    Ok(views::catalog::list(
+        &ctx,
+        &instruments,
+        &methodologies,
+        user.role == Role::Admin,
+        messages,
+    ))
+}
+
+/// `GET /admin/instruments`: instruments and methodologies.
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> AppResult<Markup> {
+    user.require(READERS)?;
+    list_page(&req, &state, &user, &ListMessages::default()).await
+}
+
+/// Which of the two kinds an upload is.
+#[derive(Debug, Clone, Copy)]
+enum UploadKind {
+    Instrument,
+    Methodology,
+}
+
+async fn import(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+    kind: UploadKind,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let upload = read_upload(&req, multipart, catalog::max_upload_bytes()).await?;
+    let file_name = upload.file_name.clone();
+    let user_id = user.user.id;
+    let label = user.user.email.clone();
+    // Parsing an XLSForm or a large TOML is CPU work: keep it off the executor too.
+    let outcome = state
+        .db(move |conn| {
+            let actor = Actor {
+                user_id: Some(user_id),
+                label: &label,
+            };
+            let result = match kind {
+                UploadKind::Instrument => catalog::check_instrument(&file_name, &upload.bytes)
+                    .and_then(|c| catalog::import_instrument(conn, &file_name, &c, false, actor)),
+                UploadKind::Methodology => catalog::check_methodology(&file_name, &upload.bytes)
+                    .and_then(|c| catalog::import_methodology(conn, &file_name, &c, false, actor)),
+            };
+            Ok(result)
+        })
+        .await?;
+    let base = match kind {
+        UploadKind::Instrument => "/admin/instruments",
+        UploadKind::Methodology => "/admin/methodologies",
+    };
+    match outcome {
+        Ok(imported) => {
+            let notice = match imported {
+                Imported::New(_) => "new",
+                Imported::AlreadyPresent(_) => "existing",
+            };
+            Ok(HttpResponse::SeeOther()
+                .insert_header((
+                    header::LOCATION,
+                    format!("{base}/{}?imported={notice}", imported.id()),
+                ))
+                .finish())
+        }
+        Err(ImportError::App(e)) => Err(e),
+        Err(e) => {
+            let messages = ListMessages {
+                errors: e.to_string().lines().map(str::to_owned).collect(),
+            };
+            let page = list_page(&req, &state, &user, &messages).await?;
+            Ok(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY)
+                .content_type("text/html; charset=utf-8")
+                .body(page.into_string()))
+        }
+    }
+}
+
+/// `POST /admin/instruments/import` (multipart): a TOML instrument or an XLSForm workbook.
+pub async fn import_instrument(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    import(req, state, user, multipart, UploadKind::Instrument).await
+}
+
+/// `POST /admin/methodologies/import` (multipart).
+pub async fn import_methodology(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    import(req, state, user, multipart, UploadKind::Methodology).await
+}
+
+/// Query of the detail pages.
+#[derive(Debug, Deserialize)]
+pub struct DetailQuery {
+    lang: Option<String>,
+    imported: Option<String>,
+}
+
+fn import_notice(query: &DetailQuery) -> Option<&'static str> {
+    match query.imported.as_deref() {
+        Some("new") => Some("catalog.imported_new"),
+        Some("existing") => Some("catalog.imported_existing"),
+        _ => None,
+    }
+}
+
+/// `GET /admin/instruments/{id}?lang=vi|en`: the preview.
+pub async fn show_instrument(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<DetailQuery>,
+) -> AppResult<Markup> {
+    user.require(READERS)?;
+    let id = id.into_inner();
+    let (stored, versions) = state
+        .db(move |conn| {
+            Ok((
+                catalog::load_instrument(conn, id)?,
+                db::instruments::list(conn)?,
+            ))
+        })
+        .await?;
+    let stored = stored.ok_or(AppError::NotFound)?;
+    let ctx = PageContext::new(&req, Some(&user));
+    let preview_lang = query
+        .lang
+        .as_deref()
+        .and_then(Lang::from_code)
+        .unwrap_or(ctx.lang);
+    Ok(views::catalog::instrument_preview(
+        &ctx,
+        &stored,
+        preview_lang,
+        &versions,
+        import_notice(&query),
+    ))
+}
+
+/// A file download with a safe, ASCII file name.
+fn download(file_name: &str, content_type: &str, body: String) -> HttpResponse {
+    let safe: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{safe}\""),
+        ))
+        .body(body)
+}
+
+/// `GET /admin/instruments/{id}/export`: the TOML file.
+pub async fn export_instrument(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(READERS)?;
+    let id = id.into_inner();
+    let stored = state
+        .db(move |conn| catalog::load_instrument(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let name = format!("{}-v{}.toml", stored.summary.code, stored.summary.version);
+    Ok(download(
+        &name,
+        "application/toml; charset=utf-8",
+        stored.source_text,
+    ))
+}
+
+/// Query of the diff page.
+#[derive(Debug, Deserialize)]
+pub struct DiffQuery {
+    against: i64,
+}
+
+/// `GET /admin/instruments/{id}/diff?against=OTHER`: what changed from OTHER to this version.
+pub async fn diff_instruments(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<DiffQuery>,
+) -> AppResult<Markup> {
+    user.require(READERS)?;
+    let (id, against) = (id.into_inner(), query.against);
+    let (newer, older) = state
+        .db(move |conn| {
+            Ok((
+                catalog::load_instrument(conn, id)?,
+                catalog::load_instrument(conn, against)?,
+            ))
+        })
+        .await?;
+    let (newer, older) = (
+        newer.ok_or(AppError::NotFound)?,
+        older.ok_or(AppError::NotFound)?,
+    );
+    let entries = diff(&older.instrument, &newer.instrument);
+    let ctx = PageContext::new(&req, Some(&user));
+    Ok(views::catalog::instrument_diff(
+        &ctx, &older, &newer, &entries,
+    ))
+}
+
+/// `GET /admin/methodologies/{id}`.
+pub async fn show_methodology(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<DetailQuery>,
+) -> AppResult<Markup> {
+    user.require(READERS)?;
+    let id = id.into_inner();
+    let stored = state
+        .db(move |conn| catalog::load_methodology(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let ctx = PageContext::new(&req, Some(&user));
+    Ok(views::catalog::methodology_view(
+        &ctx,
+        &stored,
+        import_notice(&query),
+    ))
+}
+
+/// `GET /admin/methodologies/{id}/export`: the TOML file.
+pub async fn export_methodology(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(READERS)?;
+    let id = id.into_inner();
+    let stored = state
+        .db(move |conn| catalog::load_methodology(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let name = format!("{}-v{}.toml", stored.summary.code, stored.summary.version);
+    Ok(download(
+        &name,
+        "application/toml; charset=utf-8",
+        stored.source_text,
+    ))
+}

@@ -1,0 +1,375 @@
+//! The questionnaire as respondents see it: one section (page) of questions rendered as an
+//! accessible form. Every scale and every battery item is a `fieldset` with a `legend`, every
+//! input has a real `label`, and errors follow the GOV.UK pattern. The admin preview renders
+//! the very same markup.
+
+use maud::{Markup, html};
+
+use crate::domain::answers::{AnswerValue, Answers, FieldError};
+use crate::domain::instrument::{ChoiceOption, Question, QuestionKind, Section};
+use crate::i18n::{Lang, t, tf};
+
+/// Whether the form is live or a preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A respondent fills it in: questions whose condition is false are not shown.
+    Respond,
+    /// An administrator previews it: every question is shown, conditions are annotated.
+    Preview,
+}
+
+/// What the form shows: answers so far, errors, and the raw values posted with an error.
+#[derive(Debug, Clone, Copy)]
+pub struct FormState<'a> {
+    /// Display language.
+    pub lang: Lang,
+    /// All answers known (earlier sections and this one).
+    pub answers: &'a Answers,
+    /// Errors of the last submission of this page.
+    pub errors: &'a [FieldError],
+    /// The fields exactly as posted, to show back what was typed when it was invalid.
+    pub posted: Option<&'a [(String, String)]>,
+    /// Live or preview.
+    pub mode: Mode,
+}
+
+impl FormState<'_> {
+    fn error_for(&self, code: &str) -> Option<&FieldError> {
+        self.errors.iter().find(|e| e.code == code)
+    }
+
+    fn posted_values(&self, code: &str) -> Option<Vec<&str>> {
+        self.posted.map(|fields| {
+            fields
+                .iter()
+                .filter(|(k, _)| k == code)
+                .map(|(_, v)| v.as_str())
+                .collect()
+        })
+    }
+
+    /// The text shown in a text-like input: what was posted, else the stored answer.
+    fn text_value(&self, code: &str) -> String {
+        if let Some(values) = self.posted_values(code) {
+            return values.first().map(|v| (*v).to_owned()).unwrap_or_default();
+        }
+        match self.answers.get(code) {
+            Some(AnswerValue::Integer(i)) => i.to_string(),
+            Some(AnswerValue::Decimal(d) | AnswerValue::Text(d) | AnswerValue::Choice(d)) => {
+                d.clone()
+            }
+            Some(AnswerValue::Date(d)) => d.format("%Y-%m-%d").to_string(),
+            Some(AnswerValue::Choices(vs)) => vs.join(", "),
+            None => String::new(),
+        }
+    }
+
+    fn is_checked(&self, code: &str, value: &str) -> bool {
+        if let Some(values) = self.posted_values(code) {
+            return values.contains(&value);
+        }
+        match self.answers.get(code) {
+            Some(AnswerValue::Choice(v)) => v == value,
+            Some(AnswerValue::Choices(vs)) => vs.iter().any(|v| v == value),
+            _ => false,
+        }
+    }
+}
+
+/// The message shown for a field error, in `lang`.
+pub fn error_text(lang: Lang, error: &FieldError) -> String {
+    if let Some(own) = &error.message {
+        return own.get(lang).to_owned();
+    }
+    let args: Vec<(&str, &str)> = error.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    tf(lang, error.message_key, &args)
+}
+
+/// The id of the element an error-summary link should focus for `code`.
+pub fn anchor_id(code: &str) -> String {
+    format!("q-{code}")
+}
+
+/// True when the question is shown to a respondent with these answers.
+pub fn is_shown(question: &Question, state: &FormState<'_>) -> bool {
+    state.mode == Mode::Preview
+        || question
+            .relevant
+            .as_ref()
+            .is_none_or(|c| c.eval(state.answers))
+}
+
+/// The error summary for a page: one link per error, to its field.
+pub fn error_summary(state: &FormState<'_>) -> Markup {
+    let lang = state.lang;
+    html! {
+        @if !state.errors.is_empty() {
+            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+                h2 #error-summary-title { (t(lang, "form.errors.title")) }
+                ul {
+                    @for e in state.errors {
+                        li { a href={ "#" (anchor_id(&e.code)) } { (error_text(lang, e)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// All questions of a section.
+pub fn section_fields(section: &Section, state: &FormState<'_>) -> Markup {
+    html! {
+        @for question in &section.questions {
+            @if is_shown(question, state) {
+                (question_block(question, state))
+            }
+        }
+    }
+}
+
+fn required_mark(lang: Lang, required: bool) -> Markup {
+    html! { @if required { " " span.req { "(" (t(lang, "form.required")) ")" } } }
+}
+
+fn condition_note(question: &Question, state: &FormState<'_>) -> Markup {
+    html! {
+        @if let (Mode::Preview, Some(condition)) = (state.mode, &question.relevant) {
+            p.hint.condition { (t(state.lang, "form.shown_when")) " " code { (condition.to_string()) } }
+        }
+    }
+}
+
+fn error_line(state: &FormState<'_>, code: &str) -> Markup {
+    html! {
+        @if let Some(e) = state.error_for(code) {
+            p.error-message id={ (code) "-error" } {
+                span.visually-hidden { (t(state.lang, "form.error_prefix")) " " }
+                (error_text(state.lang, e))
+            }
+        }
+    }
+}
+
+fn described_by(hint: bool, error: bool, code: &str) -> Option<String> {
+    let ids: Vec<String> = [
+        hint.then(|| format!("{code}-hint")),
+        error.then(|| format!("{code}-error")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+/// A group of radios or checkboxes in a fieldset (a scale, a yes/no, one battery item).
+fn choice_fieldset(
+    code: &str,
+    legend: &str,
+    hint: Option<&str>,
+    required: bool,
+    options: &[ChoiceOption],
+    multiple: bool,
+    state: &FormState<'_>,
+) -> Markup {
+    let lang = state.lang;
+    let error = state.error_for(code).is_some();
+    let input_type = if multiple { "checkbox" } else { "radio" };
+    html! {
+        fieldset.field.has-error[error] id=(anchor_id(code)) tabindex="-1"
+            aria-describedby=[described_by(hint.is_some(), error, code)] {
+            legend { (legend) (required_mark(lang, required)) }
+            @if let Some(hint) = hint { p.hint id={ (code) "-hint" } { (hint) } }
+            (error_line(state, code))
+            @for (i, option) in options.iter().enumerate() {
+                div.choice {
+                    input type=(input_type) id={ (code) "-" (i) } name=(code) value=(option.value)
+                        checked[state.is_checked(code, &option.value)];
+                    label for={ (code) "-" (i) } { (option.label.get(lang)) }
+                }
+            }
+        }
+    }
+}
+
+/// One question, whatever its type.
+pub fn question_block(question: &Question, state: &FormState<'_>) -> Markup {
+    let lang = state.lang;
+    let code = question.code.as_str();
+    let label = question.label.get(lang);
+    let hint = question.hint.as_ref().map(|h| h.get(lang));
+    let error = state.error_for(code).is_some();
+    html! {
+        @match &question.kind {
+            QuestionKind::Single { choices, .. } => {
+                (condition_note(question, state))
+                (choice_fieldset(code, label, hint, question.required, &choices.options, false, state))
+            }
+            QuestionKind::Multiple { choices } => {
+                (condition_note(question, state))
+                (choice_fieldset(code, label, hint, question.required, &choices.options, true, state))
+            }
+            QuestionKind::YesNo { .. } => {
+                (condition_note(question, state))
+                (choice_fieldset(code, label, hint, question.required, &question.options().unwrap_or_default(), false, state))
+            }
+            QuestionKind::Battery { choices, items, .. } => {
+                div.battery id=(anchor_id(code)) {
+                    (condition_note(question, state))
+                    h2.battery-title { (label) (required_mark(lang, question.required)) }
+                    @if let Some(hint) = hint { p.hint { (hint) } }
+                    @for item in items {
+                        (choice_fieldset(&item.code, item.label.get(lang), None, question.required, &choices.options, false, state))
+                    }
+                }
+            }
+            _ => {
+                div.field.has-error[error] {
+                    (condition_note(question, state))
+                    label for=(anchor_id(code)) { (label) (required_mark(lang, question.required)) }
+                    @if let Some(hint) = hint { p.hint id={ (code) "-hint" } { (hint) } }
+                    (error_line(state, code))
+                    (text_like_input(question, state, hint.is_some(), error))
+                }
+            }
+        }
+    }
+}
+
+fn text_like_input(question: &Question, state: &FormState<'_>, hint: bool, error: bool) -> Markup {
+    let code = question.code.as_str();
+    let id = anchor_id(code);
+    let value = state.text_value(code);
+    let describedby = described_by(hint, error, code);
+    html! {
+        @match &question.kind {
+            QuestionKind::Integer { min, max } => {
+                input.narrow type="text" inputmode="numeric" id=(id) name=(code) value=(value)
+                    aria-describedby=[describedby] aria-invalid=[error.then_some("true")]
+                    data-min=[min] data-max=[max];
+            }
+            QuestionKind::Decimal { .. } => {
+                input.narrow type="text" inputmode="decimal" id=(id) name=(code) value=(value)
+                    aria-describedby=[describedby] aria-invalid=[error.then_some("true")];
+            }
+            QuestionKind::LongText { max_length } => {
+                textarea id=(id) name=(code) rows="5" maxlength=(max_length)
+                    aria-describedby=[describedby] aria-invalid=[error.then_some("true")] { (value) }
+            }
+            QuestionKind::Text { max_length } => {
+                input type="text" id=(id) name=(code) value=(value) maxlength=(max_length)
+                    aria-describedby=[describedby] aria-invalid=[error.then_some("true")];
+            }
+            QuestionKind::Date => {
+                input.narrow type="date" id=(id) name=(code) value=(value)
+                    aria-describedby=[describedby] aria-invalid=[error.then_some("true")];
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundled::INSTRUMENTS;
+    use crate::domain::instrument::Instrument;
+
+    fn leader() -> Instrument {
+        Instrument::from_toml(INSTRUMENTS[0].bytes, INSTRUMENTS[0].name).unwrap()
+    }
+
+    #[test]
+    fn every_battery_item_is_a_fieldset_with_a_legend() {
+        let instrument = leader();
+        let answers = Answers::new();
+        let state = FormState {
+            lang: Lang::Vi,
+            answers: &answers,
+            errors: &[],
+            posted: None,
+            mode: Mode::Respond,
+        };
+        let html = section_fields(&instrument.sections()[0], &state).into_string();
+        let items = instrument.sections()[0]
+            .questions
+            .iter()
+            .flat_map(|q| q.answer_codes())
+            .count();
+        assert!(html.matches("<fieldset").count() >= items - 1, "{html}");
+        assert_eq!(
+            html.matches("<fieldset").count(),
+            html.matches("<legend>").count()
+        );
+        // Every radio has a label pointing at it.
+        assert_eq!(
+            html.matches("type=\"radio\"").count(),
+            html.matches("<label for=").count() - html.matches("<label for=\"q-").count()
+        );
+    }
+
+    #[test]
+    fn a_conditional_question_is_hidden_until_its_condition_holds_but_shown_in_preview() {
+        let instrument = leader();
+        let section = instrument
+            .sections()
+            .iter()
+            .find(|s| s.questions.iter().any(|q| q.relevant.is_some()))
+            .unwrap();
+        let conditional = section
+            .questions
+            .iter()
+            .find(|q| q.relevant.is_some())
+            .unwrap();
+        let empty = Answers::new();
+        let live = FormState {
+            lang: Lang::En,
+            answers: &empty,
+            errors: &[],
+            posted: None,
+            mode: Mode::Respond,
+        };
+        assert!(
+            !section_fields(section, &live)
+                .into_string()
+                .contains(&format!("name=\"{}\"", conditional.code))
+        );
+        let preview = FormState {
+            mode: Mode::Preview,
+            ..live
+        };
+        let html = section_fields(section, &preview).into_string();
+        assert!(html.contains(&format!("name=\"{}\"", conditional.code)));
+        assert!(html.contains("Shown only when"));
+    }
+
+    #[test]
+    fn labels_are_escaped_not_executed() {
+        let source = r#"
+format = "khaosat-instrument/1"
+code = "xss"
+version = 1
+group = "citizen"
+provenance = "test"
+title = { vi = "<script>alert(1)</script>", en = "x" }
+[[sections]]
+code = "s1"
+title = { vi = "a", en = "a" }
+[[sections.questions]]
+code = "q1"
+type = "text"
+label = { vi = "<img src=x onerror=alert(1)>", en = "x" }
+"#;
+        let instrument = Instrument::from_toml(source.as_bytes(), "xss.toml").unwrap();
+        let answers = Answers::new();
+        let state = FormState {
+            lang: Lang::Vi,
+            answers: &answers,
+            errors: &[],
+            posted: None,
+            mode: Mode::Respond,
+        };
+        let html = section_fields(&instrument.sections()[0], &state).into_string();
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    }
+}
