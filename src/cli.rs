@@ -40,6 +40,32 @@ enum Command {
         #[command(subcommand)]
         command: FileCommand,
     },
+    /// Survey round operations.
+    Round {
+        #[command(subcommand)]
+        command: RoundCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RoundCommand {
+    /// Give codes to every listed respondent with an e-mail address who has none yet, queue
+    /// their invitations and deliver the queue (shows progress; safe to interrupt and rerun).
+    SendInvitations {
+        /// The round id.
+        round: i64,
+    },
+    /// Queue reminders for those who have not responded, and deliver the queue.
+    SendReminders {
+        /// The round id.
+        round: i64,
+        /// Most reminders per person.
+        #[arg(long, default_value_t = 2)]
+        max: u32,
+        /// Fewest days between two messages to one person.
+        #[arg(long, default_value_t = 7)]
+        min_days: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +123,7 @@ pub fn run() -> ExitCode {
         } => admin_reset_password(&settings, &email),
         Command::Instrument { command } => catalog_file(&settings, Kind::Instrument, &command),
         Command::Methodology { command } => catalog_file(&settings, Kind::Methodology, &command),
+        Command::Round { command } => round_command(&settings, &command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -279,5 +306,69 @@ fn catalog_file(settings: &Settings, kind: Kind, command: &FileCommand) -> anyho
             writeln!(out, "already stored as id {id}; nothing changed")?
         }
     }
+    Ok(())
+}
+
+fn round_command(settings: &Settings, command: &RoundCommand) -> anyhow::Result<()> {
+    use crate::rounds::{self, Actor};
+    let mailer = crate::mail::Mailer::from_settings(settings)?.ok_or_else(|| {
+        anyhow::anyhow!("SMTP_URL is not set: configure it to send e-mail, or print code sheets from the round's admin page")
+    })?;
+    let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, 2);
+    let mut conn = pool.get()?;
+    if settings.migrate_on_start {
+        db::run_migrations(&mut conn)?;
+    }
+    let secret = crate::startup::load_secret(&mut conn, settings)?;
+    let actor = Actor { user_id: None, label: "cli", role: "admin" };
+    let base = settings.base();
+    let (round_id, queued) = match command {
+        RoundCommand::SendInvitations { round } => {
+            (*round, rounds::queue_invitations(&mut conn, &secret, &base, *round, actor).map_err(|e| anyhow::anyhow!("{e}"))?)
+        }
+        RoundCommand::SendReminders { round, max, min_days } => {
+            let policy = crate::domain::reminders::ReminderPolicy { max_reminders: *max, min_days_between: *min_days };
+            (*round, rounds::queue_reminders(&mut conn, &secret, &base, *round, &policy, db::now(), actor).map_err(|e| anyhow::anyhow!("{e}"))?)
+        }
+    };
+    drop(conn);
+    deliver_round_queue(&pool, &mailer, round_id, queued)
+}
+
+/// Delivers the outbox of a round with a progress bar until nothing is due.
+fn deliver_round_queue(pool: &db::DbPool, mailer: &crate::mail::Mailer, round_id: i64, queued: usize) -> anyhow::Result<()> {
+    let prefix = crate::rounds::message_prefix(round_id);
+    let pending = |pool: &db::DbPool| -> anyhow::Result<u64> {
+        let mut conn = pool.get()?;
+        let counts = db::outbox::counts_by_status(&mut conn, &prefix)?;
+        Ok(counts
+            .iter()
+            .filter(|(status, _)| status == "pending" || status == "sending")
+            .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
+            .sum())
+    };
+    let total = pending(pool)?;
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} messages ({eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut sent = 0;
+    let mut failed = 0;
+    loop {
+        let report = crate::mail::sender::send_batch(pool, mailer, 10)?;
+        sent += report.sent;
+        failed += report.failed;
+        bar.inc(u64::try_from(report.sent + report.failed).unwrap_or(0));
+        if report.handled() == 0 {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    let waiting = pending(pool)?;
+    writeln!(
+        std::io::stdout(),
+        "queued {queued} new message(s); delivered {sent}, failed {failed}, waiting for a retry {waiting}"
+    )?;
     Ok(())
 }

@@ -48,11 +48,16 @@ impl Application {
             tokio::task::spawn_blocking(move || prepare_database(&pool, &settings)).await??
         };
 
+        let mailer = crate::mail::Mailer::from_settings(&settings)?;
+        if let Some(mailer) = &mailer {
+            crate::mail::sender::spawn_worker(pool.clone(), mailer.clone())?;
+        }
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings: settings.clone(),
             secret,
             metrics: Metrics::default(),
+            mail_configured: mailer.is_some(),
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -97,6 +102,19 @@ impl Application {
     }
 }
 
+/// The secret key: `KHAOSAT_SECRET_KEY`, or the one generated once and kept in the database
+/// (so restarts, sibling instances and the CLI all use the same key).
+pub fn load_secret(conn: &mut db::AnyConnection, settings: &Settings) -> anyhow::Result<SecretKey> {
+    match &settings.secret_key {
+        Some(key) => Ok(SecretKey::new(key.as_bytes())),
+        None => {
+            let stored = db::settings::get_or_insert(conn, SECRET_SETTING, &SecretKey::generate_hex())
+                .map_err(|e| anyhow::anyhow!("cannot load the secret key from the database: {e}"))?;
+            Ok(SecretKey::new(stored.as_bytes()))
+        }
+    }
+}
+
 /// Runs migrations (unless disabled), loads or creates the secret key, and issues a setup
 /// link if there is no account. Without a reachable database the server still starts when a
 /// secret key is configured: `/readyz` reports 503 until the database answers.
@@ -123,6 +141,11 @@ fn prepare_database(
         if applied > 0 {
             tracing::info!(applied, "database migrations applied");
         }
+    }
+    let unit_sets = crate::rounds::load_reference_units(&mut conn)
+        .map_err(|e| anyhow::anyhow!("cannot load the bundled unit lists: {e}"))?;
+    if unit_sets > 0 {
+        tracing::info!(sets = unit_sets, "bundled unit lists loaded");
     }
     let bundled = crate::catalog::load_bundled(&mut conn)
         .map_err(|e| anyhow::anyhow!("cannot load the bundled questionnaires: {e}"))?;

@@ -18,6 +18,8 @@ pub struct AppState {
     pub secret: SecretKey,
     /// Request counters and latencies.
     pub metrics: Metrics,
+    /// Whether SMTP is configured (the background sender runs).
+    pub mail_configured: bool,
 }
 
 impl AppState {

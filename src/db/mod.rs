@@ -1,14 +1,21 @@
 //! Persistence: one connection type over SQLite and PostgreSQL, the pool, migrations and
 //! small query modules that return `QueryResult` and know nothing of HTTP.
 
+pub mod access_codes;
 pub mod audit;
+pub mod coverage;
 pub mod instruments;
 pub mod methodologies;
+pub mod open_links;
+pub mod outbox;
+pub mod respondents;
+pub mod rounds;
 pub mod schema;
 pub mod sessions;
 pub mod settings;
 pub mod setup_tokens;
 pub mod throttle;
+pub mod units;
 pub mod users;
 
 use std::time::Duration;

@@ -1,12 +1,17 @@
 //! Pure domain logic: no HTTP, no SQL. Each type here is parsed from raw input once
 //! ("parse, don't validate") and is valid for the rest of its life.
 
+pub mod access_code;
 pub mod account;
 pub mod answers;
 pub mod expr;
 pub mod instrument;
 pub mod items;
+pub mod lifecycle;
 pub mod methodology;
+pub mod reminders;
+pub mod respondent_list;
 pub mod scoring;
 pub mod throttle;
+pub mod unit_list;
 pub mod xlsform;

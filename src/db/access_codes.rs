@@ -1,0 +1,80 @@
+//! Access codes, stored only as keyed hashes. The state says whether a response was started
+//! or submitted, never which response it became.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::access_codes;
+
+/// A stored access code.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = access_codes)]
+pub struct AccessCodeRow {
+    /// Row id.
+    pub id: i64,
+    /// Round.
+    pub round_id: i64,
+    /// Unit.
+    pub unit_id: i64,
+    /// Group.
+    pub group_id: i64,
+    /// `invitation`, `open_link` or `paper`.
+    pub kind: String,
+    /// `issued`, `started` or `used`.
+    pub state: String,
+    /// After this the code no longer opens the form.
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// Inserts a code hash and returns its id.
+#[expect(clippy::too_many_arguments, reason = "one column each; a struct would only rename them")]
+pub fn insert(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    unit_id: i64,
+    group_id: i64,
+    code_hash: &str,
+    kind: &str,
+    open_link_id: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(access_codes::table)
+        .values((
+            access_codes::round_id.eq(round_id),
+            access_codes::unit_id.eq(unit_id),
+            access_codes::group_id.eq(group_id),
+            access_codes::code_hash.eq(code_hash),
+            access_codes::kind.eq(kind),
+            access_codes::open_link_id.eq(open_link_id),
+            access_codes::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    access_codes::table
+        .filter(access_codes::code_hash.eq(code_hash))
+        .select(access_codes::id)
+        .first(conn)
+}
+
+/// The code with this hash.
+pub fn by_hash(conn: &mut AnyConnection, code_hash: &str) -> QueryResult<Option<AccessCodeRow>> {
+    access_codes::table
+        .filter(access_codes::code_hash.eq(code_hash))
+        .select(AccessCodeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Replaces the hash of a code that has not been used (re-issuing a lost code).
+pub fn replace_hash(conn: &mut AnyConnection, id: i64, code_hash: &str) -> QueryResult<usize> {
+    diesel::update(access_codes::table.find(id).filter(access_codes::state.ne("used")))
+        .set(access_codes::code_hash.eq(code_hash))
+        .execute(conn)
+}
+
+/// Moves a code from one state to another; 0 rows means it was not in `from`.
+pub fn set_state(conn: &mut AnyConnection, id: i64, from: &str, to: &str) -> QueryResult<usize> {
+    diesel::update(access_codes::table.find(id).filter(access_codes::state.eq(from)))
+        .set(access_codes::state.eq(to))
+        .execute(conn)
+}

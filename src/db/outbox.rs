@@ -1,0 +1,148 @@
+//! The mail outbox. Messages are enqueued under a unique key (so queuing twice queues once)
+//! and claimed with a lease, so that several senders (a crash and restart, or two instances on
+//! one database) never hold the same message at the same time.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::mail_outbox;
+
+/// A message to queue.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = mail_outbox)]
+pub struct NewMessage<'a> {
+    /// Idempotency key, e.g. `invite:42` or `remind:42:1`.
+    pub message_key: &'a str,
+    /// `invitation` or `reminder`.
+    pub kind: &'a str,
+    /// The invitation it belongs to.
+    pub invitation_id: Option<i64>,
+    /// Recipient.
+    pub to_address: &'a str,
+    /// Subject line.
+    pub subject: &'a str,
+    /// Plain-text body.
+    pub body_text: &'a str,
+    /// HTML body.
+    pub body_html: &'a str,
+    /// When it may first be sent.
+    pub next_attempt_at: NaiveDateTime,
+    /// Queue time.
+    pub created_at: NaiveDateTime,
+}
+
+/// A claimed message, ready to send.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mail_outbox)]
+pub struct OutboxMessage {
+    /// Row id.
+    pub id: i64,
+    /// Idempotency key (also the Message-ID's left part).
+    pub message_key: String,
+    /// Recipient.
+    pub to_address: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain text.
+    pub body_text: String,
+    /// HTML.
+    pub body_html: String,
+    /// Attempts so far, this one included.
+    pub attempts: i32,
+}
+
+/// Queues a message unless one with the same key exists; true when queued now.
+pub fn enqueue(conn: &mut AnyConnection, message: &NewMessage<'_>) -> QueryResult<bool> {
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        mail_outbox::table.filter(mail_outbox::message_key.eq(message.message_key)),
+    ))
+    .get_result(conn)?;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(mail_outbox::table).values(message).execute(conn)?;
+    Ok(true)
+}
+
+/// Claims up to `limit` due messages for `lease`: pending ones whose time has come, and ones
+/// whose sender's lease ran out (it crashed mid-batch). Each row is claimed by a conditional
+/// update, so of two concurrent claimers exactly one wins it.
+pub fn claim(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxMessage>> {
+    let due = mail_outbox::status
+        .eq("pending")
+        .and(mail_outbox::next_attempt_at.le(now))
+        .or(mail_outbox::status.eq("sending").and(mail_outbox::locked_until.lt(now)));
+    let candidates: Vec<i64> = mail_outbox::table
+        .filter(due)
+        .order(mail_outbox::id)
+        .limit(limit)
+        .select(mail_outbox::id)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let won = diesel::update(mail_outbox::table.find(id).filter(due))
+            .set((
+                mail_outbox::status.eq("sending"),
+                mail_outbox::locked_until.eq(Some(lease_until)),
+                mail_outbox::attempts.eq(mail_outbox::attempts + 1),
+            ))
+            .execute(conn)?;
+        if won == 1 {
+            claimed.push(
+                mail_outbox::table
+                    .find(id)
+                    .select(OutboxMessage::as_select())
+                    .first(conn)?,
+            );
+        }
+    }
+    Ok(claimed)
+}
+
+/// Marks a message sent and drops its bodies: they contain an access code, which must not
+/// outlive its delivery.
+pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(mail_outbox::table.find(id))
+        .set((
+            mail_outbox::status.eq("sent"),
+            mail_outbox::sent_at.eq(Some(now)),
+            mail_outbox::locked_until.eq(None::<NaiveDateTime>),
+            mail_outbox::body_text.eq(""),
+            mail_outbox::body_html.eq(""),
+            mail_outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+/// Puts a message back for a later attempt, or marks it failed for good.
+pub fn mark_failed(
+    conn: &mut AnyConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    let status = if retry_at.is_some() { "pending" } else { "failed" };
+    diesel::update(mail_outbox::table.find(id))
+        .set((
+            mail_outbox::status.eq(status),
+            mail_outbox::locked_until.eq(None::<NaiveDateTime>),
+            mail_outbox::last_error.eq(Some(error)),
+            mail_outbox::next_attempt_at.eq(retry_at.unwrap_or_else(super::now)),
+        ))
+        .execute(conn)
+}
+
+/// Message counts by status for messages whose key starts with `prefix` (a round's messages).
+pub fn counts_by_status(conn: &mut AnyConnection, prefix: &str) -> QueryResult<Vec<(String, i64)>> {
+    mail_outbox::table
+        .filter(mail_outbox::message_key.like(format!("{prefix}%")))
+        .group_by(mail_outbox::status)
+        .select((mail_outbox::status, diesel::dsl::count_star()))
+        .load(conn)
+}

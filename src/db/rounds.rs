@@ -1,0 +1,211 @@
+//! Survey rounds and their configuration: groups (instrument + methodology), units, targets.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::{instruments, methodologies, respondent_groups, round_groups, round_targets, round_units, rounds, units};
+
+/// A stored round.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = rounds)]
+pub struct RoundRow {
+    /// Row id.
+    pub id: i64,
+    /// Survey year.
+    pub year: i32,
+    /// Vietnamese name.
+    pub name_vi: String,
+    /// English name.
+    pub name_en: String,
+    /// The unit set the round covers.
+    pub unit_set_id: i64,
+    /// Lifecycle status code.
+    pub status: String,
+    /// When respondents may start answering (UTC).
+    pub opens_at: Option<NaiveDateTime>,
+    /// When answering ends (UTC, exclusive).
+    pub closes_at: Option<NaiveDateTime>,
+    /// The earlier round year-over-year compares with.
+    pub compare_round_id: Option<i64>,
+    /// Creation time.
+    pub created_at: NaiveDateTime,
+}
+
+/// A new round.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = rounds)]
+pub struct NewRound<'a> {
+    /// Survey year.
+    pub year: i32,
+    /// Vietnamese name.
+    pub name_vi: &'a str,
+    /// English name.
+    pub name_en: &'a str,
+    /// Unit set.
+    pub unit_set_id: i64,
+    /// Opening time.
+    pub opens_at: Option<NaiveDateTime>,
+    /// Closing time.
+    pub closes_at: Option<NaiveDateTime>,
+    /// Creator.
+    pub created_by: Option<i64>,
+    /// Creation time.
+    pub created_at: NaiveDateTime,
+    /// Same as `created_at`.
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts a round and returns its id.
+pub fn insert(conn: &mut AnyConnection, new: &NewRound<'_>) -> QueryResult<i64> {
+    diesel::insert_into(rounds::table).values(new).execute(conn)?;
+    rounds::table
+        .filter(rounds::created_at.eq(new.created_at))
+        .filter(rounds::name_vi.eq(new.name_vi))
+        .order(rounds::id.desc())
+        .select(rounds::id)
+        .first(conn)
+}
+
+/// The round with this id.
+pub fn by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<RoundRow>> {
+    rounds::table.find(id).select(RoundRow::as_select()).first(conn).optional()
+}
+
+/// Every round, newest year first.
+pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<RoundRow>> {
+    rounds::table
+        .order((rounds::year.desc(), rounds::id.desc()))
+        .select(RoundRow::as_select())
+        .load(conn)
+}
+
+/// Moves a round from `from` to `to`; 0 rows means someone else changed it first.
+pub fn set_status(conn: &mut AnyConnection, id: i64, from: &str, to: &str) -> QueryResult<usize> {
+    diesel::update(rounds::table.find(id).filter(rounds::status.eq(from)))
+        .set((rounds::status.eq(to), rounds::updated_at.eq(super::now())))
+        .execute(conn)
+}
+
+/// One group's configuration in a round, with readable names.
+#[derive(Debug, Clone, Queryable)]
+pub struct RoundGroupRow {
+    /// Group id.
+    pub group_id: i64,
+    /// Group code.
+    pub group_code: String,
+    /// Instrument id.
+    pub instrument_id: i64,
+    /// Instrument code.
+    pub instrument_code: String,
+    /// Instrument version.
+    pub instrument_version: i32,
+    /// Methodology id.
+    pub methodology_id: i64,
+    /// Methodology code.
+    pub methodology_code: String,
+    /// Methodology version.
+    pub methodology_version: i32,
+}
+
+/// The configured groups of a round.
+pub fn groups(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<RoundGroupRow>> {
+    round_groups::table
+        .inner_join(respondent_groups::table)
+        .inner_join(instruments::table)
+        .inner_join(methodologies::table)
+        .filter(round_groups::round_id.eq(round_id))
+        .order(respondent_groups::sort_order)
+        .select((
+            round_groups::group_id,
+            respondent_groups::code,
+            instruments::id,
+            instruments::code,
+            instruments::version,
+            methodologies::id,
+            methodologies::code,
+            methodologies::version,
+        ))
+        .load(conn)
+}
+
+/// Sets (replaces) the instrument and methodology of one group.
+pub fn set_group(conn: &mut AnyConnection, round_id: i64, group_id: i64, instrument_id: i64, methodology_id: i64) -> QueryResult<()> {
+    diesel::delete(round_groups::table.filter(round_groups::round_id.eq(round_id)).filter(round_groups::group_id.eq(group_id)))
+        .execute(conn)?;
+    diesel::insert_into(round_groups::table)
+        .values((
+            round_groups::round_id.eq(round_id),
+            round_groups::group_id.eq(group_id),
+            round_groups::instrument_id.eq(instrument_id),
+            round_groups::methodology_id.eq(methodology_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The id of a respondent group code.
+pub fn group_id(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<i64>> {
+    respondent_groups::table
+        .filter(respondent_groups::code.eq(code))
+        .select(respondent_groups::id)
+        .first(conn)
+        .optional()
+}
+
+/// All respondent groups as (id, code), in display order.
+pub fn all_groups(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String)>> {
+    respondent_groups::table
+        .order(respondent_groups::sort_order)
+        .select((respondent_groups::id, respondent_groups::code))
+        .load(conn)
+}
+
+/// Replaces the units of a round.
+pub fn set_units(conn: &mut AnyConnection, round_id: i64, unit_ids: &[i64]) -> QueryResult<()> {
+    diesel::delete(round_units::table.filter(round_units::round_id.eq(round_id))).execute(conn)?;
+    for unit_id in unit_ids {
+        diesel::insert_into(round_units::table)
+            .values((round_units::round_id.eq(round_id), round_units::unit_id.eq(unit_id)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The units of a round, in code order.
+pub fn units(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<super::units::UnitRow>> {
+    round_units::table
+        .inner_join(units::table)
+        .filter(round_units::round_id.eq(round_id))
+        .order(units::code)
+        .select(super::units::UnitRow::as_select())
+        .load(conn)
+}
+
+/// Sets the target sample size of one unit × group.
+pub fn set_target(conn: &mut AnyConnection, round_id: i64, unit_id: i64, group_id: i64, target: i32) -> QueryResult<()> {
+    diesel::delete(
+        round_targets::table
+            .filter(round_targets::round_id.eq(round_id))
+            .filter(round_targets::unit_id.eq(unit_id))
+            .filter(round_targets::group_id.eq(group_id)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(round_targets::table)
+        .values((
+            round_targets::round_id.eq(round_id),
+            round_targets::unit_id.eq(unit_id),
+            round_targets::group_id.eq(group_id),
+            round_targets::target.eq(target),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// All targets of a round as (unit, group, target).
+pub fn targets(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<(i64, i64, i32)>> {
+    round_targets::table
+        .filter(round_targets::round_id.eq(round_id))
+        .select((round_targets::unit_id, round_targets::group_id, round_targets::target))
+        .load(conn)
+}

@@ -1,0 +1,1093 @@
+//! Respondent lists imported from CSV or XLSX: one row per person to invite, validated in full
+//! before anything is stored.
+//!
+//! # Format
+//!
+//! A header row is required; column order is free and header names are case- and
+//! accent-insensitive. Columns (English name, then the accepted Vietnamese aliases):
+//!
+//! | column     | aliases                               | required |
+//! |------------|---------------------------------------|----------|
+//! | `name`     | `họ tên`, `họ và tên`                 | yes      |
+//! | `email`    | `e-mail`, `thư điện tử`               | no       |
+//! | `phone`    | `điện thoại`, `số điện thoại`         | no       |
+//! | `unit`     | `đơn vị`                              | yes      |
+//! | `group`    | `nhóm`                                | yes      |
+//! | `position` | `chức vụ`                             | no       |
+//! | `level`    | `cấp`                                 | no       |
+//!
+//! Aliases match with or without accents and with spaces or underscores (`ho_ten`). A `stt`
+//! (*số thứ tự*, row number) column, ubiquitous in Vietnamese spreadsheets, is ignored; any
+//! other unknown column is refused, because a misspelt `emial` header would otherwise silently
+//! drop every address.
+//!
+//! # Rules
+//!
+//! * Every row is checked and every problem reported (row as the spreadsheet shows it, column
+//!   header as written, message); when any row is bad nothing is imported.
+//! * `name` is required. `email` is optional, checked simply (one `@`, dotted domain, no
+//!   spaces) and lower-cased; the same address twice in a file is an error naming the first row.
+//! * **Neither e-mail nor phone is allowed**: such a respondent gets a printed access code
+//!   handed out by the coordinator, which is how many citizen surveys are run.
+//! * `phone`: digits with spaces, `.`, `-`, `(`, `)` and an optional leading `+`; 8–15 digits.
+//!   Stored as `+` and digits only. Letters are refused.
+//! * `unit` and `group` are checked against the round through the caller's [`UnitLookup`] and
+//!   [`GroupLookup`]. Groups may also be written as their Vietnamese labels (`lãnh đạo`,
+//!   `công chức`, `người dân`) or with spaces (`civil servant`).
+//! * Every cell: at most [`MAX_CELL_CHARS`] characters, no line breaks or control characters,
+//!   and nothing a spreadsheet would run as a formula (`=`, `@`, a leading tab or carriage
+//!   return, `+`/`-` unless alone — a common "none" placeholder — or followed by a
+//!   phone-number shape such as `+84 912 345 678`).
+//! * Files: at most [`MAX_ROWS`] respondents; fully empty rows are skipped; CSV must be UTF-8
+//!   (BOM optional, `,` or `;` separated); XLSX is read from its first worksheet.
+//! * XLSX quirks: numbers read back as text without `.0`. A phone typed as a number loses its
+//!   leading zero in Excel, so a numeric phone cell of 9 digits (a mobile number) or of 10
+//!   digits starting with `2` (a landline) gets the `0` back.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+
+use crate::domain::unit_list::{
+    ColumnMap, CsvRow, RowError, UnitSet, check_cell, decode_utf8, header_key, map_header_with,
+    shown, split_csv,
+};
+
+/// Most respondents in one file.
+pub const MAX_ROWS: usize = 100_000;
+
+/// Longest cell accepted, in characters.
+pub const MAX_CELL_CHARS: usize = 200;
+
+/// Largest CSV file accepted, in bytes (100,000 rows of generous width).
+pub const MAX_CSV_BYTES: usize = 32 * 1024 * 1024;
+
+/// Largest XLSX file accepted, in bytes.
+pub const MAX_XLSX_BYTES: usize = 20 * 1024 * 1024;
+
+/// Largest total unpacked size of an XLSX's parts: refuses zip bombs before parsing.
+pub const MAX_XLSX_UNPACKED_BYTES: u64 = 400 * 1024 * 1024;
+
+/// One valid row of a respondent list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RespondentRow {
+    /// The row in the file, as the spreadsheet shows it.
+    pub row: u32,
+    /// Full name.
+    pub name: String,
+    /// Lower-cased e-mail address.
+    pub email: Option<String>,
+    /// Phone number as `+` and digits only (e.g. `+84912345678`, `0912345678`).
+    pub phone: Option<String>,
+    /// Unit code as the [`UnitLookup`] returned it.
+    pub unit: String,
+    /// Group code as the [`GroupLookup`] returned it.
+    pub group: String,
+    /// Job title.
+    pub position: Option<String>,
+    /// Administrative level (free text, e.g. `tỉnh`, `huyện`, `xã`).
+    pub level: Option<String>,
+}
+
+/// The units of the round a list is imported into.
+pub trait UnitLookup {
+    /// The round's code for the unit written `input` (trimmed), or `None` when the round has
+    /// no such unit. Returning the canonical code lets the lookup ignore case.
+    fn resolve_unit(&self, input: &str) -> Option<String>;
+}
+
+/// The respondent groups of the round a list is imported into.
+pub trait GroupLookup {
+    /// The round's code for group `code` (already mapped from Vietnamese labels and
+    /// normalised to lower-case snake case), or `None` when the round has no such group.
+    fn resolve_group(&self, code: &str) -> Option<String>;
+}
+
+impl<F: Fn(&str) -> Option<String>> UnitLookup for F {
+    fn resolve_unit(&self, input: &str) -> Option<String> {
+        self(input)
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> GroupLookup for F {
+    fn resolve_group(&self, code: &str) -> Option<String> {
+        self(code)
+    }
+}
+
+impl UnitLookup for UnitSet {
+    /// Exact code first, then ignoring ASCII case.
+    fn resolve_unit(&self, input: &str) -> Option<String> {
+        self.find_ignoring_case(input).map(|u| u.code.clone())
+    }
+}
+
+/// The three PAR Index groups, for rounds that use all of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StandardGroups;
+
+/// The standard group codes.
+pub const STANDARD_GROUPS: [&str; 3] = ["leader", "civil_servant", "citizen"];
+
+impl GroupLookup for StandardGroups {
+    fn resolve_group(&self, code: &str) -> Option<String> {
+        STANDARD_GROUPS.contains(&code).then(|| code.to_owned())
+    }
+}
+
+/// Columns: (canonical name, required).
+const COLUMNS: [(&str, bool); 7] = [
+    ("name", true),
+    ("email", false),
+    ("phone", false),
+    ("unit", true),
+    ("group", true),
+    ("position", false),
+    ("level", false),
+];
+
+/// Header aliases after [`header_key`] normalisation → canonical column.
+const ALIASES: [(&str, &str); 10] = [
+    ("ho_ten", "name"),
+    ("ho_va_ten", "name"),
+    ("e_mail", "email"),
+    ("thu_dien_tu", "email"),
+    ("dien_thoai", "phone"),
+    ("so_dien_thoai", "phone"),
+    ("don_vi", "unit"),
+    ("nhom", "group"),
+    ("chuc_vu", "position"),
+    ("cap", "level"),
+];
+
+/// Header keys accepted and ignored.
+const IGNORED: [&str; 1] = ["stt"];
+
+/// Vietnamese group labels (after [`header_key`]) → group code.
+const GROUP_LABELS: [(&str, &str); 3] = [
+    ("lanh_dao", "leader"),
+    ("cong_chuc", "civil_servant"),
+    ("nguoi_dan", "citizen"),
+];
+
+/// Parses a CSV respondent list (UTF-8, optional BOM). Returns every row, or every problem.
+pub fn parse_respondent_csv(
+    bytes: &[u8],
+    file_name: &str,
+    units: &impl UnitLookup,
+    groups: &impl GroupLookup,
+) -> Result<Vec<RespondentRow>, Vec<RowError>> {
+    if bytes.len() > MAX_CSV_BYTES {
+        return Err(vec![RowError::file(
+            file_name,
+            format!(
+                "the file is too large ({} bytes; the limit is {MAX_CSV_BYTES} bytes)",
+                bytes.len()
+            ),
+        )]);
+    }
+    let text = decode_utf8(bytes, file_name).map_err(|e| vec![e])?;
+    let rows = split_csv(text, MAX_ROWS.saturating_add(1))
+        .map_err(|(row, message)| vec![RowError::at(file_name, row, None, message)])?;
+    let rows = rows
+        .into_iter()
+        .map(|r| SheetRow {
+            row: r.row,
+            cells: r.cells.into_iter().map(Cell::text).collect(),
+        })
+        .collect();
+    validate(rows, file_name, units, groups)
+}
+
+/// Parses an XLSX respondent list from its first worksheet. Same output as
+/// [`parse_respondent_csv`].
+pub fn parse_respondent_xlsx(
+    bytes: &[u8],
+    file_name: &str,
+    units: &impl UnitLookup,
+    groups: &impl GroupLookup,
+) -> Result<Vec<RespondentRow>, Vec<RowError>> {
+    let file_error = |message: String| vec![RowError::file(file_name, message)];
+    if bytes.len() > MAX_XLSX_BYTES {
+        return Err(file_error(format!(
+            "the file is too large ({} bytes; the limit is {MAX_XLSX_BYTES} bytes)",
+            bytes.len()
+        )));
+    }
+    if zip_unpacked_size(bytes).is_some_and(|n| n > MAX_XLSX_UNPACKED_BYTES) {
+        return Err(file_error(
+            "the workbook unpacks to an implausible size; it is not a respondent list".to_owned(),
+        ));
+    }
+    // calamine parses untrusted zip and XML; should it ever panic on a malformed file, that
+    // becomes an ordinary error rather than a crashed request.
+    let rows = std::panic::catch_unwind(|| read_first_sheet(bytes))
+        .unwrap_or_else(|_| Err("the workbook could not be read".to_owned()))
+        .map_err(file_error)?;
+    validate(rows, file_name, units, groups)
+}
+
+/// A cell as read from the file.
+#[derive(Debug, Clone, PartialEq)]
+struct Cell {
+    /// The text (untrimmed for CSV, so a leading tab can be seen).
+    text: String,
+    /// The cell was a number in the workbook (phone numbers lose their leading zero).
+    numeric: bool,
+    /// An Excel error value (`#N/A`, `#REF!`…) instead of data.
+    excel_error: bool,
+}
+
+impl Cell {
+    fn text(text: String) -> Cell {
+        Cell {
+            text,
+            numeric: false,
+            excel_error: false,
+        }
+    }
+
+    fn from_data(data: &Data) -> Cell {
+        match data {
+            Data::Empty => Cell::text(String::new()),
+            Data::String(s) => Cell::text(s.clone()),
+            Data::Int(i) => Cell {
+                numeric: true,
+                ..Cell::text(i.to_string())
+            },
+            // Excel stores typed numbers as floats; 84912345678 must read back as
+            // "84912345678", not "84912345678.0" or "8.4912345678e10".
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Cell {
+                numeric: true,
+                ..Cell::text(format!("{}", *f as i64))
+            },
+            Data::Float(f) => Cell {
+                numeric: true,
+                ..Cell::text(f.to_string())
+            },
+            Data::Error(e) => Cell {
+                excel_error: true,
+                ..Cell::text(e.to_string())
+            },
+            other => Cell::text(other.to_string()),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        !self.excel_error && self.text.trim().is_empty()
+    }
+}
+
+/// One row of either file type.
+#[derive(Debug, Clone)]
+struct SheetRow {
+    row: u32,
+    cells: Vec<Cell>,
+}
+
+fn read_first_sheet(bytes: &[u8]) -> Result<Vec<SheetRow>, String> {
+    let unreadable = |e: &dyn std::fmt::Display| format!("not a readable .xlsx workbook: {e}");
+    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let Some(name) = workbook.sheet_names().first().cloned() else {
+        return Err("the workbook has no worksheet".to_owned());
+    };
+    let range = workbook
+        .worksheet_range(&name)
+        .map_err(|e| unreadable(&e))?;
+    let (start_row, _) = range.start().unwrap_or((0, 0));
+    let mut rows = Vec::new();
+    for (i, cells) in range.rows().enumerate() {
+        // +1: calamine counts from 0, spreadsheets from 1.
+        let row = u32::try_from(i)
+            .ok()
+            .and_then(|i| start_row.checked_add(i)?.checked_add(1))
+            .unwrap_or(u32::MAX);
+        let cells: Vec<Cell> = cells.iter().map(Cell::from_data).collect();
+        if cells.iter().all(Cell::is_blank) {
+            continue;
+        }
+        if rows.len() > MAX_ROWS {
+            return Err(format!("the file has more than {MAX_ROWS} respondents"));
+        }
+        rows.push(SheetRow { row, cells });
+    }
+    Ok(rows)
+}
+
+/// Sum of the uncompressed sizes in a zip's central directory, if it can be read.
+fn zip_unpacked_size(bytes: &[u8]) -> Option<u64> {
+    let u16_at = |at: usize| -> Option<u64> {
+        let b: [u8; 2] = bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        Some(u64::from(u16::from_le_bytes(b)))
+    };
+    let u32_at = |at: usize| -> Option<u64> {
+        let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(u64::from(u32::from_le_bytes(b)))
+    };
+    // The end-of-central-directory record lies in the last 22 + 65,535 bytes.
+    let search_from = bytes.len().saturating_sub(22 + 65_535);
+    let eocd = (search_from..bytes.len().saturating_sub(21))
+        .rev()
+        .find(|&i| u32_at(i) == Some(0x0605_4b50))?;
+    let entries = u16_at(eocd + 10)?;
+    let mut at = usize::try_from(u32_at(eocd + 16)?).ok()?;
+    let mut total: u64 = 0;
+    for _ in 0..entries {
+        if u32_at(at)? != 0x0201_4b50 {
+            return None;
+        }
+        let size = u32_at(at.checked_add(24)?)?;
+        // Zip64 marker: the real size is elsewhere; treat it as too large to trust.
+        if size == 0xFFFF_FFFF {
+            return Some(u64::MAX);
+        }
+        total = total.saturating_add(size);
+        let name = usize::try_from(u16_at(at.checked_add(28)?)?).ok()?;
+        let extra = usize::try_from(u16_at(at.checked_add(30)?)?).ok()?;
+        let comment = usize::try_from(u16_at(at.checked_add(32)?)?).ok()?;
+        at = at.checked_add(46 + name + extra + comment)?;
+    }
+    Some(total)
+}
+
+/// Checks every row against the header and the round; all-or-nothing.
+fn validate(
+    rows: Vec<SheetRow>,
+    file: &str,
+    units: &impl UnitLookup,
+    groups: &impl GroupLookup,
+) -> Result<Vec<RespondentRow>, Vec<RowError>> {
+    let mut rows = rows
+        .into_iter()
+        .filter(|r| !r.cells.iter().all(Cell::is_blank));
+    let Some(header) = rows.next() else {
+        return Err(vec![RowError::file(file, "the file is empty".to_owned())]);
+    };
+    let header_row = CsvRow {
+        row: header.row,
+        cells: header.cells.into_iter().map(|c| c.text).collect(),
+    };
+    let columns = map_header_with(&header_row, file, &COLUMNS, &ALIASES, &IGNORED)?;
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    // Lower-cased e-mail → first row it appeared on.
+    let mut emails: HashMap<String, u32> = HashMap::new();
+    let mut count = 0usize;
+    for row in rows {
+        count += 1;
+        if count > MAX_ROWS {
+            return Err(vec![RowError::file(
+                file,
+                format!("the file has more than {MAX_ROWS} respondents"),
+            )]);
+        }
+        let mut check = RowCheck {
+            row: &row,
+            columns: &columns,
+            file,
+            errors: &mut errors,
+        };
+        let name = check.value("name");
+        if name.as_deref() == Some("") {
+            check.error("name", "the name is required".to_owned());
+        }
+        let email = check.value("email").filter(|v| !v.is_empty());
+        let email = email.and_then(|raw| match normalise_email(&raw) {
+            Some(email) => Some(email),
+            None => {
+                check.error(
+                    "email",
+                    format!("'{}' is not a valid e-mail address", shown(&raw)),
+                );
+                None
+            }
+        });
+        if let Some(email) = &email {
+            match emails.get(email) {
+                Some(&first) => check.error(
+                    "email",
+                    format!("the e-mail address {email} is already on row {first}"),
+                ),
+                None => {
+                    emails.insert(email.clone(), row.row);
+                }
+            }
+        }
+        let phone = check.phone();
+        let unit_numeric = check.cell("unit").is_some_and(|c| c.numeric);
+        let unit = check.value("unit").and_then(|v| {
+            if v.is_empty() {
+                check.error("unit", "the unit is required".to_owned());
+                return None;
+            }
+            let found = units.resolve_unit(&v).or_else(|| {
+                // Excel turns a code like 01 typed into a cell into the number 1.
+                (unit_numeric && v.len() == 1)
+                    .then(|| units.resolve_unit(&format!("0{v}")))
+                    .flatten()
+            });
+            if found.is_none() {
+                check.error(
+                    "unit",
+                    format!("'{}' is not a unit of this round", shown(&v)),
+                );
+            }
+            found
+        });
+        let group = check.value("group").and_then(|v| {
+            if v.is_empty() {
+                check.error("group", "the group is required".to_owned());
+                return None;
+            }
+            let key = header_key(&v);
+            let code = GROUP_LABELS
+                .iter()
+                .find(|(label, _)| *label == key)
+                .map_or(key.as_str(), |(_, code)| code);
+            let found = groups.resolve_group(code);
+            if found.is_none() {
+                check.error(
+                    "group",
+                    format!("'{}' is not a respondent group of this round", shown(&v)),
+                );
+            }
+            found
+        });
+        let position = check.value("position").filter(|v| !v.is_empty());
+        let level = check.value("level").filter(|v| !v.is_empty());
+        check.unheaded_values();
+        if let (Some(name), Some(unit), Some(group)) = (name.filter(|n| !n.is_empty()), unit, group)
+        {
+            out.push(RespondentRow {
+                row: row.row,
+                name,
+                email,
+                phone,
+                unit,
+                group,
+                position,
+                level,
+            });
+        }
+    }
+    if errors.is_empty() && out.is_empty() {
+        errors.push(RowError::file(
+            file,
+            "the file has a header row but no respondents".to_owned(),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Reads and checks the cells of one row, recording problems.
+struct RowCheck<'a> {
+    row: &'a SheetRow,
+    columns: &'a ColumnMap,
+    file: &'a str,
+    errors: &'a mut Vec<RowError>,
+}
+
+impl RowCheck<'_> {
+    fn error(&mut self, column: &str, message: String) {
+        self.errors.push(RowError::at(
+            self.file,
+            self.row.row,
+            self.columns.header_of(column),
+            message,
+        ));
+    }
+
+    fn cell(&self, column: &str) -> Option<&Cell> {
+        self.columns
+            .index_of(column)
+            .and_then(|i| self.row.cells.get(i))
+    }
+
+    /// The trimmed value (`Some("")` when blank or the column is absent), or `None` after
+    /// recording why the cell is unacceptable.
+    fn value(&mut self, column: &str) -> Option<String> {
+        let Some(cell) = self.cell(column) else {
+            return Some(String::new());
+        };
+        if cell.excel_error {
+            let message = format!(
+                "the cell holds the spreadsheet error {}, not a value",
+                shown(&cell.text)
+            );
+            self.error(column, message);
+            return None;
+        }
+        match check_cell(&cell.text, MAX_CELL_CHARS, true) {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.error(column, message);
+                None
+            }
+        }
+    }
+
+    fn phone(&mut self) -> Option<String> {
+        let numeric = self.cell("phone").is_some_and(|c| c.numeric);
+        let raw = self.value("phone").filter(|v| !v.is_empty())?;
+        match normalise_phone(&raw, numeric) {
+            Ok(phone) => Some(phone),
+            Err(why) => {
+                self.error(
+                    "phone",
+                    format!("'{}' is not a phone number: {why}", shown(&raw)),
+                );
+                None
+            }
+        }
+    }
+
+    /// Records values under a blank header cell or beyond the header.
+    fn unheaded_values(&mut self) {
+        for (i, cell) in self.row.cells.iter().enumerate() {
+            if !self.columns.is_headed(i) && !cell.is_blank() {
+                self.errors.push(RowError::at(
+                    self.file,
+                    self.row.row,
+                    Some(crate::domain::unit_list::column_letter(i)),
+                    "a value in a column without a header".to_owned(),
+                ));
+            }
+        }
+    }
+}
+
+/// The address lower-cased if it passes the simple check (one `@`, a dotted domain, no
+/// spaces): delivery is the only real proof.
+fn normalise_email(raw: &str) -> Option<String> {
+    let email = raw.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    valid.then_some(email)
+}
+
+/// `+` and digits only, or why the text is not a phone number. `numeric` cells get back the
+/// leading zero Excel dropped (see the module notes).
+fn normalise_phone(raw: &str, numeric: bool) -> Result<String, &'static str> {
+    if numeric && raw.contains('.') {
+        return Err("it is a number with decimals");
+    }
+    let (plus, body) = match raw.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, raw),
+    };
+    if body.chars().any(char::is_alphabetic) {
+        return Err("it contains letters");
+    }
+    if !body
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')'))
+    {
+        return Err("use only digits, spaces, a leading + and . - ( )");
+    }
+    let mut digits: String = body.chars().filter(char::is_ascii_digit).collect();
+    if numeric && !plus && (digits.len() == 9 || (digits.len() == 10 && digits.starts_with('2'))) {
+        digits.insert(0, '0');
+    }
+    match digits.len() {
+        0..=7 => Err("it has too few digits"),
+        8..=15 => Ok(if plus { format!("+{digits}") } else { digits }),
+        _ => Err("it has too many digits"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::unit_list::provinces_2025;
+    use rust_xlsxwriter::Workbook;
+
+    fn units(input: &str) -> Option<String> {
+        ["HN", "HP", "01"]
+            .into_iter()
+            .find(|u| u.eq_ignore_ascii_case(input))
+            .map(str::to_owned)
+    }
+
+    fn csv(text: &str) -> Result<Vec<RespondentRow>, Vec<RowError>> {
+        parse_respondent_csv(text.as_bytes(), "list.csv", &units, &StandardGroups)
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        csv(text)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    const HEADER: &str = "name,email,phone,unit,group,position,level\n";
+
+    #[test]
+    fn a_clean_csv_list_is_imported_with_normalised_values() {
+        let rows = csv(&format!(
+            "\u{FEFF}{HEADER}Nguyễn Văn An, An@SoNoiVu.gov.vn ,+84 912 345 678,hn,leader,Giám đốc,tỉnh\n\
+             Trần Thị Bình,,0912.345.679,HP,civil_servant,,\n\
+             Lê Văn Cường,,,HN,citizen,,\n"
+        ))
+        .unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0],
+            RespondentRow {
+                row: 2,
+                name: "Nguyễn Văn An".to_owned(),
+                email: Some("an@sonoivu.gov.vn".to_owned()),
+                phone: Some("+84912345678".to_owned()),
+                unit: "HN".to_owned(),
+                group: "leader".to_owned(),
+                position: Some("Giám đốc".to_owned()),
+                level: Some("tỉnh".to_owned()),
+            }
+        );
+        assert_eq!(rows[1].phone.as_deref(), Some("0912345679"));
+        assert_eq!(rows[2].email, None);
+        assert_eq!(rows[2].phone, None);
+    }
+
+    #[test]
+    fn vietnamese_headers_and_group_labels_are_accepted_in_any_order() {
+        let rows = csv(
+            "STT,Nhóm,Họ và tên,Đơn vị,Thư điện tử,Số điện thoại,Chức vụ,Cấp\n\
+             1,Lãnh đạo,Phạm Văn Dũng,01,dung@x.vn,,Phó giám đốc,Tỉnh\n\
+             2,cong chuc,Hoàng Thị E,01,e@x.vn,,,\n\
+             3,NGƯỜI DÂN,Vũ Văn G,01,,,,\n\
+             4,Civil Servant,Đỗ H,01,,,,\n",
+        )
+        .unwrap();
+        let groups: Vec<&str> = rows.iter().map(|r| r.group.as_str()).collect();
+        assert_eq!(
+            groups,
+            ["leader", "civil_servant", "citizen", "civil_servant"]
+        );
+        assert_eq!(rows[0].name, "Phạm Văn Dũng");
+        assert_eq!(rows[0].position.as_deref(), Some("Phó giám đốc"));
+        let rows = csv("ho_ten,don_vi,nhom,so_dien_thoai\nA,01,leader,0912345678\n").unwrap();
+        assert_eq!(rows[0].phone.as_deref(), Some("0912345678"));
+    }
+
+    #[test]
+    fn an_error_names_the_file_the_row_and_the_column() {
+        let errs = errors(&format!(
+            "{HEADER}A,a@x.vn,,HN,leader,,\n\
+             B,b@x.vn,,HN,leader,,\n\
+             C,c@x.vn,,HN,leader,,\n\
+             D,d@x.vn,,HN,leader,,\n\
+             E,e@x.vn,,HN,leader,,\n\
+             F,an@@x,,HN,leader,,\n"
+        ));
+        assert_eq!(
+            errs,
+            ["list.csv row 7, column email: 'an@@x' is not a valid e-mail address"]
+        );
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_and_nothing_is_imported() {
+        let errs = errors(&format!(
+            "{HEADER}Good,good@x.vn,,HN,leader,,\n\
+             ,nobody@x.vn,,HN,leader,,\n\
+             Dup,GOOD@x.vn,,HN,leader,,\n\
+             Unit,,,ZZ,leader,,\n\
+             Group,,,HN,boss,,\n\
+             Phone,,0912abc345,HN,citizen,,\n\
+             =1+1,,,HN,citizen,,\n\
+             Space,a b@x.vn,,,citizen,,\n"
+        ));
+        assert_eq!(
+            errs,
+            [
+                "list.csv row 3, column name: the name is required",
+                "list.csv row 4, column email: the e-mail address good@x.vn is already on row 2",
+                "list.csv row 5, column unit: 'ZZ' is not a unit of this round",
+                "list.csv row 6, column group: 'boss' is not a respondent group of this round",
+                "list.csv row 7, column phone: '0912abc345' is not a phone number: it contains \
+                 letters",
+                "list.csv row 8, column name: '=1+1' looks like a spreadsheet formula; values \
+                 may not start with =, +, -, @, a tab or a carriage return",
+                "list.csv row 9, column email: 'a b@x.vn' is not a valid e-mail address",
+                "list.csv row 9, column unit: the unit is required",
+            ]
+        );
+    }
+
+    #[test]
+    fn phone_numbers_with_a_plus_pass_the_formula_check_but_injections_do_not() {
+        assert!(csv(&format!("{HEADER}A,,+84 (24) 3824-1234,HN,leader,,\n")).is_ok());
+        for bad in ["-2+3+cmd|' /C calc'!A0", "+ 84 912", "@SUM(1)", "+cmd"] {
+            let errs = errors(&format!("{HEADER}A,,\"{bad}\",HN,leader,,\n"));
+            assert_eq!(errs.len(), 1, "{bad}");
+            assert!(
+                errs[0].contains("looks like a spreadsheet formula"),
+                "{bad}"
+            );
+        }
+        let errs = errors(&format!("{HEADER}-Nam,,,HN,leader,,\n"));
+        assert!(errs[0].contains("column name"));
+        let errs = errors(&format!("{HEADER}\"\tA\",,,HN,leader,,\n"));
+        assert!(errs[0].contains("formula"));
+    }
+
+    #[test]
+    fn a_lone_dash_is_a_harmless_placeholder_but_values_without_a_header_are_refused() {
+        let rows = csv("name,unit,group,position\nA,HN,leader,-\n").unwrap();
+        assert_eq!(rows[0].position.as_deref(), Some("-"));
+        let errs = errors("name,unit,group\nA,HN,leader,stray\n");
+        assert_eq!(
+            errs,
+            ["list.csv row 2, column D: a value in a column without a header"]
+        );
+    }
+
+    #[test]
+    fn a_respondent_with_neither_email_nor_phone_is_accepted_for_a_printed_code() {
+        let rows = csv("name,unit,group\nA,HN,citizen\n").unwrap();
+        assert_eq!(rows[0].email, None);
+        assert_eq!(rows[0].phone, None);
+    }
+
+    #[test]
+    fn a_non_utf8_csv_gets_advice_on_saving_it() {
+        let mut bytes = b"name,unit,group\n".to_vec();
+        bytes.extend_from_slice(b"Nguy\xean,HN,leader\n");
+        let errs = parse_respondent_csv(&bytes, "list.csv", &units, &StandardGroups).unwrap_err();
+        assert_eq!(
+            errs[0].to_string(),
+            "list.csv row 2: the file is not UTF-8 (first invalid byte at offset 20); save it as \
+             'CSV UTF-8' in Excel"
+        );
+    }
+
+    #[test]
+    fn empty_and_header_only_files_are_refused() {
+        assert_eq!(errors(""), ["list.csv: the file is empty"]);
+        assert_eq!(errors("\n ,, \n"), ["list.csv: the file is empty"]);
+        assert_eq!(
+            errors(HEADER),
+            ["list.csv: the file has a header row but no respondents"]
+        );
+    }
+
+    #[test]
+    fn header_problems_are_reported_before_any_row() {
+        let errs = errors("name,emial,unit\nA,a@x.vn,HN\n");
+        assert_eq!(
+            errs,
+            [
+                "list.csv row 1, column emial: unknown column; the columns are name, email, \
+                 phone, unit, group, position, level",
+                "list.csv row 1: the header has no group column",
+            ]
+        );
+        let errs = errors("name,Họ tên,unit,group\nA,B,HN,leader\n");
+        assert_eq!(
+            errs,
+            ["list.csv row 1, column Họ tên: the column name appears twice"]
+        );
+    }
+
+    #[test]
+    fn overlong_cells_and_line_breaks_are_refused() {
+        let long = "x".repeat(201);
+        let errs = errors(&format!("{HEADER}{long},,,HN,leader,,\n"));
+        assert_eq!(
+            errs,
+            [
+                "list.csv row 2, column name: the value is 201 characters long; at most 200 are \
+                 allowed"
+            ]
+        );
+        let errs = errors(&format!(
+            "{HEADER}\"Two\nlines\",,,HN,leader,,\nB,,,HN,leader,,\n"
+        ));
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].starts_with("list.csv row 2, column name: 'Two\\nlines' contains a line"));
+        let rows = csv(&format!("{HEADER}{},,,HN,leader,,\n", "x".repeat(200)));
+        assert!(rows.is_ok());
+    }
+
+    #[test]
+    fn too_many_rows_are_refused_without_listing_them() {
+        let mut text = String::from("name,unit,group\n");
+        for i in 0..=MAX_ROWS {
+            text.push_str(&format!("P{i},HN,citizen\n"));
+        }
+        assert_eq!(
+            errors(&text),
+            [format!(
+                "list.csv row {}: the file has more than {MAX_ROWS} rows after the header",
+                MAX_ROWS + 2
+            )]
+        );
+    }
+
+    #[test]
+    fn phone_checks_count_digits_and_refuse_symbols() {
+        assert_eq!(
+            normalise_phone("0912 345 678", false),
+            Ok("0912345678".into())
+        );
+        assert_eq!(
+            normalise_phone("(024) 3824.1234", false),
+            Ok("02438241234".into())
+        );
+        assert_eq!(
+            normalise_phone("12345", false),
+            Err("it has too few digits")
+        );
+        assert_eq!(
+            normalise_phone("1234567890123456", false),
+            Err("it has too many digits")
+        );
+        assert_eq!(
+            normalise_phone("0912#345", false).unwrap_err(),
+            "use only digits, spaces, a leading + and . - ( )"
+        );
+        assert_eq!(
+            normalise_phone("0912 345 678 ext", false),
+            Err("it contains letters")
+        );
+        assert_eq!(
+            normalise_phone("+84+912", false).unwrap_err(),
+            "use only digits, spaces, a leading + and . - ( )"
+        );
+    }
+
+    #[test]
+    fn respondents_can_be_checked_against_a_unit_set() {
+        let set = provinces_2025().unwrap();
+        let rows = parse_respondent_csv(
+            b"name,unit,group\nA,HA-NOI,leader\n",
+            "l.csv",
+            &set,
+            &StandardGroups,
+        )
+        .unwrap();
+        assert_eq!(rows[0].unit, "ha-noi");
+        let only_citizens = |code: &str| (code == "citizen").then(|| code.to_owned());
+        let errs = parse_respondent_csv(
+            b"name,unit,group\nA,ha-noi,leader\n",
+            "l.csv",
+            &set,
+            &only_citizens,
+        )
+        .unwrap_err();
+        assert_eq!(errs[0].column.as_deref(), Some("group"));
+    }
+
+    /// A cell to write: text, a number, or nothing.
+    enum X<'a> {
+        S(&'a str),
+        Num(f64),
+        Blank,
+    }
+
+    /// A one-sheet workbook with the given cells.
+    fn xlsx(rows: &[Vec<X<'_>>]) -> Vec<u8> {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, value) in row.iter().enumerate() {
+                match value {
+                    X::S(s) => {
+                        ws.write_string(r as u32, c as u16, *s).unwrap();
+                    }
+                    X::Num(n) => {
+                        ws.write_number(r as u32, c as u16, *n).unwrap();
+                    }
+                    X::Blank => {}
+                }
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    fn header() -> Vec<X<'static>> {
+        ["Name", "Email", "Phone", "Unit", "Group"]
+            .into_iter()
+            .map(X::S)
+            .collect()
+    }
+
+    #[test]
+    fn numeric_phone_cells_in_xlsx_become_text_without_a_decimal_point() {
+        let bytes = xlsx(&[
+            header(),
+            vec![
+                X::S("A"),
+                X::Blank,
+                X::Num(84_912_345_678.0),
+                X::S("HN"),
+                X::S("leader"),
+            ],
+            vec![
+                X::S("B"),
+                X::Blank,
+                X::Num(912_345_678.0),
+                X::S("HN"),
+                X::S("leader"),
+            ],
+            vec![
+                X::S("C"),
+                X::Blank,
+                X::Num(2_438_241_234.0),
+                X::S("HN"),
+                X::S("leader"),
+            ],
+            vec![
+                X::S("D"),
+                X::Blank,
+                X::S("0912 345 670"),
+                X::Num(1.0),
+                X::S("leader"),
+            ],
+        ]);
+        let rows = parse_respondent_xlsx(&bytes, "list.xlsx", &units, &StandardGroups).unwrap();
+        let phones: Vec<&str> = rows.iter().filter_map(|r| r.phone.as_deref()).collect();
+        assert_eq!(
+            phones,
+            ["84912345678", "0912345678", "02438241234", "0912345670"]
+        );
+        // The unit code 01 typed as a number reads back as 1 and still resolves.
+        assert_eq!(rows[3].unit, "01");
+    }
+
+    #[test]
+    fn xlsx_cells_are_trimmed_empty_rows_skipped_and_rows_numbered_as_excel_shows_them() {
+        let bytes = xlsx(&[
+            header(),
+            vec![
+                X::S("  An  "),
+                X::S(" AN@X.VN "),
+                X::Blank,
+                X::S(" HN "),
+                X::S(" leader "),
+            ],
+            vec![X::Blank, X::S("   "), X::Blank, X::Blank, X::Blank],
+            vec![
+                X::S("Bình"),
+                X::S("an@x.vn"),
+                X::Blank,
+                X::S("HN"),
+                X::S("leader"),
+            ],
+        ]);
+        let errs = parse_respondent_xlsx(&bytes, "list.xlsx", &units, &StandardGroups).unwrap_err();
+        assert_eq!(
+            errs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["list.xlsx row 4, column Email: the e-mail address an@x.vn is already on row 2"]
+        );
+    }
+
+    #[test]
+    fn a_fractional_number_in_a_phone_cell_is_refused() {
+        let bytes = xlsx(&[
+            header(),
+            vec![
+                X::S("A"),
+                X::Blank,
+                X::Num(912.5),
+                X::S("HN"),
+                X::S("leader"),
+            ],
+        ]);
+        let errs = parse_respondent_xlsx(&bytes, "list.xlsx", &units, &StandardGroups).unwrap_err();
+        assert_eq!(
+            errs[0].to_string(),
+            "list.xlsx row 2, column Phone: '912.5' is not a phone number: it is a number with \
+             decimals"
+        );
+    }
+
+    #[test]
+    fn formulas_in_xlsx_text_cells_are_refused_too() {
+        let bytes = xlsx(&[
+            header(),
+            vec![
+                X::S("=HYPERLINK(\"http://x\")"),
+                X::Blank,
+                X::Blank,
+                X::S("HN"),
+                X::S("leader"),
+            ],
+        ]);
+        let errs = parse_respondent_xlsx(&bytes, "list.xlsx", &units, &StandardGroups).unwrap_err();
+        assert!(
+            errs[0]
+                .to_string()
+                .starts_with("list.xlsx row 2, column Name: '=HYPERLINK")
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_workbook_is_refused_without_panicking() {
+        for bytes in [&b""[..], b"PK\x03\x04garbage", b"name,unit\nA,B\n"] {
+            let errs =
+                parse_respondent_xlsx(bytes, "list.xlsx", &units, &StandardGroups).unwrap_err();
+            assert_eq!(errs.len(), 1);
+            assert_eq!(errs[0].row, None);
+        }
+    }
+
+    #[test]
+    fn random_and_corrupted_input_never_panics_any_parser() {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        let alphabet = b"ab,;\"\r\n\t=+-@ 0123456789\xc3\xa0\xff";
+        for _ in 0..2_000 {
+            let len = rng.random_range(0..80);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect();
+            let mut with_header = b"name,email,phone,unit,group\n".to_vec();
+            with_header.extend_from_slice(&bytes);
+            let _ = parse_respondent_csv(&bytes, "f.csv", &units, &StandardGroups);
+            let _ = parse_respondent_csv(&with_header, "f.csv", &units, &StandardGroups);
+            let _ = crate::domain::unit_list::parse_unit_csv(&bytes, "f.csv");
+            let _ = crate::domain::access_code::AccessCode::parse(&String::from_utf8_lossy(&bytes));
+        }
+        let good = xlsx(&[
+            header(),
+            vec![
+                X::S("A"),
+                X::Blank,
+                X::Num(912_345_678.0),
+                X::S("HN"),
+                X::S("leader"),
+            ],
+        ]);
+        for _ in 0..100 {
+            let mut broken = good.clone();
+            for _ in 0..4 {
+                let at = rng.random_range(0..broken.len());
+                broken[at] = rng.random();
+            }
+            let _ = parse_respondent_xlsx(&broken, "f.xlsx", &units, &StandardGroups);
+            let cut = rng.random_range(0..good.len());
+            let _ = parse_respondent_xlsx(&good[..cut], "f.xlsx", &units, &StandardGroups);
+        }
+    }
+
+    #[test]
+    fn an_empty_workbook_is_an_empty_file() {
+        let bytes = xlsx(&[]);
+        let errs = parse_respondent_xlsx(&bytes, "list.xlsx", &units, &StandardGroups).unwrap_err();
+        assert_eq!(errs[0].to_string(), "list.xlsx: the file is empty");
+    }
+}
