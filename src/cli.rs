@@ -320,23 +320,60 @@ fn round_command(settings: &Settings, command: &RoundCommand) -> anyhow::Result<
         db::run_migrations(&mut conn)?;
     }
     let secret = crate::startup::load_secret(&mut conn, settings)?;
-    let actor = Actor { user_id: None, label: "cli", role: "admin" };
+    let actor = Actor {
+        user_id: None,
+        label: "cli",
+        role: "admin",
+    };
     let base = settings.base();
     let (round_id, queued) = match command {
-        RoundCommand::SendInvitations { round } => {
-            (*round, rounds::queue_invitations(&mut conn, &secret, &base, *round, actor).map_err(|e| anyhow::anyhow!("{e}"))?)
-        }
-        RoundCommand::SendReminders { round, max, min_days } => {
-            let policy = crate::domain::reminders::ReminderPolicy { max_reminders: *max, min_days_between: *min_days };
-            (*round, rounds::queue_reminders(&mut conn, &secret, &base, *round, &policy, db::now(), actor).map_err(|e| anyhow::anyhow!("{e}"))?)
+        RoundCommand::SendInvitations { round } => (
+            *round,
+            rounds::queue_invitations(&mut conn, &secret, &base, *round, actor)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        ),
+        RoundCommand::SendReminders {
+            round,
+            max,
+            min_days,
+        } => {
+            let policy = crate::domain::reminders::ReminderPolicy {
+                max_reminders: *max,
+                min_days_between: *min_days,
+            };
+            (
+                *round,
+                rounds::queue_reminders(
+                    &mut conn,
+                    &secret,
+                    &base,
+                    *round,
+                    &policy,
+                    db::now(),
+                    actor,
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            )
         }
     };
     drop(conn);
-    deliver_round_queue(&pool, &mailer, round_id, queued)
+    deliver_round_queue(
+        &pool,
+        &mailer,
+        round_id,
+        queued,
+        chrono::Duration::seconds(settings.mail_lease_seconds),
+    )
 }
 
 /// Delivers the outbox of a round with a progress bar until nothing is due.
-fn deliver_round_queue(pool: &db::DbPool, mailer: &crate::mail::Mailer, round_id: i64, queued: usize) -> anyhow::Result<()> {
+fn deliver_round_queue(
+    pool: &db::DbPool,
+    mailer: &crate::mail::Mailer,
+    round_id: i64,
+    queued: usize,
+    lease: chrono::Duration,
+) -> anyhow::Result<()> {
     let prefix = crate::rounds::message_prefix(round_id);
     let pending = |pool: &db::DbPool| -> anyhow::Result<u64> {
         let mut conn = pool.get()?;
@@ -356,7 +393,7 @@ fn deliver_round_queue(pool: &db::DbPool, mailer: &crate::mail::Mailer, round_id
     let mut sent = 0;
     let mut failed = 0;
     loop {
-        let report = crate::mail::sender::send_batch(pool, mailer, 10)?;
+        let report = crate::mail::sender::send_batch(pool, mailer, 10, lease)?;
         sent += report.sent;
         failed += report.failed;
         bar.inc(u64::try_from(report.sent + report.failed).unwrap_or(0));

@@ -96,6 +96,9 @@ pub struct Settings {
     pub trust_proxy: bool,
     /// Worker threads for the HTTP server (0 = one per core).
     pub workers: usize,
+    /// How long a mail sender holds a claimed message before another sender may take it over
+    /// (after a crash).
+    pub mail_lease_seconds: i64,
 }
 
 /// The optional `khaosat.toml`; every key mirrors an environment variable.
@@ -113,6 +116,7 @@ struct FileSettings {
     db_pool_size: Option<u32>,
     trust_proxy: Option<bool>,
     workers: Option<usize>,
+    mail_lease_seconds: Option<i64>,
 }
 
 /// A setting that failed validation; displays as one line naming it.
@@ -265,7 +269,22 @@ impl Settings {
             None => file.workers.unwrap_or(0),
         };
 
+        let mail_lease_seconds = match env("KHAOSAT_MAIL_LEASE_SECONDS") {
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=86_400).contains(n))
+                .ok_or_else(|| {
+                    config_error(
+                        "KHAOSAT_MAIL_LEASE_SECONDS",
+                        format!("'{v}' is not a number of seconds from 1 to 86400"),
+                    )
+                })?,
+            None => file.mail_lease_seconds.unwrap_or(120),
+        };
+
         Ok(Self {
+            mail_lease_seconds,
             database_url,
             bind,
             base_url,

@@ -70,7 +70,14 @@ pub struct Actor<'a> {
     pub role: &'a str,
 }
 
-fn audit(conn: &mut AnyConnection, actor: Actor<'_>, action: &str, round_id: i64, old: Option<String>, new: Option<String>) -> Result<()> {
+fn audit(
+    conn: &mut AnyConnection,
+    actor: Actor<'_>,
+    action: &str,
+    round_id: i64,
+    old: Option<String>,
+    new: Option<String>,
+) -> Result<()> {
     record(
         conn,
         &AuditEntry {
@@ -92,19 +99,46 @@ pub fn load_reference_units(conn: &mut AnyConnection) -> Result<usize> {
     db::write_transaction(conn, |conn| {
         if db::units::set_by_code(conn, PROVINCES_2023)?.is_none() {
             let set = provinces_2023().map_err(|e| invalid(e.to_string()))?;
-            store_unit_set(conn, PROVINCES_2023, "63 tỉnh, thành phố (đến 2024)", "63 provinces (to 2024)", None, Some(2024), &set, true)?;
+            store_unit_set(
+                conn,
+                PROVINCES_2023,
+                "63 tỉnh, thành phố (đến 2024)",
+                "63 provinces (to 2024)",
+                None,
+                Some(2024),
+                &set,
+                true,
+            )?;
             added += 1;
         }
         if db::units::set_by_code(conn, UNITS_2025)?.is_none() {
             let set = provinces_2025().map_err(|e| invalid(e.to_string()))?;
-            let new_id = store_unit_set(conn, UNITS_2025, "34 tỉnh, thành phố (từ 2025)", "34 provinces and cities (from 2025)", Some(2025), None, &set, true)?;
+            let new_id = store_unit_set(
+                conn,
+                UNITS_2025,
+                "34 tỉnh, thành phố (từ 2025)",
+                "34 provinces and cities (from 2025)",
+                Some(2025),
+                None,
+                &set,
+                true,
+            )?;
             // Lineage: each 2025 unit → the 2023 units it absorbed.
-            let old_set = db::units::set_by_code(conn, PROVINCES_2023)?.ok_or(RoundError::NotFound)?;
-            let old_ids: HashMap<String, i64> = db::units::units_of_set(conn, old_set.id)?.into_iter().map(|u| (u.code, u.id)).collect();
-            let new_ids: HashMap<String, i64> = db::units::units_of_set(conn, new_id)?.into_iter().map(|u| (u.code, u.id)).collect();
+            let old_set =
+                db::units::set_by_code(conn, PROVINCES_2023)?.ok_or(RoundError::NotFound)?;
+            let old_ids: HashMap<String, i64> = db::units::units_of_set(conn, old_set.id)?
+                .into_iter()
+                .map(|u| (u.code, u.id))
+                .collect();
+            let new_ids: HashMap<String, i64> = db::units::units_of_set(conn, new_id)?
+                .into_iter()
+                .map(|u| (u.code, u.id))
+                .collect();
             for unit in &set.units {
                 for absorbed in &unit.absorbed {
-                    if let (Some(&to), Some(&from)) = (new_ids.get(&unit.code), old_ids.get(absorbed)) {
+                    if let (Some(&to), Some(&from)) =
+                        (new_ids.get(&unit.code), old_ids.get(absorbed))
+                    {
                         db::units::insert_lineage(conn, to, from)?;
                     }
                 }
@@ -116,7 +150,10 @@ pub fn load_reference_units(conn: &mut AnyConnection) -> Result<usize> {
     Ok(added)
 }
 
-#[expect(clippy::too_many_arguments, reason = "the set's own columns, passed through once")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the set's own columns, passed through once"
+)]
 fn store_unit_set(
     conn: &mut AnyConnection,
     code: &str,
@@ -129,7 +166,15 @@ fn store_unit_set(
 ) -> Result<i64> {
     let id = db::units::insert_set(
         conn,
-        &NewUnitSet { code, name_vi, name_en, first_year, last_year, builtin, created_at: db::now() },
+        &NewUnitSet {
+            code,
+            name_vi,
+            name_en,
+            first_year,
+            last_year,
+            builtin,
+            created_at: db::now(),
+        },
     )?;
     let new: Vec<NewUnit<'_>> = set
         .units
@@ -150,19 +195,36 @@ fn store_unit_set(
 }
 
 /// Imports an administrator's own unit list (CSV) as a new set; all or nothing.
-pub fn import_unit_set(conn: &mut AnyConnection, code: &str, name: &str, file_name: &str, bytes: &[u8], actor: Actor<'_>) -> Result<i64> {
+pub fn import_unit_set(
+    conn: &mut AnyConnection,
+    code: &str,
+    name: &str,
+    file_name: &str,
+    bytes: &[u8],
+    actor: Actor<'_>,
+) -> Result<i64> {
     let code = code.trim();
-    if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(invalid(format!("set code '{code}': use 1 to 64 letters, digits, '-' or '_'")));
+    if code.is_empty()
+        || code.len() > 64
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(invalid(format!(
+            "set code '{code}': use 1 to 64 letters, digits, '-' or '_'"
+        )));
     }
     let name = name.trim();
     if name.is_empty() {
         return Err(invalid("a name for the unit list is required"));
     }
-    let set = crate::domain::unit_list::parse_unit_csv(bytes, file_name).map_err(RoundError::Rows)?;
+    let set =
+        crate::domain::unit_list::parse_unit_csv(bytes, file_name).map_err(RoundError::Rows)?;
     db::write_transaction(conn, |conn| {
         if db::units::set_by_code(conn, code)?.is_some() {
-            return Err(invalid(format!("a unit list with code '{code}' already exists")));
+            return Err(invalid(format!(
+                "a unit list with code '{code}' already exists"
+            )));
         }
         let id = store_unit_set(conn, code, name, name, None, None, &set, false)?;
         record(
@@ -199,9 +261,16 @@ pub struct NewRoundInput {
 }
 
 /// Creates a draft round covering every unit of its set.
-pub fn create_round(conn: &mut AnyConnection, input: &NewRoundInput, actor: Actor<'_>) -> Result<i64> {
+pub fn create_round(
+    conn: &mut AnyConnection,
+    input: &NewRoundInput,
+    actor: Actor<'_>,
+) -> Result<i64> {
     if !(2000..=2100).contains(&input.year) {
-        return Err(invalid(format!("year {}: use a year from 2000 to 2100", input.year)));
+        return Err(invalid(format!(
+            "year {}: use a year from 2000 to 2100",
+            input.year
+        )));
     }
     if input.name_vi.trim().is_empty() {
         return Err(invalid("the round needs a Vietnamese name"));
@@ -211,7 +280,11 @@ pub fn create_round(conn: &mut AnyConnection, input: &NewRoundInput, actor: Acto
         let set = db::units::set_by_code(conn, &input.unit_set_code)?
             .ok_or_else(|| invalid(format!("unknown unit list '{}'", input.unit_set_code)))?;
         let now = db::now();
-        let name_en = if input.name_en.trim().is_empty() { input.name_vi.trim() } else { input.name_en.trim() };
+        let name_en = if input.name_en.trim().is_empty() {
+            input.name_vi.trim()
+        } else {
+            input.name_en.trim()
+        };
         let id = db::rounds::insert(
             conn,
             &NewRound {
@@ -226,7 +299,10 @@ pub fn create_round(conn: &mut AnyConnection, input: &NewRoundInput, actor: Acto
                 updated_at: now,
             },
         )?;
-        let unit_ids: Vec<i64> = db::units::units_of_set(conn, set.id)?.iter().map(|u| u.id).collect();
+        let unit_ids: Vec<i64> = db::units::units_of_set(conn, set.id)?
+            .iter()
+            .map(|u| u.id)
+            .collect();
         db::rounds::set_units(conn, id, &unit_ids)?;
         audit(conn, actor, "round.create", id, None, Some(serde_json::json!({
             "year": input.year, "name_vi": input.name_vi, "unit_set": input.unit_set_code,
@@ -246,37 +322,59 @@ fn status_of(round: &RoundRow) -> Result<RoundStatus> {
 
 fn require_draft(round: &RoundRow) -> Result<()> {
     if status_of(round)?.config_frozen() {
-        return Err(invalid("the round is open or finished: its units, questionnaires and targets can no longer change"));
+        return Err(invalid(
+            "the round is open or finished: its units, questionnaires and targets can no longer change",
+        ));
     }
     Ok(())
 }
 
 /// Binds a respondent group to an instrument and a methodology, after checking that the
 /// instrument is for that group and that the methodology scores exactly its items.
-pub fn set_group(conn: &mut AnyConnection, round_id: i64, group_code: &str, instrument_id: i64, methodology_id: i64, actor: Actor<'_>) -> Result<()> {
+pub fn set_group(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    group_code: &str,
+    instrument_id: i64,
+    methodology_id: i64,
+    actor: Actor<'_>,
+) -> Result<()> {
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
         require_draft(&round)?;
-        let group_id = db::rounds::group_id(conn, group_code)?.ok_or_else(|| invalid(format!("unknown respondent group '{group_code}'")))?;
-        let instrument = catalog::load_instrument(conn, instrument_id)?.ok_or_else(|| invalid("unknown questionnaire"))?;
-        let methodology = catalog::load_methodology(conn, methodology_id)?.ok_or_else(|| invalid("unknown methodology"))?;
+        let group_id = db::rounds::group_id(conn, group_code)?
+            .ok_or_else(|| invalid(format!("unknown respondent group '{group_code}'")))?;
+        let instrument = catalog::load_instrument(conn, instrument_id)?
+            .ok_or_else(|| invalid("unknown questionnaire"))?;
+        let methodology = catalog::load_methodology(conn, methodology_id)?
+            .ok_or_else(|| invalid("unknown methodology"))?;
         if instrument.instrument.group().code() != group_code {
             return Err(invalid(format!(
                 "questionnaire {} v{} is for the group '{}', not '{group_code}'",
-                instrument.summary.code, instrument.summary.version, instrument.instrument.group().code()
+                instrument.summary.code,
+                instrument.summary.version,
+                instrument.instrument.group().code()
             )));
         }
         let m = &methodology.methodology;
-        let scores_group = m.group(group_code).is_some() || m.sipas.as_ref().is_some_and(|s| s.group == group_code);
+        let scores_group = m.group(group_code).is_some()
+            || m.sipas.as_ref().is_some_and(|s| s.group == group_code);
         if !scores_group {
-            return Err(invalid(format!("methodology {} v{} has no rules for the group '{group_code}'", m.code, m.version)));
+            return Err(invalid(format!(
+                "methodology {} v{} has no rules for the group '{group_code}'",
+                m.code, m.version
+            )));
         }
         let problems = m.check_against(group_code, &instrument.instrument.scorable_items());
         if !problems.is_empty() {
             let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
             return Err(invalid(format!(
                 "methodology {} v{} does not fit questionnaire {} v{}:\n{}",
-                m.code, m.version, instrument.summary.code, instrument.summary.version, lines.join("\n")
+                m.code,
+                m.version,
+                instrument.summary.code,
+                instrument.summary.version,
+                lines.join("\n")
             )));
         }
         db::rounds::set_group(conn, round_id, group_id, instrument_id, methodology_id)?;
@@ -288,27 +386,52 @@ pub fn set_group(conn: &mut AnyConnection, round_id: i64, group_code: &str, inst
 }
 
 /// Sets the same target sample size for every unit of the round in one group.
-pub fn set_group_target(conn: &mut AnyConnection, round_id: i64, group_code: &str, target: i32, actor: Actor<'_>) -> Result<()> {
+pub fn set_group_target(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    group_code: &str,
+    target: i32,
+    actor: Actor<'_>,
+) -> Result<()> {
     if !(0..=1_000_000).contains(&target) {
-        return Err(invalid(format!("target {target}: use a number from 0 to 1,000,000")));
+        return Err(invalid(format!(
+            "target {target}: use a number from 0 to 1,000,000"
+        )));
     }
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
         require_draft(&round)?;
-        let group_id = db::rounds::group_id(conn, group_code)?.ok_or_else(|| invalid(format!("unknown respondent group '{group_code}'")))?;
+        let group_id = db::rounds::group_id(conn, group_code)?
+            .ok_or_else(|| invalid(format!("unknown respondent group '{group_code}'")))?;
         for unit in db::rounds::units(conn, round_id)? {
             db::rounds::set_target(conn, round_id, unit.id, group_id, target)?;
         }
-        audit(conn, actor, "round.set_targets", round_id, None, Some(serde_json::json!({ "group": group_code, "target": target }).to_string()))?;
+        audit(
+            conn,
+            actor,
+            "round.set_targets",
+            round_id,
+            None,
+            Some(serde_json::json!({ "group": group_code, "target": target }).to_string()),
+        )?;
         Ok(())
     })
 }
 
 /// Applies a lifecycle action (open, close, reopen, compute, publish) after checking the
 /// actor's role and, for opening, that the round is complete.
-pub fn apply_action(conn: &mut AnyConnection, round_id: i64, action: RoundAction, actor: Actor<'_>) -> Result<RoundStatus> {
+pub fn apply_action(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    action: RoundAction,
+    actor: Actor<'_>,
+) -> Result<RoundStatus> {
     if !action.allowed_for(actor.role) {
-        return Err(invalid(format!("the role '{}' may not {} a round", actor.role, action.code())));
+        return Err(invalid(format!(
+            "the role '{}' may not {} a round",
+            actor.role,
+            action.code()
+        )));
     }
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
@@ -316,7 +439,9 @@ pub fn apply_action(conn: &mut AnyConnection, round_id: i64, action: RoundAction
         let to = lifecycle::transition(from, action)?;
         if action == RoundAction::Open {
             if db::rounds::groups(conn, round_id)?.is_empty() {
-                return Err(invalid("the round cannot open: no respondent group has a questionnaire and methodology"));
+                return Err(invalid(
+                    "the round cannot open: no respondent group has a questionnaire and methodology",
+                ));
             }
             if db::rounds::units(conn, round_id)?.is_empty() {
                 return Err(invalid("the round cannot open: it covers no units"));
@@ -326,39 +451,71 @@ pub fn apply_action(conn: &mut AnyConnection, round_id: i64, action: RoundAction
         if db::rounds::set_status(conn, round_id, from.code(), to.code())? != 1 {
             return Err(invalid("the round changed meanwhile; reload and try again"));
         }
-        audit(conn, actor, &format!("round.{}", action.code()), round_id,
+        audit(
+            conn,
+            actor,
+            &format!("round.{}", action.code()),
+            round_id,
             Some(serde_json::json!({ "status": from.code() }).to_string()),
-            Some(serde_json::json!({ "status": to.code() }).to_string()))?;
+            Some(serde_json::json!({ "status": to.code() }).to_string()),
+        )?;
         Ok(to)
     })
 }
 
 /// Imports a respondent list (CSV or XLSX) into a draft or open round: every row is checked,
 /// including e-mails already in the round, and a file with any bad row imports nothing.
-pub fn import_respondents(conn: &mut AnyConnection, round_id: i64, file_name: &str, bytes: &[u8], actor: Actor<'_>) -> Result<usize> {
+pub fn import_respondents(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    file_name: &str,
+    bytes: &[u8],
+    actor: Actor<'_>,
+) -> Result<usize> {
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
         if !matches!(status_of(&round)?, RoundStatus::Draft | RoundStatus::Open) {
-            return Err(invalid("respondents can be added only to a draft or open round"));
+            return Err(invalid(
+                "respondents can be added only to a draft or open round",
+            ));
         }
         let units = db::rounds::units(conn, round_id)?;
-        let by_code: HashMap<String, i64> = units.iter().map(|u| (u.code.to_lowercase(), u.id)).collect();
-        let canonical: HashMap<String, String> = units.iter().map(|u| (u.code.to_lowercase(), u.code.clone())).collect();
+        let by_code: HashMap<String, i64> = units
+            .iter()
+            .map(|u| (u.code.to_lowercase(), u.id))
+            .collect();
+        let canonical: HashMap<String, String> = units
+            .iter()
+            .map(|u| (u.code.to_lowercase(), u.code.clone()))
+            .collect();
         let unit_lookup = |input: &str| canonical.get(&input.trim().to_lowercase()).cloned();
-        let groups: HashMap<String, i64> = db::rounds::all_groups(conn)?.into_iter().map(|(id, code)| (code, id)).collect();
-        let xlsx = file_name.to_ascii_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04");
+        let groups: HashMap<String, i64> = db::rounds::all_groups(conn)?
+            .into_iter()
+            .map(|(id, code)| (code, id))
+            .collect();
+        let xlsx =
+            file_name.to_ascii_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04");
         let rows = if xlsx {
             parse_respondent_xlsx(bytes, file_name, &unit_lookup, &StandardGroups)
         } else {
             parse_respondent_csv(bytes, file_name, &unit_lookup, &StandardGroups)
         }
         .map_err(RoundError::Rows)?;
-        let existing: HashSet<String> = db::respondents::emails_in_round(conn, round_id)?.into_iter().collect();
+        let existing: HashSet<String> = db::respondents::emails_in_round(conn, round_id)?
+            .into_iter()
+            .collect();
         let duplicates: Vec<RowError> = rows
             .iter()
             .filter_map(|r| {
                 let email = r.email.as_ref()?;
-                existing.contains(email).then(|| RowError::at(file_name, r.row, Some("email".to_owned()), format!("'{email}' is already invited to this round")))
+                existing.contains(email).then(|| {
+                    RowError::at(
+                        file_name,
+                        r.row,
+                        Some("email".to_owned()),
+                        format!("'{email}' is already invited to this round"),
+                    )
+                })
             })
             .collect();
         if !duplicates.is_empty() {
@@ -382,11 +539,20 @@ pub fn import_respondents(conn: &mut AnyConnection, round_id: i64, file_name: &s
             })
             .collect();
         if new.len() != rows.len() {
-            return Err(invalid("a unit or group of the file is not part of this round"));
+            return Err(invalid(
+                "a unit or group of the file is not part of this round",
+            ));
         }
         let inserted = db::respondents::insert_all(conn, &new)?;
         // The audit entry records the import, never the personal data in it.
-        audit(conn, actor, "round.import_respondents", round_id, None, Some(serde_json::json!({ "file": file_name, "rows": inserted }).to_string()))?;
+        audit(
+            conn,
+            actor,
+            "round.import_respondents",
+            round_id,
+            None,
+            Some(serde_json::json!({ "file": file_name, "rows": inserted }).to_string()),
+        )?;
         Ok(inserted)
     })
 }
@@ -423,7 +589,15 @@ pub struct IssuedCode {
     pub invitation_id: i64,
 }
 
-fn issue_new_code(conn: &mut AnyConnection, secret: &SecretKey, round_id: i64, unit_id: i64, group_id: i64, kind: &str, open_link_id: Option<i64>) -> Result<(i64, AccessCode)> {
+fn issue_new_code(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    round_id: i64,
+    unit_id: i64,
+    group_id: i64,
+    kind: &str,
+    open_link_id: Option<i64>,
+) -> Result<(i64, AccessCode)> {
     // A collision between two random 44-bit codes is astronomically unlikely, but the unique
     // index would refuse it; try a fresh code rather than fail.
     for _ in 0..5 {
@@ -432,29 +606,62 @@ fn issue_new_code(conn: &mut AnyConnection, secret: &SecretKey, round_id: i64, u
         if db::access_codes::by_hash(conn, &hash)?.is_some() {
             continue;
         }
-        let id = db::access_codes::insert(conn, round_id, unit_id, group_id, &hash, kind, open_link_id, db::now())?;
+        let id = db::access_codes::insert(
+            conn,
+            round_id,
+            unit_id,
+            group_id,
+            &hash,
+            kind,
+            open_link_id,
+            db::now(),
+        )?;
         return Ok((id, code));
     }
-    Err(RoundError::App(AppError::internal(anyhow::anyhow!("could not draw a unique access code"))))
+    Err(RoundError::App(AppError::internal(anyhow::anyhow!(
+        "could not draw a unique access code"
+    ))))
 }
 
 /// Gives a code to every respondent of the round who has none yet (all, or only those with
 /// an e-mail address, optionally of one unit). The codes are returned for printing or mailing
 /// and are never stored in clear.
-pub fn issue_codes(conn: &mut AnyConnection, secret: &SecretKey, round_id: i64, with_email_only: bool, unit_id: Option<i64>, actor: Actor<'_>) -> Result<Vec<IssuedCode>> {
+pub fn issue_codes(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    round_id: i64,
+    with_email_only: bool,
+    unit_id: Option<i64>,
+    actor: Actor<'_>,
+) -> Result<Vec<IssuedCode>> {
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
         if !matches!(status_of(&round)?, RoundStatus::Draft | RoundStatus::Open) {
-            return Err(invalid("codes can be issued only for a draft or open round"));
+            return Err(invalid(
+                "codes can be issued only for a draft or open round",
+            ));
         }
-        let units: HashMap<i64, UnitRow> = db::rounds::units(conn, round_id)?.into_iter().map(|u| (u.id, u)).collect();
+        let units: HashMap<i64, UnitRow> = db::rounds::units(conn, round_id)?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
         let groups: HashMap<i64, String> = db::rounds::all_groups(conn)?.into_iter().collect();
-        let invitees = db::respondents::without_invitation(conn, round_id, with_email_only, unit_id)?;
+        let invitees =
+            db::respondents::without_invitation(conn, round_id, with_email_only, unit_id)?;
         let now = db::now();
         let mut issued = Vec::with_capacity(invitees.len());
         for invitee in invitees {
-            let (code_id, code) = issue_new_code(conn, secret, round_id, invitee.unit_id, invitee.group_id, "invitation", None)?;
-            let invitation_id = db::respondents::insert_invitation(conn, invitee.respondent_id, code_id, now)?;
+            let (code_id, code) = issue_new_code(
+                conn,
+                secret,
+                round_id,
+                invitee.unit_id,
+                invitee.group_id,
+                "invitation",
+                None,
+            )?;
+            let invitation_id =
+                db::respondents::insert_invitation(conn, invitee.respondent_id, code_id, now)?;
             let unit = units.get(&invitee.unit_id);
             issued.push(IssuedCode {
                 name: invitee.name,
@@ -467,7 +674,17 @@ pub fn issue_codes(conn: &mut AnyConnection, secret: &SecretKey, round_id: i64, 
                 invitation_id,
             });
         }
-        audit(conn, actor, "round.issue_codes", round_id, None, Some(serde_json::json!({ "codes": issued.len(), "email_only": with_email_only }).to_string()))?;
+        audit(
+            conn,
+            actor,
+            "round.issue_codes",
+            round_id,
+            None,
+            Some(
+                serde_json::json!({ "codes": issued.len(), "email_only": with_email_only })
+                    .to_string(),
+            ),
+        )?;
         Ok(issued)
     })
 }
@@ -484,7 +701,13 @@ pub fn message_prefix(round_id: i64) -> String {
 /// Issues codes to every respondent with an e-mail address and no invitation yet, and queues
 /// their invitations, in one transaction: a code exists in clear only inside its queued
 /// message, whose body is erased once delivered. Returns how many were queued.
-pub fn queue_invitations(conn: &mut AnyConnection, secret: &SecretKey, base_url: &str, round_id: i64, actor: Actor<'_>) -> Result<usize> {
+pub fn queue_invitations(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    base_url: &str,
+    round_id: i64,
+    actor: Actor<'_>,
+) -> Result<usize> {
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
         let issued = issue_codes(conn, secret, round_id, true, None, actor)?;
@@ -497,20 +720,30 @@ pub fn queue_invitations(conn: &mut AnyConnection, secret: &SecretKey, base_url:
             let grouped = code.code.to_string();
             let message = templates::render(
                 templates::Kind::Invitation,
-                &InvitationContent { name: &code.name, round_vi: &round.name_vi, round_en: &round.name_en, link: &link, code: &grouped, closes: closes.as_deref() },
+                &InvitationContent {
+                    name: &code.name,
+                    round_vi: &round.name_vi,
+                    round_en: &round.name_en,
+                    link: &link,
+                    code: &grouped,
+                    closes: closes.as_deref(),
+                },
             );
             let key = format!("{}invite:{}", message_prefix(round_id), code.invitation_id);
-            if outbox::enqueue(conn, &outbox::NewMessage {
-                message_key: &key,
-                kind: "invitation",
-                invitation_id: Some(code.invitation_id),
-                to_address: email,
-                subject: &message.subject,
-                body_text: &message.text,
-                body_html: &message.html,
-                next_attempt_at: now,
-                created_at: now,
-            })? {
+            if outbox::enqueue(
+                conn,
+                &outbox::NewMessage {
+                    message_key: &key,
+                    kind: "invitation",
+                    invitation_id: Some(code.invitation_id),
+                    to_address: email,
+                    subject: &message.subject,
+                    body_text: &message.text,
+                    body_html: &message.html,
+                    next_attempt_at: now,
+                    created_at: now,
+                },
+            )? {
                 db::respondents::mark_invited(conn, code.invitation_id, now)?;
                 queued += 1;
             }
@@ -523,11 +756,21 @@ pub fn queue_invitations(conn: &mut AnyConnection, secret: &SecretKey, base_url:
 /// responded or opted out, at most `max_reminders`, and not sooner than `min_days_between`.
 /// A reminder carries a fresh code that replaces the earlier one (which is not stored in
 /// clear and so cannot be repeated); a started draft stays attached.
-pub fn queue_reminders(conn: &mut AnyConnection, secret: &SecretKey, base_url: &str, round_id: i64, policy: &ReminderPolicy, now: NaiveDateTime, actor: Actor<'_>) -> Result<usize> {
+pub fn queue_reminders(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    base_url: &str,
+    round_id: i64,
+    policy: &ReminderPolicy,
+    now: NaiveDateTime,
+    actor: Actor<'_>,
+) -> Result<usize> {
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
         if status_of(&round)? != RoundStatus::Open {
-            return Err(invalid("reminders can be sent only while the round is open"));
+            return Err(invalid(
+                "reminders can be sent only while the round is open",
+            ));
         }
         let closes = closes_text(&round);
         let mut queued = 0;
@@ -540,34 +783,68 @@ pub fn queue_reminders(conn: &mut AnyConnection, secret: &SecretKey, base_url: &
                 opted_out: status.opted_out,
                 has_email: status.email.is_some(),
             };
-            let Some(email) = status.email.as_deref().filter(|_| reminders::due(policy, &state, now)) else { continue };
+            let Some(email) = status
+                .email
+                .as_deref()
+                .filter(|_| reminders::due(policy, &state, now))
+            else {
+                continue;
+            };
             let code = AccessCode::generate();
-            if db::access_codes::replace_hash(conn, status.access_code_id, &code_hash(secret, &code))? != 1 {
+            if db::access_codes::replace_hash(
+                conn,
+                status.access_code_id,
+                &code_hash(secret, &code),
+            )? != 1
+            {
                 continue; // submitted meanwhile
             }
             let link = code_link(base_url, &code);
             let grouped = code.to_string();
             let message = templates::render(
                 templates::Kind::Reminder,
-                &InvitationContent { name: &status.name, round_vi: &round.name_vi, round_en: &round.name_en, link: &link, code: &grouped, closes: closes.as_deref() },
+                &InvitationContent {
+                    name: &status.name,
+                    round_vi: &round.name_vi,
+                    round_en: &round.name_en,
+                    link: &link,
+                    code: &grouped,
+                    closes: closes.as_deref(),
+                },
             );
-            let key = format!("{}remind:{}:{}", message_prefix(round_id), status.invitation_id, status.reminders_sent + 1);
-            if outbox::enqueue(conn, &outbox::NewMessage {
-                message_key: &key,
-                kind: "reminder",
-                invitation_id: Some(status.invitation_id),
-                to_address: email,
-                subject: &message.subject,
-                body_text: &message.text,
-                body_html: &message.html,
-                next_attempt_at: now,
-                created_at: now,
-            })? {
+            let key = format!(
+                "{}remind:{}:{}",
+                message_prefix(round_id),
+                status.invitation_id,
+                status.reminders_sent + 1
+            );
+            if outbox::enqueue(
+                conn,
+                &outbox::NewMessage {
+                    message_key: &key,
+                    kind: "reminder",
+                    invitation_id: Some(status.invitation_id),
+                    to_address: email,
+                    subject: &message.subject,
+                    body_text: &message.text,
+                    body_html: &message.html,
+                    // `now` is the policy's clock; the queue runs on the real one.
+                    next_attempt_at: db::now(),
+                    created_at: db::now(),
+                },
+            )? {
                 db::respondents::mark_reminded(conn, status.invitation_id, now)?;
                 queued += 1;
             }
         }
-        audit(conn, actor, "round.queue_reminders", round_id, None, Some(serde_json::json!({ "queued": queued }).to_string()))?;
+        audit(
+            conn,
+            actor,
+            "round.queue_reminders",
+            round_id,
+            None,
+            Some(serde_json::json!({ "queued": queued }).to_string()),
+        )?;
         Ok(queued)
     })
 }
@@ -600,7 +877,11 @@ pub struct CoverageRow {
 impl CoverageRow {
     /// Completed as a percentage of the target (or of those invited when there is no target).
     pub fn response_rate(&self) -> Option<f64> {
-        let base = if self.target > 0 { self.target } else { self.invited };
+        let base = if self.target > 0 {
+            self.target
+        } else {
+            self.invited
+        };
         (base > 0).then(|| self.completed as f64 * 100.0 / base as f64)
     }
 
@@ -615,8 +896,13 @@ pub fn coverage(conn: &mut AnyConnection, round_id: i64) -> Result<Vec<CoverageR
     round_or_404(conn, round_id)?;
     let units = db::rounds::units(conn, round_id)?;
     let configured = db::rounds::groups(conn, round_id)?;
-    let index = |rows: db::coverage::Counts| -> BTreeMap<(i64, i64), i64> { rows.into_iter().map(|(u, g, n)| ((u, g), n)).collect() };
-    let targets: BTreeMap<(i64, i64), i64> = db::rounds::targets(conn, round_id)?.into_iter().map(|(u, g, t)| ((u, g), i64::from(t))).collect();
+    let index = |rows: db::coverage::Counts| -> BTreeMap<(i64, i64), i64> {
+        rows.into_iter().map(|(u, g, n)| ((u, g), n)).collect()
+    };
+    let targets: BTreeMap<(i64, i64), i64> = db::rounds::targets(conn, round_id)?
+        .into_iter()
+        .map(|(u, g, t)| ((u, g), i64::from(t)))
+        .collect();
     let listed = index(db::coverage::respondents(conn, round_id)?);
     let invited = index(db::coverage::invited(conn, round_id)?);
     let started = index(db::coverage::started(conn, round_id)?);
@@ -650,18 +936,44 @@ pub fn open_link_token(secret: &SecretKey, open_link_id: i64) -> String {
 }
 
 /// Creates (or updates the quota of) the open link of a unit × group and returns its token.
-pub fn set_open_link(conn: &mut AnyConnection, secret: &SecretKey, round_id: i64, unit_id: i64, group_code: &str, quota: i32, actor: Actor<'_>) -> Result<String> {
+pub fn set_open_link(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    round_id: i64,
+    unit_id: i64,
+    group_code: &str,
+    quota: i32,
+    actor: Actor<'_>,
+) -> Result<String> {
     if !(1..=1_000_000).contains(&quota) {
-        return Err(invalid(format!("quota {quota}: use a number from 1 to 1,000,000")));
+        return Err(invalid(format!(
+            "quota {quota}: use a number from 1 to 1,000,000"
+        )));
     }
     db::write_transaction(conn, |conn| {
         round_or_404(conn, round_id)?;
-        let group_id = db::rounds::group_id(conn, group_code)?.ok_or_else(|| invalid(format!("unknown respondent group '{group_code}'")))?;
-        if !db::rounds::units(conn, round_id)?.iter().any(|u| u.id == unit_id) {
+        let group_id = db::rounds::group_id(conn, group_code)?
+            .ok_or_else(|| invalid(format!("unknown respondent group '{group_code}'")))?;
+        if !db::rounds::units(conn, round_id)?
+            .iter()
+            .any(|u| u.id == unit_id)
+        {
             return Err(invalid("the unit is not part of this round"));
         }
-        let id = db::open_links::upsert(conn, round_id, unit_id, group_id, quota, |id| hash_token(&open_link_token(secret, id)))?;
-        audit(conn, actor, "round.open_link", round_id, None, Some(serde_json::json!({ "unit_id": unit_id, "group": group_code, "quota": quota }).to_string()))?;
+        let id = db::open_links::upsert(conn, round_id, unit_id, group_id, quota, |id| {
+            hash_token(&open_link_token(secret, id))
+        })?;
+        audit(
+            conn,
+            actor,
+            "round.open_link",
+            round_id,
+            None,
+            Some(
+                serde_json::json!({ "unit_id": unit_id, "group": group_code, "quota": quota })
+                    .to_string(),
+            ),
+        )?;
         Ok(open_link_token(secret, id))
     })
 }
@@ -678,7 +990,11 @@ pub enum OpenLinkRefusal {
 }
 
 /// Gives an open-link visitor a one-time code, counting it against the link's quota.
-pub fn start_from_open_link(conn: &mut AnyConnection, secret: &SecretKey, token: &str) -> Result<std::result::Result<AccessCode, OpenLinkRefusal>> {
+pub fn start_from_open_link(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    token: &str,
+) -> Result<std::result::Result<AccessCode, OpenLinkRefusal>> {
     db::write_transaction(conn, |conn| {
         let Some(link) = db::open_links::by_token_hash(conn, &hash_token(token))? else {
             return Ok(Err(OpenLinkRefusal::Unknown));
@@ -693,7 +1009,15 @@ pub fn start_from_open_link(conn: &mut AnyConnection, secret: &SecretKey, token:
         if !db::open_links::take_one(conn, link.id)? {
             return Ok(Err(OpenLinkRefusal::QuotaReached));
         }
-        let (_, code) = issue_new_code(conn, secret, link.round_id, link.unit_id, link.group_id, "open_link", Some(link.id))?;
+        let (_, code) = issue_new_code(
+            conn,
+            secret,
+            link.round_id,
+            link.unit_id,
+            link.group_id,
+            "open_link",
+            Some(link.id),
+        )?;
         Ok(Ok(code))
     })
 }

@@ -50,7 +50,8 @@ impl Application {
 
         let mailer = crate::mail::Mailer::from_settings(&settings)?;
         if let Some(mailer) = &mailer {
-            crate::mail::sender::spawn_worker(pool.clone(), mailer.clone())?;
+            let lease = chrono::Duration::seconds(settings.mail_lease_seconds);
+            crate::mail::sender::spawn_worker(pool.clone(), mailer.clone(), lease)?;
         }
         let state = web::Data::new(AppState {
             pool: pool.clone(),
@@ -108,8 +109,11 @@ pub fn load_secret(conn: &mut db::AnyConnection, settings: &Settings) -> anyhow:
     match &settings.secret_key {
         Some(key) => Ok(SecretKey::new(key.as_bytes())),
         None => {
-            let stored = db::settings::get_or_insert(conn, SECRET_SETTING, &SecretKey::generate_hex())
-                .map_err(|e| anyhow::anyhow!("cannot load the secret key from the database: {e}"))?;
+            let stored =
+                db::settings::get_or_insert(conn, SECRET_SETTING, &SecretKey::generate_hex())
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot load the secret key from the database: {e}")
+                    })?;
             Ok(SecretKey::new(stored.as_bytes()))
         }
     }

@@ -28,7 +28,10 @@ pub struct AccessCodeRow {
 }
 
 /// Inserts a code hash and returns its id.
-#[expect(clippy::too_many_arguments, reason = "one column each; a struct would only rename them")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column each; a struct would only rename them"
+)]
 pub fn insert(
     conn: &mut AnyConnection,
     round_id: i64,
@@ -67,14 +70,22 @@ pub fn by_hash(conn: &mut AnyConnection, code_hash: &str) -> QueryResult<Option<
 
 /// Replaces the hash of a code that has not been used (re-issuing a lost code).
 pub fn replace_hash(conn: &mut AnyConnection, id: i64, code_hash: &str) -> QueryResult<usize> {
-    diesel::update(access_codes::table.find(id).filter(access_codes::state.ne("used")))
-        .set(access_codes::code_hash.eq(code_hash))
-        .execute(conn)
+    diesel::update(
+        access_codes::table
+            .find(id)
+            .filter(access_codes::state.ne("used")),
+    )
+    .set(access_codes::code_hash.eq(code_hash))
+    .execute(conn)
 }
 
 /// Moves a code from one state to another; 0 rows means it was not in `from`.
 pub fn set_state(conn: &mut AnyConnection, id: i64, from: &str, to: &str) -> QueryResult<usize> {
-    diesel::update(access_codes::table.find(id).filter(access_codes::state.eq(from)))
-        .set(access_codes::state.eq(to))
-        .execute(conn)
+    diesel::update(
+        access_codes::table
+            .find(id)
+            .filter(access_codes::state.eq(from)),
+    )
+    .set(access_codes::state.eq(to))
+    .execute(conn)
 }

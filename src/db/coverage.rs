@@ -44,6 +44,10 @@ pub fn started(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Counts> {
 pub fn completed(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Counts> {
     response_counts::table
         .filter(response_counts::round_id.eq(round_id))
-        .select((response_counts::unit_id, response_counts::group_id, response_counts::responses))
+        .select((
+            response_counts::unit_id,
+            response_counts::group_id,
+            response_counts::responses,
+        ))
         .load(conn)
 }

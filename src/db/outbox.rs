@@ -61,7 +61,9 @@ pub fn enqueue(conn: &mut AnyConnection, message: &NewMessage<'_>) -> QueryResul
     if exists {
         return Ok(false);
     }
-    diesel::insert_into(mail_outbox::table).values(message).execute(conn)?;
+    diesel::insert_into(mail_outbox::table)
+        .values(message)
+        .execute(conn)?;
     Ok(true)
 }
 
@@ -77,7 +79,9 @@ pub fn claim(
     let due = mail_outbox::status
         .eq("pending")
         .and(mail_outbox::next_attempt_at.le(now))
-        .or(mail_outbox::status.eq("sending").and(mail_outbox::locked_until.lt(now)));
+        .or(mail_outbox::status
+            .eq("sending")
+            .and(mail_outbox::locked_until.lt(now)));
     let candidates: Vec<i64> = mail_outbox::table
         .filter(due)
         .order(mail_outbox::id)
@@ -127,7 +131,11 @@ pub fn mark_failed(
     error: &str,
     retry_at: Option<NaiveDateTime>,
 ) -> QueryResult<usize> {
-    let status = if retry_at.is_some() { "pending" } else { "failed" };
+    let status = if retry_at.is_some() {
+        "pending"
+    } else {
+        "failed"
+    };
     diesel::update(mail_outbox::table.find(id))
         .set((
             mail_outbox::status.eq(status),

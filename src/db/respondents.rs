@@ -54,7 +54,9 @@ pub struct Invitee {
 pub fn insert_all(conn: &mut AnyConnection, new: &[NewRespondent<'_>]) -> QueryResult<usize> {
     let mut inserted = 0;
     for respondent in new {
-        inserted += diesel::insert_into(respondents::table).values(respondent).execute(conn)?;
+        inserted += diesel::insert_into(respondents::table)
+            .values(respondent)
+            .execute(conn)?;
     }
     Ok(inserted)
 }
@@ -90,7 +92,9 @@ pub fn without_invitation(
         .filter(invitations::id.is_null())
         .into_boxed();
     if with_email_only {
-        query = query.filter(respondents::email.is_not_null()).filter(respondents::opted_out.eq(false));
+        query = query
+            .filter(respondents::email.is_not_null())
+            .filter(respondents::opted_out.eq(false));
     }
     if let Some(unit) = unit_id {
         query = query.filter(respondents::unit_id.eq(unit));
@@ -110,7 +114,12 @@ pub fn without_invitation(
 }
 
 /// Links a respondent to their access code and returns the invitation's id.
-pub fn insert_invitation(conn: &mut AnyConnection, respondent_id: i64, access_code_id: i64, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn insert_invitation(
+    conn: &mut AnyConnection,
+    respondent_id: i64,
+    access_code_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     diesel::insert_into(invitations::table)
         .values((
             invitations::respondent_id.eq(respondent_id),
@@ -150,7 +159,10 @@ pub struct InvitationStatus {
 }
 
 /// Every invitation of a round with what reminder decisions need.
-pub fn invitation_statuses(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<InvitationStatus>> {
+pub fn invitation_statuses(
+    conn: &mut AnyConnection,
+    round_id: i64,
+) -> QueryResult<Vec<InvitationStatus>> {
     invitations::table
         .inner_join(respondents::table)
         .inner_join(access_codes::table)
@@ -172,14 +184,22 @@ pub fn invitation_statuses(conn: &mut AnyConnection, round_id: i64) -> QueryResu
 }
 
 /// Records that the invitation e-mail was queued.
-pub fn mark_invited(conn: &mut AnyConnection, invitation_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn mark_invited(
+    conn: &mut AnyConnection,
+    invitation_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(invitations::table.find(invitation_id))
         .set(invitations::invited_at.eq(Some(now)))
         .execute(conn)
 }
 
 /// Records a queued reminder.
-pub fn mark_reminded(conn: &mut AnyConnection, invitation_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn mark_reminded(
+    conn: &mut AnyConnection,
+    invitation_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(invitations::table.find(invitation_id))
         .set((
             invitations::reminders_sent.eq(invitations::reminders_sent + 1),

@@ -4,7 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::{instruments, methodologies, respondent_groups, round_groups, round_targets, round_units, rounds, units};
+use super::schema::{
+    instruments, methodologies, respondent_groups, round_groups, round_targets, round_units,
+    rounds, units,
+};
 
 /// A stored round.
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -58,7 +61,9 @@ pub struct NewRound<'a> {
 
 /// Inserts a round and returns its id.
 pub fn insert(conn: &mut AnyConnection, new: &NewRound<'_>) -> QueryResult<i64> {
-    diesel::insert_into(rounds::table).values(new).execute(conn)?;
+    diesel::insert_into(rounds::table)
+        .values(new)
+        .execute(conn)?;
     rounds::table
         .filter(rounds::created_at.eq(new.created_at))
         .filter(rounds::name_vi.eq(new.name_vi))
@@ -69,7 +74,11 @@ pub fn insert(conn: &mut AnyConnection, new: &NewRound<'_>) -> QueryResult<i64> 
 
 /// The round with this id.
 pub fn by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<RoundRow>> {
-    rounds::table.find(id).select(RoundRow::as_select()).first(conn).optional()
+    rounds::table
+        .find(id)
+        .select(RoundRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Every round, newest year first.
@@ -130,9 +139,19 @@ pub fn groups(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<RoundG
 }
 
 /// Sets (replaces) the instrument and methodology of one group.
-pub fn set_group(conn: &mut AnyConnection, round_id: i64, group_id: i64, instrument_id: i64, methodology_id: i64) -> QueryResult<()> {
-    diesel::delete(round_groups::table.filter(round_groups::round_id.eq(round_id)).filter(round_groups::group_id.eq(group_id)))
-        .execute(conn)?;
+pub fn set_group(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    group_id: i64,
+    instrument_id: i64,
+    methodology_id: i64,
+) -> QueryResult<()> {
+    diesel::delete(
+        round_groups::table
+            .filter(round_groups::round_id.eq(round_id))
+            .filter(round_groups::group_id.eq(group_id)),
+    )
+    .execute(conn)?;
     diesel::insert_into(round_groups::table)
         .values((
             round_groups::round_id.eq(round_id),
@@ -166,7 +185,10 @@ pub fn set_units(conn: &mut AnyConnection, round_id: i64, unit_ids: &[i64]) -> Q
     diesel::delete(round_units::table.filter(round_units::round_id.eq(round_id))).execute(conn)?;
     for unit_id in unit_ids {
         diesel::insert_into(round_units::table)
-            .values((round_units::round_id.eq(round_id), round_units::unit_id.eq(unit_id)))
+            .values((
+                round_units::round_id.eq(round_id),
+                round_units::unit_id.eq(unit_id),
+            ))
             .execute(conn)?;
     }
     Ok(())
@@ -183,7 +205,13 @@ pub fn units(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<super::
 }
 
 /// Sets the target sample size of one unit × group.
-pub fn set_target(conn: &mut AnyConnection, round_id: i64, unit_id: i64, group_id: i64, target: i32) -> QueryResult<()> {
+pub fn set_target(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    unit_id: i64,
+    group_id: i64,
+    target: i32,
+) -> QueryResult<()> {
     diesel::delete(
         round_targets::table
             .filter(round_targets::round_id.eq(round_id))
@@ -206,6 +234,10 @@ pub fn set_target(conn: &mut AnyConnection, round_id: i64, unit_id: i64, group_i
 pub fn targets(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<(i64, i64, i32)>> {
     round_targets::table
         .filter(round_targets::round_id.eq(round_id))
-        .select((round_targets::unit_id, round_targets::group_id, round_targets::target))
+        .select((
+            round_targets::unit_id,
+            round_targets::group_id,
+            round_targets::target,
+        ))
         .load(conn)
 }

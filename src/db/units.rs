@@ -120,7 +120,9 @@ pub fn sets(conn: &mut AnyConnection) -> QueryResult<Vec<UnitSetRow>> {
 
 /// Inserts a set and returns its id.
 pub fn insert_set(conn: &mut AnyConnection, new: &NewUnitSet<'_>) -> QueryResult<i64> {
-    diesel::insert_into(unit_sets::table).values(new).execute(conn)?;
+    diesel::insert_into(unit_sets::table)
+        .values(new)
+        .execute(conn)?;
     set_by_code(conn, new.code)?
         .map(|s| s.id)
         .ok_or(diesel::result::Error::NotFound)
@@ -130,7 +132,9 @@ pub fn insert_set(conn: &mut AnyConnection, new: &NewUnitSet<'_>) -> QueryResult
 pub fn insert_units(conn: &mut AnyConnection, new: &[NewUnit<'_>]) -> QueryResult<usize> {
     let mut inserted = 0;
     for unit in new {
-        inserted += diesel::insert_into(units::table).values(unit).execute(conn)?;
+        inserted += diesel::insert_into(units::table)
+            .values(unit)
+            .execute(conn)?;
     }
     Ok(inserted)
 }
@@ -145,9 +149,16 @@ pub fn units_of_set(conn: &mut AnyConnection, set_id: i64) -> QueryResult<Vec<Un
 }
 
 /// Records that `unit_id` absorbed `absorbed_unit_id`.
-pub fn insert_lineage(conn: &mut AnyConnection, unit_id: i64, absorbed_unit_id: i64) -> QueryResult<usize> {
+pub fn insert_lineage(
+    conn: &mut AnyConnection,
+    unit_id: i64,
+    absorbed_unit_id: i64,
+) -> QueryResult<usize> {
     diesel::insert_into(unit_lineage::table)
-        .values((unit_lineage::unit_id.eq(unit_id), unit_lineage::absorbed_unit_id.eq(absorbed_unit_id)))
+        .values((
+            unit_lineage::unit_id.eq(unit_id),
+            unit_lineage::absorbed_unit_id.eq(absorbed_unit_id),
+        ))
         .execute(conn)
 }
 

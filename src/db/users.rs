@@ -95,3 +95,23 @@ pub fn touch_login(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
         .set(users::last_login_at.eq(Some(super::now())))
         .execute(conn)
 }
+
+/// The units a coordinator is assigned to.
+pub fn unit_ids(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<i64>> {
+    use super::schema::user_units;
+    user_units::table
+        .filter(user_units::user_id.eq(user_id))
+        .select(user_units::unit_id)
+        .load(conn)
+}
+
+/// Assigns a coordinator to a unit.
+pub fn add_unit(conn: &mut AnyConnection, user_id: i64, unit_id: i64) -> QueryResult<usize> {
+    use super::schema::user_units;
+    diesel::insert_into(user_units::table)
+        .values((
+            user_units::user_id.eq(user_id),
+            user_units::unit_id.eq(unit_id),
+        ))
+        .execute(conn)
+}

@@ -30,6 +30,14 @@ pub const LOGIN_PER_IP: Policy = Policy {
     lockout: Duration::minutes(15),
 };
 
+/// Open-link starts per client address: enough for a household or a shared office PC, not
+/// for draining a quota from one machine.
+pub const OPEN_LINK_PER_IP: Policy = Policy {
+    max_failures: 20,
+    window: Duration::hours(1),
+    lockout: Duration::hours(1),
+};
+
 /// The recorded failures of one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct State {

@@ -19,7 +19,9 @@ pub struct Mailer {
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mailer").field("from", &self.from.to_string()).finish_non_exhaustive()
+        f.debug_struct("Mailer")
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
     }
 }
 
@@ -56,10 +58,12 @@ impl Mailer {
             .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
             .timeout(Some(std::time::Duration::from_secs(30)))
             .build();
-        let from_text = settings
-            .smtp_from
-            .clone()
-            .unwrap_or_else(|| format!("khaosat <noreply@{}>", settings.base_url.host_str().unwrap_or("localhost")));
+        let from_text = settings.smtp_from.clone().unwrap_or_else(|| {
+            format!(
+                "khaosat <noreply@{}>",
+                settings.base_url.host_str().unwrap_or("localhost")
+            )
+        });
         let from = from_text
             .parse()
             .map_err(|e| anyhow::anyhow!("SMTP_FROM: '{from_text}' is not a mailbox: {e}"))?;
@@ -78,7 +82,10 @@ impl Mailer {
             .from(self.from.clone())
             .to(to)
             .subject(message.subject.clone())
-            .message_id(Some(format!("<{}@{domain}>", message.message_key.replace(':', "."))))
+            .message_id(Some(format!(
+                "<{}@{domain}>",
+                message.message_key.replace(':', ".")
+            )))
             .multipart(MultiPart::alternative_plain_html(
                 message.body_text.clone(),
                 message.body_html.clone(),

@@ -12,9 +12,6 @@ use crate::db::{self, DbPool, outbox};
 use crate::domain::reminders::{attempts_exhausted, next_attempt_after};
 use crate::mail::Mailer;
 
-/// How long a claimed message is reserved for its sender.
-const LEASE: chrono::Duration = chrono::Duration::minutes(5);
-
 /// What one batch did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct BatchReport {
@@ -34,10 +31,18 @@ impl BatchReport {
 }
 
 /// Claims and sends up to `limit` due messages.
-pub fn send_batch(pool: &DbPool, mailer: &Mailer, limit: i64) -> anyhow::Result<BatchReport> {
+/// `lease` is how long the claimed messages stay reserved for this sender.
+pub fn send_batch(
+    pool: &DbPool,
+    mailer: &Mailer,
+    limit: i64,
+    lease: chrono::Duration,
+) -> anyhow::Result<BatchReport> {
     let mut conn = pool.get()?;
     let now = db::now();
-    let claimed = db::write_transaction(&mut conn, |conn| outbox::claim(conn, now, now + LEASE, limit))?;
+    let claimed = db::write_transaction(&mut conn, |conn| {
+        outbox::claim(conn, now, now + lease, limit)
+    })?;
     let mut report = BatchReport::default();
     for message in claimed {
         match mailer.send(&message) {
@@ -63,15 +68,21 @@ pub fn send_batch(pool: &DbPool, mailer: &Mailer, limit: i64) -> anyhow::Result<
 }
 
 /// Starts the background sender of a server: every few seconds it delivers what is due.
-pub fn spawn_worker(pool: DbPool, mailer: Mailer) -> std::io::Result<std::thread::JoinHandle<()>> {
+pub fn spawn_worker(
+    pool: DbPool,
+    mailer: Mailer,
+    lease: chrono::Duration,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("khaosat-mail".to_owned())
         .spawn(move || {
             loop {
-                match send_batch(&pool, &mailer, 50) {
+                match send_batch(&pool, &mailer, 50, lease) {
                     Ok(report) if report.handled() > 0 => continue,
                     Ok(_) => {}
-                    Err(error) => tracing::warn!(error = %error, "the mail sender could not run a batch"),
+                    Err(error) => {
+                        tracing::warn!(error = %error, "the mail sender could not run a batch")
+                    }
                 }
                 std::thread::sleep(Duration::from_secs(2));
             }

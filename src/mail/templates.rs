@@ -52,7 +52,11 @@ pub struct Rendered {
 }
 
 fn paragraphs(kind: Kind, lang: Lang, c: &InvitationContent<'_>) -> Vec<String> {
-    let round = if lang == Lang::Vi { c.round_vi } else { c.round_en };
+    let round = if lang == Lang::Vi {
+        c.round_vi
+    } else {
+        c.round_en
+    };
     let p = kind.prefix();
     let mut out = vec![
         tf(lang, "mail.greeting", &[("name", c.name)]),
@@ -106,7 +110,11 @@ pub fn render(kind: Kind, c: &InvitationContent<'_>) -> Rendered {
         }
     }
     .into_string();
-    Rendered { subject, text, html }
+    Rendered {
+        subject,
+        text,
+        html,
+    }
 }
 
 #[cfg(test)]

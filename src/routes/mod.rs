@@ -52,7 +52,50 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/methodologies/{id}/export",
             web::get().to(admin::catalog::export_methodology),
-        );
+        )
+        .route("/admin/units", web::get().to(admin::rounds::unit_sets))
+        .route("/admin/units", web::post().to(admin::rounds::import_units))
+        .route("/admin/rounds", web::get().to(admin::rounds::list))
+        .route("/admin/rounds", web::post().to(admin::rounds::create))
+        .route("/admin/rounds/{id}", web::get().to(admin::rounds::show))
+        .route(
+            "/admin/rounds/{id}/groups",
+            web::post().to(admin::rounds::set_group),
+        )
+        .route(
+            "/admin/rounds/{id}/targets",
+            web::post().to(admin::rounds::set_targets),
+        )
+        .route(
+            "/admin/rounds/{id}/actions/{action}",
+            web::post().to(admin::rounds::action),
+        )
+        .route(
+            "/admin/rounds/{id}/respondents",
+            web::post().to(admin::rounds::import_respondents),
+        )
+        .route(
+            "/admin/rounds/{id}/codes",
+            web::post().to(admin::rounds::issue_codes),
+        )
+        .route(
+            "/admin/rounds/{id}/invitations",
+            web::post().to(admin::rounds::send_invitations),
+        )
+        .route(
+            "/admin/rounds/{id}/reminders",
+            web::post().to(admin::rounds::send_reminders),
+        )
+        .route(
+            "/admin/rounds/{id}/open-links",
+            web::post().to(admin::rounds::set_open_link),
+        )
+        .route(
+            "/admin/rounds/{id}/coverage",
+            web::get().to(admin::rounds::coverage),
+        )
+        .route("/o/{token}", web::get().to(public::open_link_page))
+        .route("/o/{token}", web::post().to(public::open_link_start));
 }
 
 /// The handler for every unmatched path.

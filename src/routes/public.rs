@@ -67,6 +67,56 @@ pub async fn asset(path: web::Path<(String, String)>) -> AppResult<HttpResponse>
         .body(asset.body))
 }
 
+/// `GET /o/{token}`: the start page of an open (intercept) link. Starting is a POST, so link
+/// previews and prefetching never use up the quota.
+pub async fn open_link_page(req: HttpRequest, token: web::Path<String>) -> Markup {
+    let ctx = PageContext::new(&req, None);
+    views::home::open_link(&ctx, &token)
+}
+
+/// `POST /o/{token}`: gives the visitor a one-time code and sends them to the questionnaire.
+pub async fn open_link_start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    _form: crate::auth::csrf::CsrfForm<crate::routes::admin::rounds::EmptyForm>,
+) -> AppResult<HttpResponse> {
+    use crate::domain::throttle::OPEN_LINK_PER_IP;
+    let ip_key = format!(
+        "open-link:ip:{}",
+        crate::routes::admin::login::client_ip(&req, state.settings.trust_proxy)
+    );
+    let secret = state.secret.clone();
+    let token = token.into_inner();
+    let outcome = state
+        .db(move |conn| {
+            crate::auth::throttle::check(conn, &[(&ip_key, OPEN_LINK_PER_IP)])?;
+            // Every start counts, successful or not: the limit is on starts per address.
+            crate::auth::throttle::record_failure(conn, &[(&ip_key, OPEN_LINK_PER_IP)])?;
+            crate::rounds::start_from_open_link(conn, &secret, &token).map_err(|e| match e {
+                crate::rounds::RoundError::App(e) => e,
+                other => AppError::internal(anyhow::anyhow!("{other}")),
+            })
+        })
+        .await?;
+    match outcome {
+        Ok(code) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/s/{}", code.as_canonical())))
+            .finish()),
+        Err(refusal) => {
+            let ctx = PageContext::new(&req, None);
+            let key = match refusal {
+                crate::rounds::OpenLinkRefusal::Unknown => "open.unknown",
+                crate::rounds::OpenLinkRefusal::NotOpen => "open.not_open",
+                crate::rounds::OpenLinkRefusal::QuotaReached => "open.quota",
+            };
+            Ok(HttpResponse::build(actix_web::http::StatusCode::GONE)
+                .content_type("text/html; charset=utf-8")
+                .body(views::home::notice_page(&ctx, "open.title", key).into_string()))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_local_path;

@@ -91,7 +91,11 @@ pub fn dashboard(ctx: &PageContext, name: &str, role: Role) -> Markup {
             p.lead { (tf(ctx.lang, "admin.dashboard.welcome", &[("name", name)])) }
             p { (tf(ctx.lang, "admin.dashboard.role", &[("role", ctx.t(role.label_key()))])) }
             p { (ctx.t("admin.dashboard.next")) }
-            ul { li { a href="/admin/instruments" { (ctx.t("admin.dashboard.catalog")) } } }
+            ul {
+                li { a href="/admin/rounds" { (ctx.t("nav.rounds")) } }
+                li { a href="/admin/instruments" { (ctx.t("admin.dashboard.catalog")) } }
+                li { a href="/admin/units" { (ctx.t("nav.units")) } }
+            }
         },
     )
 }

@@ -19,3 +19,33 @@ pub fn home(ctx: &PageContext) -> Markup {
         },
     )
 }
+
+/// The start page of an open link: what the survey is, that it is anonymous, and a button.
+pub fn open_link(ctx: &PageContext, token: &str) -> Markup {
+    page(
+        ctx,
+        ctx.t("open.title"),
+        html! {
+            h1 { (ctx.t("open.title")) }
+            p.lead { (ctx.t("open.intro")) }
+            div.notice { p { (ctx.t("open.anonymous")) } }
+            form method="post" action={ "/o/" (token) } {
+                (ctx.csrf_field())
+                button.btn type="submit" { (ctx.t("open.start")) }
+            }
+        },
+    )
+}
+
+/// A page with a title and one explanatory paragraph.
+pub fn notice_page(ctx: &PageContext, title_key: &str, body_key: &str) -> Markup {
+    page(
+        ctx,
+        ctx.t(title_key),
+        html! {
+            h1 { (ctx.t(title_key)) }
+            p.lead { (ctx.t(body_key)) }
+            p { a href="/" { (ctx.t("error.back_home")) } }
+        },
+    )
+}

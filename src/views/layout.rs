@@ -73,6 +73,7 @@ pub fn page(ctx: &PageContext, title: &str, body: Markup) -> Markup {
                         nav aria-label=(t(lang, "nav.home")) {
                             @if let Some(name) = &ctx.user_name {
                                 a href="/admin" { (t(lang, "nav.admin")) }
+                                a href="/admin/rounds" { (t(lang, "nav.rounds")) }
                                 a href="/admin/instruments" { (t(lang, "nav.catalog")) }
                                 span { (name) }
                                 form method="post" action="/admin/logout" {

@@ -8,5 +8,6 @@ pub mod errors;
 pub mod home;
 pub mod layout;
 pub mod questionnaire;
+pub mod rounds;
 
 pub use layout::PageContext;

@@ -13,3 +13,5 @@ mod errors;
 mod health;
 mod helpers;
 mod migrations;
+mod rounds;
+mod smtp;

@@ -3,4 +3,5 @@
 pub mod catalog;
 pub mod dashboard;
 pub mod login;
+pub mod rounds;
 pub mod setup;

@@ -1,0 +1,60 @@
+//! Files for download: CSV written with the `csv` crate, with every cell made safe to open in
+//! a spreadsheet.
+
+/// Neutralises a cell a spreadsheet would run as a formula (one starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return) by prefixing an apostrophe, which spreadsheets hide.
+pub fn safe_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{value}")),
+        _ => std::borrow::Cow::Borrowed(value),
+    }
+}
+
+/// Writes rows as UTF-8 CSV with a byte-order mark (so Excel reads Vietnamese correctly),
+/// every cell passed through [`safe_cell`].
+pub fn csv_with_bom<I, R>(header: &[&str], rows: I) -> anyhow::Result<Vec<u8>>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator<Item = String>,
+{
+    let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
+    {
+        let mut writer = csv::Writer::from_writer(&mut out);
+        writer.write_record(header)?;
+        for row in rows {
+            let cells: Vec<String> = row
+                .into_iter()
+                .map(|c| safe_cell(&c).into_owned())
+                .collect();
+            writer.write_record(&cells)?;
+        }
+        writer.flush()?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_looking_cells_are_neutralised() {
+        assert_eq!(safe_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(safe_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe_cell("-2+3"), "'-2+3");
+        assert_eq!(safe_cell("Nguyễn Văn An"), "Nguyễn Văn An");
+    }
+
+    #[test]
+    fn csv_files_start_with_a_bom_and_read_back() {
+        let bytes = csv_with_bom(
+            &["name", "code"],
+            vec![vec!["=cmd".to_owned(), "K7QF".to_owned()]],
+        )
+        .unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+        let mut reader = csv::Reader::from_reader(&bytes[3..]);
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[0], "'=cmd");
+    }
+}
