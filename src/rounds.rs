@@ -727,6 +727,7 @@ pub fn queue_invitations(
                     link: &link,
                     code: &grouped,
                     closes: closes.as_deref(),
+                    opt_out: &opt_out_link(base_url, secret, code.invitation_id),
                 },
             );
             let key = format!("{}invite:{}", message_prefix(round_id), code.invitation_id);
@@ -810,6 +811,7 @@ pub fn queue_reminders(
                     link: &link,
                     code: &grouped,
                     closes: closes.as_deref(),
+                    opt_out: &opt_out_link(base_url, secret, status.invitation_id),
                 },
             );
             let key = format!(
@@ -846,6 +848,50 @@ pub fn queue_reminders(
             Some(serde_json::json!({ "queued": queued }).to_string()),
         )?;
         Ok(queued)
+    })
+}
+
+/// The signed token of an invitation's opt-out link: the invitation id and a MAC, so nobody
+/// can opt out someone else by changing the number.
+pub fn opt_out_token(secret: &SecretKey, invitation_id: i64) -> String {
+    format!(
+        "{invitation_id}.{}",
+        &secret.sign("opt-out", &invitation_id.to_string())[..24]
+    )
+}
+
+/// The opt-out link of an invitation.
+pub fn opt_out_link(base_url: &str, secret: &SecretKey, invitation_id: i64) -> String {
+    format!("{base_url}/optout/{}", opt_out_token(secret, invitation_id))
+}
+
+/// Applies an opt-out link: the respondent is never mailed again and queued mail is cancelled.
+/// False when the token is not valid.
+pub fn opt_out(conn: &mut AnyConnection, secret: &SecretKey, token: &str) -> Result<bool> {
+    let Some((id, mac)) = token.split_once('.') else {
+        return Ok(false);
+    };
+    let Ok(invitation_id) = id.parse::<i64>() else {
+        return Ok(false);
+    };
+    let expected = opt_out_token(secret, invitation_id);
+    let valid = expected.split_once('.').is_some_and(|(_, m)| {
+        // Constant-time comparison of equal-length MAC prefixes.
+        m.len() == mac.len()
+            && m.bytes()
+                .zip(mac.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    if !valid {
+        return Ok(false);
+    }
+    db::write_transaction(conn, |conn| {
+        if !db::respondents::opt_out_by_invitation(conn, invitation_id)? {
+            return Ok(false);
+        }
+        outbox::cancel_for_invitation(conn, invitation_id)?;
+        Ok(true)
     })
 }
 

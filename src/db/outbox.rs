@@ -52,6 +52,21 @@ pub struct OutboxMessage {
     pub attempts: i32,
 }
 
+/// Cancels queued messages of an invitation (its respondent opted out).
+pub fn cancel_for_invitation(conn: &mut AnyConnection, invitation_id: i64) -> QueryResult<usize> {
+    diesel::update(
+        mail_outbox::table
+            .filter(mail_outbox::invitation_id.eq(invitation_id))
+            .filter(mail_outbox::status.eq("pending")),
+    )
+    .set((
+        mail_outbox::status.eq("cancelled"),
+        mail_outbox::body_text.eq(""),
+        mail_outbox::body_html.eq(""),
+    ))
+    .execute(conn)
+}
+
 /// Queues a message unless one with the same key exists; true when queued now.
 pub fn enqueue(conn: &mut AnyConnection, message: &NewMessage<'_>) -> QueryResult<bool> {
     let exists: bool = diesel::select(diesel::dsl::exists(
@@ -109,8 +124,9 @@ pub fn claim(
     Ok(claimed)
 }
 
-/// Marks a message sent and drops its bodies: they contain an access code, which must not
-/// outlive its delivery.
+/// Marks a message sent and drops its bodies and address: the bodies contain an access code,
+/// which must not outlive its delivery, and the address is personal data the sent record no
+/// longer needs.
 pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(mail_outbox::table.find(id))
         .set((
@@ -119,6 +135,7 @@ pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> Query
             mail_outbox::locked_until.eq(None::<NaiveDateTime>),
             mail_outbox::body_text.eq(""),
             mail_outbox::body_html.eq(""),
+            mail_outbox::to_address.eq(""),
             mail_outbox::last_error.eq(None::<String>),
         ))
         .execute(conn)

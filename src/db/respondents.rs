@@ -207,3 +207,20 @@ pub fn mark_reminded(
         ))
         .execute(conn)
 }
+
+/// Records that the respondent behind an invitation asked for no more e-mail; returns false
+/// when there is no such invitation.
+pub fn opt_out_by_invitation(conn: &mut AnyConnection, invitation_id: i64) -> QueryResult<bool> {
+    let respondent: Option<i64> = invitations::table
+        .find(invitation_id)
+        .select(invitations::respondent_id)
+        .first(conn)
+        .optional()?;
+    let Some(respondent) = respondent else {
+        return Ok(false);
+    };
+    diesel::update(respondents::table.find(respondent))
+        .set(respondents::opted_out.eq(true))
+        .execute(conn)?;
+    Ok(true)
+}

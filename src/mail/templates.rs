@@ -20,6 +20,8 @@ pub struct InvitationContent<'a> {
     pub code: &'a str,
     /// Closing date as text, if the round has one.
     pub closes: Option<&'a str>,
+    /// The link that stops further e-mail to this person.
+    pub opt_out: &'a str,
 }
 
 /// Invitation or reminder.
@@ -85,6 +87,7 @@ pub fn render(kind: Kind, c: &InvitationContent<'_>) -> Rendered {
             text.push_str("\n\n");
         }
         text.push_str(&format!("{}\n{}\n\n", t(lang, "mail.open"), c.link));
+        text.push_str(&format!("{}\n{}\n\n", t(lang, "mail.opt_out"), c.opt_out));
         if lang == Lang::Vi {
             text.push_str("----------------------------------------\n\n");
         }
@@ -103,6 +106,7 @@ pub fn render(kind: Kind, c: &InvitationContent<'_>) -> Rendered {
                             }
                         }
                         p style="font-size:.9rem;color:#4a4a4a" { (c.link) }
+                        p style="font-size:.8rem;color:#4a4a4a" { a href=(c.opt_out) { (t(lang, "mail.opt_out")) } }
                     }
                     @if lang == Lang::Vi { hr; }
                 }
@@ -129,6 +133,7 @@ mod tests {
             link: "https://khaosat.example.vn/s/K7QF9MXC2B",
             code: "K7QF-9MXC-2B",
             closes: Some("2025-12-31"),
+            opt_out: "https://khaosat.example.vn/optout/1.abc",
         }
     }
 

@@ -95,7 +95,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(admin::rounds::coverage),
         )
         .route("/o/{token}", web::get().to(public::open_link_page))
-        .route("/o/{token}", web::post().to(public::open_link_start));
+        .route("/o/{token}", web::post().to(public::open_link_start))
+        .route("/optout/{token}", web::get().to(public::opt_out_page))
+        .route("/optout/{token}", web::post().to(public::opt_out));
 }
 
 /// The handler for every unmatched path.

@@ -117,6 +117,39 @@ pub async fn open_link_start(
     }
 }
 
+/// `GET /optout/{token}`: asks to confirm (a GET must not change anything: mail scanners
+/// follow links).
+pub async fn opt_out_page(req: HttpRequest, token: web::Path<String>) -> Markup {
+    views::home::opt_out(&PageContext::new(&req, None), &token)
+}
+
+/// `POST /optout/{token}`: no more e-mail to this respondent.
+pub async fn opt_out(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    _form: crate::auth::csrf::CsrfForm<crate::routes::admin::rounds::EmptyForm>,
+) -> AppResult<Markup> {
+    let secret = state.secret.clone();
+    let token = token.into_inner();
+    let done = state
+        .db(move |conn| {
+            crate::rounds::opt_out(conn, &secret, &token).map_err(|e| match e {
+                crate::rounds::RoundError::App(e) => e,
+                other => AppError::internal(anyhow::anyhow!("{other}")),
+            })
+        })
+        .await?;
+    if !done {
+        return Err(AppError::NotFound);
+    }
+    Ok(views::home::notice_page(
+        &PageContext::new(&req, None),
+        "optout.title",
+        "optout.done",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_local_path;

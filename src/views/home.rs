@@ -49,3 +49,19 @@ pub fn notice_page(ctx: &PageContext, title_key: &str, body_key: &str) -> Markup
         },
     )
 }
+
+/// Confirms an opt-out from invitation e-mail.
+pub fn opt_out(ctx: &PageContext, token: &str) -> Markup {
+    page(
+        ctx,
+        ctx.t("optout.title"),
+        html! {
+            h1 { (ctx.t("optout.title")) }
+            p.lead { (ctx.t("optout.question")) }
+            form method="post" action={ "/optout/" (token) } {
+                (ctx.csrf_field())
+                button.btn type="submit" { (ctx.t("optout.confirm")) }
+            }
+        },
+    )
+}

@@ -702,3 +702,50 @@ async fn a_custom_unit_list_imports_and_bad_rows_are_named() {
     assert!(html.contains("bo2.csv row 3"), "{html}");
     assert!(!app.get_html("/admin/units").await.contains("bo-2"));
 }
+
+#[tokio::test]
+async fn an_opted_out_respondent_is_never_mailed_again() {
+    let app = spawn_app().await;
+    let round = draft_round(&app, 3);
+    let secret = secret(&app);
+    let mut conn = app.pool.get().unwrap();
+    rounds::apply_action(
+        &mut conn,
+        round,
+        khaosat::domain::lifecycle::RoundAction::Open,
+        ADMIN,
+    )
+    .unwrap();
+    rounds::queue_invitations(&mut conn, &secret, "http://x", round, ADMIN).unwrap();
+    let first = khaosat::db::respondents::invitation_statuses(&mut conn, round).unwrap()[0].clone();
+    let path = format!(
+        "/optout/{}",
+        rounds::opt_out_token(&secret, first.invitation_id)
+    );
+    assert!(
+        app.get_html(&path).await.contains("Ngừng nhận thư"),
+        "a GET only asks"
+    );
+    assert_eq!(app.submit(&path, &path, &[]).await.status(), 200);
+    let forged = format!(
+        "/optout/{}.000000000000000000000000",
+        first.invitation_id + 1
+    );
+    assert_eq!(app.submit(&forged, &forged, &[]).await.status(), 404);
+    let policy = khaosat::domain::reminders::ReminderPolicy {
+        max_reminders: 2,
+        min_days_between: 7,
+    };
+    let later = khaosat::db::now() + chrono::Duration::days(8);
+    assert_eq!(
+        rounds::queue_reminders(&mut conn, &secret, "http://x", round, &policy, later, ADMIN)
+            .unwrap(),
+        2
+    );
+    let cancelled: i64 = mail_outbox::table
+        .filter(mail_outbox::status.eq("cancelled"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(cancelled, 1, "the queued invitation was cancelled");
+}
