@@ -6,7 +6,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::{access_codes, invitations, respondents, response_counts};
+use super::schema::{access_codes, respondents, response_counts};
 
 /// (unit, group, count) rows.
 pub type Counts = Vec<(i64, i64, i64)>;
@@ -20,13 +20,14 @@ pub fn respondents(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Count
         .load(conn)
 }
 
-/// Invitations (codes handed to listed respondents) per unit × group.
+/// Invitations (codes handed to listed respondents) per unit × group: every invitation has
+/// exactly one `invitation` access code, which an index counts without a join.
 pub fn invited(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Counts> {
-    invitations::table
-        .inner_join(respondents::table)
-        .filter(respondents::round_id.eq(round_id))
-        .group_by((respondents::unit_id, respondents::group_id))
-        .select((respondents::unit_id, respondents::group_id, count_star()))
+    access_codes::table
+        .filter(access_codes::round_id.eq(round_id))
+        .filter(access_codes::kind.eq("invitation"))
+        .group_by((access_codes::unit_id, access_codes::group_id))
+        .select((access_codes::unit_id, access_codes::group_id, count_star()))
         .load(conn)
 }
 

@@ -1,0 +1,1 @@
+DROP INDEX access_codes_round_kind;
