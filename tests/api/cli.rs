@@ -33,9 +33,10 @@ fn migrate_applies_the_migrations_once() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert_eq!(
-        String::from_utf8_lossy(&first.stdout).trim(),
-        "1 migration(s) applied"
+    let applied = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    assert!(
+        applied.ends_with(" migration(s) applied") && !applied.starts_with("0 "),
+        "{applied}"
     );
     let second = khaosat(&db, &["migrate"], "");
     assert_eq!(
