@@ -15,3 +15,4 @@ pub mod scoring;
 pub mod throttle;
 pub mod unit_list;
 pub mod xlsform;
+pub mod xlsx;

@@ -215,7 +215,7 @@ pub fn parse_respondent_xlsx(
             bytes.len()
         )));
     }
-    if zip_unpacked_size(bytes).is_some_and(|n| n > MAX_XLSX_UNPACKED_BYTES) {
+    if crate::domain::xlsx::zip_unpacked_size(bytes).is_some_and(|n| n > MAX_XLSX_UNPACKED_BYTES) {
         return Err(file_error(
             "the workbook unpacks to an implausible size; it is not a respondent list".to_owned(),
         ));
@@ -313,42 +313,6 @@ fn read_first_sheet(bytes: &[u8]) -> Result<Vec<SheetRow>, String> {
         rows.push(SheetRow { row, cells });
     }
     Ok(rows)
-}
-
-/// Sum of the uncompressed sizes in a zip's central directory, if it can be read.
-fn zip_unpacked_size(bytes: &[u8]) -> Option<u64> {
-    let u16_at = |at: usize| -> Option<u64> {
-        let b: [u8; 2] = bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(u64::from(u16::from_le_bytes(b)))
-    };
-    let u32_at = |at: usize| -> Option<u64> {
-        let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(u64::from(u32::from_le_bytes(b)))
-    };
-    // The end-of-central-directory record lies in the last 22 + 65,535 bytes.
-    let search_from = bytes.len().saturating_sub(22 + 65_535);
-    let eocd = (search_from..bytes.len().saturating_sub(21))
-        .rev()
-        .find(|&i| u32_at(i) == Some(0x0605_4b50))?;
-    let entries = u16_at(eocd + 10)?;
-    let mut at = usize::try_from(u32_at(eocd + 16)?).ok()?;
-    let mut total: u64 = 0;
-    for _ in 0..entries {
-        if u32_at(at)? != 0x0201_4b50 {
-            return None;
-        }
-        let size = u32_at(at.checked_add(24)?)?;
-        // Zip64 marker: the real size is elsewhere; treat it as too large to trust.
-        if size == 0xFFFF_FFFF {
-            return Some(u64::MAX);
-        }
-        total = total.saturating_add(size);
-        let name = usize::try_from(u16_at(at.checked_add(28)?)?).ok()?;
-        let extra = usize::try_from(u16_at(at.checked_add(30)?)?).ok()?;
-        let comment = usize::try_from(u16_at(at.checked_add(32)?)?).ok()?;
-        at = at.checked_add(46 + name + extra + comment)?;
-    }
-    Some(total)
 }
 
 /// Checks every row against the header and the round; all-or-nothing.
@@ -561,20 +525,11 @@ impl RowCheck<'_> {
     }
 }
 
-/// The address lower-cased if it passes the simple check (one `@`, a dotted domain, no
-/// spaces): delivery is the only real proof.
+/// The address lower-cased if it is one; the same rule as account e-mails.
 fn normalise_email(raw: &str) -> Option<String> {
-    let email = raw.trim().to_lowercase();
-    let (local, domain) = email.split_once('@')?;
-    let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..");
-    valid.then_some(email)
+    crate::domain::account::Email::parse(raw)
+        .ok()
+        .map(|e| e.as_str().to_owned())
 }
 
 /// `+` and digits only, or why the text is not a phone number. `numeric` cells get back the

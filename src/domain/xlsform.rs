@@ -68,7 +68,7 @@ pub fn import_xlsform(
             bytes.len()
         )));
     }
-    if zip_unpacked_size(bytes).is_some_and(|n| n > MAX_XLSX_UNPACKED_BYTES) {
+    if crate::domain::xlsx::zip_unpacked_size(bytes).is_some_and(|n| n > MAX_XLSX_UNPACKED_BYTES) {
         return Err(file_error(format!(
             "file unpacks to more than {} MiB; it is not a plausible XLSForm",
             MAX_XLSX_UNPACKED_BYTES / 1024 / 1024
@@ -91,46 +91,6 @@ pub fn import_xlsform(
             Err(limit_errors(importer.errors, file_name))
         }
     }
-}
-
-/// Sum of the uncompressed sizes in a zip's central directory, if it can be read.
-fn zip_unpacked_size(bytes: &[u8]) -> Option<u64> {
-    let u16_at = |at: usize| -> Option<u64> {
-        let b = bytes.get(at..at + 2)?;
-        Some(u64::from(u16::from_le_bytes([
-            b.first().copied()?,
-            b.get(1).copied()?,
-        ])))
-    };
-    let u32_at = |at: usize| -> Option<u64> {
-        let b = bytes.get(at..at + 4)?;
-        let arr: [u8; 4] = b.try_into().ok()?;
-        Some(u64::from(u32::from_le_bytes(arr)))
-    };
-    // The end-of-central-directory record is in the last 22 + 65535 bytes.
-    let search_from = bytes.len().saturating_sub(22 + 65_535);
-    let eocd = (search_from..bytes.len().saturating_sub(21))
-        .rev()
-        .find(|&i| u32_at(i) == Some(0x0605_4b50))?;
-    let entries = u16_at(eocd + 10)?;
-    let mut at = usize::try_from(u32_at(eocd + 16)?).ok()?;
-    let mut total: u64 = 0;
-    for _ in 0..entries {
-        if u32_at(at)? != 0x0201_4b50 {
-            return None;
-        }
-        let size = u32_at(at + 24)?;
-        // Zip64 markers: the real size is elsewhere; treat as "too large to trust".
-        if size == 0xFFFF_FFFF {
-            return Some(u64::MAX);
-        }
-        total = total.saturating_add(size);
-        let name = usize::try_from(u16_at(at + 28)?).ok()?;
-        let extra = usize::try_from(u16_at(at + 30)?).ok()?;
-        let comment = usize::try_from(u16_at(at + 32)?).ok()?;
-        at = at.checked_add(46 + name + extra + comment)?;
-    }
-    Some(total)
 }
 
 /// One column of a sheet.
