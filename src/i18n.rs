@@ -142,7 +142,7 @@ mod tests {
                         && [
                             "page.", "error.", "nav.", "form.", "role.", "admin.", "setup.",
                             "login.", "home.", "footer.", "lang.", "catalog.", "method.", "group.",
-                            "round.", "units.", "open.", "mail.", "slip.", "optout.",
+                            "round.", "units.", "open.", "mail.", "slip.", "optout.", "respond.",
                         ]
                         .iter()
                         .any(|p| candidate.starts_with(p));

@@ -59,6 +59,7 @@ impl Application {
             secret,
             metrics: Metrics::default(),
             mail_configured: mailer.is_some(),
+            instruments: std::sync::Mutex::default(),
         });
         let mut server = HttpServer::new(move || {
             App::new()

@@ -3,6 +3,7 @@
 use actix_web::web;
 
 use crate::auth::tokens::SecretKey;
+use crate::domain::instrument::Instrument;
 use crate::config::Settings;
 use crate::db::{AnyConnection, DbPool};
 use crate::error::{AppError, AppResult};
@@ -20,6 +21,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Whether SMTP is configured (the background sender runs).
     pub mail_configured: bool,
+    /// Parsed instruments by id. Stored versions never change, so entries never go stale.
+    pub instruments: std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<Instrument>>>,
 }
 
 impl AppState {
@@ -36,6 +39,24 @@ impl AppState {
             work(&mut conn)
         })
         .await?
+    }
+}
+
+impl AppState {
+    /// A stored instrument, parsed once per process.
+    pub async fn instrument(&self, id: i64) -> AppResult<std::sync::Arc<Instrument>> {
+        if let Some(found) = self.instruments.lock().ok().and_then(|cache| cache.get(&id).cloned()) {
+            return Ok(found);
+        }
+        let stored = self
+            .db(move |conn| crate::catalog::load_instrument(conn, id))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let parsed = std::sync::Arc::new(stored.instrument);
+        if let Ok(mut cache) = self.instruments.lock() {
+            cache.insert(id, parsed.clone());
+        }
+        Ok(parsed)
     }
 }
 

@@ -4,11 +4,13 @@
 pub mod access_codes;
 pub mod audit;
 pub mod coverage;
+pub mod drafts;
 pub mod instruments;
 pub mod methodologies;
 pub mod open_links;
 pub mod outbox;
 pub mod respondents;
+pub mod responses;
 pub mod rounds;
 pub mod schema;
 pub mod sessions;

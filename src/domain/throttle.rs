@@ -30,6 +30,14 @@ pub const LOGIN_PER_IP: Policy = Policy {
     lockout: Duration::minutes(15),
 };
 
+/// Wrong access codes per client address. A guess succeeds with odds of about one in 10^13,
+/// so this mostly stops scripts; an office mistyping a few codes is never locked out.
+pub const CODE_PER_IP: Policy = Policy {
+    max_failures: 30,
+    window: Duration::minutes(15),
+    lockout: Duration::minutes(15),
+};
+
 /// Open-link starts per client address: enough for a household or a shared office PC, not
 /// for draining a quota from one machine.
 pub const OPEN_LINK_PER_IP: Policy = Policy {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod health;
 pub mod public;
+pub mod respond;
 pub mod upload;
 
 use actix_web::web;
@@ -97,7 +98,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/o/{token}", web::get().to(public::open_link_page))
         .route("/o/{token}", web::post().to(public::open_link_start))
         .route("/optout/{token}", web::get().to(public::opt_out_page))
-        .route("/optout/{token}", web::post().to(public::opt_out));
+        .route("/optout/{token}", web::post().to(public::opt_out))
+        .route("/s", web::post().to(respond::enter_code))
+        .route("/s/{code}", web::get().to(respond::intro))
+        .route("/s/{code}/start", web::post().to(respond::start))
+        .route("/s/{code}/p/{n}", web::get().to(respond::section))
+        .route("/s/{code}/p/{n}", web::post().to(respond::save_section))
+        .route("/s/{code}/review", web::get().to(respond::review))
+        .route("/s/{code}/submit", web::post().to(respond::submit))
+        .route("/receipt/{receipt}", web::get().to(respond::receipt));
 }
 
 /// The handler for every unmatched path.

@@ -6,6 +6,11 @@ use super::layout::{PageContext, page};
 
 /// The landing page: what this site is, where respondents go, where staff log in.
 pub fn home(ctx: &PageContext) -> Markup {
+    home_with_code(ctx, None, "")
+}
+
+/// The landing page with the code entry showing an error and what was typed.
+pub fn home_with_code(ctx: &PageContext, error_key: Option<&str>, typed: &str) -> Markup {
     page(
         ctx,
         ctx.t("home.title"),
@@ -14,6 +19,7 @@ pub fn home(ctx: &PageContext) -> Markup {
             p.lead { (ctx.t("app.tagline")) }
             p { (ctx.t("home.intro")) }
             div.notice { p { (ctx.t("home.respondent")) } }
+            (super::respond::code_entry(ctx, error_key, typed))
             h2 { (ctx.t("home.staff")) }
             p { a.btn.secondary href="/admin/login" { (ctx.t("nav.login")) } }
         },

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod home;
 pub mod layout;
 pub mod questionnaire;
+pub mod respond;
 pub mod rounds;
 
 pub use layout::PageContext;
