@@ -9,7 +9,9 @@ use crate::db::responses::NewResponse;
 use crate::db::rounds::RoundRow;
 use crate::db::{self, AnyConnection};
 use crate::domain::access_code::AccessCode;
-use crate::domain::answers::{AnswerValue, Answers, FieldError, missing_required, prune_irrelevant};
+use crate::domain::answers::{
+    AnswerValue, Answers, FieldError, missing_required, prune_irrelevant,
+};
 use crate::domain::instrument::{Instrument, Section};
 use crate::domain::lifecycle::{self, RoundStatus};
 use crate::error::AppError;
@@ -46,7 +48,11 @@ pub enum CodeState {
 }
 
 /// Looks a code up and says whether it opens a questionnaire now.
-pub fn resolve(conn: &mut AnyConnection, secret: &SecretKey, code: &AccessCode) -> Result<CodeState, AppError> {
+pub fn resolve(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    code: &AccessCode,
+) -> Result<CodeState, AppError> {
     let Some(row) = db::access_codes::by_hash(conn, &code_hash(secret, code))? else {
         return Ok(CodeState::Unknown);
     };
@@ -62,7 +68,10 @@ pub fn resolve(conn: &mut AnyConnection, secret: &SecretKey, code: &AccessCode) 
     if expired || !status.accepts_responses(now, round.opens_at, round.closes_at) {
         return Ok(CodeState::NotOpen(Box::new(round)));
     }
-    let Some(group) = db::rounds::groups(conn, row.round_id)?.into_iter().find(|g| g.group_id == row.group_id) else {
+    let Some(group) = db::rounds::groups(conn, row.round_id)?
+        .into_iter()
+        .find(|g| g.group_id == row.group_id)
+    else {
         return Ok(CodeState::Unknown);
     };
     let draft = db::drafts::get(conn, row.id)?;
@@ -77,7 +86,11 @@ pub fn resolve(conn: &mut AnyConnection, secret: &SecretKey, code: &AccessCode) 
 }
 
 /// The draft of a session, created (and the code marked started) on first use.
-pub fn ensure_draft(conn: &mut AnyConnection, session: &Session, lang: &str) -> Result<DraftRow, AppError> {
+pub fn ensure_draft(
+    conn: &mut AnyConnection,
+    session: &Session,
+    lang: &str,
+) -> Result<DraftRow, AppError> {
     if let Some(draft) = &session.draft {
         return Ok(draft.clone());
     }
@@ -111,7 +124,12 @@ pub fn visible_sections(instrument: &Instrument, answers: &Answers) -> Vec<usize
 
 /// The answers of `section` replaced by `decoded`, with answers that are no longer relevant
 /// anywhere removed (hidden questions are never stored).
-pub fn merge_section(instrument: &Instrument, section: &Section, mut answers: Answers, decoded: &Answers) -> Answers {
+pub fn merge_section(
+    instrument: &Instrument,
+    section: &Section,
+    mut answers: Answers,
+    decoded: &Answers,
+) -> Answers {
     for question in &section.questions {
         for code in question.answer_codes() {
             answers.remove(code);
@@ -123,8 +141,21 @@ pub fn merge_section(instrument: &Instrument, section: &Section, mut answers: An
 }
 
 /// Saves a draft's answers and where to resume.
-pub fn save(conn: &mut AnyConnection, code_id: i64, answers: &Answers, section: usize, lang: &str) -> Result<(), AppError> {
-    db::drafts::save(conn, code_id, &answers.to_json(), i32::try_from(section).unwrap_or(0), lang, db::now())?;
+pub fn save(
+    conn: &mut AnyConnection,
+    code_id: i64,
+    answers: &Answers,
+    section: usize,
+    lang: &str,
+) -> Result<(), AppError> {
+    db::drafts::save(
+        conn,
+        code_id,
+        &answers.to_json(),
+        i32::try_from(section).unwrap_or(0),
+        lang,
+        db::now(),
+    )?;
     Ok(())
 }
 
@@ -157,7 +188,9 @@ fn new_receipt(conn: &mut AnyConnection) -> Result<String, AppError> {
             return Ok(receipt);
         }
     }
-    Err(AppError::internal(anyhow::anyhow!("could not draw a unique receipt number")))
+    Err(AppError::internal(anyhow::anyhow!(
+        "could not draw a unique receipt number"
+    )))
 }
 
 /// Submits the draft of `code` as a response: one transaction that marks the code used,
@@ -182,7 +215,11 @@ pub fn submit(
             CodeState::NotOpen(_) => return Ok(Submitted::NotOpen),
             CodeState::Unknown => return Ok(Submitted::Stale),
         };
-        let Some(draft) = session.draft.as_ref().filter(|d| d.submission_key == submission_key) else {
+        let Some(draft) = session
+            .draft
+            .as_ref()
+            .filter(|d| d.submission_key == submission_key)
+        else {
             return Ok(Submitted::Stale);
         };
         let mut answers = draft_answers(draft);
@@ -216,14 +253,26 @@ pub fn submit(
                 answers: &answers.to_json(),
             },
         )?;
-        add_to_tallies(conn, session.round.id, session.unit_id, session.group_id, &answers)?;
+        add_to_tallies(
+            conn,
+            session.round.id,
+            session.unit_id,
+            session.group_id,
+            &answers,
+        )?;
         db::drafts::delete(conn, session.code_id)?;
         Ok(Submitted::Receipt(receipt))
     })
 }
 
 /// Counts a response's choice answers into the live tallies (one cell per item and value).
-pub fn add_to_tallies(conn: &mut AnyConnection, round_id: i64, unit_id: i64, group_id: i64, answers: &Answers) -> Result<(), AppError> {
+pub fn add_to_tallies(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    unit_id: i64,
+    group_id: i64,
+    answers: &Answers,
+) -> Result<(), AppError> {
     db::responses::add_to_count(conn, round_id, unit_id, group_id)?;
     for (item, value) in answers.iter() {
         match value {

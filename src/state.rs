@@ -3,9 +3,9 @@
 use actix_web::web;
 
 use crate::auth::tokens::SecretKey;
-use crate::domain::instrument::Instrument;
 use crate::config::Settings;
 use crate::db::{AnyConnection, DbPool};
+use crate::domain::instrument::Instrument;
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 
@@ -45,7 +45,12 @@ impl AppState {
 impl AppState {
     /// A stored instrument, parsed once per process.
     pub async fn instrument(&self, id: i64) -> AppResult<std::sync::Arc<Instrument>> {
-        if let Some(found) = self.instruments.lock().ok().and_then(|cache| cache.get(&id).cloned()) {
+        if let Some(found) = self
+            .instruments
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&id).cloned())
+        {
             return Ok(found);
         }
         let stored = self

@@ -35,7 +35,13 @@ pub fn get(conn: &mut AnyConnection, access_code_id: i64) -> QueryResult<Option<
 }
 
 /// Creates an empty draft.
-pub fn create(conn: &mut AnyConnection, access_code_id: i64, submission_key: &str, lang: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn create(
+    conn: &mut AnyConnection,
+    access_code_id: i64,
+    submission_key: &str,
+    lang: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::insert_into(drafts::table)
         .values((
             drafts::access_code_id.eq(access_code_id),
@@ -50,7 +56,14 @@ pub fn create(conn: &mut AnyConnection, access_code_id: i64, submission_key: &st
 }
 
 /// Saves answers and the section to resume at.
-pub fn save(conn: &mut AnyConnection, access_code_id: i64, answers: &str, section: i32, lang: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn save(
+    conn: &mut AnyConnection,
+    access_code_id: i64,
+    answers: &str,
+    section: i32,
+    lang: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(drafts::table.find(access_code_id))
         .set((
             drafts::answers.eq(answers),

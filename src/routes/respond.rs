@@ -26,7 +26,9 @@ fn html(status: StatusCode, markup: maud::Markup) -> HttpResponse {
 }
 
 fn redirect(location: String) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 fn ip_key(req: &HttpRequest, state: &AppState) -> String {
@@ -36,12 +38,19 @@ fn ip_key(req: &HttpRequest, state: &AppState) -> String {
 /// A friendly page for a code that does not open a questionnaire.
 fn code_problem(req: &HttpRequest, status: StatusCode, key: &str) -> HttpResponse {
     let ctx = PageContext::new(req, None);
-    html(status, views::home::notice_page(&ctx, "respond.problem_title", key))
+    html(
+        status,
+        views::home::notice_page(&ctx, "respond.problem_title", key),
+    )
 }
 
 /// The session behind the code in the path, or the page to show instead. Unknown and
 /// malformed codes count against the client's address.
-async fn session(req: &HttpRequest, state: &AppState, raw: &str) -> AppResult<Result<(AccessCode, Session), HttpResponse>> {
+async fn session(
+    req: &HttpRequest,
+    state: &AppState,
+    raw: &str,
+) -> AppResult<Result<(AccessCode, Session), HttpResponse>> {
     let key = ip_key(req, state);
     let Ok(code) = AccessCode::parse(raw) else {
         state
@@ -50,7 +59,11 @@ async fn session(req: &HttpRequest, state: &AppState, raw: &str) -> AppResult<Re
                 throttle::record_failure(conn, &[(&key, CODE_PER_IP)])
             })
             .await?;
-        return Ok(Err(code_problem(req, StatusCode::NOT_FOUND, "respond.code_invalid")));
+        return Ok(Err(code_problem(
+            req,
+            StatusCode::NOT_FOUND,
+            "respond.code_invalid",
+        )));
     };
     let secret = state.secret.clone();
     let lookup = code.clone();
@@ -68,7 +81,11 @@ async fn session(req: &HttpRequest, state: &AppState, raw: &str) -> AppResult<Re
         CodeState::Ready(session) => Ok((code, *session)),
         CodeState::Used => Err(code_problem(req, StatusCode::GONE, "respond.code_used")),
         CodeState::NotOpen(_) => Err(code_problem(req, StatusCode::FORBIDDEN, "respond.not_open")),
-        CodeState::Unknown => Err(code_problem(req, StatusCode::NOT_FOUND, "respond.code_unknown")),
+        CodeState::Unknown => Err(code_problem(
+            req,
+            StatusCode::NOT_FOUND,
+            "respond.code_unknown",
+        )),
     })
 }
 
@@ -79,7 +96,11 @@ pub struct CodeForm {
 }
 
 /// `POST /s`: a typed code; a typo is caught by the check character before any lookup.
-pub async fn enter_code(req: HttpRequest, state: web::Data<AppState>, form: CsrfForm<CodeForm>) -> AppResult<HttpResponse> {
+pub async fn enter_code(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: CsrfForm<CodeForm>,
+) -> AppResult<HttpResponse> {
     let typed = form.data.code;
     match AccessCode::parse(&typed) {
         Ok(code) => Ok(redirect(format!("/s/{}", code.as_canonical()))),
@@ -92,20 +113,36 @@ pub async fn enter_code(req: HttpRequest, state: web::Data<AppState>, form: Csrf
                 })
                 .await?;
             let ctx = PageContext::new(&req, None);
-            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, views::home::home_with_code(&ctx, Some("respond.code_typo"), &typed)))
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                views::home::home_with_code(&ctx, Some("respond.code_typo"), &typed),
+            ))
         }
     }
 }
 
 /// `GET /s/{code}`: the first page.
-pub async fn intro(req: HttpRequest, state: web::Data<AppState>, code: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn intro(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let (code, session) = match session(&req, &state, &code).await? {
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
     let instrument = state.instrument(session.instrument_id).await?;
     let ctx = PageContext::new(&req, None);
-    Ok(html(StatusCode::OK, views::respond::intro(&ctx, code.as_canonical(), &session.round, &instrument, session.draft.is_some())))
+    Ok(html(
+        StatusCode::OK,
+        views::respond::intro(
+            &ctx,
+            code.as_canonical(),
+            &session.round,
+            &instrument,
+            session.draft.is_some(),
+        ),
+    ))
 }
 
 /// An empty form (only the CSRF token).
@@ -114,19 +151,34 @@ pub struct EmptyForm {}
 
 /// `POST /s/{code}/start`: creates the draft (a POST, so link scanners in mail systems never
 /// start a response) and goes to the section to continue with.
-pub async fn start(req: HttpRequest, state: web::Data<AppState>, code: web::Path<String>, _form: CsrfForm<EmptyForm>) -> AppResult<HttpResponse> {
+pub async fn start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
     let (code, session) = match session(&req, &state, &code).await? {
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
     let lang = crate::i18n::Lang::of_request(&req).code();
-    let draft = state.db(move |conn| respond::ensure_draft(conn, &session, lang)).await?;
+    let draft = state
+        .db(move |conn| respond::ensure_draft(conn, &session, lang))
+        .await?;
     let section = usize::try_from(draft.section).unwrap_or(0);
-    Ok(redirect(format!("/s/{}/p/{}", code.as_canonical(), section + 1)))
+    Ok(redirect(format!(
+        "/s/{}/p/{}",
+        code.as_canonical(),
+        section + 1
+    )))
 }
 
 /// `GET /s/{code}/p/{n}`: section n (1-based).
-pub async fn section(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(String, usize)>) -> AppResult<HttpResponse> {
+pub async fn section(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, usize)>,
+) -> AppResult<HttpResponse> {
     let (raw, n) = path.into_inner();
     let (code, session) = match session(&req, &state, &raw).await? {
         Ok(found) => found,
@@ -141,12 +193,26 @@ pub async fn section(req: HttpRequest, state: web::Data<AppState>, path: web::Pa
     let index = n.saturating_sub(1);
     let Some(position) = visible.iter().position(|&i| i == index) else {
         let first = visible.first().copied().unwrap_or(0);
-        return Ok(redirect(format!("/s/{}/p/{}", code.as_canonical(), first + 1)));
+        return Ok(redirect(format!(
+            "/s/{}/p/{}",
+            code.as_canonical(),
+            first + 1
+        )));
     };
     let ctx = PageContext::new(&req, None);
     Ok(html(
         StatusCode::OK,
-        views::respond::section_page(&ctx, code.as_canonical(), &instrument, index, position + 1, visible.len(), &answers, &[], None),
+        views::respond::section_page(
+            &ctx,
+            code.as_canonical(),
+            &instrument,
+            index,
+            position + 1,
+            visible.len(),
+            &answers,
+            &[],
+            None,
+        ),
     ))
 }
 
@@ -158,7 +224,12 @@ pub struct SectionForm {
 
 /// `POST /s/{code}/p/{n}`: saves the section. Next validates and moves on; Back keeps what is
 /// valid and goes back without insisting on required answers.
-pub async fn save_section(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(String, usize)>, form: CsrfForm<SectionForm>) -> AppResult<HttpResponse> {
+pub async fn save_section(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, usize)>,
+    form: CsrfForm<SectionForm>,
+) -> AppResult<HttpResponse> {
     let (raw, n) = path.into_inner();
     let (code, session) = match session(&req, &state, &raw).await? {
         Ok(found) => found,
@@ -187,20 +258,36 @@ pub async fn save_section(req: HttpRequest, state: web::Data<AppState>, path: we
     // rendered from the draft as it was before this post.
     let revealed = !going_back
         && section.questions.iter().any(|q| {
-            let was_shown = q.relevant.as_ref().is_none_or(|c| c.eval(&earlier_snapshot));
+            let was_shown = q
+                .relevant
+                .as_ref()
+                .is_none_or(|c| c.eval(&earlier_snapshot));
             let shown_now = q.relevant.as_ref().is_none_or(|c| c.eval(&answers));
             shown_now && !was_shown && q.answer_codes().iter().all(|c| answers.get(c).is_none())
         });
     if (!decoded.errors.is_empty() && !going_back) || revealed {
         // Keep the valid answers, show the page again with every problem.
         let (code_id, to_save) = (session.code_id, answers.clone());
-        state.db(move |conn| respond::save(conn, code_id, &to_save, index, lang.code())).await?;
+        state
+            .db(move |conn| respond::save(conn, code_id, &to_save, index, lang.code()))
+            .await?;
         let ctx = PageContext::new(&req, None);
         let page = views::respond::section_page(
-            &ctx, &canonical, &instrument, index, position.map_or(1, |p| p + 1), visible.len().max(1),
-            &answers, &decoded.errors, Some(&form.fields),
+            &ctx,
+            &canonical,
+            &instrument,
+            index,
+            position.map_or(1, |p| p + 1),
+            visible.len().max(1),
+            &answers,
+            &decoded.errors,
+            Some(&form.fields),
         );
-        let status = if decoded.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        let status = if decoded.errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
         return Ok(html(status, page));
     }
     let target = if going_back {
@@ -210,7 +297,9 @@ pub async fn save_section(req: HttpRequest, state: web::Data<AppState>, path: we
     };
     let resume_at = target.unwrap_or(index);
     let code_id = session.code_id;
-    state.db(move |conn| respond::save(conn, code_id, &answers, resume_at, lang.code())).await?;
+    state
+        .db(move |conn| respond::save(conn, code_id, &answers, resume_at, lang.code()))
+        .await?;
     Ok(match target {
         Some(i) => redirect(format!("/s/{canonical}/p/{}", i + 1)),
         None if going_back => redirect(format!("/s/{canonical}")),
@@ -219,7 +308,11 @@ pub async fn save_section(req: HttpRequest, state: web::Data<AppState>, path: we
 }
 
 /// `GET /s/{code}/review`.
-pub async fn review(req: HttpRequest, state: web::Data<AppState>, code: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn review(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let (code, session) = match session(&req, &state, &code).await? {
         Ok(found) => found,
         Err(page) => return Ok(page),
@@ -233,7 +326,15 @@ pub async fn review(req: HttpRequest, state: web::Data<AppState>, code: web::Pat
     let ctx = PageContext::new(&req, None);
     Ok(html(
         StatusCode::OK,
-        views::respond::review(&ctx, code.as_canonical(), &instrument, &visible, &answers, &draft.submission_key, &[]),
+        views::respond::review(
+            &ctx,
+            code.as_canonical(),
+            &instrument,
+            &visible,
+            &answers,
+            &draft.submission_key,
+            &[],
+        ),
     ))
 }
 
@@ -244,10 +345,21 @@ pub struct SubmitForm {
 }
 
 /// `POST /s/{code}/submit`: stores the response once; a replay shows the same receipt.
-pub async fn submit(req: HttpRequest, state: web::Data<AppState>, raw: web::Path<String>, form: CsrfForm<SubmitForm>) -> AppResult<HttpResponse> {
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    raw: web::Path<String>,
+    form: CsrfForm<SubmitForm>,
+) -> AppResult<HttpResponse> {
     let code = match AccessCode::parse(&raw) {
         Ok(code) => code,
-        Err(_) => return Ok(code_problem(&req, StatusCode::NOT_FOUND, "respond.code_invalid")),
+        Err(_) => {
+            return Ok(code_problem(
+                &req,
+                StatusCode::NOT_FOUND,
+                "respond.code_invalid",
+            ));
+        }
     };
     // Find the instrument through the code without requiring the round to be open: a replay
     // after a successful submission must still get its receipt.
@@ -255,14 +367,25 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, raw: web::Path
     let lookup = code.clone();
     let instrument_id = state
         .db(move |conn| {
-            let Some(row) = crate::db::access_codes::by_hash(conn, &crate::rounds::code_hash(&secret, &lookup))? else {
+            let Some(row) = crate::db::access_codes::by_hash(
+                conn,
+                &crate::rounds::code_hash(&secret, &lookup),
+            )?
+            else {
                 return Ok(None);
             };
-            Ok(crate::db::rounds::groups(conn, row.round_id)?.into_iter().find(|g| g.group_id == row.group_id).map(|g| g.instrument_id))
+            Ok(crate::db::rounds::groups(conn, row.round_id)?
+                .into_iter()
+                .find(|g| g.group_id == row.group_id)
+                .map(|g| g.instrument_id))
         })
         .await?;
     let Some(instrument_id) = instrument_id else {
-        return Ok(code_problem(&req, StatusCode::NOT_FOUND, "respond.code_unknown"));
+        return Ok(code_problem(
+            &req,
+            StatusCode::NOT_FOUND,
+            "respond.code_unknown",
+        ));
     };
     let instrument = state.instrument(instrument_id).await?;
     let secret = state.secret.clone();
@@ -270,7 +393,9 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, raw: web::Path
     let for_submit = instrument.clone();
     let today = chrono::Utc::now().date_naive();
     let submit_code = code.clone();
-    let outcome = state.db(move |conn| respond::submit(conn, &secret, &submit_code, &key, &for_submit, today)).await?;
+    let outcome = state
+        .db(move |conn| respond::submit(conn, &secret, &submit_code, &key, &for_submit, today))
+        .await?;
     match outcome {
         Submitted::Receipt(receipt) => Ok(redirect(format!("/receipt/{receipt}"))),
         Submitted::Incomplete(errors) => {
@@ -284,24 +409,44 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, raw: web::Path
             let ctx = PageContext::new(&req, None);
             Ok(html(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                views::respond::review(&ctx, code.as_canonical(), &instrument, &visible, &answers, &draft.submission_key, &errors),
+                views::respond::review(
+                    &ctx,
+                    code.as_canonical(),
+                    &instrument,
+                    &visible,
+                    &answers,
+                    &draft.submission_key,
+                    &errors,
+                ),
             ))
         }
         Submitted::AlreadyUsed => Ok(code_problem(&req, StatusCode::GONE, "respond.code_used")),
-        Submitted::NotOpen => Ok(code_problem(&req, StatusCode::FORBIDDEN, "respond.not_open")),
+        Submitted::NotOpen => Ok(code_problem(
+            &req,
+            StatusCode::FORBIDDEN,
+            "respond.not_open",
+        )),
         Submitted::Stale => Ok(redirect(format!("/s/{}", code.as_canonical()))),
     }
 }
 
 /// `GET /receipt/{receipt}`.
-pub async fn receipt(req: HttpRequest, state: web::Data<AppState>, receipt: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn receipt(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    receipt: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let receipt = receipt.into_inner();
     let lookup = receipt.clone();
-    let exists = state.db(move |conn| Ok(crate::db::responses::receipt_exists(conn, &lookup)?)).await?;
+    let exists = state
+        .db(move |conn| Ok(crate::db::responses::receipt_exists(conn, &lookup)?))
+        .await?;
     if !exists {
         return Err(AppError::NotFound);
     }
     let ctx = PageContext::new(&req, None);
-    Ok(html(StatusCode::OK, views::respond::receipt(&ctx, &receipt)))
+    Ok(html(
+        StatusCode::OK,
+        views::respond::receipt(&ctx, &receipt),
+    ))
 }
-

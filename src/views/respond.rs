@@ -12,7 +12,11 @@ use crate::domain::instrument::{Instrument, QuestionKind};
 use crate::i18n::{Lang, tf};
 
 fn round_name(lang: Lang, round: &RoundRow) -> &str {
-    if lang == Lang::Vi { &round.name_vi } else { &round.name_en }
+    if lang == Lang::Vi {
+        &round.name_vi
+    } else {
+        &round.name_en
+    }
 }
 
 /// The entry form on the landing page.
@@ -33,7 +37,13 @@ pub fn code_entry(ctx: &PageContext, error_key: Option<&str>, typed: &str) -> Ma
 }
 
 /// The first page of a questionnaire: what it is, the anonymity statement, and Start/Continue.
-pub fn intro(ctx: &PageContext, code: &str, round: &RoundRow, instrument: &Instrument, resume: bool) -> Markup {
+pub fn intro(
+    ctx: &PageContext,
+    code: &str,
+    round: &RoundRow,
+    instrument: &Instrument,
+    resume: bool,
+) -> Markup {
     let lang = ctx.lang;
     page(
         ctx,
@@ -57,7 +67,10 @@ pub fn intro(ctx: &PageContext, code: &str, round: &RoundRow, instrument: &Instr
 }
 
 /// One section of the questionnaire.
-#[expect(clippy::too_many_arguments, reason = "the page's inputs, each used once")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page's inputs, each used once"
+)]
 pub fn section_page(
     ctx: &PageContext,
     code: &str,
@@ -71,9 +84,27 @@ pub fn section_page(
 ) -> Markup {
     let lang = ctx.lang;
     let section = &instrument.sections()[index.min(instrument.sections().len().saturating_sub(1))];
-    let state = FormState { lang, answers, errors, posted, mode: Mode::Respond };
-    let progress = tf(lang, "form.progress", &[("n", &position.to_string()), ("total", &total.to_string())]);
-    let title = if errors.is_empty() { section.title.get(lang).to_owned() } else { format!("{}: {}", ctx.t("form.error_prefix"), section.title.get(lang)) };
+    let state = FormState {
+        lang,
+        answers,
+        errors,
+        posted,
+        mode: Mode::Respond,
+    };
+    let progress = tf(
+        lang,
+        "form.progress",
+        &[("n", &position.to_string()), ("total", &total.to_string())],
+    );
+    let title = if errors.is_empty() {
+        section.title.get(lang).to_owned()
+    } else {
+        format!(
+            "{}: {}",
+            ctx.t("form.error_prefix"),
+            section.title.get(lang)
+        )
+    };
     page(
         ctx,
         &title,
@@ -99,7 +130,12 @@ pub fn section_page(
 }
 
 /// The readable form of an answer.
-fn answer_text(lang: Lang, kind: &QuestionKind, options: Option<&[crate::domain::instrument::ChoiceOption]>, value: &AnswerValue) -> String {
+fn answer_text(
+    lang: Lang,
+    kind: &QuestionKind,
+    options: Option<&[crate::domain::instrument::ChoiceOption]>,
+    value: &AnswerValue,
+) -> String {
     let label = |v: &str| {
         options
             .and_then(|opts| opts.iter().find(|o| o.value == v))
@@ -118,7 +154,15 @@ fn answer_text(lang: Lang, kind: &QuestionKind, options: Option<&[crate::domain:
 }
 
 /// All answers, section by section, with links to change them, and the submit button.
-pub fn review(ctx: &PageContext, code: &str, instrument: &Instrument, visible: &[usize], answers: &Answers, submission_key: &str, errors: &[FieldError]) -> Markup {
+pub fn review(
+    ctx: &PageContext,
+    code: &str,
+    instrument: &Instrument,
+    visible: &[usize],
+    answers: &Answers,
+    submission_key: &str,
+    errors: &[FieldError],
+) -> Markup {
     let lang = ctx.lang;
     let not_answered = ctx.t("respond.not_answered");
     page(

@@ -13,5 +13,6 @@ mod errors;
 mod health;
 mod helpers;
 mod migrations;
+mod respond;
 mod rounds;
 mod smtp;
