@@ -7,6 +7,7 @@
 )]
 
 mod auth;
+mod browser;
 mod catalog;
 mod cli;
 mod errors;

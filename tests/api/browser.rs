@@ -1,0 +1,281 @@
+//! Browser tests in headless Chromium through WebDriver (chromedriver + fantoccini): the
+//! bundled leader questionnaire filled end to end, with JavaScript on and off. They need
+//! Debian's `chromium` and `chromium-driver`; without them they say so and skip (CI installs
+//! them and sets KHAOSAT_TEST_REQUIRE_ALL=1, which turns the skip into a failure).
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use khaosat::domain::instrument::QuestionKind;
+
+use crate::helpers::{TestApp, skip, spawn_app};
+use crate::respond::{fill, leader, open_round_with_codes};
+
+/// A chromedriver process and a WebDriver session in headless Chromium.
+struct Browser {
+    driver: Child,
+    client: Client,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+async fn browser(javascript: bool) -> Option<Browser> {
+    let Some(chromedriver) = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+    else {
+        skip("chromedriver not installed (apt-get install chromium chromium-driver)");
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut caps = serde_json::Map::new();
+    let mut options = serde_json::json!({
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=390,900"],
+    });
+    if !javascript {
+        options["prefs"] =
+            serde_json::json!({ "profile.managed_default_content_settings.javascript": 2 });
+    }
+    caps.insert("goog:chromeOptions".into(), options);
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if let Ok(client) = ClientBuilder::native()
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            return Some(Browser { driver, client });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+impl Browser {
+    async fn go(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+    }
+
+    /// Waits (up to 10 s) for an element: after a click that navigates, the old page may
+    /// still be shown for a moment.
+    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        match self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => panic!("{css}: {e}\nat {}", self.path().await),
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        self.wait_for(css).await.click().await.unwrap();
+    }
+
+    /// Waits until the browser is at `path`.
+    async fn wait_path(&self, path: &str) {
+        for _ in 0..100 {
+            if self.path().await == path {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("expected {path}, at {}", self.path().await);
+    }
+
+    async fn source(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    /// Answers the fields of a section as `fill` chooses them.
+    async fn answer(
+        &self,
+        fields: &[(String, String)],
+        section: &khaosat::domain::instrument::Section,
+    ) {
+        for (name, value) in fields {
+            let is_text = section.questions.iter().any(|q| {
+                &q.code == name
+                    && matches!(
+                        q.kind,
+                        QuestionKind::Integer { .. }
+                            | QuestionKind::Decimal { .. }
+                            | QuestionKind::Text { .. }
+                    )
+            });
+            if is_text {
+                let input = self.wait_for(&format!("input[name='{name}']")).await;
+                input.clear().await.unwrap();
+                input.send_keys(value).await.unwrap();
+            } else {
+                self.click(&format!("input[name='{name}'][value='{value}']"))
+                    .await;
+            }
+        }
+    }
+}
+
+fn responses(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    let mut conn = app.pool.get().unwrap();
+    khaosat::db::schema::responses::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap()
+}
+
+async fn enter_and_start(browser: &Browser, app: &TestApp, code: &str) {
+    browser.go(&app.url("/")).await;
+    browser
+        .wait_for("#code")
+        .await
+        .send_keys(code)
+        .await
+        .unwrap();
+    browser.click("form[action='/s'] button").await;
+    browser.wait_for("form[action$='/start'] button").await;
+    assert!(
+        browser
+            .source()
+            .await
+            .contains("Câu trả lời của Ông/Bà là ẩn danh")
+    );
+    browser.click("form[action$='/start'] button").await;
+}
+
+#[tokio::test]
+async fn a_respondent_fills_the_leader_questionnaire_in_chromium() {
+    let Some(browser) = browser(true).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (_, codes) = open_round_with_codes(&app, 1);
+    let code = codes[0].to_string(); // typed with dashes, as printed
+    let canonical = codes[0].as_canonical().to_owned();
+    let instrument = leader();
+    enter_and_start(&browser, &app, &code).await;
+    browser.wait_path(&format!("/s/{canonical}/p/1")).await;
+
+    // A validation error: Next with nothing answered.
+    browser.click("button[value='next']").await;
+    browser.wait_for(".error-summary").await;
+    let page = browser.source().await;
+    assert!(page.contains("error-summary") && page.contains("Hãy trả lời câu hỏi này."));
+
+    // Section 1, then leave.
+    let first = &instrument.sections()[0];
+    browser.answer(&fill(first, false), first).await;
+    browser.click("button[value='next']").await;
+    browser.wait_path(&format!("/s/{canonical}/p/2")).await;
+
+    // Come back later with the code: the journey resumes at section 2.
+    browser.go(&app.url(&format!("/s/{canonical}"))).await;
+    browser.wait_for("form[action$='/start'] button").await;
+    assert!(browser.source().await.contains("Tiếp tục phần đang làm"));
+    browser.click("form[action$='/start'] button").await;
+    browser.wait_path(&format!("/s/{canonical}/p/2")).await;
+
+    for (i, section) in instrument.sections().iter().enumerate().skip(1) {
+        browser
+            .wait_path(&format!("/s/{canonical}/p/{}", i + 1))
+            .await;
+        let has_follow_up = section.questions.iter().any(|q| q.relevant.is_some());
+        if has_follow_up {
+            let follow_up = section
+                .questions
+                .iter()
+                .find(|q| q.relevant.is_some())
+                .unwrap();
+            assert!(
+                !browser
+                    .source()
+                    .await
+                    .contains(&format!("name=\"{}\"", follow_up.code))
+            );
+            let mut fields = fill(section, true);
+            fields.retain(|(c, _)| c != &follow_up.code);
+            browser.answer(&fields, section).await;
+            browser.click("button[value='next']").await;
+            // The follow-up question appears, on the same page.
+            browser
+                .wait_for(&format!("input[name='{}']", follow_up.code))
+                .await;
+            let rest: Vec<(String, String)> = fill(section, true)
+                .into_iter()
+                .filter(|(c, _)| c == &follow_up.code)
+                .collect();
+            browser.answer(&rest, section).await;
+        } else {
+            browser.answer(&fill(section, false), section).await;
+        }
+        browser.click("button[value='next']").await;
+    }
+    browser.wait_path(&format!("/s/{canonical}/review")).await;
+
+    // Pressing submit twice: two POSTs leave one response and the receipt.
+    browser
+        .client
+        .execute("const b = document.querySelector(\"form[action$='/submit'] button\"); b.click(); b.click();", vec![])
+        .await
+        .unwrap();
+    for _ in 0..50 {
+        if browser.path().await.starts_with("/receipt/") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(browser.path().await.starts_with("/receipt/"));
+    assert!(browser.source().await.contains("Số biên nhận"));
+    assert_eq!(responses(&app), 1);
+}
+
+#[tokio::test]
+async fn a_respondent_without_javascript_completes_a_response() {
+    let Some(browser) = browser(false).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (_, codes) = open_round_with_codes(&app, 1);
+    let instrument = leader();
+    let canonical = codes[0].as_canonical().to_owned();
+    enter_and_start(&browser, &app, &canonical).await;
+    for (i, section) in instrument.sections().iter().enumerate() {
+        browser
+            .wait_path(&format!("/s/{canonical}/p/{}", i + 1))
+            .await;
+        browser.answer(&fill(section, false), section).await;
+        browser.click("button[value='next']").await;
+    }
+    browser.wait_path(&format!("/s/{canonical}/review")).await;
+    browser.click("form[action$='/submit'] button").await;
+    browser.wait_for(".receipt").await;
+    assert!(browser.path().await.starts_with("/receipt/"));
+    assert_eq!(responses(&app), 1);
+}
