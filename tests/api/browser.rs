@@ -39,7 +39,7 @@ async fn browser(javascript: bool) -> Option<Browser> {
         .local_addr()
         .unwrap()
         .port();
-    let driver = Command::new(chromedriver)
+    let mut driver = Command::new(chromedriver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -68,6 +68,8 @@ async fn browser(javascript: bool) -> Option<Browser> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = driver.kill();
+    let _ = driver.wait();
     panic!("chromedriver did not start");
 }
 
