@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod mail;
 pub mod metrics;
 pub mod middleware;
+pub mod paper;
 pub mod respond;
 pub mod rounds;
 pub mod routes;

@@ -9,6 +9,7 @@ pub mod instruments;
 pub mod methodologies;
 pub mod open_links;
 pub mod outbox;
+pub mod paper;
 pub mod respondents;
 pub mod responses;
 pub mod rounds;

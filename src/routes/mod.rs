@@ -95,6 +95,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/rounds/{id}/coverage",
             web::get().to(admin::rounds::coverage),
         )
+        .route(
+            "/admin/rounds/{id}/paper",
+            web::get().to(admin::paper::page),
+        )
+        .route(
+            "/admin/rounds/{id}/paper",
+            web::post().to(admin::paper::save),
+        )
         .route("/o/{token}", web::get().to(public::open_link_page))
         .route("/o/{token}", web::post().to(public::open_link_start))
         .route("/optout/{token}", web::get().to(public::opt_out_page))

@@ -7,6 +7,7 @@ pub mod components;
 pub mod errors;
 pub mod home;
 pub mod layout;
+pub mod paper;
 pub mod questionnaire;
 pub mod respond;
 pub mod rounds;

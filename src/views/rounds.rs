@@ -142,6 +142,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
             } }
             div.actions {
                 a.btn.secondary href={ (base) "/coverage" } { (ctx.t("round.coverage")) }
+                @if status == RoundStatus::Open { a.btn.secondary href={ (base) "/paper" } { (ctx.t("paper.title")) } }
                 @for action in p.actions {
                     form method="post" action={ (base) "/actions/" (action.code()) } {
                         (ctx.csrf_field())

@@ -14,6 +14,7 @@ mod errors;
 mod health;
 mod helpers;
 mod migrations;
+mod paper;
 mod respond;
 mod rounds;
 mod smtp;

@@ -49,7 +49,9 @@ pub fn open_round_with_codes(app: &TestApp, n: usize) -> (i64, Vec<AccessCode>) 
     for k in 0..n {
         csv.push_str(&format!("Người {k},p{k}@sonoivu.gov.vn,,{unit},leader,,\n"));
     }
-    rounds::import_respondents(&mut conn, round, "l.csv", csv.as_bytes(), ADMIN).unwrap();
+    if n > 0 {
+        rounds::import_respondents(&mut conn, round, "l.csv", csv.as_bytes(), ADMIN).unwrap();
+    }
     rounds::apply_action(&mut conn, round, RoundAction::Open, ADMIN).unwrap();
     let settings = khaosat::config::Settings::for_database(app._db.database_url());
     let secret = khaosat::startup::load_secret(&mut conn, &settings).unwrap();
@@ -509,4 +511,30 @@ async fn no_stored_response_column_holds_the_code_an_address_or_a_time_of_day() 
     );
     // A date has no time of day by type; the table has no timestamp column at all.
     let _: chrono::NaiveDate = row.submitted_on;
+}
+
+#[tokio::test]
+async fn every_form_page_weighs_under_30_kb_of_html_and_css() {
+    let app = spawn_app().await;
+    let (_, codes) = open_round_with_codes(&app, 1);
+    let code = codes[0].as_canonical().to_owned();
+    app.submit(&format!("/s/{code}"), &format!("/s/{code}/start"), &[])
+        .await;
+    let css = app
+        .get(&khaosat::assets::url("app.css"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    for n in 1..=leader().sections().len() {
+        let html = app.get_html(&format!("/s/{code}/p/{n}")).await;
+        assert!(
+            html.len() + css < 30 * 1024,
+            "section {n}: {} + {css} bytes",
+            html.len()
+        );
+        assert!(!html.contains("<script"), "no script is needed");
+        assert!(!html.contains("https://"), "no external fonts or CDN");
+    }
 }

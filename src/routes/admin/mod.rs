@@ -3,5 +3,6 @@
 pub mod catalog;
 pub mod dashboard;
 pub mod login;
+pub mod paper;
 pub mod rounds;
 pub mod setup;

@@ -1,0 +1,134 @@
+//! Paper questionnaires keyed in by staff: one row per keying of a form, so that a double
+//! entry can be compared before the response counts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::schema::{paper_entries, users};
+
+/// A keyed form.
+#[derive(Debug, Clone, Queryable)]
+pub struct PaperEntry {
+    /// Row id.
+    pub id: i64,
+    /// Unit.
+    pub unit_id: i64,
+    /// Group.
+    pub group_id: i64,
+    /// The number written on the paper form.
+    pub batch_ref: String,
+    /// First or second keying.
+    pub entry_no: i32,
+    /// Answers as keyed (compact JSON).
+    pub answers: String,
+    /// `pending`, `mismatch` or `accepted`.
+    pub status: String,
+    /// Who keyed it.
+    pub entered_by: String,
+    /// When.
+    pub created_at: NaiveDateTime,
+}
+
+/// A keying to store.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = paper_entries)]
+pub struct NewPaperEntry<'a> {
+    /// Round.
+    pub round_id: i64,
+    /// Unit.
+    pub unit_id: i64,
+    /// Group.
+    pub group_id: i64,
+    /// Instrument keyed.
+    pub instrument_id: i64,
+    /// Form number.
+    pub batch_ref: &'a str,
+    /// 1 or 2.
+    pub entry_no: i32,
+    /// Keyer.
+    pub entered_by: i64,
+    /// Answers.
+    pub answers: &'a str,
+    /// Initial status.
+    pub status: &'a str,
+    /// Time.
+    pub created_at: NaiveDateTime,
+}
+
+/// The keyings of one form, first entry first.
+pub fn of_form(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    batch_ref: &str,
+) -> QueryResult<Vec<PaperEntry>> {
+    paper_entries::table
+        .inner_join(users::table)
+        .filter(paper_entries::round_id.eq(round_id))
+        .filter(paper_entries::batch_ref.eq(batch_ref))
+        .order(paper_entries::entry_no)
+        .select((
+            paper_entries::id,
+            paper_entries::unit_id,
+            paper_entries::group_id,
+            paper_entries::batch_ref,
+            paper_entries::entry_no,
+            paper_entries::answers,
+            paper_entries::status,
+            users::email,
+            paper_entries::created_at,
+        ))
+        .load(conn)
+}
+
+/// Every keying of a round, newest first.
+pub fn of_round(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<PaperEntry>> {
+    paper_entries::table
+        .inner_join(users::table)
+        .filter(paper_entries::round_id.eq(round_id))
+        .order((paper_entries::batch_ref, paper_entries::entry_no))
+        .select((
+            paper_entries::id,
+            paper_entries::unit_id,
+            paper_entries::group_id,
+            paper_entries::batch_ref,
+            paper_entries::entry_no,
+            paper_entries::answers,
+            paper_entries::status,
+            users::email,
+            paper_entries::created_at,
+        ))
+        .load(conn)
+}
+
+/// Stores a keying, replacing an earlier keying with the same number (re-keying to resolve a
+/// mismatch).
+pub fn upsert(conn: &mut AnyConnection, new: &NewPaperEntry<'_>) -> QueryResult<()> {
+    diesel::delete(
+        paper_entries::table
+            .filter(paper_entries::round_id.eq(new.round_id))
+            .filter(paper_entries::batch_ref.eq(new.batch_ref))
+            .filter(paper_entries::entry_no.eq(new.entry_no)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(paper_entries::table)
+        .values(new)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets the status of every keying of a form.
+pub fn set_status(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    batch_ref: &str,
+    status: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        paper_entries::table
+            .filter(paper_entries::round_id.eq(round_id))
+            .filter(paper_entries::batch_ref.eq(batch_ref)),
+    )
+    .set(paper_entries::status.eq(status))
+    .execute(conn)
+}
