@@ -206,63 +206,81 @@ pub fn submit(
 ) -> Result<Submitted, AppError> {
     let key = stored_key(submission_key);
     db::write_transaction(conn, |conn| {
-        if let Some(receipt) = db::responses::receipt_for_key(conn, &key)? {
-            return Ok(Submitted::Receipt(receipt));
+        let outcome = submit_once(conn, secret, code, submission_key, &key, instrument, today)?;
+        if matches!(outcome, Submitted::Receipt(_)) {
+            return Ok(outcome);
         }
-        let session = match resolve(conn, secret, code)? {
-            CodeState::Ready(session) => session,
-            CodeState::Used => return Ok(Submitted::AlreadyUsed),
-            CodeState::NotOpen(_) => return Ok(Submitted::NotOpen),
-            CodeState::Unknown => return Ok(Submitted::Stale),
-        };
-        let Some(draft) = session
-            .draft
-            .as_ref()
-            .filter(|d| d.submission_key == submission_key)
-        else {
-            return Ok(Submitted::Stale);
-        };
-        let mut answers = draft_answers(draft);
-        prune_irrelevant(instrument, &mut answers);
-        let missing = missing_required(instrument, &answers);
-        if !missing.is_empty() {
-            return Ok(Submitted::Incomplete(missing));
-        }
-        // The conditional update is the lock: of two concurrent submissions exactly one moves
-        // the code to `used`; the other finds the winner's receipt by the shared key.
-        if db::access_codes::set_state(conn, session.code_id, "started", "used")? != 1 {
-            return Ok(match db::responses::receipt_for_key(conn, &key)? {
-                Some(receipt) => Submitted::Receipt(receipt),
-                None => Submitted::AlreadyUsed,
-            });
-        }
-        let receipt = new_receipt(conn)?;
-        let duration = (db::now() - draft.started_at).num_seconds();
-        db::responses::insert(
-            conn,
-            &NewResponse {
-                receipt: &receipt,
-                submission_key: &key,
-                round_id: session.round.id,
-                unit_id: session.unit_id,
-                group_id: session.group_id,
-                instrument_id: session.instrument_id,
-                submitted_on: today,
-                source: "web",
-                duration_seconds: i32::try_from(duration).ok(),
-                answers: &answers.to_json(),
-            },
-        )?;
-        add_to_tallies(
-            conn,
-            session.round.id,
-            session.unit_id,
-            session.group_id,
-            &answers,
-        )?;
-        db::drafts::delete(conn, session.code_id)?;
-        Ok(Submitted::Receipt(receipt))
+        // Under PostgreSQL's READ COMMITTED a concurrent duplicate may commit between two of
+        // our statements, so the code looks used or the draft gone: its response answers us.
+        Ok(match db::responses::receipt_for_key(conn, &key)? {
+            Some(receipt) => Submitted::Receipt(receipt),
+            None => outcome,
+        })
     })
+}
+
+fn submit_once(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    code: &AccessCode,
+    submission_key: &str,
+    key: &str,
+    instrument: &Instrument,
+    today: chrono::NaiveDate,
+) -> Result<Submitted, AppError> {
+    if let Some(receipt) = db::responses::receipt_for_key(conn, key)? {
+        return Ok(Submitted::Receipt(receipt));
+    }
+    let session = match resolve(conn, secret, code)? {
+        CodeState::Ready(session) => session,
+        CodeState::Used => return Ok(Submitted::AlreadyUsed),
+        CodeState::NotOpen(_) => return Ok(Submitted::NotOpen),
+        CodeState::Unknown => return Ok(Submitted::Stale),
+    };
+    let Some(draft) = session
+        .draft
+        .as_ref()
+        .filter(|d| d.submission_key == submission_key)
+    else {
+        return Ok(Submitted::Stale);
+    };
+    let mut answers = draft_answers(draft);
+    prune_irrelevant(instrument, &mut answers);
+    let missing = missing_required(instrument, &answers);
+    if !missing.is_empty() {
+        return Ok(Submitted::Incomplete(missing));
+    }
+    // The conditional update is the lock: of two concurrent submissions exactly one moves
+    // the code to `used`; the other finds the winner's receipt by the shared key.
+    if db::access_codes::set_state(conn, session.code_id, "started", "used")? != 1 {
+        return Ok(Submitted::AlreadyUsed);
+    }
+    let receipt = new_receipt(conn)?;
+    let duration = (db::now() - draft.started_at).num_seconds();
+    db::responses::insert(
+        conn,
+        &NewResponse {
+            receipt: &receipt,
+            submission_key: key,
+            round_id: session.round.id,
+            unit_id: session.unit_id,
+            group_id: session.group_id,
+            instrument_id: session.instrument_id,
+            submitted_on: today,
+            source: "web",
+            duration_seconds: i32::try_from(duration).ok(),
+            answers: &answers.to_json(),
+        },
+    )?;
+    add_to_tallies(
+        conn,
+        session.round.id,
+        session.unit_id,
+        session.group_id,
+        &answers,
+    )?;
+    db::drafts::delete(conn, session.code_id)?;
+    Ok(Submitted::Receipt(receipt))
 }
 
 /// Counts a response's choice answers into the live tallies (one cell per item and value).
