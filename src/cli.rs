@@ -40,6 +40,24 @@ enum Command {
         #[command(subcommand)]
         command: FileCommand,
     },
+    /// Create a complete demo round with synthetic responses (same seed, same data).
+    Demo {
+        /// Survey year (up to 2024: 63 provinces; from 2025: 34 units).
+        #[arg(long, default_value_t = 2023)]
+        round_year: i32,
+        /// Responses in all, spread over units and groups.
+        #[arg(long, default_value_t = 18_900)]
+        responses: u64,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Recompute a round's scores from the raw answers, check the live tallies against them,
+    /// and print the ranking.
+    Compute {
+        /// The round id.
+        round: i64,
+    },
     /// Survey round operations.
     Round {
         #[command(subcommand)]
@@ -124,6 +142,12 @@ pub fn run() -> ExitCode {
         Command::Instrument { command } => catalog_file(&settings, Kind::Instrument, &command),
         Command::Methodology { command } => catalog_file(&settings, Kind::Methodology, &command),
         Command::Round { command } => round_command(&settings, &command),
+        Command::Demo {
+            round_year,
+            responses,
+            seed,
+        } => demo(&settings, round_year, responses, seed),
+        Command::Compute { round } => compute(&settings, round),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -408,4 +432,106 @@ fn deliver_round_queue(
         "queued {queued} new message(s); delivered {sent}, failed {failed}, waiting for a retry {waiting}"
     )?;
     Ok(())
+}
+
+fn open_pool(settings: &Settings) -> anyhow::Result<db::DbPool> {
+    let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, 2);
+    let mut conn = pool.get()?;
+    if settings.migrate_on_start {
+        db::run_migrations(&mut conn)?;
+    }
+    Ok(pool)
+}
+
+fn demo(settings: &Settings, year: i32, responses: u64, seed: u64) -> anyhow::Result<()> {
+    let pool = open_pool(settings)?;
+    let mut conn = pool.get()?;
+    let started = std::time::Instant::now();
+    let round = crate::demo::create(
+        &mut conn,
+        crate::demo::DemoSpec {
+            year,
+            responses,
+            seed,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!(crate::error::cause_chain(&e)))?;
+    writeln!(
+        std::io::stdout(),
+        "demo round {round} created with {responses} responses in {:.1} s",
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(())
+}
+
+fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
+    use crate::domain::scoring::fmt_points;
+    let pool = open_pool(settings)?;
+    let mut conn = pool.get()?;
+    let fail = |e: crate::error::AppError| anyhow::anyhow!(crate::error::cause_chain(&e));
+    let started = std::time::Instant::now();
+    let recomputed = crate::scores::recompute_tallies(&mut conn, round).map_err(fail)?;
+    let live = crate::scores::live_tallies(&mut conn, round).map_err(fail)?;
+    let scores = crate::scores::compute(&mut conn, round, &recomputed).map_err(fail)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let differences = crate::scores::tally_differences(&live, &recomputed);
+    let mut out = std::io::stdout().lock();
+    let responses: u64 = recomputed.values().map(|t| t.responses).sum();
+    writeln!(
+        out,
+        "round {round}: {responses} responses recomputed from the raw answers in {elapsed:.2} s"
+    )?;
+    let ranks: std::collections::HashMap<&str, &crate::domain::scoring::Ranked> = scores
+        .rankings
+        .total
+        .iter()
+        .map(|r| (r.unit.as_str(), r))
+        .collect();
+    let mut rows: Vec<&crate::scores::UnitScores> = scores.units.iter().collect();
+    rows.sort_by_key(|u| {
+        ranks
+            .get(u.unit.as_str())
+            .and_then(|r| r.national)
+            .map_or(u32::MAX, |p| p.rank)
+    });
+    writeln!(
+        out,
+        "{:>7}  {:<28} {:<7} {:>8} {:>9} {:>9} {:>8} {:>9}",
+        "rank", "unit", "region", "leaders", "leaders%", "SIPAS%", "survey", "regional"
+    )?;
+    for u in rows {
+        let rank = ranks.get(u.unit.as_str());
+        let national = rank
+            .and_then(|r| r.national)
+            .map_or("-".to_owned(), |p| format!("{}/{}", p.rank, p.of));
+        let regional = rank
+            .and_then(|r| r.regional)
+            .map_or("-".to_owned(), |p| format!("{}/{}", p.rank, p.of));
+        let leader = u.groups.iter().find(|g| g.group == "leader");
+        writeln!(
+            out,
+            "{national:>7}  {:<28} {:<7} {:>8} {:>9} {:>9} {:>8} {regional:>9}",
+            u.name_vi.chars().take(28).collect::<String>(),
+            u.region,
+            leader.map_or("-".to_owned(), |g| fmt_points(g.points)),
+            leader.map_or("-".to_owned(), |g| fmt_points(g.percent)),
+            u.sipas
+                .as_ref()
+                .and_then(|s| s.overall_percent)
+                .map_or("-".to_owned(), fmt_points),
+            fmt_points(u.index.total_points),
+        )?;
+    }
+    if differences.is_empty() {
+        writeln!(out, "live tallies equal the recomputation")?;
+        Ok(())
+    } else {
+        for d in differences.iter().take(20) {
+            writeln!(out, "difference: {d}")?;
+        }
+        anyhow::bail!(
+            "{} differences between the live tallies and the raw answers",
+            differences.len()
+        )
+    }
 }

@@ -283,7 +283,24 @@ fn submit_once(
     Ok(Submitted::Receipt(receipt))
 }
 
-/// Counts a response's choice answers into the live tallies (one cell per item and value).
+/// The tally cells one response adds to: (item, value) for each choice answer, one per
+/// selected option of a multiple choice. The live tallies and the recomputation from raw
+/// answers both count through this, so they cannot disagree on what counts.
+pub fn tally_cells(answers: &Answers) -> Vec<(&str, &str)> {
+    let mut cells = Vec::new();
+    for (item, value) in answers.iter() {
+        match value {
+            AnswerValue::Choice(v) => cells.push((item.as_str(), v.as_str())),
+            AnswerValue::Choices(vs) => {
+                cells.extend(vs.iter().map(|v| (item.as_str(), v.as_str())))
+            }
+            _ => {}
+        }
+    }
+    cells
+}
+
+/// Counts a response into the live tallies (inside the caller's submit transaction).
 pub fn add_to_tallies(
     conn: &mut AnyConnection,
     round_id: i64,
@@ -292,18 +309,8 @@ pub fn add_to_tallies(
     answers: &Answers,
 ) -> Result<(), AppError> {
     db::responses::add_to_count(conn, round_id, unit_id, group_id)?;
-    for (item, value) in answers.iter() {
-        match value {
-            AnswerValue::Choice(v) => {
-                db::responses::add_to_tally(conn, round_id, unit_id, group_id, item, v)?;
-            }
-            AnswerValue::Choices(vs) => {
-                for v in vs {
-                    db::responses::add_to_tally(conn, round_id, unit_id, group_id, item, v)?;
-                }
-            }
-            _ => {}
-        }
+    for (item, value) in tally_cells(answers) {
+        db::responses::add_to_tally(conn, round_id, unit_id, group_id, item, value)?;
     }
     Ok(())
 }

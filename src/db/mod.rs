@@ -17,6 +17,7 @@ pub mod schema;
 pub mod sessions;
 pub mod settings;
 pub mod setup_tokens;
+pub mod snapshots;
 pub mod throttle;
 pub mod units;
 pub mod users;

@@ -80,15 +80,28 @@ pub fn add_to_tally(
     item: &str,
     value: &str,
 ) -> QueryResult<usize> {
+    add_many_to_tally(conn, (round_id, unit_id, group_id), item, value, 1)
+}
+
+/// Adds `n` to a tally cell of (round, unit, group); bulk loads aggregate first and add once
+/// per cell.
+pub fn add_many_to_tally(
+    conn: &mut AnyConnection,
+    (round_id, unit_id, group_id): (i64, i64, i64),
+    item: &str,
+    value: &str,
+    n: i64,
+) -> QueryResult<usize> {
     diesel::sql_query(
-        "INSERT INTO tallies (round_id, unit_id, group_id, item_code, value, count) VALUES ($1, $2, $3, $4, $5, 1) \
-         ON CONFLICT (round_id, unit_id, group_id, item_code, value) DO UPDATE SET count = tallies.count + 1",
+        "INSERT INTO tallies (round_id, unit_id, group_id, item_code, value, count) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (round_id, unit_id, group_id, item_code, value) DO UPDATE SET count = tallies.count + excluded.count",
     )
     .bind::<BigInt, _>(round_id)
     .bind::<BigInt, _>(unit_id)
     .bind::<BigInt, _>(group_id)
     .bind::<Text, _>(item)
     .bind::<Text, _>(value)
+    .bind::<BigInt, _>(n)
     .execute(conn)
 }
 
@@ -99,12 +112,92 @@ pub fn add_to_count(
     unit_id: i64,
     group_id: i64,
 ) -> QueryResult<usize> {
+    add_many_to_count(conn, (round_id, unit_id, group_id), 1)
+}
+
+/// Adds `n` to the live response count of (round, unit, group).
+pub fn add_many_to_count(
+    conn: &mut AnyConnection,
+    (round_id, unit_id, group_id): (i64, i64, i64),
+    n: i64,
+) -> QueryResult<usize> {
     diesel::sql_query(
-        "INSERT INTO response_counts (round_id, unit_id, group_id, responses) VALUES ($1, $2, $3, 1) \
-         ON CONFLICT (round_id, unit_id, group_id) DO UPDATE SET responses = response_counts.responses + 1",
+        "INSERT INTO response_counts (round_id, unit_id, group_id, responses) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (round_id, unit_id, group_id) DO UPDATE SET responses = response_counts.responses + excluded.responses",
     )
     .bind::<BigInt, _>(round_id)
     .bind::<BigInt, _>(unit_id)
     .bind::<BigInt, _>(group_id)
+    .bind::<BigInt, _>(n)
     .execute(conn)
+}
+
+/// One stored response as scoring reads it.
+#[derive(Debug, Clone, Queryable)]
+pub struct ResponseForScoring {
+    /// Row id (for paging).
+    pub id: i64,
+    /// Unit.
+    pub unit_id: i64,
+    /// Group.
+    pub group_id: i64,
+    /// Compact JSON answers.
+    pub answers: String,
+}
+
+/// A page of a round's counted (not excluded) responses with ids above `after`, in id order:
+/// recomputation streams through them without holding them all in memory.
+pub fn page_for_scoring(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<ResponseForScoring>> {
+    responses::table
+        .filter(responses::round_id.eq(round_id))
+        .filter(responses::excluded.eq(false))
+        .filter(responses::id.gt(after))
+        .order(responses::id)
+        .limit(limit)
+        .select((
+            responses::id,
+            responses::unit_id,
+            responses::group_id,
+            responses::answers,
+        ))
+        .load(conn)
+}
+
+/// One live tally cell: (unit, group, item, value, count).
+pub type TallyCell = (i64, i64, String, String, i64);
+
+/// Every live tally cell of a round.
+pub fn tallies_of_round(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<TallyCell>> {
+    use super::schema::tallies;
+    tallies::table
+        .filter(tallies::round_id.eq(round_id))
+        .select((
+            tallies::unit_id,
+            tallies::group_id,
+            tallies::item_code,
+            tallies::value,
+            tallies::count,
+        ))
+        .load(conn)
+}
+
+/// Live response counts of a round: (unit, group, responses).
+pub fn counts_of_round(
+    conn: &mut AnyConnection,
+    round_id: i64,
+) -> QueryResult<Vec<(i64, i64, i64)>> {
+    use super::schema::response_counts;
+    response_counts::table
+        .filter(response_counts::round_id.eq(round_id))
+        .select((
+            response_counts::unit_id,
+            response_counts::group_id,
+            response_counts::responses,
+        ))
+        .load(conn)
 }

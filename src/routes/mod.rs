@@ -96,6 +96,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(admin::rounds::coverage),
         )
         .route(
+            "/admin/rounds/{id}/scores",
+            web::get().to(admin::rounds::scores),
+        )
+        .route(
             "/admin/rounds/{id}/paper",
             web::get().to(admin::paper::page),
         )

@@ -142,6 +142,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
             } }
             div.actions {
                 a.btn.secondary href={ (base) "/coverage" } { (ctx.t("round.coverage")) }
+                a.btn.secondary href={ (base) "/scores" } { (ctx.t("scores.title")) }
                 @if status == RoundStatus::Open { a.btn.secondary href={ (base) "/paper" } { (ctx.t("paper.title")) } }
                 @for action in p.actions {
                     form method="post" action={ (base) "/actions/" (action.code()) } {
@@ -397,6 +398,61 @@ pub fn unit_sets(
                     div.field { label for="ufile" { (ctx.t("units.file")) } input #ufile type="file" name="file" accept=".csv" required; }
                     button.btn type="submit" { (ctx.t("catalog.import")) }
                 }
+            }
+        },
+    )
+}
+
+/// The live ranking of a round: national and regional ranks, leaders' points, SIPAS and the
+/// survey part of the index, computed from the live tallies.
+pub fn scores(ctx: &PageContext, round: &RoundRow, scores: &crate::scores::RoundScores) -> Markup {
+    use crate::domain::scoring::fmt_points;
+    let lang = ctx.lang;
+    let ranks: std::collections::HashMap<&str, &crate::domain::scoring::Ranked> = scores
+        .rankings
+        .total
+        .iter()
+        .map(|r| (r.unit.as_str(), r))
+        .collect();
+    let mut rows: Vec<&crate::scores::UnitScores> = scores.units.iter().collect();
+    rows.sort_by_key(|u| {
+        ranks
+            .get(u.unit.as_str())
+            .and_then(|r| r.national)
+            .map_or(u32::MAX, |p| p.rank)
+    });
+    let position = |p: Option<crate::domain::scoring::Position>| {
+        p.map_or_else(|| "—".to_owned(), |p| format!("{}/{}", p.rank, p.of))
+    };
+    page(
+        ctx,
+        ctx.t("scores.title"),
+        html! {
+            p { a href={ "/admin/rounds/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
+            h1 { (ctx.t("scores.title")) }
+            p { (ctx.t("scores.live")) }
+            table {
+                caption.visually-hidden { (ctx.t("scores.title")) }
+                thead { tr {
+                    th.num scope="col" { (ctx.t("scores.rank")) } th scope="col" { (ctx.t("round.unit")) }
+                    th scope="col" { (ctx.t("scores.region")) } th.num scope="col" { (ctx.t("scores.regional_rank")) }
+                    th.num scope="col" { (ctx.t("group.leader")) } th.num scope="col" { "%" }
+                    th.num scope="col" { "SIPAS %" } th.num scope="col" { (ctx.t("scores.survey_points")) }
+                } }
+                tbody { @for u in rows {
+                    @let rank = ranks.get(u.unit.as_str());
+                    @let leader = u.groups.iter().find(|g| g.group == "leader");
+                    tr {
+                        td.num { (position(rank.and_then(|r| r.national))) }
+                        td { (name(lang, &u.name_vi, &u.name_en)) }
+                        td { (u.region) }
+                        td.num { (position(rank.and_then(|r| r.regional))) }
+                        td.num { (leader.map_or_else(|| "—".to_owned(), |g| fmt_points(g.points))) }
+                        td.num { (leader.map_or_else(|| "—".to_owned(), |g| fmt_points(g.percent))) }
+                        td.num { (u.sipas.as_ref().and_then(|s| s.overall_percent).map_or_else(|| "—".to_owned(), fmt_points)) }
+                        td.num { (fmt_points(u.index.total_points)) " / " (fmt_points(u.index.max_points)) }
+                    }
+                } }
             }
         },
     )

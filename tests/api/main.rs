@@ -17,4 +17,5 @@ mod migrations;
 mod paper;
 mod respond;
 mod rounds;
+mod scores;
 mod smtp;

@@ -264,16 +264,9 @@ async fn round_page(
     ) = data;
     let status =
         crate::domain::lifecycle::parse_status(&round.status).unwrap_or(RoundStatus::Draft);
-    // Computing and publishing come with the scoring pages; fieldwork actions are offered here.
     let actions: Vec<RoundAction> = status
         .available_actions()
         .into_iter()
-        .filter(|a| {
-            matches!(
-                a,
-                RoundAction::Open | RoundAction::Close | RoundAction::Reopen
-            )
-        })
         .filter(|a| a.allowed_for(user.role.code()))
         .collect();
     let ctx = PageContext::new(req, Some(user));
@@ -455,11 +448,21 @@ pub async fn action(
 ) -> AppResult<HttpResponse> {
     let (round_id, action) = path.into_inner();
     let action: RoundAction = action.parse().map_err(|_| AppError::NotFound)?;
-    if !matches!(
-        action,
-        RoundAction::Open | RoundAction::Close | RoundAction::Reopen
-    ) {
-        return Err(AppError::NotFound);
+    if action == RoundAction::Publish {
+        // Publishing freezes a snapshot of the scores recomputed from the raw answers.
+        return run(
+            &req,
+            &state,
+            &user,
+            round_id,
+            "action",
+            move |conn, actor| {
+                rounds::apply_action(conn, round_id, action, actor)?;
+                crate::scores::publish(conn, round_id, actor.user_id, actor.label)?;
+                Ok(())
+            },
+        )
+        .await;
     }
     run(
         &req,
@@ -864,6 +867,26 @@ pub async fn import_units(
             ))
         }
     }
+}
+
+/// `GET /admin/rounds/{id}/scores`: the live ranking, computed from the live tallies.
+pub async fn scores(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> AppResult<Markup> {
+    user.require(&[Role::Admin, Role::Analyst])?;
+    let round_id = id.into_inner();
+    let (round, scores) = state
+        .db(move |conn| {
+            let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
+            let tallies = crate::scores::live_tallies(conn, round_id)?;
+            Ok((round, crate::scores::compute(conn, round_id, &tallies)?))
+        })
+        .await?;
+    let ctx = PageContext::new(&req, Some(&user));
+    Ok(views::rounds::scores(&ctx, &round, &scores))
 }
 
 #[cfg(test)]

@@ -1,0 +1,334 @@
+//! Scores of a round: tallies per unit × group (live, or recomputed from the raw answers), the
+//! scoring engine applied with the round's methodologies, rankings, and published snapshots.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::catalog;
+use crate::db::audit::{AuditEntry, record};
+use crate::db::{self, AnyConnection};
+use crate::domain::answers::Answers;
+use crate::domain::methodology::Methodology;
+use crate::domain::scoring::{
+    self, GroupScore, IndexScore, Rankings, SipasScore, Tally, UnitIndex,
+};
+use crate::error::AppError;
+use crate::respond::tally_cells;
+
+/// Tallies keyed by (unit id, group id).
+pub type Tallies = BTreeMap<(i64, i64), Tally>;
+
+/// The live tallies, as the submit transactions left them (cost independent of responses).
+pub fn live_tallies(conn: &mut AnyConnection, round_id: i64) -> Result<Tallies, AppError> {
+    let mut out = Tallies::new();
+    for (unit, group, responses) in db::responses::counts_of_round(conn, round_id)? {
+        out.entry((unit, group)).or_default().responses = u64::try_from(responses).unwrap_or(0);
+    }
+    for (unit, group, item, value, count) in db::responses::tallies_of_round(conn, round_id)? {
+        let cell = out
+            .entry((unit, group))
+            .or_default()
+            .items
+            .entry(item)
+            .or_default();
+        cell.insert(value, u64::try_from(count).unwrap_or(0));
+    }
+    Ok(out)
+}
+
+/// Tallies recomputed from every stored answer, streamed in pages.
+pub fn recompute_tallies(conn: &mut AnyConnection, round_id: i64) -> Result<Tallies, AppError> {
+    let mut out = Tallies::new();
+    let mut after = 0;
+    loop {
+        let page = db::responses::page_for_scoring(conn, round_id, after, 5_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for response in &page {
+            let answers = Answers::from_json(&response.answers).map_err(|e| {
+                AppError::internal(anyhow::anyhow!(
+                    "response {} has unreadable answers: {e}",
+                    response.id
+                ))
+            })?;
+            let tally = out
+                .entry((response.unit_id, response.group_id))
+                .or_default();
+            tally.responses += 1;
+            for (item, value) in tally_cells(&answers) {
+                *tally
+                    .items
+                    .entry(item.to_owned())
+                    .or_default()
+                    .entry(value.to_owned())
+                    .or_default() += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Where a difference between two sets of tallies lies.
+pub fn tally_differences(a: &Tallies, b: &Tallies) -> Vec<String> {
+    let keys: std::collections::BTreeSet<&(i64, i64)> = a.keys().chain(b.keys()).collect();
+    let empty = Tally::default();
+    let mut out = Vec::new();
+    for key in keys {
+        let (x, y) = (a.get(key).unwrap_or(&empty), b.get(key).unwrap_or(&empty));
+        if x.responses != y.responses {
+            out.push(format!(
+                "unit {} group {}: {} vs {} responses",
+                key.0, key.1, x.responses, y.responses
+            ));
+        }
+        let items: std::collections::BTreeSet<&String> =
+            x.items.keys().chain(y.items.keys()).collect();
+        for item in items {
+            if x.items.get(item) != y.items.get(item) {
+                out.push(format!(
+                    "unit {} group {} item {item}: {:?} vs {:?}",
+                    key.0,
+                    key.1,
+                    x.items.get(item),
+                    y.items.get(item)
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// One unit's scores.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitScores {
+    /// Unit code.
+    pub unit: String,
+    /// Vietnamese name.
+    pub name_vi: String,
+    /// English name.
+    pub name_en: String,
+    /// Region code.
+    pub region: String,
+    /// Points groups (leaders, civil servants).
+    pub groups: Vec<GroupScore>,
+    /// SIPAS, when the round has a citizen group.
+    pub sipas: Option<SipasScore>,
+    /// The survey part of the index.
+    pub index: IndexScore,
+}
+
+/// Everything computed for a round.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundScores {
+    /// Round id.
+    pub round_id: i64,
+    /// The methodologies used: code and version.
+    pub methodologies: Vec<(String, u32)>,
+    /// The instruments answered: code and version.
+    pub instruments: Vec<(String, u32)>,
+    /// Units in code order.
+    pub units: Vec<UnitScores>,
+    /// Rankings of the index and its components.
+    pub rankings: Rankings,
+}
+
+/// Scores a round from tallies with its configured methodologies.
+pub fn compute(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    tallies: &Tallies,
+) -> Result<RoundScores, AppError> {
+    let groups = db::rounds::groups(conn, round_id)?;
+    let units = db::rounds::units(conn, round_id)?;
+    let mut methodologies: BTreeMap<i64, Methodology> = BTreeMap::new();
+    let mut instruments = Vec::new();
+    for g in &groups {
+        if let std::collections::btree_map::Entry::Vacant(slot) =
+            methodologies.entry(g.methodology_id)
+        {
+            let stored =
+                catalog::load_methodology(conn, g.methodology_id)?.ok_or(AppError::NotFound)?;
+            slot.insert(stored.methodology);
+        }
+        instruments.push((
+            g.instrument_code.clone(),
+            u32::try_from(g.instrument_version).unwrap_or(0),
+        ));
+    }
+    // The index is composed with the methodology that has components (the PAR one); a SIPAS
+    // methodology contributes through its linked index.
+    let main = methodologies
+        .values()
+        .find(|m| !m.components.is_empty())
+        .ok_or_else(|| AppError::BadRequest("scores.no_main_methodology"))?
+        .clone();
+    let empty = Tally::default();
+    let mut unit_scores = Vec::with_capacity(units.len());
+    for unit in &units {
+        let mut group_scores = Vec::new();
+        let mut sipas = None;
+        for g in &groups {
+            let Some(m) = methodologies.get(&g.methodology_id) else {
+                continue;
+            };
+            let tally = tallies.get(&(unit.id, g.group_id)).unwrap_or(&empty);
+            if m.group(&g.group_code).is_some() {
+                group_scores.push(
+                    scoring::score_group(m, &g.group_code, tally)
+                        .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?,
+                );
+            } else if m.sipas.as_ref().is_some_and(|s| s.group == g.group_code) {
+                sipas = Some(
+                    scoring::score_sipas(m, tally)
+                        .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?,
+                );
+            }
+        }
+        let mut linked = BTreeMap::new();
+        if let (Some(s), Some(link)) = (&sipas, main.linked_indices.first()) {
+            linked.insert(link.code.clone(), s.index_points.unwrap_or(0.0));
+        }
+        let counted: Vec<GroupScore> = group_scores
+            .iter()
+            .filter(|g| g.methodology == main.code && g.methodology_version == main.version)
+            .cloned()
+            .collect();
+        let index = scoring::compose_index(&main, &counted, &linked, None)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+        unit_scores.push(UnitScores {
+            unit: unit.code.clone(),
+            name_vi: unit.name_vi.clone(),
+            name_en: unit.name_en.clone(),
+            region: unit.region_code.clone().unwrap_or_default(),
+            groups: group_scores,
+            sipas,
+            index,
+        });
+    }
+    let ranked: Vec<UnitIndex> = unit_scores
+        .iter()
+        .map(|u| UnitIndex {
+            unit: u.unit.clone(),
+            region: u.region.clone(),
+            index: u.index.clone(),
+        })
+        .collect();
+    let rankings = scoring::rank_units(&main, &ranked);
+    Ok(RoundScores {
+        round_id,
+        methodologies: methodologies
+            .values()
+            .map(|m| (m.code.clone(), m.version))
+            .collect(),
+        instruments,
+        units: unit_scores,
+        rankings,
+    })
+}
+
+/// A published snapshot as stored.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Version within the round (1, 2, …).
+    pub version: i32,
+    /// SHA-256 over the inputs: methodology and instrument content hashes and the tallies.
+    pub inputs_hash: String,
+    /// The scores as JSON, exactly as published.
+    pub payload: String,
+    /// SHA-256 of `payload`.
+    pub payload_hash: String,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The hash over everything the scores depend on.
+pub fn inputs_hash(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    tallies: &Tallies,
+) -> Result<String, AppError> {
+    let mut hasher = Sha256::new();
+    for g in db::rounds::groups(conn, round_id)? {
+        let i = catalog::load_instrument(conn, g.instrument_id)?.ok_or(AppError::NotFound)?;
+        let m = catalog::load_methodology(conn, g.methodology_id)?.ok_or(AppError::NotFound)?;
+        hasher.update(format!(
+            "{}:{}:{}\n",
+            g.group_code, i.summary.content_hash, m.summary.content_hash
+        ));
+    }
+    let tallies_json =
+        serde_json::to_string(&tallies.iter().collect::<Vec<_>>()).map_err(AppError::internal)?;
+    hasher.update(tallies_json.as_bytes());
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Publishes the round's scores recomputed from the raw answers as a new immutable snapshot
+/// version, and returns it.
+pub fn publish(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    actor_user_id: Option<i64>,
+    actor: &str,
+) -> Result<Snapshot, AppError> {
+    db::write_transaction(conn, |conn| {
+        let tallies = recompute_tallies(conn, round_id)?;
+        let scores = compute(conn, round_id, &tallies)?;
+        let payload = serde_json::to_string(&scores).map_err(AppError::internal)?;
+        let payload_hash = sha256_hex(payload.as_bytes());
+        let inputs = inputs_hash(conn, round_id, &tallies)?;
+        let version = db::snapshots::next_version(conn, round_id)?;
+        db::snapshots::insert(
+            conn,
+            round_id,
+            version,
+            &inputs,
+            &payload,
+            &payload_hash,
+            actor_user_id,
+            db::now(),
+        )?;
+        record(
+            conn,
+            &AuditEntry {
+                actor_user_id,
+                actor,
+                action: "round.publish",
+                entity: "round",
+                entity_id: Some(round_id.to_string()),
+                old_value: None,
+                new_value: Some(serde_json::json!({ "snapshot": version, "inputs_hash": inputs, "payload_hash": payload_hash }).to_string()),
+            },
+        )?;
+        Ok(Snapshot {
+            version,
+            inputs_hash: inputs,
+            payload,
+            payload_hash,
+        })
+    })
+}
+
+/// Reads a published snapshot back and checks its hash.
+pub fn read_snapshot(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    version: i32,
+) -> Result<Option<(Snapshot, bool)>, AppError> {
+    let Some(row) = db::snapshots::get(conn, round_id, version)? else {
+        return Ok(None);
+    };
+    let verified = sha256_hex(row.payload.as_bytes()) == row.payload_hash;
+    Ok(Some((
+        Snapshot {
+            version: row.version,
+            inputs_hash: row.inputs_hash,
+            payload: row.payload,
+            payload_hash: row.payload_hash,
+        },
+        verified,
+    )))
+}

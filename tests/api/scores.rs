@@ -1,0 +1,206 @@
+//! Scores: live tallies equal a recomputation from the raw answers, the demo round, the
+//! ranking printed by `khaosat compute`, and immutable published snapshots.
+
+use khaosat::demo::{self, DemoSpec};
+use khaosat::scores;
+
+use crate::helpers::{TestDb, spawn_app};
+
+#[tokio::test]
+async fn live_tallies_equal_a_recomputation_after_a_randomized_workload() {
+    let app = spawn_app().await;
+    // Web journeys through the real HTTP flow, on a round of their own.
+    let (web_round, codes) = crate::respond::open_round_with_codes(&app, 3);
+    for code in &codes {
+        let review = crate::respond::answer_everything(&app, code.as_canonical()).await;
+        let token = crate::helpers::csrf_from(&review);
+        let marker = "name=\"submission_key\" value=\"";
+        let start = review.find(marker).unwrap() + marker.len();
+        let key = &review[start..start + review[start..].find('"').unwrap()];
+        let response = app
+            .post_form(
+                &format!("/s/{}/submit", code.as_canonical()),
+                &[("submission_key", key), ("csrf_token", token.as_str())],
+            )
+            .await;
+        assert_eq!(response.status(), 303);
+    }
+    let mut conn = app.pool.get().unwrap();
+    // Bulk synthetic responses with random seeds, on three groups.
+    for seed in [11_u64, 29, 4242] {
+        let round = demo::create(
+            &mut conn,
+            DemoSpec {
+                year: 2025,
+                responses: 3 * 34 * 2 + seed % 17,
+                seed,
+            },
+        )
+        .unwrap();
+        let live = scores::live_tallies(&mut conn, round).unwrap();
+        let recomputed = scores::recompute_tallies(&mut conn, round).unwrap();
+        assert_eq!(
+            scores::tally_differences(&live, &recomputed),
+            Vec::<String>::new(),
+            "seed {seed}"
+        );
+        assert_eq!(live, recomputed);
+    }
+    let live = scores::live_tallies(&mut conn, web_round).unwrap();
+    let recomputed = scores::recompute_tallies(&mut conn, web_round).unwrap();
+    assert_eq!(live, recomputed);
+    assert_eq!(recomputed.values().map(|t| t.responses).sum::<u64>(), 3);
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_demo_data() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.get().unwrap();
+    let a = demo::create(
+        &mut conn,
+        DemoSpec {
+            year: 2023,
+            responses: 400,
+            seed: 5,
+        },
+    )
+    .unwrap();
+    let b = demo::create(
+        &mut conn,
+        DemoSpec {
+            year: 2023,
+            responses: 400,
+            seed: 5,
+        },
+    )
+    .unwrap();
+    let c = demo::create(
+        &mut conn,
+        DemoSpec {
+            year: 2023,
+            responses: 400,
+            seed: 6,
+        },
+    )
+    .unwrap();
+    let ta = scores::recompute_tallies(&mut conn, a).unwrap();
+    let tb = scores::recompute_tallies(&mut conn, b).unwrap();
+    let tc = scores::recompute_tallies(&mut conn, c).unwrap();
+    assert_eq!(
+        ta.values().collect::<Vec<_>>(),
+        tb.values().collect::<Vec<_>>()
+    );
+    assert_ne!(
+        ta.values().collect::<Vec<_>>(),
+        tc.values().collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn a_published_snapshot_is_byte_identical_when_reread_and_its_hash_verifies() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.get().unwrap();
+    let round = demo::create(
+        &mut conn,
+        DemoSpec {
+            year: 2023,
+            responses: 600,
+            seed: 9,
+        },
+    )
+    .unwrap();
+    let first = scores::publish(&mut conn, round, None, "test").unwrap();
+    assert_eq!(first.version, 1);
+    let (reread, verified) = scores::read_snapshot(&mut conn, round, 1).unwrap().unwrap();
+    assert!(verified);
+    assert_eq!(reread.payload, first.payload, "byte-identical");
+    assert_eq!(reread.inputs_hash, first.inputs_hash);
+    // Publishing again makes a new version; the first stays as it was.
+    let second = scores::publish(&mut conn, round, None, "test").unwrap();
+    assert_eq!(second.version, 2);
+    assert_eq!(second.payload, first.payload, "same inputs, same scores");
+    let (again, _) = scores::read_snapshot(&mut conn, round, 1).unwrap().unwrap();
+    assert_eq!(again.payload_hash, first.payload_hash);
+    let json: serde_json::Value = serde_json::from_str(&first.payload).unwrap();
+    assert_eq!(json["units"].as_array().unwrap().len(), 63);
+    assert_eq!(
+        khaosat::db::audit::count_action(&mut conn, "round.publish").unwrap(),
+        2
+    );
+}
+
+#[test]
+fn demo_then_compute_prints_a_ranking_of_63_provinces() {
+    let db = TestDb::new();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_khaosat"))
+            .args(args)
+            .env("DATABASE_URL", db.url())
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let created = run(&[
+        "demo",
+        "--round-year",
+        "2023",
+        "--responses",
+        "1890",
+        "--seed",
+        "3",
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&created.stdout).to_string();
+    let round = stdout.split_whitespace().nth(2).unwrap().to_owned();
+    let computed = run(&["compute", &round]);
+    assert!(
+        computed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&computed.stderr)
+    );
+    let table = String::from_utf8_lossy(&computed.stdout);
+    let ranked: Vec<&str> = table.lines().filter(|l| l.contains("/63")).collect();
+    assert_eq!(ranked.len(), 63, "{table}");
+    assert!(ranked[0].trim_start().starts_with("1/63"));
+    assert!(table.contains("live tallies equal the recomputation"));
+}
+
+#[tokio::test]
+async fn an_admin_closes_computes_and_publishes_and_the_live_ranking_shows_every_province() {
+    let app = spawn_app().await;
+    app.login_as(
+        "admin@sonoivu.gov.vn",
+        khaosat::domain::account::Role::Admin,
+    )
+    .await;
+    let round = {
+        let mut conn = app.pool.get().unwrap();
+        demo::create(
+            &mut conn,
+            DemoSpec {
+                year: 2023,
+                responses: 630,
+                seed: 2,
+            },
+        )
+        .unwrap()
+    };
+    let page = format!("/admin/rounds/{round}");
+    let ranking = app.get_html(&format!("{page}/scores")).await;
+    assert_eq!(ranking.matches("/63</td>").count(), 63);
+    for action in ["close", "compute", "publish"] {
+        let response = app
+            .submit(&page, &format!("{page}/actions/{action}"), &[])
+            .await;
+        assert_eq!(response.status(), 303, "{action}");
+    }
+    assert!(app.get_html(&page).await.contains("Đã công bố"));
+    let mut conn = app.pool.get().unwrap();
+    let (snapshot, verified) = scores::read_snapshot(&mut conn, round, 1).unwrap().unwrap();
+    assert!(verified);
+    assert_eq!(snapshot.version, 1);
+}
