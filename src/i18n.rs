@@ -148,7 +148,8 @@ mod tests {
                         .iter()
                         .any(|p| candidate.starts_with(p));
                     // Strings that look like keys but are audit actions, key prefixes or field paths.
-                    const NOT_KEYS: [&str; 9] = [
+                    const NOT_KEYS: [&str; 10] = [
+                        "round.publish",
                         "group.item.weight",
                         "mail.invitation",
                         "mail.reminder",
