@@ -73,6 +73,14 @@ enum RoundCommand {
         /// The round id.
         round: i64,
     },
+    /// Import appraised (non-survey) points per unit and component from a CSV file
+    /// (`unit,component,points`), composing the full index; a file with errors changes nothing.
+    ImportAppraised {
+        /// The round id.
+        round: i64,
+        /// The CSV file.
+        file: std::path::PathBuf,
+    },
     /// Queue reminders for those who have not responded, and deliver the queue.
     SendReminders {
         /// The round id.
@@ -335,6 +343,21 @@ fn catalog_file(settings: &Settings, kind: Kind, command: &FileCommand) -> anyho
 
 fn round_command(settings: &Settings, command: &RoundCommand) -> anyhow::Result<()> {
     use crate::rounds::{self, Actor};
+    if let RoundCommand::ImportAppraised { round, file } = command {
+        let (name, bytes) = read_catalog_file(file)?;
+        let pool = open_pool(settings)?;
+        let mut conn = pool.get()?;
+        let outcome =
+            crate::scores::import_appraised(&mut conn, *round, &name, &bytes, None, "cli")
+                .map_err(|e| anyhow::anyhow!(crate::error::cause_chain(&e)))?;
+        return match outcome {
+            Ok(n) => Ok(writeln!(
+                std::io::stdout(),
+                "{n} appraised scores imported"
+            )?),
+            Err(errors) => anyhow::bail!("{}", errors.join("\n")),
+        };
+    }
     let mailer = crate::mail::Mailer::from_settings(settings)?.ok_or_else(|| {
         anyhow::anyhow!("SMTP_URL is not set: configure it to send e-mail, or print code sheets from the round's admin page")
     })?;
@@ -356,6 +379,7 @@ fn round_command(settings: &Settings, command: &RoundCommand) -> anyhow::Result<
             rounds::queue_invitations(&mut conn, &secret, &base, *round, actor)
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         ),
+        RoundCommand::ImportAppraised { .. } => unreachable!("handled above"),
         RoundCommand::SendReminders {
             round,
             max,

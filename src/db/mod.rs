@@ -2,6 +2,7 @@
 //! small query modules that return `QueryResult` and know nothing of HTTP.
 
 pub mod access_codes;
+pub mod appraised;
 pub mod audit;
 pub mod coverage;
 pub mod drafts;

@@ -204,3 +204,76 @@ async fn an_admin_closes_computes_and_publishes_and_the_live_ranking_shows_every
     assert!(verified);
     assert_eq!(snapshot.version, 1);
 }
+
+#[tokio::test]
+async fn appraised_points_compose_the_full_index_with_tiers_and_bad_rows_change_nothing() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.get().unwrap();
+    let round = demo::create(
+        &mut conn,
+        DemoSpec {
+            year: 2023,
+            responses: 630,
+            seed: 4,
+        },
+    )
+    .unwrap();
+    let units = khaosat::db::rounds::units(&mut conn, round).unwrap();
+    let components = [
+        ("C1", 10.0 - 3.3),
+        ("C2", 10.0 - 2.75),
+        ("C3", 13.0 - 2.75),
+        ("C4", 10.5 - 2.75),
+        ("C5", 15.0 - 2.75),
+        ("C6", 12.0 - 2.2),
+    ];
+    let mut csv = String::from("unit,component,points\n");
+    for u in &units {
+        for (c, limit) in components {
+            csv.push_str(&format!("{},{c},{:.2}\n", u.code, limit * 0.95));
+        }
+    }
+    let imported = scores::import_appraised(
+        &mut conn,
+        round,
+        "tham-dinh.csv",
+        csv.as_bytes(),
+        None,
+        "test",
+    )
+    .unwrap();
+    assert_eq!(imported, Ok(63 * 6));
+    let tallies = scores::live_tallies(&mut conn, round).unwrap();
+    let computed = scores::compute(&mut conn, round, &tallies).unwrap();
+    assert!(
+        computed
+            .units
+            .iter()
+            .all(|u| u.index.full_index && u.index.max_points == 100.0)
+    );
+    assert!(
+        computed.rankings.total.iter().all(|r| r.tier.is_some()),
+        "every unit has a tier"
+    );
+
+    let bad = format!(
+        "unit,component,points\n{u},C1,99\nnowhere,C1,1\n{u},C99,1\n{u},C2,1\n{u},C2,1\n",
+        u = units[0].code
+    );
+    let refused =
+        scores::import_appraised(&mut conn, round, "xau.csv", bad.as_bytes(), None, "test")
+            .unwrap()
+            .unwrap_err();
+    assert_eq!(refused.len(), 4, "{refused:?}");
+    assert!(refused[0].starts_with("xau.csv row 2, column points"));
+    assert!(refused[1].starts_with("xau.csv row 3, column unit"));
+    assert!(refused[2].starts_with("xau.csv row 4, column component"));
+    assert!(refused[3].starts_with("xau.csv row 6:"));
+    assert_eq!(
+        khaosat::db::appraised::of_round(&mut conn, round)
+            .unwrap()
+            .len(),
+        63 * 6,
+        "nothing changed"
+    );
+}
