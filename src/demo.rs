@@ -245,7 +245,7 @@ pub fn create(conn: &mut AnyConnection, spec: DemoSpec) -> Result<i64, AppError>
             let n = per_cell + u64::from(cell_index < extra);
             cell_index += 1;
             // Provinces differ (latent quality); groups see them a little differently.
-            let base = 0.70 + 0.08 * unit_quality[u] - if *group == "citizen" { 0.06 } else { 0.0 };
+            let base = 0.80 + 0.05 * unit_quality[u] - if *group == "citizen" { 0.04 } else { 0.0 };
             let mut remaining = n;
             while remaining > 0 {
                 let batch = remaining.min(2_000);
