@@ -58,7 +58,7 @@ pub fn create_user(
         &AuditEntry {
             actor_user_id,
             actor,
-            action: "user.create",
+            action: "user:create",
             entity: "user",
             entity_id: Some(user.id.to_string()),
             old_value: None,
@@ -88,7 +88,7 @@ pub fn reset_password(
             conn,
             &AuditEntry {
                 actor,
-                action: "user.reset_password",
+                action: "user:reset_password",
                 entity: "user",
                 entity_id: Some(user.id.to_string()),
                 ..AuditEntry::default()

@@ -207,7 +207,7 @@ pub fn import_instrument(
             &AuditEntry {
                 actor_user_id: actor.user_id,
                 actor: actor.label,
-                action: "instrument.import",
+                action: "instrument:import",
                 entity: "instrument",
                 entity_id: Some(id.to_string()),
                 old_value: None,
@@ -267,7 +267,7 @@ pub fn import_methodology(
             &AuditEntry {
                 actor_user_id: actor.user_id,
                 actor: actor.label,
-                action: "methodology.import",
+                action: "methodology:import",
                 entity: "methodology",
                 entity_id: Some(id.to_string()),
                 old_value: None,

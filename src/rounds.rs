@@ -232,7 +232,7 @@ pub fn import_unit_set(
             &AuditEntry {
                 actor_user_id: actor.user_id,
                 actor: actor.label,
-                action: "units.import",
+                action: "units:import",
                 entity: "unit_set",
                 entity_id: Some(id.to_string()),
                 old_value: None,
@@ -304,7 +304,7 @@ pub fn create_round(
             .map(|u| u.id)
             .collect();
         db::rounds::set_units(conn, id, &unit_ids)?;
-        audit(conn, actor, "round.create", id, None, Some(serde_json::json!({
+        audit(conn, actor, "round:create", id, None, Some(serde_json::json!({
             "year": input.year, "name_vi": input.name_vi, "unit_set": input.unit_set_code,
             "opens_at": input.opens_at, "closes_at": input.closes_at, "units": unit_ids.len(),
         }).to_string()))?;
@@ -378,7 +378,7 @@ pub fn set_group(
             )));
         }
         db::rounds::set_group(conn, round_id, group_id, instrument_id, methodology_id)?;
-        audit(conn, actor, "round.set_group", round_id, None, Some(serde_json::json!({
+        audit(conn, actor, "round:set_group", round_id, None, Some(serde_json::json!({
             "group": group_code, "instrument_id": instrument_id, "methodology_id": methodology_id,
         }).to_string()))?;
         Ok(())
@@ -409,7 +409,7 @@ pub fn set_group_target(
         audit(
             conn,
             actor,
-            "round.set_targets",
+            "round:set_targets",
             round_id,
             None,
             Some(serde_json::json!({ "group": group_code, "target": target }).to_string()),
@@ -454,7 +454,7 @@ pub fn apply_action(
         audit(
             conn,
             actor,
-            &format!("round.{}", action.code()),
+            &format!("round:{}", action.code()),
             round_id,
             Some(serde_json::json!({ "status": from.code() }).to_string()),
             Some(serde_json::json!({ "status": to.code() }).to_string()),
@@ -548,7 +548,7 @@ pub fn import_respondents(
         audit(
             conn,
             actor,
-            "round.import_respondents",
+            "round:import_respondents",
             round_id,
             None,
             Some(serde_json::json!({ "file": file_name, "rows": inserted }).to_string()),
@@ -677,7 +677,7 @@ pub fn issue_codes(
         audit(
             conn,
             actor,
-            "round.issue_codes",
+            "round:issue_codes",
             round_id,
             None,
             Some(
@@ -842,7 +842,7 @@ pub fn queue_reminders(
         audit(
             conn,
             actor,
-            "round.queue_reminders",
+            "round:queue_reminders",
             round_id,
             None,
             Some(serde_json::json!({ "queued": queued }).to_string()),
@@ -1012,7 +1012,7 @@ pub fn set_open_link(
         audit(
             conn,
             actor,
-            "round.open_link",
+            "round:open_link",
             round_id,
             None,
             Some(

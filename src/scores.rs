@@ -310,7 +310,7 @@ pub fn publish(
             &AuditEntry {
                 actor_user_id,
                 actor,
-                action: "round.publish",
+                action: "round:publish",
                 entity: "round",
                 entity_id: Some(round_id.to_string()),
                 old_value: None,
@@ -449,7 +449,7 @@ pub fn import_appraised(
             &AuditEntry {
                 actor_user_id,
                 actor,
-                action: "round.import_appraised",
+                action: "round:import_appraised",
                 entity: "round",
                 entity_id: Some(round_id.to_string()),
                 old_value: None,

@@ -13,7 +13,7 @@ pub struct AuditEntry<'a> {
     pub actor_user_id: Option<i64>,
     /// A readable actor: an e-mail, `cli`, or `setup-link`.
     pub actor: &'a str,
-    /// What happened, e.g. `user.create`.
+    /// What happened, as `entity:action`, e.g. `user:create`.
     pub action: &'a str,
     /// The kind of object, e.g. `user`.
     pub entity: &'a str,

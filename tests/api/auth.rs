@@ -368,7 +368,7 @@ async fn the_audit_log_records_the_first_admin() {
     app.create_first_admin("admin@sonoivu.gov.vn").await;
     let mut conn = app.pool.get().unwrap();
     assert_eq!(
-        khaosat::db::audit::count_action(&mut conn, "user.create").unwrap(),
+        khaosat::db::audit::count_action(&mut conn, "user:create").unwrap(),
         1
     );
 }

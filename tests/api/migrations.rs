@@ -65,7 +65,7 @@ fn the_audit_log_refuses_updates_and_deletes() {
         &mut conn,
         &db::audit::AuditEntry {
             actor: "test",
-            action: "test.action",
+            action: "test:action",
             entity: "test",
             ..Default::default()
         },
@@ -77,7 +77,7 @@ fn the_audit_log_refuses_updates_and_deletes() {
     );
     assert!(conn.batch_execute("DELETE FROM audit_log").is_err());
     assert_eq!(
-        db::audit::count_action(&mut conn, "test.action").unwrap(),
+        db::audit::count_action(&mut conn, "test:action").unwrap(),
         1
     );
 }

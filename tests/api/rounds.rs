@@ -580,7 +580,7 @@ async fn opening_freezes_the_configuration_and_is_audited_and_coordinators_canno
     )
     .unwrap();
     assert_eq!(
-        khaosat::db::audit::count_action(&mut conn, "round.open").unwrap(),
+        khaosat::db::audit::count_action(&mut conn, "round:open").unwrap(),
         1
     );
     let (i, m) = id_of(&app, "par-leader", "par-2022");

@@ -124,7 +124,7 @@ async fn a_published_snapshot_is_byte_identical_when_reread_and_its_hash_verifie
     let json: serde_json::Value = serde_json::from_str(&first.payload).unwrap();
     assert_eq!(json["units"].as_array().unwrap().len(), 63);
     assert_eq!(
-        khaosat::db::audit::count_action(&mut conn, "round.publish").unwrap(),
+        khaosat::db::audit::count_action(&mut conn, "round:publish").unwrap(),
         2
     );
 }
