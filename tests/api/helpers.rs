@@ -159,6 +159,9 @@ pub async fn spawn_app_on(db: TestDb, configure: impl FnOnce(&mut Settings)) -> 
     let client = reqwest::Client::builder()
         .cookie_provider(jar.clone())
         .redirect(reqwest::redirect::Policy::none())
+        // Idle connections are dropped well before the server's 5 s keep-alive, so a request
+        // never races the server closing the connection it is sent on.
+        .pool_idle_timeout(std::time::Duration::from_secs(1))
         .build()
         .unwrap();
     TestApp {
