@@ -4,11 +4,13 @@
 pub mod access_code;
 pub mod account;
 pub mod answers;
+pub mod bootstrap;
 pub mod expr;
 pub mod instrument;
 pub mod items;
 pub mod lifecycle;
 pub mod methodology;
+pub mod quality;
 pub mod reminders;
 pub mod respondent_list;
 pub mod scoring;
@@ -16,3 +18,4 @@ pub mod throttle;
 pub mod unit_list;
 pub mod xlsform;
 pub mod xlsx;
+pub mod yoy;
