@@ -143,14 +143,19 @@ mod tests {
                             "page.", "error.", "nav.", "form.", "role.", "admin.", "setup.",
                             "login.", "home.", "footer.", "lang.", "catalog.", "method.", "group.",
                             "round.", "units.", "open.", "mail.", "slip.", "optout.", "respond.",
-                            "paper.",
+                            "paper.", "scores.", "quality.",
                         ]
                         .iter()
                         .any(|p| candidate.starts_with(p));
                     // Strings that look like keys but are key prefixes or field paths. (Audit actions use
                     // `entity:action`, so they never look like keys.)
-                    const NOT_KEYS: [&str; 3] =
-                        ["group.item.weight", "mail.invitation", "mail.reminder"];
+                    const NOT_KEYS: [&str; 5] = [
+                        "group.item.weight",
+                        "mail.invitation",
+                        "mail.reminder",
+                        "quality.disclosure_min_n",
+                        "quality.speeder_seconds",
+                    ];
                     if looks_like_key
                         && !VI.contains_key(candidate)
                         && !NOT_KEYS.contains(&candidate)

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod metrics;
 pub mod middleware;
 pub mod paper;
+pub mod quality;
 pub mod respond;
 pub mod rounds;
 pub mod routes;

@@ -38,12 +38,28 @@ pub fn live_tallies(conn: &mut AnyConnection, round_id: i64) -> Result<Tallies, 
     Ok(out)
 }
 
-/// Tallies recomputed from every stored answer, streamed in pages.
+/// Tallies recomputed from every counted (not excluded) answer, streamed in pages.
 pub fn recompute_tallies(conn: &mut AnyConnection, round_id: i64) -> Result<Tallies, AppError> {
+    recompute(conn, round_id, false)
+}
+
+/// Tallies recomputed from every answer, excluded ones included: the scores "with exclusions".
+pub fn recompute_tallies_with_excluded(
+    conn: &mut AnyConnection,
+    round_id: i64,
+) -> Result<Tallies, AppError> {
+    recompute(conn, round_id, true)
+}
+
+fn recompute(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    with_excluded: bool,
+) -> Result<Tallies, AppError> {
     let mut out = Tallies::new();
     let mut after = 0;
     loop {
-        let page = db::responses::page_for_scoring(conn, round_id, after, 5_000)?;
+        let page = db::responses::page_for_scoring(conn, round_id, after, 5_000, with_excluded)?;
         let Some(last) = page.last() else { break };
         after = last.id;
         for response in &page {

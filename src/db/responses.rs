@@ -145,18 +145,23 @@ pub struct ResponseForScoring {
     pub answers: String,
 }
 
-/// A page of a round's counted (not excluded) responses with ids above `after`, in id order:
-/// recomputation streams through them without holding them all in memory.
+/// A page of a round's responses with ids above `after`, in id order (excluded ones only when
+/// `with_excluded`): recomputation streams through them without holding them all in memory.
 pub fn page_for_scoring(
     conn: &mut AnyConnection,
     round_id: i64,
     after: i64,
     limit: i64,
+    with_excluded: bool,
 ) -> QueryResult<Vec<ResponseForScoring>> {
-    responses::table
+    let mut query = responses::table
         .filter(responses::round_id.eq(round_id))
-        .filter(responses::excluded.eq(false))
         .filter(responses::id.gt(after))
+        .into_boxed();
+    if !with_excluded {
+        query = query.filter(responses::excluded.eq(false));
+    }
+    query
         .order(responses::id)
         .limit(limit)
         .select((
@@ -200,4 +205,110 @@ pub fn counts_of_round(
             response_counts::responses,
         ))
         .load(conn)
+}
+
+/// A response as the data-quality review shows it.
+#[derive(Debug, Clone, Queryable)]
+pub struct ResponseForReview {
+    /// Row id.
+    pub id: i64,
+    /// Receipt number.
+    pub receipt: String,
+    /// Unit.
+    pub unit_id: i64,
+    /// Group.
+    pub group_id: i64,
+    /// Completion time in seconds.
+    pub duration_seconds: Option<i32>,
+    /// Answers (JSON).
+    pub answers: String,
+    /// Flags (JSON array of codes).
+    pub flags: Option<String>,
+    /// Left out of the scores.
+    pub excluded: bool,
+}
+
+/// The responses of one unit × group of a round.
+pub fn of_cell(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    unit_id: i64,
+    group_id: i64,
+) -> QueryResult<Vec<ResponseForReview>> {
+    responses::table
+        .filter(responses::round_id.eq(round_id))
+        .filter(responses::unit_id.eq(unit_id))
+        .filter(responses::group_id.eq(group_id))
+        .order(responses::id)
+        .select((
+            responses::id,
+            responses::receipt,
+            responses::unit_id,
+            responses::group_id,
+            responses::duration_seconds,
+            responses::answers,
+            responses::flags,
+            responses::excluded,
+        ))
+        .load(conn)
+}
+
+/// The flagged responses of a round.
+pub fn flagged(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<ResponseForReview>> {
+    responses::table
+        .filter(responses::round_id.eq(round_id))
+        .filter(responses::flags.is_not_null())
+        .order(responses::id)
+        .select((
+            responses::id,
+            responses::receipt,
+            responses::unit_id,
+            responses::group_id,
+            responses::duration_seconds,
+            responses::answers,
+            responses::flags,
+            responses::excluded,
+        ))
+        .load(conn)
+}
+
+/// Sets (or clears) a response's flags.
+pub fn set_flags(conn: &mut AnyConnection, id: i64, flags: Option<&str>) -> QueryResult<usize> {
+    diesel::update(responses::table.find(id))
+        .set(responses::flags.eq(flags))
+        .execute(conn)
+}
+
+/// Marks a counted response excluded; 0 rows when it was excluded already.
+pub fn exclude(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(
+        responses::table
+            .find(id)
+            .filter(responses::excluded.eq(false)),
+    )
+    .set(responses::excluded.eq(true))
+    .execute(conn)
+}
+
+/// One response by id, within a round.
+pub fn review_one(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    id: i64,
+) -> QueryResult<Option<ResponseForReview>> {
+    responses::table
+        .filter(responses::round_id.eq(round_id))
+        .filter(responses::id.eq(id))
+        .select((
+            responses::id,
+            responses::receipt,
+            responses::unit_id,
+            responses::group_id,
+            responses::duration_seconds,
+            responses::answers,
+            responses::flags,
+            responses::excluded,
+        ))
+        .first(conn)
+        .optional()
 }

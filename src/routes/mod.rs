@@ -100,6 +100,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(admin::rounds::scores),
         )
         .route(
+            "/admin/rounds/{id}/quality",
+            web::get().to(admin::rounds::quality),
+        )
+        .route(
+            "/admin/rounds/{id}/quality/flag",
+            web::post().to(admin::rounds::flag),
+        )
+        .route(
+            "/admin/rounds/{id}/quality/exclude",
+            web::post().to(admin::rounds::exclude),
+        )
+        .route(
             "/admin/rounds/{id}/paper",
             web::get().to(admin::paper::page),
         )

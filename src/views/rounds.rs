@@ -143,6 +143,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
             div.actions {
                 a.btn.secondary href={ (base) "/coverage" } { (ctx.t("round.coverage")) }
                 a.btn.secondary href={ (base) "/scores" } { (ctx.t("scores.title")) }
+                a.btn.secondary href={ (base) "/quality" } { (ctx.t("quality.title")) }
                 @if status == RoundStatus::Open { a.btn.secondary href={ (base) "/paper" } { (ctx.t("paper.title")) } }
                 @for action in p.actions {
                     form method="post" action={ (base) "/actions/" (action.code()) } {
@@ -453,6 +454,62 @@ pub fn scores(ctx: &PageContext, round: &RoundRow, scores: &crate::scores::Round
                         td.num { (fmt_points(u.index.total_points)) " / " (fmt_points(u.index.max_points)) }
                     }
                 } }
+            }
+        },
+    )
+}
+
+/// The data-quality page: flagged responses with a form to exclude each, with a reason.
+pub fn quality(
+    ctx: &PageContext,
+    round: &RoundRow,
+    units: &[UnitRow],
+    rows: &[crate::db::responses::ResponseForReview],
+    can_exclude: bool,
+) -> Markup {
+    let lang = ctx.lang;
+    let base = format!("/admin/rounds/{}/quality", round.id);
+    let unit_name = |id: i64| {
+        units
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| name(lang, &u.name_vi, &u.name_en).to_owned())
+            .unwrap_or_default()
+    };
+    page(
+        ctx,
+        ctx.t("quality.title"),
+        html! {
+            p { a href={ "/admin/rounds/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
+            h1 { (ctx.t("quality.title")) }
+            p { (ctx.t("quality.intro")) }
+            @if can_exclude {
+                form method="post" action={ (base) "/flag" } {
+                    (ctx.csrf_field())
+                    button.btn.secondary type="submit" { (ctx.t("quality.flag")) }
+                }
+            }
+            @if rows.is_empty() { p { (ctx.t("quality.none")) } } @else {
+                table {
+                    thead { tr { th { (ctx.t("quality.receipt")) } th { (ctx.t("round.unit")) } th.num { (ctx.t("quality.seconds")) } th { (ctx.t("quality.flags")) } th { (ctx.t("quality.decision")) } } }
+                    tbody { @for r in rows { tr {
+                        td { code { (r.receipt) } } td { (unit_name(r.unit_id)) }
+                        td.num { (r.duration_seconds.map(|d| d.to_string()).unwrap_or_default()) }
+                        td { (r.flags.as_deref().unwrap_or("")) }
+                        td {
+                            @if r.excluded { (ctx.t("quality.excluded")) }
+                            @else if can_exclude {
+                                form method="post" action={ (base) "/exclude" } {
+                                    (ctx.csrf_field())
+                                    input type="hidden" name="response_id" value=(r.id);
+                                    label for={ "reason-" (r.id) } { (ctx.t("quality.reason")) }
+                                    input id={ "reason-" (r.id) } name="reason" type="text" required;
+                                    button.btn.secondary type="submit" { (ctx.t("quality.exclude")) }
+                                }
+                            }
+                        }
+                    } } }
+                }
             }
         },
     )

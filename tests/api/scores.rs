@@ -277,3 +277,76 @@ async fn appraised_points_compose_the_full_index_with_tiers_and_bad_rows_change_
         "nothing changed"
     );
 }
+
+#[tokio::test]
+async fn flagged_responses_can_be_excluded_with_a_reason_and_the_live_tallies_follow() {
+    let app = spawn_app().await;
+    app.login_as(
+        "analyst@sonoivu.gov.vn",
+        khaosat::domain::account::Role::Analyst,
+    )
+    .await;
+    let round = {
+        let mut conn = app.pool.get().unwrap();
+        demo::create(
+            &mut conn,
+            DemoSpec {
+                year: 2025,
+                responses: 34 * 3 * 40,
+                seed: 8,
+            },
+        )
+        .unwrap()
+    };
+    let page = format!("/admin/rounds/{round}/quality");
+    assert_eq!(
+        app.submit(&page, &format!("{page}/flag"), &[])
+            .await
+            .status(),
+        303
+    );
+    let mut conn = app.pool.get().unwrap();
+    let flagged = khaosat::db::responses::flagged(&mut conn, round).unwrap();
+    assert!(!flagged.is_empty(), "fast responses are flagged");
+    assert!(
+        flagged
+            .iter()
+            .all(|r| r.flags.as_deref().unwrap().contains("speeder")
+                || r.flags.as_deref().unwrap().contains("straightline"))
+    );
+    let target = flagged[0].id.to_string();
+    let no_reason = app
+        .submit(
+            &page,
+            &format!("{page}/exclude"),
+            &[("response_id", &target), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(no_reason.status(), 400);
+    let excluded = app
+        .submit(
+            &page,
+            &format!("{page}/exclude"),
+            &[("response_id", &target), ("reason", "47 giây cho 40 câu")],
+        )
+        .await;
+    assert_eq!(excluded.status(), 303);
+    assert!(app.get_html(&page).await.contains("Đã loại khỏi kết quả"));
+    let live = scores::live_tallies(&mut conn, round).unwrap();
+    assert_eq!(
+        live,
+        scores::recompute_tallies(&mut conn, round).unwrap(),
+        "the live tallies left it out"
+    );
+    let with = scores::recompute_tallies_with_excluded(&mut conn, round).unwrap();
+    let count = |t: &scores::Tallies| t.values().map(|x| x.responses).sum::<u64>();
+    assert_eq!(
+        count(&with),
+        count(&live) + 1,
+        "the scores with exclusions stay available"
+    );
+    assert_eq!(
+        khaosat::db::audit::count_action(&mut conn, "response:exclude").unwrap(),
+        1
+    );
+}
