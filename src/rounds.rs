@@ -1067,3 +1067,38 @@ pub fn start_from_open_link(
         Ok(Ok(code))
     })
 }
+
+/// Chooses the earlier round year-over-year comparisons use. Analysis configuration: allowed
+/// in every state, and audited.
+pub fn set_compare_round(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    earlier: Option<i64>,
+    actor: Actor<'_>,
+) -> Result<()> {
+    db::write_transaction(conn, |conn| {
+        let round = round_or_404(conn, round_id)?;
+        if let Some(other) = earlier {
+            if other == round_id {
+                return Err(invalid("a round cannot be compared with itself"));
+            }
+            let earlier_round = round_or_404(conn, other)?;
+            if earlier_round.year >= round.year {
+                return Err(invalid(format!(
+                    "round {other} is from {}, not earlier than {}",
+                    earlier_round.year, round.year
+                )));
+            }
+        }
+        db::rounds::set_compare_round(conn, round_id, earlier)?;
+        audit(
+            conn,
+            actor,
+            "round:set_compare",
+            round_id,
+            Some(serde_json::json!({ "compare_round_id": round.compare_round_id }).to_string()),
+            Some(serde_json::json!({ "compare_round_id": earlier }).to_string()),
+        )?;
+        Ok(())
+    })
+}

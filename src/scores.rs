@@ -387,20 +387,14 @@ pub fn import_appraised(
         .into_iter()
         .map(|u| (u.code, u.id))
         .collect();
-    let mut main = None;
-    for g in db::rounds::groups(conn, round_id)? {
-        let m = catalog::load_methodology(conn, g.methodology_id)?
-            .ok_or(AppError::NotFound)?
-            .methodology;
-        if !m.components.is_empty() {
-            main = Some(m);
-            break;
+    let main = match main_methodology(conn, round_id) {
+        Ok(m) => m,
+        Err(AppError::BadRequest(_)) => {
+            return Ok(Err(vec![format!(
+                "{file_name}: the round has no methodology with components"
+            )]));
         }
-    }
-    let Some(main) = main else {
-        return Ok(Err(vec![format!(
-            "{file_name}: the round has no methodology with components"
-        )]));
+        Err(e) => return Err(e),
     };
     let mut errors = Vec::new();
     let mut rows = Vec::new();
@@ -474,4 +468,99 @@ pub fn import_appraised(
         )?;
         Ok(Ok(n))
     })
+}
+
+/// The year-over-year comparison of a round with its chosen earlier round (none when no
+/// earlier round is chosen). Units are matched through the unit lineage: a 2025 unit compares
+/// with the respondent-weighted mean of the 2023 provinces it absorbed.
+pub fn year_over_year(
+    conn: &mut AnyConnection,
+    round_id: i64,
+) -> Result<Option<Vec<crate::domain::yoy::UnitChange>>, AppError> {
+    use crate::domain::yoy::{Lineage, MergeRule, UnitValue, compare_units};
+    let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
+    let Some(earlier_id) = round.compare_round_id else {
+        return Ok(None);
+    };
+    let earlier_round = db::rounds::by_id(conn, earlier_id)?.ok_or(AppError::NotFound)?;
+    let values = |conn: &mut AnyConnection,
+                  id: i64|
+     -> Result<(BTreeMap<String, UnitValue>, Methodology), AppError> {
+        let tallies = live_tallies(conn, id)?;
+        let scores = compute(conn, id, &tallies)?;
+        let units = db::rounds::units(conn, id)?;
+        let ranks: BTreeMap<&str, &scoring::Ranked> = scores
+            .rankings
+            .total
+            .iter()
+            .map(|r| (r.unit.as_str(), r))
+            .collect();
+        let mut out = BTreeMap::new();
+        for u in &scores.units {
+            let unit_id = units
+                .iter()
+                .find(|x| x.code == u.unit)
+                .map(|x| x.id)
+                .unwrap_or_default();
+            let respondents = tallies
+                .iter()
+                .filter(|((unit, _), _)| *unit == unit_id)
+                .map(|(_, t)| t.responses)
+                .sum();
+            out.insert(
+                u.unit.clone(),
+                UnitValue {
+                    points: u.index.total_points,
+                    percent: u.index.percent,
+                    national: ranks.get(u.unit.as_str()).and_then(|r| r.national),
+                    respondents,
+                },
+            );
+        }
+        let main = main_methodology(conn, id)?;
+        Ok((out, main))
+    };
+    let (current, _) = values(conn, round_id)?;
+    let (earlier, earlier_method) = values(conn, earlier_id)?;
+    // Same unit list: every unit continues itself. Another list: follow the recorded lineage.
+    let mut lineage = Lineage::new();
+    if round.unit_set_id != earlier_round.unit_set_id {
+        let earlier_units: BTreeMap<i64, String> =
+            db::units::units_of_set(conn, earlier_round.unit_set_id)?
+                .into_iter()
+                .map(|u| (u.id, u.code))
+                .collect();
+        let current_units: BTreeMap<i64, String> =
+            db::units::units_of_set(conn, round.unit_set_id)?
+                .into_iter()
+                .map(|u| (u.id, u.code))
+                .collect();
+        for (unit, absorbed) in db::units::lineage_of_set(conn, round.unit_set_id)? {
+            if let (Some(to), Some(from)) = (current_units.get(&unit), earlier_units.get(&absorbed))
+            {
+                lineage.entry(to.clone()).or_default().push(from.clone());
+            }
+        }
+    }
+    Ok(Some(compare_units(
+        &current,
+        &earlier,
+        &lineage,
+        MergeRule::RespondentWeighted,
+        &earlier_method.ranking,
+        earlier_method.display.decimals,
+    )))
+}
+
+/// The methodology of a round that has components (the one the index is composed with).
+fn main_methodology(conn: &mut AnyConnection, round_id: i64) -> Result<Methodology, AppError> {
+    for g in db::rounds::groups(conn, round_id)? {
+        let m = catalog::load_methodology(conn, g.methodology_id)?
+            .ok_or(AppError::NotFound)?
+            .methodology;
+        if !m.components.is_empty() {
+            return Ok(m);
+        }
+    }
+    Err(AppError::BadRequest("scores.no_main_methodology"))
 }

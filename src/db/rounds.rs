@@ -241,3 +241,17 @@ pub fn targets(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<(i64,
         ))
         .load(conn)
 }
+
+/// Sets the earlier round year-over-year compares with (or none).
+pub fn set_compare_round(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    earlier: Option<i64>,
+) -> QueryResult<usize> {
+    diesel::update(rounds::table.find(round_id))
+        .set((
+            rounds::compare_round_id.eq(earlier),
+            rounds::updated_at.eq(super::now()),
+        ))
+        .execute(conn)
+}

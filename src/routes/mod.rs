@@ -100,6 +100,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(admin::rounds::scores),
         )
         .route(
+            "/admin/rounds/{id}/compare",
+            web::post().to(admin::rounds::set_compare),
+        )
+        .route(
             "/admin/rounds/{id}/quality",
             web::get().to(admin::rounds::quality),
         )

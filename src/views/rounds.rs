@@ -116,6 +116,8 @@ pub struct RoundPage<'a> {
     pub errors: &'a [String],
     /// Catalogue key of a success notice.
     pub notice: Option<&'a str>,
+    /// Earlier rounds it can be compared with: (id, label).
+    pub earlier_rounds: &'a [(i64, String)],
 }
 
 /// One round: status and actions, configuration, respondents, codes, mail, open links.
@@ -153,6 +155,20 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
                 }
             }
 
+            @if p.can_manage && !p.earlier_rounds.is_empty() {
+                form method="post" action={ (base) "/compare" } {
+                    (ctx.csrf_field())
+                    div.field { label for="earlier" { (ctx.t("round.compare_with")) }
+                        select #earlier name="earlier" {
+                            option value="" { "—" }
+                            @for (id, label) in p.earlier_rounds {
+                                option value=(id) selected[r.compare_round_id == Some(*id)] { (label) }
+                            }
+                        }
+                    }
+                    button.btn.secondary type="submit" { (ctx.t("round.save")) }
+                }
+            }
             h2 { (ctx.t("round.groups")) }
             @if p.groups.is_empty() { p { (ctx.t("round.groups_none")) } } @else {
                 table {
@@ -406,7 +422,12 @@ pub fn unit_sets(
 
 /// The live ranking of a round: national and regional ranks, leaders' points, SIPAS and the
 /// survey part of the index, computed from the live tallies.
-pub fn scores(ctx: &PageContext, round: &RoundRow, scores: &crate::scores::RoundScores) -> Markup {
+pub fn scores(
+    ctx: &PageContext,
+    round: &RoundRow,
+    scores: &crate::scores::RoundScores,
+    yoy: Option<&[crate::domain::yoy::UnitChange]>,
+) -> Markup {
     use crate::domain::scoring::fmt_points;
     let lang = ctx.lang;
     let ranks: std::collections::HashMap<&str, &crate::domain::scoring::Ranked> = scores
@@ -439,6 +460,7 @@ pub fn scores(ctx: &PageContext, round: &RoundRow, scores: &crate::scores::Round
                     th scope="col" { (ctx.t("scores.region")) } th.num scope="col" { (ctx.t("scores.regional_rank")) }
                     th.num scope="col" { (ctx.t("group.leader")) } th.num scope="col" { "%" }
                     th.num scope="col" { "SIPAS %" } th.num scope="col" { (ctx.t("scores.survey_points")) }
+                    @if yoy.is_some() { th.num scope="col" { (ctx.t("scores.change")) } th.num scope="col" { (ctx.t("scores.rank_change")) } }
                 } }
                 tbody { @for u in rows {
                     @let rank = ranks.get(u.unit.as_str());
@@ -452,6 +474,11 @@ pub fn scores(ctx: &PageContext, round: &RoundRow, scores: &crate::scores::Round
                         td.num { (leader.map_or_else(|| "—".to_owned(), |g| fmt_points(g.percent))) }
                         td.num { (u.sipas.as_ref().and_then(|s| s.overall_percent).map_or_else(|| "—".to_owned(), fmt_points)) }
                         td.num { (fmt_points(u.index.total_points)) " / " (fmt_points(u.index.max_points)) }
+                        @if let Some(changes) = yoy {
+                            @let change = changes.iter().find(|c| c.unit == u.unit);
+                            td.num { (change.and_then(|c| c.change_points).map_or_else(|| "—".to_owned(), |d| format!("{}{}", if d >= 0.0 { "+" } else { "" }, fmt_points(d)))) }
+                            td.num { (change.and_then(|c| c.rank_change).map_or_else(|| "—".to_owned(), |d| if d > 0 { format!("▲ {d}") } else if d < 0 { format!("▼ {}", -d) } else { "=".to_owned() })) }
+                        }
                     }
                 } }
             }

@@ -350,3 +350,87 @@ async fn flagged_responses_can_be_excluded_with_a_reason_and_the_live_tallies_fo
         1
     );
 }
+
+#[tokio::test]
+async fn a_2025_round_compares_with_2023_through_the_provinces_each_unit_absorbed() {
+    let app = spawn_app().await;
+    app.login_as(
+        "admin@sonoivu.gov.vn",
+        khaosat::domain::account::Role::Admin,
+    )
+    .await;
+    let mut conn = app.pool.get().unwrap();
+    let earlier = demo::create(
+        &mut conn,
+        DemoSpec {
+            year: 2023,
+            responses: 63 * 3 * 6,
+            seed: 21,
+        },
+    )
+    .unwrap();
+    let current = demo::create(
+        &mut conn,
+        DemoSpec {
+            year: 2025,
+            responses: 34 * 3 * 6,
+            seed: 22,
+        },
+    )
+    .unwrap();
+    let actor = khaosat::rounds::Actor {
+        user_id: None,
+        label: "test",
+        role: "admin",
+    };
+    let err =
+        khaosat::rounds::set_compare_round(&mut conn, earlier, Some(current), actor).unwrap_err();
+    assert!(err.to_string().contains("not earlier"), "{err}");
+    let page = format!("/admin/rounds/{current}");
+    let saved = app
+        .submit(
+            &page,
+            &format!("{page}/compare"),
+            &[("earlier", &earlier.to_string())],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+
+    let changes = scores::year_over_year(&mut conn, current).unwrap().unwrap();
+    assert_eq!(changes.len(), 34);
+    assert!(
+        changes.iter().all(|c| c.earlier.is_some()),
+        "every 2025 unit has a 2023 value"
+    );
+    // Check one merged unit by hand: the respondent-weighted mean of its predecessors.
+    let merged = changes
+        .iter()
+        .find(|c| c.merged)
+        .expect("the 2025 set has merged units");
+    let old_tallies = scores::live_tallies(&mut conn, earlier).unwrap();
+    let old_scores = scores::compute(&mut conn, earlier, &old_tallies).unwrap();
+    let old_units = khaosat::db::rounds::units(&mut conn, earlier).unwrap();
+    let (mut weighted, mut n) = (0.0, 0.0);
+    for code in &merged.predecessors {
+        let unit = old_units.iter().find(|u| &u.code == code).unwrap();
+        let respondents: u64 = old_tallies
+            .iter()
+            .filter(|((u, _), _)| *u == unit.id)
+            .map(|(_, t)| t.responses)
+            .sum();
+        let points = old_scores
+            .units
+            .iter()
+            .find(|u| &u.unit == code)
+            .unwrap()
+            .index
+            .total_points;
+        weighted += points * respondents as f64;
+        n += respondents as f64;
+    }
+    let expected = weighted / n;
+    let got = merged.earlier.as_ref().unwrap().points;
+    assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
+    let html = app.get_html(&format!("{page}/scores")).await;
+    assert!(html.contains("Thay đổi hạng"));
+}

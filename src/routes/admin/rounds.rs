@@ -180,6 +180,7 @@ fn notice_key(done: Option<&str>) -> Option<&'static str> {
         "invitations" => "round.done.invitations",
         "reminders" => "round.done.reminders",
         "link" => "round.done.link",
+        "compare" => "round.done.compare",
         _ => return None,
     })
 }
@@ -269,6 +270,14 @@ async fn round_page(
         .into_iter()
         .filter(|a| a.allowed_for(user.role.code()))
         .collect();
+    let year = round.year;
+    let earlier_rounds: Vec<(i64, String)> = state
+        .db(move |conn| Ok(db::rounds::list(conn)?))
+        .await?
+        .into_iter()
+        .filter(|r| r.year < year)
+        .map(|r| (r.id, format!("{} — {}", r.year, r.name_vi)))
+        .collect();
     let ctx = PageContext::new(req, Some(user));
     Ok(views::rounds::round(
         &ctx,
@@ -288,6 +297,7 @@ async fn round_page(
             mail_configured: state.mail_configured,
             errors,
             notice,
+            earlier_rounds: &earlier_rounds,
         },
     ))
 }
@@ -878,15 +888,20 @@ pub async fn scores(
 ) -> AppResult<Markup> {
     user.require(&[Role::Admin, Role::Analyst])?;
     let round_id = id.into_inner();
-    let (round, scores) = state
+    let (round, scores, yoy) = state
         .db(move |conn| {
             let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
             let tallies = crate::scores::live_tallies(conn, round_id)?;
-            Ok((round, crate::scores::compute(conn, round_id, &tallies)?))
+            let scores = crate::scores::compute(conn, round_id, &tallies)?;
+            Ok((
+                round,
+                scores,
+                crate::scores::year_over_year(conn, round_id)?,
+            ))
         })
         .await?;
     let ctx = PageContext::new(&req, Some(&user));
-    Ok(views::rounds::scores(&ctx, &round, &scores))
+    Ok(views::rounds::scores(&ctx, &round, &scores, yoy.as_deref()))
 }
 
 #[cfg(test)]
@@ -974,4 +989,37 @@ pub async fn exclude(
         })
         .await?;
     Ok(redirect(format!("/admin/rounds/{round_id}/quality")))
+}
+
+/// The comparison form.
+#[derive(Debug, Deserialize)]
+pub struct CompareForm {
+    earlier: String,
+}
+
+/// `POST /admin/rounds/{id}/compare`: chooses the earlier round for year-over-year changes.
+pub async fn set_compare(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<CompareForm>,
+) -> AppResult<HttpResponse> {
+    let round_id = id.into_inner();
+    let earlier = match form.data.earlier.trim() {
+        "" => None,
+        raw => Some(
+            raw.parse::<i64>()
+                .map_err(|_| AppError::BadRequest("error.bad_request.body"))?,
+        ),
+    };
+    run(
+        &req,
+        &state,
+        &user,
+        round_id,
+        "compare",
+        move |conn, actor| rounds::set_compare_round(conn, round_id, earlier, actor),
+    )
+    .await
 }
