@@ -505,26 +505,12 @@ fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
         out,
         "round {round}: {responses} responses recomputed from the raw answers in {elapsed:.2} s"
     )?;
-    let ranks: std::collections::HashMap<&str, &crate::domain::scoring::Ranked> = scores
-        .rankings
-        .total
-        .iter()
-        .map(|r| (r.unit.as_str(), r))
-        .collect();
-    let mut rows: Vec<&crate::scores::UnitScores> = scores.units.iter().collect();
-    rows.sort_by_key(|u| {
-        ranks
-            .get(u.unit.as_str())
-            .and_then(|r| r.national)
-            .map_or(u32::MAX, |p| p.rank)
-    });
     writeln!(
         out,
         "{:>7}  {:<28} {:<7} {:>8} {:>9} {:>9} {:>8} {:>9}",
         "rank", "unit", "region", "leaders", "leaders%", "SIPAS%", "survey", "regional"
     )?;
-    for u in rows {
-        let rank = ranks.get(u.unit.as_str());
+    for (u, rank) in scores.by_rank() {
         let national = rank
             .and_then(|r| r.national)
             .map_or("-".to_owned(), |p| format!("{}/{}", p.rank, p.of));

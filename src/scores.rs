@@ -150,6 +150,25 @@ pub struct RoundScores {
     pub rankings: Rankings,
 }
 
+impl RoundScores {
+    /// Units in national rank order (unranked last), each with its ranking entry.
+    pub fn by_rank(&self) -> Vec<(&UnitScores, Option<&scoring::Ranked>)> {
+        let ranks: BTreeMap<&str, &scoring::Ranked> = self
+            .rankings
+            .total
+            .iter()
+            .map(|r| (r.unit.as_str(), r))
+            .collect();
+        let mut rows: Vec<(&UnitScores, Option<&scoring::Ranked>)> = self
+            .units
+            .iter()
+            .map(|u| (u, ranks.get(u.unit.as_str()).copied()))
+            .collect();
+        rows.sort_by_key(|(_, r)| r.and_then(|r| r.national).map_or(u32::MAX, |p| p.rank));
+        rows
+    }
+}
+
 /// Scores a round from tallies with its configured methodologies.
 pub fn compute(
     conn: &mut AnyConnection,

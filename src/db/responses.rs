@@ -208,7 +208,8 @@ pub fn counts_of_round(
 }
 
 /// A response as the data-quality review shows it.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = responses)]
 pub struct ResponseForReview {
     /// Row id.
     pub id: i64,
@@ -240,16 +241,7 @@ pub fn of_cell(
         .filter(responses::unit_id.eq(unit_id))
         .filter(responses::group_id.eq(group_id))
         .order(responses::id)
-        .select((
-            responses::id,
-            responses::receipt,
-            responses::unit_id,
-            responses::group_id,
-            responses::duration_seconds,
-            responses::answers,
-            responses::flags,
-            responses::excluded,
-        ))
+        .select(ResponseForReview::as_select())
         .load(conn)
 }
 
@@ -259,16 +251,7 @@ pub fn flagged(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<Respo
         .filter(responses::round_id.eq(round_id))
         .filter(responses::flags.is_not_null())
         .order(responses::id)
-        .select((
-            responses::id,
-            responses::receipt,
-            responses::unit_id,
-            responses::group_id,
-            responses::duration_seconds,
-            responses::answers,
-            responses::flags,
-            responses::excluded,
-        ))
+        .select(ResponseForReview::as_select())
         .load(conn)
 }
 
@@ -299,16 +282,7 @@ pub fn review_one(
     responses::table
         .filter(responses::round_id.eq(round_id))
         .filter(responses::id.eq(id))
-        .select((
-            responses::id,
-            responses::receipt,
-            responses::unit_id,
-            responses::group_id,
-            responses::duration_seconds,
-            responses::answers,
-            responses::flags,
-            responses::excluded,
-        ))
+        .select(ResponseForReview::as_select())
         .first(conn)
         .optional()
 }

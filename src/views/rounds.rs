@@ -430,19 +430,6 @@ pub fn scores(
 ) -> Markup {
     use crate::domain::scoring::fmt_points;
     let lang = ctx.lang;
-    let ranks: std::collections::HashMap<&str, &crate::domain::scoring::Ranked> = scores
-        .rankings
-        .total
-        .iter()
-        .map(|r| (r.unit.as_str(), r))
-        .collect();
-    let mut rows: Vec<&crate::scores::UnitScores> = scores.units.iter().collect();
-    rows.sort_by_key(|u| {
-        ranks
-            .get(u.unit.as_str())
-            .and_then(|r| r.national)
-            .map_or(u32::MAX, |p| p.rank)
-    });
     let position = |p: Option<crate::domain::scoring::Position>| {
         p.map_or_else(|| "—".to_owned(), |p| format!("{}/{}", p.rank, p.of))
     };
@@ -462,8 +449,7 @@ pub fn scores(
                     th.num scope="col" { "SIPAS %" } th.num scope="col" { (ctx.t("scores.survey_points")) }
                     @if yoy.is_some() { th.num scope="col" { (ctx.t("scores.change")) } th.num scope="col" { (ctx.t("scores.rank_change")) } }
                 } }
-                tbody { @for u in rows {
-                    @let rank = ranks.get(u.unit.as_str());
+                tbody { @for (u, rank) in scores.by_rank() {
                     @let leader = u.groups.iter().find(|g| g.group == "leader");
                     tr {
                         td.num { (position(rank.and_then(|r| r.national))) }
