@@ -148,6 +148,9 @@ pub struct RoundScores {
     pub units: Vec<UnitScores>,
     /// Rankings of the index and its components.
     pub rankings: Rankings,
+    /// Bootstrap intervals and rank support per unit (computed when publishing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<BTreeMap<String, UnitUncertainty>>,
 }
 
 impl RoundScores {
@@ -274,6 +277,7 @@ pub fn compute(
         instruments,
         units: unit_scores,
         rankings,
+        uncertainty: None,
     })
 }
 
@@ -325,7 +329,8 @@ pub fn publish(
 ) -> Result<Snapshot, AppError> {
     db::write_transaction(conn, |conn| {
         let tallies = recompute_tallies(conn, round_id)?;
-        let scores = compute(conn, round_id, &tallies)?;
+        let mut scores = compute(conn, round_id, &tallies)?;
+        scores.uncertainty = Some(uncertainty(conn, round_id, &scores)?);
         let payload = serde_json::to_string(&scores).map_err(AppError::internal)?;
         let payload_hash = sha256_hex(payload.as_bytes());
         let inputs = inputs_hash(conn, round_id, &tallies)?;
@@ -582,4 +587,117 @@ fn main_methodology(conn: &mut AnyConnection, round_id: i64) -> Result<Methodolo
         }
     }
     Err(AppError::BadRequest("scores.no_main_methodology"))
+}
+
+/// Bootstrap replicates for published intervals: enough for stable 95 % percentiles of unit
+/// scores, cheap enough to run at every publication.
+pub const BOOTSTRAP_REPLICATES: u32 = 500;
+
+/// Uncertainty of one unit's group scores.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitUncertainty {
+    /// 95 % interval of the leaders' points.
+    pub leader_points: Option<crate::domain::bootstrap::Interval>,
+    /// 95 % interval of the SIPAS overall percentage.
+    pub sipas_percent: Option<crate::domain::bootstrap::Interval>,
+    /// False when the neighbours' leader points lie inside this unit's interval, i.e. the data
+    /// do not support its place in the leader ranking.
+    pub leader_rank_supported: bool,
+}
+
+/// 95 % bootstrap intervals (resampling respondents, seeded by round and unit so that they are
+/// reproducible) and rank-support flags for every unit.
+pub fn uncertainty(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    scores: &RoundScores,
+) -> Result<BTreeMap<String, UnitUncertainty>, AppError> {
+    use crate::domain::bootstrap::{bootstrap_interval, rank_support};
+    let units = db::rounds::units(conn, round_id)?;
+    let groups = db::rounds::groups(conn, round_id)?;
+    let mut respondents: BTreeMap<(i64, i64), Vec<BTreeMap<String, String>>> = BTreeMap::new();
+    let mut after = 0;
+    loop {
+        let page = db::responses::page_for_scoring(conn, round_id, after, 5_000, false)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for r in &page {
+            let answers = Answers::from_json(&r.answers).unwrap_or_default();
+            let single: BTreeMap<String, String> = tally_cells(&answers)
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            respondents
+                .entry((r.unit_id, r.group_id))
+                .or_default()
+                .push(single);
+        }
+    }
+    let mut methodologies = BTreeMap::new();
+    for g in &groups {
+        if let std::collections::btree_map::Entry::Vacant(slot) =
+            methodologies.entry(g.methodology_id)
+        {
+            slot.insert(
+                catalog::load_methodology(conn, g.methodology_id)?
+                    .ok_or(AppError::NotFound)?
+                    .methodology,
+            );
+        }
+    }
+    let mut out = BTreeMap::new();
+    for unit in &units {
+        let mut u = UnitUncertainty {
+            leader_points: None,
+            sipas_percent: None,
+            leader_rank_supported: true,
+        };
+        for g in &groups {
+            let Some(m) = methodologies.get(&g.methodology_id) else {
+                continue;
+            };
+            let rows = respondents
+                .get(&(unit.id, g.group_id))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let seed = u64::try_from(round_id)
+                .unwrap_or(0)
+                .wrapping_mul(1_000_003)
+                .wrapping_add(u64::try_from(unit.id * 7 + g.group_id).unwrap_or(0));
+            if g.group_code == "leader" && m.group("leader").is_some() {
+                u.leader_points = bootstrap_interval(
+                    rows,
+                    |t| scoring::score_group(m, "leader", t).ok().map(|s| s.points),
+                    BOOTSTRAP_REPLICATES,
+                    seed,
+                );
+            } else if m.sipas.as_ref().is_some_and(|s| s.group == g.group_code) {
+                u.sipas_percent = bootstrap_interval(
+                    rows,
+                    |t| {
+                        scoring::score_sipas(m, t)
+                            .ok()
+                            .and_then(|s| s.overall_percent)
+                    },
+                    BOOTSTRAP_REPLICATES,
+                    seed,
+                );
+            }
+        }
+        out.insert(unit.code.clone(), u);
+    }
+    let ranked: Vec<(String, f64, crate::domain::bootstrap::Interval)> = scores
+        .units
+        .iter()
+        .filter_map(|s| {
+            let points = s.groups.iter().find(|g| g.group == "leader")?.points;
+            Some((s.unit.clone(), points, out.get(&s.unit)?.leader_points?))
+        })
+        .collect();
+    for (unit, supported) in rank_support(&ranked) {
+        if let Some(u) = out.get_mut(&unit) {
+            u.leader_rank_supported = supported;
+        }
+    }
+    Ok(out)
 }

@@ -427,6 +427,7 @@ pub fn scores(
     round: &RoundRow,
     scores: &crate::scores::RoundScores,
     yoy: Option<&[crate::domain::yoy::UnitChange]>,
+    with_excluded: bool,
 ) -> Markup {
     use crate::domain::scoring::fmt_points;
     let lang = ctx.lang;
@@ -439,7 +440,13 @@ pub fn scores(
         html! {
             p { a href={ "/admin/rounds/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
             h1 { (ctx.t("scores.title")) }
-            p { (ctx.t("scores.live")) }
+            p { (ctx.t("scores.live")) " "
+                @if with_excluded {
+                    strong { (ctx.t("scores.with_excluded")) } " " a href={ "/admin/rounds/" (round.id) "/scores" } { (ctx.t("scores.show_without")) }
+                } @else {
+                    a href={ "/admin/rounds/" (round.id) "/scores?with_excluded=1" } { (ctx.t("scores.show_with")) }
+                }
+            }
             table {
                 caption.visually-hidden { (ctx.t("scores.title")) }
                 thead { tr {

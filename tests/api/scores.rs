@@ -123,6 +123,19 @@ async fn a_published_snapshot_is_byte_identical_when_reread_and_its_hash_verifie
     assert_eq!(again.payload_hash, first.payload_hash);
     let json: serde_json::Value = serde_json::from_str(&first.payload).unwrap();
     assert_eq!(json["units"].as_array().unwrap().len(), 63);
+    // Every unit has a 95 % interval around its leader points, and a rank-support flag.
+    let uncertainty = json["uncertainty"].as_object().unwrap();
+    assert_eq!(uncertainty.len(), 63);
+    let (low, high) = (
+        uncertainty["01"]["leader_points"]["low"].as_f64().unwrap(),
+        uncertainty["01"]["leader_points"]["high"].as_f64().unwrap(),
+    );
+    assert!(low <= high && high <= 22.0, "{low} {high}");
+    assert!(
+        uncertainty
+            .values()
+            .all(|u| u["leader_rank_supported"].is_boolean())
+    );
     assert_eq!(
         khaosat::db::audit::count_action(&mut conn, "round:publish").unwrap(),
         2

@@ -879,19 +879,32 @@ pub async fn import_units(
     }
 }
 
+/// Query of the score page.
+#[derive(Debug, Deserialize)]
+pub struct ScoresQuery {
+    with_excluded: Option<String>,
+}
+
 /// `GET /admin/rounds/{id}/scores`: the live ranking, computed from the live tallies.
 pub async fn scores(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<i64>,
+    query: web::Query<ScoresQuery>,
 ) -> AppResult<Markup> {
     user.require(&[Role::Admin, Role::Analyst])?;
     let round_id = id.into_inner();
+    let with_excluded = query.with_excluded.is_some();
     let (round, scores, yoy) = state
         .db(move |conn| {
             let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
-            let tallies = crate::scores::live_tallies(conn, round_id)?;
+            // Live tallies leave excluded responses out; the scores with them are recomputed.
+            let tallies = if with_excluded {
+                crate::scores::recompute_tallies_with_excluded(conn, round_id)?
+            } else {
+                crate::scores::live_tallies(conn, round_id)?
+            };
             let scores = crate::scores::compute(conn, round_id, &tallies)?;
             Ok((
                 round,
@@ -901,7 +914,13 @@ pub async fn scores(
         })
         .await?;
     let ctx = PageContext::new(&req, Some(&user));
-    Ok(views::rounds::scores(&ctx, &round, &scores, yoy.as_deref()))
+    Ok(views::rounds::scores(
+        &ctx,
+        &round,
+        &scores,
+        yoy.as_deref(),
+        with_excluded,
+    ))
 }
 
 #[cfg(test)]
