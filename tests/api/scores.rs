@@ -362,6 +362,10 @@ async fn flagged_responses_can_be_excluded_with_a_reason_and_the_live_tallies_fo
         khaosat::db::audit::count_action(&mut conn, "response:exclude").unwrap(),
         1
     );
+    let with_page = app
+        .get_html(&format!("/admin/rounds/{round}/scores?with_excluded=1"))
+        .await;
+    assert!(with_page.contains("Đang tính cả các phiếu đã loại."));
 }
 
 #[tokio::test]
