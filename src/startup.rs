@@ -65,6 +65,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(from_fn(middleware::render_errors))
+                .wrap(from_fn(middleware::security_headers))
                 .wrap(from_fn(middleware::observe))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))

@@ -73,3 +73,40 @@ async fn the_language_switch_sets_a_cookie_and_returns_to_the_page() {
         "/"
     );
 }
+
+#[tokio::test]
+async fn every_page_carries_a_strict_content_security_policy_and_no_referrer() {
+    let app = spawn_app().await;
+    for path in ["/", "/admin/login", "/nothing-here"] {
+        let response = app.get(path).await;
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+        assert!(
+            !response.headers().contains_key("strict-transport-security"),
+            "no HSTS over http"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hsts_is_sent_when_the_base_url_is_https() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.base_url = url::Url::parse("https://khaosat.example.vn").unwrap()
+    })
+    .await;
+    let response = app.get("/healthz").await;
+    assert!(
+        response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+}
