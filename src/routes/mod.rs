@@ -137,6 +137,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/receipt/{receipt}", web::get().to(respond::receipt));
 }
 
+/// An HTML page with the given status.
+pub fn html(status: actix_web::http::StatusCode, markup: maud::Markup) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string())
+}
+
+/// An HTML page no cache may keep: respondents' answers, keyed paper forms.
+pub fn private_html(
+    status: actix_web::http::StatusCode,
+    markup: maud::Markup,
+) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(markup.into_string())
+}
+
+/// `303 See Other` to `location`: where every successful form post goes next.
+pub fn see_other(location: impl Into<String>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location.into()))
+        .finish()
+}
+
 /// The handler for every unmatched path.
 pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::NotFound)

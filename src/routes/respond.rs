@@ -2,7 +2,8 @@
 //! submission and the receipt. Codes travel in the path; logs record only route patterns, so
 //! no code is ever written to a log.
 
-use actix_web::http::{StatusCode, header};
+use crate::routes::{private_html, see_other};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -17,20 +18,6 @@ use crate::routes::admin::login::client_ip;
 use crate::state::AppState;
 use crate::views::{self, PageContext};
 
-fn html(status: StatusCode, markup: maud::Markup) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        // Respondent pages show answers: never keep them in shared caches.
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(markup.into_string())
-}
-
-fn redirect(location: String) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
-}
-
 fn ip_key(req: &HttpRequest, state: &AppState) -> String {
     format!("code:ip:{}", client_ip(req, state.settings.trust_proxy))
 }
@@ -38,7 +25,7 @@ fn ip_key(req: &HttpRequest, state: &AppState) -> String {
 /// A friendly page for a code that does not open a questionnaire.
 fn code_problem(req: &HttpRequest, status: StatusCode, key: &str) -> HttpResponse {
     let ctx = PageContext::new(req, None);
-    html(
+    private_html(
         status,
         views::home::notice_page(&ctx, "respond.problem_title", key),
     )
@@ -103,7 +90,7 @@ pub async fn enter_code(
 ) -> AppResult<HttpResponse> {
     let typed = form.data.code;
     match AccessCode::parse(&typed) {
-        Ok(code) => Ok(redirect(format!("/s/{}", code.as_canonical()))),
+        Ok(code) => Ok(see_other(format!("/s/{}", code.as_canonical()))),
         Err(_) => {
             let key = ip_key(&req, &state);
             state
@@ -113,7 +100,7 @@ pub async fn enter_code(
                 })
                 .await?;
             let ctx = PageContext::new(&req, None);
-            Ok(html(
+            Ok(private_html(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 views::home::home_with_code(&ctx, Some("respond.code_typo"), &typed),
             ))
@@ -133,7 +120,7 @@ pub async fn intro(
     };
     let instrument = state.instrument(session.instrument_id).await?;
     let ctx = PageContext::new(&req, None);
-    Ok(html(
+    Ok(private_html(
         StatusCode::OK,
         views::respond::intro(
             &ctx,
@@ -166,7 +153,7 @@ pub async fn start(
         .db(move |conn| respond::ensure_draft(conn, &session, lang))
         .await?;
     let section = usize::try_from(draft.section).unwrap_or(0);
-    Ok(redirect(format!(
+    Ok(see_other(format!(
         "/s/{}/p/{}",
         code.as_canonical(),
         section + 1
@@ -185,7 +172,7 @@ pub async fn section(
         Err(page) => return Ok(page),
     };
     let Some(draft) = &session.draft else {
-        return Ok(redirect(format!("/s/{}", code.as_canonical())));
+        return Ok(see_other(format!("/s/{}", code.as_canonical())));
     };
     let instrument = state.instrument(session.instrument_id).await?;
     let answers = respond::draft_answers(draft);
@@ -193,14 +180,14 @@ pub async fn section(
     let index = n.saturating_sub(1);
     let Some(position) = visible.iter().position(|&i| i == index) else {
         let first = visible.first().copied().unwrap_or(0);
-        return Ok(redirect(format!(
+        return Ok(see_other(format!(
             "/s/{}/p/{}",
             code.as_canonical(),
             first + 1
         )));
     };
     let ctx = PageContext::new(&req, None);
-    Ok(html(
+    Ok(private_html(
         StatusCode::OK,
         views::respond::section_page(
             &ctx,
@@ -237,7 +224,7 @@ pub async fn save_section(
     };
     let canonical = code.as_canonical().to_owned();
     let Some(draft) = session.draft.clone() else {
-        return Ok(redirect(format!("/s/{canonical}")));
+        return Ok(see_other(format!("/s/{canonical}")));
     };
     let instrument = state.instrument(session.instrument_id).await?;
     let index = n.saturating_sub(1);
@@ -288,7 +275,7 @@ pub async fn save_section(
         } else {
             StatusCode::UNPROCESSABLE_ENTITY
         };
-        return Ok(html(status, page));
+        return Ok(private_html(status, page));
     }
     let target = if going_back {
         visible.iter().rev().find(|&&i| i < index).copied()
@@ -301,9 +288,9 @@ pub async fn save_section(
         .db(move |conn| respond::save(conn, code_id, &answers, resume_at, lang.code()))
         .await?;
     Ok(match target {
-        Some(i) => redirect(format!("/s/{canonical}/p/{}", i + 1)),
-        None if going_back => redirect(format!("/s/{canonical}")),
-        None => redirect(format!("/s/{canonical}/review")),
+        Some(i) => see_other(format!("/s/{canonical}/p/{}", i + 1)),
+        None if going_back => see_other(format!("/s/{canonical}")),
+        None => see_other(format!("/s/{canonical}/review")),
     })
 }
 
@@ -318,13 +305,13 @@ pub async fn review(
         Err(page) => return Ok(page),
     };
     let Some(draft) = &session.draft else {
-        return Ok(redirect(format!("/s/{}", code.as_canonical())));
+        return Ok(see_other(format!("/s/{}", code.as_canonical())));
     };
     let instrument = state.instrument(session.instrument_id).await?;
     let answers = respond::draft_answers(draft);
     let visible = respond::visible_sections(&instrument, &answers);
     let ctx = PageContext::new(&req, None);
-    Ok(html(
+    Ok(private_html(
         StatusCode::OK,
         views::respond::review(
             &ctx,
@@ -397,7 +384,7 @@ pub async fn submit(
         .db(move |conn| respond::submit(conn, &secret, &submit_code, &key, &for_submit, today))
         .await?;
     match outcome {
-        Submitted::Receipt(receipt) => Ok(redirect(format!("/receipt/{receipt}"))),
+        Submitted::Receipt(receipt) => Ok(see_other(format!("/receipt/{receipt}"))),
         Submitted::Incomplete(errors) => {
             let (code, session) = match session(&req, &state, code.as_canonical()).await? {
                 Ok(found) => found,
@@ -407,7 +394,7 @@ pub async fn submit(
             let answers = respond::draft_answers(&draft);
             let visible = respond::visible_sections(&instrument, &answers);
             let ctx = PageContext::new(&req, None);
-            Ok(html(
+            Ok(private_html(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 views::respond::review(
                     &ctx,
@@ -426,7 +413,7 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
             "respond.not_open",
         )),
-        Submitted::Stale => Ok(redirect(format!("/s/{}", code.as_canonical()))),
+        Submitted::Stale => Ok(see_other(format!("/s/{}", code.as_canonical()))),
     }
 }
 
@@ -445,7 +432,7 @@ pub async fn receipt(
         return Err(AppError::NotFound);
     }
     let ctx = PageContext::new(&req, None);
-    Ok(html(
+    Ok(private_html(
         StatusCode::OK,
         views::respond::receipt(&ctx, &receipt),
     ))

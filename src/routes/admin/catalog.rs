@@ -108,9 +108,7 @@ async fn import(
                 errors: e.to_string().lines().map(str::to_owned).collect(),
             };
             let page = list_page(&req, &state, &user, &messages).await?;
-            Ok(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY)
-                .content_type("text/html; charset=utf-8")
-                .body(page.into_string()))
+            Ok(crate::routes::html(StatusCode::UNPROCESSABLE_ENTITY, page))
         }
     }
 }

@@ -76,9 +76,7 @@ pub async fn submit(
                 .await?;
             tracing::info!(event = "login_failed", "a login attempt failed");
             let page = views::admin::login(&PageContext::new(&req, None), &typed, true, None);
-            Ok(HttpResponse::build(StatusCode::UNAUTHORIZED)
-                .content_type("text/html; charset=utf-8")
-                .body(page.into_string()))
+            Ok(crate::routes::html(StatusCode::UNAUTHORIZED, page))
         }
         Some(user) => {
             let previous = session::token_of(&req);

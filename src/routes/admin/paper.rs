@@ -1,5 +1,6 @@
 //! Keying paper questionnaires: administrators for any unit, coordinators for their own units.
 
+use crate::routes::private_html;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -13,13 +14,6 @@ use crate::error::{AppError, AppResult};
 use crate::paper::{self, Keying, KeyingOutcome};
 use crate::state::AppState;
 use crate::views::{self, PageContext};
-
-fn html(status: StatusCode, markup: maud::Markup) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(markup.into_string())
-}
 
 /// The round's units this user may key for, and its configured groups (code, id, instrument).
 async fn scope(
@@ -91,7 +85,7 @@ pub async fn page(
             &[],
             None,
         );
-        return Ok(html(StatusCode::OK, form));
+        return Ok(private_html(StatusCode::OK, form));
     }
     let entries = state
         .db(move |conn| Ok(db::paper::of_round(conn, round_id)?))
@@ -127,7 +121,7 @@ pub async fn page(
         _ => None,
     };
     let group_codes: Vec<String> = groups.iter().map(|g| g.group_code.clone()).collect();
-    Ok(html(
+    Ok(private_html(
         StatusCode::OK,
         views::paper::overview(&ctx, &round, &units, &group_codes, &shown, notice),
     ))
@@ -185,7 +179,7 @@ pub async fn save(
             &errors,
             Some(&fields),
         );
-        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+        return Ok(private_html(StatusCode::UNPROCESSABLE_ENTITY, page));
     }
     let (double_entry, entry_no) = match k.entry.as_str() {
         "single" => (false, 1),

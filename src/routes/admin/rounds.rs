@@ -2,6 +2,7 @@
 //! import, code sheets, invitations and reminders, open links, coverage, and unit lists.
 //! Handlers parse the form, call `crate::rounds` inside `AppState::db`, and render.
 
+use crate::routes::{html, see_other};
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -23,18 +24,6 @@ use crate::views::rounds::{CoverageSort, RoundPage};
 use crate::views::{self, PageContext};
 
 const READERS: &[Role] = &[Role::Admin, Role::Coordinator, Role::Analyst];
-
-fn html(status: StatusCode, markup: Markup) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(markup.into_string())
-}
-
-fn redirect(location: String) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
-}
 
 /// Splits a round failure into messages to show (422) or an error to propagate.
 fn shown_errors(error: RoundError) -> Result<Vec<String>, AppError> {
@@ -153,7 +142,7 @@ pub async fn create(
         })
         .await?;
     match result {
-        Ok(id) => Ok(redirect(format!("/admin/rounds/{id}?done=created"))),
+        Ok(id) => Ok(see_other(format!("/admin/rounds/{id}?done=created"))),
         Err(e) => {
             let errors = shown_errors(e)?;
             Ok(html(
@@ -359,7 +348,7 @@ where
         })
         .await?;
     match result {
-        Ok(()) => Ok(redirect(format!("/admin/rounds/{round_id}?done={done}"))),
+        Ok(()) => Ok(see_other(format!("/admin/rounds/{round_id}?done={done}"))),
         Err(e) => {
             let errors = shown_errors(e)?;
             Ok(html(
@@ -868,7 +857,7 @@ pub async fn import_units(
         })
         .await?;
     match result {
-        Ok(_) => Ok(redirect("/admin/units".to_owned())),
+        Ok(_) => Ok(see_other("/admin/units".to_owned())),
         Err(e) => {
             let errors = shown_errors(e)?;
             Ok(html(
@@ -974,7 +963,7 @@ pub async fn flag(
     state
         .db(move |conn| crate::quality::flag_round(conn, round_id))
         .await?;
-    Ok(redirect(format!("/admin/rounds/{round_id}/quality")))
+    Ok(see_other(format!("/admin/rounds/{round_id}/quality")))
 }
 
 /// The exclusion form.
@@ -1007,7 +996,7 @@ pub async fn exclude(
             )
         })
         .await?;
-    Ok(redirect(format!("/admin/rounds/{round_id}/quality")))
+    Ok(see_other(format!("/admin/rounds/{round_id}/quality")))
 }
 
 /// The comparison form.

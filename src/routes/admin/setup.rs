@@ -1,6 +1,7 @@
 //! The one-time setup link that creates the first administrator. There is no default
 //! password: at a start with no accounts the server prints this link.
 
+use crate::routes::html;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -20,12 +21,6 @@ use crate::views::{self, PageContext, admin::SetupValues};
 /// True when the link may still create the first account.
 fn link_usable(conn: &mut db::AnyConnection, token_hash: &str) -> AppResult<bool> {
     Ok(db::users::count(conn)? == 0 && db::setup_tokens::is_usable(conn, token_hash, db::now())?)
-}
-
-fn html(status: StatusCode, markup: maud::Markup) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(markup.into_string())
 }
 
 /// `GET /admin/setup/{token}`.
