@@ -140,6 +140,18 @@ pub fn merge_section(
     answers
 }
 
+/// True when the answers just posted make a question of this section relevant that was hidden
+/// when the page was shown (rendered from `before`) and is still unanswered. Without
+/// JavaScript such a follow-up appears only after the answer revealing it is posted, so the
+/// page is shown again with it instead of moving on.
+pub fn reveals_unanswered_question(section: &Section, before: &Answers, after: &Answers) -> bool {
+    section.questions.iter().any(|q| {
+        let was_shown = q.relevant.as_ref().is_none_or(|c| c.eval(before));
+        let shown_now = q.relevant.as_ref().is_none_or(|c| c.eval(after));
+        shown_now && !was_shown && q.answer_codes().iter().all(|c| after.get(c).is_none())
+    })
+}
+
 /// Saves a draft's answers and where to resume.
 pub fn save(
     conn: &mut AnyConnection,

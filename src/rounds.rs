@@ -937,6 +937,26 @@ impl CoverageRow {
     }
 }
 
+/// Coverage as a user may see it: a coordinator (`coordinator = Some(user id)`) only their own
+/// units, everyone else all of them.
+pub fn coverage_for(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    coordinator: Option<i64>,
+) -> Result<Vec<CoverageRow>> {
+    let mut rows = coverage(conn, round_id)?;
+    if let Some(user_id) = coordinator {
+        let mine = db::users::unit_ids(conn, user_id)?;
+        let codes: HashSet<String> = db::rounds::units(conn, round_id)?
+            .into_iter()
+            .filter(|u| mine.contains(&u.id))
+            .map(|u| u.code)
+            .collect();
+        rows.retain(|r| codes.contains(&r.unit_code));
+    }
+    Ok(rows)
+}
+
 /// Coverage per unit × configured group: target, listed, invited, started, completed.
 pub fn coverage(conn: &mut AnyConnection, round_id: i64) -> Result<Vec<CoverageRow>> {
     round_or_404(conn, round_id)?;

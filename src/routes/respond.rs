@@ -240,18 +240,8 @@ pub async fn save_section(
     let position = visible.iter().position(|&i| i == index);
     let lang = crate::i18n::Lang::of_request(&req);
 
-    // Without JavaScript a follow-up question on this page appears only after the answer that
-    // reveals it is posted: show the page again with it instead of moving on. The page was
-    // rendered from the draft as it was before this post.
-    let revealed = !going_back
-        && section.questions.iter().any(|q| {
-            let was_shown = q
-                .relevant
-                .as_ref()
-                .is_none_or(|c| c.eval(&earlier_snapshot));
-            let shown_now = q.relevant.as_ref().is_none_or(|c| c.eval(&answers));
-            shown_now && !was_shown && q.answer_codes().iter().all(|c| answers.get(c).is_none())
-        });
+    let revealed =
+        !going_back && respond::reveals_unanswered_question(section, &earlier_snapshot, &answers);
     if (!decoded.errors.is_empty() && !going_back) || revealed {
         // Keep the valid answers, show the page again with every problem.
         let (code_id, to_save) = (session.code_id, answers.clone());

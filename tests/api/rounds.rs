@@ -749,3 +749,27 @@ async fn an_opted_out_respondent_is_never_mailed_again() {
         .unwrap();
     assert_eq!(cancelled, 1, "the queued invitation was cancelled");
 }
+
+#[tokio::test]
+async fn a_coordinator_sees_the_coverage_of_their_own_units_only() {
+    let app = spawn_app().await;
+    app.login_as("coord@sonoivu.gov.vn", Role::Coordinator)
+        .await;
+    let round = draft_round(&app, 34);
+    let mut conn = app.pool.get().unwrap();
+    let units = khaosat::db::rounds::units(&mut conn, round).unwrap();
+    let user = khaosat::db::users::by_email(&mut conn, "coord@sonoivu.gov.vn")
+        .unwrap()
+        .unwrap();
+    khaosat::db::users::add_unit(&mut conn, user.id, units[3].id).unwrap();
+    let csv = app
+        .get(&format!("/admin/rounds/{round}/coverage?format=csv"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(&csv[3..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][0], units[3].code.as_str());
+}

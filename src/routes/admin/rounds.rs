@@ -707,19 +707,10 @@ pub async fn coverage(
     let (round, mut rows) = state
         .db(move |conn| {
             let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
-            let mut rows = rounds::coverage(conn, round_id).map_err(|e| match e {
+            let rows = rounds::coverage_for(conn, round_id, scope_user).map_err(|e| match e {
                 RoundError::App(e) => e,
                 _ => AppError::NotFound,
             })?;
-            if let Some(user_id) = scope_user {
-                let mine = db::users::unit_ids(conn, user_id)?;
-                let codes: std::collections::HashSet<String> = db::rounds::units(conn, round_id)?
-                    .into_iter()
-                    .filter(|u| mine.contains(&u.id))
-                    .map(|u| u.code)
-                    .collect();
-                rows.retain(|r| codes.contains(&r.unit_code));
-            }
             Ok((round, rows))
         })
         .await?;
