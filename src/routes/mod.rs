@@ -162,6 +162,31 @@ pub fn see_other(location: impl Into<String>) -> actix_web::HttpResponse {
         .finish()
 }
 
+/// A file download under a safe ASCII file name (anything else becomes `_`).
+pub fn download(
+    file_name: &str,
+    content_type: &str,
+    body: impl actix_web::body::MessageBody + 'static,
+) -> actix_web::HttpResponse {
+    let safe: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    actix_web::HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{safe}\""),
+        ))
+        .body(body)
+}
+
 /// The handler for every unmatched path.
 pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::NotFound)

@@ -182,27 +182,6 @@ pub async fn show_instrument(
     ))
 }
 
-/// A file download with a safe, ASCII file name.
-fn download(file_name: &str, content_type: &str, body: String) -> HttpResponse {
-    let safe: String = file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{safe}\""),
-        ))
-        .body(body)
-}
-
 /// `GET /admin/instruments/{id}/export`: the TOML file.
 pub async fn export_instrument(
     state: web::Data<AppState>,
@@ -216,7 +195,7 @@ pub async fn export_instrument(
         .await?
         .ok_or(AppError::NotFound)?;
     let name = format!("{}-v{}.toml", stored.summary.code, stored.summary.version);
-    Ok(download(
+    Ok(crate::routes::download(
         &name,
         "application/toml; charset=utf-8",
         stored.source_text,
@@ -293,7 +272,7 @@ pub async fn export_methodology(
         .await?
         .ok_or(AppError::NotFound)?;
     let name = format!("{}-v{}.toml", stored.summary.code, stored.summary.version);
-    Ok(download(
+    Ok(crate::routes::download(
         &name,
         "application/toml; charset=utf-8",
         stored.source_text,

@@ -576,14 +576,17 @@ pub async fn issue_codes(
             rows,
         )
         .map_err(AppError::internal)?;
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"codes-round{round_id}.csv\""),
-            ))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(bytes));
+        // Codes exist in clear only in this response: no cache may keep it.
+        let mut response = crate::routes::download(
+            &format!("codes-round{round_id}.csv"),
+            "text/csv; charset=utf-8",
+            bytes,
+        );
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        return Ok(response);
     }
     let ctx = PageContext::new(&req, Some(&user));
     Ok(HttpResponse::Ok()
@@ -761,13 +764,11 @@ pub async fn coverage(
             csv_rows,
         )
         .map_err(AppError::internal)?;
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"coverage-round{round_id}.csv\""),
-            ))
-            .body(bytes));
+        return Ok(crate::routes::download(
+            &format!("coverage-round{round_id}.csv"),
+            "text/csv; charset=utf-8",
+            bytes,
+        ));
     }
     let ctx = PageContext::new(&req, Some(&user));
     Ok(html(
