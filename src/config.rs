@@ -99,6 +99,9 @@ pub struct Settings {
     /// How long a mail sender holds a claimed message before another sender may take it over
     /// (after a crash).
     pub mail_lease_seconds: i64,
+    /// Where finished export files are kept until downloaded (several instances: a shared
+    /// directory).
+    pub export_dir: std::path::PathBuf,
 }
 
 /// The optional `khaosat.toml`; every key mirrors an environment variable.
@@ -117,6 +120,16 @@ struct FileSettings {
     trust_proxy: Option<bool>,
     workers: Option<usize>,
     mail_lease_seconds: Option<i64>,
+    export_dir: Option<String>,
+}
+
+/// Exports live beside a SQLite file (`khaosat.db.exports/`); with PostgreSQL in
+/// `khaosat-exports/` under the working directory.
+fn default_export_dir(database_url: &DatabaseUrl) -> std::path::PathBuf {
+    match database_url {
+        DatabaseUrl::Sqlite(path) => std::path::PathBuf::from(format!("{path}.exports")),
+        DatabaseUrl::Postgres(_) => std::path::PathBuf::from("khaosat-exports"),
+    }
 }
 
 /// A setting that failed validation; displays as one line naming it.
@@ -283,7 +296,14 @@ impl Settings {
             None => file.mail_lease_seconds.unwrap_or(120),
         };
 
+        // Beside the SQLite file by default, so each database (and each test) has its own.
+        let export_dir = env("KHAOSAT_EXPORT_DIR").or(file.export_dir).map_or_else(
+            || default_export_dir(&database_url),
+            std::path::PathBuf::from,
+        );
+
         Ok(Self {
+            export_dir,
             mail_lease_seconds,
             database_url,
             bind,
@@ -303,6 +323,7 @@ impl Settings {
     pub fn for_database(database_url: DatabaseUrl) -> Self {
         let mut settings = Self::from_sources(&|_| None, FileSettings::default())
             .unwrap_or_else(|_| unreachable!("the defaults are valid"));
+        settings.export_dir = default_export_dir(&database_url);
         settings.database_url = database_url;
         settings
     }

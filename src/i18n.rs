@@ -143,7 +143,7 @@ mod tests {
                             "page.", "error.", "nav.", "form.", "role.", "admin.", "setup.",
                             "login.", "home.", "footer.", "lang.", "catalog.", "method.", "group.",
                             "round.", "units.", "open.", "mail.", "slip.", "optout.", "respond.",
-                            "paper.", "scores.", "quality.",
+                            "paper.", "scores.", "quality.", "results.", "export.", "tokens.",
                         ]
                         .iter()
                         .any(|p| candidate.starts_with(p));

@@ -23,6 +23,7 @@ pub mod middleware;
 pub mod paper;
 pub mod quality;
 pub mod respond;
+pub mod results;
 pub mod rounds;
 pub mod routes;
 pub mod scores;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::catalog;
@@ -117,7 +117,7 @@ pub fn tally_differences(a: &Tallies, b: &Tallies) -> Vec<String> {
 }
 
 /// One unit's scores.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnitScores {
     /// Unit code.
     pub unit: String,
@@ -136,7 +136,7 @@ pub struct UnitScores {
 }
 
 /// Everything computed for a round.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoundScores {
     /// Round id.
     pub round_id: i64,
@@ -577,7 +577,7 @@ pub fn year_over_year(
 }
 
 /// The methodology of a round that has components (the one the index is composed with).
-fn main_methodology(conn: &mut AnyConnection, round_id: i64) -> Result<Methodology, AppError> {
+pub fn main_methodology(conn: &mut AnyConnection, round_id: i64) -> Result<Methodology, AppError> {
     for g in db::rounds::groups(conn, round_id)? {
         let m = catalog::load_methodology(conn, g.methodology_id)?
             .ok_or(AppError::NotFound)?
@@ -594,7 +594,7 @@ fn main_methodology(conn: &mut AnyConnection, round_id: i64) -> Result<Methodolo
 pub const BOOTSTRAP_REPLICATES: u32 = 500;
 
 /// Uncertainty of one unit's group scores.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnitUncertainty {
     /// 95 % interval of the leaders' points.
     pub leader_points: Option<crate::domain::bootstrap::Interval>,

@@ -153,6 +153,13 @@ fn prepare_database(
     if unit_sets > 0 {
         tracing::info!(sets = unit_sets, "bundled unit lists loaded");
     }
+    // An export still queued or running an hour after it was asked for lost its worker in a
+    // crash (exports of a national round take seconds); tell its owner to start it again.
+    let abandoned =
+        db::export_jobs::fail_abandoned(&mut conn, db::now() - chrono::Duration::hours(1))?;
+    if abandoned > 0 {
+        tracing::warn!(jobs = abandoned, "interrupted exports marked failed");
+    }
     let bundled = crate::catalog::load_bundled(&mut conn)
         .map_err(|e| anyhow::anyhow!("cannot load the bundled questionnaires: {e}"))?;
     if bundled > 0 {

@@ -2,10 +2,12 @@
 //! small query modules that return `QueryResult` and know nothing of HTTP.
 
 pub mod access_codes;
+pub mod api_tokens;
 pub mod appraised;
 pub mod audit;
 pub mod coverage;
 pub mod drafts;
+pub mod export_jobs;
 pub mod instruments;
 pub mod methodologies;
 pub mod open_links;

@@ -286,3 +286,69 @@ pub fn review_one(
         .first(conn)
         .optional()
 }
+
+/// One response as exported in the microdata (no receipt, no submission key: nothing that
+/// links back to a person or an invitation).
+#[derive(Debug, Clone, Queryable)]
+pub struct ResponseForExport {
+    /// Row id (for paging; exported only as a keyed hash).
+    pub id: i64,
+    /// Unit.
+    pub unit_id: i64,
+    /// Day of submission.
+    pub submitted_on: chrono::NaiveDate,
+    /// `web` or `paper`.
+    pub source: String,
+    /// Compact JSON answers.
+    pub answers: String,
+}
+
+/// A page of one group's included responses with ids above `after`, restricted to `units`
+/// when given (a coordinator's scope).
+pub fn page_for_export(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    group_id: i64,
+    units: Option<&[i64]>,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<ResponseForExport>> {
+    let mut query = responses::table
+        .filter(responses::round_id.eq(round_id))
+        .filter(responses::group_id.eq(group_id))
+        .filter(responses::excluded.eq(false))
+        .filter(responses::id.gt(after))
+        .into_boxed();
+    if let Some(units) = units {
+        query = query.filter(responses::unit_id.eq_any(units));
+    }
+    query
+        .order(responses::id)
+        .limit(limit)
+        .select((
+            responses::id,
+            responses::unit_id,
+            responses::submitted_on,
+            responses::source,
+            responses::answers,
+        ))
+        .load(conn)
+}
+
+/// How many included responses of one group an export will write.
+pub fn count_for_export(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    group_id: i64,
+    units: Option<&[i64]>,
+) -> QueryResult<i64> {
+    let mut query = responses::table
+        .filter(responses::round_id.eq(round_id))
+        .filter(responses::group_id.eq(group_id))
+        .filter(responses::excluded.eq(false))
+        .into_boxed();
+    if let Some(units) = units {
+        query = query.filter(responses::unit_id.eq_any(units));
+    }
+    query.count().get_result(conn)
+}

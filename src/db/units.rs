@@ -170,3 +170,11 @@ pub fn lineage_of_set(conn: &mut AnyConnection, set_id: i64) -> QueryResult<Vec<
         .select((unit_lineage::unit_id, unit_lineage::absorbed_unit_id))
         .load(conn)
 }
+
+/// The codes of the units with these ids.
+pub fn codes_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<String>> {
+    units::table
+        .filter(units::id.eq_any(ids))
+        .select(units::code)
+        .load(conn)
+}

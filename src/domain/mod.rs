@@ -5,6 +5,7 @@ pub mod access_code;
 pub mod account;
 pub mod answers;
 pub mod bootstrap;
+pub mod disclosure;
 pub mod expr;
 pub mod instrument;
 pub mod items;

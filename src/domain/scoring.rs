@@ -200,6 +200,18 @@ impl Tally {
         }
     }
 
+    /// Adds another tally's counts to this one (a national tally from units' tallies).
+    pub fn merge(&mut self, other: &Tally) {
+        self.responses = self.responses.saturating_add(other.responses);
+        for (item, values) in &other.items {
+            let mine = self.items.entry(item.clone()).or_default();
+            for (value, n) in values {
+                let count = mine.entry(value.clone()).or_insert(0);
+                *count = count.saturating_add(*n);
+            }
+        }
+    }
+
     /// Tallies raw per-respondent answers. Scoring from raw answers goes through this, so a
     /// bootstrap can resample respondents and re-score.
     pub fn from_responses<'a, I>(responses: I) -> Tally
@@ -219,7 +231,7 @@ impl Tally {
 // ---------------------------------------------------------------------------------------------
 
 /// A flag raised while scoring; results are still produced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "note", rename_all = "snake_case")]
 pub enum Note {
     /// The item had no valid answer (points group: scored 0; SIPAS: left out of the mean).
@@ -343,7 +355,7 @@ pub enum ScoringError {
 }
 
 /// Score of one item of a points group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemScore {
     /// Item code.
     pub item: String,
@@ -368,7 +380,7 @@ pub struct ItemScore {
 }
 
 /// Points, maximum and percent of a criterion, component or group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Subtotal {
     /// Criterion or component code.
     pub code: String,
@@ -381,7 +393,7 @@ pub struct Subtotal {
 }
 
 /// Score of one points group for one unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupScore {
     /// Methodology code.
     pub methodology: String,
@@ -425,7 +437,7 @@ impl GroupScore {
 }
 
 /// One SIPAS item.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SipasItemScore {
     /// Item code.
     pub item: String,
@@ -446,7 +458,7 @@ pub struct SipasItemScore {
 }
 
 /// A SIPAS element or part percentage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SipasSubtotal {
     /// Element or part code.
     pub code: String,
@@ -459,7 +471,7 @@ pub struct SipasSubtotal {
 }
 
 /// SIPAS result for one unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SipasScore {
     /// Methodology code.
     pub methodology: String,
@@ -499,7 +511,7 @@ impl SipasScore {
 }
 
 /// One component of the composed index.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComponentIndex {
     /// Component code.
     pub code: String,
@@ -518,7 +530,7 @@ pub struct ComponentIndex {
 }
 
 /// The composed index of one unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexScore {
     /// Methodology code.
     pub methodology: String,
@@ -1054,7 +1066,7 @@ pub struct RankInput {
 }
 
 /// A rank "x of N".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// Rank, 1 = best.
     pub rank: u32,
@@ -1063,7 +1075,7 @@ pub struct Position {
 }
 
 /// A ranked unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ranked {
     /// Unit code.
     pub unit: String,
@@ -1157,7 +1169,7 @@ pub fn rank(
 }
 
 /// One unit's composed index, for ranking.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitIndex {
     /// Unit code.
     pub unit: String,
@@ -1168,7 +1180,7 @@ pub struct UnitIndex {
 }
 
 /// Ranks of one component.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComponentRanking {
     /// Component code.
     pub component: String,
@@ -1177,7 +1189,7 @@ pub struct ComponentRanking {
 }
 
 /// Rankings of many units: totals (with tiers) and each component.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rankings {
     /// Ranked by total percent; tiers for full-index compositions.
     pub total: Vec<Ranked>,

@@ -1,6 +1,62 @@
 //! Files for download: CSV written with the `csv` crate, with every cell made safe to open in
 //! a spreadsheet.
 
+pub mod aggregates;
+
+pub mod codebook;
+pub mod jobs;
+pub mod microdata;
+pub mod syntax;
+
+pub use microdata::{CsvOptions, Decimal};
+
+/// The UTF-8 byte-order mark that makes Excel read a CSV file as UTF-8.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl CsvOptions {
+    /// Options with or without a BOM, and the delimiter that goes with the decimal mark.
+    pub fn with(bom: bool, decimal: Decimal) -> Self {
+        Self {
+            bom,
+            ..Self::new(decimal)
+        }
+    }
+
+    /// Options as a form or query gives them: `decimal` is `comma` for a decimal comma.
+    pub fn from_request(bom: bool, decimal: Option<&str>) -> Self {
+        let decimal = if decimal == Some("comma") {
+            Decimal::Comma
+        } else {
+            Decimal::Point
+        };
+        Self::with(bom, decimal)
+    }
+
+    /// The bytes a file starts with (the BOM, or nothing).
+    pub fn preamble(&self) -> Vec<u8> {
+        if self.bom {
+            UTF8_BOM.to_vec()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// A CSV writer with these options' delimiter (the caller writes [`Self::preamble`]).
+    pub fn writer<W: std::io::Write>(&self, out: W) -> csv::Writer<W> {
+        csv::WriterBuilder::new()
+            .delimiter(self.delimiter)
+            .from_writer(out)
+    }
+
+    /// A number written with '.' in this file's decimal mark.
+    pub fn number(&self, canonical: &str) -> String {
+        match self.decimal {
+            Decimal::Point => canonical.to_owned(),
+            Decimal::Comma => canonical.replace('.', ","),
+        }
+    }
+}
+
 /// Neutralises a cell a spreadsheet would run as a formula (one starting with `=`, `+`, `-`,
 /// `@`, a tab or a carriage return) by prefixing an apostrophe, which spreadsheets hide.
 pub fn safe_cell(value: &str) -> std::borrow::Cow<'_, str> {
@@ -17,7 +73,7 @@ where
     I: IntoIterator<Item = R>,
     R: IntoIterator<Item = String>,
 {
-    let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
+    let mut out = UTF8_BOM.to_vec();
     {
         let mut writer = csv::Writer::from_writer(&mut out);
         writer.write_record(header)?;

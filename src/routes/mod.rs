@@ -2,9 +2,11 @@
 //! `AppState::db` and render a view. The route table lives in [`configure`].
 
 pub mod admin;
+pub mod api;
 pub mod health;
 pub mod public;
 pub mod respond;
+pub mod results;
 pub mod upload;
 
 use actix_web::web;
@@ -122,6 +124,49 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/rounds/{id}/paper",
             web::post().to(admin::paper::save),
+        )
+        .route("/admin/tokens", web::get().to(admin::tokens::list))
+        .route("/admin/tokens", web::post().to(admin::tokens::create))
+        .route(
+            "/admin/tokens/{id}/revoke",
+            web::post().to(admin::tokens::revoke),
+        )
+        .route("/results", web::get().to(results::list))
+        .route("/results/{id}", web::get().to(results::dashboard))
+        .route("/results/{id}/items", web::get().to(results::items))
+        .route("/results/{id}/breakdown", web::get().to(results::breakdown))
+        .route("/results/{id}/units/{code}", web::get().to(results::unit))
+        .route(
+            "/results/{id}/download/{file}",
+            web::get().to(results::download_file),
+        )
+        .route(
+            "/results/{id}/exports",
+            web::post().to(results::start_export),
+        )
+        .route("/exports", web::get().to(results::my_exports))
+        .route("/exports/{job}", web::get().to(results::export_status))
+        .route("/exports/{job}/file", web::get().to(results::export_file))
+        .route("/api/openapi.json", web::get().to(api::openapi_json))
+        .route("/api/docs", web::get().to(api::docs))
+        .route("/api/v1/rounds", web::get().to(api::rounds))
+        .route("/api/v1/rounds/{id}", web::get().to(api::round))
+        .route("/api/v1/rounds/{id}/units", web::get().to(api::units))
+        .route("/api/v1/rounds/{id}/scores", web::get().to(api::scores))
+        .route("/api/v1/rounds/{id}/rankings", web::get().to(api::rankings))
+        .route("/api/v1/rounds/{id}/coverage", web::get().to(api::coverage))
+        .route(
+            "/api/v1/rounds/{id}/breakdown",
+            web::get().to(api::breakdown),
+        )
+        .route(
+            "/api/v1/rounds/{id}/exports",
+            web::post().to(api::create_export),
+        )
+        .route("/api/v1/exports/{job}", web::get().to(api::export_job))
+        .route(
+            "/api/v1/exports/{job}/file",
+            web::get().to(api::export_file),
         )
         .route("/o/{token}", web::get().to(public::open_link_page))
         .route("/o/{token}", web::post().to(public::open_link_start))

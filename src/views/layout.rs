@@ -18,6 +18,8 @@ pub struct PageContext {
     pub path: String,
     /// The logged-in account's display name, if any.
     pub user_name: Option<String>,
+    /// Reload the page after this many seconds (progress pages; there is no script).
+    pub refresh_seconds: Option<u32>,
 }
 
 impl PageContext {
@@ -34,6 +36,7 @@ impl PageContext {
             csrf: token_for_request(req).map(|t| t.0).unwrap_or_default(),
             path,
             user_name: user.map(|u| u.user.name.clone()),
+            refresh_seconds: None,
         }
     }
 
@@ -62,6 +65,7 @@ pub fn page(ctx: &PageContext, title: &str, body: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(seconds) = ctx.refresh_seconds { meta http-equiv="refresh" content=(seconds); }
                 title { (title) " — " (t(lang, "app.name")) }
                 link rel="stylesheet" href=(crate::assets::url("app.css"));
             }
@@ -75,6 +79,8 @@ pub fn page(ctx: &PageContext, title: &str, body: Markup) -> Markup {
                                 a href="/admin" { (t(lang, "nav.admin")) }
                                 a href="/admin/rounds" { (t(lang, "nav.rounds")) }
                                 a href="/admin/instruments" { (t(lang, "nav.catalog")) }
+                                a href="/results" { (t(lang, "nav.results")) }
+                                a href="/admin/tokens" { (t(lang, "nav.tokens")) }
                                 span { (name) }
                                 form method="post" action="/admin/logout" {
                                     (ctx.csrf_field())

@@ -3,6 +3,8 @@
 
 pub mod admin;
 pub mod catalog;
+pub mod charts;
+pub mod charts_for;
 pub mod components;
 pub mod errors;
 pub mod home;
@@ -10,6 +12,8 @@ pub mod layout;
 pub mod paper;
 pub mod questionnaire;
 pub mod respond;
+pub mod results;
 pub mod rounds;
+pub mod tokens;
 
 pub use layout::PageContext;

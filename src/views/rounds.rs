@@ -18,7 +18,8 @@ fn status_label(ctx: &PageContext, status: &str) -> String {
         .unwrap_or_else(|_| status.to_owned())
 }
 
-fn name<'a>(lang: Lang, vi: &'a str, en: &'a str) -> &'a str {
+/// The Vietnamese or English form of a name, by page language.
+pub fn name<'a>(lang: Lang, vi: &'a str, en: &'a str) -> &'a str {
     if lang == Lang::Vi { vi } else { en }
 }
 

@@ -6,3 +6,4 @@ pub mod login;
 pub mod paper;
 pub mod rounds;
 pub mod setup;
+pub mod tokens;

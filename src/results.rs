@@ -1,0 +1,736 @@
+//! What each viewer may see of a round's results, and the figures the dashboards show. One
+//! place decides published snapshot versus live scores and scopes units per viewer, so the
+//! pages, the downloads and the API can never disagree about who sees what.
+
+pub mod breakdown;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::db::rounds::RoundRow;
+use crate::db::{self, AnyConnection};
+use crate::domain::account::Role;
+use crate::domain::methodology::Methodology;
+use crate::domain::scoring::{Position, Ranked};
+use crate::domain::yoy::UnitChange;
+use crate::error::AppError;
+use crate::scores::{self, RoundScores, UnitScores};
+
+/// Who is looking. Anonymous visitors see published rounds only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// No session and no token.
+    Public,
+    /// A logged-in account or an API token's owner.
+    Staff {
+        /// The account.
+        user_id: i64,
+        /// Its role.
+        role: Role,
+    },
+}
+
+impl Viewer {
+    /// The viewer behind an optional account.
+    pub fn of(user: Option<(i64, Role)>) -> Self {
+        user.map_or(Viewer::Public, |(user_id, role)| Viewer::Staff {
+            user_id,
+            role,
+        })
+    }
+
+    /// Whether the viewer may read unpublished (live) results of the units in scope.
+    pub fn sees_live(self) -> bool {
+        matches!(self, Viewer::Staff { .. })
+    }
+
+    /// Whether the viewer may download microdata (anonymous, but still respondent-level).
+    pub fn may_download_microdata(self) -> bool {
+        matches!(
+            self,
+            Viewer::Staff {
+                role: Role::Admin | Role::Analyst | Role::Coordinator,
+                ..
+            }
+        )
+    }
+}
+
+/// Which units a viewer may see in a round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every unit.
+    All,
+    /// Only these unit codes (a coordinator's units).
+    Only(BTreeSet<String>),
+}
+
+impl Scope {
+    /// Whether the unit with this code is in scope.
+    pub fn includes(&self, unit: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Only(codes) => codes.contains(unit),
+        }
+    }
+}
+
+/// Where the numbers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum Source {
+    /// Computed now from the live tallies (unpublished).
+    Live,
+    /// The latest published snapshot.
+    Published {
+        /// Snapshot version.
+        version: i32,
+    },
+}
+
+/// A round's results as one viewer may see them.
+#[derive(Debug, Clone)]
+pub struct RoundResults {
+    /// The round.
+    pub round: RoundRow,
+    /// Live or published.
+    pub source: Source,
+    /// Scores of the units in scope (rankings keep their national positions).
+    pub scores: RoundScores,
+    /// The methodology the index is composed with.
+    pub methodology: Methodology,
+    /// Region code → (Vietnamese, English) name.
+    pub regions: BTreeMap<String, (String, String)>,
+    /// Year-over-year changes of the units in scope, when an earlier round is chosen.
+    pub yoy: Option<Vec<UnitChange>>,
+    /// The units in scope.
+    pub scope: Scope,
+}
+
+/// The units a viewer may see in a round.
+pub fn scope_of(conn: &mut AnyConnection, viewer: Viewer) -> Result<Scope, AppError> {
+    match viewer {
+        Viewer::Staff {
+            user_id,
+            role: Role::Coordinator,
+        } => {
+            let ids = db::users::unit_ids(conn, user_id)?;
+            Ok(Scope::Only(
+                db::units::codes_of(conn, &ids)?.into_iter().collect(),
+            ))
+        }
+        _ => Ok(Scope::All),
+    }
+}
+
+/// The latest published snapshot version of a round, if any.
+pub fn published_version(conn: &mut AnyConnection, round_id: i64) -> Result<Option<i32>, AppError> {
+    let next = db::snapshots::next_version(conn, round_id)?;
+    Ok((next > 1).then_some(next - 1))
+}
+
+/// The rounds a viewer may open: everything for staff, published rounds for the public.
+pub fn visible_rounds(
+    conn: &mut AnyConnection,
+    viewer: Viewer,
+) -> Result<Vec<(RoundRow, Option<i32>)>, AppError> {
+    let mut out = Vec::new();
+    for round in db::rounds::list(conn)? {
+        let published = published_version(conn, round.id)?;
+        if viewer.sees_live() || published.is_some() {
+            out.push((round, published));
+        }
+    }
+    Ok(out)
+}
+
+/// A round's results for a viewer: the published snapshot when there is one, otherwise live
+/// scores for staff; anonymous visitors get "login required" for unpublished rounds, and a
+/// coordinator only their own units.
+pub fn round_results(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    viewer: Viewer,
+) -> Result<RoundResults, AppError> {
+    let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
+    let published = published_version(conn, round_id)?;
+    let (source, mut scores) = match published {
+        Some(version) => {
+            let (snapshot, _) =
+                scores::read_snapshot(conn, round_id, version)?.ok_or(AppError::NotFound)?;
+            let scores: RoundScores =
+                serde_json::from_str(&snapshot.payload).map_err(AppError::internal)?;
+            (Source::Published { version }, scores)
+        }
+        None if viewer.sees_live() => {
+            let tallies = scores::live_tallies(conn, round_id)?;
+            (Source::Live, scores::compute(conn, round_id, &tallies)?)
+        }
+        None => return Err(AppError::LoginRequired),
+    };
+    // Published results are public; the unit scope only narrows what is not published yet.
+    let scope = match source {
+        Source::Published { .. } => Scope::All,
+        Source::Live => scope_of(conn, viewer)?,
+    };
+    restrict(&mut scores, &scope);
+    let mut yoy = scores::year_over_year(conn, round_id)?;
+    if let Some(changes) = yoy.as_mut() {
+        changes.retain(|c| scope.includes(&c.unit));
+    }
+    let regions = db::rounds::units(conn, round_id)?
+        .into_iter()
+        .filter_map(|u| {
+            Some((
+                u.region_code?,
+                (
+                    u.region_vi.unwrap_or_default(),
+                    u.region_en.unwrap_or_default(),
+                ),
+            ))
+        })
+        .collect();
+    Ok(RoundResults {
+        round,
+        source,
+        scores,
+        methodology: scores::main_methodology(conn, round_id)?,
+        regions,
+        yoy,
+        scope,
+    })
+}
+
+/// Drops every unit outside `scope` from scores and rankings (ranks keep their national
+/// positions, so a coordinator sees where their unit stands, not the others).
+pub fn restrict(scores: &mut RoundScores, scope: &Scope) {
+    if *scope == Scope::All {
+        return;
+    }
+    scores.units.retain(|u| scope.includes(&u.unit));
+    scores.rankings.total.retain(|r| scope.includes(&r.unit));
+    for c in &mut scores.rankings.components {
+        c.ranked.retain(|r| scope.includes(&r.unit));
+    }
+    if let Some(u) = scores.uncertainty.as_mut() {
+        u.retain(|unit, _| scope.includes(unit));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dashboard figures: pure functions of the scores
+// ---------------------------------------------------------------------------------------------
+
+/// Mean of the finite values; `None` for none.
+fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / f64::from(n))
+}
+
+/// One region's summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegionSummary {
+    /// Region code.
+    pub region: String,
+    /// Units in it.
+    pub units: usize,
+    /// Mean total percent.
+    pub mean_percent: Option<f64>,
+    /// Lowest total percent.
+    pub min_percent: Option<f64>,
+    /// Highest total percent.
+    pub max_percent: Option<f64>,
+    /// Each unit's total percent, in unit-code order.
+    pub values: Vec<(String, f64)>,
+}
+
+/// A group's national mean.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupMean {
+    /// Group code.
+    pub group: String,
+    /// Mean points.
+    pub mean_points: Option<f64>,
+    /// The group's maximum.
+    pub max_points: f64,
+    /// Mean percent.
+    pub mean_percent: Option<f64>,
+    /// Responses in all units.
+    pub responses: u64,
+}
+
+/// The national picture of a round.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overview {
+    /// Units scored.
+    pub units: usize,
+    /// Mean total points.
+    pub mean_points: Option<f64>,
+    /// The total's maximum.
+    pub max_points: f64,
+    /// Mean total percent.
+    pub mean_percent: Option<f64>,
+    /// Mean SIPAS percent.
+    pub mean_sipas_percent: Option<f64>,
+    /// Per points group.
+    pub groups: Vec<GroupMean>,
+    /// Tier code (or `None` for untiered) → units, in the methodology's band order.
+    pub tiers: Vec<(Option<String>, usize)>,
+    /// Per region, in region-code order.
+    pub regions: Vec<RegionSummary>,
+    /// Component code → national mean percent, in methodology order.
+    pub components: Vec<(String, Option<f64>)>,
+}
+
+/// National averages, tier counts, regional and component means.
+pub fn overview(scores: &RoundScores, m: &Methodology) -> Overview {
+    let units = &scores.units;
+    let mut group_codes: Vec<String> = Vec::new();
+    for g in units.iter().flat_map(|u| &u.groups) {
+        if !group_codes.contains(&g.group) {
+            group_codes.push(g.group.clone());
+        }
+    }
+    let groups = group_codes
+        .into_iter()
+        .map(|code| {
+            let of = || {
+                units
+                    .iter()
+                    .flat_map(|u| &u.groups)
+                    .filter(|g| g.group == code)
+            };
+            GroupMean {
+                mean_points: mean(of().map(|g| g.points)),
+                max_points: of().map(|g| g.max_points).next().unwrap_or(0.0),
+                mean_percent: mean(of().map(|g| g.percent)),
+                responses: of().map(|g| g.responses).sum(),
+                group: code.clone(),
+            }
+        })
+        .collect();
+    let mut tiers: Vec<(Option<String>, usize)> = m
+        .tiers
+        .bands
+        .iter()
+        .map(|b| (Some(b.code.clone()), 0))
+        .collect();
+    tiers.push((None, 0));
+    for u in units {
+        if let Some(slot) = tiers.iter_mut().find(|(t, _)| *t == u.index.tier) {
+            slot.1 += 1;
+        }
+    }
+    let mut by_region: BTreeMap<&str, Vec<&UnitScores>> = BTreeMap::new();
+    for u in units {
+        by_region.entry(u.region.as_str()).or_default().push(u);
+    }
+    let regions = by_region
+        .into_iter()
+        .map(|(region, members)| {
+            let values: Vec<(String, f64)> = members
+                .iter()
+                .map(|u| (u.unit.clone(), u.index.percent))
+                .collect();
+            let finite = || values.iter().map(|(_, v)| *v).filter(|v| v.is_finite());
+            RegionSummary {
+                region: region.to_owned(),
+                units: members.len(),
+                mean_percent: mean(finite()),
+                min_percent: finite().reduce(f64::min),
+                max_percent: finite().reduce(f64::max),
+                values,
+            }
+        })
+        .collect();
+    let components = m
+        .components
+        .iter()
+        .map(|c| {
+            (
+                c.code.clone(),
+                mean(units.iter().filter_map(|u| {
+                    u.index
+                        .components
+                        .iter()
+                        .find(|x| x.code == c.code)
+                        .map(|x| x.percent)
+                })),
+            )
+        })
+        .collect();
+    Overview {
+        units: units.len(),
+        mean_points: mean(units.iter().map(|u| u.index.total_points)),
+        max_points: units.first().map_or(0.0, |u| u.index.max_points),
+        mean_percent: mean(units.iter().map(|u| u.index.percent)),
+        mean_sipas_percent: mean(
+            units
+                .iter()
+                .filter_map(|u| u.sipas.as_ref().and_then(|s| s.overall_percent)),
+        ),
+        groups,
+        tiers,
+        regions,
+        components,
+    }
+}
+
+/// What the ranking table is sorted by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKey {
+    /// Total percent (the national rank).
+    Total,
+    /// One component's percent.
+    Component(String),
+    /// A points group's points.
+    Group(String),
+    /// The SIPAS percent.
+    Sipas,
+    /// Change since the earlier round.
+    Change,
+    /// Unit name.
+    Unit,
+}
+
+impl SortKey {
+    /// Parses the `sort` query value (`total`, `component:C1`, `group:leader`, `sipas`,
+    /// `change`, `unit`); anything else sorts by total.
+    pub fn parse(raw: &str) -> Self {
+        match raw.split_once(':') {
+            Some(("component", c)) if !c.is_empty() => SortKey::Component(c.to_owned()),
+            Some(("group", g)) if !g.is_empty() => SortKey::Group(g.to_owned()),
+            _ => match raw {
+                "sipas" => SortKey::Sipas,
+                "change" => SortKey::Change,
+                "unit" => SortKey::Unit,
+                _ => SortKey::Total,
+            },
+        }
+    }
+
+    /// The query value that parses back to this key.
+    pub fn as_query(&self) -> String {
+        match self {
+            SortKey::Total => "total".to_owned(),
+            SortKey::Component(c) => format!("component:{c}"),
+            SortKey::Group(g) => format!("group:{g}"),
+            SortKey::Sipas => "sipas".to_owned(),
+            SortKey::Change => "change".to_owned(),
+            SortKey::Unit => "unit".to_owned(),
+        }
+    }
+}
+
+/// One row of the ranking table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankingRow {
+    /// Unit code.
+    pub unit: String,
+    /// Vietnamese name.
+    pub name_vi: String,
+    /// English name.
+    pub name_en: String,
+    /// Region code.
+    pub region: String,
+    /// National rank.
+    pub national: Option<Position>,
+    /// Rank in the region.
+    pub regional: Option<Position>,
+    /// Total points.
+    pub points: f64,
+    /// Total maximum.
+    pub max_points: f64,
+    /// Total percent.
+    pub percent: f64,
+    /// Tier code.
+    pub tier: Option<String>,
+    /// Points of each points group, in the round's group order.
+    pub groups: Vec<(String, f64)>,
+    /// SIPAS percent.
+    pub sipas_percent: Option<f64>,
+    /// Component code → percent, in methodology order.
+    pub components: Vec<(String, f64)>,
+    /// Change of the total percent since the earlier round (percentage points).
+    pub change_percent_points: Option<f64>,
+    /// Places moved up (negative: down).
+    pub rank_change: Option<i64>,
+    /// `Some(false)` when the data do not support the unit's place (bootstrap intervals
+    /// overlap its neighbours'); `None` when not computed (live scores).
+    pub rank_supported: Option<bool>,
+}
+
+/// The ranking table sorted by `key` (descending, or ascending with `ascending`). Ties and
+/// missing values keep national-rank order, so the table is stable.
+pub fn ranking_rows(results: &RoundResults, key: &SortKey, ascending: bool) -> Vec<RankingRow> {
+    let scores = &results.scores;
+    let ranks: BTreeMap<&str, &Ranked> = scores
+        .rankings
+        .total
+        .iter()
+        .map(|r| (r.unit.as_str(), r))
+        .collect();
+    let changes: BTreeMap<&str, &UnitChange> = results
+        .yoy
+        .iter()
+        .flatten()
+        .map(|c| (c.unit.as_str(), c))
+        .collect();
+    let mut rows: Vec<RankingRow> = scores
+        .by_rank()
+        .into_iter()
+        .map(|(u, rank)| {
+            let change = changes.get(u.unit.as_str());
+            RankingRow {
+                unit: u.unit.clone(),
+                name_vi: u.name_vi.clone(),
+                name_en: u.name_en.clone(),
+                region: u.region.clone(),
+                national: rank.and_then(|r| r.national),
+                regional: rank.and_then(|r| r.regional),
+                points: u.index.total_points,
+                max_points: u.index.max_points,
+                percent: u.index.percent,
+                tier: u
+                    .index
+                    .tier
+                    .clone()
+                    .or_else(|| ranks.get(u.unit.as_str()).and_then(|r| r.tier.clone())),
+                groups: u
+                    .groups
+                    .iter()
+                    .map(|g| (g.group.clone(), g.points))
+                    .collect(),
+                sipas_percent: u.sipas.as_ref().and_then(|s| s.overall_percent),
+                components: u
+                    .index
+                    .components
+                    .iter()
+                    .map(|c| (c.code.clone(), c.percent))
+                    .collect(),
+                change_percent_points: change.and_then(|c| c.change_percent_points),
+                rank_change: change.and_then(|c| c.rank_change),
+                rank_supported: scores
+                    .uncertainty
+                    .as_ref()
+                    .and_then(|x| x.get(&u.unit))
+                    .map(|x| x.leader_rank_supported),
+            }
+        })
+        .collect();
+    let value = |r: &RankingRow| -> Option<f64> {
+        match key {
+            SortKey::Total | SortKey::Unit => Some(r.percent),
+            SortKey::Component(c) => r.components.iter().find(|x| &x.0 == c).map(|x| x.1),
+            SortKey::Group(g) => r.groups.iter().find(|x| &x.0 == g).map(|x| x.1),
+            SortKey::Sipas => r.sipas_percent,
+            SortKey::Change => r.change_percent_points,
+        }
+    };
+    if *key == SortKey::Unit {
+        rows.sort_by(|a, b| a.name_vi.cmp(&b.name_vi).then_with(|| a.unit.cmp(&b.unit)));
+        if !ascending {
+            rows.reverse();
+        }
+        return rows;
+    }
+    // Stable sort: rows without a value go last in either direction.
+    rows.sort_by(|a, b| match (value(a), value(b)) {
+        (Some(x), Some(y)) => {
+            let order = y.total_cmp(&x);
+            if ascending { order.reverse() } else { order }
+        }
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    rows
+}
+
+/// One item on a unit's scorecard.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemResult {
+    /// Group code.
+    pub group: String,
+    /// Item code.
+    pub item: String,
+    /// Percent of the item's maximum (points groups) or satisfied share / scale (SIPAS).
+    pub percent: f64,
+    /// National mean of the same item.
+    pub national_percent: Option<f64>,
+    /// Valid answers.
+    pub valid_n: u64,
+}
+
+/// A unit's scorecard: the unit page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scorecard<'a> {
+    /// The unit's scores.
+    #[serde(skip)]
+    pub unit: &'a UnitScores,
+    /// Its entry in the total ranking.
+    pub national: Option<Position>,
+    /// Its rank in the region.
+    pub regional: Option<Position>,
+    /// Component code → (unit percent, national mean percent, national rank).
+    pub components: Vec<(String, f64, Option<f64>, Option<Position>)>,
+    /// Its best items, best first.
+    pub strongest: Vec<ItemResult>,
+    /// Its weakest items, weakest first.
+    pub weakest: Vec<ItemResult>,
+    /// Its change since the earlier round.
+    pub change: Option<UnitChange>,
+}
+
+/// How many strongest and weakest items a scorecard lists.
+pub const SCORECARD_ITEMS: usize = 5;
+
+/// Every scored item of a unit with the national mean of the same item.
+fn item_results(scores: &RoundScores, unit: &UnitScores) -> Vec<ItemResult> {
+    let national = |group: &str, item: &str| {
+        mean(scores.units.iter().filter_map(|u| {
+            let g = u.groups.iter().find(|g| g.group == group)?;
+            g.item(item).filter(|i| i.valid_n > 0).map(|i| i.percent)
+        }))
+    };
+    let mut out: Vec<ItemResult> = unit
+        .groups
+        .iter()
+        .flat_map(|g| {
+            g.items
+                .iter()
+                .filter(|i| i.valid_n > 0)
+                .map(|i| ItemResult {
+                    group: g.group.clone(),
+                    item: i.item.clone(),
+                    percent: i.percent,
+                    national_percent: national(&g.group, &i.item),
+                    valid_n: i.valid_n,
+                })
+        })
+        .collect();
+    if let Some(s) = &unit.sipas {
+        out.extend(s.items.iter().filter_map(|i| {
+            Some(ItemResult {
+                group: s.group.clone(),
+                item: i.item.clone(),
+                percent: i.percent?,
+                national_percent: mean(scores.units.iter().filter_map(|u| {
+                    u.sipas
+                        .as_ref()?
+                        .items
+                        .iter()
+                        .find(|x| x.item == i.item)?
+                        .percent
+                })),
+                valid_n: i.valid_n,
+            })
+        }));
+    }
+    out
+}
+
+/// The scorecard of `unit`, or `None` when it is not among the (scoped) results.
+pub fn scorecard<'a>(results: &'a RoundResults, unit: &str) -> Option<Scorecard<'a>> {
+    let scores = &results.scores;
+    let u = scores.units.iter().find(|u| u.unit == unit)?;
+    let total = scores.rankings.total.iter().find(|r| r.unit == unit);
+    let components = u
+        .index
+        .components
+        .iter()
+        .map(|c| {
+            let national = mean(scores.units.iter().filter_map(|o| {
+                o.index
+                    .components
+                    .iter()
+                    .find(|x| x.code == c.code)
+                    .map(|x| x.percent)
+            }));
+            let rank = scores
+                .rankings
+                .components
+                .iter()
+                .find(|r| r.component == c.code)
+                .and_then(|r| r.ranked.iter().find(|x| x.unit == unit))
+                .and_then(|x| x.national);
+            (c.code.clone(), c.percent, national, rank)
+        })
+        .collect();
+    let mut items = item_results(scores, u);
+    items.sort_by(|a, b| {
+        b.percent
+            .total_cmp(&a.percent)
+            .then_with(|| a.item.cmp(&b.item))
+    });
+    let strongest = items.iter().take(SCORECARD_ITEMS).cloned().collect();
+    let weakest = items.iter().rev().take(SCORECARD_ITEMS).cloned().collect();
+    Some(Scorecard {
+        unit: u,
+        national: total.and_then(|r| r.national),
+        regional: total.and_then(|r| r.regional),
+        components,
+        strongest,
+        weakest,
+        change: results
+            .yoy
+            .iter()
+            .flatten()
+            .find(|c| c.unit == unit)
+            .cloned(),
+    })
+}
+
+/// One question's national answer distribution (the stacked bars).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemDistribution {
+    /// Group code.
+    pub group: String,
+    /// Item code.
+    pub item: String,
+    /// Answer value → count over all units in scope, in value order.
+    pub counts: BTreeMap<String, u64>,
+}
+
+/// The national answer distribution of every scored item (summed over units in scope).
+pub fn item_distributions(scores: &RoundScores) -> Vec<ItemDistribution> {
+    let mut out: Vec<ItemDistribution> = Vec::new();
+    let mut add = |group: &str, item: &str, dist: &BTreeMap<String, u64>| {
+        let pos = out
+            .iter()
+            .position(|d| d.group == group && d.item == item)
+            .unwrap_or_else(|| {
+                out.push(ItemDistribution {
+                    group: group.to_owned(),
+                    item: item.to_owned(),
+                    counts: BTreeMap::new(),
+                });
+                out.len() - 1
+            });
+        if let Some(d) = out.get_mut(pos) {
+            for (value, n) in dist {
+                *d.counts.entry(value.clone()).or_default() += n;
+            }
+        }
+    };
+    for u in &scores.units {
+        for g in &u.groups {
+            for i in &g.items {
+                add(&g.group, &i.item, &i.distribution);
+            }
+        }
+        if let Some(s) = &u.sipas {
+            for i in &s.items {
+                add(&s.group, &i.item, &i.distribution);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,239 @@
+//! Breakdowns below unit × group level: a group's score per unit split by the answer to a
+//! categorical question (e.g. the respondent's level). These are the only aggregates finer
+//! than what the Ministry publishes, so they pass through disclosure control here, in the
+//! aggregation layer: the page, the CSV and the API all receive the protected table.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Scope, Viewer, round_results};
+use crate::catalog;
+use crate::db::{self, AnyConnection};
+use crate::domain::answers::{AnswerValue, Answers};
+use crate::domain::disclosure::{self, Cell, Entry, ProtectedTable, Protection, Table};
+use crate::domain::instrument::{QuestionKind, Text};
+use crate::domain::methodology::Methodology;
+use crate::domain::scoring::{self, Tally};
+use crate::error::AppError;
+use crate::respond::tally_cells;
+
+/// The column of respondents who left the breakdown question unanswered, so that every
+/// row still adds up to the unit's published total.
+pub const NO_ANSWER: &str = "_none";
+
+/// A protected breakdown.
+#[derive(Debug, Clone)]
+pub struct Breakdown {
+    /// Respondent group.
+    pub group: String,
+    /// The question the responses are split by.
+    pub by: String,
+    /// Its text.
+    pub by_label: Text,
+    /// Columns: answer value and label (the last is "no answer").
+    pub categories: Vec<(String, Text)>,
+    /// Rows: unit code, Vietnamese and English name.
+    pub units: Vec<(String, String, String)>,
+    /// Counts and mean percents, after suppression.
+    pub table: ProtectedTable,
+    /// The minimum cell size k.
+    pub min_n: u64,
+}
+
+/// One published number: shown with its count and mean percent, or hidden (one marker for
+/// every reason, since the reason itself narrows the count).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PublicCell {
+    /// Respondents; `None` when suppressed.
+    pub n: Option<u64>,
+    /// Mean percent of the group's score; `None` when suppressed or undefined.
+    pub percent: Option<f64>,
+    /// True when hidden by disclosure control.
+    pub suppressed: bool,
+}
+
+impl From<Entry> for PublicCell {
+    fn from(e: Entry) -> Self {
+        match e {
+            Entry::Shown { n, value } => Self {
+                n: Some(n),
+                percent: value,
+                suppressed: false,
+            },
+            Entry::Suppressed { .. } => Self {
+                n: None,
+                percent: None,
+                suppressed: true,
+            },
+        }
+    }
+}
+
+/// The categorical questions of a group's instrument a breakdown may use: (code, text).
+pub fn breakdown_questions(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    group: &str,
+) -> Result<Vec<(String, Text)>, AppError> {
+    let Some(g) = db::rounds::groups(conn, round_id)?
+        .into_iter()
+        .find(|g| g.group_code == group)
+    else {
+        return Ok(Vec::new());
+    };
+    let instrument = catalog::load_instrument(conn, g.instrument_id)?
+        .ok_or(AppError::NotFound)?
+        .instrument;
+    Ok(instrument
+        .questions()
+        .filter(|q| {
+            matches!(
+                q.kind,
+                QuestionKind::Single { .. } | QuestionKind::YesNo { .. }
+            )
+        })
+        .map(|q| (q.code.clone(), q.label.clone()))
+        .collect())
+}
+
+/// The group's percent over the responses of one tally (points groups: percent of the
+/// maximum; SIPAS: the overall percent).
+fn percent(m: &Methodology, group: &str, tally: &Tally) -> Option<f64> {
+    if m.group(group).is_some() {
+        return scoring::score_group(m, group, tally)
+            .ok()
+            .map(|s| s.percent);
+    }
+    scoring::score_sipas(m, tally)
+        .ok()
+        .and_then(|s| s.overall_percent)
+}
+
+/// Splits the group's responses of every unit in the viewer's scope by the answer to `by`,
+/// and protects the table with the methodology's k (`quality.disclosure_min_n`).
+pub fn breakdown(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    viewer: Viewer,
+    group: &str,
+    by: &str,
+) -> Result<Breakdown, AppError> {
+    // Same visibility as every other result: published for all, live for staff, scoped.
+    let visible = round_results(conn, round_id, viewer)?;
+    let g = db::rounds::groups(conn, round_id)?
+        .into_iter()
+        .find(|g| g.group_code == group)
+        .ok_or(AppError::NotFound)?;
+    let instrument = catalog::load_instrument(conn, g.instrument_id)?
+        .ok_or(AppError::NotFound)?
+        .instrument;
+    let m = catalog::load_methodology(conn, g.methodology_id)?
+        .ok_or(AppError::NotFound)?
+        .methodology;
+    let question = instrument
+        .question(by)
+        .filter(|q| {
+            matches!(
+                q.kind,
+                QuestionKind::Single { .. } | QuestionKind::YesNo { .. }
+            )
+        })
+        .ok_or(AppError::BadRequest("results.bad_breakdown"))?;
+    let mut categories: Vec<(String, Text)> = question
+        .options()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|o| (o.value, o.label))
+        .collect();
+    categories.push((
+        NO_ANSWER.to_owned(),
+        Text::new("Không trả lời", "No answer"),
+    ));
+    let column: BTreeMap<&str, usize> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, (v, _))| (v.as_str(), i))
+        .collect();
+    let no_answer_col = categories.len() - 1;
+
+    let units: Vec<db::units::UnitRow> = db::rounds::units(conn, round_id)?
+        .into_iter()
+        .filter(|u| visible.scope.includes(&u.code))
+        .collect();
+    let row_of: BTreeMap<i64, usize> = units.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
+    let unit_ids: Option<Vec<i64>> =
+        (visible.scope != Scope::All).then(|| units.iter().map(|u| u.id).collect());
+    let mut tallies = vec![vec![Tally::default(); categories.len()]; units.len()];
+    let mut after = 0;
+    loop {
+        let page = db::responses::page_for_export(
+            conn,
+            round_id,
+            g.group_id,
+            unit_ids.as_deref(),
+            after,
+            5_000,
+        )?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for r in &page {
+            let Some(&row) = row_of.get(&r.unit_id) else {
+                continue;
+            };
+            let answers = Answers::from_json(&r.answers).map_err(AppError::internal)?;
+            let col = match answers.get(by) {
+                Some(AnswerValue::Choice(v)) => {
+                    column.get(v.as_str()).copied().unwrap_or(no_answer_col)
+                }
+                _ => no_answer_col,
+            };
+            let single: BTreeMap<String, String> = tally_cells(&answers)
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            if let Some(t) = tallies.get_mut(row).and_then(|r| r.get_mut(col)) {
+                t.add_response(&single);
+            }
+        }
+    }
+    let cell = |t: &Tally| match percent(&m, group, t).filter(|_| t.responses > 0) {
+        Some(p) => Cell::with_value(t.responses, p),
+        None => Cell::count(t.responses),
+    };
+    let merged = |ts: &mut dyn Iterator<Item = &Tally>| {
+        let mut all = Tally::default();
+        for t in ts {
+            all.merge(t);
+        }
+        all
+    };
+    let cells: Vec<Vec<Cell>> = tallies
+        .iter()
+        .map(|r| r.iter().map(cell).collect())
+        .collect();
+    let row_totals: Vec<Cell> = tallies
+        .iter()
+        .map(|r| cell(&merged(&mut r.iter())))
+        .collect();
+    let column_totals: Vec<Cell> = (0..categories.len())
+        .map(|c| cell(&merged(&mut tallies.iter().filter_map(|r| r.get(c)))))
+        .collect();
+    let grand = cell(&merged(&mut tallies.iter().flatten()));
+    let min_n = visible.methodology.quality.disclosure_min_n.max(1);
+    let table = Table::new(cells)
+        .and_then(|t| t.with_margins(row_totals, column_totals, grand))
+        .map_err(|e| AppError::internal(anyhow::anyhow!("breakdown table: {e:?}")))?;
+    Ok(Breakdown {
+        group: group.to_owned(),
+        by: by.to_owned(),
+        by_label: question.label.clone(),
+        categories,
+        units: units
+            .into_iter()
+            .map(|u| (u.code, u.name_vi, u.name_en))
+            .collect(),
+        table: disclosure::protect(&table, Protection::new(min_n)),
+        min_n,
+    })
+}

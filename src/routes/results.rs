@@ -1,0 +1,293 @@
+//! Results pages for analysts, coordinators and (once published) everyone: the round
+//! dashboard, unit scorecards, item distributions, downloads and export jobs.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::Markup;
+use serde::Deserialize;
+
+use crate::auth::csrf::CsrfForm;
+use crate::auth::session::CurrentUser;
+use crate::db;
+use crate::error::{AppError, AppResult};
+use crate::export::CsvOptions;
+use crate::export::jobs::{self, ExportRequest};
+use crate::results::{self, SortKey, Viewer};
+use crate::routes::{download, see_other};
+use crate::state::AppState;
+use crate::views::layout::PageContext;
+use crate::views::{self, results as pages};
+
+fn viewer_of(user: Option<&CurrentUser>) -> Viewer {
+    Viewer::of(user.map(|u| (u.user.id, u.role)))
+}
+
+/// `GET /results`: the rounds the visitor may open.
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Option<CurrentUser>,
+) -> AppResult<Markup> {
+    let viewer = viewer_of(user.as_ref());
+    let rounds = state
+        .db(move |conn| results::visible_rounds(conn, viewer))
+        .await?;
+    let ctx = PageContext::new(&req, user.as_ref());
+    Ok(pages::round_list(&ctx, &rounds))
+}
+
+/// Sort order of the ranking table.
+#[derive(Debug, Deserialize)]
+pub struct RankingQuery {
+    sort: Option<String>,
+    dir: Option<String>,
+}
+
+/// `GET /results/{id}`: overview, charts, ranking table, downloads.
+pub async fn dashboard(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Option<CurrentUser>,
+    id: web::Path<i64>,
+    query: web::Query<RankingQuery>,
+) -> AppResult<Markup> {
+    let viewer = viewer_of(user.as_ref());
+    let round_id = id.into_inner();
+    let (r, groups) = state
+        .db(move |conn| {
+            let r = results::round_results(conn, round_id, viewer)?;
+            let groups = db::rounds::groups(conn, round_id)?
+                .into_iter()
+                .map(|g| g.group_code)
+                .collect::<Vec<_>>();
+            Ok((r, groups))
+        })
+        .await?;
+    let sort = SortKey::parse(query.sort.as_deref().unwrap_or("total"));
+    let ascending = query.dir.as_deref() == Some("asc");
+    let overview = results::overview(&r.scores, &r.methodology);
+    let rows = results::ranking_rows(&r, &sort, ascending);
+    let ctx = PageContext::new(&req, user.as_ref());
+    let charts = views::charts_for::dashboard(&ctx, &r, &overview);
+    Ok(pages::dashboard(
+        &ctx,
+        &pages::Dashboard {
+            results: &r,
+            overview: &overview,
+            rows: &rows,
+            sort: &sort,
+            ascending,
+            groups: &groups,
+            may_export_microdata: viewer.may_download_microdata(),
+        },
+        charts,
+    ))
+}
+
+/// `GET /results/{id}/units/{code}`: one unit's scorecard.
+pub async fn unit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Option<CurrentUser>,
+    path: web::Path<(i64, String)>,
+) -> AppResult<Markup> {
+    let viewer = viewer_of(user.as_ref());
+    let (round_id, code) = path.into_inner();
+    let r = state
+        .db(move |conn| results::round_results(conn, round_id, viewer))
+        .await?;
+    // A unit outside the viewer's scope is as absent as an unknown one.
+    let card = results::scorecard(&r, &code).ok_or(AppError::NotFound)?;
+    let ctx = PageContext::new(&req, user.as_ref());
+    let charts = views::charts_for::unit(&ctx, &r, &card);
+    Ok(pages::unit_page(&ctx, &r, &card, charts))
+}
+
+/// `GET /results/{id}/items`: national answer distributions per question.
+pub async fn items(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Option<CurrentUser>,
+    id: web::Path<i64>,
+) -> AppResult<Markup> {
+    let viewer = viewer_of(user.as_ref());
+    let round_id = id.into_inner();
+    let (r, labels) = state
+        .db(move |conn| {
+            let r = results::round_results(conn, round_id, viewer)?;
+            let labels = jobs::item_labels(conn, round_id)?;
+            Ok((r, labels))
+        })
+        .await?;
+    let distributions = results::item_distributions(&r.scores);
+    let ctx = PageContext::new(&req, user.as_ref());
+    let charts = views::charts_for::items(&ctx, &r, &distributions, &labels);
+    Ok(pages::items_page(&ctx, &r, &distributions, charts))
+}
+
+/// Options of a download.
+#[derive(Debug, Deserialize)]
+pub struct DownloadQuery {
+    /// `0` leaves the byte-order mark out.
+    bom: Option<String>,
+    /// `comma` for a decimal comma.
+    decimal: Option<String>,
+    /// Which table a CSV holds (`scores`, `rankings`, `components`, `year_over_year`, `items`).
+    table: Option<String>,
+    /// Label language of syntax files (`vi` or `en`).
+    lang: Option<String>,
+    /// The question a breakdown splits by.
+    by: Option<String>,
+}
+
+impl DownloadQuery {
+    fn csv_options(&self) -> CsvOptions {
+        CsvOptions::from_request(self.bom.as_deref() != Some("0"), self.decimal.as_deref())
+    }
+}
+
+/// `GET /results/{id}/download/{file}`: aggregates (`scores.csv|xlsx|json`), codebooks
+/// (`codebook-GROUP.csv|html`) and syntax files (`syntax-GROUP.sps|do|R`).
+pub async fn download_file(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Option<CurrentUser>,
+    path: web::Path<(i64, String)>,
+    query: web::Query<DownloadQuery>,
+) -> AppResult<HttpResponse> {
+    let viewer = viewer_of(user.as_ref());
+    let (round_id, file) = path.into_inner();
+    let request = jobs::FileRequest::parse(&file, query.table.as_deref(), query.by.as_deref())
+        .ok_or(AppError::NotFound)?;
+    let csv = query.csv_options();
+    let lang = match query.lang.as_deref() {
+        Some("en") => crate::i18n::Lang::En,
+        Some("vi") => crate::i18n::Lang::Vi,
+        _ => crate::i18n::Lang::of_request(&req),
+    };
+    let (name, content_type, bytes) = state
+        .db(move |conn| jobs::small_file(conn, round_id, viewer, &request, csv, lang))
+        .await?;
+    Ok(download(&name, content_type, bytes))
+}
+
+/// The microdata export form.
+#[derive(Debug, Deserialize)]
+pub struct ExportForm {
+    group: String,
+    format: String,
+    decimal: Option<String>,
+    bom: Option<String>,
+}
+
+/// `POST /results/{id}/exports`: starts a microdata export in the background.
+pub async fn start_export(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<ExportForm>,
+) -> AppResult<HttpResponse> {
+    let viewer = viewer_of(Some(&user));
+    let form = form.data;
+    let request = ExportRequest::parse(
+        "microdata",
+        &form.format,
+        &form.group,
+        CsvOptions::from_request(form.bom.is_some(), form.decimal.as_deref()),
+    )?;
+    let job = jobs::start(&state, viewer, id.into_inner(), request).await?;
+    Ok(see_other(format!("/exports/{job}")))
+}
+
+/// `GET /exports`: the user's export jobs.
+pub async fn my_exports(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> AppResult<Markup> {
+    let user_id = user.user.id;
+    let rows = state
+        .db(move |conn| Ok(db::export_jobs::of_user(conn, user_id, 50)?))
+        .await?;
+    let ctx = PageContext::new(&req, Some(&user));
+    Ok(pages::export_jobs(&ctx, &rows))
+}
+
+/// `GET /exports/{job}`: progress of one job (only its owner sees it).
+pub async fn export_status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    job: web::Path<String>,
+) -> AppResult<Markup> {
+    let row = jobs::owned(&state, user.user.id, job.into_inner()).await?;
+    let ctx = PageContext::new(&req, Some(&user));
+    Ok(pages::export_job(&ctx, &row))
+}
+
+/// `GET /exports/{job}/file`: the finished file, streamed from disk.
+pub async fn export_file(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    job: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let row = jobs::owned(&state, user.user.id, job.into_inner()).await?;
+    jobs::file_response(&state, &row).await
+}
+
+/// Which breakdown.
+#[derive(Debug, Deserialize)]
+pub struct BreakdownQuery {
+    group: Option<String>,
+    by: Option<String>,
+}
+
+/// `GET /results/{id}/breakdown?group=G&by=Q`: a group's score per unit split by the answer
+/// to a categorical question, with small cells suppressed.
+pub async fn breakdown(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Option<CurrentUser>,
+    id: web::Path<i64>,
+    query: web::Query<BreakdownQuery>,
+) -> AppResult<Markup> {
+    let viewer = viewer_of(user.as_ref());
+    let round_id = id.into_inner();
+    let query = query.into_inner();
+    let (r, groups, group, questions, by, bd) = state
+        .db(move |conn| {
+            let r = results::round_results(conn, round_id, viewer)?;
+            let groups: Vec<String> = db::rounds::groups(conn, round_id)?
+                .into_iter()
+                .map(|g| g.group_code)
+                .collect();
+            let group = query
+                .group
+                .filter(|g| groups.contains(g))
+                .or_else(|| groups.first().cloned())
+                .unwrap_or_default();
+            let questions = results::breakdown::breakdown_questions(conn, round_id, &group)?;
+            let by = query
+                .by
+                .filter(|b| questions.iter().any(|(c, _)| c == b))
+                .or_else(|| questions.first().map(|(c, _)| c.clone()))
+                .unwrap_or_default();
+            let bd = if by.is_empty() {
+                None
+            } else {
+                Some(results::breakdown::breakdown(
+                    conn, round_id, viewer, &group, &by,
+                )?)
+            };
+            Ok((r, groups, group, questions, by, bd))
+        })
+        .await?;
+    let ctx = PageContext::new(&req, user.as_ref());
+    Ok(pages::breakdown_page(
+        &ctx,
+        &r,
+        &groups,
+        &questions,
+        (&group, &by),
+        bd.as_ref(),
+    ))
+}

@@ -1,0 +1,226 @@
+//! The charts of each results page, built from the results with labels in the page's
+//! language; the drawing itself is in [`super::charts`].
+
+use maud::{Markup, html};
+
+use super::charts::{
+    ChartText, ComponentScore, ProfileLabels, ReferenceLine, RegionLabels, RegionPoint, Scheme,
+    SlopeLabels, SlopeRow, StackedLabels, StackedRow, TierBar, TierBarLabels, component_profile,
+    regional_distribution, slope_chart, stacked_distribution, tier_bar_chart,
+};
+use super::layout::PageContext;
+use super::results::{component_name, group_name, region_name};
+use super::rounds::name;
+use crate::domain::scoring::fmt_points;
+use crate::export::jobs::ItemLabels;
+use crate::results::{ItemDistribution, Overview, RoundResults, Scorecard};
+
+fn text<'a>(ctx: &'a PageContext, id: &'a str, key: &'a str) -> ChartText<'a> {
+    ChartText {
+        id,
+        title: ctx.t(key),
+        desc: ctx.t(match key {
+            "results.chart_bars" => "results.chart_bars_desc",
+            "results.chart_regions" => "results.chart_regions_desc",
+            "results.chart_slope" => "results.chart_slope_desc",
+            "results.chart_profile" => "results.chart_profile_desc",
+            _ => "results.chart_items_desc",
+        }),
+        caption: ctx.t(key),
+        table_summary: ctx.t("results.chart_table"),
+        no_data: ctx.t("results.no_data"),
+        fmt: &fmt_points,
+    }
+}
+
+/// The round dashboard's charts: units by tier, regional distribution, year-over-year.
+pub fn dashboard(ctx: &PageContext, r: &RoundResults, overview: &Overview) -> Markup {
+    let lang = ctx.lang;
+    let ranked = r.scores.by_rank();
+    let bars: Vec<TierBar<'_>> = ranked
+        .iter()
+        .map(|(u, rank)| TierBar {
+            unit_code: &u.unit,
+            name: name(lang, &u.name_vi, &u.name_en),
+            value: u.index.percent,
+            tier: u
+                .index
+                .tier
+                .as_deref()
+                .or(rank.and_then(|x| x.tier.as_deref())),
+            rank_uncertain: r
+                .scores
+                .uncertainty
+                .as_ref()
+                .and_then(|x| x.get(&u.unit))
+                .is_some_and(|x| !x.leader_rank_supported),
+        })
+        .collect();
+    let tiers: Vec<(&str, &str)> = r
+        .methodology
+        .tiers
+        .bands
+        .iter()
+        .map(|b| (b.code.as_str(), b.code.as_str()))
+        .collect();
+    let mean_label = ctx.t("results.national_mean");
+    let reference = overview.mean_percent.map(|value| ReferenceLine {
+        value,
+        label: mean_label,
+    });
+    let regions: Vec<(&str, &str)> = overview
+        .regions
+        .iter()
+        .map(|g| (g.region.as_str(), region_name(r, &g.region, lang)))
+        .collect();
+    let points: Vec<RegionPoint<'_>> = r
+        .scores
+        .units
+        .iter()
+        .map(|u| RegionPoint {
+            unit_code: &u.unit,
+            name: name(lang, &u.name_vi, &u.name_en),
+            region: &u.region,
+            value: u.index.percent,
+        })
+        .collect();
+    let slopes: Vec<SlopeRow<'_>> = r
+        .yoy
+        .iter()
+        .flatten()
+        .filter_map(|c| {
+            let u = r.scores.units.iter().find(|u| u.unit == c.unit)?;
+            Some(SlopeRow {
+                unit_code: &c.unit,
+                name: name(lang, &u.name_vi, &u.name_en),
+                before: c.earlier.as_ref()?.percent,
+                after: c.current.percent,
+            })
+        })
+        .collect();
+    let this_year = r.round.year.to_string();
+    html! {
+        div.charts {
+            (tier_bar_chart(&text(ctx, "bars", "results.chart_bars"), &TierBarLabels {
+                unit: ctx.t("round.unit"), value: "%", tier: ctx.t("results.tier"),
+                no_tier: ctx.t("results.no_tier"), rank_uncertain: ctx.t("results.rank_uncertain"),
+            }, &tiers, &bars, reference.as_ref()))
+            (regional_distribution(&text(ctx, "regions", "results.chart_regions"), &RegionLabels {
+                region: ctx.t("scores.region"), unit: ctx.t("round.unit"), value: "%",
+                mean: ctx.t("results.mean_percent"), range: ctx.t("results.range"),
+            }, &regions, &points, (0.0, 100.0)))
+            @if r.yoy.is_some() {
+                (slope_chart(&text(ctx, "slope", "results.chart_slope"), &SlopeLabels {
+                    unit: ctx.t("round.unit"), before: ctx.t("results.earlier"), after: &this_year,
+                    change: ctx.t("results.change_pp"), direction: ctx.t("results.direction"),
+                    up: ctx.t("results.up"), down: ctx.t("results.down"), flat: ctx.t("results.flat"),
+                }, &slopes, &[]))
+            }
+        }
+    }
+}
+
+/// A unit's component profile against the national means.
+pub fn unit(ctx: &PageContext, r: &RoundResults, card: &Scorecard<'_>) -> Markup {
+    let rows: Vec<ComponentScore<'_>> = card
+        .components
+        .iter()
+        .map(|(code, pct, national, _)| ComponentScore {
+            label: component_name(&r.methodology, code, ctx.lang),
+            unit: *pct,
+            national: national.unwrap_or(f64::NAN),
+        })
+        .collect();
+    component_profile(
+        &text(ctx, "profile", "results.chart_profile"),
+        &ProfileLabels {
+            component: ctx.t("results.component"),
+            unit_series: name(ctx.lang, &card.unit.name_vi, &card.unit.name_en),
+            national_series: ctx.t("results.national_mean"),
+        },
+        &rows,
+    )
+}
+
+/// One stacked distribution chart per respondent group, answers in option order.
+pub fn items(
+    ctx: &PageContext,
+    r: &RoundResults,
+    distributions: &[ItemDistribution],
+    labels: &ItemLabels,
+) -> Markup {
+    let mut groups: Vec<&str> = Vec::new();
+    for d in distributions {
+        if !groups.contains(&d.group.as_str()) {
+            groups.push(&d.group);
+        }
+    }
+    html! {
+        @for group in groups {
+            (group_items(ctx, r, group, distributions, labels))
+        }
+    }
+}
+
+fn group_items(
+    ctx: &PageContext,
+    r: &RoundResults,
+    group: &str,
+    distributions: &[ItemDistribution],
+    labels: &ItemLabels,
+) -> Markup {
+    let lang = ctx.lang;
+    let rows: Vec<StackedRow<'_>> = distributions
+        .iter()
+        .filter(|d| d.group == group)
+        .map(|d| {
+            let found = labels.get(&(d.group.clone(), d.item.clone()));
+            let label = found.map_or(d.item.as_str(), |(t, _)| t.get(lang));
+            // Options in the questionnaire's order; answers it does not list go last.
+            let mut answers: Vec<(&str, u64)> = found
+                .map(|(_, options)| {
+                    options
+                        .iter()
+                        .map(|o| {
+                            (
+                                o.label.get(lang),
+                                d.counts.get(&o.value).copied().unwrap_or(0),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            for (value, n) in &d.counts {
+                if !found.is_some_and(|(_, options)| options.iter().any(|o| &o.value == value)) {
+                    answers.push((value.as_str(), *n));
+                }
+            }
+            StackedRow {
+                code: &d.item,
+                label,
+                answers,
+            }
+        })
+        .collect();
+    let id = format!("items-{group}");
+    let caption = format!(
+        "{} — {}",
+        ctx.t("results.chart_items"),
+        group_name(&r.methodology, group, lang)
+    );
+    let mut chart = text(ctx, &id, "results.chart_items");
+    chart.caption = &caption;
+    stacked_distribution(
+        &chart,
+        &StackedLabels {
+            question: ctx.t("results.item"),
+            answer: ctx.t("results.answer"),
+            count: "n",
+            percent: "%",
+            total: ctx.t("results.total"),
+            legend: None,
+        },
+        &rows,
+        Scheme::Sequential,
+    )
+}

@@ -1,0 +1,545 @@
+//! Analyst dashboards: the round overview with its ranking table and charts, the unit
+//! scorecard, the per-question distributions, and export jobs. Printable, script-free.
+
+use maud::{Markup, html};
+
+use super::layout::{PageContext, page};
+use super::rounds::name;
+use crate::db::export_jobs::ExportJobRow;
+use crate::db::rounds::RoundRow;
+use crate::domain::methodology::Methodology;
+use crate::domain::scoring::{Position, fmt_points};
+use crate::i18n::Lang;
+use crate::results::{
+    ItemDistribution, Overview, RankingRow, RoundResults, Scorecard, SortKey, Source,
+};
+
+/// "—" for a missing number, else the methodology's two-decimal display.
+fn num(x: Option<f64>) -> String {
+    x.filter(|v| v.is_finite())
+        .map_or_else(|| "—".to_owned(), fmt_points)
+}
+
+/// "3/63", or "—".
+fn position(p: Option<Position>) -> String {
+    p.map_or_else(|| "—".to_owned(), |p| format!("{}/{}", p.rank, p.of))
+}
+
+/// "+1.25" / "−0.50" / "—".
+fn signed(x: Option<f64>) -> String {
+    match x.filter(|v| v.is_finite()) {
+        Some(d) if d >= 0.0 => format!("+{}", fmt_points(d)),
+        Some(d) => format!("−{}", fmt_points(-d)),
+        None => "—".to_owned(),
+    }
+}
+
+/// "▲ 3" / "▼ 2" / "=" / "—".
+fn rank_move(d: Option<i64>) -> String {
+    match d {
+        Some(d) if d > 0 => format!("▲ {d}"),
+        Some(d) if d < 0 => format!("▼ {}", -d),
+        Some(_) => "=".to_owned(),
+        None => "—".to_owned(),
+    }
+}
+
+/// A component's display name from the methodology (its code when unknown).
+pub fn component_name<'a>(m: &'a Methodology, code: &'a str, lang: Lang) -> &'a str {
+    m.components
+        .iter()
+        .find(|c| c.code == code)
+        .map_or(code, |c| name(lang, &c.name.vi, &c.name.en))
+}
+
+/// A group's display name from the methodology.
+pub fn group_name<'a>(m: &'a Methodology, code: &'a str, lang: Lang) -> &'a str {
+    if let Some(g) = m.group(code) {
+        return name(lang, &g.name.vi, &g.name.en);
+    }
+    match m.sipas.as_ref().filter(|s| s.group == code) {
+        Some(s) => name(lang, &s.name.vi, &s.name.en),
+        None => code,
+    }
+}
+
+/// A region's display name.
+pub fn region_name<'a>(results: &'a RoundResults, code: &'a str, lang: Lang) -> &'a str {
+    results
+        .regions
+        .get(code)
+        .map_or(code, |(vi, en)| name(lang, vi, en))
+}
+
+fn source_note(ctx: &PageContext, source: Source) -> Markup {
+    html! {
+        p.source {
+            @match source {
+                Source::Live => { strong { (ctx.t("results.live")) } " " (ctx.t("results.live_note")) }
+                Source::Published { version } => { strong { (ctx.t("results.published")) } " v" (version) }
+            }
+        }
+    }
+}
+
+/// The list of rounds the visitor may open.
+pub fn round_list(ctx: &PageContext, rounds: &[(RoundRow, Option<i32>)]) -> Markup {
+    page(
+        ctx,
+        ctx.t("results.title"),
+        html! {
+            h1 { (ctx.t("results.title")) }
+            @if rounds.is_empty() {
+                p { (ctx.t("results.none")) }
+            } @else {
+                ul { @for (r, published) in rounds {
+                    li {
+                        a href={ "/results/" (r.id) } { (name(ctx.lang, &r.name_vi, &r.name_en)) " (" (r.year) ")" }
+                        " — "
+                        @match published {
+                            Some(v) => { (ctx.t("results.published")) " v" (v) }
+                            None => { (ctx.t("results.live")) }
+                        }
+                    }
+                } }
+            }
+        },
+    )
+}
+
+/// Everything the round dashboard shows.
+pub struct Dashboard<'a> {
+    /// The visible results.
+    pub results: &'a RoundResults,
+    /// National figures.
+    pub overview: &'a Overview,
+    /// The ranking table, sorted.
+    pub rows: &'a [RankingRow],
+    /// The current sort.
+    pub sort: &'a SortKey,
+    /// Ascending order.
+    pub ascending: bool,
+    /// The round's groups with an instrument: (group code, group id), for codebooks and
+    /// microdata.
+    pub groups: &'a [String],
+    /// Whether the visitor may start microdata exports.
+    pub may_export_microdata: bool,
+}
+
+fn sort_link(d: &Dashboard<'_>, key: SortKey, label: &str) -> Markup {
+    let active = *d.sort == key;
+    // Clicking the active column flips the direction; another column starts descending.
+    let ascending = active && !d.ascending;
+    let href = format!(
+        "/results/{}?sort={}{}#ranking",
+        d.results.round.id,
+        crate::views::layout::urlencode(&key.as_query()),
+        if ascending { "&dir=asc" } else { "" }
+    );
+    let aria = match (active, d.ascending) {
+        (true, true) => "ascending",
+        (true, false) => "descending",
+        (false, _) => "none",
+    };
+    html! { th.num scope="col" aria-sort=(aria) { a href=(href) { (label) } @if active { (if d.ascending { " ↑" } else { " ↓" }) } } }
+}
+
+/// The round dashboard: overview, charts, ranking table and downloads.
+pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup {
+    let lang = ctx.lang;
+    let r = d.results;
+    let m = &r.methodology;
+    let o = d.overview;
+    let round = &r.round;
+    let group_codes: Vec<&str> = r
+        .scores
+        .units
+        .first()
+        .map(|u| u.groups.iter().map(|g| g.group.as_str()).collect())
+        .unwrap_or_default();
+    let has_sipas = r.scores.units.iter().any(|u| u.sipas.is_some());
+    html! {
+        (page(ctx, name(lang, &round.name_vi, &round.name_en), html! {
+            p { a href="/results" { "← " (ctx.t("results.title")) } }
+            h1 { (name(lang, &round.name_vi, &round.name_en)) " (" (round.year) ")" }
+            (source_note(ctx, r.source))
+            nav.subnav aria-label=(ctx.t("results.sections")) {
+                a href="#overview" { (ctx.t("results.overview")) }
+                a href="#ranking" { (ctx.t("results.ranking")) }
+                a href={ "/results/" (round.id) "/items" } { (ctx.t("results.items")) }
+                a href={ "/results/" (round.id) "/breakdown" } { (ctx.t("results.breakdown")) }
+                a href="#downloads" { (ctx.t("results.downloads")) }
+            }
+            section #overview {
+                h2 { (ctx.t("results.overview")) }
+                dl.figures {
+                    dt { (ctx.t("results.units")) } dd { (o.units) }
+                    dt { (ctx.t("results.mean_points")) } dd { (num(o.mean_points)) " / " (fmt_points(o.max_points)) }
+                    dt { (ctx.t("results.mean_percent")) } dd { (num(o.mean_percent)) " %" }
+                    @for g in &o.groups {
+                        dt { (group_name(m, &g.group, lang)) }
+                        dd { (num(g.mean_points)) " / " (fmt_points(g.max_points)) " (" (g.responses) " " (ctx.t("results.responses")) ")" }
+                    }
+                    @if let Some(s) = o.mean_sipas_percent { dt { "SIPAS" } dd { (fmt_points(s)) " %" } }
+                }
+                div.columns {
+                    table {
+                        caption { (ctx.t("results.tiers")) }
+                        thead { tr { th scope="col" { (ctx.t("results.tier")) } th.num scope="col" { (ctx.t("results.units")) } } }
+                        tbody { @for (tier, n) in &o.tiers {
+                            tr { td { (tier.as_deref().unwrap_or(ctx.t("results.no_tier"))) } td.num { (n) } }
+                        } }
+                    }
+                    table {
+                        caption { (ctx.t("results.regions")) }
+                        thead { tr {
+                            th scope="col" { (ctx.t("scores.region")) } th.num scope="col" { (ctx.t("results.units")) }
+                            th.num scope="col" { (ctx.t("results.mean_percent")) } th.num scope="col" { (ctx.t("results.min")) } th.num scope="col" { (ctx.t("results.max")) }
+                        } }
+                        tbody { @for reg in &o.regions {
+                            tr {
+                                td { (region_name(r, &reg.region, lang)) } td.num { (reg.units) }
+                                td.num { (num(reg.mean_percent)) } td.num { (num(reg.min_percent)) } td.num { (num(reg.max_percent)) }
+                            }
+                        } }
+                    }
+                }
+                (charts)
+            }
+            section #ranking {
+                h2 { (ctx.t("results.ranking")) }
+                div.scroll { table.ranking {
+                    caption.visually-hidden { (ctx.t("results.ranking")) }
+                    thead { tr {
+                        th.num scope="col" { (ctx.t("scores.rank")) }
+                        (sort_link(d, SortKey::Unit, ctx.t("round.unit")))
+                        th scope="col" { (ctx.t("scores.region")) }
+                        th.num scope="col" { (ctx.t("scores.regional_rank")) }
+                        (sort_link(d, SortKey::Total, ctx.t("scores.survey_points")))
+                        th.num scope="col" { "%" }
+                        th scope="col" { (ctx.t("results.tier")) }
+                        @for g in &group_codes { (sort_link(d, SortKey::Group((*g).to_owned()), group_name(m, g, lang))) }
+                        @if has_sipas { (sort_link(d, SortKey::Sipas, "SIPAS %")) }
+                        @for c in &m.components { (sort_link(d, SortKey::Component(c.code.clone()), &c.code)) }
+                        @if r.yoy.is_some() {
+                            (sort_link(d, SortKey::Change, ctx.t("results.change_pp")))
+                            th.num scope="col" { (ctx.t("scores.rank_change")) }
+                        }
+                    } }
+                    tbody { @for row in d.rows {
+                        tr {
+                            td.num {
+                                (position(row.national))
+                                @if row.rank_supported == Some(false) {
+                                    " " abbr.flag title=(ctx.t("results.rank_uncertain")) { "≈" }
+                                }
+                            }
+                            td { a href={ "/results/" (round.id) "/units/" (row.unit) } { (name(lang, &row.name_vi, &row.name_en)) } }
+                            td { (region_name(r, &row.region, lang)) }
+                            td.num { (position(row.regional)) }
+                            td.num { (fmt_points(row.points)) " / " (fmt_points(row.max_points)) }
+                            td.num { (fmt_points(row.percent)) }
+                            td { (row.tier.as_deref().unwrap_or("—")) }
+                            @for g in &group_codes { td.num { (num(row.groups.iter().find(|x| x.0 == *g).map(|x| x.1))) } }
+                            @if has_sipas { td.num { (num(row.sipas_percent)) } }
+                            @for c in &m.components { td.num { (num(row.components.iter().find(|x| x.0 == c.code).map(|x| x.1))) } }
+                            @if r.yoy.is_some() {
+                                td.num { (signed(row.change_percent_points)) }
+                                td.num { (rank_move(row.rank_change)) }
+                            }
+                        }
+                    } }
+                } }
+                p.hint { (ctx.t("results.components_legend")) " "
+                    @for (i, c) in m.components.iter().enumerate() {
+                        @if i > 0 { "; " } strong { (c.code) } " " (name(lang, &c.name.vi, &c.name.en))
+                    }
+                }
+                @if d.rows.iter().any(|x| x.rank_supported == Some(false)) {
+                    p.hint { "≈ " (ctx.t("results.rank_uncertain")) }
+                }
+            }
+            (downloads(ctx, d))
+        }))
+    }
+}
+
+fn downloads(ctx: &PageContext, d: &Dashboard<'_>) -> Markup {
+    let id = d.results.round.id;
+    let m = &d.results.methodology;
+    html! {
+        section #downloads {
+            h2 { (ctx.t("results.downloads")) }
+            h3 { (ctx.t("results.aggregates")) }
+            ul.downloads {
+                li { a href={ "/results/" (id) "/download/scores.xlsx" } { "Excel (.xlsx)" } }
+                li { a href={ "/results/" (id) "/download/scores.csv" } { "CSV (UTF-8, BOM)" } " · "
+                     a href={ "/results/" (id) "/download/scores.csv?bom=0" } { (ctx.t("results.csv_no_bom")) } " · "
+                     a href={ "/results/" (id) "/download/scores.csv?decimal=comma" } { (ctx.t("results.csv_comma")) } }
+                li { a href={ "/results/" (id) "/download/scores.json" } { "JSON" } }
+            }
+            @if d.may_export_microdata {
+                h3 { (ctx.t("results.microdata")) }
+                p.hint { (ctx.t("results.microdata_note")) }
+                @for g in d.groups {
+                    h4 { (group_name(m, g, ctx.lang)) }
+                    ul.downloads {
+                        li { (ctx.t("results.codebook")) ": "
+                            a href={ "/results/" (id) "/download/codebook-" (g) ".html" } { "HTML" } " · "
+                            a href={ "/results/" (id) "/download/codebook-" (g) ".csv" } { "CSV" } }
+                        li { (ctx.t("results.syntax")) ": "
+                            a href={ "/results/" (id) "/download/syntax-" (g) ".sps" } { "SPSS" } " · "
+                            a href={ "/results/" (id) "/download/syntax-" (g) ".do" } { "Stata" } " · "
+                            a href={ "/results/" (id) "/download/syntax-" (g) ".R" } { "R" } }
+                    }
+                    form.inline method="post" action={ "/results/" (id) "/exports" } {
+                        (ctx.csrf_field())
+                        input type="hidden" name="group" value=(g);
+                        label { (ctx.t("results.format")) " "
+                            select name="format" { option value="csv" { "CSV" } option value="xlsx" { "XLSX" } } }
+                        label { (ctx.t("results.decimal")) " "
+                            select name="decimal" { option value="point" { "1.5" } option value="comma" { "1,5" } } }
+                        label { input type="checkbox" name="bom" value="1" checked; " " (ctx.t("results.bom")) }
+                        button type="submit" { (ctx.t("results.start_export")) }
+                    }
+                }
+                p { a href="/exports" { (ctx.t("results.my_exports")) } }
+            }
+        }
+    }
+}
+
+/// The scorecard of one unit.
+pub fn unit_page(
+    ctx: &PageContext,
+    r: &RoundResults,
+    card: &Scorecard<'_>,
+    charts: Markup,
+) -> Markup {
+    let lang = ctx.lang;
+    let m = &r.methodology;
+    let u = card.unit;
+    let round = &r.round;
+    let item_table = |caption: &str, items: &[crate::results::ItemResult]| {
+        html! {
+            table {
+                caption { (caption) }
+                thead { tr {
+                    th scope="col" { (ctx.t("results.group")) } th scope="col" { (ctx.t("results.item")) }
+                    th.num scope="col" { "%" } th.num scope="col" { (ctx.t("results.national_mean")) } th.num scope="col" { "n" }
+                } }
+                tbody { @for i in items {
+                    tr {
+                        td { (group_name(m, &i.group, lang)) } td { (i.item) }
+                        td.num { (fmt_points(i.percent)) } td.num { (num(i.national_percent)) } td.num { (i.valid_n) }
+                    }
+                } }
+            }
+        }
+    };
+    page(
+        ctx,
+        name(lang, &u.name_vi, &u.name_en),
+        html! {
+            p { a href={ "/results/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
+            h1 { (name(lang, &u.name_vi, &u.name_en)) }
+            (source_note(ctx, r.source))
+            dl.figures {
+                dt { (ctx.t("scores.survey_points")) } dd { (fmt_points(u.index.total_points)) " / " (fmt_points(u.index.max_points)) " (" (fmt_points(u.index.percent)) " %)" }
+                dt { (ctx.t("results.national_rank")) } dd { (position(card.national)) }
+                dt { (ctx.t("scores.regional_rank")) } dd { (position(card.regional)) " — " (region_name(r, &u.region, lang)) }
+                @if let Some(t) = &u.index.tier { dt { (ctx.t("results.tier")) } dd { (t) } }
+                @if let Some(c) = &card.change {
+                    dt { (ctx.t("results.change_pp")) } dd { (signed(c.change_percent_points)) " · " (ctx.t("scores.rank_change")) " " (rank_move(c.rank_change)) }
+                }
+            }
+            h2 { (ctx.t("results.groups")) }
+            table {
+                caption.visually-hidden { (ctx.t("results.groups")) }
+                thead { tr {
+                    th scope="col" { (ctx.t("results.group")) } th.num scope="col" { (ctx.t("results.responses")) }
+                    th.num scope="col" { (ctx.t("results.points")) } th.num scope="col" { "%" }
+                } }
+                tbody {
+                    @for g in &u.groups {
+                        tr { td { (group_name(m, &g.group, lang)) } td.num { (g.responses) }
+                             td.num { (fmt_points(g.points)) " / " (fmt_points(g.max_points)) } td.num { (fmt_points(g.percent)) } }
+                    }
+                    @if let Some(s) = &u.sipas {
+                        tr { td { (group_name(m, &s.group, lang)) } td.num { (s.responses) }
+                             td.num { (num(s.index_points)) " / " (fmt_points(s.index_max_points)) } td.num { (num(s.overall_percent)) } }
+                    }
+                }
+            }
+            h2 { (ctx.t("results.components")) }
+            table {
+                caption.visually-hidden { (ctx.t("results.components")) }
+                thead { tr {
+                    th scope="col" { (ctx.t("results.component")) } th.num scope="col" { "%" }
+                    th.num scope="col" { (ctx.t("results.national_mean")) } th.num scope="col" { (ctx.t("results.national_rank")) }
+                } }
+                tbody { @for (code, pct, national, rank) in &card.components {
+                    tr { td { (component_name(m, code, lang)) } td.num { (fmt_points(*pct)) } td.num { (num(*national)) } td.num { (position(*rank)) } }
+                } }
+            }
+            (charts)
+            h2 { (ctx.t("results.strong_weak")) }
+            div.columns {
+                (item_table(ctx.t("results.strongest"), &card.strongest))
+                (item_table(ctx.t("results.weakest"), &card.weakest))
+            }
+        },
+    )
+}
+
+/// The per-question answer distributions.
+pub fn items_page(
+    ctx: &PageContext,
+    r: &RoundResults,
+    distributions: &[ItemDistribution],
+    charts: Markup,
+) -> Markup {
+    let lang = ctx.lang;
+    let round = &r.round;
+    page(
+        ctx,
+        ctx.t("results.items"),
+        html! {
+            p { a href={ "/results/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
+            h1 { (ctx.t("results.items")) }
+            (source_note(ctx, r.source))
+            p { (ctx.t("results.items_note")) " (" (distributions.len()) ")" }
+            (charts)
+        },
+    )
+}
+
+/// A user's export jobs.
+pub fn export_jobs(ctx: &PageContext, jobs: &[ExportJobRow]) -> Markup {
+    page(
+        ctx,
+        ctx.t("results.my_exports"),
+        html! {
+            h1 { (ctx.t("results.my_exports")) }
+            @if jobs.is_empty() { p { (ctx.t("results.no_exports")) } } @else {
+                table {
+                    thead { tr { th scope="col" { (ctx.t("results.export")) } th scope="col" { (ctx.t("results.status")) } th scope="col" { (ctx.t("results.created")) } } }
+                    tbody { @for j in jobs {
+                        tr {
+                            td { a href={ "/exports/" (j.id) } { (j.kind) " · " (j.format) } }
+                            td { (job_status(ctx, j)) }
+                            td { (j.created_at.format("%Y-%m-%d %H:%M UTC")) }
+                        }
+                    } }
+                }
+            }
+        },
+    )
+}
+
+fn job_status(ctx: &PageContext, j: &ExportJobRow) -> Markup {
+    html! {
+        @match j.status.as_str() {
+            "done" => { a href={ "/exports/" (j.id) "/file" } { (ctx.t("results.download")) } " (" (j.progress) ")" }
+            "failed" => { (ctx.t("results.failed")) ": " (j.error.as_deref().unwrap_or("")) }
+            _ => { (ctx.t("results.running")) " " (j.progress) " / " (j.total) }
+        }
+    }
+}
+
+/// One export job; refreshes itself every two seconds until it is finished (a meta refresh,
+/// since pages carry no script).
+pub fn export_job(ctx: &PageContext, job: &ExportJobRow) -> Markup {
+    let running = matches!(job.status.as_str(), "queued" | "running");
+    let percent = if job.total > 0 {
+        job.progress.saturating_mul(100) / job.total
+    } else {
+        0
+    };
+    let mut ctx = ctx.clone();
+    if running {
+        ctx.refresh_seconds = Some(2);
+    }
+    page(
+        &ctx,
+        ctx.t("results.export"),
+        html! {
+            p { a href="/exports" { "← " (ctx.t("results.my_exports")) } }
+            h1 { (ctx.t("results.export")) ": " (job.kind) " · " (job.format) }
+            @if running {
+                p { label for="progress" { (ctx.t("results.running")) } " "
+                    progress #progress max="100" value=(percent) { (percent) " %" } " " (job.progress) " / " (job.total) }
+            } @else {
+                p { (job_status(&ctx, job)) }
+            }
+        },
+    )
+}
+
+fn public_cell(ctx: &PageContext, e: Option<crate::domain::disclosure::Entry>) -> Markup {
+    let c = e.map(crate::results::breakdown::PublicCell::from);
+    html! {
+        @match c {
+            Some(c) if c.suppressed => { abbr.suppressed title=(ctx.t("results.suppressed")) { "•" } }
+            Some(c) => { (num(c.percent)) " " small { "(n=" (c.n.unwrap_or(0)) ")" } }
+            None => { "—" }
+        }
+    }
+}
+
+/// A breakdown of a group's score by a categorical question, after disclosure control.
+pub fn breakdown_page(
+    ctx: &PageContext,
+    r: &RoundResults,
+    groups: &[String],
+    questions: &[(String, crate::domain::instrument::Text)],
+    chosen: (&str, &str),
+    bd: Option<&crate::results::breakdown::Breakdown>,
+) -> Markup {
+    let lang = ctx.lang;
+    let round = &r.round;
+    let (group, by) = chosen;
+    page(
+        ctx,
+        ctx.t("results.breakdown"),
+        html! {
+            p { a href={ "/results/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
+            h1 { (ctx.t("results.breakdown")) }
+            (source_note(ctx, r.source))
+            form method="get" action={ "/results/" (round.id) "/breakdown" } {
+                label { (ctx.t("results.group")) " "
+                    select name="group" { @for g in groups { option value=(g) selected[g == group] { (group_name(&r.methodology, g, lang)) } } } }
+                " "
+                label { (ctx.t("results.by")) " "
+                    select name="by" { @for (code, label) in questions { option value=(code) selected[code == by] { (code) " — " (label.get(lang)) } } } }
+                " " button type="submit" { (ctx.t("results.show")) }
+            }
+            @if let Some(bd) = bd {
+                p.hint { (crate::i18n::tf(lang, "results.suppression_note", &[("k", &bd.min_n.to_string())])) }
+                p { a href={ "/results/" (round.id) "/download/breakdown-" (bd.group) "." "csv?by=" (crate::views::layout::urlencode(&bd.by)) } { "CSV" } }
+                div.scroll { table {
+                    caption { (bd.by_label.get(lang)) }
+                    thead { tr {
+                        th scope="col" { (ctx.t("round.unit")) }
+                        @for (_, label) in &bd.categories { th.num scope="col" { (label.get(lang)) } }
+                        th.num scope="col" { (ctx.t("results.total")) }
+                    } }
+                    tbody {
+                        @for (i, (_, vi, en)) in bd.units.iter().enumerate() {
+                            tr {
+                                th scope="row" { (name(lang, vi, en)) }
+                                @for c in 0..bd.categories.len() { td.num { (public_cell(ctx, bd.table.cell(i, c))) } }
+                                td.num { (public_cell(ctx, bd.table.row_total(i))) }
+                            }
+                        }
+                        tr.total {
+                            th scope="row" { (ctx.t("results.total")) }
+                            @for c in 0..bd.categories.len() { td.num { (public_cell(ctx, bd.table.column_total(c))) } }
+                            td.num { (public_cell(ctx, bd.table.grand_total())) }
+                        }
+                    }
+                } }
+            }
+        },
+    )
+}
