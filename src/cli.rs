@@ -58,6 +58,8 @@ enum Command {
         /// The round id.
         round: i64,
     },
+    /// Print the OpenAPI document of the JSON API (the same as `/api/openapi.json`).
+    Openapi,
     /// Survey round operations.
     Round {
         #[command(subcommand)]
@@ -156,6 +158,7 @@ pub fn run() -> ExitCode {
             seed,
         } => demo(&settings, round_year, responses, seed),
         Command::Compute { round } => compute(&settings, round),
+        Command::Openapi => openapi(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -485,6 +488,13 @@ fn demo(settings: &Settings, year: i32, responses: u64, seed: u64) -> anyhow::Re
         "demo round {round} created with {responses} responses in {:.1} s",
         started.elapsed().as_secs_f64()
     )?;
+    Ok(())
+}
+
+fn openapi() -> anyhow::Result<()> {
+    use utoipa::OpenApi;
+    let json = crate::routes::api::ApiDoc::openapi().to_pretty_json()?;
+    writeln!(std::io::stdout(), "{json}")?;
     Ok(())
 }
 

@@ -298,5 +298,30 @@ pub fn create(conn: &mut AnyConnection, spec: DemoSpec) -> Result<i64, AppError>
             }
         }
     }
+    // Appraised points (the Ministry's review of documents) complete the full index, so the
+    // demo shows tiers like a real published round. Drawn after the responses, so a seed's
+    // answers are the same as without them.
+    if let Some(main) = methodologies.iter().find(|m| !m.components.is_empty()) {
+        let mut csv = String::from("unit,component,points\n");
+        for (u, unit) in units.iter().enumerate() {
+            for c in &main.components {
+                let limit = c.max_points - c.survey_points.unwrap_or(0.0);
+                let share =
+                    (0.84 + 0.06 * unit_quality[u] + 0.03 * latent(&mut rng)).clamp(0.3, 1.0);
+                // Rounded down to hundredths so a value never exceeds its maximum.
+                let points = (limit * share * 100.0).floor() / 100.0;
+                csv.push_str(&format!("{},{},{points:.2}\n", unit.code, c.code));
+            }
+        }
+        crate::scores::import_appraised(
+            conn,
+            round_id,
+            "demo-appraised.csv",
+            csv.as_bytes(),
+            None,
+            "demo",
+        )?
+        .map_err(|errors| AppError::internal(anyhow::anyhow!("{}", errors.join("; "))))?;
+    }
     Ok(round_id)
 }

@@ -102,6 +102,8 @@ pub struct RoundResults {
     pub methodology: Methodology,
     /// Region code → (Vietnamese, English) name.
     pub regions: BTreeMap<String, (String, String)>,
+    /// Respondent group code → (Vietnamese, English) name.
+    pub group_names: BTreeMap<String, (String, String)>,
     /// Year-over-year changes of the units in scope, when an earlier round is chosen.
     pub yoy: Option<Vec<UnitChange>>,
     /// The units in scope.
@@ -191,7 +193,12 @@ pub fn round_results(
             ))
         })
         .collect();
+    let group_names = db::rounds::group_names(conn)?
+        .into_iter()
+        .map(|(code, vi, en)| (code, (vi, en)))
+        .collect();
     Ok(RoundResults {
+        group_names,
         round,
         source,
         scores,

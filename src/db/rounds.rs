@@ -180,6 +180,18 @@ pub fn all_groups(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, String)>> {
         .load(conn)
 }
 
+/// Every respondent group's code with its Vietnamese and English name.
+pub fn group_names(conn: &mut AnyConnection) -> QueryResult<Vec<(String, String, String)>> {
+    respondent_groups::table
+        .order(respondent_groups::sort_order)
+        .select((
+            respondent_groups::code,
+            respondent_groups::name_vi,
+            respondent_groups::name_en,
+        ))
+        .load(conn)
+}
+
 /// Replaces the units of a round.
 pub fn set_units(conn: &mut AnyConnection, round_id: i64, unit_ids: &[i64]) -> QueryResult<()> {
     diesel::delete(round_units::table.filter(round_units::round_id.eq(round_id))).execute(conn)?;

@@ -85,6 +85,7 @@ fn results() -> RoundResults {
         },
         methodology: m,
         regions: BTreeMap::new(),
+        group_names: BTreeMap::new(),
         yoy: None,
         scope: Scope::All,
     }

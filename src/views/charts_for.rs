@@ -206,7 +206,7 @@ fn group_items(
     let caption = format!(
         "{} — {}",
         ctx.t("results.chart_items"),
-        group_name(&r.methodology, group, lang)
+        group_name(r, group, lang)
     );
     let mut chart = text(ctx, &id, "results.chart_items");
     chart.caption = &caption;

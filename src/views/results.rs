@@ -52,15 +52,11 @@ pub fn component_name<'a>(m: &'a Methodology, code: &'a str, lang: Lang) -> &'a 
         .map_or(code, |c| name(lang, &c.name.vi, &c.name.en))
 }
 
-/// A group's display name from the methodology.
-pub fn group_name<'a>(m: &'a Methodology, code: &'a str, lang: Lang) -> &'a str {
-    if let Some(g) = m.group(code) {
-        return name(lang, &g.name.vi, &g.name.en);
-    }
-    match m.sipas.as_ref().filter(|s| s.group == code) {
-        Some(s) => name(lang, &s.name.vi, &s.name.en),
-        None => code,
-    }
+/// A respondent group's display name.
+pub fn group_name<'a>(r: &'a RoundResults, code: &'a str, lang: Lang) -> &'a str {
+    r.group_names
+        .get(code)
+        .map_or(code, |(vi, en)| name(lang, vi, en))
 }
 
 /// A region's display name.
@@ -177,7 +173,7 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                     dt { (ctx.t("results.mean_points")) } dd { (num(o.mean_points)) " / " (fmt_points(o.max_points)) }
                     dt { (ctx.t("results.mean_percent")) } dd { (num(o.mean_percent)) " %" }
                     @for g in &o.groups {
-                        dt { (group_name(m, &g.group, lang)) }
+                        dt { (group_name(r, &g.group, lang)) }
                         dd { (num(g.mean_points)) " / " (fmt_points(g.max_points)) " (" (g.responses) " " (ctx.t("results.responses")) ")" }
                     }
                     @if let Some(s) = o.mean_sipas_percent { dt { "SIPAS" } dd { (fmt_points(s)) " %" } }
@@ -218,7 +214,7 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                         (sort_link(d, SortKey::Total, ctx.t("scores.survey_points")))
                         th.num scope="col" { "%" }
                         th scope="col" { (ctx.t("results.tier")) }
-                        @for g in &group_codes { (sort_link(d, SortKey::Group((*g).to_owned()), group_name(m, g, lang))) }
+                        @for g in &group_codes { (sort_link(d, SortKey::Group((*g).to_owned()), group_name(r, g, lang))) }
                         @if has_sipas { (sort_link(d, SortKey::Sipas, "SIPAS %")) }
                         @for c in &m.components { (sort_link(d, SortKey::Component(c.code.clone()), &c.code)) }
                         @if r.yoy.is_some() {
@@ -266,7 +262,6 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
 
 fn downloads(ctx: &PageContext, d: &Dashboard<'_>) -> Markup {
     let id = d.results.round.id;
-    let m = &d.results.methodology;
     html! {
         section #downloads {
             h2 { (ctx.t("results.downloads")) }
@@ -282,7 +277,7 @@ fn downloads(ctx: &PageContext, d: &Dashboard<'_>) -> Markup {
                 h3 { (ctx.t("results.microdata")) }
                 p.hint { (ctx.t("results.microdata_note")) }
                 @for g in d.groups {
-                    h4 { (group_name(m, g, ctx.lang)) }
+                    h4 { (group_name(d.results, g, ctx.lang)) }
                     ul.downloads {
                         li { (ctx.t("results.codebook")) ": "
                             a href={ "/results/" (id) "/download/codebook-" (g) ".html" } { "HTML" } " · "
@@ -330,7 +325,7 @@ pub fn unit_page(
                 } }
                 tbody { @for i in items {
                     tr {
-                        td { (group_name(m, &i.group, lang)) } td { (i.item) }
+                        td { (group_name(r, &i.group, lang)) } td { (i.item) }
                         td.num { (fmt_points(i.percent)) } td.num { (num(i.national_percent)) } td.num { (i.valid_n) }
                     }
                 } }
@@ -362,11 +357,11 @@ pub fn unit_page(
                 } }
                 tbody {
                     @for g in &u.groups {
-                        tr { td { (group_name(m, &g.group, lang)) } td.num { (g.responses) }
+                        tr { td { (group_name(r, &g.group, lang)) } td.num { (g.responses) }
                              td.num { (fmt_points(g.points)) " / " (fmt_points(g.max_points)) } td.num { (fmt_points(g.percent)) } }
                     }
                     @if let Some(s) = &u.sipas {
-                        tr { td { (group_name(m, &s.group, lang)) } td.num { (s.responses) }
+                        tr { td { (group_name(r, &s.group, lang)) } td.num { (s.responses) }
                              td.num { (num(s.index_points)) " / " (fmt_points(s.index_max_points)) } td.num { (num(s.overall_percent)) } }
                     }
                 }
@@ -508,7 +503,7 @@ pub fn breakdown_page(
             (source_note(ctx, r.source))
             form method="get" action={ "/results/" (round.id) "/breakdown" } {
                 label { (ctx.t("results.group")) " "
-                    select name="group" { @for g in groups { option value=(g) selected[g == group] { (group_name(&r.methodology, g, lang)) } } } }
+                    select name="group" { @for g in groups { option value=(g) selected[g == group] { (group_name(r, g, lang)) } } } }
                 " "
                 label { (ctx.t("results.by")) " "
                     select name="by" { @for (code, label) in questions { option value=(code) selected[code == by] { (code) " — " (label.get(lang)) } } } }

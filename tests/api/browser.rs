@@ -281,3 +281,54 @@ async fn a_respondent_without_javascript_completes_a_response() {
     assert!(browser.path().await.starts_with("/receipt/"));
     assert_eq!(responses(&app), 1);
 }
+
+/// Saves a screenshot under the target directory (CI keeps them as artefacts) and checks it is
+/// a real, non-blank PNG of the requested width.
+async fn screenshot(b: &Browser, name: &str) -> Vec<u8> {
+    let png = b.client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    assert_eq!(width, 1280, "rendered at desktop width");
+    assert!(
+        png.len() > 20_000,
+        "{name}: the page has content ({} bytes)",
+        png.len()
+    );
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+    png
+}
+
+#[tokio::test]
+async fn ranking_and_unit_pages_render_in_headless_chromium() {
+    let app = spawn_app().await;
+    let round = crate::results::demo_round(&app, 600);
+    crate::results::publish(&app, round);
+    let Some(b) = browser(false).await else {
+        return;
+    };
+    b.client.set_window_size(1280, 1600).await.unwrap();
+    b.go(&app.url(&format!("/results/{round}"))).await;
+    let chart = b.wait_for("figure.chart svg").await;
+    let (_, _, width, height) = chart.rectangle().await.unwrap();
+    assert!(
+        width > 500.0 && height > 300.0,
+        "the bar chart is drawn ({width}×{height})"
+    );
+    let rows = b
+        .client
+        .find_all(Locator::Css("table.ranking tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 34, "every unit is ranked");
+    screenshot(&b, "ranking").await;
+    b.click("table.ranking tbody tr:first-child a").await;
+    b.wait_for("figure.chart svg").await;
+    assert!(
+        b.path()
+            .await
+            .starts_with(&format!("/results/{round}/units/"))
+    );
+    screenshot(&b, "unit").await;
+}
