@@ -225,6 +225,89 @@ pub fn restrict(scores: &mut RoundScores, scope: &Scope) {
     }
 }
 
+/// Fieldwork progress of one respondent group, over the units in scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupFieldwork {
+    /// Group code.
+    pub group: String,
+    /// Target responses (sum over units).
+    pub target: i64,
+    /// Completed responses.
+    pub completed: i64,
+    /// Units below their target.
+    pub units_behind: usize,
+    /// Units.
+    pub units: usize,
+}
+
+/// The coverage and data-quality panels of the dashboard (staff only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fieldwork {
+    /// Per group.
+    pub groups: Vec<GroupFieldwork>,
+    /// Responses flagged by the quality checks (speeders, straight-liners).
+    pub flagged: usize,
+    /// Responses excluded from the scores.
+    pub excluded: usize,
+}
+
+/// Coverage and data quality of the units in the viewer's scope; `None` for the public, who
+/// see published figures, not fieldwork.
+pub fn fieldwork(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    viewer: Viewer,
+) -> Result<Option<Fieldwork>, AppError> {
+    let Viewer::Staff { user_id, .. } = viewer else {
+        return Ok(None);
+    };
+    let scope = scope_of(conn, viewer)?;
+    let coordinator = (scope != Scope::All).then_some(user_id);
+    let rows = crate::rounds::coverage_for(conn, round_id, coordinator).map_err(|e| match e {
+        crate::rounds::RoundError::App(e) => e,
+        _ => AppError::NotFound,
+    })?;
+    let mut groups: Vec<GroupFieldwork> = Vec::new();
+    for r in &rows {
+        let slot = match groups.iter().position(|g| g.group == r.group_code) {
+            Some(i) => i,
+            None => {
+                groups.push(GroupFieldwork {
+                    group: r.group_code.clone(),
+                    target: 0,
+                    completed: 0,
+                    units_behind: 0,
+                    units: 0,
+                });
+                groups.len() - 1
+            }
+        };
+        if let Some(g) = groups.get_mut(slot) {
+            g.target += r.target;
+            g.completed += r.completed;
+            g.units += 1;
+            g.units_behind += usize::from(r.behind_target());
+        }
+    }
+    let in_scope: BTreeSet<i64> = db::rounds::units(conn, round_id)?
+        .into_iter()
+        .filter(|u| scope.includes(&u.code))
+        .map(|u| u.id)
+        .collect();
+    let reviewed: Vec<_> = db::responses::flagged(conn, round_id)?
+        .into_iter()
+        .filter(|r| in_scope.contains(&r.unit_id))
+        .collect();
+    Ok(Some(Fieldwork {
+        groups,
+        flagged: reviewed
+            .iter()
+            .filter(|r| r.flags.as_deref().is_some_and(|f| f != "[]"))
+            .count(),
+        excluded: reviewed.iter().filter(|r| r.excluded).count(),
+    }))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Dashboard figures: pure functions of the scores
 // ---------------------------------------------------------------------------------------------

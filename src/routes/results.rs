@@ -52,14 +52,14 @@ pub async fn dashboard(
 ) -> AppResult<Markup> {
     let viewer = viewer_of(user.as_ref());
     let round_id = id.into_inner();
-    let (r, groups) = state
+    let (r, groups, fieldwork) = state
         .db(move |conn| {
             let r = results::round_results(conn, round_id, viewer)?;
             let groups = db::rounds::groups(conn, round_id)?
                 .into_iter()
                 .map(|g| g.group_code)
                 .collect::<Vec<_>>();
-            Ok((r, groups))
+            Ok((r, groups, results::fieldwork(conn, round_id, viewer)?))
         })
         .await?;
     let sort = SortKey::parse(query.sort.as_deref().unwrap_or("total"));
@@ -78,6 +78,7 @@ pub async fn dashboard(
             ascending,
             groups: &groups,
             may_export_microdata: viewer.may_download_microdata(),
+            fieldwork: fieldwork.as_ref(),
         },
         charts,
     ))

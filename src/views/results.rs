@@ -120,6 +120,8 @@ pub struct Dashboard<'a> {
     pub groups: &'a [String],
     /// Whether the visitor may start microdata exports.
     pub may_export_microdata: bool,
+    /// Coverage and data quality (staff only).
+    pub fieldwork: Option<&'a crate::results::Fieldwork>,
 }
 
 fn sort_link(d: &Dashboard<'_>, key: SortKey, label: &str) -> Markup {
@@ -202,6 +204,7 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                 }
                 (charts)
             }
+            @if let Some(f) = d.fieldwork { (fieldwork(ctx, d, f)) }
             section #ranking {
                 h2 { (ctx.t("results.ranking")) }
                 div.scroll { table.ranking {
@@ -258,6 +261,42 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
             (downloads(ctx, d))
         }))
     }
+}
+
+fn fieldwork(ctx: &PageContext, d: &Dashboard<'_>, f: &crate::results::Fieldwork) -> Markup {
+    let id = d.results.round.id;
+    html! {
+        section #fieldwork {
+            h2 { (ctx.t("results.fieldwork")) }
+            table {
+                caption { (ctx.t("results.coverage")) " " a href={ "/admin/rounds/" (id) "/coverage" } { (ctx.t("results.details")) } }
+                thead { tr {
+                    th scope="col" { (ctx.t("results.group")) } th.num scope="col" { (ctx.t("results.completed")) }
+                    th.num scope="col" { (ctx.t("results.target")) } th.num scope="col" { "%" }
+                    th.num scope="col" { (ctx.t("results.units_behind")) }
+                } }
+                tbody { @for g in &f.groups {
+                    tr {
+                        td { (group_name(d.results, &g.group, ctx.lang)) } td.num { (g.completed) } td.num { (g.target) }
+                        td.num { @if g.target > 0 { (fmt_points(ratio(g.completed, g.target))) } @else { "—" } }
+                        td.num { (g.units_behind) " / " (g.units) }
+                    }
+                } }
+            }
+            p { (ctx.t("results.quality")) ": " (f.flagged) " " (ctx.t("results.flagged")) ", " (f.excluded) " " (ctx.t("results.excluded")) ". "
+                a href={ "/admin/rounds/" (id) "/quality" } { (ctx.t("results.details")) } }
+        }
+    }
+}
+
+/// a / b × 100 for counts.
+fn ratio(a: i64, b: i64) -> f64 {
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "response counts are far below 2^52"
+    )]
+    let (a, b) = (a as f64, b as f64);
+    a * 100.0 / b
 }
 
 fn downloads(ctx: &PageContext, d: &Dashboard<'_>) -> Markup {

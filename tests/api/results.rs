@@ -109,6 +109,7 @@ async fn unpublished_results_need_a_login_and_published_ones_are_public() {
     let page = app.get_html(&format!("/results/{round}")).await;
     assert!(page.contains("<svg"), "charts are drawn");
     assert!(page.contains("v1"), "the snapshot version is named");
+    assert!(!page.contains("id=\"fieldwork\""), "fieldwork is for staff");
     let scores: serde_json::Value = app
         .get(&format!("/api/v1/rounds/{round}/scores?per_page=5"))
         .await
@@ -129,6 +130,7 @@ async fn the_dashboard_shows_overview_charts_ranking_and_unit_pages() {
     let page = app.get_html(&format!("/results/{round}")).await;
     for part in [
         "id=\"overview\"",
+        "id=\"fieldwork\"",
         "id=\"ranking\"",
         "role=\"img\"",
         "<details",
