@@ -102,6 +102,8 @@ pub struct Settings {
     /// Where finished export files are kept until downloaded (several instances: a shared
     /// directory).
     pub export_dir: std::path::PathBuf,
+    /// API requests one bearer token may make per minute on one instance.
+    pub api_rate_per_minute: u32,
 }
 
 /// The optional `khaosat.toml`; every key mirrors an environment variable.
@@ -121,6 +123,7 @@ struct FileSettings {
     workers: Option<usize>,
     mail_lease_seconds: Option<i64>,
     export_dir: Option<String>,
+    api_rate_per_minute: Option<u32>,
 }
 
 /// Exports live beside a SQLite file (`khaosat.db.exports/`); with PostgreSQL in
@@ -302,7 +305,18 @@ impl Settings {
             std::path::PathBuf::from,
         );
 
+        let api_rate_per_minute = match env("KHAOSAT_API_RATE_PER_MINUTE") {
+            Some(v) => v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                config_error(
+                    "KHAOSAT_API_RATE_PER_MINUTE",
+                    format!("'{v}' is not a whole number of at least 1"),
+                )
+            })?,
+            None => file.api_rate_per_minute.unwrap_or(600),
+        };
+
         Ok(Self {
+            api_rate_per_minute,
             export_dir,
             mail_lease_seconds,
             database_url,

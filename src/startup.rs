@@ -14,6 +14,9 @@ use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::{middleware, routes};
 
+/// The largest JSON request body accepted (the API takes small requests only).
+pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
@@ -60,10 +63,25 @@ impl Application {
             metrics: Metrics::default(),
             mail_configured: mailer.is_some(),
             instruments: std::sync::Mutex::default(),
+            api_usage: std::sync::Mutex::default(),
         });
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                // JSON bodies (API requests) are small; anything bigger is refused with 413.
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(JSON_LIMIT_BYTES)
+                        .error_handler(|e, _| match e {
+                            actix_web::error::JsonPayloadError::Overflow { .. }
+                            | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
+                                crate::error::AppError::PayloadTooLarge.into()
+                            }
+                            _ => {
+                                crate::error::AppError::BadRequest("error.bad_request.body").into()
+                            }
+                        }),
+                )
                 .wrap(from_fn(middleware::render_errors))
                 .wrap(from_fn(middleware::security_headers))
                 .wrap(from_fn(middleware::observe))

@@ -23,6 +23,32 @@ pub struct AppState {
     pub mail_configured: bool,
     /// Parsed instruments by id. Stored versions never change, so entries never go stale.
     pub instruments: std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<Instrument>>>,
+    /// Requests per API token in the current minute (per instance: counting in memory costs
+    /// nothing per request, where a shared counter would cost a database write).
+    pub api_usage: std::sync::Mutex<std::collections::HashMap<i64, crate::domain::throttle::State>>,
+}
+
+impl AppState {
+    /// Counts one API request of token `token_id`; fails with 429 once the token has made
+    /// `api_rate_per_minute` requests in the current minute.
+    pub fn count_api_request(&self, token_id: i64) -> AppResult<()> {
+        let policy = crate::domain::throttle::Policy {
+            max_failures: i32::try_from(self.settings.api_rate_per_minute).unwrap_or(i32::MAX),
+            window: chrono::Duration::minutes(1),
+            lockout: chrono::Duration::minutes(1),
+        };
+        let now = crate::db::now();
+        let mut usage = self
+            .api_usage
+            .lock()
+            .map_err(|_| AppError::internal(anyhow::anyhow!("API usage lock poisoned")))?;
+        let previous = usage.get(&token_id).copied();
+        if let Some(retry_after_secs) = policy.retry_after(previous.as_ref(), now) {
+            return Err(AppError::TooManyRequests { retry_after_secs });
+        }
+        usage.insert(token_id, policy.record_failure(previous.as_ref(), now));
+        Ok(())
+    }
 }
 
 impl AppState {

@@ -122,7 +122,8 @@ impl FromRequest for ApiCaller {
             // A wrong token is an error, never a silent fall-back to public access.
             if let Some(token) = bearer {
                 let token = token?;
-                return state
+                let counter = state.clone();
+                let caller = state
                     .db(move |conn| {
                         let (row, user) = db::api_tokens::find_active(conn, &hash_token(&token))?
                             .ok_or(AppError::LoginRequired)?;
@@ -133,12 +134,17 @@ impl FromRequest for ApiCaller {
                         {
                             db::api_tokens::touch(conn, row.id, now)?;
                         }
-                        Ok(ApiCaller {
-                            viewer: Viewer::of(Some((user.id, parse_role(&user.role)?))),
-                            can_write: TokenScope::parse(&row.scope) == Some(TokenScope::Write),
-                        })
+                        Ok((
+                            row.id,
+                            ApiCaller {
+                                viewer: Viewer::of(Some((user.id, parse_role(&user.role)?))),
+                                can_write: TokenScope::parse(&row.scope) == Some(TokenScope::Write),
+                            },
+                        ))
                     })
-                    .await;
+                    .await?;
+                counter.count_api_request(caller.0)?;
+                return Ok(caller.1);
             }
             let Some(session) = session else {
                 return Ok(ApiCaller {
