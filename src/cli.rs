@@ -60,6 +60,16 @@ enum Command {
     },
     /// Print the OpenAPI document of the JSON API (the same as `/api/openapi.json`).
     Openapi,
+    /// Write a consistent copy of the SQLite database to FILE while the server runs.
+    Backup {
+        /// The backup file to create (must not exist).
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with a backup (stop the server first).
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+    },
     /// Survey round operations.
     Round {
         #[command(subcommand)]
@@ -159,6 +169,10 @@ pub fn run() -> ExitCode {
         } => demo(&settings, round_year, responses, seed),
         Command::Compute { round } => compute(&settings, round),
         Command::Openapi => openapi(),
+        Command::Backup { file } => crate::backup::backup(&settings.database_url, &file)
+            .and_then(|s| report_backup("backed up", &file, s)),
+        Command::Restore { file } => crate::backup::restore(&settings.database_url, &file)
+            .and_then(|s| report_backup("restored", &file, s)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -487,6 +501,21 @@ fn demo(settings: &Settings, year: i32, responses: u64, seed: u64) -> anyhow::Re
         std::io::stdout(),
         "demo round {round} created with {responses} responses in {:.1} s",
         started.elapsed().as_secs_f64()
+    )?;
+    Ok(())
+}
+
+fn report_backup(
+    what: &str,
+    file: &std::path::Path,
+    s: crate::backup::Summary,
+) -> anyhow::Result<()> {
+    writeln!(
+        std::io::stdout(),
+        "{what} {}: {} round(s), {} response(s), integrity check ok",
+        file.display(),
+        s.rounds,
+        s.responses
     )?;
     Ok(())
 }

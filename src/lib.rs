@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod assets;
 pub mod auth;
+pub mod backup;
 pub mod bundled;
 pub mod catalog;
 pub mod cli;

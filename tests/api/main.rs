@@ -7,6 +7,7 @@
 )]
 
 mod auth;
+mod backup;
 mod browser;
 mod catalog;
 mod cli;

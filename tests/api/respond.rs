@@ -143,7 +143,7 @@ pub async fn answer_everything(app: &TestApp, code: &str) -> String {
     app.get_html(&format!("/s/{code}/review")).await
 }
 
-fn submission_key(review: &str) -> String {
+pub fn submission_key(review: &str) -> String {
     let marker = "name=\"submission_key\" value=\"";
     let start = review.find(marker).unwrap() + marker.len();
     review[start..start + review[start..].find('"').unwrap()].to_owned()
