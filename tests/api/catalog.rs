@@ -239,6 +239,11 @@ async fn labels_that_look_like_html_stay_text() {
 }
 
 fn xlsform_workbook() -> Vec<u8> {
+    xlsform_workbook_with(str::to_owned)
+}
+
+/// The hand-written XLSForm with every cell passed through `cell` (to plant hostile text).
+pub fn xlsform_workbook_with(cell: impl Fn(&str) -> String) -> Vec<u8> {
     use rust_xlsxwriter::Workbook;
     let survey: &[&[&str]] = &[
         &[
@@ -332,7 +337,7 @@ fn xlsform_workbook() -> Vec<u8> {
         for (r, row) in rows.iter().enumerate() {
             for (c, value) in row.iter().enumerate() {
                 if !value.is_empty() {
-                    ws.write_string(r as u32, c as u16, *value).unwrap();
+                    ws.write_string(r as u32, c as u16, cell(value)).unwrap();
                 }
             }
         }

@@ -24,3 +24,4 @@ mod results;
 mod rounds;
 mod scores;
 mod smtp;
+mod xss;

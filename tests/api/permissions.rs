@@ -141,7 +141,7 @@ const TABLE: &[(&str, &str, Access)] = &[
 ];
 
 /// Every (method, pattern) registered in `routes::configure`, read from its source.
-fn registered_routes() -> BTreeSet<(String, String)> {
+pub fn registered_routes() -> BTreeSet<(String, String)> {
     let source = include_str!("../../src/routes/mod.rs");
     let mut out = BTreeSet::new();
     let mut rest = source;
