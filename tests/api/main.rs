@@ -15,6 +15,7 @@ mod errors;
 mod health;
 mod helpers;
 mod limits;
+mod logs;
 mod migrations;
 mod openapi;
 mod paper;
