@@ -377,8 +377,18 @@ pub fn set_group(
                 lines.join("\n")
             )));
         }
+        // The audit keeps what the group used before, so a change can be traced and undone.
+        let old = db::rounds::groups(conn, round_id)?
+            .into_iter()
+            .find(|g| g.group_id == group_id)
+            .map(|g| {
+                serde_json::json!({
+                    "group": group_code, "instrument_id": g.instrument_id, "methodology_id": g.methodology_id,
+                })
+                .to_string()
+            });
         db::rounds::set_group(conn, round_id, group_id, instrument_id, methodology_id)?;
-        audit(conn, actor, "round:set_group", round_id, None, Some(serde_json::json!({
+        audit(conn, actor, "round:set_group", round_id, old, Some(serde_json::json!({
             "group": group_code, "instrument_id": instrument_id, "methodology_id": methodology_id,
         }).to_string()))?;
         Ok(())
@@ -403,6 +413,11 @@ pub fn set_group_target(
         require_draft(&round)?;
         let group_id = db::rounds::group_id(conn, group_code)?
             .ok_or_else(|| invalid(format!("unknown respondent group '{group_code}'")))?;
+        let old: std::collections::BTreeSet<i32> = db::rounds::targets(conn, round_id)?
+            .into_iter()
+            .filter(|(_, g, _)| *g == group_id)
+            .map(|(_, _, t)| t)
+            .collect();
         for unit in db::rounds::units(conn, round_id)? {
             db::rounds::set_target(conn, round_id, unit.id, group_id, target)?;
         }
@@ -411,7 +426,8 @@ pub fn set_group_target(
             actor,
             "round:set_targets",
             round_id,
-            None,
+            (!old.is_empty())
+                .then(|| serde_json::json!({ "group": group_code, "targets": old }).to_string()),
             Some(serde_json::json!({ "group": group_code, "target": target }).to_string()),
         )?;
         Ok(())
