@@ -117,8 +117,9 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 AppError::Unavailable(error.into())
             }
-            // SQLite: another writer held the lock past the busy timeout; PostgreSQL: the
-            // server went away mid-query. Both are transient.
+            // SQLite: another writer held the lock past the busy timeout, or the disk is full
+            // or read-only; PostgreSQL: the server went away mid-query. The request failed as
+            // a whole and may be retried once the database accepts writes again.
             Error::DatabaseError(_, ref info) if is_transient_message(info.message()) => {
                 AppError::Unavailable(error.into())
             }
@@ -135,6 +136,11 @@ fn is_transient_message(message: &str) -> bool {
         || m.contains("connection refused")
         || m.contains("no connection to the server")
         || m.contains("the database system is")
+        // SQLite on a full disk or a read-only file: nothing is written (the transaction rolls
+        // back), the operator must act, and the visitor should simply try again later.
+        || m.contains("database or disk is full")
+        || m.contains("readonly database")
+        || m.contains("disk i/o error")
 }
 
 impl From<r2d2::Error> for AppError {

@@ -12,6 +12,7 @@ mod backup;
 mod browser;
 mod catalog;
 mod cli;
+mod disk;
 mod errors;
 mod health;
 mod helpers;
