@@ -383,3 +383,23 @@ pub fn load_methodology(
 pub fn max_upload_bytes() -> usize {
     MAX_XLSX_BYTES.max(MAX_FILE_BYTES)
 }
+
+/// One respondent group of a round with its questionnaire and methodology, parsed; 404 when the
+/// round does not survey that group.
+pub fn load_round_group(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    group: &str,
+) -> Result<(db::rounds::RoundGroupRow, Instrument, Methodology), AppError> {
+    let g = db::rounds::groups(conn, round_id)?
+        .into_iter()
+        .find(|g| g.group_code == group)
+        .ok_or(AppError::NotFound)?;
+    let instrument = load_instrument(conn, g.instrument_id)?
+        .ok_or(AppError::NotFound)?
+        .instrument;
+    let methodology = load_methodology(conn, g.methodology_id)?
+        .ok_or(AppError::NotFound)?
+        .methodology;
+    Ok((g, instrument, methodology))
+}

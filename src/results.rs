@@ -263,10 +263,7 @@ pub fn fieldwork(
     };
     let scope = scope_of(conn, viewer)?;
     let coordinator = (scope != Scope::All).then_some(user_id);
-    let rows = crate::rounds::coverage_for(conn, round_id, coordinator).map_err(|e| match e {
-        crate::rounds::RoundError::App(e) => e,
-        _ => AppError::NotFound,
-    })?;
+    let rows = crate::rounds::coverage_for(conn, round_id, coordinator)?;
     let mut groups: Vec<GroupFieldwork> = Vec::new();
     for r in &rows {
         let slot = match groups.iter().position(|g| g.group == r.group_code) {

@@ -47,6 +47,20 @@ pub enum RoundError {
     App(#[from] AppError),
 }
 
+/// For callers that only read (coverage in the API and dashboards): a missing round is 404,
+/// a database failure keeps its kind, and anything else is a bad request.
+impl From<RoundError> for AppError {
+    fn from(e: RoundError) -> Self {
+        match e {
+            RoundError::App(e) => e,
+            RoundError::NotFound => AppError::NotFound,
+            RoundError::Invalid(_) | RoundError::Rows(_) | RoundError::Lifecycle(_) => {
+                AppError::BadRequest("error.bad_request.body")
+            }
+        }
+    }
+}
+
 impl From<diesel::result::Error> for RoundError {
     fn from(e: diesel::result::Error) -> Self {
         RoundError::App(e.into())

@@ -303,8 +303,24 @@ pub struct ResponseForExport {
     pub answers: String,
 }
 
-/// A page of one group's included responses with ids above `after`, restricted to `units`
-/// when given (a coordinator's scope).
+/// One group's included responses, restricted to `units` when given (a coordinator's scope).
+fn for_export<'a>(
+    round_id: i64,
+    group_id: i64,
+    units: Option<&'a [i64]>,
+) -> responses::BoxedQuery<'a, <AnyConnection as diesel::Connection>::Backend> {
+    let mut query = responses::table
+        .filter(responses::round_id.eq(round_id))
+        .filter(responses::group_id.eq(group_id))
+        .filter(responses::excluded.eq(false))
+        .into_boxed();
+    if let Some(units) = units {
+        query = query.filter(responses::unit_id.eq_any(units));
+    }
+    query
+}
+
+/// A page of one group's included responses with ids above `after` (see [`for_export`]).
 pub fn page_for_export(
     conn: &mut AnyConnection,
     round_id: i64,
@@ -313,16 +329,8 @@ pub fn page_for_export(
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<ResponseForExport>> {
-    let mut query = responses::table
-        .filter(responses::round_id.eq(round_id))
-        .filter(responses::group_id.eq(group_id))
-        .filter(responses::excluded.eq(false))
+    for_export(round_id, group_id, units)
         .filter(responses::id.gt(after))
-        .into_boxed();
-    if let Some(units) = units {
-        query = query.filter(responses::unit_id.eq_any(units));
-    }
-    query
         .order(responses::id)
         .limit(limit)
         .select((
@@ -335,20 +343,14 @@ pub fn page_for_export(
         .load(conn)
 }
 
-/// How many included responses of one group an export will write.
+/// How many responses an export will write.
 pub fn count_for_export(
     conn: &mut AnyConnection,
     round_id: i64,
     group_id: i64,
     units: Option<&[i64]>,
 ) -> QueryResult<i64> {
-    let mut query = responses::table
-        .filter(responses::round_id.eq(round_id))
-        .filter(responses::group_id.eq(group_id))
-        .filter(responses::excluded.eq(false))
-        .into_boxed();
-    if let Some(units) = units {
-        query = query.filter(responses::unit_id.eq_any(units));
-    }
-    query.count().get_result(conn)
+    for_export(round_id, group_id, units)
+        .count()
+        .get_result(conn)
 }

@@ -351,16 +351,7 @@ fn group_variables(
     }
     let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
     let group = request.group.as_deref().unwrap_or_default();
-    let g = db::rounds::groups(conn, round_id)?
-        .into_iter()
-        .find(|g| g.group_code == group)
-        .ok_or(AppError::NotFound)?;
-    let instrument = catalog::load_instrument(conn, g.instrument_id)?
-        .ok_or(AppError::NotFound)?
-        .instrument;
-    let methodology = catalog::load_methodology(conn, g.methodology_id)?
-        .ok_or(AppError::NotFound)?
-        .methodology;
+    let (_, instrument, methodology) = catalog::load_round_group(conn, round_id, group)?;
     let title = format!(
         "{} — {} ({} v{})",
         round.name_vi,

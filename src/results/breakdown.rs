@@ -121,16 +121,7 @@ pub fn breakdown(
 ) -> Result<Breakdown, AppError> {
     // Same visibility as every other result: published for all, live for staff, scoped.
     let visible = round_results(conn, round_id, viewer)?;
-    let g = db::rounds::groups(conn, round_id)?
-        .into_iter()
-        .find(|g| g.group_code == group)
-        .ok_or(AppError::NotFound)?;
-    let instrument = catalog::load_instrument(conn, g.instrument_id)?
-        .ok_or(AppError::NotFound)?
-        .instrument;
-    let m = catalog::load_methodology(conn, g.methodology_id)?
-        .ok_or(AppError::NotFound)?
-        .methodology;
+    let (g, instrument, m) = catalog::load_round_group(conn, round_id, group)?;
     let question = instrument
         .question(by)
         .filter(|q| {

@@ -103,6 +103,20 @@ pub struct Round {
     pub compare_round_id: Option<i64>,
 }
 
+impl From<(crate::db::rounds::RoundRow, Option<i32>)> for Round {
+    fn from((r, published): (crate::db::rounds::RoundRow, Option<i32>)) -> Self {
+        Self {
+            id: r.id,
+            year: r.year,
+            name_vi: r.name_vi,
+            name_en: r.name_en,
+            status: r.status,
+            published_version: published,
+            compare_round_id: r.compare_round_id,
+        }
+    }
+}
+
 /// A unit (province or city) of a round.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Unit {
@@ -306,18 +320,7 @@ pub async fn rounds(
     let rows = state
         .db(move |conn| results::visible_rounds(conn, viewer))
         .await?;
-    let items = rows
-        .into_iter()
-        .map(|(r, published)| Round {
-            id: r.id,
-            year: r.year,
-            name_vi: r.name_vi,
-            name_en: r.name_en,
-            status: r.status,
-            published_version: published,
-            compare_round_id: r.compare_round_id,
-        })
-        .collect();
+    let items = rows.into_iter().map(Round::from).collect();
     Ok(HttpResponse::Ok().json(paginate(items, &query, None)))
 }
 
@@ -350,15 +353,7 @@ pub async fn round(
             AppError::NotFound
         });
     };
-    Ok(HttpResponse::Ok().json(Round {
-        id: r.id,
-        year: r.year,
-        name_vi: r.name_vi,
-        name_en: r.name_en,
-        status: r.status,
-        published_version: published,
-        compare_round_id: r.compare_round_id,
-    }))
+    Ok(HttpResponse::Ok().json(Round::from((r, published))))
 }
 
 /// `GET /api/v1/rounds/{id}/units`
@@ -529,11 +524,7 @@ pub async fn coverage(
                 Scope::All => None,
                 Scope::Only(_) => Some(user_id),
             };
-            crate::rounds::coverage_for(conn, round_id, coordinator).map_err(|e| match e {
-                crate::rounds::RoundError::App(e) => e,
-                crate::rounds::RoundError::NotFound => AppError::NotFound,
-                _ => AppError::BadRequest("error.bad_request.body"),
-            })
+            Ok(crate::rounds::coverage_for(conn, round_id, coordinator)?)
         })
         .await?;
     let items = rows

@@ -5,26 +5,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::helpers::{TestApp, TestDb, csrf_from, spawn_app};
-use crate::respond::{answer_everything, open_round_with_codes, submission_key};
-
-/// Completes one journey and returns the receipt path the server acknowledged with.
-async fn complete(app: &TestApp, code: &str) -> String {
-    let review = answer_everything(app, code).await;
-    let token = csrf_from(&review);
-    let key = submission_key(&review);
-    let submitted = app
-        .post_form(
-            &format!("/s/{code}/submit"),
-            &[
-                ("submission_key", key.as_str()),
-                ("csrf_token", token.as_str()),
-            ],
-        )
-        .await;
-    assert_eq!(submitted.status(), 303);
-    submitted.headers()["location"].to_str().unwrap().to_owned()
-}
+use crate::helpers::{TestDb, spawn_app};
+use crate::respond::{complete_journey, open_round_with_codes};
 
 #[tokio::test]
 async fn a_backup_taken_under_load_restores_every_acknowledged_response() {
@@ -50,7 +32,7 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_response() {
         let chunk: Vec<String> = chunk.iter().map(|c| c.as_canonical().to_owned()).collect();
         tasks.push(tokio::spawn(async move {
             for code in chunk {
-                complete(&app, &code).await;
+                assert_eq!(complete_journey(&app, &code).await.status(), 303);
                 acknowledged.fetch_add(1, Ordering::SeqCst);
             }
         }));

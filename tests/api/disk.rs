@@ -5,8 +5,8 @@
 
 use std::process::Command;
 
-use crate::helpers::{TestDb, csrf_from, skip, spawn_app_on};
-use crate::respond::{answer_everything, open_round_with_codes, submission_key};
+use crate::helpers::{TestDb, skip, spawn_app_on};
+use crate::respond::{complete_journey, open_round_with_codes};
 
 /// A small tmpfs, unmounted on drop.
 struct SmallDisk {
@@ -54,20 +54,6 @@ fn fill(dir: &std::path::Path, leave: u64) -> std::path::PathBuf {
     path
 }
 
-async fn submit(app: &crate::helpers::TestApp, code: &str) -> reqwest::Response {
-    let review = answer_everything(app, code).await;
-    let token = csrf_from(&review);
-    let key = submission_key(&review);
-    app.post_form(
-        &format!("/s/{code}/submit"),
-        &[
-            ("submission_key", key.as_str()),
-            ("csrf_token", token.as_str()),
-        ],
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_full_disk_gives_503_and_loses_nothing() {
     if std::env::var("KHAOSAT_TEST_DATABASE_URL").is_ok() {
@@ -81,7 +67,12 @@ async fn a_full_disk_gives_503_and_loses_nothing() {
     let url = format!("sqlite://{}", db_dir.path().join("khaosat.db").display());
     let app = spawn_app_on(TestDb::Sqlite { _dir: db_dir, url }, |_| {}).await;
     let (round, codes) = open_round_with_codes(&app, 12);
-    assert_eq!(submit(&app, codes[0].as_canonical()).await.status(), 303);
+    assert_eq!(
+        complete_journey(&app, codes[0].as_canonical())
+            .await
+            .status(),
+        303
+    );
     let filler = fill(disk.dir.path(), 0);
     // Drafts and submissions now fail to write: a clear 503, never a 500.
     let mut refused = 0;
@@ -103,7 +94,10 @@ async fn a_full_disk_gives_503_and_loses_nothing() {
     std::fs::remove_file(&filler).unwrap();
     // Space again: everything acknowledged is there, and new submissions are accepted.
     for code in &codes[6..8] {
-        assert_eq!(submit(&app, code.as_canonical()).await.status(), 303);
+        assert_eq!(
+            complete_journey(&app, code.as_canonical()).await.status(),
+            303
+        );
     }
     let mut conn = app.pool.get().unwrap();
     use diesel::prelude::*;

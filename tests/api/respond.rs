@@ -143,6 +143,26 @@ pub async fn answer_everything(app: &TestApp, code: &str) -> String {
     app.get_html(&format!("/s/{code}/review")).await
 }
 
+/// Submits the response shown on `review` (the review page's HTML).
+pub async fn submit_review(app: &TestApp, code: &str, review: &str) -> reqwest::Response {
+    let token = csrf_from(review);
+    let key = submission_key(review);
+    app.post_form(
+        &format!("/s/{code}/submit"),
+        &[
+            ("submission_key", key.as_str()),
+            ("csrf_token", token.as_str()),
+        ],
+    )
+    .await
+}
+
+/// A whole journey: every section answered, then submitted.
+pub async fn complete_journey(app: &TestApp, code: &str) -> reqwest::Response {
+    let review = answer_everything(app, code).await;
+    submit_review(app, code, &review).await
+}
+
 pub fn submission_key(review: &str) -> String {
     let marker = "name=\"submission_key\" value=\"";
     let start = review.find(marker).unwrap() + marker.len();

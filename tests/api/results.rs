@@ -56,6 +56,13 @@ pub async fn api_get(app: &TestApp, token: &str, path: &str) -> reqwest::Respons
         .unwrap()
 }
 
+/// The body of a download.
+pub async fn download(app: &TestApp, path: &str) -> Vec<u8> {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.bytes().await.unwrap().to_vec()
+}
+
 /// Starts a microdata export from the dashboard form and waits for the file.
 async fn export_microdata(app: &TestApp, round: i64, format: &str, decimal: &str) -> Vec<u8> {
     let dashboard = app.get_html(&format!("/results/{round}")).await;
@@ -167,12 +174,7 @@ async fn aggregates_read_back_in_csv_xlsx_and_json_with_the_same_numbers() {
     let app = spawn_app().await;
     let round = demo_round(&app, 400);
     publish(&app, round);
-    let csv = app
-        .get(&format!("/results/{round}/download/scores.csv"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let csv = download(&app, &format!("/results/{round}/download/scores.csv")).await;
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "BOM for Excel");
     let mut reader = csv::Reader::from_reader(&csv[3..]);
     let header = reader.headers().unwrap().clone();
@@ -196,14 +198,11 @@ async fn aggregates_read_back_in_csv_xlsx_and_json_with_the_same_numbers() {
     );
     assert!(json["rankings"].as_array().unwrap().len() >= 34);
 
-    let comma = app
-        .get(&format!(
-            "/results/{round}/download/scores.csv?decimal=comma&bom=0"
-        ))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let comma = download(
+        &app,
+        &format!("/results/{round}/download/scores.csv?decimal=comma&bom=0"),
+    )
+    .await;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(b';')
         .from_reader(&comma[..]);
@@ -211,12 +210,7 @@ async fn aggregates_read_back_in_csv_xlsx_and_json_with_the_same_numbers() {
     let as_comma: f64 = row[col("percent")].replace(',', ".").parse().unwrap();
     assert_eq!(as_comma, first_percent);
 
-    let xlsx = app
-        .get(&format!("/results/{round}/download/scores.xlsx"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let xlsx = download(&app, &format!("/results/{round}/download/scores.xlsx")).await;
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(xlsx.to_vec())).unwrap();
     assert_eq!(
         book.sheet_names(),
@@ -253,12 +247,11 @@ async fn a_microdata_export_job_writes_every_response_and_reads_back() {
     assert_eq!(ids.len(), rows.len(), "response ids are unique");
 
     // The codebook lists every variable column of the data, and the syntax files use them.
-    let codebook = app
-        .get(&format!("/results/{round}/download/codebook-leader.csv"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let codebook = download(
+        &app,
+        &format!("/results/{round}/download/codebook-leader.csv"),
+    )
+    .await;
     let mut cb = csv::Reader::from_reader(&codebook[3..]);
     let named: std::collections::BTreeSet<String> =
         cb.records().map(|r| r.unwrap()[0].to_owned()).collect();
@@ -395,14 +388,11 @@ async fn no_suppressed_breakdown_cell_can_be_derived_from_what_is_published() {
         ))
         .await;
     assert!(page.contains("class=\"suppressed\""));
-    let csv = app
-        .get(&format!(
-            "/results/{round}/download/breakdown-leader.csv?by=bg_level"
-        ))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let csv = download(
+        &app,
+        &format!("/results/{round}/download/breakdown-leader.csv?by=bg_level"),
+    )
+    .await;
     let mut reader = csv::Reader::from_reader(&csv[3..]);
     for r in reader.records() {
         let r = r.unwrap();
@@ -460,12 +450,7 @@ async fn coordinator_a_cannot_see_unit_b_through_pages_api_or_exports() {
             "{path} shows another unit"
         );
     }
-    let csv = app
-        .get(&format!("/results/{round}/download/scores.csv"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let csv = download(&app, &format!("/results/{round}/download/scores.csv")).await;
     let mut reader = csv::Reader::from_reader(&csv[3..]);
     let units: Vec<String> = reader.records().map(|r| r.unwrap()[0].to_owned()).collect();
     assert_eq!(units, vec![mine.code.clone()]);

@@ -7,7 +7,7 @@ use khaosat::domain::account::Role;
 use khaosat::rounds::{self, Actor};
 
 use crate::helpers::{TestApp, csrf_from, spawn_app};
-use crate::respond::{answer_everything, fill, leader, submission_key};
+use crate::respond::{answer_everything, fill, leader};
 
 const ADMIN: Actor<'static> = Actor {
     user_id: None,
@@ -179,17 +179,7 @@ async fn hostile_round(app: &TestApp) -> (i64, String) {
         "the answer is shown, escaped"
     );
     assert_inert("the review page", &review);
-    let token = csrf_from(&review);
-    let key = submission_key(&review);
-    let submitted = app
-        .post_form(
-            &format!("/s/{code}/submit"),
-            &[
-                ("submission_key", key.as_str()),
-                ("csrf_token", token.as_str()),
-            ],
-        )
-        .await;
+    let submitted = crate::respond::submit_review(app, code, &review).await;
     assert_eq!(submitted.status(), 303);
     (round, codes[1].clone())
 }
