@@ -173,10 +173,11 @@ fn prepare_database(
     }
     // An export still queued or running an hour after it was asked for lost its worker in a
     // crash (exports of a national round take seconds); tell its owner to start it again.
-    let abandoned =
-        db::export_jobs::fail_abandoned(&mut conn, db::now() - chrono::Duration::hours(1))?;
-    if abandoned > 0 {
-        tracing::warn!(jobs = abandoned, "interrupted exports marked failed");
+    // Not fatal: a read-only database must still serve reads.
+    match db::export_jobs::fail_abandoned(&mut conn, db::now() - chrono::Duration::hours(1)) {
+        Ok(0) => {}
+        Ok(abandoned) => tracing::warn!(jobs = abandoned, "interrupted exports marked failed"),
+        Err(e) => tracing::warn!(error = %e, "could not mark interrupted exports as failed"),
     }
     let bundled = crate::catalog::load_bundled(&mut conn)
         .map_err(|e| anyhow::anyhow!("cannot load the bundled questionnaires: {e}"))?;

@@ -124,6 +124,27 @@ pub fn claim(
     Ok(claimed)
 }
 
+/// Renews this sender's lease on a claimed message just before sending it, and says whether
+/// the message is still this sender's: each claim increments `attempts`, so a message another
+/// sender re-claimed (after this one's lease ran out) no longer has `attempts` as claimed here.
+/// Without this check a slow batch would send its tail twice.
+pub fn renew_lease(
+    conn: &mut AnyConnection,
+    id: i64,
+    claimed_attempts: i32,
+    lease_until: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        mail_outbox::table
+            .find(id)
+            .filter(mail_outbox::status.eq("sending"))
+            .filter(mail_outbox::attempts.eq(claimed_attempts)),
+    )
+    .set(mail_outbox::locked_until.eq(Some(lease_until)))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
 /// Marks a message sent and drops its bodies and address: the bodies contain an access code,
 /// which must not outlive its delivery, and the address is personal data the sent record no
 /// longer needs.

@@ -45,6 +45,10 @@ pub fn send_batch(
     })?;
     let mut report = BatchReport::default();
     for message in claimed {
+        // The batch may have outlived its lease; only a message still ours is sent.
+        if !outbox::renew_lease(&mut conn, message.id, message.attempts, db::now() + lease)? {
+            continue;
+        }
         match mailer.send(&message) {
             Ok(()) => {
                 outbox::mark_sent(&mut conn, message.id, db::now())?;

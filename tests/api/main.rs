@@ -14,6 +14,7 @@ mod catalog;
 mod cli;
 mod disk;
 mod errors;
+mod faults;
 mod health;
 mod helpers;
 mod limits;
