@@ -154,7 +154,10 @@ impl fmt::Display for Literal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Literal::Integer(i) => write!(f, "{i}"),
-            Literal::Decimal(d) => f.write_str(d),
+            // A decimal normalised to a whole number ("0.0" → "0") keeps a point, so that it
+            // parses back as a decimal, not an integer.
+            Literal::Decimal(d) if d.contains('.') => f.write_str(d),
+            Literal::Decimal(d) => write!(f, "{d}.0"),
             Literal::Bool(b) => write!(f, "{b}"),
             Literal::Text(s) => {
                 f.write_str("\"")?;

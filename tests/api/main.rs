@@ -23,6 +23,7 @@ mod migrations;
 mod openapi;
 mod paper;
 mod permissions;
+mod properties;
 mod respond;
 mod results;
 mod rounds;
