@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::{self, AnyConnection};
-use crate::domain::answers::Answers;
+use crate::domain::answers::{Answers, for_each_choice};
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{
     self, GroupScore, IndexScore, Rankings, SipasScore, Tally, UnitIndex,
@@ -63,24 +63,30 @@ fn recompute(
         let Some(last) = page.last() else { break };
         after = last.id;
         for response in &page {
-            let answers = Answers::from_json(&response.answers).map_err(|e| {
+            let tally = out
+                .entry((response.unit_id, response.group_id))
+                .or_default();
+            tally.responses += 1;
+            // Keys are allocated only the first time a cell is seen: a million responses
+            // repeat a few thousand distinct cells.
+            for_each_choice(&response.answers, |item, value| {
+                let values = match tally.items.get_mut(item) {
+                    Some(values) => values,
+                    None => tally.items.entry(item.to_owned()).or_default(),
+                };
+                match values.get_mut(value) {
+                    Some(n) => *n += 1,
+                    None => {
+                        values.insert(value.to_owned(), 1);
+                    }
+                }
+            })
+            .map_err(|e| {
                 AppError::internal(anyhow::anyhow!(
                     "response {} has unreadable answers: {e}",
                     response.id
                 ))
             })?;
-            let tally = out
-                .entry((response.unit_id, response.group_id))
-                .or_default();
-            tally.responses += 1;
-            for (item, value) in tally_cells(&answers) {
-                *tally
-                    .items
-                    .entry(item.to_owned())
-                    .or_default()
-                    .entry(value.to_owned())
-                    .or_default() += 1;
-            }
         }
     }
     Ok(out)
