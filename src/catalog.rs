@@ -332,18 +332,47 @@ pub fn load_instrument(
         return Ok(None);
     };
     let name = format!("{}-v{}.toml", summary.code, summary.version);
-    let instrument = Instrument::from_toml(source_text.as_bytes(), &name).map_err(|errors| {
-        // Stored sources were validated on import; failing now means the parser changed.
-        AppError::internal(anyhow::anyhow!(
-            "stored instrument {id} no longer parses: {}",
-            errors.len()
-        ))
+    let instrument = parsed_once(&INSTRUMENTS_PARSED, &source_text, || {
+        Instrument::from_toml(source_text.as_bytes(), &name).map_err(|errors| {
+            // Stored sources were validated on import; failing now means the parser changed.
+            AppError::internal(anyhow::anyhow!(
+                "stored instrument {id} no longer parses: {}",
+                errors.len()
+            ))
+        })
     })?;
     Ok(Some(StoredInstrument {
         summary,
         instrument,
         source_text,
     }))
+}
+
+/// Parsed files by the SHA-256 of their text. Stored versions never change and the same text
+/// always parses to the same value, so dashboards and exports parse each file once per process
+/// instead of on every request (keyed by content, not id, so several databases in one process
+/// cannot mix them up).
+type ParsedCache<T> = std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], T>>>;
+
+static INSTRUMENTS_PARSED: ParsedCache<Instrument> = std::sync::OnceLock::new();
+static METHODOLOGIES_PARSED: ParsedCache<Methodology> = std::sync::OnceLock::new();
+
+fn parsed_once<T: Clone>(
+    cache: &ParsedCache<T>,
+    source_text: &str,
+    parse: impl FnOnce() -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    use sha2::Digest;
+    let key: [u8; 32] = sha2::Sha256::digest(source_text.as_bytes()).into();
+    let cache = cache.get_or_init(Default::default);
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(found);
+    }
+    let parsed = parse()?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, parsed.clone());
+    }
+    Ok(parsed)
 }
 
 /// A stored methodology version, parsed back into its domain type.
@@ -366,11 +395,13 @@ pub fn load_methodology(
         return Ok(None);
     };
     let name = format!("{}-v{}.toml", summary.code, summary.version);
-    let methodology = Methodology::parse(&name, source_text.as_bytes()).map_err(|errors| {
-        AppError::internal(anyhow::anyhow!(
-            "stored methodology {id} no longer parses: {}",
-            errors.len()
-        ))
+    let methodology = parsed_once(&METHODOLOGIES_PARSED, &source_text, || {
+        Methodology::parse(&name, source_text.as_bytes()).map_err(|errors| {
+            AppError::internal(anyhow::anyhow!(
+                "stored methodology {id} no longer parses: {}",
+                errors.len()
+            ))
+        })
     })?;
     Ok(Some(StoredMethodology {
         summary,

@@ -291,17 +291,17 @@ pub fn fieldwork(
         .filter(|u| scope.includes(&u.code))
         .map(|u| u.id)
         .collect();
-    let reviewed: Vec<_> = db::responses::flagged(conn, round_id)?
-        .into_iter()
-        .filter(|r| in_scope.contains(&r.unit_id))
-        .collect();
+    let (mut flagged, mut excluded) = (0, 0);
+    for (unit, f, e) in db::responses::quality_counts(conn, round_id)? {
+        if in_scope.contains(&unit) {
+            flagged += usize::try_from(f).unwrap_or(0);
+            excluded += usize::try_from(e).unwrap_or(0);
+        }
+    }
     Ok(Some(Fieldwork {
         groups,
-        flagged: reviewed
-            .iter()
-            .filter(|r| r.flags.as_deref().is_some_and(|f| f != "[]"))
-            .count(),
-        excluded: reviewed.iter().filter(|r| r.excluded).count(),
+        flagged,
+        excluded,
     }))
 }
 

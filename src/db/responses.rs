@@ -354,3 +354,35 @@ pub fn count_for_export(
         .count()
         .get_result(conn)
 }
+
+/// Flagged and excluded responses per unit of a round, from partial indexes that hold only
+/// those rows: (unit, flagged, excluded).
+pub fn quality_counts(
+    conn: &mut AnyConnection,
+    round_id: i64,
+) -> QueryResult<Vec<(i64, i64, i64)>> {
+    use diesel::dsl::{count_star, sql};
+    let flagged: Vec<(i64, i64)> = responses::table
+        .filter(responses::round_id.eq(round_id))
+        .filter(responses::flags.is_not_null())
+        .filter(responses::flags.ne("[]"))
+        .group_by(responses::unit_id)
+        .select((responses::unit_id, count_star()))
+        .load(conn)?;
+    // Written as the bare column so PostgreSQL matches the partial index's predicate.
+    let excluded: Vec<(i64, i64)> = responses::table
+        .filter(responses::round_id.eq(round_id))
+        .filter(sql::<diesel::sql_types::Bool>("excluded"))
+        .group_by(responses::unit_id)
+        .select((responses::unit_id, count_star()))
+        .load(conn)?;
+    let mut by_unit: std::collections::BTreeMap<i64, (i64, i64)> =
+        std::collections::BTreeMap::new();
+    for (unit, n) in flagged {
+        by_unit.entry(unit).or_default().0 = n;
+    }
+    for (unit, n) in excluded {
+        by_unit.entry(unit).or_default().1 = n;
+    }
+    Ok(by_unit.into_iter().map(|(u, (f, e))| (u, f, e)).collect())
+}

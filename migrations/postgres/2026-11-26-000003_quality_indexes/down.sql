@@ -1,0 +1,2 @@
+DROP INDEX responses_excluded;
+DROP INDEX responses_flagged;
