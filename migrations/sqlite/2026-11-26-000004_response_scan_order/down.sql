@@ -1,0 +1,2 @@
+DROP INDEX responses_round_group_order;
+DROP INDEX responses_round_order;
