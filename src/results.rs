@@ -157,7 +157,21 @@ pub fn round_results(
 ) -> Result<RoundResults, AppError> {
     let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
     let published = published_version(conn, round_id)?;
-    let (source, mut scores) = match published {
+    if published.is_none() && !viewer.sees_live() {
+        return Err(AppError::LoginRequired);
+    }
+    let full = full_results(conn, round, published)?;
+    narrow(full, conn, viewer)
+}
+
+/// Every unit's results: the snapshot when `published`, else live scores.
+fn full_results(
+    conn: &mut AnyConnection,
+    round: RoundRow,
+    published: Option<i32>,
+) -> Result<RoundResults, AppError> {
+    let round_id = round.id;
+    let (source, scores) = match published {
         Some(version) => {
             let (snapshot, _) =
                 scores::read_snapshot(conn, round_id, version)?.ok_or(AppError::NotFound)?;
@@ -165,22 +179,11 @@ pub fn round_results(
                 serde_json::from_str(&snapshot.payload).map_err(AppError::internal)?;
             (Source::Published { version }, scores)
         }
-        None if viewer.sees_live() => {
+        None => {
             let tallies = scores::live_tallies(conn, round_id)?;
             (Source::Live, scores::compute(conn, round_id, &tallies)?)
         }
-        None => return Err(AppError::LoginRequired),
     };
-    // Published results are public; the unit scope only narrows what is not published yet.
-    let scope = match source {
-        Source::Published { .. } => Scope::All,
-        Source::Live => scope_of(conn, viewer)?,
-    };
-    restrict(&mut scores, &scope);
-    let mut yoy = scores::year_over_year(conn, round_id)?;
-    if let Some(changes) = yoy.as_mut() {
-        changes.retain(|c| scope.includes(&c.unit));
-    }
     let regions = db::rounds::units(conn, round_id)?
         .into_iter()
         .filter_map(|u| {
@@ -199,14 +202,83 @@ pub fn round_results(
         .collect();
     Ok(RoundResults {
         group_names,
+        yoy: scores::year_over_year(conn, round_id)?,
+        methodology: scores::main_methodology(conn, round_id)?,
         round,
         source,
         scores,
-        methodology: scores::main_methodology(conn, round_id)?,
         regions,
-        yoy,
-        scope,
+        scope: Scope::All,
     })
+}
+
+/// The results as `viewer` may see them: published results are public; live ones are narrowed
+/// to a coordinator's units.
+fn narrow(
+    mut full: RoundResults,
+    conn: &mut AnyConnection,
+    viewer: Viewer,
+) -> Result<RoundResults, AppError> {
+    let scope = match full.source {
+        Source::Published { .. } => Scope::All,
+        Source::Live => scope_of(conn, viewer)?,
+    };
+    restrict(&mut full.scores, &scope);
+    if let Some(changes) = full.yoy.as_mut() {
+        changes.retain(|c| scope.includes(&c.unit));
+    }
+    full.scope = scope;
+    Ok(full)
+}
+
+/// What a round's results depend on, read in two cheap queries: the responses counted in the
+/// round (and in the round it compares with), the latest administrative change (exclusions,
+/// appraised points, publishing, configuration are all audited) and the published version.
+type Fingerprint = (i64, i64, Option<i32>);
+
+/// Each round's full (unscoped) results with the fingerprint they were computed at. A page view
+/// then costs two small queries instead of reading and scoring every tally, and a new response
+/// or change is seen at once because it changes the fingerprint.
+#[derive(Default)]
+pub struct ResultsCache(
+    std::sync::Mutex<BTreeMap<i64, (Fingerprint, std::sync::Arc<RoundResults>)>>,
+);
+
+/// [`round_results`] through `cache`: the same answer, without recomputing unchanged results.
+pub fn round_results_cached(
+    cache: &ResultsCache,
+    conn: &mut AnyConnection,
+    round_id: i64,
+    viewer: Viewer,
+) -> Result<RoundResults, AppError> {
+    let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
+    let published = published_version(conn, round_id)?;
+    if published.is_none() && !viewer.sees_live() {
+        return Err(AppError::LoginRequired);
+    }
+    let mut rounds = vec![round_id];
+    rounds.extend(round.compare_round_id);
+    let fingerprint = (
+        db::responses::counted_in(conn, &rounds)?,
+        db::audit::latest_id(conn)?,
+        published,
+    );
+    let cached = cache.0.lock().ok().and_then(|c| {
+        c.get(&round_id)
+            .filter(|(f, _)| *f == fingerprint)
+            .map(|(_, r)| r.clone())
+    });
+    let full = match cached {
+        Some(full) => full,
+        None => {
+            let full = std::sync::Arc::new(full_results(conn, round, published)?);
+            if let Ok(mut c) = cache.0.lock() {
+                c.insert(round_id, (fingerprint, full.clone()));
+            }
+            full
+        }
+    };
+    narrow((*full).clone(), conn, viewer)
 }
 
 /// Drops every unit outside `scope` from scores and rankings (ranks keep their national

@@ -64,6 +64,7 @@ impl Application {
             mail_configured: mailer.is_some(),
             instruments: std::sync::Mutex::default(),
             api_usage: std::sync::Mutex::default(),
+            results: std::sync::Arc::default(),
         });
         let mut server = HttpServer::new(move || {
             App::new()

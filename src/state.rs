@@ -26,6 +26,8 @@ pub struct AppState {
     /// Requests per API token in the current minute (per instance: counting in memory costs
     /// nothing per request, where a shared counter would cost a database write).
     pub api_usage: std::sync::Mutex<std::collections::HashMap<i64, crate::domain::throttle::State>>,
+    /// Computed round results, reused while nothing they depend on changed.
+    pub results: std::sync::Arc<crate::results::ResultsCache>,
 }
 
 impl AppState {

@@ -48,3 +48,11 @@ pub fn count_action(conn: &mut AnyConnection, action: &str) -> QueryResult<i64> 
         .count()
         .get_result(conn)
 }
+
+/// The id of the latest entry (0 for none): any administrative change moves it.
+pub fn latest_id(conn: &mut AnyConnection) -> QueryResult<i64> {
+    audit_log::table
+        .select(diesel::dsl::max(audit_log::id))
+        .first::<Option<i64>>(conn)
+        .map(|id| id.unwrap_or(0))
+}

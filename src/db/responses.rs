@@ -386,3 +386,13 @@ pub fn quality_counts(
     }
     Ok(by_unit.into_iter().map(|(u, (f, e))| (u, f, e)).collect())
 }
+
+/// Responses counted in these rounds (the live counts), for telling whether results changed.
+pub fn counted_in(conn: &mut AnyConnection, rounds: &[i64]) -> QueryResult<i64> {
+    use super::schema::response_counts;
+    let counts: Vec<i64> = response_counts::table
+        .filter(response_counts::round_id.eq_any(rounds))
+        .select(response_counts::responses)
+        .load(conn)?;
+    Ok(counts.into_iter().sum())
+}

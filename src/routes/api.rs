@@ -371,9 +371,10 @@ pub async fn units(
 ) -> AppResult<HttpResponse> {
     let viewer = caller.viewer;
     let round_id = id.into_inner();
+    let cache = state.results.clone();
     let (r, units) = state
         .db(move |conn| {
-            let r = results::round_results(conn, round_id, viewer)?;
+            let r = results::round_results_cached(&cache, conn, round_id, viewer)?;
             Ok((r, db::rounds::units(conn, round_id)?))
         })
         .await?;
@@ -405,8 +406,9 @@ pub async fn scores(
 ) -> AppResult<HttpResponse> {
     let viewer = caller.viewer;
     let round_id = id.into_inner();
+    let cache = state.results.clone();
     let r = state
-        .db(move |conn| results::round_results(conn, round_id, viewer))
+        .db(move |conn| results::round_results_cached(&cache, conn, round_id, viewer))
         .await?;
     let items = r
         .scores
@@ -466,8 +468,9 @@ pub async fn rankings(
 ) -> AppResult<HttpResponse> {
     let viewer = caller.viewer;
     let round_id = id.into_inner();
+    let cache = state.results.clone();
     let r = state
-        .db(move |conn| results::round_results(conn, round_id, viewer))
+        .db(move |conn| results::round_results_cached(&cache, conn, round_id, viewer))
         .await?;
     let ranked = match by.by.as_deref() {
         None | Some("total") => &r.scores.rankings.total,

@@ -52,9 +52,10 @@ pub async fn dashboard(
 ) -> AppResult<Markup> {
     let viewer = viewer_of(user.as_ref());
     let round_id = id.into_inner();
+    let cache = state.results.clone();
     let (r, groups, fieldwork) = state
         .db(move |conn| {
-            let r = results::round_results(conn, round_id, viewer)?;
+            let r = results::round_results_cached(&cache, conn, round_id, viewer)?;
             let groups = db::rounds::groups(conn, round_id)?
                 .into_iter()
                 .map(|g| g.group_code)
@@ -93,8 +94,9 @@ pub async fn unit(
 ) -> AppResult<Markup> {
     let viewer = viewer_of(user.as_ref());
     let (round_id, code) = path.into_inner();
+    let cache = state.results.clone();
     let r = state
-        .db(move |conn| results::round_results(conn, round_id, viewer))
+        .db(move |conn| results::round_results_cached(&cache, conn, round_id, viewer))
         .await?;
     // A unit outside the viewer's scope is as absent as an unknown one.
     let card = results::scorecard(&r, &code).ok_or(AppError::NotFound)?;
@@ -112,9 +114,10 @@ pub async fn items(
 ) -> AppResult<Markup> {
     let viewer = viewer_of(user.as_ref());
     let round_id = id.into_inner();
+    let cache = state.results.clone();
     let (r, labels) = state
         .db(move |conn| {
-            let r = results::round_results(conn, round_id, viewer)?;
+            let r = results::round_results_cached(&cache, conn, round_id, viewer)?;
             let labels = jobs::item_labels(conn, round_id)?;
             Ok((r, labels))
         })
@@ -254,9 +257,10 @@ pub async fn breakdown(
     let viewer = viewer_of(user.as_ref());
     let round_id = id.into_inner();
     let query = query.into_inner();
+    let cache = state.results.clone();
     let (r, groups, group, questions, by, bd) = state
         .db(move |conn| {
-            let r = results::round_results(conn, round_id, viewer)?;
+            let r = results::round_results_cached(&cache, conn, round_id, viewer)?;
             let groups: Vec<String> = db::rounds::groups(conn, round_id)?
                 .into_iter()
                 .map(|g| g.group_code)
