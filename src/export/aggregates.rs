@@ -299,9 +299,9 @@ fn items_table(r: &RoundResults) -> Table {
 /// One table as CSV: text neutralised against formula injection, numbers with the chosen
 /// decimal mark.
 pub fn to_csv(table: &Table, opts: &CsvOptions) -> anyhow::Result<Vec<u8>> {
-    let mut out = opts.preamble();
+    let mut out = Vec::new();
     {
-        let mut w = opts.writer(&mut out);
+        let mut w = super::microdata::csv_writer(&mut out, opts)?;
         w.write_record(&table.columns)?;
         for row in &table.rows {
             let cells: Vec<String> = row

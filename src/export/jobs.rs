@@ -265,9 +265,9 @@ fn breakdown_csv(
     opts: &CsvOptions,
 ) -> anyhow::Result<Vec<u8>> {
     use crate::results::breakdown::PublicCell;
-    let mut out = opts.preamble();
+    let mut out = Vec::new();
     {
-        let mut w = opts.writer(&mut out);
+        let mut w = super::microdata::csv_writer(&mut out, opts)?;
         w.write_record([
             "unit",
             "unit_name",

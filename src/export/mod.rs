@@ -32,22 +32,6 @@ impl CsvOptions {
         Self::with(bom, decimal)
     }
 
-    /// The bytes a file starts with (the BOM, or nothing).
-    pub fn preamble(&self) -> Vec<u8> {
-        if self.bom {
-            UTF8_BOM.to_vec()
-        } else {
-            Vec::new()
-        }
-    }
-
-    /// A CSV writer with these options' delimiter (the caller writes [`Self::preamble`]).
-    pub fn writer<W: std::io::Write>(&self, out: W) -> csv::Writer<W> {
-        csv::WriterBuilder::new()
-            .delimiter(self.delimiter)
-            .from_writer(out)
-    }
-
     /// A number written with '.' in this file's decimal mark.
     pub fn number(&self, canonical: &str) -> String {
         match self.decimal {
@@ -73,9 +57,9 @@ where
     I: IntoIterator<Item = R>,
     R: IntoIterator<Item = String>,
 {
-    let mut out = UTF8_BOM.to_vec();
+    let mut out = Vec::new();
     {
-        let mut writer = csv::Writer::from_writer(&mut out);
+        let mut writer = microdata::csv_writer(&mut out, &CsvOptions::default())?;
         writer.write_record(header)?;
         for row in rows {
             let cells: Vec<String> = row
