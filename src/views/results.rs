@@ -15,18 +15,18 @@ use crate::results::{
 };
 
 /// "—" for a missing number, else the methodology's two-decimal display.
-fn num(x: Option<f64>) -> String {
+pub(crate) fn num(x: Option<f64>) -> String {
     x.filter(|v| v.is_finite())
         .map_or_else(|| "—".to_owned(), fmt_points)
 }
 
 /// "3/63", or "—".
-fn position(p: Option<Position>) -> String {
+pub(crate) fn position(p: Option<Position>) -> String {
     p.map_or_else(|| "—".to_owned(), |p| format!("{}/{}", p.rank, p.of))
 }
 
 /// "+1.25" / "−0.50" / "—".
-fn signed(x: Option<f64>) -> String {
+pub(crate) fn signed(x: Option<f64>) -> String {
     match x.filter(|v| v.is_finite()) {
         Some(d) if d >= 0.0 => format!("+{}", fmt_points(d)),
         Some(d) => format!("−{}", fmt_points(-d)),
@@ -35,7 +35,7 @@ fn signed(x: Option<f64>) -> String {
 }
 
 /// "▲ 3" / "▼ 2" / "=" / "—".
-fn rank_move(d: Option<i64>) -> String {
+pub(crate) fn rank_move(d: Option<i64>) -> String {
     match d {
         Some(d) if d > 0 => format!("▲ {d}"),
         Some(d) if d < 0 => format!("▼ {}", -d),

@@ -432,9 +432,7 @@ pub fn scores(
 ) -> Markup {
     use crate::domain::scoring::fmt_points;
     let lang = ctx.lang;
-    let position = |p: Option<crate::domain::scoring::Position>| {
-        p.map_or_else(|| "—".to_owned(), |p| format!("{}/{}", p.rank, p.of))
-    };
+    use super::results::{num, position, rank_move, signed};
     page(
         ctx,
         ctx.t("scores.title"),
@@ -464,14 +462,14 @@ pub fn scores(
                         td { (name(lang, &u.name_vi, &u.name_en)) }
                         td { (u.region) }
                         td.num { (position(rank.and_then(|r| r.regional))) }
-                        td.num { (leader.map_or_else(|| "—".to_owned(), |g| fmt_points(g.points))) }
-                        td.num { (leader.map_or_else(|| "—".to_owned(), |g| fmt_points(g.percent))) }
-                        td.num { (u.sipas.as_ref().and_then(|s| s.overall_percent).map_or_else(|| "—".to_owned(), fmt_points)) }
+                        td.num { (num(leader.map(|g| g.points))) }
+                        td.num { (num(leader.map(|g| g.percent))) }
+                        td.num { (num(u.sipas.as_ref().and_then(|s| s.overall_percent))) }
                         td.num { (fmt_points(u.index.total_points)) " / " (fmt_points(u.index.max_points)) }
                         @if let Some(changes) = yoy {
                             @let change = changes.iter().find(|c| c.unit == u.unit);
-                            td.num { (change.and_then(|c| c.change_points).map_or_else(|| "—".to_owned(), |d| format!("{}{}", if d >= 0.0 { "+" } else { "" }, fmt_points(d)))) }
-                            td.num { (change.and_then(|c| c.rank_change).map_or_else(|| "—".to_owned(), |d| if d > 0 { format!("▲ {d}") } else if d < 0 { format!("▼ {}", -d) } else { "=".to_owned() })) }
+                            td.num { (signed(change.and_then(|c| c.change_points))) }
+                            td.num { (rank_move(change.and_then(|c| c.rank_change))) }
                         }
                     }
                 } }
