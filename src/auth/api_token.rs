@@ -47,24 +47,87 @@ impl TokenScope {
     }
 }
 
-/// Makes a new token for `user_id` and returns it; only its hash is stored, so this is the
-/// one time anybody sees it.
+/// The longest token name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Makes a new token for `user_id` (acting as `actor`) and returns it; only its hash is
+/// stored, so this is the one time anybody sees it. The creation is audited.
 pub fn create(
     conn: &mut db::AnyConnection,
     user_id: i64,
+    actor: &str,
     name: &str,
     scope: TokenScope,
 ) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(AppError::BadRequest("tokens.bad_name"));
+    }
     let token = format!("{TOKEN_PREFIX}{}", random_token());
-    db::api_tokens::insert(
-        conn,
-        user_id,
-        name,
-        &hash_token(&token),
-        scope.code(),
-        db::now(),
-    )?;
+    db::write_transaction(conn, |conn| {
+        db::api_tokens::insert(
+            conn,
+            user_id,
+            name,
+            &hash_token(&token),
+            scope.code(),
+            db::now(),
+        )?;
+        audit(
+            conn,
+            user_id,
+            actor,
+            "api_token:create",
+            None,
+            Some(serde_json::json!({ "name": name, "scope": scope.code() }).to_string()),
+        )
+    })?;
     Ok(token)
+}
+
+/// Revokes one of `user_id`'s tokens (404 when it is not theirs or already revoked), audited.
+pub fn revoke(
+    conn: &mut db::AnyConnection,
+    user_id: i64,
+    actor: &str,
+    token_id: i64,
+) -> AppResult<()> {
+    db::write_transaction(conn, |conn| {
+        if db::api_tokens::revoke(conn, user_id, token_id, db::now())? == 0 {
+            return Err(AppError::NotFound);
+        }
+        audit(
+            conn,
+            user_id,
+            actor,
+            "api_token:revoke",
+            Some(token_id.to_string()),
+            None,
+        )
+    })
+}
+
+fn audit(
+    conn: &mut db::AnyConnection,
+    user_id: i64,
+    actor: &str,
+    action: &str,
+    entity_id: Option<String>,
+    new_value: Option<String>,
+) -> AppResult<()> {
+    db::audit::record(
+        conn,
+        &db::audit::AuditEntry {
+            actor_user_id: Some(user_id),
+            actor,
+            action,
+            entity: "api_token",
+            entity_id,
+            old_value: None,
+            new_value,
+        },
+    )?;
+    Ok(())
 }
 
 /// Who calls the API: a token's owner, a logged-in browser, or the public.

@@ -233,6 +233,7 @@ pub fn write_token(pool: &DbPool, user_id: i64) -> Result<String> {
     khaosat::auth::api_token::create(
         &mut conn,
         user_id,
+        "khaosat-bench",
         "bench",
         khaosat::auth::api_token::TokenScope::Write,
     )

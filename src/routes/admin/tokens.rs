@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::auth::api_token::{self, TokenScope};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::CurrentUser;
-use crate::db::{self, audit::AuditEntry};
+use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::routes::{private_html, see_other};
 use crate::state::AppState;
@@ -43,34 +43,15 @@ pub async fn create(
     user: CurrentUser,
     form: CsrfForm<NewToken>,
 ) -> AppResult<HttpResponse> {
-    let name = form.data.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::BadRequest("tokens.bad_name"));
-    }
     let scope =
         TokenScope::parse(&form.data.scope).ok_or(AppError::BadRequest("tokens.bad_scope"))?;
+    let name = form.data.name;
     let user_id = user.user.id;
     let actor = user.user.email.clone();
     let (token, rows) = state
         .db(move |conn| {
-            db::write_transaction(conn, |conn| {
-                let token = api_token::create(conn, user_id, &name, scope)?;
-                db::audit::record(
-                    conn,
-                    &AuditEntry {
-                        actor_user_id: Some(user_id),
-                        actor: &actor,
-                        action: "api_token:create",
-                        entity: "api_token",
-                        entity_id: None,
-                        old_value: None,
-                        new_value: Some(
-                            serde_json::json!({ "name": name, "scope": scope.code() }).to_string(),
-                        ),
-                    },
-                )?;
-                Ok((token, db::api_tokens::of_user(conn, user_id)?))
-            })
+            let token = api_token::create(conn, user_id, &actor, &name, scope)?;
+            Ok((token, db::api_tokens::of_user(conn, user_id)?))
         })
         .await?;
     let ctx = PageContext::new(&req, Some(&user));
@@ -91,26 +72,7 @@ pub async fn revoke(
     let token_id = id.into_inner();
     let actor = user.user.email.clone();
     state
-        .db(move |conn| {
-            db::write_transaction(conn, |conn| {
-                if db::api_tokens::revoke(conn, user_id, token_id, db::now())? == 0 {
-                    return Err(AppError::NotFound);
-                }
-                db::audit::record(
-                    conn,
-                    &AuditEntry {
-                        actor_user_id: Some(user_id),
-                        actor: &actor,
-                        action: "api_token:revoke",
-                        entity: "api_token",
-                        entity_id: Some(token_id.to_string()),
-                        old_value: None,
-                        new_value: None,
-                    },
-                )?;
-                Ok(())
-            })
-        })
+        .db(move |conn| api_token::revoke(conn, user_id, &actor, token_id))
         .await?;
     Ok(see_other("/admin/tokens"))
 }
