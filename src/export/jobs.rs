@@ -245,10 +245,10 @@ fn render_small(
             Ok(text.into_bytes())
         }
         ExportKind::Breakdown => {
+            let visible = results::round_results(conn, round_id, viewer)?;
             let bd = crate::results::breakdown::breakdown(
                 conn,
-                round_id,
-                viewer,
+                &visible,
                 request.group.as_deref().unwrap_or_default(),
                 request.by.as_deref().unwrap_or_default(),
             )?;

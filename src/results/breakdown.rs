@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Scope, Viewer, round_results};
+use super::{RoundResults, Scope};
 use crate::catalog;
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::{AnswerValue, Answers};
@@ -97,6 +97,48 @@ pub fn breakdown_questions(
         .collect())
 }
 
+/// What a breakdown page shows: the round's groups, the chosen group (the asked one if the
+/// round has it, else the first), its categorical questions and the chosen question (likewise).
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// The round's groups.
+    pub groups: Vec<String>,
+    /// The chosen group.
+    pub group: String,
+    /// Its categorical questions: (code, text).
+    pub questions: Vec<(String, Text)>,
+    /// The chosen question; empty when the group has none.
+    pub by: String,
+}
+
+/// Resolves the asked group and question against the round, falling back to the first ones.
+pub fn choose(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    group: Option<String>,
+    by: Option<String>,
+) -> Result<Choice, AppError> {
+    let groups: Vec<String> = db::rounds::groups(conn, round_id)?
+        .into_iter()
+        .map(|g| g.group_code)
+        .collect();
+    let group = group
+        .filter(|g| groups.contains(g))
+        .or_else(|| groups.first().cloned())
+        .unwrap_or_default();
+    let questions = breakdown_questions(conn, round_id, &group)?;
+    let by = by
+        .filter(|b| questions.iter().any(|(c, _)| c == b))
+        .or_else(|| questions.first().map(|(c, _)| c.clone()))
+        .unwrap_or_default();
+    Ok(Choice {
+        groups,
+        group,
+        questions,
+        by,
+    })
+}
+
 /// The group's percent over the responses of one tally (points groups: percent of the
 /// maximum; SIPAS: the overall percent).
 fn percent(m: &Methodology, group: &str, tally: &Tally) -> Option<f64> {
@@ -112,15 +154,16 @@ fn percent(m: &Methodology, group: &str, tally: &Tally) -> Option<f64> {
 
 /// Splits the group's responses of every unit in the viewer's scope by the answer to `by`,
 /// and protects the table with the methodology's k (`quality.disclosure_min_n`).
+///
+/// `visible` is the round's results as the viewer may see them ([`super::round_results`]):
+/// the breakdown keeps to the same units, so it can show no more than they do.
 pub fn breakdown(
     conn: &mut AnyConnection,
-    round_id: i64,
-    viewer: Viewer,
+    visible: &RoundResults,
     group: &str,
     by: &str,
 ) -> Result<Breakdown, AppError> {
-    // Same visibility as every other result: published for all, live for staff, scoped.
-    let visible = round_results(conn, round_id, viewer)?;
+    let round_id = visible.round.id;
     let (g, instrument, m) = catalog::load_round_group(conn, round_id, group)?;
     let question = instrument
         .question(by)

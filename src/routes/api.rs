@@ -625,9 +625,11 @@ pub async fn breakdown(
     let viewer = caller.viewer;
     let round_id = id.into_inner();
     let query = query.into_inner();
+    let cache = state.results.clone();
     let bd = state
         .db(move |conn| {
-            crate::results::breakdown::breakdown(conn, round_id, viewer, &query.group, &query.by)
+            let visible = results::round_results_cached(&cache, conn, round_id, viewer)?;
+            crate::results::breakdown::breakdown(conn, &visible, &query.group, &query.by)
         })
         .await?;
     let t = &bd.table;

@@ -258,41 +258,30 @@ pub async fn breakdown(
     let round_id = id.into_inner();
     let query = query.into_inner();
     let cache = state.results.clone();
-    let (r, groups, group, questions, by, bd) = state
+    let (r, choice, bd) = state
         .db(move |conn| {
             let r = results::round_results_cached(&cache, conn, round_id, viewer)?;
-            let groups: Vec<String> = db::rounds::groups(conn, round_id)?
-                .into_iter()
-                .map(|g| g.group_code)
-                .collect();
-            let group = query
-                .group
-                .filter(|g| groups.contains(g))
-                .or_else(|| groups.first().cloned())
-                .unwrap_or_default();
-            let questions = results::breakdown::breakdown_questions(conn, round_id, &group)?;
-            let by = query
-                .by
-                .filter(|b| questions.iter().any(|(c, _)| c == b))
-                .or_else(|| questions.first().map(|(c, _)| c.clone()))
-                .unwrap_or_default();
-            let bd = if by.is_empty() {
+            let choice = results::breakdown::choose(conn, round_id, query.group, query.by)?;
+            let bd = if choice.by.is_empty() {
                 None
             } else {
                 Some(results::breakdown::breakdown(
-                    conn, round_id, viewer, &group, &by,
+                    conn,
+                    &r,
+                    &choice.group,
+                    &choice.by,
                 )?)
             };
-            Ok((r, groups, group, questions, by, bd))
+            Ok((r, choice, bd))
         })
         .await?;
     let ctx = PageContext::new(&req, user.as_ref());
     Ok(pages::breakdown_page(
         &ctx,
         &r,
-        &groups,
-        &questions,
-        (&group, &by),
+        &choice.groups,
+        &choice.questions,
+        (&choice.group, &choice.by),
         bd.as_ref(),
     ))
 }
