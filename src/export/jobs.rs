@@ -474,7 +474,11 @@ pub fn values(variables: &[Variable], answers: &Answers) -> Vec<Option<String>> 
         .iter()
         .map(|v| {
             if v.kind == VarKind::MultipleDummy {
-                let option = v.name.strip_prefix(&format!("{}__", v.question))?;
+                // The dummy is named `{question}__{option}`; read the option back without allocating.
+                let option = v
+                    .name
+                    .strip_prefix(v.question.as_str())
+                    .and_then(|rest| rest.strip_prefix("__"))?;
                 return match answers.get(&v.question)? {
                     AnswerValue::Choices(chosen) => Some(
                         if chosen.iter().any(|c| c == option) {
