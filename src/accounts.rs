@@ -71,19 +71,33 @@ pub fn create_user(
     Ok(user)
 }
 
-/// Replaces a password, ends the account's sessions and records it. False if no such account.
+/// What a password reset ended besides the old password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordReset {
+    /// Login sessions ended.
+    pub sessions_ended: usize,
+    /// API tokens revoked.
+    pub tokens_revoked: usize,
+}
+
+/// Replaces a password, ends the account's sessions, revokes its API tokens (a reset is what
+/// one does after a leak, and a token outlives any password) and records it. `None` if no
+/// such account.
 pub fn reset_password(
     conn: &mut AnyConnection,
     email: &Email,
     password_hash: &str,
     actor: &str,
-) -> AppResult<bool> {
+) -> AppResult<Option<PasswordReset>> {
     db::write_transaction(conn, |conn| {
         let Some(user) = db::users::by_email(conn, email.as_str())? else {
-            return Ok(false);
+            return Ok(None);
         };
         db::users::set_password(conn, email.as_str(), password_hash)?;
-        db::sessions::delete_for_user(conn, user.id)?;
+        let reset = PasswordReset {
+            sessions_ended: db::sessions::delete_for_user(conn, user.id)?,
+            tokens_revoked: db::api_tokens::revoke_all_of_user(conn, user.id, db::now())?,
+        };
         record(
             conn,
             &AuditEntry {
@@ -91,9 +105,12 @@ pub fn reset_password(
                 action: "user:reset_password",
                 entity: "user",
                 entity_id: Some(user.id.to_string()),
+                new_value: Some(
+                    serde_json::json!({ "api_tokens_revoked": reset.tokens_revoked }).to_string(),
+                ),
                 ..AuditEntry::default()
             },
         )?;
-        Ok::<_, AppError>(true)
+        Ok::<_, AppError>(Some(reset))
     })
 }

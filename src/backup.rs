@@ -67,21 +67,53 @@ pub fn inspect(path: &Path) -> anyhow::Result<Summary> {
 }
 
 /// Writes a consistent copy of the live database to `to` (which must not exist yet) while
-/// the server may keep running.
+/// the server may keep running. A failed backup leaves no file behind, neither at `to` nor a
+/// new empty database where the live one was expected.
 pub fn backup(url: &DatabaseUrl, to: &Path) -> anyhow::Result<Summary> {
     let from = sqlite_path(url)?;
     if to.exists() {
         bail!("{}: already exists; choose a new file name", to.display());
     }
-    let mut conn = SqliteConnection::establish(from)
+    if !Path::new(from).is_file() {
+        let looked_at = std::path::absolute(from).unwrap_or_else(|_| from.into());
+        bail!(
+            "no database at {} (from DATABASE_URL); nothing was written. Run the command \
+             where the server's database is, or set DATABASE_URL",
+            looked_at.display()
+        );
+    }
+    // `mode=rw`: open the existing file only; SQLite would otherwise create an empty one.
+    let mut conn = SqliteConnection::establish(&format!("file:{from}?mode=rw"))
         .with_context(|| format!("{from}: cannot open the database"))?;
     conn.batch_execute("PRAGMA busy_timeout = 10000;")?;
-    // The target is passed as a bound parameter, so no file name can change the statement.
-    diesel::sql_query("VACUUM INTO ?")
-        .bind::<diesel::sql_types::Text, _>(to.to_string_lossy().into_owned())
-        .execute(&mut conn)
-        .with_context(|| format!("cannot write the backup to {}", to.display()))?;
-    inspect(to)
+    // Written under a temporary name and renamed once checked, so `to` appears only whole.
+    let staged = staging_path(to);
+    let written = (|| {
+        // The target is passed as a bound parameter, so no file name can change the statement.
+        diesel::sql_query("VACUUM INTO ?")
+            .bind::<diesel::sql_types::Text, _>(staged.to_string_lossy().into_owned())
+            .execute(&mut conn)
+            .with_context(|| format!("cannot write the backup to {}", to.display()))?;
+        let summary = inspect(&staged).with_context(|| format!("{from}: the copy is unusable"))?;
+        std::fs::rename(&staged, to)
+            .with_context(|| format!("cannot move the backup to {}", to.display()))?;
+        Ok(summary)
+    })();
+    if written.is_err() {
+        // Not found is fine: the copy may have failed before the file was created.
+        let _ = std::fs::remove_file(&staged);
+    }
+    written
+}
+
+/// `backup.db` → `.backup.db.partial` in the same directory (so the rename stays on one
+/// file system).
+fn staging_path(to: &Path) -> std::path::PathBuf {
+    let name = to
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    to.with_file_name(format!(".{name}.partial"))
 }
 
 /// Replaces the database with a backup. Stop the server first: the old file is swapped out

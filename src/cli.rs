@@ -266,14 +266,21 @@ fn admin_reset_password(settings: &Settings, email: &str) -> anyhow::Result<()> 
     let hash = crate::auth::password::hash(password.expose())?;
     let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, 1);
     let mut conn = pool.get()?;
-    let changed = reset_password(&mut conn, &email, &hash, "cli")
-        .map_err(|e| anyhow::anyhow!(crate::error::cause_chain(&e)))?;
-    if !changed {
-        anyhow::bail!("--email: no account with {email}");
-    }
+    let reset = reset_password(&mut conn, &email, &hash, "cli")
+        .map_err(|e| anyhow::anyhow!(crate::error::cause_chain(&e)))?
+        .ok_or_else(|| anyhow::anyhow!("--email: no account with {email}"))?;
     writeln!(
         std::io::stdout(),
-        "password changed for {email}; its sessions were ended"
+        "{}",
+        crate::i18n::tf(
+            crate::i18n::Lang::En,
+            "admin.cli.password_reset",
+            &[
+                ("email", email.as_str()),
+                ("sessions", &reset.sessions_ended.to_string()),
+                ("tokens", &reset.tokens_revoked.to_string()),
+            ],
+        )
     )?;
     Ok(())
 }

@@ -71,6 +71,12 @@ pub enum SqliteSync {
     Full,
 }
 
+/// More proxies than this in front of one application is a misconfiguration.
+const MAX_TRUSTED_PROXIES: usize = 10;
+
+/// A metrics token shorter than this could be guessed.
+const MIN_METRICS_TOKEN_LEN: usize = 16;
+
 /// Validated settings for every part of the application.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -92,8 +98,14 @@ pub struct Settings {
     pub sqlite_sync: SqliteSync,
     /// Maximum pooled database connections.
     pub db_pool_size: u32,
-    /// Whether to trust `X-Forwarded-For` from a reverse proxy for client addresses.
+    /// Whether requests come through reverse proxies of the operator's own, whose
+    /// `X-Forwarded-For` entries then decide client addresses.
     pub trust_proxy: bool,
+    /// How many such proxies append to `X-Forwarded-For` (counted from the right); only used
+    /// when `trust_proxy` is on.
+    pub trusted_proxies: usize,
+    /// Bearer token `/metrics` requires; without one, `/metrics` answers loopback clients only.
+    pub metrics_token: Option<String>,
     /// Worker threads for the HTTP server (0 = one per core).
     pub workers: usize,
     /// How long a mail sender holds a claimed message before another sender may take it over
@@ -120,6 +132,8 @@ struct FileSettings {
     sqlite_synchronous: Option<String>,
     db_pool_size: Option<u32>,
     trust_proxy: Option<bool>,
+    trusted_proxies: Option<usize>,
+    metrics_token: Option<String>,
     workers: Option<usize>,
     mail_lease_seconds: Option<i64>,
     export_dir: Option<String>,
@@ -278,6 +292,28 @@ impl Settings {
             None => file.trust_proxy.unwrap_or(false),
         };
 
+        let trusted_proxies = match env("KHAOSAT_TRUSTED_PROXIES") {
+            Some(v) => v.parse().ok(),
+            None => Some(file.trusted_proxies.unwrap_or(1)),
+        }
+        .filter(|n| (1..=MAX_TRUSTED_PROXIES).contains(n))
+        .ok_or_else(|| {
+            config_error(
+                "KHAOSAT_TRUSTED_PROXIES",
+                format!("must be a whole number from 1 to {MAX_TRUSTED_PROXIES}"),
+            )
+        })?;
+
+        let metrics_token = env("KHAOSAT_METRICS_TOKEN").or(file.metrics_token);
+        if let Some(token) = &metrics_token
+            && token.len() < MIN_METRICS_TOKEN_LEN
+        {
+            return Err(config_error(
+                "KHAOSAT_METRICS_TOKEN",
+                format!("must be at least {MIN_METRICS_TOKEN_LEN} characters"),
+            ));
+        }
+
         let workers = match env("KHAOSAT_WORKERS") {
             Some(v) => v.parse().map_err(|_| {
                 config_error("KHAOSAT_WORKERS", format!("'{v}' is not a whole number"))
@@ -329,6 +365,8 @@ impl Settings {
             sqlite_sync,
             db_pool_size,
             trust_proxy,
+            trusted_proxies,
+            metrics_token,
             workers,
         })
     }
@@ -340,6 +378,16 @@ impl Settings {
         settings.export_dir = default_export_dir(&database_url);
         settings.database_url = database_url;
         settings
+    }
+
+    /// How many `X-Forwarded-For` entries, counted from the right, were written by the
+    /// operator's proxies: `0` when the header is not to be trusted at all.
+    pub fn proxy_hops(&self) -> usize {
+        if self.trust_proxy {
+            self.trusted_proxies
+        } else {
+            0
+        }
     }
 
     /// True when links and cookies are served over HTTPS.
@@ -444,6 +492,36 @@ mod tests {
         let s = settings_from(&[("KHAOSAT_BASE_URL", "https://khaosat.example.vn/")]).unwrap();
         assert!(s.is_https());
         assert_eq!(s.base(), "https://khaosat.example.vn");
+    }
+
+    #[test]
+    fn forwarded_hops_count_only_when_the_proxy_is_trusted() {
+        let s = settings_from(&[]).unwrap();
+        assert_eq!((s.trusted_proxies, s.proxy_hops()), (1, 0));
+        let s = settings_from(&[("KHAOSAT_TRUST_PROXY", "true")]).unwrap();
+        assert_eq!(s.proxy_hops(), 1);
+        let s = settings_from(&[
+            ("KHAOSAT_TRUST_PROXY", "true"),
+            ("KHAOSAT_TRUSTED_PROXIES", "2"),
+        ])
+        .unwrap();
+        assert_eq!(s.proxy_hops(), 2);
+        for bad in ["0", "-1", "many", "11"] {
+            let err = settings_from(&[("KHAOSAT_TRUSTED_PROXIES", bad)]).unwrap_err();
+            assert_eq!(err.setting, "KHAOSAT_TRUSTED_PROXIES");
+        }
+    }
+
+    #[test]
+    fn a_short_metrics_token_is_refused() {
+        let err = settings_from(&[("KHAOSAT_METRICS_TOKEN", "short")]).unwrap_err();
+        assert_eq!(err.setting, "KHAOSAT_METRICS_TOKEN");
+        let s = settings_from(&[("KHAOSAT_METRICS_TOKEN", "a-long-enough-scrape-token")]).unwrap();
+        assert_eq!(
+            s.metrics_token.as_deref(),
+            Some("a-long-enough-scrape-token")
+        );
+        assert_eq!(settings_from(&[]).unwrap().metrics_token, None);
     }
 
     #[test]

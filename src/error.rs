@@ -31,6 +31,9 @@ pub enum AppError {
         /// Seconds until the next attempt may succeed.
         retry_after_secs: i64,
     },
+    /// Every core is busy hashing passwords; the request may be retried in a moment.
+    #[error("password hashing at capacity")]
+    Busy,
     /// The database is unreachable or overloaded; the request may be retried.
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -58,6 +61,7 @@ impl AppError {
             AppError::NotFound => ("error.not_found.title", "error.not_found.body"),
             AppError::PayloadTooLarge => ("error.too_large.title", "error.too_large.body"),
             AppError::TooManyRequests { .. } => ("error.too_many.title", "error.too_many.body"),
+            AppError::Busy => ("error.busy.title", "error.busy.body"),
             AppError::Unavailable(_) => ("error.unavailable.title", "error.unavailable.body"),
             AppError::Internal(_) => ("error.internal.title", "error.internal.body"),
         }
@@ -87,7 +91,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,6 +103,9 @@ impl ResponseError for AppError {
         match self {
             AppError::TooManyRequests { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            AppError::Busy => {
+                response.insert_header((header::RETRY_AFTER, "2"));
             }
             AppError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));

@@ -12,6 +12,7 @@ use actix_web::{Error, HttpMessage, HttpResponse, web};
 use crate::auth::csrf::{NewCsrfCookie, csrf_cookie};
 use crate::error::{AppError, cause_chain, message_keys_for_status};
 use crate::i18n::{Lang, t, tf};
+use crate::metrics;
 use crate::state::AppState;
 use crate::views::{PageContext, errors::error_page, layout::urlencode};
 
@@ -22,14 +23,11 @@ pub async fn observe(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let mut res = next.call(req).await?;
 
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route = res.request().match_pattern();
     let status = res.status().as_u16();
     let pending_cookie = res.request().extensions().get::<NewCsrfCookie>().cloned();
     if let (Some(cookie), Some(state)) = (pending_cookie, &state) {
@@ -40,12 +38,15 @@ pub async fn observe(
     }
     let seconds = started.elapsed().as_secs_f64();
     if let Some(state) = &state {
-        state.metrics.observe(&method, &route, status, seconds);
+        state
+            .metrics
+            .observe(&method, route.as_deref(), status, seconds);
     }
+    // The same bounded labels as the metrics: a made-up method cannot flood the log either.
     tracing::info!(
         target: "khaosat::request",
-        method = %method,
-        route = %route,
+        method = metrics::method_label(&method),
+        route = route.as_deref().unwrap_or(metrics::UNMATCHED_ROUTE),
         status,
         ms = format_args!("{:.2}", seconds * 1000.0),
     );
@@ -59,6 +60,11 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self';
 
 /// Adds the security headers to every response. `Referrer-Policy: no-referrer` matters here:
 /// respondent URLs carry access codes, which must not travel to other sites.
+///
+/// Nothing may be cached unless its handler says so: a response without `Cache-Control` gets
+/// `no-store`, so staff pages, unpublished results, downloads, API answers and respondent
+/// pages (whose URLs carry codes) never stay in a shared or browser cache. Hashed assets, and
+/// any page that is public on purpose, set their own `Cache-Control` and keep it.
 pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -84,6 +90,12 @@ pub async fn security_headers(
         header::X_FRAME_OPTIONS,
         header::HeaderValue::from_static("DENY"),
     );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
     if https {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,

@@ -1,8 +1,10 @@
-//! The respondent's journey, independent of HTTP: resolving an access code, keeping the draft,
-//! moving between sections, and submitting exactly once. Submission is one transaction that
+//! The respondent's journey, independent of HTTP: opening an access code (the one place a code
+//! is checked, throttled and looked up), keeping the draft, moving between sections, and
+//! submitting exactly once. Submission is one transaction that
 //! marks the code used, stores the anonymous response, updates the live tallies and deletes
 //! the draft; replaying it returns the same receipt.
 
+use crate::auth::throttle;
 use crate::auth::tokens::{SecretKey, hash_token, random_token};
 use crate::db::drafts::DraftRow;
 use crate::db::responses::NewResponse;
@@ -14,12 +16,15 @@ use crate::domain::answers::{
 };
 use crate::domain::instrument::{Instrument, Section};
 use crate::domain::lifecycle::{self, RoundStatus};
+use crate::domain::throttle::CODE_PER_IP;
 use crate::error::AppError;
 use crate::rounds::code_hash;
 
 /// A code that opens a questionnaire now.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// The code, for links to the next page.
+    pub code: AccessCode,
     /// The access code's row id.
     pub code_id: i64,
     /// Its round.
@@ -43,12 +48,52 @@ pub enum CodeState {
     Used,
     /// Its round is not accepting answers now (not yet open, closed, or outside the window).
     NotOpen(Box<RoundRow>),
-    /// No such code (or its group has no questionnaire).
+    /// No such code, a mistyped one (wrong check character), or its group has no
+    /// questionnaire: the respondent cannot tell these apart, so neither can a guesser.
     Unknown,
 }
 
-/// Looks a code up and says whether it opens a questionnaire now.
-pub fn resolve(
+/// The wrong-code throttle key of a client address.
+fn throttle_key(client: &str) -> String {
+    format!("code:ip:{client}")
+}
+
+/// The one door for an access code from a respondent URL, on every route that takes one:
+/// refuses with 429 while `client` (the client's address) is throttled, checks the check
+/// character, looks the code up, and counts a mistyped or unknown code against `client`.
+/// Both come back as [`CodeState::Unknown`], so they are answered alike.
+pub fn open(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    client: &str,
+    raw: &str,
+) -> Result<CodeState, AppError> {
+    let key = throttle_key(client);
+    let limits = [(key.as_str(), CODE_PER_IP)];
+    throttle::check(conn, &limits)?;
+    let found = match AccessCode::parse(raw) {
+        Ok(code) => resolve(conn, secret, &code)?,
+        Err(_) => CodeState::Unknown,
+    };
+    if matches!(found, CodeState::Unknown) {
+        throttle::record_failure(conn, &limits)?;
+    }
+    Ok(found)
+}
+
+/// Counts a code typed into the entry form that failed its check character against `client`
+/// (429 once throttled), on the same throttle as [`open`]. Nothing is looked up: the typo was
+/// caught by arithmetic, so the form may say "typo" without revealing anything.
+pub fn count_mistyped(conn: &mut AnyConnection, client: &str) -> Result<(), AppError> {
+    let key = throttle_key(client);
+    let limits = [(key.as_str(), CODE_PER_IP)];
+    throttle::check(conn, &limits)?;
+    throttle::record_failure(conn, &limits)
+}
+
+/// What a code is now. Only [`open`] (behind the throttle) and [`submit`] (re-checking inside
+/// its transaction a code `open` let through) call this.
+fn resolve(
     conn: &mut AnyConnection,
     secret: &SecretKey,
     code: &AccessCode,
@@ -76,6 +121,7 @@ pub fn resolve(
     };
     let draft = db::drafts::get(conn, row.id)?;
     Ok(CodeState::Ready(Box::new(Session {
+        code: code.clone(),
         code_id: row.id,
         round,
         unit_id: row.unit_id,
@@ -192,6 +238,18 @@ fn stored_key(submission_key: &str) -> String {
     hash_token(submission_key)
 }
 
+/// The receipt of the response stored under `submission_key`, if that submission already
+/// succeeded: a replay (a double click, a reload after the code was used) gets it again.
+pub fn replayed_receipt(
+    conn: &mut AnyConnection,
+    submission_key: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(db::responses::receipt_for_key(
+        conn,
+        &stored_key(submission_key),
+    )?)
+}
+
 /// A fresh receipt number: random, and unrelated to the code or the respondent.
 fn new_receipt(conn: &mut AnyConnection) -> Result<String, AppError> {
     for _ in 0..5 {
@@ -208,6 +266,7 @@ fn new_receipt(conn: &mut AnyConnection) -> Result<String, AppError> {
 /// Submits the draft of `code` as a response: one transaction that marks the code used,
 /// stores the response (no code, no time of day), updates the tallies and deletes the draft.
 /// Replays with the same key get the same receipt; concurrent duplicates store one response.
+/// `code` is one that [`open`] let through; it is looked up again inside the transaction.
 pub fn submit(
     conn: &mut AnyConnection,
     secret: &SecretKey,
@@ -224,7 +283,7 @@ pub fn submit(
         }
         // Under PostgreSQL's READ COMMITTED a concurrent duplicate may commit between two of
         // our statements, so the code looks used or the draft gone: its response answers us.
-        Ok(match db::responses::receipt_for_key(conn, &key)? {
+        Ok(match replayed_receipt(conn, submission_key)? {
             Some(receipt) => Submitted::Receipt(receipt),
             None => outcome,
         })
@@ -240,7 +299,7 @@ fn submit_once(
     instrument: &Instrument,
     today: chrono::NaiveDate,
 ) -> Result<Submitted, AppError> {
-    if let Some(receipt) = db::responses::receipt_for_key(conn, key)? {
+    if let Some(receipt) = replayed_receipt(conn, submission_key)? {
         return Ok(Submitted::Receipt(receipt));
     }
     let session = match resolve(conn, secret, code)? {

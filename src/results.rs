@@ -104,8 +104,11 @@ pub struct RoundResults {
     pub regions: BTreeMap<String, (String, String)>,
     /// Respondent group code → (Vietnamese, English) name.
     pub group_names: BTreeMap<String, (String, String)>,
-    /// Year-over-year changes of the units in scope, when an earlier round is chosen.
+    /// Year-over-year changes of the units in scope, when an earlier round is chosen and the
+    /// viewer may see figures of it.
     pub yoy: Option<Vec<UnitChange>>,
+    /// Where the earlier round's figures in `yoy` come from.
+    pub yoy_source: Option<Source>,
     /// The units in scope.
     pub scope: Scope,
 }
@@ -149,7 +152,9 @@ pub fn visible_rounds(
 
 /// A round's results for a viewer: the published snapshot when there is one, otherwise live
 /// scores for staff; anonymous visitors get "login required" for unpublished rounds, and a
-/// coordinator only their own units.
+/// coordinator only their own units. The earlier round of the year-over-year comparison is
+/// read by the same rule (see [`earlier_scores`]), so no view shows more of it than its own
+/// results page would.
 pub fn round_results(
     conn: &mut AnyConnection,
     round_id: i64,
@@ -160,25 +165,59 @@ pub fn round_results(
     if published.is_none() && !viewer.sees_live() {
         return Err(AppError::LoginRequired);
     }
-    let full = full_results(conn, round, published)?;
+    let full = full_results(conn, round, published, viewer.sees_live())?;
     narrow(full, conn, viewer)
 }
 
-/// Every unit's results: the snapshot when `published`, else live scores.
+/// The earlier round's scores a comparison may use, and their source: its latest published
+/// snapshot for everyone; without one, its live scores for staff (`sees_live`) and nothing for
+/// the public. Never live figures of a round the viewer could not open.
+fn earlier_scores(
+    conn: &mut AnyConnection,
+    earlier_id: i64,
+    sees_live: bool,
+) -> Result<Option<(Source, RoundScores)>, AppError> {
+    match published_version(conn, earlier_id)? {
+        Some(version) => Ok(Some((
+            Source::Published { version },
+            snapshot_scores(conn, earlier_id, version)?,
+        ))),
+        None if sees_live => {
+            let tallies = scores::live_tallies(conn, earlier_id)?;
+            Ok(Some((
+                Source::Live,
+                scores::compute(conn, earlier_id, &tallies)?,
+            )))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The scores of a published snapshot version.
+fn snapshot_scores(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    version: i32,
+) -> Result<RoundScores, AppError> {
+    let (snapshot, _) =
+        scores::read_snapshot(conn, round_id, version)?.ok_or(AppError::NotFound)?;
+    serde_json::from_str(&snapshot.payload).map_err(AppError::internal)
+}
+
+/// Every unit's results: the snapshot when `published`, else live scores; compared with the
+/// earlier round as [`earlier_scores`] allows.
 fn full_results(
     conn: &mut AnyConnection,
     round: RoundRow,
     published: Option<i32>,
+    sees_live: bool,
 ) -> Result<RoundResults, AppError> {
     let round_id = round.id;
     let (source, scores) = match published {
-        Some(version) => {
-            let (snapshot, _) =
-                scores::read_snapshot(conn, round_id, version)?.ok_or(AppError::NotFound)?;
-            let scores: RoundScores =
-                serde_json::from_str(&snapshot.payload).map_err(AppError::internal)?;
-            (Source::Published { version }, scores)
-        }
+        Some(version) => (
+            Source::Published { version },
+            snapshot_scores(conn, round_id, version)?,
+        ),
         None => {
             let tallies = scores::live_tallies(conn, round_id)?;
             (Source::Live, scores::compute(conn, round_id, &tallies)?)
@@ -200,9 +239,21 @@ fn full_results(
         .into_iter()
         .map(|(code, vi, en)| (code, (vi, en)))
         .collect();
+    let earlier = match round.compare_round_id {
+        Some(earlier_id) => earlier_scores(conn, earlier_id, sees_live)?,
+        None => None,
+    };
+    let (yoy, yoy_source) = match earlier {
+        Some((earlier_source, earlier)) => (
+            Some(scores::compare_rounds(conn, &round, &scores, &earlier)?),
+            Some(earlier_source),
+        ),
+        None => (None, None),
+    };
     Ok(RoundResults {
         group_names,
-        yoy: scores::year_over_year(conn, round_id)?,
+        yoy,
+        yoy_source,
         methodology: scores::main_methodology(conn, round_id)?,
         round,
         source,
@@ -213,7 +264,8 @@ fn full_results(
 }
 
 /// The results as `viewer` may see them: published results are public; live ones are narrowed
-/// to a coordinator's units.
+/// to a coordinator's units. A comparison with live earlier figures is narrowed the same way,
+/// even on a published round.
 fn narrow(
     mut full: RoundResults,
     conn: &mut AnyConnection,
@@ -225,7 +277,11 @@ fn narrow(
     };
     restrict(&mut full.scores, &scope);
     if let Some(changes) = full.yoy.as_mut() {
-        changes.retain(|c| scope.includes(&c.unit));
+        let yoy_scope = match full.yoy_source {
+            Some(Source::Live) => scope_of(conn, viewer)?,
+            _ => scope.clone(),
+        };
+        changes.retain(|c| yoy_scope.includes(&c.unit));
     }
     full.scope = scope;
     Ok(full)
@@ -236,13 +292,15 @@ fn narrow(
 /// appraised points, publishing, configuration are all audited) and the published version.
 type Fingerprint = (i64, i64, Option<i32>);
 
+/// Full results keyed by round and by whether the viewer sees live figures (the two differ in
+/// the earlier round a comparison may use).
+type CacheEntries = BTreeMap<(i64, bool), (Fingerprint, std::sync::Arc<RoundResults>)>;
+
 /// Each round's full (unscoped) results with the fingerprint they were computed at. A page view
 /// then costs two small queries instead of reading and scoring every tally, and a new response
 /// or change is seen at once because it changes the fingerprint.
 #[derive(Default)]
-pub struct ResultsCache(
-    std::sync::Mutex<BTreeMap<i64, (Fingerprint, std::sync::Arc<RoundResults>)>>,
-);
+pub struct ResultsCache(std::sync::Mutex<CacheEntries>);
 
 /// [`round_results`] through `cache`: the same answer, without recomputing unchanged results.
 pub fn round_results_cached(
@@ -263,17 +321,19 @@ pub fn round_results_cached(
         db::audit::latest_id(conn)?,
         published,
     );
+    let key = (round_id, viewer.sees_live());
     let cached = cache.0.lock().ok().and_then(|c| {
-        c.get(&round_id)
+        c.get(&key)
             .filter(|(f, _)| *f == fingerprint)
             .map(|(_, r)| r.clone())
     });
     let full = match cached {
         Some(full) => full,
         None => {
-            let full = std::sync::Arc::new(full_results(conn, round, published)?);
+            let full =
+                std::sync::Arc::new(full_results(conn, round, published, viewer.sees_live())?);
             if let Ok(mut c) = cache.0.lock() {
-                c.insert(round_id, (fingerprint, full.clone()));
+                c.insert(key, (fingerprint, full.clone()));
             }
             full
         }

@@ -987,6 +987,24 @@ pub fn coverage_for(
     Ok(rows)
 }
 
+/// How many people are listed in a round, as a user may see it: a coordinator
+/// (`coordinator = Some(user id)`) counts only the respondents of their own units.
+pub fn respondent_count(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    coordinator: Option<i64>,
+) -> Result<i64> {
+    let Some(user_id) = coordinator else {
+        return Ok(db::respondents::count_in_round(conn, round_id)?);
+    };
+    let mine: HashSet<i64> = db::users::unit_ids(conn, user_id)?.into_iter().collect();
+    Ok(db::coverage::respondents(conn, round_id)?
+        .into_iter()
+        .filter(|(unit, _, _)| mine.contains(unit))
+        .map(|(_, _, n)| n)
+        .sum())
+}
+
 /// Coverage per unit × configured group: target, listed, invited, started, completed.
 pub fn coverage(conn: &mut AnyConnection, round_id: i64) -> Result<Vec<CoverageRow>> {
     round_or_404(conn, round_id)?;

@@ -139,6 +139,10 @@ pub struct UnitScores {
     pub sipas: Option<SipasScore>,
     /// The survey part of the index.
     pub index: IndexScore,
+    /// Counted responses keyed in from paper forms (a count per unit, never per respondent);
+    /// `None` in snapshots published before the count was kept.
+    #[serde(default)]
+    pub paper_responses: Option<u64>,
 }
 
 /// Everything computed for a round.
@@ -219,6 +223,9 @@ pub fn compute(
             }
             by_unit
         });
+    let paper: BTreeMap<i64, i64> = db::paper::counted_per_unit(conn, round_id)?
+        .into_iter()
+        .collect();
     let empty = Tally::default();
     let mut unit_scores = Vec::with_capacity(units.len());
     for unit in &units {
@@ -263,6 +270,11 @@ pub fn compute(
             groups: group_scores,
             sipas,
             index,
+            paper_responses: Some(
+                paper
+                    .get(&unit.id)
+                    .map_or(0, |n| u64::try_from(*n).unwrap_or(0)),
+            ),
         });
     }
     let ranked: Vec<UnitIndex> = unit_scores
@@ -501,57 +513,65 @@ pub fn import_appraised(
 }
 
 /// The year-over-year comparison of a round with its chosen earlier round (none when no
-/// earlier round is chosen). Units are matched through the unit lineage: a 2025 unit compares
-/// with the respondent-weighted mean of the 2023 provinces it absorbed.
+/// earlier round is chosen), both from their live tallies: the staff's working view on the
+/// score page. Public results compare published figures instead (see
+/// [`crate::results::round_results`]), through the same [`compare_rounds`].
 pub fn year_over_year(
     conn: &mut AnyConnection,
     round_id: i64,
 ) -> Result<Option<Vec<crate::domain::yoy::UnitChange>>, AppError> {
-    use crate::domain::yoy::{Lineage, MergeRule, UnitValue, compare_units};
     let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
     let Some(earlier_id) = round.compare_round_id else {
         return Ok(None);
     };
-    let earlier_round = db::rounds::by_id(conn, earlier_id)?.ok_or(AppError::NotFound)?;
-    let values = |conn: &mut AnyConnection,
-                  id: i64|
-     -> Result<(BTreeMap<String, UnitValue>, Methodology), AppError> {
-        let tallies = live_tallies(conn, id)?;
-        let scores = compute(conn, id, &tallies)?;
-        let units = db::rounds::units(conn, id)?;
-        let ranks: BTreeMap<&str, &scoring::Ranked> = scores
-            .rankings
-            .total
-            .iter()
-            .map(|r| (r.unit.as_str(), r))
-            .collect();
-        let mut out = BTreeMap::new();
-        for u in &scores.units {
-            let unit_id = units
-                .iter()
-                .find(|x| x.code == u.unit)
-                .map(|x| x.id)
-                .unwrap_or_default();
-            let respondents = tallies
-                .iter()
-                .filter(|((unit, _), _)| *unit == unit_id)
-                .map(|(_, t)| t.responses)
-                .sum();
-            out.insert(
+    let tallies = live_tallies(conn, round_id)?;
+    let current = compute(conn, round_id, &tallies)?;
+    let tallies = live_tallies(conn, earlier_id)?;
+    let earlier = compute(conn, earlier_id, &tallies)?;
+    compare_rounds(conn, &round, &current, &earlier).map(Some)
+}
+
+/// Each unit's total and national rank as the year-over-year comparison reads them, with the
+/// respondents the value rests on (every scored group's responses).
+fn unit_values(scores: &RoundScores) -> BTreeMap<String, crate::domain::yoy::UnitValue> {
+    let ranks: BTreeMap<&str, &scoring::Ranked> = scores
+        .rankings
+        .total
+        .iter()
+        .map(|r| (r.unit.as_str(), r))
+        .collect();
+    scores
+        .units
+        .iter()
+        .map(|u| {
+            let respondents = u.groups.iter().map(|g| g.responses).sum::<u64>()
+                + u.sipas.as_ref().map_or(0, |s| s.responses);
+            (
                 u.unit.clone(),
-                UnitValue {
+                crate::domain::yoy::UnitValue {
                     points: u.index.total_points,
                     percent: u.index.percent,
                     national: ranks.get(u.unit.as_str()).and_then(|r| r.national),
                     respondents,
                 },
-            );
-        }
-        let main = main_methodology(conn, id)?;
-        Ok((out, main))
-    };
-    let (current, _) = values(conn, round_id)?;
-    let (earlier, earlier_method) = values(conn, earlier_id)?;
+            )
+        })
+        .collect()
+}
+
+/// Compares `current` (the scores of `round`) with `earlier` (the scores of the round it is
+/// compared with). The caller decides where both come from (live tallies or a published
+/// snapshot); this only matches the units, through the unit lineage: a 2025 unit compares with
+/// the respondent-weighted mean of the 2023 provinces it absorbed.
+pub fn compare_rounds(
+    conn: &mut AnyConnection,
+    round: &db::rounds::RoundRow,
+    current: &RoundScores,
+    earlier: &RoundScores,
+) -> Result<Vec<crate::domain::yoy::UnitChange>, AppError> {
+    use crate::domain::yoy::{Lineage, MergeRule, compare_units};
+    let earlier_round = db::rounds::by_id(conn, earlier.round_id)?.ok_or(AppError::NotFound)?;
+    let earlier_method = main_methodology(conn, earlier_round.id)?;
     // Same unit list: every unit continues itself. Another list: follow the recorded lineage.
     let mut lineage = Lineage::new();
     if round.unit_set_id != earlier_round.unit_set_id {
@@ -572,14 +592,14 @@ pub fn year_over_year(
             }
         }
     }
-    Ok(Some(compare_units(
-        &current,
-        &earlier,
+    Ok(compare_units(
+        &unit_values(current),
+        &unit_values(earlier),
         &lineage,
         MergeRule::RespondentWeighted,
         &earlier_method.ranking,
         earlier_method.display.decimals,
-    )))
+    ))
 }
 
 /// The methodology of a round that has components (the one the index is composed with).

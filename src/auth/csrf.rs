@@ -1,8 +1,9 @@
 //! CSRF protection by the signed double-submit pattern: a random HttpOnly, SameSite=Strict
-//! cookie, and in every state-changing form a hidden token that is the HMAC of that cookie
-//! under the server's secret. A cross-site attacker can neither read the cookie nor forge
-//! the MAC. One mechanism serves anonymous forms (login, setup, questionnaires) and
-//! logged-in ones alike.
+//! cookie, and in every state-changing form a hidden token that is the HMAC, under the
+//! server's secret, of that cookie and of the login session the browser sends (none for
+//! anonymous forms). A cross-site attacker can neither read the cookies nor forge the MAC,
+//! and a token taken from one session's page is worthless in any other session. One
+//! mechanism serves anonymous forms (login, setup, questionnaires) and logged-in ones alike.
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
@@ -11,7 +12,8 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use crate::auth::tokens::random_token;
+use crate::auth::session::token_of;
+use crate::auth::tokens::{hash_token, random_token};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -58,6 +60,16 @@ impl FromRequest for CsrfToken {
     }
 }
 
+/// What a token signs: the visitor's CSRF cookie alone for an anonymous browser, and for a
+/// signed-in one the cookie and the digest of its session cookie. Cookie values cannot hold
+/// a NUL, so the two forms never coincide.
+fn signed_message(req: &HttpRequest, csrf_secret: &str) -> String {
+    match token_of(req) {
+        Some(session) => format!("{csrf_secret}\0{}", hash_token(&session)),
+        None => csrf_secret.to_owned(),
+    }
+}
+
 /// The form token for this request, creating the cookie secret if the browser has none yet.
 pub fn token_for_request(req: &HttpRequest) -> Result<CsrfToken, AppError> {
     let state = app_state(req)?;
@@ -65,18 +77,18 @@ pub fn token_for_request(req: &HttpRequest) -> Result<CsrfToken, AppError> {
         .cookie(CSRF_COOKIE)
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty());
-    let secret = match existing {
-        Some(secret) => secret,
-        None => {
-            if let Some(pending) = req.extensions().get::<NewCsrfCookie>() {
-                return Ok(CsrfToken(state.secret.sign(PURPOSE, &pending.0)));
-            }
+    let pending = req.extensions().get::<NewCsrfCookie>().map(|p| p.0.clone());
+    let secret = match (existing, pending) {
+        (Some(secret), _) | (None, Some(secret)) => secret,
+        (None, None) => {
             let fresh = random_token();
             req.extensions_mut().insert(NewCsrfCookie(fresh.clone()));
             fresh
         }
     };
-    Ok(CsrfToken(state.secret.sign(PURPOSE, &secret)))
+    Ok(CsrfToken(
+        state.secret.sign(PURPOSE, &signed_message(req, &secret)),
+    ))
 }
 
 fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
@@ -85,12 +97,15 @@ fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))
 }
 
-/// Checks a submitted token against the request's CSRF cookie.
+/// Checks a submitted token against the request's CSRF cookie and session.
 pub fn verify(req: &HttpRequest, submitted: Option<&str>) -> Result<(), AppError> {
     let state = app_state(req)?;
     let cookie = req.cookie(CSRF_COOKIE).ok_or(AppError::Csrf)?;
     let submitted = submitted.ok_or(AppError::Csrf)?;
-    if state.secret.verify(PURPOSE, cookie.value(), submitted) {
+    if state
+        .secret
+        .verify(PURPOSE, &signed_message(req, cookie.value()), submitted)
+    {
         Ok(())
     } else {
         Err(AppError::Csrf)

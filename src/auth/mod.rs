@@ -1,8 +1,9 @@
 //! Authentication and request integrity: password hashing, random tokens, login sessions,
-//! CSRF protection and login throttling.
+//! CSRF protection, login throttling and the purge of what they leave behind.
 
 pub mod api_token;
 pub mod csrf;
+pub mod housekeeping;
 pub mod password;
 pub mod session;
 pub mod throttle;

@@ -95,3 +95,18 @@ pub fn revoke(
     .set(api_tokens::revoked_at.eq(now))
     .execute(conn)
 }
+
+/// Revokes every live token of a user (after a password reset); returns how many.
+pub fn revoke_all_of_user(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(now))
+    .execute(conn)
+}

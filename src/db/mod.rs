@@ -106,9 +106,13 @@ impl r2d2::ManageConnection for ConnectionManager {
                     SqliteSync::Normal => "NORMAL",
                     SqliteSync::Full => "FULL",
                 };
+                // `secure_delete`: the file holds secrets for a while (invitation bodies with
+                // access codes, e-mail addresses) that are blanked once used; without it the
+                // old bytes stay readable in free space of the file.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous};"
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous}; \
+                     PRAGMA secure_delete = ON;"
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(conn))
@@ -150,8 +154,39 @@ pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {
     };
     let applied = conn
         .run_pending_migrations(source)
-        .map_err(|e| anyhow::anyhow!("running database migrations failed: {e}"))?;
-    Ok(applied.len())
+        .map_err(|e| anyhow::anyhow!("running database migrations failed: {e}"))?
+        .len();
+    scrub_once(conn)?;
+    Ok(applied)
+}
+
+/// Marks a SQLite file whose free space was rewritten since `secure_delete` was turned on.
+const SCRUBBED_SETTING: &str = "sqlite_free_space_scrubbed";
+
+/// Rewrites a SQLite file once (`VACUUM`) so that secrets blanked before `secure_delete` was
+/// turned on no longer linger in its free pages. PostgreSQL reclaims dead rows with its own
+/// (auto)vacuum.
+fn scrub_once(conn: &mut AnyConnection) -> anyhow::Result<()> {
+    if conn.backend() != Backend::Sqlite || settings::get(conn, SCRUBBED_SETTING)?.is_some() {
+        return Ok(());
+    }
+    conn.batch_execute("VACUUM")
+        .map_err(|e| anyhow::anyhow!("rewriting the database file (VACUUM) failed: {e}"))?;
+    settings::get_or_insert(conn, SCRUBBED_SETTING, "1")?;
+    scrub_log(conn);
+    Ok(())
+}
+
+/// On SQLite, folds the write-ahead log into the database file and empties it, so that the
+/// old versions of pages whose secrets were just blanked (a sent invitation's body, say) do
+/// not wait in the log. Best effort: with readers active it does what it can now, and the
+/// next call finishes the job. A no-op on PostgreSQL.
+pub fn scrub_log(conn: &mut AnyConnection) {
+    if conn.backend() == Backend::Sqlite
+        && let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    {
+        tracing::debug!(error = %e, "the write-ahead log could not be emptied now");
+    }
 }
 
 /// Reverts every migration (tests use it to prove `down.sql` undoes `up.sql`).

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::{paper_entries, users};
+use super::schema::{paper_entries, responses, users};
 
 /// A keyed form.
 #[derive(Debug, Clone, Queryable)]
@@ -24,7 +24,9 @@ pub struct PaperEntry {
     pub answers: String,
     /// `pending`, `mismatch` or `accepted`.
     pub status: String,
-    /// Who keyed it.
+    /// Who keyed it (account id).
+    pub entered_by_id: i64,
+    /// Who keyed it (e-mail).
     pub entered_by: String,
     /// When.
     pub created_at: NaiveDateTime,
@@ -75,6 +77,7 @@ pub fn of_form(
             paper_entries::entry_no,
             paper_entries::answers,
             paper_entries::status,
+            paper_entries::entered_by,
             users::email,
             paper_entries::created_at,
         ))
@@ -95,6 +98,7 @@ pub fn of_round(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<Pape
             paper_entries::entry_no,
             paper_entries::answers,
             paper_entries::status,
+            paper_entries::entered_by,
             users::email,
             paper_entries::created_at,
         ))
@@ -131,4 +135,18 @@ pub fn set_status(
     )
     .set(paper_entries::status.eq(status))
     .execute(conn)
+}
+
+/// Counted (not excluded) paper responses per unit of a round: (unit id, count). Only a count
+/// per unit leaves this function, never a row. The partial index `responses_paper` holds just
+/// the paper rows; its predicate is written out literally so both databases match it.
+pub fn counted_per_unit(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<(i64, i64)>> {
+    use diesel::dsl::{count_star, sql};
+    responses::table
+        .filter(responses::round_id.eq(round_id))
+        .filter(sql::<diesel::sql_types::Bool>("source = 'paper'"))
+        .filter(responses::excluded.eq(false))
+        .group_by(responses::unit_id)
+        .select((responses::unit_id, count_star()))
+        .load(conn)
 }

@@ -11,6 +11,13 @@
 //! | `compute` | closed, computed, published     | computed    | admin, analyst    |
 //! | `publish` | computed, published             | published   | admin             |
 //!
+//! Keying paper forms is no transition, but the same table says who may do it:
+//!
+//! | permission         | what                                              | who                 |
+//! |--------------------|---------------------------------------------------|---------------------|
+//! | `key_paper`        | key a form as one of two keyings (double entry)   | admin, coordinator  |
+//! | `key_paper_single` | key a form that counts at once (single entry)     | admin               |
+//!
 //! * **Reopen** is allowed until publication: extending fieldwork because a province's response
 //!   rate is too low is routine, and a computation made before that is simply stale (the round
 //!   must be closed and computed again before it can be published). After publication the
@@ -25,6 +32,10 @@
 //! * **Roles**: opening and closing fieldwork and publishing are administrators' decisions;
 //!   analysts may (re)compute so they can check results before an administrator publishes.
 //!   Coordinators run fieldwork for their units but change no round state.
+//! * **Paper forms**: a keyed form becomes a response without any respondent behind it, so no
+//!   single coordinator may add one alone: they key by double entry, and the two keyings must
+//!   come from two different accounts and agree. Administrators, who already answer for the
+//!   whole round, may also key a form that counts at once. Every keying is audited.
 //! * The configuration (units, group → instrument and methodology, targets) is frozen from
 //!   `open` on, so every response is scored against the set-up it was collected under.
 
@@ -63,6 +74,10 @@ pub enum RoundAction {
     Compute,
     /// Publish the latest computation as a new snapshot version.
     Publish,
+    /// Key a paper form as one of the two keyings of a double entry (not a transition).
+    KeyPaper,
+    /// Key a paper form that counts at once, without a second keying (not a transition).
+    KeyPaperSingle,
 }
 
 /// Why a lifecycle request is refused.
@@ -99,7 +114,8 @@ pub const ALL_STATUSES: [RoundStatus; 5] = [
     RoundStatus::Published,
 ];
 
-/// Every action, in the order a round normally sees them.
+/// Every lifecycle action (transition), in the order a round normally sees them. The paper
+/// permissions are not among them: no form can ask for them as a transition.
 pub const ALL_ACTIONS: [RoundAction; 5] = [
     RoundAction::Open,
     RoundAction::Close,
@@ -110,12 +126,14 @@ pub const ALL_ACTIONS: [RoundAction; 5] = [
 
 /// Which account roles may perform which action. Kept as data so the rule can be shown on
 /// the round page and reviewed at a glance.
-pub const PERMISSIONS: [(RoundAction, &[&str]); 5] = [
+pub const PERMISSIONS: [(RoundAction, &[&str]); 7] = [
     (RoundAction::Open, &["admin"]),
     (RoundAction::Close, &["admin"]),
     (RoundAction::Reopen, &["admin"]),
     (RoundAction::Compute, &["admin", "analyst"]),
     (RoundAction::Publish, &["admin"]),
+    (RoundAction::KeyPaper, &["admin", "coordinator"]),
+    (RoundAction::KeyPaperSingle, &["admin"]),
 ];
 
 /// The state after `action` on a round in state `from`, or why it is refused.
@@ -213,6 +231,8 @@ impl RoundAction {
             RoundAction::Reopen => "reopen",
             RoundAction::Compute => "compute",
             RoundAction::Publish => "publish",
+            RoundAction::KeyPaper => "key_paper",
+            RoundAction::KeyPaperSingle => "key_paper_single",
         }
     }
 
@@ -231,6 +251,7 @@ impl RoundAction {
             RoundAction::Reopen => "reopened",
             RoundAction::Compute => "computed",
             RoundAction::Publish => "published",
+            RoundAction::KeyPaper | RoundAction::KeyPaperSingle => "keyed into",
         }
     }
 }
@@ -354,6 +375,22 @@ mod tests {
         assert!(!A::Compute.allowed_for("coordinator"));
         assert!(!A::Compute.allowed_for("Admin"));
         assert!(!A::Open.allowed_for(""));
+    }
+
+    #[test]
+    fn coordinators_key_paper_forms_only_by_double_entry_and_admins_also_by_single_entry() {
+        assert!(A::KeyPaper.allowed_for("admin"));
+        assert!(A::KeyPaper.allowed_for("coordinator"));
+        assert!(!A::KeyPaper.allowed_for("analyst"));
+        assert!(A::KeyPaperSingle.allowed_for("admin"));
+        assert!(!A::KeyPaperSingle.allowed_for("coordinator"));
+        assert!(!A::KeyPaperSingle.allowed_for("analyst"));
+        // Permissions, not transitions: no state offers them and no form can ask for them.
+        for status in ALL_STATUSES {
+            assert!(transition(status, A::KeyPaper).is_err());
+            assert!(!status.available_actions().contains(&A::KeyPaperSingle));
+        }
+        assert!("key_paper_single".parse::<RoundAction>().is_err());
     }
 
     #[test]

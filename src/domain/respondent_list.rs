@@ -39,20 +39,21 @@
 //!   return, `+`/`-` unless alone — a common "none" placeholder — or followed by a
 //!   phone-number shape such as `+84 912 345 678`).
 //! * Files: at most [`MAX_ROWS`] respondents; fully empty rows are skipped; CSV must be UTF-8
-//!   (BOM optional, `,` or `;` separated); XLSX is read from its first worksheet.
+//!   (BOM optional, `,` or `;` separated); XLSX is read from its first worksheet, within
+//!   [`XLSX_LIMITS`] (a value beyond column IV is refused, naming its cell).
 //! * XLSX quirks: numbers read back as text without `.0`. A phone typed as a number loses its
 //!   leading zero in Excel, so a numeric phone cell of 9 digits (a mobile number) or of 10
 //!   digits starting with `2` (a landline) gets the `0` back.
 
 use std::collections::HashMap;
-use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::Data;
 
 use crate::domain::unit_list::{
     ColumnMap, CsvRow, RowError, UnitSet, check_cell, decode_utf8, header_key, map_header_with,
     shown, split_csv,
 };
+use crate::domain::xlsx::{Limits, Workbook, WorkbookError};
 
 /// Most respondents in one file.
 pub const MAX_ROWS: usize = 100_000;
@@ -63,11 +64,16 @@ pub const MAX_CELL_CHARS: usize = 200;
 /// Largest CSV file accepted, in bytes (100,000 rows of generous width).
 pub const MAX_CSV_BYTES: usize = 32 * 1024 * 1024;
 
-/// Largest XLSX file accepted, in bytes.
-pub const MAX_XLSX_BYTES: usize = 20 * 1024 * 1024;
-
-/// Largest total unpacked size of an XLSX's parts: refuses zip bombs before parsing.
-pub const MAX_XLSX_UNPACKED_BYTES: u64 = 400 * 1024 * 1024;
+/// What reading an XLSX respondent list may cost: 20 MiB of file unpacking to at most 400 MiB,
+/// and room for [`MAX_ROWS`] rows of every column with generous text.
+pub const XLSX_LIMITS: Limits = Limits {
+    max_file_bytes: 20 * 1024 * 1024,
+    max_unpacked_bytes: 400 * 1024 * 1024,
+    max_shared_strings: 2_000_000,
+    max_cells: 2_000_000,
+    max_text_bytes: 64 * 1024 * 1024,
+    max_columns: 256,
+};
 
 /// One valid row of a respondent list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -208,23 +214,7 @@ pub fn parse_respondent_xlsx(
     units: &impl UnitLookup,
     groups: &impl GroupLookup,
 ) -> Result<Vec<RespondentRow>, Vec<RowError>> {
-    let file_error = |message: String| vec![RowError::file(file_name, message)];
-    if bytes.len() > MAX_XLSX_BYTES {
-        return Err(file_error(format!(
-            "the file is too large ({} bytes; the limit is {MAX_XLSX_BYTES} bytes)",
-            bytes.len()
-        )));
-    }
-    if crate::domain::xlsx::zip_unpacked_size(bytes).is_some_and(|n| n > MAX_XLSX_UNPACKED_BYTES) {
-        return Err(file_error(
-            "the workbook unpacks to an implausible size; it is not a respondent list".to_owned(),
-        ));
-    }
-    // calamine parses untrusted zip and XML; should it ever panic on a malformed file, that
-    // becomes an ordinary error rather than a crashed request.
-    let rows = std::panic::catch_unwind(|| read_first_sheet(bytes))
-        .unwrap_or_else(|_| Err("the workbook could not be read".to_owned()))
-        .map_err(file_error)?;
+    let rows = read_first_sheet(bytes, file_name).map_err(|e| vec![e])?;
     validate(rows, file_name, units, groups)
 }
 
@@ -286,31 +276,49 @@ struct SheetRow {
     cells: Vec<Cell>,
 }
 
-fn read_first_sheet(bytes: &[u8]) -> Result<Vec<SheetRow>, String> {
-    let unreadable = |e: &dyn std::fmt::Display| format!("not a readable .xlsx workbook: {e}");
-    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+/// A refused workbook as a row error: located at its cell when the problem is one.
+fn workbook_error(file: &str, error: WorkbookError) -> RowError {
+    match error {
+        WorkbookError::Cell {
+            sheet,
+            row,
+            column,
+            problem,
+        } => RowError::at(
+            file,
+            row,
+            Some(column),
+            format!("sheet '{sheet}': {problem}"),
+        ),
+        other => RowError::file(file, other.to_string()),
+    }
+}
+
+fn read_first_sheet(bytes: &[u8], file: &str) -> Result<Vec<SheetRow>, RowError> {
+    let refused = |e| workbook_error(file, e);
+    let mut workbook = Workbook::open(bytes, XLSX_LIMITS).map_err(refused)?;
     let Some(name) = workbook.sheet_names().first().cloned() else {
-        return Err("the workbook has no worksheet".to_owned());
+        return Err(RowError::file(
+            file,
+            "the workbook has no worksheet".to_owned(),
+        ));
     };
-    let range = workbook
-        .worksheet_range(&name)
-        .map_err(|e| unreadable(&e))?;
-    let (start_row, _) = range.start().unwrap_or((0, 0));
     let mut rows = Vec::new();
-    for (i, cells) in range.rows().enumerate() {
-        // +1: calamine counts from 0, spreadsheets from 1.
-        let row = u32::try_from(i)
-            .ok()
-            .and_then(|i| start_row.checked_add(i)?.checked_add(1))
-            .unwrap_or(u32::MAX);
-        let cells: Vec<Cell> = cells.iter().map(Cell::from_data).collect();
+    for row in workbook.read_sheet(&name).map_err(refused)? {
+        let cells: Vec<Cell> = row.cells.iter().map(Cell::from_data).collect();
         if cells.iter().all(Cell::is_blank) {
             continue;
         }
         if rows.len() > MAX_ROWS {
-            return Err(format!("the file has more than {MAX_ROWS} respondents"));
+            return Err(RowError::file(
+                file,
+                format!("the file has more than {MAX_ROWS} respondents"),
+            ));
         }
-        rows.push(SheetRow { row, cells });
+        rows.push(SheetRow {
+            row: row.number,
+            cells,
+        });
     }
     Ok(rows)
 }
@@ -517,7 +525,7 @@ impl RowCheck<'_> {
                 self.errors.push(RowError::at(
                     self.file,
                     self.row.row,
-                    Some(crate::domain::unit_list::column_letter(i)),
+                    Some(crate::domain::xlsx::column_letters(i)),
                     "a value in a column without a header".to_owned(),
                 ));
             }

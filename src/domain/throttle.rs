@@ -46,6 +46,35 @@ pub const OPEN_LINK_PER_IP: Policy = Policy {
     lockout: Duration::hours(1),
 };
 
+/// Setup-link submissions per client address. The link is used once by one person; the
+/// limit only stops someone trying tokens (each try with a valid form used to cost a 19 MiB
+/// password hash).
+pub const SETUP_PER_IP: Policy = Policy {
+    max_failures: 10,
+    window: Duration::minutes(15),
+    lockout: Duration::minutes(15),
+};
+
+/// Every policy kept in the database, for the purge to know how long a row can matter.
+const STORED_POLICIES: [Policy; 5] = [
+    LOGIN_PER_ACCOUNT,
+    LOGIN_PER_IP,
+    CODE_PER_IP,
+    OPEN_LINK_PER_IP,
+    SETUP_PER_IP,
+];
+
+/// A stored state whose window started this long ago and whose lock (if any) has ended
+/// behaves exactly like no state at all under every stored policy (`record_failure` starts a
+/// new window, `retry_after` finds no lock), so the purge may delete it.
+pub fn stale_after() -> Duration {
+    STORED_POLICIES
+        .iter()
+        .map(|p| p.window)
+        .max()
+        .unwrap_or_else(Duration::zero)
+}
+
 /// The recorded failures of one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct State {
@@ -79,6 +108,17 @@ impl Policy {
             locked_until,
         }
     }
+
+    /// The state after taking back one failure (an attempt reserved in advance that turned
+    /// out to succeed). A lock that this attempt set is lifted with it.
+    pub fn refund(&self, state: &State) -> State {
+        let failures = (state.failures - 1).max(0);
+        State {
+            failures,
+            window_started_at: state.window_started_at,
+            locked_until: state.locked_until.filter(|_| failures >= self.max_failures),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -103,6 +143,29 @@ mod tests {
         state = Some(p.record_failure(state.as_ref(), t(1)));
         assert_eq!(p.retry_after(state.as_ref(), t(1)), Some(15 * 60));
         assert_eq!(p.retry_after(state.as_ref(), t(16)), None);
+    }
+
+    #[test]
+    fn a_refund_takes_back_one_failure_and_the_lock_it_set() {
+        let p = LOGIN_PER_ACCOUNT;
+        let mut state = None;
+        for _ in 0..5 {
+            state = Some(p.record_failure(state.as_ref(), t(0)));
+        }
+        let locked = state.unwrap();
+        assert!(p.retry_after(Some(&locked), t(0)).is_some());
+        let refunded = p.refund(&locked);
+        assert_eq!(refunded.failures, 4);
+        assert_eq!(p.retry_after(Some(&refunded), t(0)), None);
+        assert_eq!(
+            p.refund(&p.refund(&p.record_failure(None, t(0)))).failures,
+            0
+        );
+    }
+
+    #[test]
+    fn stored_states_go_stale_after_the_longest_window() {
+        assert_eq!(stale_after(), OPEN_LINK_PER_IP.window);
     }
 
     #[test]

@@ -42,6 +42,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::domain::xlsx::column_letters;
+
 /// The bundled 2023 reference file (63 provinces and centrally-governed cities).
 pub const PROVINCES_2023_CSV: &str = include_str!("../../assets/reference/provinces-2023.csv");
 
@@ -655,7 +657,7 @@ impl<'a> RowCells<'a> {
                 self.errors.push(RowError::at(
                     self.file,
                     self.row.row,
-                    Some(column_letter(i)),
+                    Some(column_letters(i)),
                     "a value in a column without a header".to_owned(),
                 ));
             }
@@ -980,20 +982,6 @@ fn map_header(
     ignored: &[&str],
 ) -> Result<ColumnMap, Vec<RowError>> {
     map_header_with(header, file, columns, &[], ignored)
-}
-
-/// A spreadsheet column letter for a 0-based index (`0` → `A`, `26` → `AA`).
-pub(crate) fn column_letter(index: usize) -> String {
-    let mut letters = Vec::new();
-    let mut n = index;
-    loop {
-        letters.push(char::from(b'A' + (n % 26) as u8));
-        if n < 26 {
-            break;
-        }
-        n = n / 26 - 1;
-    }
-    letters.iter().rev().collect()
 }
 
 /// True when a spreadsheet program would take the cell for a formula: it starts with `=`,
@@ -1516,8 +1504,8 @@ mod tests {
         assert_eq!(header_key("Số điện thoại"), "so_dien_thoai");
         assert_eq!(header_key("E-mail"), "e_mail");
         assert_eq!(header_key("THƯ ĐIỆN TỬ"), "thu_dien_tu");
-        assert_eq!(column_letter(0), "A");
-        assert_eq!(column_letter(27), "AB");
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(27), "AB");
     }
 
     #[test]

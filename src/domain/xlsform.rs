@@ -19,10 +19,10 @@
 //!   a numeric constraint made only of bounds (`. >= 1 and . <= 10`) becomes `min` / `max`.
 //! - khaosat extensions: a `valid` column in `choices` (`no` marks "don't know"), a `group`
 //!   column in `settings`.
+//! - Workbooks are read through [`crate::domain::xlsx`] within [`XLSX_LIMITS`]: a value beyond
+//!   column IV, or a workbook that unpacks too large, is refused as a whole.
 
-use std::io::Cursor;
-
-use calamine::{Data, Reader, Xlsx};
+use calamine::Data;
 
 use crate::domain::expr::{CmpOp, Expr, Literal, MAX_EXPR_DEPTH, SELF_REF};
 use crate::domain::instrument::{
@@ -30,11 +30,20 @@ use crate::domain::instrument::{
     Instrument, InstrumentError, Lang, Location, Number, RespondentGroup, Text, limit_errors,
     sort_errors, validate,
 };
+use crate::domain::xlsx::{Limits, Workbook, WorkbookError, column_letters};
 
-/// Largest accepted .xlsx file (10 MiB).
-pub const MAX_XLSX_BYTES: usize = 10 * 1024 * 1024;
-/// Largest accepted total uncompressed size of the .xlsx parts (guards against zip bombs).
-pub const MAX_XLSX_UNPACKED_BYTES: u64 = 100 * 1024 * 1024;
+/// What reading an XLSForm workbook may cost: 10 MiB of file unpacking to at most 100 MiB, and
+/// room for far more than a questionnaire needs (a form with 10,000 rows and many translated
+/// columns fits).
+pub const XLSX_LIMITS: Limits = Limits {
+    max_file_bytes: 10 * 1024 * 1024,
+    max_unpacked_bytes: 100 * 1024 * 1024,
+    max_shared_strings: 1_000_000,
+    max_cells: 1_000_000,
+    max_text_bytes: 32 * 1024 * 1024,
+    max_columns: 256,
+};
+
 /// Most rows read from one sheet.
 pub const MAX_ROWS: usize = 10_000;
 
@@ -62,23 +71,7 @@ pub fn import_xlsform(
             message,
         }]
     };
-    if bytes.len() > MAX_XLSX_BYTES {
-        return Err(file_error(format!(
-            "file is too large ({} bytes; the limit is 10 MiB = {MAX_XLSX_BYTES} bytes)",
-            bytes.len()
-        )));
-    }
-    if crate::domain::xlsx::zip_unpacked_size(bytes).is_some_and(|n| n > MAX_XLSX_UNPACKED_BYTES) {
-        return Err(file_error(format!(
-            "file unpacks to more than {} MiB; it is not a plausible XLSForm",
-            MAX_XLSX_UNPACKED_BYTES / 1024 / 1024
-        )));
-    }
-    // calamine parses untrusted zip/XML; should it ever panic on a malformed file we turn that
-    // into an ordinary error instead of taking the request (or the server) down.
-    let sheets = std::panic::catch_unwind(|| read_sheets(bytes))
-        .unwrap_or_else(|_| Err("the workbook could not be read".to_owned()))
-        .map_err(|e| file_error(format!("not a readable .xlsx workbook: {e}")))?;
+    let sheets = read_sheets(bytes).map_err(|e| file_error(e.to_string()))?;
     let mut importer = Importer {
         file: file_name,
         errors: Vec::new(),
@@ -120,18 +113,6 @@ struct Sheet {
     rows: Vec<SheetRow>,
 }
 
-fn column_letter(mut index: u32) -> String {
-    let mut letters = Vec::new();
-    loop {
-        letters.push(char::from(b'A' + (index % 26) as u8));
-        if index < 26 {
-            break;
-        }
-        index = index / 26 - 1;
-    }
-    letters.iter().rev().collect()
-}
-
 fn cell_text(data: &Data) -> String {
     match data {
         Data::Empty => String::new(),
@@ -155,18 +136,21 @@ fn language_of(part: &str) -> Option<Lang> {
     }
 }
 
-fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
-    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
+/// Reads the `survey`, `choices` and `settings` sheets (the first of each name, ignoring case)
+/// through the shared bounded reader.
+fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, WorkbookError> {
+    let mut workbook = Workbook::open(bytes, XLSX_LIMITS)?;
+    let mut out: Vec<Sheet> = Vec::new();
     for name in workbook.sheet_names() {
         let lower = name.to_lowercase();
-        if !matches!(lower.as_str(), "survey" | "choices" | "settings") {
+        if !matches!(lower.as_str(), "survey" | "choices" | "settings")
+            || out.iter().any(|s| s.name == lower)
+        {
             continue;
         }
-        let range = workbook.worksheet_range(&name).map_err(|e| e.to_string())?;
-        let (start_row, start_col) = range.start().unwrap_or((0, 0));
-        let mut rows = range.rows().enumerate();
-        let Some((_, header_cells)) = rows.next() else {
+        let mut rows = workbook.read_sheet(&name)?.into_iter();
+        // The header is the first row holding anything; cells count from column A.
+        let Some(header) = rows.next() else {
             out.push(Sheet {
                 name: lower,
                 columns: Vec::new(),
@@ -174,7 +158,8 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
             });
             continue;
         };
-        let columns: Vec<Column> = header_cells
+        let columns: Vec<Column> = header
+            .cells
             .iter()
             .enumerate()
             .map(|(i, cell)| {
@@ -184,7 +169,7 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
                     None => (header.trim().to_lowercase(), None, false),
                 };
                 Column {
-                    letter: column_letter(start_col.saturating_add(i as u32)),
+                    letter: column_letters(i),
                     header,
                     key,
                     lang,
@@ -193,16 +178,18 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
             })
             .collect();
         let mut sheet_rows = Vec::new();
-        for (i, cells) in rows {
-            if sheet_rows.len() >= MAX_ROWS {
-                return Err(format!("sheet '{name}' has more than {MAX_ROWS} rows"));
-            }
-            let cells: Vec<String> = cells.iter().map(cell_text).collect();
+        for row in rows {
+            let cells: Vec<String> = row.cells.iter().map(cell_text).collect();
             if cells.iter().all(String::is_empty) {
                 continue;
             }
+            if sheet_rows.len() >= MAX_ROWS {
+                return Err(WorkbookError::Unreadable(format!(
+                    "sheet '{name}' has more than {MAX_ROWS} rows"
+                )));
+            }
             sheet_rows.push(SheetRow {
-                row: start_row.saturating_add(i as u32).saturating_add(1),
+                row: row.number,
                 cells,
             });
         }
@@ -236,7 +223,7 @@ impl Sheet {
             .columns
             .get(col)
             .map(|c| (c.letter.clone(), c.header.clone()))
-            .unwrap_or_else(|| (column_letter(col as u32), String::new()));
+            .unwrap_or_else(|| (column_letters(col), String::new()));
         Location::Cell {
             sheet: self.name.clone(),
             row: row.row,
@@ -1633,15 +1620,6 @@ mod tests {
         assert_eq!(bounds(". > 0.5", "decimal"), None);
         assert_eq!(bounds(". >= 1 and . >= 2", "integer"), None);
         assert_eq!(bounds(". != 3", "integer"), None);
-    }
-
-    #[test]
-    fn column_letters_follow_excel() {
-        assert_eq!(column_letter(0), "A");
-        assert_eq!(column_letter(25), "Z");
-        assert_eq!(column_letter(26), "AA");
-        assert_eq!(column_letter(701), "ZZ");
-        assert_eq!(column_letter(702), "AAA");
     }
 
     #[test]

@@ -83,6 +83,7 @@ fn scores_table(r: &RoundResults) -> Table {
         "tier",
         "national_rank",
         "regional_rank",
+        "paper_responses",
     ]);
     for g in &group_codes {
         cols.push(format!("{g}_responses"));
@@ -110,6 +111,7 @@ fn scores_table(r: &RoundResults) -> Table {
                 u.index.tier.as_deref().map_or(Cell::Empty, text),
                 Cell::rank(rank.and_then(|x| x.national)),
                 Cell::rank(rank.and_then(|x| x.regional)),
+                u.paper_responses.map_or(Cell::Empty, Cell::count),
             ];
             for code in &group_codes {
                 match u.groups.iter().find(|g| &g.group == code) {

@@ -97,7 +97,8 @@ pub struct ExportRequest {
 }
 
 impl ExportRequest {
-    /// Checks kind, format and group; the error key says what is wrong.
+    /// Checks kind, format and group; the error key says what is wrong. A breakdown also
+    /// names the question it splits by ([`Self::split_by`]).
     pub fn parse(kind: &str, format: &str, group: &str, csv: CsvOptions) -> AppResult<Self> {
         let kind = ExportKind::parse(kind).ok_or(AppError::BadRequest("export.bad_kind"))?;
         let format = format.to_ascii_lowercase();
@@ -117,6 +118,19 @@ impl ExportRequest {
             csv,
             lang: Lang::Vi,
         })
+    }
+
+    /// Sets the question a breakdown splits by (ignored by other kinds). A breakdown without
+    /// one is refused here, before a job is queued.
+    pub fn split_by(mut self, by: Option<&str>) -> AppResult<Self> {
+        self.by = by
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(str::to_owned);
+        if self.kind == ExportKind::Breakdown && self.by.is_none() {
+            return Err(AppError::BadRequest("results.bad_breakdown"));
+        }
+        Ok(self)
     }
 
     /// The download name, e.g. `round-3-leader-microdata.csv`.
@@ -568,6 +582,15 @@ pub async fn start(
             // Permissions and existence are checked now, so the user gets the error at once.
             if checked.kind == ExportKind::Microdata || checked.kind.needs_group() {
                 group_variables(conn, round_id, viewer, &checked)?;
+                if checked.kind == ExportKind::Breakdown {
+                    let group = checked.group.as_deref().unwrap_or_default();
+                    let questions =
+                        crate::results::breakdown::breakdown_questions(conn, round_id, group)?;
+                    let by = checked.by.as_deref().unwrap_or_default();
+                    if !questions.iter().any(|(code, _)| code == by) {
+                        return Err(AppError::BadRequest("results.bad_breakdown"));
+                    }
+                }
             } else {
                 results::round_results(conn, round_id, viewer)?;
             }
@@ -611,6 +634,7 @@ pub async fn start(
 }
 
 /// Runs one job to completion: writes `JOB.part`, then renames it to `JOB` and marks it done.
+/// A job that fails leaves no `.part` file behind.
 pub fn run(
     conn: &mut AnyConnection,
     dir: &std::path::Path,
@@ -622,23 +646,30 @@ pub fn run(
 ) -> AppResult<()> {
     std::fs::create_dir_all(dir).map_err(AppError::internal)?;
     let (part, done) = paths(dir, job);
-    let file = std::fs::File::create(&part).map_err(AppError::internal)?;
-    let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
-    let rows = if request.kind == ExportKind::Microdata {
-        microdata(conn, &mut out, secret, job, round_id, viewer, request)?
-    } else {
-        db::export_jobs::claim(conn, job, 1)?;
-        out.write_all(&render_small(conn, round_id, viewer, request)?)
-            .map_err(AppError::internal)?;
-        1
-    };
-    let file = out
-        .into_inner()
-        .map_err(|e| AppError::internal(e.into_error()))?;
-    file.sync_all().map_err(AppError::internal)?;
-    std::fs::rename(&part, &done).map_err(AppError::internal)?;
-    db::export_jobs::finish(conn, job, &request.file_name(round_id), rows, db::now())?;
-    Ok(())
+    let outcome = (|| -> AppResult<()> {
+        let file = std::fs::File::create(&part).map_err(AppError::internal)?;
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
+        let rows = if request.kind == ExportKind::Microdata {
+            microdata(conn, &mut out, secret, job, round_id, viewer, request)?
+        } else {
+            db::export_jobs::claim(conn, job, 1)?;
+            out.write_all(&render_small(conn, round_id, viewer, request)?)
+                .map_err(AppError::internal)?;
+            1
+        };
+        let file = out
+            .into_inner()
+            .map_err(|e| AppError::internal(e.into_error()))?;
+        file.sync_all().map_err(AppError::internal)?;
+        std::fs::rename(&part, &done).map_err(AppError::internal)?;
+        db::export_jobs::finish(conn, job, &request.file_name(round_id), rows, db::now())?;
+        Ok(())
+    })();
+    if outcome.is_err() {
+        // Not found is fine: the failure may have come before the file was created.
+        let _ = std::fs::remove_file(&part);
+    }
+    outcome
 }
 
 /// Streams one group's included responses as microdata: one page of rows in memory at a time.

@@ -44,6 +44,7 @@ pub fn send_batch(
         outbox::claim(conn, now, now + lease, limit)
     })?;
     let mut report = BatchReport::default();
+    let claimed_any = !claimed.is_empty();
     for message in claimed {
         // The batch may have outlived its lease; only a message still ours is sent.
         if !outbox::renew_lease(&mut conn, message.id, message.attempts, db::now() + lease)? {
@@ -58,8 +59,11 @@ pub fn send_batch(
                 let attempts = u32::try_from(message.attempts).unwrap_or(u32::MAX);
                 let retry_at = (!error.is_permanent() && !attempts_exhausted(attempts))
                     .then(|| db::now() + next_attempt_after(attempts));
-                tracing::warn!(outbox_id = message.id, attempts, error = %error, "sending a message failed");
-                outbox::mark_failed(&mut conn, message.id, &error.to_string(), retry_at)?;
+                // SMTP replies often quote the recipient ("450 <x@y.vn>: greylisted"); an
+                // address must reach neither the log nor the stored error.
+                let reason = redact_addresses(&error.to_string());
+                tracing::warn!(outbox_id = message.id, attempts, error = %reason, "sending a message failed");
+                outbox::mark_failed(&mut conn, message.id, &reason, retry_at)?;
                 if retry_at.is_some() {
                     report.retried += 1;
                 } else {
@@ -68,7 +72,37 @@ pub fn send_batch(
             }
         }
     }
+    if claimed_any {
+        // Sent messages had their bodies (with access codes) and addresses blanked.
+        db::scrub_log(&mut conn);
+    }
     Ok(report)
+}
+
+/// Replaces every e-mail address in `text` with `[address]`.
+pub fn redact_addresses(text: &str) -> String {
+    let is_local = |c: char| c.is_alphanumeric() || "._%+-!#$&'*/=?^`{|}~".contains(c);
+    let is_domain = |c: char| c.is_alphanumeric() || ".-".contains(c);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '@' {
+            let local = out.chars().rev().take_while(|&c| is_local(c)).count();
+            let domain = chars[i + 1..].iter().take_while(|&&c| is_domain(c)).count();
+            if local > 0 && domain > 0 {
+                for _ in 0..local {
+                    out.pop();
+                }
+                out.push_str("[address]");
+                i += 1 + domain;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Starts the background sender of a server: every few seconds it delivers what is due.
@@ -91,4 +125,30 @@ pub fn spawn_worker(
                 std::thread::sleep(Duration::from_secs(2));
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_addresses;
+
+    #[test]
+    fn addresses_in_an_smtp_reply_are_redacted() {
+        assert_eq!(
+            redact_addresses(
+                "temporary error (450): 4.2.0 <nguyen.van-an+x@so-noivu.gov.vn>: Recipient address rejected: Greylisted"
+            ),
+            "temporary error (450): 4.2.0 <[address]>: Recipient address rejected: Greylisted"
+        );
+        assert_eq!(
+            redact_addresses("to tran@x.vn and lê@hà-nội.vn"),
+            "to [address] and [address]"
+        );
+    }
+
+    #[test]
+    fn text_without_an_address_is_unchanged() {
+        for text in ["connection refused", "@ alone", "trailing@", "@leading", ""] {
+            assert_eq!(redact_addresses(text), text);
+        }
+    }
 }

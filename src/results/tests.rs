@@ -41,6 +41,7 @@ fn unit(m: &Methodology, code: &str, region: &str, level: usize) -> UnitScores {
         groups: vec![leader],
         sipas: None,
         index,
+        paper_responses: Some(0),
     }
 }
 
@@ -87,6 +88,7 @@ fn results() -> RoundResults {
         regions: BTreeMap::new(),
         group_names: BTreeMap::new(),
         yoy: None,
+        yoy_source: None,
         scope: Scope::All,
     }
 }

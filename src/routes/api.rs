@@ -185,6 +185,9 @@ pub struct UnitScore {
     pub sipas_percent: Option<f64>,
     /// Components.
     pub components: Vec<ComponentScore>,
+    /// Counted responses keyed in from paper forms (absent in snapshots published before the
+    /// count was kept).
+    pub paper_responses: Option<u64>,
 }
 
 /// A unit's place in a ranking.
@@ -242,7 +245,7 @@ pub struct ExportJob {
     pub id: String,
     /// Round.
     pub round_id: Option<i64>,
-    /// `microdata`, `aggregates`, `codebook` or `syntax`.
+    /// `microdata`, `aggregates`, `codebook`, `syntax` or `breakdown`.
     pub kind: String,
     /// File format.
     pub format: String,
@@ -283,6 +286,8 @@ pub struct NewExport {
     pub format: String,
     /// Respondent group (all kinds but `aggregates`).
     pub group: Option<String>,
+    /// The single-choice or yes/no question a `breakdown` splits by (required for it).
+    pub by: Option<String>,
     /// Start CSV files with a byte-order mark (default true).
     pub bom: Option<bool>,
     /// `point` (default) or `comma`.
@@ -447,6 +452,7 @@ pub async fn scores(
                     percent: c.percent,
                 })
                 .collect(),
+            paper_responses: u.paper_responses,
         })
         .collect();
     Ok(HttpResponse::Ok().json(paginate(items, &query, Some(r.source))))
@@ -688,7 +694,8 @@ pub async fn create_export(
         &body.format,
         body.group.as_deref().unwrap_or_default(),
         CsvOptions::from_request(body.bom.unwrap_or(true), body.decimal.as_deref()),
-    )?;
+    )?
+    .split_by(body.by.as_deref())?;
     let job = jobs::start(&state, caller.viewer, id.into_inner(), request).await?;
     let row = state
         .db(move |conn| db::export_jobs::get(conn, &job)?.ok_or(AppError::NotFound))

@@ -1,9 +1,11 @@
 //! Liveness, readiness and metrics endpoints for load balancers and monitoring.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
 use crate::error::{AppError, AppResult};
+use crate::metrics::{self, Access};
 use crate::state::AppState;
 
 /// `GET /healthz`: the process is up. Touches nothing else, so it stays cheap under load.
@@ -26,8 +28,27 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         .body("ready"))
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+/// `GET /metrics`: Prometheus text format, for the holder of `KHAOSAT_METRICS_TOKEN` (as a
+/// bearer token) or, when none is set, for clients on this machine only (see
+/// [`metrics::access`]).
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    let client = crate::routes::client_ip(&req, &state.settings);
+    match metrics::access(&client, presented, state.settings.metrics_token.as_deref()) {
+        Access::Allowed => {}
+        Access::TokenRequired => {
+            return Ok(HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+                .finish());
+        }
+        Access::Hidden => return Err(AppError::NotFound),
+    }
     let text = state
         .metrics
         .render(&state.pool)

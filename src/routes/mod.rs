@@ -182,6 +182,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/receipt/{receipt}", web::get().to(respond::receipt));
 }
 
+/// The address a request is throttled under: the TCP peer, or the `X-Forwarded-For` entry the
+/// operator's outermost proxy appended (see [`crate::domain::client_addr`]). Every throttle
+/// and address rule goes through here.
+pub fn client_ip(req: &actix_web::HttpRequest, settings: &crate::config::Settings) -> String {
+    let hops = settings.proxy_hops();
+    // Several header lines form one list, in order (RFC 9110 §5.3).
+    let forwarded = (hops > 0).then(|| {
+        req.headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    crate::domain::client_addr::client_addr(
+        req.peer_addr().map(|a| a.ip()),
+        forwarded.as_deref(),
+        hops,
+    )
+}
+
 /// An HTML page with the given status.
 pub fn html(status: actix_web::http::StatusCode, markup: maud::Markup) -> actix_web::HttpResponse {
     actix_web::HttpResponse::build(status)

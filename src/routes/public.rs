@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
+use crate::domain::redirect::is_local_path;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::state::AppState;
@@ -23,7 +24,8 @@ pub struct SwitchQuery {
 }
 
 /// `GET /lang/{code}?next=/path`: remembers the language and returns to the page. Only a
-/// preference changes, so a plain link (not a form) is enough.
+/// preference changes, so a plain link (not a form) is enough. `next` is followed only when
+/// it is a path on this site ([`is_local_path`]), else the visitor goes home.
 pub async fn switch_language(
     path: web::Path<String>,
     query: web::Query<SwitchQuery>,
@@ -46,12 +48,6 @@ pub async fn switch_language(
         .insert_header((header::LOCATION, next.to_owned()))
         .cookie(cookie)
         .finish())
-}
-
-/// True for a path on this site: starts with one `/`, so `//evil.example` and absolute URLs
-/// cannot turn the switch into an open redirect.
-pub fn is_local_path(path: &str) -> bool {
-    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
 }
 
 /// `GET /assets/{hash}/{name}`: an embedded asset, cached for a year (the hash changes with
@@ -84,7 +80,7 @@ pub async fn open_link_start(
     use crate::domain::throttle::OPEN_LINK_PER_IP;
     let ip_key = format!(
         "open-link:ip:{}",
-        crate::routes::admin::login::client_ip(&req, state.settings.trust_proxy)
+        crate::routes::client_ip(&req, &state.settings)
     );
     let secret = state.secret.clone();
     let token = token.into_inner();
@@ -148,17 +144,4 @@ pub async fn opt_out(
         "optout.title",
         "optout.done",
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_local_path;
-
-    #[test]
-    fn only_local_paths_are_followed_after_a_language_switch() {
-        assert!(is_local_path("/admin?x=1"));
-        assert!(!is_local_path("//evil.example/"));
-        assert!(!is_local_path("https://evil.example/"));
-        assert!(!is_local_path("/\\evil.example"));
-    }
 }

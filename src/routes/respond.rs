@@ -1,26 +1,20 @@
 //! Respondent routes under `/s/`: code entry, the first page, one page per section, review,
 //! submission and the receipt. Codes travel in the path; logs record only route patterns, so
-//! no code is ever written to a log.
+//! no code is ever written to a log. Every route with a code in its path takes it through
+//! [`respond::open`] first, so each is throttled and answers a wrong code the same way.
 
-use crate::routes::{private_html, see_other};
+use crate::routes::{client_ip, private_html, see_other};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::csrf::CsrfForm;
-use crate::auth::throttle;
 use crate::domain::access_code::AccessCode;
 use crate::domain::answers::decode_section;
-use crate::domain::throttle::CODE_PER_IP;
 use crate::error::{AppError, AppResult};
 use crate::respond::{self, CodeState, Session, Submitted};
-use crate::routes::admin::login::client_ip;
 use crate::state::AppState;
 use crate::views::{self, PageContext};
-
-fn ip_key(req: &HttpRequest, state: &AppState) -> String {
-    format!("code:ip:{}", client_ip(req, state.settings.trust_proxy))
-}
 
 /// A friendly page for a code that does not open a questionnaire.
 fn code_problem(req: &HttpRequest, status: StatusCode, key: &str) -> HttpResponse {
@@ -31,49 +25,36 @@ fn code_problem(req: &HttpRequest, status: StatusCode, key: &str) -> HttpRespons
     )
 }
 
-/// The session behind the code in the path, or the page to show instead. Unknown and
-/// malformed codes count against the client's address.
+/// What the code in the path opens, through the one door every `/s/{code}` route takes
+/// ([`respond::open`]: throttle, check character, lookup).
+async fn open(req: &HttpRequest, state: &AppState, raw: &str) -> AppResult<CodeState> {
+    let client = client_ip(req, &state.settings);
+    let secret = state.secret.clone();
+    let raw = raw.to_owned();
+    state
+        .db(move |conn| respond::open(conn, &secret, &client, &raw))
+        .await
+}
+
+/// The session of a code that opens the questionnaire, or the status and message of the page
+/// to show instead. A mistyped and an unknown code get the same page and status; only the
+/// holder of a real code learns that it was used or that its round is closed.
+fn ready(found: CodeState) -> Result<Session, (StatusCode, &'static str)> {
+    match found {
+        CodeState::Ready(session) => Ok(*session),
+        CodeState::Used => Err((StatusCode::GONE, "respond.code_used")),
+        CodeState::NotOpen(_) => Err((StatusCode::FORBIDDEN, "respond.not_open")),
+        CodeState::Unknown => Err((StatusCode::NOT_FOUND, "respond.code_unknown")),
+    }
+}
+
+/// The session behind the code in the path, or the page to show instead.
 async fn session(
     req: &HttpRequest,
     state: &AppState,
     raw: &str,
-) -> AppResult<Result<(AccessCode, Session), HttpResponse>> {
-    let key = ip_key(req, state);
-    let Ok(code) = AccessCode::parse(raw) else {
-        state
-            .db(move |conn| {
-                throttle::check(conn, &[(&key, CODE_PER_IP)])?;
-                throttle::record_failure(conn, &[(&key, CODE_PER_IP)])
-            })
-            .await?;
-        return Ok(Err(code_problem(
-            req,
-            StatusCode::NOT_FOUND,
-            "respond.code_invalid",
-        )));
-    };
-    let secret = state.secret.clone();
-    let lookup = code.clone();
-    let found = state
-        .db(move |conn| {
-            throttle::check(conn, &[(&key, CODE_PER_IP)])?;
-            let found = respond::resolve(conn, &secret, &lookup)?;
-            if matches!(found, CodeState::Unknown) {
-                throttle::record_failure(conn, &[(&key, CODE_PER_IP)])?;
-            }
-            Ok(found)
-        })
-        .await?;
-    Ok(match found {
-        CodeState::Ready(session) => Ok((code, *session)),
-        CodeState::Used => Err(code_problem(req, StatusCode::GONE, "respond.code_used")),
-        CodeState::NotOpen(_) => Err(code_problem(req, StatusCode::FORBIDDEN, "respond.not_open")),
-        CodeState::Unknown => Err(code_problem(
-            req,
-            StatusCode::NOT_FOUND,
-            "respond.code_unknown",
-        )),
-    })
+) -> AppResult<Result<Session, HttpResponse>> {
+    Ok(ready(open(req, state, raw).await?).map_err(|(status, key)| code_problem(req, status, key)))
 }
 
 /// The code entry form.
@@ -92,12 +73,9 @@ pub async fn enter_code(
     match AccessCode::parse(&typed) {
         Ok(code) => Ok(see_other(format!("/s/{}", code.as_canonical()))),
         Err(_) => {
-            let key = ip_key(&req, &state);
+            let client = client_ip(&req, &state.settings);
             state
-                .db(move |conn| {
-                    throttle::check(conn, &[(&key, CODE_PER_IP)])?;
-                    throttle::record_failure(conn, &[(&key, CODE_PER_IP)])
-                })
+                .db(move |conn| respond::count_mistyped(conn, &client))
                 .await?;
             let ctx = PageContext::new(&req, None);
             Ok(private_html(
@@ -114,7 +92,7 @@ pub async fn intro(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let (code, session) = match session(&req, &state, &code).await? {
+    let session = match session(&req, &state, &code).await? {
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
@@ -124,7 +102,7 @@ pub async fn intro(
         StatusCode::OK,
         views::respond::intro(
             &ctx,
-            code.as_canonical(),
+            session.code.as_canonical(),
             &session.round,
             &instrument,
             session.draft.is_some(),
@@ -144,20 +122,17 @@ pub async fn start(
     code: web::Path<String>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
-    let (code, session) = match session(&req, &state, &code).await? {
+    let session = match session(&req, &state, &code).await? {
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
     let lang = crate::i18n::Lang::of_request(&req).code();
+    let canonical = session.code.as_canonical().to_owned();
     let draft = state
         .db(move |conn| respond::ensure_draft(conn, &session, lang))
         .await?;
     let section = usize::try_from(draft.section).unwrap_or(0);
-    Ok(see_other(format!(
-        "/s/{}/p/{}",
-        code.as_canonical(),
-        section + 1
-    )))
+    Ok(see_other(format!("/s/{canonical}/p/{}", section + 1)))
 }
 
 /// `GET /s/{code}/p/{n}`: section n (1-based).
@@ -167,12 +142,12 @@ pub async fn section(
     path: web::Path<(String, usize)>,
 ) -> AppResult<HttpResponse> {
     let (raw, n) = path.into_inner();
-    let (code, session) = match session(&req, &state, &raw).await? {
+    let session = match session(&req, &state, &raw).await? {
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
     let Some(draft) = &session.draft else {
-        return Ok(see_other(format!("/s/{}", code.as_canonical())));
+        return Ok(see_other(format!("/s/{}", session.code.as_canonical())));
     };
     let instrument = state.instrument(session.instrument_id).await?;
     let answers = respond::draft_answers(draft);
@@ -182,7 +157,7 @@ pub async fn section(
         let first = visible.first().copied().unwrap_or(0);
         return Ok(see_other(format!(
             "/s/{}/p/{}",
-            code.as_canonical(),
+            session.code.as_canonical(),
             first + 1
         )));
     };
@@ -191,7 +166,7 @@ pub async fn section(
         StatusCode::OK,
         views::respond::section_page(
             &ctx,
-            code.as_canonical(),
+            session.code.as_canonical(),
             &instrument,
             index,
             position + 1,
@@ -218,11 +193,11 @@ pub async fn save_section(
     form: CsrfForm<SectionForm>,
 ) -> AppResult<HttpResponse> {
     let (raw, n) = path.into_inner();
-    let (code, session) = match session(&req, &state, &raw).await? {
+    let session = match session(&req, &state, &raw).await? {
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
-    let canonical = code.as_canonical().to_owned();
+    let canonical = session.code.as_canonical().to_owned();
     let Some(draft) = session.draft.clone() else {
         return Ok(see_other(format!("/s/{canonical}")));
     };
@@ -290,12 +265,12 @@ pub async fn review(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let (code, session) = match session(&req, &state, &code).await? {
+    let session = match session(&req, &state, &code).await? {
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
     let Some(draft) = &session.draft else {
-        return Ok(see_other(format!("/s/{}", code.as_canonical())));
+        return Ok(see_other(format!("/s/{}", session.code.as_canonical())));
     };
     let instrument = state.instrument(session.instrument_id).await?;
     let answers = respond::draft_answers(draft);
@@ -305,7 +280,7 @@ pub async fn review(
         StatusCode::OK,
         views::respond::review(
             &ctx,
-            code.as_canonical(),
+            session.code.as_canonical(),
             &instrument,
             &visible,
             &answers,
@@ -321,74 +296,53 @@ pub struct SubmitForm {
     submission_key: String,
 }
 
-/// `POST /s/{code}/submit`: stores the response once; a replay shows the same receipt.
+/// `POST /s/{code}/submit`: stores the response once; a replay shows the same receipt. The code
+/// goes through the same door as every other respondent route, so guessing here is throttled
+/// and answered exactly as on `GET /s/{code}`.
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     raw: web::Path<String>,
     form: CsrfForm<SubmitForm>,
 ) -> AppResult<HttpResponse> {
-    let code = match AccessCode::parse(&raw) {
-        Ok(code) => code,
-        Err(_) => {
-            return Ok(code_problem(
-                &req,
-                StatusCode::NOT_FOUND,
-                "respond.code_invalid",
-            ));
-        }
-    };
-    // Find the instrument through the code without requiring the round to be open: a replay
-    // after a successful submission must still get its receipt.
-    let secret = state.secret.clone();
-    let lookup = code.clone();
-    let instrument_id = state
-        .db(move |conn| {
-            let Some(row) = crate::db::access_codes::by_hash(
-                conn,
-                &crate::rounds::code_hash(&secret, &lookup),
-            )?
-            else {
-                return Ok(None);
-            };
-            Ok(crate::db::rounds::groups(conn, row.round_id)?
-                .into_iter()
-                .find(|g| g.group_id == row.group_id)
-                .map(|g| g.instrument_id))
-        })
-        .await?;
-    let Some(instrument_id) = instrument_id else {
-        return Ok(code_problem(
-            &req,
-            StatusCode::NOT_FOUND,
-            "respond.code_unknown",
-        ));
-    };
-    let instrument = state.instrument(instrument_id).await?;
-    let secret = state.secret.clone();
     let key = form.data.submission_key;
+    let found = open(&req, &state, &raw).await?;
+    if matches!(found, CodeState::Used) {
+        // A replay after the code was used (double click, reload) still gets its receipt.
+        let lookup = key.clone();
+        let receipt = state
+            .db(move |conn| respond::replayed_receipt(conn, &lookup))
+            .await?;
+        if let Some(receipt) = receipt {
+            return Ok(see_other(format!("/receipt/{receipt}")));
+        }
+    }
+    let session = match ready(found) {
+        Ok(found) => found,
+        Err((status, key)) => return Ok(code_problem(&req, status, key)),
+    };
+    let instrument = state.instrument(session.instrument_id).await?;
+    let secret = state.secret.clone();
     let for_submit = instrument.clone();
     let today = chrono::Utc::now().date_naive();
-    let submit_code = code.clone();
+    let code = session.code.clone();
     let outcome = state
-        .db(move |conn| respond::submit(conn, &secret, &submit_code, &key, &for_submit, today))
+        .db(move |conn| respond::submit(conn, &secret, &code, &key, &for_submit, today))
         .await?;
+    let canonical = session.code.as_canonical();
     match outcome {
         Submitted::Receipt(receipt) => Ok(see_other(format!("/receipt/{receipt}"))),
         Submitted::Incomplete(errors) => {
-            let (code, session) = match session(&req, &state, code.as_canonical()).await? {
-                Ok(found) => found,
-                Err(page) => return Ok(page),
-            };
-            let draft = session.draft.ok_or(AppError::NotFound)?;
-            let answers = respond::draft_answers(&draft);
+            // Nothing was stored, so the draft read on the way in is still current.
+            let draft = session.draft.as_ref().ok_or(AppError::NotFound)?;
+            let answers = respond::draft_answers(draft);
             let visible = respond::visible_sections(&instrument, &answers);
             let ctx = PageContext::new(&req, None);
             Ok(private_html(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 views::respond::review(
                     &ctx,
-                    code.as_canonical(),
+                    canonical,
                     &instrument,
                     &visible,
                     &answers,
@@ -403,7 +357,7 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
             "respond.not_open",
         )),
-        Submitted::Stale => Ok(see_other(format!("/s/{}", code.as_canonical()))),
+        Submitted::Stale => Ok(see_other(format!("/s/{canonical}"))),
     }
 }
 

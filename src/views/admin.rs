@@ -7,8 +7,15 @@ use super::layout::{PageContext, page};
 use crate::domain::account::Role;
 use crate::i18n::tf;
 
-/// The login form; `failed` shows the generic failure message, `notice_key` an information line.
-pub fn login(ctx: &PageContext, email: &str, failed: bool, notice_key: Option<&str>) -> Markup {
+/// The login form; `failed` shows the generic failure message, `notice_key` an information
+/// line, and `next` (already checked to be a local path) is carried to the submission.
+pub fn login(
+    ctx: &PageContext,
+    email: &str,
+    failed: bool,
+    notice_key: Option<&str>,
+    next: Option<&str>,
+) -> Markup {
     let errors: Vec<FieldError> = if failed {
         vec![FieldError {
             field: "email",
@@ -26,6 +33,7 @@ pub fn login(ctx: &PageContext, email: &str, failed: bool, notice_key: Option<&s
             (error_summary(ctx, &errors))
             form method="post" action="/admin/login" novalidate {
                 (ctx.csrf_field())
+                @if let Some(next) = next { input type="hidden" name="next" value=(next); }
                 (Input { name: "email", kind: "email", label_key: "login.email", hint_key: None, value: email, autocomplete: "username" }.render(ctx, &errors))
                 (Input { name: "password", kind: "password", label_key: "login.password", hint_key: None, value: "", autocomplete: "current-password" }.render(ctx, &[]))
                 div.actions { button.btn type="submit" { (ctx.t("login.submit")) } }

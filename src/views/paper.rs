@@ -11,44 +11,66 @@ use crate::db::units::UnitRow;
 use crate::domain::answers::{Answers, FieldError};
 use crate::domain::instrument::Instrument;
 use crate::i18n::Lang;
+use crate::paper::EntryMode;
+
+/// What the paper page shows.
+pub struct Overview<'a> {
+    /// The round.
+    pub round: &'a RoundRow,
+    /// The units the user may key for.
+    pub units: &'a [UnitRow],
+    /// The round's group codes.
+    pub groups: &'a [String],
+    /// The keying modes the user may choose.
+    pub modes: &'a [EntryMode],
+    /// The keyed forms, each with its differing answer codes.
+    pub entries: &'a [(PaperEntry, Vec<String>)],
+    /// A notice after a keying.
+    pub notice: Option<&'a str>,
+}
+
+/// The label key of a keying mode.
+fn mode_label(mode: EntryMode) -> &'static str {
+    match mode {
+        EntryMode::Single => "paper.single",
+        EntryMode::First => "paper.first",
+        EntryMode::Second => "paper.second",
+    }
+}
 
 /// The paper page: choose unit, group, form number and keying; the keyed forms.
-pub fn overview(
-    ctx: &PageContext,
-    round: &RoundRow,
-    units: &[UnitRow],
-    groups: &[String],
-    entries: &[(PaperEntry, Vec<String>)],
-    notice: Option<&str>,
-) -> Markup {
+pub fn overview(ctx: &PageContext, o: &Overview<'_>) -> Markup {
     let lang = ctx.lang;
+    let round = o.round;
     let base = format!("/admin/rounds/{}/paper", round.id);
     page(
         ctx,
         ctx.t("paper.title"),
         html! {
             p { a href={ "/admin/rounds/" (round.id) } { "← " (if lang == Lang::Vi { &round.name_vi } else { &round.name_en }) } }
-            @if let Some(key) = notice { div.notice role="status" { (ctx.t(key)) } }
+            @if let Some(key) = o.notice { div.notice role="status" { (ctx.t(key)) } }
             h1 { (ctx.t("paper.title")) }
             p { (ctx.t("paper.intro")) }
             form method="get" action=(base) {
                 div.field { label for="unit" { (ctx.t("round.unit")) }
-                    select #unit name="unit" { @for u in units { option value=(u.id) { (if lang == Lang::Vi { &u.name_vi } else { &u.name_en }) } } } }
+                    select #unit name="unit" { @for u in o.units { option value=(u.id) { (if lang == Lang::Vi { &u.name_vi } else { &u.name_en }) } } } }
                 div.field { label for="group" { (ctx.t("catalog.group")) }
-                    select #group name="group" { @for g in groups { option value=(g) { (ctx.t(&format!("group.{g}"))) } } } }
+                    select #group name="group" { @for g in o.groups { option value=(g) { (ctx.t(&format!("group.{g}"))) } } } }
                 div.field { label for="ref" { (ctx.t("paper.ref")) } p.hint { (ctx.t("paper.ref_hint")) } input.narrow #ref name="ref" type="text" required; }
                 fieldset { legend { (ctx.t("paper.mode")) }
-                    div.choice { input #m-single type="radio" name="entry" value="single" checked; label for="m-single" { (ctx.t("paper.single")) } }
-                    div.choice { input #m-1 type="radio" name="entry" value="1"; label for="m-1" { (ctx.t("paper.first")) } }
-                    div.choice { input #m-2 type="radio" name="entry" value="2"; label for="m-2" { (ctx.t("paper.second")) } }
+                    @if !o.modes.contains(&EntryMode::Single) { p.hint { (ctx.t("paper.double_required")) } }
+                    @for (i, mode) in o.modes.iter().enumerate() {
+                        @let id = format!("m-{}", mode.code());
+                        div.choice { input id=(id) type="radio" name="entry" value=(mode.code()) checked[i == 0]; label for=(id) { (ctx.t(mode_label(*mode))) } }
+                    }
                 }
                 button.btn type="submit" { (ctx.t("paper.key")) }
             }
-            @if !entries.is_empty() {
+            @if !o.entries.is_empty() {
                 h2 { (ctx.t("paper.keyed")) }
                 table {
                     thead { tr { th { (ctx.t("paper.ref")) } th.num { (ctx.t("paper.entry")) } th { (ctx.t("round.status")) } th { (ctx.t("paper.by")) } th { (ctx.t("paper.differences")) } } }
-                    tbody { @for (e, diff) in entries { tr {
+                    tbody { @for (e, diff) in o.entries { tr {
                         td { (e.batch_ref) } td.num { (e.entry_no) } td { (ctx.t(&format!("paper.status.{}", e.status))) } td { (e.entered_by) }
                         td { @for code in diff { code { (code) } " " } }
                     } } }

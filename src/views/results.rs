@@ -257,6 +257,11 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                 @if d.rows.iter().any(|x| x.rank_supported == Some(false)) {
                     p.hint { "≈ " (ctx.t("results.rank_uncertain")) }
                 }
+                @match r.yoy_source {
+                    Some(Source::Live) => { p.hint { (ctx.t("results.compared_live")) } }
+                    Some(Source::Published { version }) => { p.hint { (ctx.t("results.compared_published")) " (v" (version) ")." } }
+                    None => {}
+                }
             }
             (downloads(ctx, d))
         }))
@@ -383,6 +388,7 @@ pub fn unit_page(
                 dt { (ctx.t("results.national_rank")) } dd { (position(card.national)) }
                 dt { (ctx.t("scores.regional_rank")) } dd { (position(card.regional)) " — " (region_name(r, &u.region, lang)) }
                 @if let Some(t) = &u.index.tier { dt { (ctx.t("results.tier")) } dd { (t) } }
+                @if let Some(n) = u.paper_responses { dt { (ctx.t("results.paper_responses")) } dd #paper-responses { (n) } }
                 @if let Some(c) = &card.change {
                     dt { (ctx.t("results.change_pp")) } dd { (signed(c.change_percent_points)) " · " (ctx.t("scores.rank_change")) " " (rank_move(c.rank_change)) }
                 }

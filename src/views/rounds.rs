@@ -101,8 +101,10 @@ pub struct RoundPage<'a> {
     pub methodologies: &'a [MethodologySummary],
     /// Target per group code when the same for every unit (None if mixed or unset).
     pub targets: &'a [(String, Option<i32>)],
-    /// Respondents listed.
+    /// Respondents listed (in the user's units when `respondents_in_my_units`).
     pub respondents: i64,
+    /// Whether `respondents` counts only a coordinator's own units.
+    pub respondents_in_my_units: bool,
     /// Outbox counts by status.
     pub outbox: &'a [(String, i64)],
     /// Open links: (unit name, group code, quota, issued, url).
@@ -209,7 +211,8 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
             }
 
             h2 { (ctx.t("round.respondents")) }
-            p { (tf(lang, "round.respondents_count", &[("n", &p.respondents.to_string())])) }
+            @let count_key = if p.respondents_in_my_units { "round.respondents_count_units" } else { "round.respondents_count" };
+            p #respondent-count { (tf(lang, count_key, &[("n", &p.respondents.to_string())])) }
             @if p.can_manage && matches!(status, RoundStatus::Draft | RoundStatus::Open) {
                 div.card {
                     form method="post" action={ (base) "/respondents" } enctype="multipart/form-data" {

@@ -167,6 +167,48 @@ async fn reset_password_changes_the_password() {
     );
 }
 
+#[tokio::test]
+async fn reset_password_revokes_the_api_tokens_and_says_so() {
+    let app = spawn_app_on(TestDb::new(), |_| {}).await;
+    app.login_as(
+        "analyst@sonoivu.gov.vn",
+        khaosat::domain::account::Role::Analyst,
+    )
+    .await;
+    let token = crate::results::make_token(&app, "read").await;
+    let api = |token: String| {
+        let url = app.url("/api/v1/rounds");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(api(token.clone()).await, 200);
+    let reset = khaosat(
+        &app._db,
+        &[
+            "admin",
+            "reset-password",
+            "--email",
+            "analyst@sonoivu.gov.vn",
+        ],
+        "a brand new passphrase\n",
+    );
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&reset.stdout);
+    assert!(stdout.contains("1 API token(s) revoked"), "{stdout}");
+    assert_eq!(api(token).await, 401);
+}
+
 #[test]
 fn a_bad_setting_stops_with_one_line_naming_it() {
     let db = TestDb::new();

@@ -285,7 +285,9 @@ fn prepare_ballots(app: &TestApp, secret: &str, codes: &[AccessCode]) -> Vec<Bal
     khaosat::db::write_transaction(&mut conn, |conn| {
         let mut ballots = Vec::with_capacity(codes.len());
         for (i, code) in codes.iter().enumerate() {
-            let CodeState::Ready(session) = journey::resolve(conn, &secret, code)? else {
+            let CodeState::Ready(session) =
+                journey::open(conn, &secret, "test", code.as_canonical())?
+            else {
                 panic!("code {code} does not open its questionnaire");
             };
             let draft = journey::ensure_draft(conn, &session, "vi")?;

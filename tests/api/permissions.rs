@@ -140,6 +140,15 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/receipt/{receipt}", Access::Public),
 ];
 
+/// The keying modes of `POST /admin/rounds/{id}/paper` (`_entry`) and who may use each: the
+/// `key_paper` and `key_paper_single` rows of `lifecycle::PERMISSIONS`. A coordinator keys only
+/// double entry (a second account must agree); a form that counts at once is for administrators.
+const PAPER_MODES: &[(&str, Access)] = &[
+    ("single", Access::Admin),
+    ("1", Access::AdminCoordinator),
+    ("2", Access::AdminCoordinator),
+];
+
 /// Every (method, pattern) registered in `routes::configure`, read from its source.
 pub fn registered_routes() -> BTreeSet<(String, String)> {
     let source = include_str!("../../src/routes/mod.rs");
@@ -182,7 +191,7 @@ fn every_route_is_in_the_permission_table() {
 }
 
 /// A client with its own cookie jar, signed in as `email` when given.
-async fn client(app: &TestApp, email: Option<&str>) -> reqwest::Client {
+pub async fn client(app: &TestApp, email: Option<&str>) -> reqwest::Client {
     let jar = Arc::new(Jar::default());
     let c = reqwest::Client::builder()
         .cookie_provider(jar)
@@ -205,6 +214,41 @@ async fn client(app: &TestApp, email: Option<&str>) -> reqwest::Client {
         assert_eq!(r.status(), 303, "{email} logs in");
     }
     c
+}
+
+/// One account of each role (the coordinator assigned to the round's first unit) and a
+/// signed-in client for each visitor; returns that unit too.
+async fn visitors_of(
+    app: &TestApp,
+    round: i64,
+) -> (khaosat::db::units::UnitRow, [(Visitor, reqwest::Client); 4]) {
+    let unit = {
+        let mut conn = app.pool.get().unwrap();
+        khaosat::db::rounds::units(&mut conn, round).unwrap()[0].clone()
+    };
+    create_account(app, "admin@sonoivu.gov.vn", Role::Admin);
+    create_account(app, "analyst@sonoivu.gov.vn", Role::Analyst);
+    let coordinator = create_account(app, "coord@sonoivu.gov.vn", Role::Coordinator);
+    {
+        let mut conn = app.pool.get().unwrap();
+        khaosat::db::users::add_unit(&mut conn, coordinator, unit.id).unwrap();
+    }
+    let visitors = [
+        (Visitor::Public, client(app, None).await),
+        (
+            Visitor::Coordinator,
+            client(app, Some("coord@sonoivu.gov.vn")).await,
+        ),
+        (
+            Visitor::Analyst,
+            client(app, Some("analyst@sonoivu.gov.vn")).await,
+        ),
+        (
+            Visitor::Admin,
+            client(app, Some("admin@sonoivu.gov.vn")).await,
+        ),
+    ];
+    (unit, visitors)
 }
 
 fn create_account(app: &TestApp, email: &str, role: Role) -> i64 {
@@ -230,32 +274,7 @@ async fn every_route_answers_each_visitor_as_the_permission_table_says() {
     let app = spawn_app().await;
     let (round, codes) = crate::respond::open_round_with_codes(&app, 1);
     let code = codes[0].as_canonical().to_owned();
-    let unit = {
-        let mut conn = app.pool.get().unwrap();
-        khaosat::db::rounds::units(&mut conn, round).unwrap()[0].clone()
-    };
-    create_account(&app, "admin@sonoivu.gov.vn", Role::Admin);
-    create_account(&app, "analyst@sonoivu.gov.vn", Role::Analyst);
-    let coordinator = create_account(&app, "coord@sonoivu.gov.vn", Role::Coordinator);
-    {
-        let mut conn = app.pool.get().unwrap();
-        khaosat::db::users::add_unit(&mut conn, coordinator, unit.id).unwrap();
-    }
-    let visitors = [
-        (Visitor::Public, client(&app, None).await),
-        (
-            Visitor::Coordinator,
-            client(&app, Some("coord@sonoivu.gov.vn")).await,
-        ),
-        (
-            Visitor::Analyst,
-            client(&app, Some("analyst@sonoivu.gov.vn")).await,
-        ),
-        (
-            Visitor::Admin,
-            client(&app, Some("admin@sonoivu.gov.vn")).await,
-        ),
-    ];
+    let (unit, visitors) = visitors_of(&app, round).await;
     let mut failures = Vec::new();
     for (method, pattern, access) in TABLE {
         // Logging out would end the visitor's session for the rest of the walk.
@@ -318,6 +337,86 @@ async fn every_route_answers_each_visitor_as_the_permission_table_says() {
             if !ok {
                 failures.push(format!(
                     "{method} {path} as {visitor:?}: {status} {location} (table: {access:?})"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_paper_modes_table_is_the_permission_table_of_the_code() {
+    use khaosat::paper::EntryMode;
+    let roles = [
+        (Visitor::Coordinator, Role::Coordinator),
+        (Visitor::Analyst, Role::Analyst),
+        (Visitor::Admin, Role::Admin),
+    ];
+    let listed: Vec<&str> = PAPER_MODES.iter().map(|(m, _)| *m).collect();
+    let modes: Vec<&str> = EntryMode::ALL.iter().map(|m| m.code()).collect();
+    assert_eq!(listed, modes, "every keying mode has a row");
+    for (mode, access) in PAPER_MODES {
+        let mode = EntryMode::parse(mode).unwrap();
+        for (visitor, role) in roles {
+            assert_eq!(
+                mode.allowed_for(role),
+                access.allows(visitor),
+                "{mode:?} for {role:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_paper_keying_mode_answers_each_visitor_as_the_table_says() {
+    let app = spawn_app().await;
+    let (round, _) = crate::respond::open_round_with_codes(&app, 0);
+    let (unit, visitors) = visitors_of(&app, round).await;
+    let answers: Vec<(String, String)> = crate::respond::leader()
+        .sections()
+        .iter()
+        .flat_map(|s| crate::respond::fill(s, false))
+        .collect();
+    let mut failures = Vec::new();
+    for (mode, access) in PAPER_MODES {
+        for (visitor, c) in &visitors {
+            let page = c.get(app.url("/admin/login")).send().await.unwrap();
+            let token = csrf_from(&page.text().await.unwrap());
+            // A form number of its own per mode and visitor: every keying is a first one.
+            let mut form = answers.clone();
+            for (k, v) in [
+                ("_unit", unit.id.to_string()),
+                ("_group", "leader".to_owned()),
+                ("_ref", format!("{mode}-{visitor:?}")),
+                ("_entry", (*mode).to_owned()),
+                ("csrf_token", token),
+            ] {
+                form.push((k.to_owned(), v));
+            }
+            let response = c
+                .post(app.url(&format!("/admin/rounds/{round}/paper")))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let stored = status == 303 && location.contains("/paper?done=");
+            let denied = matches!(status, 401 | 403)
+                || (status == 303 && location.starts_with("/admin/login"));
+            let ok = if access.allows(*visitor) {
+                stored
+            } else {
+                denied
+            };
+            if !ok {
+                failures.push(format!(
+                    "_entry={mode} as {visitor:?}: {status} {location} (table: {access:?})"
                 ));
             }
         }

@@ -14,7 +14,7 @@ use khaosat::rounds::{self, Actor};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::smtp::SmtpSink;
 
-const ADMIN: Actor<'static> = Actor {
+pub const ADMIN: Actor<'static> = Actor {
     user_id: None,
     label: "test",
     role: "admin",
@@ -58,14 +58,14 @@ fn respondents_csv(n: usize, units: &[String]) -> String {
     csv
 }
 
-fn secret(app: &TestApp) -> khaosat::auth::tokens::SecretKey {
+pub fn secret(app: &TestApp) -> khaosat::auth::tokens::SecretKey {
     let mut conn = app.pool.get().unwrap();
     let settings = khaosat::config::Settings::for_database(app._db.database_url());
     khaosat::startup::load_secret(&mut conn, &settings).unwrap()
 }
 
 /// A draft round on the 2025 units with the leader group configured and `n` respondents.
-fn draft_round(app: &TestApp, n: usize) -> i64 {
+pub fn draft_round(app: &TestApp, n: usize) -> i64 {
     let mut conn = app.pool.get().unwrap();
     let input = rounds::NewRoundInput {
         year: 2025,

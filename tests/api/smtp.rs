@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,8 @@ pub struct SmtpSink {
     /// Clients at MAIL FROM wait until this many messages... see `hold_after`.
     hold_after: Arc<AtomicUsize>,
     holding: Arc<AtomicUsize>,
+    /// Answer every RCPT with a greylisting reply that names the recipient.
+    greylisting: Arc<AtomicBool>,
 }
 
 impl SmtpSink {
@@ -48,6 +50,7 @@ impl SmtpSink {
             messages: Arc::default(),
             hold_after: Arc::new(AtomicUsize::new(usize::MAX)),
             holding: Arc::default(),
+            greylisting: Arc::default(),
         };
         let accepting = sink.clone();
         std::thread::spawn(move || {
@@ -79,6 +82,12 @@ impl SmtpSink {
     /// Answers clients normally again.
     pub fn release(&self) {
         self.hold_after.store(usize::MAX, Ordering::SeqCst);
+    }
+
+    /// Refuses every recipient for now with `450 <address>: ... Greylisted`, as greylisting
+    /// servers do.
+    pub fn greylist(&self) {
+        self.greylisting.store(true, Ordering::SeqCst);
     }
 
     /// True while a client is being held.
@@ -133,6 +142,15 @@ impl SmtpSink {
                     .trim()
                     .trim_matches(['<', '>'])
                     .to_owned();
+                if self.greylisting.load(Ordering::SeqCst) {
+                    writer.write_all(
+                        format!(
+                            "450 4.2.0 <{address}>: Recipient address rejected: Greylisted\r\n"
+                        )
+                        .as_bytes(),
+                    )?;
+                    continue;
+                }
                 to.push(address.to_ascii_lowercase());
                 writer.write_all(b"250 OK\r\n")?;
             } else if command == "DATA" {

@@ -10,11 +10,14 @@ use crate::auth::csrf::CsrfForm;
 use crate::auth::session::{self, clear_session_cookie, session_cookie};
 use crate::auth::{password, throttle};
 use crate::db;
+use crate::domain::redirect::is_local_path;
 use crate::domain::throttle::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP};
 use crate::error::AppResult;
-use crate::routes::public::is_local_path;
 use crate::state::{AppState, blocking};
 use crate::views::{self, PageContext};
+
+/// Where a successful login goes when no (safe) `next` was asked for.
+const DEFAULT_NEXT: &str = "/admin";
 
 /// Query of the login page.
 #[derive(Debug, Deserialize)]
@@ -23,10 +26,16 @@ pub struct LoginQuery {
     logged_out: Option<String>,
 }
 
+/// `next` if it is a path on this site; anything else is dropped.
+fn safe_next(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| is_local_path(n))
+}
+
 /// `GET /admin/login`.
 pub async fn form(req: HttpRequest, query: web::Query<LoginQuery>) -> Markup {
     let notice = query.logged_out.as_ref().map(|_| "login.logged_out");
-    views::admin::login(&PageContext::new(&req, None), "", false, notice)
+    let next = safe_next(query.next.as_deref());
+    views::admin::login(&PageContext::new(&req, None), "", false, notice, next)
 }
 
 /// The login form.
@@ -34,6 +43,8 @@ pub async fn form(req: HttpRequest, query: web::Query<LoginQuery>) -> Markup {
 pub struct LoginForm {
     email: String,
     password: String,
+    /// Where to go afterwards, carried from the login page's query.
+    next: Option<String>,
 }
 
 /// `POST /admin/login`.
@@ -43,17 +54,27 @@ pub async fn submit(
     query: web::Query<LoginQuery>,
     form: CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    let LoginForm { email, password } = form.data;
+    let LoginForm {
+        email,
+        password,
+        next,
+    } = form.data;
+    let next = safe_next(next.as_deref().or(query.next.as_deref())).map(str::to_owned);
     // Throttle on what was typed, valid address or not, so probing costs attempts too.
     let typed = email.trim().to_lowercase();
     let account_key = format!("login:account:{typed}");
-    let ip_key = format!("login:ip:{}", client_ip(&req, state.settings.trust_proxy));
+    let ip_key = format!(
+        "login:ip:{}",
+        crate::routes::client_ip(&req, &state.settings)
+    );
 
+    // The attempt is counted before the slow password check, atomically: concurrent guesses
+    // cannot all pass a check made before any of them was recorded.
     let user = {
         let (account_key, ip_key, typed) = (account_key.clone(), ip_key.clone(), typed.clone());
         state
             .db(move |conn| {
-                throttle::check(
+                throttle::reserve(
                     conn,
                     &[(&account_key, LOGIN_PER_ACCOUNT), (&ip_key, LOGIN_PER_IP)],
                 )?;
@@ -62,38 +83,37 @@ pub async fn submit(
             .await?
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = blocking(move || password::verify(&password, stored.as_deref())).await?;
+    let verified = blocking(move || password::verify(&password, stored.as_deref())).await??;
 
     match user.filter(|u| verified && u.active) {
         None => {
-            state
-                .db(move |conn| {
-                    throttle::record_failure(
-                        conn,
-                        &[(&account_key, LOGIN_PER_ACCOUNT), (&ip_key, LOGIN_PER_IP)],
-                    )
-                })
-                .await?;
             tracing::info!(event = "login_failed", "a login attempt failed");
-            let page = views::admin::login(&PageContext::new(&req, None), &typed, true, None);
+            let page = views::admin::login(
+                &PageContext::new(&req, None),
+                &typed,
+                true,
+                None,
+                next.as_deref(),
+            );
             Ok(crate::routes::html(StatusCode::UNAUTHORIZED, page))
         }
         Some(user) => {
             let previous = session::token_of(&req);
             let token = state
                 .db(move |conn| {
+                    // A success wipes the account's failures and gives the address back
+                    // the attempt it reserved.
                     throttle::clear(conn, &account_key)?;
+                    throttle::refund(conn, &[(&ip_key, LOGIN_PER_IP)])?;
                     session::start(conn, user.id, previous.as_deref())
                 })
                 .await?;
             tracing::info!(event = "login", "an account logged in");
-            let next = query
-                .next
-                .as_deref()
-                .filter(|n| is_local_path(n))
-                .unwrap_or("/admin");
             Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, next.to_owned()))
+                .insert_header((
+                    header::LOCATION,
+                    next.unwrap_or_else(|| DEFAULT_NEXT.to_owned()),
+                ))
                 .cookie(session_cookie(&token, state.settings.is_https()))
                 .finish())
         }
@@ -122,23 +142,4 @@ pub async fn logout(
         .insert_header((header::LOCATION, "/admin/login?logged_out=1"))
         .cookie(clear_session_cookie(state.settings.is_https()))
         .finish())
-}
-
-/// The client's address: the TCP peer, or the first `X-Forwarded-For` hop when the operator
-/// says a trusted proxy sets it (otherwise anyone could pick their own throttle key).
-pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy
-        && let Some(forwarded) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    {
-        return forwarded.to_owned();
-    }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
 }

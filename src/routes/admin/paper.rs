@@ -1,4 +1,5 @@
-//! Keying paper questionnaires: administrators for any unit, coordinators for their own units.
+//! Keying paper questionnaires: administrators for any unit, coordinators for their own units
+//! by double entry. Who may key how, and the checks on each keying, live in [`crate::paper`].
 
 use crate::routes::private_html;
 use actix_web::http::{StatusCode, header};
@@ -8,14 +9,22 @@ use serde::Deserialize;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::session::CurrentUser;
 use crate::db;
-use crate::domain::account::Role;
 use crate::domain::answers::Answers;
 use crate::error::{AppError, AppResult};
-use crate::paper::{self, Keying, KeyingOutcome};
+use crate::paper::{self, EntryMode, Keyer, Keying};
 use crate::state::AppState;
 use crate::views::{self, PageContext};
 
-/// The round's units this user may key for, and its configured groups (code, id, instrument).
+/// The keyer behind a session.
+fn keyer(user: &CurrentUser) -> Keyer<'_> {
+    Keyer {
+        user_id: user.user.id,
+        role: user.role,
+        label: &user.user.email,
+    }
+}
+
+/// The round, the units this user may key for, and its configured groups.
 async fn scope(
     state: &AppState,
     user: &CurrentUser,
@@ -25,17 +34,18 @@ async fn scope(
     Vec<db::units::UnitRow>,
     Vec<db::rounds::RoundGroupRow>,
 )> {
-    user.require(&[Role::Admin, Role::Coordinator])?;
-    let coordinator = (user.role == Role::Coordinator).then_some(user.user.id);
+    let (user_id, role, label) = (user.user.id, user.role, user.user.email.clone());
     state
         .db(move |conn| {
-            let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
-            let mut units = db::rounds::units(conn, round_id)?;
-            if let Some(user_id) = coordinator {
-                let mine = db::users::unit_ids(conn, user_id)?;
-                units.retain(|u| mine.contains(&u.id));
-            }
-            Ok((round, units, db::rounds::groups(conn, round_id)?))
+            paper::keying_scope(
+                conn,
+                round_id,
+                Keyer {
+                    user_id,
+                    role,
+                    label: &label,
+                },
+            )
         })
         .await
 }
@@ -65,9 +75,8 @@ pub async fn page(
     if let (Some(unit), Some(group), Some(form_ref), Some(entry)) =
         (query.unit, &query.group, &query.form_ref, &query.entry)
     {
-        if !units.iter().any(|u| u.id == unit) {
-            return Err(AppError::Forbidden);
-        }
+        // Refused before the form is keyed in vain.
+        paper::check_keying(keyer(&user), &units, unit, EntryMode::parse(entry)?)?;
         let config = groups
             .iter()
             .find(|g| &g.group_code == group)
@@ -123,7 +132,17 @@ pub async fn page(
     let group_codes: Vec<String> = groups.iter().map(|g| g.group_code.clone()).collect();
     Ok(private_html(
         StatusCode::OK,
-        views::paper::overview(&ctx, &round, &units, &group_codes, &shown, notice),
+        views::paper::overview(
+            &ctx,
+            &views::paper::Overview {
+                round: &round,
+                units: &units,
+                groups: &group_codes,
+                modes: &EntryMode::for_role(user.role),
+                entries: &shown,
+                notice,
+            },
+        ),
     ))
 }
 
@@ -151,9 +170,8 @@ pub async fn save(
     let round_id = id.into_inner();
     let (_, units, groups) = scope(&state, &user, round_id).await?;
     let k = form.data;
-    if !units.iter().any(|u| u.id == k.unit) {
-        return Err(AppError::Forbidden);
-    }
+    let mode = EntryMode::parse(&k.entry)?;
+    paper::check_keying(keyer(&user), &units, k.unit, mode)?;
     let config = groups
         .iter()
         .find(|g| g.group_code == k.group)
@@ -181,48 +199,33 @@ pub async fn save(
         );
         return Ok(private_html(StatusCode::UNPROCESSABLE_ENTITY, page));
     }
-    let (double_entry, entry_no) = match k.entry.as_str() {
-        "single" => (false, 1),
-        "1" => (true, 1),
-        "2" => (true, 2),
-        _ => return Err(AppError::BadRequest("paper.entry_invalid")),
-    };
-    let keying_owned = (
-        k.form_ref.clone(),
-        config.group_id,
-        config.instrument_id,
-        user.user.id,
-    );
-    let unit = k.unit;
+    let (group_id, instrument_id) = (config.group_id, config.instrument_id);
+    let (user_id, role, label) = (user.user.id, user.role, user.user.email.clone());
     let outcome = state
         .db(move |conn| {
-            let (form_ref, group_id, instrument_id, user_id) = keying_owned;
             paper::store_keying(
                 conn,
                 &Keying {
                     round_id,
-                    unit_id: unit,
+                    unit_id: k.unit,
                     group_id,
                     instrument_id,
-                    form_ref: &form_ref,
-                    entry_no,
-                    double_entry,
-                    user_id,
+                    form_ref: &k.form_ref,
+                    mode,
+                    keyer: Keyer {
+                        user_id,
+                        role,
+                        label: &label,
+                    },
                 },
                 &answers,
             )
         })
         .await?;
-    let done = match outcome {
-        KeyingOutcome::Accepted => "accepted",
-        KeyingOutcome::Waiting => "waiting",
-        KeyingOutcome::Mismatch(_) => "mismatch",
-        KeyingOutcome::AlreadyAccepted => "already",
-    };
     Ok(HttpResponse::SeeOther()
         .insert_header((
             header::LOCATION,
-            format!("/admin/rounds/{round_id}/paper?done={done}"),
+            format!("/admin/rounds/{round_id}/paper?done={}", outcome.code()),
         ))
         .finish())
 }

@@ -184,6 +184,8 @@ async fn round_page(
 ) -> AppResult<Markup> {
     let secret = state.secret.clone();
     let base = state.settings.base();
+    // A coordinator counts the respondents of their own units only.
+    let coordinator = (user.role == Role::Coordinator).then_some(user.user.id);
     let data = state
         .db(move |conn| {
             let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
@@ -209,7 +211,7 @@ async fn round_page(
                     )
                 })
                 .collect();
-            let respondents = db::respondents::count_in_round(conn, round_id)?;
+            let respondents = rounds::respondent_count(conn, round_id, coordinator)?;
             let outbox = db::outbox::counts_by_status(conn, &rounds::message_prefix(round_id))?;
             let links = db::open_links::of_round(conn, round_id)?
                 .into_iter()
@@ -279,6 +281,7 @@ async fn round_page(
             methodologies: &methodologies,
             targets: &targets,
             respondents,
+            respondents_in_my_units: coordinator.is_some(),
             outbox: &outbox,
             open_links: &links,
             can_manage: user.role == Role::Admin,

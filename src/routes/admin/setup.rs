@@ -8,11 +8,12 @@ use serde::Deserialize;
 
 use crate::accounts::{CreateUserError, create_user};
 use crate::auth::csrf::CsrfForm;
-use crate::auth::password;
 use crate::auth::session::{self, session_cookie};
 use crate::auth::tokens::hash_token;
+use crate::auth::{password, throttle};
 use crate::db;
 use crate::domain::account::{AccountError, Email, NewPassword, Role, parse_name};
+use crate::domain::throttle::SETUP_PER_IP;
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, blocking};
 use crate::views::components::FieldError;
@@ -87,6 +88,9 @@ fn parse_setup(form: &SetupForm) -> Result<ValidSetup, Vec<FieldError>> {
 }
 
 /// `POST /admin/setup/{token}`: creates the first administrator and logs them in.
+///
+/// Every submission counts against the sender's address, and the link is checked before the
+/// password is hashed: guessing links costs a database lookup, never a 19 MiB hash.
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -96,6 +100,25 @@ pub async fn submit(
     let ctx = PageContext::new(&req, None);
     let token = token.into_inner();
     let hash = hash_token(&token);
+    let ip_key = format!(
+        "setup:ip:{}",
+        crate::routes::client_ip(&req, &state.settings)
+    );
+    let usable = {
+        let hash = hash.clone();
+        state
+            .db(move |conn| {
+                throttle::reserve(conn, &[(&ip_key, SETUP_PER_IP)])?;
+                link_usable(conn, &hash)
+            })
+            .await?
+    };
+    if !usable {
+        return Ok(html(
+            StatusCode::NOT_FOUND,
+            views::admin::setup_invalid(&ctx),
+        ));
+    }
     let valid = match parse_setup(&form.data) {
         Ok(valid) => valid,
         Err(errors) => {
@@ -110,9 +133,7 @@ pub async fn submit(
         }
     };
     let secret = valid.password.clone();
-    let password_hash = blocking(move || password::hash(secret.expose()))
-        .await?
-        .map_err(AppError::internal)?;
+    let password_hash = blocking(move || password::hash(secret.expose())).await??;
 
     let created = state
         .db(move |conn| {
