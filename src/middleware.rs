@@ -1,13 +1,21 @@
-//! Request middleware: request logs and metrics (`observe`), and the rendering of errors into
-//! pages or JSON in the visitor's language (`render_errors`).
+//! Request middleware: request logs and metrics (`observe`), security headers, the rendering
+//! of errors into pages or JSON in the visitor's language (`render_errors`), and a deadline
+//! on request bodies (`body_deadline`).
 
-use std::time::Instant;
+use std::cell::RefCell;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
+use futures_util::Stream;
 
 use crate::auth::csrf::{NewCsrfCookie, csrf_cookie};
 use crate::error::{AppError, cause_chain, message_keys_for_status};
@@ -177,5 +185,124 @@ fn copy_header<B>(
 ) {
     if let Some(value) = from.headers().get(&name) {
         to.insert_header((name, value.clone()));
+    }
+}
+
+/// Time every request body gets before it must keep up [`REQUEST_BODY_MIN_RATE`]. actix has
+/// no body timeout of its own, so without this a body sent a byte at a time holds its
+/// connection (and handler) for as long as the sender likes.
+pub const REQUEST_BODY_GRACE: Duration = Duration::from_secs(10);
+
+/// The slowest average rate, in bytes per second, at which a body may arrive after
+/// [`REQUEST_BODY_GRACE`]: far below any real connection (an upload over a weak mobile link
+/// still sends kilobytes a second), far above a deliberate trickle.
+pub const REQUEST_BODY_MIN_RATE: u64 = 1024;
+
+/// Where [`BodyDeadline`] leaves the rest of a body that arrived too slowly.
+type Unread = Rc<RefCell<Option<Payload>>>;
+
+/// Puts every request body under [`BodyDeadline`], whichever handler reads it.
+pub async fn body_deadline(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let unread = Unread::default();
+    let payload = req.take_payload();
+    req.set_payload(Payload::Stream {
+        payload: Box::pin(BodyDeadline::new(payload, unread.clone())),
+    });
+    let res = next.call(req).await?;
+    let rest = unread.borrow_mut().take();
+    Ok(match rest {
+        None => res.map_into_left_body(),
+        Some(rest) => res
+            .map_body(|_, body| KeepUnread {
+                body: body.boxed(),
+                _unread: rest,
+            })
+            .map_into_right_body(),
+    })
+}
+
+/// A response body carrying the rest of a too-slow request body until it is written. actix
+/// closes a connection whose request body is unread when the response ends; had the body
+/// been dropped, it would instead read and discard a chunked body to its end, however slowly
+/// it trickles in.
+struct KeepUnread {
+    body: BoxBody,
+    _unread: Payload,
+}
+
+impl MessageBody for KeepUnread {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
+}
+
+/// A request body that fails with a timeout once it falls behind schedule: all of it by
+/// [`REQUEST_BODY_GRACE`] plus one second per [`REQUEST_BODY_MIN_RATE`] bytes received. The
+/// handler's read then fails, the request is answered with an error and, its body unread,
+/// the connection closed.
+struct BodyDeadline {
+    inner: Payload,
+    started: tokio::time::Instant,
+    received: u64,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    unread: Unread,
+    expired: bool,
+}
+
+impl BodyDeadline {
+    fn new(inner: Payload, unread: Unread) -> Self {
+        let started = tokio::time::Instant::now();
+        Self {
+            inner,
+            started,
+            received: 0,
+            timer: Box::pin(tokio::time::sleep_until(started + REQUEST_BODY_GRACE)),
+            unread,
+            expired: false,
+        }
+    }
+}
+
+impl Stream for BodyDeadline {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.expired {
+            return Poll::Ready(None);
+        }
+        match Pin::new(&mut self.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.received += chunk.len() as u64;
+                let earned = Duration::from_secs(self.received / REQUEST_BODY_MIN_RATE);
+                let deadline = self.started + REQUEST_BODY_GRACE + earned;
+                self.timer.as_mut().reset(deadline);
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Pending => match self.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    self.expired = true;
+                    let rest = std::mem::replace(&mut self.inner, Payload::None);
+                    *self.unread.borrow_mut() = Some(rest);
+                    Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the request body arrived too slowly",
+                    )))))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+            done => done,
+        }
     }
 }

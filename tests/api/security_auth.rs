@@ -12,7 +12,8 @@ use khaosat::auth::housekeeping::{self, Purged};
 use khaosat::db::schema::auth_throttle;
 use khaosat::db::throttle::ThrottleRow;
 use khaosat::domain::account::{Email, Role};
-use khaosat::startup::{CLIENT_REQUEST_TIMEOUT, REQUEST_BODY_GRACE};
+use khaosat::middleware::REQUEST_BODY_GRACE;
+use khaosat::startup::CLIENT_REQUEST_TIMEOUT;
 
 use crate::helpers::{PASSWORD, TestApp, csrf_from, spawn_app, spawn_app_on};
 use crate::results::{api_get, make_token};
