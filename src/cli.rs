@@ -539,14 +539,13 @@ fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
     let pool = open_pool(settings)?;
     let mut conn = pool.get()?;
     let fail = |e: crate::error::AppError| anyhow::anyhow!(crate::error::cause_chain(&e));
-    let started = std::time::Instant::now();
-    let recomputed = crate::scores::recompute_tallies(&mut conn, round).map_err(fail)?;
-    let live = crate::scores::live_tallies(&mut conn, round).map_err(fail)?;
-    let scores = crate::scores::compute(&mut conn, round, &recomputed).map_err(fail)?;
-    let elapsed = started.elapsed().as_secs_f64();
-    let differences = crate::scores::tally_differences(&live, &recomputed);
+    // The same check as the round page's Compute action.
+    let check = crate::scores::verify_tallies(&mut conn, round).map_err(fail)?;
+    let scores = crate::scores::compute(&mut conn, round, &check.recomputed).map_err(fail)?;
+    let elapsed = check.elapsed.as_secs_f64();
+    let differences = &check.differences;
     let mut out = std::io::stdout().lock();
-    let responses: u64 = recomputed.values().map(|t| t.responses).sum();
+    let responses = check.responses;
     writeln!(
         out,
         "round {round}: {responses} responses recomputed from the raw answers in {elapsed:.2} s"

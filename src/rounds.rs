@@ -39,6 +39,15 @@ pub enum RoundError {
     /// The lifecycle forbids it.
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),
+    /// The live tallies differ from a recomputation from the raw answers, so the round was
+    /// not marked computed.
+    #[error(
+        "the live tallies differ from the raw answers in {differences} place(s); the round was not marked computed"
+    )]
+    TalliesDiffer {
+        /// How many cells (or response counts) differ.
+        differences: usize,
+    },
     /// No such round.
     #[error("no such round")]
     NotFound,
@@ -54,9 +63,10 @@ impl From<RoundError> for AppError {
         match e {
             RoundError::App(e) => e,
             RoundError::NotFound => AppError::NotFound,
-            RoundError::Invalid(_) | RoundError::Rows(_) | RoundError::Lifecycle(_) => {
-                AppError::BadRequest("error.bad_request.body")
-            }
+            RoundError::Invalid(_)
+            | RoundError::Rows(_)
+            | RoundError::Lifecycle(_)
+            | RoundError::TalliesDiffer { .. } => AppError::BadRequest("error.bad_request.body"),
         }
     }
 }
@@ -450,6 +460,12 @@ pub fn set_group_target(
 
 /// Applies a lifecycle action (open, close, reopen, compute, publish) after checking the
 /// actor's role and, for opening, that the round is complete.
+///
+/// * **Compute** first checks the live tallies against the raw answers
+///   ([`crate::scores::verify_tallies`]) and records the check in the action's audit entry; when
+///   they differ the status stays as it was and the refusal itself is audited.
+/// * **Publish** writes the status and the new snapshot in one transaction, so a failed
+///   snapshot leaves the round as it was.
 pub fn apply_action(
     conn: &mut AnyConnection,
     round_id: i64,
@@ -463,7 +479,9 @@ pub fn apply_action(
             action.code()
         )));
     }
-    db::write_transaction(conn, |conn| {
+    // An inner `Err` is a refused computation: the transaction still commits, so that the
+    // refusal's audit entry stays while the status does not change.
+    let outcome = db::write_transaction(conn, |conn| -> Result<std::result::Result<_, usize>> {
         let round = round_or_404(conn, round_id)?;
         let from = status_of(&round)?;
         let to = lifecycle::transition(from, action)?;
@@ -478,8 +496,30 @@ pub fn apply_action(
             }
             lifecycle::validate_schedule(round.opens_at, round.closes_at)?;
         }
+        // Checked inside the transaction, so the status changes on exactly the tallies just
+        // read. On SQLite this holds the write lock while recomputing: seconds for a national
+        // round, once per computation, which is worth a check that cannot race.
+        let check = match action {
+            RoundAction::Compute => Some(crate::scores::verify_tallies(conn, round_id)?),
+            _ => None,
+        };
+        if let Some(check) = check.as_ref().filter(|c| !c.agrees()) {
+            audit(
+                conn,
+                actor,
+                "round:compute_refused",
+                round_id,
+                Some(serde_json::json!({ "status": from.code() }).to_string()),
+                Some(serde_json::json!({ "check": check.audit_json() }).to_string()),
+            )?;
+            return Ok(Err(check.differences.len()));
+        }
         if db::rounds::set_status(conn, round_id, from.code(), to.code())? != 1 {
             return Err(invalid("the round changed meanwhile; reload and try again"));
+        }
+        let mut new = serde_json::json!({ "status": to.code() });
+        if let Some(check) = &check {
+            new["check"] = check.audit_json();
         }
         audit(
             conn,
@@ -487,10 +527,14 @@ pub fn apply_action(
             &format!("round:{}", action.code()),
             round_id,
             Some(serde_json::json!({ "status": from.code() }).to_string()),
-            Some(serde_json::json!({ "status": to.code() }).to_string()),
+            Some(new.to_string()),
         )?;
-        Ok(to)
-    })
+        if action == RoundAction::Publish {
+            crate::scores::publish(conn, round_id, actor.user_id, actor.label)?;
+        }
+        Ok(Ok(to))
+    })?;
+    outcome.map_err(|differences| RoundError::TalliesDiffer { differences })
 }
 
 /// Imports a respondent list (CSV or XLSX) into a draft or open round: every row is checked,

@@ -122,6 +122,52 @@ pub fn tally_differences(a: &Tallies, b: &Tallies) -> Vec<String> {
     out
 }
 
+/// The outcome of checking a round's live tallies against its raw answers.
+#[derive(Debug, Clone)]
+pub struct TallyCheck {
+    /// The tallies recomputed from every counted answer (what the scores are computed from).
+    pub recomputed: Tallies,
+    /// Counted responses behind the recomputation.
+    pub responses: u64,
+    /// How long reading both sets of tallies took.
+    pub elapsed: std::time::Duration,
+    /// Where the live tallies differ from the recomputation; empty when they agree.
+    pub differences: Vec<String>,
+}
+
+impl TallyCheck {
+    /// True when the live tallies equal the recomputation cell for cell.
+    pub fn agrees(&self) -> bool {
+        self.differences.is_empty()
+    }
+
+    /// The check as recorded in the audit log: responses, milliseconds, differing cells.
+    pub fn audit_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "responses": self.responses,
+            "elapsed_ms": u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX),
+            "differences": self.differences.len(),
+        })
+    }
+}
+
+/// Recomputes a round's tallies from the raw answers and compares them with the live
+/// tallies: the one check behind both `khaosat compute` and the round page's Compute action.
+pub fn verify_tallies(conn: &mut AnyConnection, round_id: i64) -> Result<TallyCheck, AppError> {
+    let started = std::time::Instant::now();
+    let recomputed = recompute_tallies(conn, round_id)?;
+    let live = live_tallies(conn, round_id)?;
+    let elapsed = started.elapsed();
+    let differences = tally_differences(&live, &recomputed);
+    let responses = recomputed.values().map(|t| t.responses).sum();
+    Ok(TallyCheck {
+        recomputed,
+        responses,
+        elapsed,
+        differences,
+    })
+}
+
 /// One unit's scores.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnitScores {

@@ -56,3 +56,15 @@ pub fn latest_id(conn: &mut AnyConnection) -> QueryResult<i64> {
         .first::<Option<i64>>(conn)
         .map(|id| id.unwrap_or(0))
 }
+
+/// The new value of the latest entry with this action, if any (tests and the round page read
+/// what the last check found).
+pub fn latest_new_value(conn: &mut AnyConnection, action: &str) -> QueryResult<Option<String>> {
+    audit_log::table
+        .filter(audit_log::action.eq(action))
+        .order(audit_log::id.desc())
+        .select(audit_log::new_value)
+        .first::<Option<String>>(conn)
+        .optional()
+        .map(Option::flatten)
+}

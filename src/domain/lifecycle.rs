@@ -8,7 +8,7 @@
 //! | `open`    | draft                           | open        | admin             |
 //! | `close`   | open                            | closed      | admin             |
 //! | `reopen`  | closed, computed                | open        | admin             |
-//! | `compute` | closed, computed, published     | computed    | admin, analyst    |
+//! | `compute` | closed, computed, published     | computed    | admin             |
 //! | `publish` | computed, published             | published   | admin             |
 //!
 //! Keying paper forms is no transition, but the same table says who may do it:
@@ -22,16 +22,19 @@
 //!   rate is too low is routine, and a computation made before that is simply stale (the round
 //!   must be closed and computed again before it can be published). After publication the
 //!   responses behind a public score must not change, so a published round never reopens.
-//! * **Compute** may run again at any time after closing (recompute after a correction). From
+//! * **Compute** recomputes the tallies from the raw answers and checks the live tallies
+//!   against them; a round whose tallies disagree is not marked computed. It may run again at
+//!   any time after closing (recompute after a correction). From
 //!   `published` it yields `computed`: the status then says truthfully that the latest
 //!   computation is not the published one. Published snapshots are immutable versions kept
 //!   elsewhere, so the previous publication stays public until the next `publish`.
 //! * **Publish** from `published` creates a new snapshot version (n + 1) of the latest
 //!   computation. There is no *unpublish*: a published index is a public record; corrections
 //!   are published as a new version.
-//! * **Roles**: opening and closing fieldwork and publishing are administrators' decisions;
-//!   analysts may (re)compute so they can check results before an administrator publishes.
-//!   Coordinators run fieldwork for their units but change no round state.
+//! * **Roles**: every change of a round's state is an administrator's decision. Analysts
+//!   check results on the scores page (live tallies) without changing the round; coordinators
+//!   run fieldwork for their units. The round page offers exactly the actions of
+//!   [`allowed_actions`], and the action route refuses any other with the same table.
 //! * **Paper forms**: a keyed form becomes a response without any respondent behind it, so no
 //!   single coordinator may add one alone: they key by double entry, and the two keyings must
 //!   come from two different accounts and agree. Administrators, who already answer for the
@@ -43,6 +46,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDateTime;
+
+use crate::domain::account::Role;
 
 /// Where a round is in its life; stored as the TEXT of [`RoundStatus::code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -130,7 +135,7 @@ pub const PERMISSIONS: [(RoundAction, &[&str]); 7] = [
     (RoundAction::Open, &["admin"]),
     (RoundAction::Close, &["admin"]),
     (RoundAction::Reopen, &["admin"]),
-    (RoundAction::Compute, &["admin", "analyst"]),
+    (RoundAction::Compute, &["admin"]),
     (RoundAction::Publish, &["admin"]),
     (RoundAction::KeyPaper, &["admin", "coordinator"]),
     (RoundAction::KeyPaperSingle, &["admin"]),
@@ -148,6 +153,17 @@ pub fn transition(from: RoundStatus, action: RoundAction) -> Result<RoundStatus,
         (S::Computed | S::Published, A::Publish) => Ok(S::Published),
         _ => Err(LifecycleError::NotAllowed { from, action }),
     }
+}
+
+/// The lifecycle actions an account with `role` may perform on a round in state `status`, in
+/// order: the buttons of the round page, from the same [`PERMISSIONS`] the action route
+/// checks.
+pub fn allowed_actions(role: Role, status: RoundStatus) -> Vec<RoundAction> {
+    status
+        .available_actions()
+        .into_iter()
+        .filter(|a| a.allowed_for(role.code()))
+        .collect()
 }
 
 /// Checks a round's schedule: when both ends are set, closing must come after opening.
@@ -364,15 +380,12 @@ mod tests {
     }
 
     #[test]
-    fn only_admins_open_close_reopen_and_publish_and_analysts_may_compute() {
-        for action in [A::Open, A::Close, A::Reopen, A::Publish] {
+    fn only_admins_change_a_rounds_state() {
+        for action in ALL_ACTIONS {
             assert!(action.allowed_for("admin"));
             assert!(!action.allowed_for("analyst"));
             assert!(!action.allowed_for("coordinator"));
         }
-        assert!(A::Compute.allowed_for("admin"));
-        assert!(A::Compute.allowed_for("analyst"));
-        assert!(!A::Compute.allowed_for("coordinator"));
         assert!(!A::Compute.allowed_for("Admin"));
         assert!(!A::Open.allowed_for(""));
     }
@@ -460,5 +473,27 @@ mod tests {
             [A::Reopen, A::Compute, A::Publish]
         );
         assert_eq!(S::Published.available_actions(), [A::Compute, A::Publish]);
+    }
+
+    #[test]
+    fn the_buttons_a_role_sees_are_the_actions_the_table_lets_it_perform() {
+        assert_eq!(
+            allowed_actions(Role::Admin, S::Computed),
+            [A::Reopen, A::Compute, A::Publish]
+        );
+        for status in ALL_STATUSES {
+            assert!(
+                allowed_actions(Role::Analyst, status).is_empty(),
+                "{status}"
+            );
+            assert!(
+                allowed_actions(Role::Coordinator, status).is_empty(),
+                "{status}"
+            );
+            for action in allowed_actions(Role::Admin, status) {
+                assert!(transition(status, action).is_ok());
+                assert!(action.allowed_for(Role::Admin.code()));
+            }
+        }
     }
 }

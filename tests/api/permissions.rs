@@ -423,3 +423,47 @@ async fn every_paper_keying_mode_answers_each_visitor_as_the_table_says() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[tokio::test]
+async fn only_those_allowed_to_compute_see_the_compute_button_and_others_are_refused() {
+    let app = spawn_app().await;
+    let round = crate::results::demo_round(&app, 34);
+    {
+        let mut conn = app.pool.get().unwrap();
+        khaosat::rounds::apply_action(
+            &mut conn,
+            round,
+            khaosat::domain::lifecycle::RoundAction::Close,
+            crate::rounds::ADMIN,
+        )
+        .unwrap();
+    }
+    let (_, visitors) = visitors_of(&app, round).await;
+    let page = format!("/admin/rounds/{round}");
+    let compute = format!("{page}/actions/compute");
+    for (visitor, c) in &visitors {
+        if *visitor == Visitor::Public {
+            continue;
+        }
+        let html = c
+            .get(app.url(&page))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let shown = html.contains(&format!("action=\"{compute}\""));
+        assert_eq!(shown, *visitor == Visitor::Admin, "{visitor:?}");
+        if *visitor != Visitor::Admin {
+            let token = csrf_from(&html);
+            let response = c
+                .post(app.url(&compute))
+                .form(&[("csrf_token", token.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 403, "{visitor:?}");
+        }
+    }
+}

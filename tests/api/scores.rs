@@ -1,10 +1,17 @@
 //! Scores: live tallies equal a recomputation from the raw answers, the demo round, the
-//! ranking printed by `khaosat compute`, and immutable published snapshots.
+//! ranking printed by `khaosat compute`, the Compute action's check of the live tallies, and
+//! immutable published snapshots written together with the round's status.
 
+use diesel::prelude::*;
+use khaosat::db::schema::{response_counts, responses};
 use khaosat::demo::{self, DemoSpec};
+use khaosat::domain::account::Role;
+use khaosat::domain::lifecycle::RoundAction;
+use khaosat::rounds;
 use khaosat::scores;
 
 use crate::helpers::{TestDb, spawn_app};
+use crate::rounds::ADMIN;
 
 #[tokio::test]
 async fn live_tallies_equal_a_recomputation_after_a_randomized_workload() {
@@ -450,4 +457,142 @@ async fn a_2025_round_compares_with_2023_through_the_provinces_each_unit_absorbe
     assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
     let html = app.get_html(&format!("{page}/scores")).await;
     assert!(html.contains("Thay đổi hạng"));
+}
+
+/// A demo round of the 34 units of 2025 with 120 responses, closed, and the administrator's
+/// session: ready for the Compute button.
+async fn closed_demo_round() -> (crate::helpers::TestApp, i64) {
+    let app = spawn_app().await;
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+    let round = crate::results::demo_round(&app, 120);
+    let mut conn = app.pool.get().unwrap();
+    rounds::apply_action(&mut conn, round, RoundAction::Close, ADMIN).unwrap();
+    (app, round)
+}
+
+fn status_of(app: &crate::helpers::TestApp, round: i64) -> String {
+    let mut conn = app.pool.get().unwrap();
+    khaosat::db::rounds::by_id(&mut conn, round)
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+#[tokio::test]
+async fn the_compute_button_refuses_a_round_whose_live_tallies_were_tampered_with() {
+    let (app, round) = closed_demo_round().await;
+    {
+        // One unit × group claims a response it never received.
+        let mut conn = app.pool.get().unwrap();
+        let (unit, group): (i64, i64) = response_counts::table
+            .filter(response_counts::round_id.eq(round))
+            .select((response_counts::unit_id, response_counts::group_id))
+            .first(&mut conn)
+            .unwrap();
+        let changed = diesel::update(
+            response_counts::table
+                .filter(response_counts::round_id.eq(round))
+                .filter(response_counts::unit_id.eq(unit))
+                .filter(response_counts::group_id.eq(group)),
+        )
+        .set(response_counts::responses.eq(response_counts::responses + 1))
+        .execute(&mut conn)
+        .unwrap();
+        assert_eq!(changed, 1);
+    }
+    let page = format!("/admin/rounds/{round}");
+    let response = app
+        .submit(&page, &format!("{page}/actions/compute"), &[])
+        .await;
+    assert_eq!(response.status(), 422);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("Số liệu tổng hợp trực tiếp khác với câu trả lời gốc ở 1 chỗ"),
+        "{body}"
+    );
+    assert_eq!(status_of(&app, round), "closed");
+    let mut conn = app.pool.get().unwrap();
+    assert_eq!(
+        khaosat::db::audit::count_action(&mut conn, "round:compute").unwrap(),
+        0
+    );
+    let refused: serde_json::Value = serde_json::from_str(
+        &khaosat::db::audit::latest_new_value(&mut conn, "round:compute_refused")
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(refused["check"]["differences"], 1);
+}
+
+#[tokio::test]
+async fn the_compute_button_marks_an_untampered_round_computed_and_audits_its_check() {
+    let (app, round) = closed_demo_round().await;
+    let page = format!("/admin/rounds/{round}");
+    let response = app
+        .submit(&page, &format!("{page}/actions/compute"), &[])
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(status_of(&app, round), "computed");
+    let mut conn = app.pool.get().unwrap();
+    let counted: u64 = scores::recompute_tallies(&mut conn, round)
+        .unwrap()
+        .values()
+        .map(|t| t.responses)
+        .sum();
+    assert!(counted > 0);
+    let entry: serde_json::Value = serde_json::from_str(
+        &khaosat::db::audit::latest_new_value(&mut conn, "round:compute")
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(entry["status"], "computed");
+    assert_eq!(entry["check"]["responses"], counted);
+    assert_eq!(entry["check"]["differences"], 0);
+    assert!(entry["check"]["elapsed_ms"].is_u64(), "{entry}");
+}
+
+#[tokio::test]
+async fn a_publication_whose_snapshot_fails_leaves_the_round_unpublished() {
+    let (app, round) = closed_demo_round().await;
+    let mut conn = app.pool.get().unwrap();
+    rounds::apply_action(&mut conn, round, RoundAction::Compute, ADMIN).unwrap();
+    // An unreadable answer makes recomputing the snapshot's scores fail, deterministically.
+    let first: i64 = responses::table
+        .filter(responses::round_id.eq(round))
+        .select(diesel::dsl::min(responses::id))
+        .first::<Option<i64>>(&mut conn)
+        .unwrap()
+        .unwrap();
+    let original: String = responses::table
+        .find(first)
+        .select(responses::answers)
+        .first(&mut conn)
+        .unwrap();
+    diesel::update(responses::table.find(first))
+        .set(responses::answers.eq("not json"))
+        .execute(&mut conn)
+        .unwrap();
+    assert!(rounds::apply_action(&mut conn, round, RoundAction::Publish, ADMIN).is_err());
+    assert_eq!(status_of(&app, round), "computed");
+    assert!(
+        scores::read_snapshot(&mut conn, round, 1)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        khaosat::db::audit::count_action(&mut conn, "round:publish").unwrap(),
+        0
+    );
+    // Repaired, the same action publishes status and snapshot together.
+    diesel::update(responses::table.find(first))
+        .set(responses::answers.eq(original))
+        .execute(&mut conn)
+        .unwrap();
+    rounds::apply_action(&mut conn, round, RoundAction::Publish, ADMIN).unwrap();
+    assert_eq!(status_of(&app, round), "published");
+    let (snapshot, verified) = scores::read_snapshot(&mut conn, round, 1).unwrap().unwrap();
+    assert!(verified);
+    assert_eq!(snapshot.version, 1);
 }

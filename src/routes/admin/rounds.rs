@@ -256,11 +256,7 @@ async fn round_page(
     ) = data;
     let status =
         crate::domain::lifecycle::parse_status(&round.status).unwrap_or(RoundStatus::Draft);
-    let actions: Vec<RoundAction> = status
-        .available_actions()
-        .into_iter()
-        .filter(|a| a.allowed_for(user.role.code()))
-        .collect();
+    let actions = crate::domain::lifecycle::allowed_actions(user.role, status);
     let year = round.year;
     let earlier_rounds: Vec<(i64, String)> = state
         .db(move |conn| Ok(db::rounds::list(conn)?))
@@ -337,6 +333,21 @@ where
     F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<(), RoundError> + Send + 'static,
 {
     user.require(&[Role::Admin])?;
+    run_authorised(req, state, user, round_id, done, work).await
+}
+
+/// [`run`] for a caller that has already checked the user's permission.
+async fn run_authorised<F>(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    done: &str,
+    work: F,
+) -> AppResult<HttpResponse>
+where
+    F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<(), RoundError> + Send + 'static,
+{
     let (user_id, label, role) = actor(user);
     let result = state
         .db(move |conn| {
@@ -353,7 +364,14 @@ where
     match result {
         Ok(()) => Ok(see_other(format!("/admin/rounds/{round_id}?done={done}"))),
         Err(e) => {
-            let errors = shown_errors(e)?;
+            let errors = match e {
+                RoundError::TalliesDiffer { differences } => vec![crate::i18n::tf(
+                    crate::i18n::Lang::of_request(req),
+                    "round.compute.tallies_differ",
+                    &[("count", &differences.to_string())],
+                )],
+                other => shown_errors(other)?,
+            };
             Ok(html(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 round_page(req, state, user, round_id, &errors, None).await?,
@@ -440,7 +458,9 @@ pub async fn set_targets(
 #[derive(Debug, Deserialize)]
 pub struct EmptyForm {}
 
-/// `POST /admin/rounds/{id}/actions/{action}`: open, close or reopen.
+/// `POST /admin/rounds/{id}/actions/{action}`: open, close, reopen, compute (checking the
+/// live tallies against the raw answers) or publish (status and snapshot together). Who may
+/// use which action comes from `lifecycle::PERMISSIONS`, like the buttons of the round page.
 pub async fn action(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -450,23 +470,10 @@ pub async fn action(
 ) -> AppResult<HttpResponse> {
     let (round_id, action) = path.into_inner();
     let action: RoundAction = action.parse().map_err(|_| AppError::NotFound)?;
-    if action == RoundAction::Publish {
-        // Publishing freezes a snapshot of the scores recomputed from the raw answers.
-        return run(
-            &req,
-            &state,
-            &user,
-            round_id,
-            "action",
-            move |conn, actor| {
-                rounds::apply_action(conn, round_id, action, actor)?;
-                crate::scores::publish(conn, round_id, actor.user_id, actor.label)?;
-                Ok(())
-            },
-        )
-        .await;
+    if !action.allowed_for(user.role.code()) {
+        return Err(AppError::Forbidden);
     }
-    run(
+    run_authorised(
         &req,
         &state,
         &user,
