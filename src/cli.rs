@@ -555,6 +555,8 @@ fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
         "{:>7}  {:<28} {:<7} {:>8} {:>9} {:>9} {:>8} {:>9}",
         "rank", "unit", "region", "leaders", "leaders%", "SIPAS%", "survey", "regional"
     )?;
+    // A missing value prints "-", never 0.00; incomplete units come last, unranked.
+    let opt = |x: Option<f64>| x.map_or("-".to_owned(), fmt_points);
     for (u, rank) in scores.by_rank() {
         let national = rank
             .and_then(|r| r.national)
@@ -565,18 +567,28 @@ fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
         let leader = u.groups.iter().find(|g| g.group == "leader");
         writeln!(
             out,
-            "{national:>7}  {:<28} {:<7} {:>8} {:>9} {:>9} {:>8} {regional:>9}",
+            "{national:>7}  {:<28} {:<7} {:>8} {:>9} {:>9} {:>8} {regional:>9}{}",
             u.name_vi.chars().take(28).collect::<String>(),
             u.region,
-            leader.map_or("-".to_owned(), |g| fmt_points(g.points)),
-            leader.map_or("-".to_owned(), |g| fmt_points(g.percent)),
-            u.sipas
-                .as_ref()
-                .and_then(|s| s.overall_percent)
-                .map_or("-".to_owned(), fmt_points),
-            fmt_points(u.index.total_points),
+            opt(leader.and_then(|g| g.points)),
+            opt(leader.and_then(|g| g.percent)),
+            opt(u.sipas.as_ref().and_then(|s| s.overall_percent)),
+            opt(u.index.total_points),
+            if !u.index.is_complete() {
+                "  incomplete"
+            } else if u.index.insufficient_data {
+                "  insufficient data"
+            } else {
+                ""
+            },
         )?;
     }
+    let complete = scores.units.iter().filter(|u| u.index.is_ranked()).count();
+    writeln!(
+        out,
+        "ranked: {complete} of {} units complete",
+        scores.units.len()
+    )?;
     if differences.is_empty() {
         writeln!(out, "live tallies equal the recomputation")?;
         Ok(())

@@ -457,13 +457,15 @@ pub struct RegionSummary {
     pub region: String,
     /// Units in it.
     pub units: usize,
-    /// Mean total percent.
+    /// Units in it with a total (complete units): the n of "n of N".
+    pub with_value: usize,
+    /// Mean total percent over the units with a total.
     pub mean_percent: Option<f64>,
     /// Lowest total percent.
     pub min_percent: Option<f64>,
     /// Highest total percent.
     pub max_percent: Option<f64>,
-    /// Each unit's total percent, in unit-code order.
+    /// Total percent of each unit that has one, in unit-code order.
     pub values: Vec<(String, f64)>,
 }
 
@@ -472,7 +474,9 @@ pub struct RegionSummary {
 pub struct GroupMean {
     /// Group code.
     pub group: String,
-    /// Mean points.
+    /// Units with a score in this group: the n of "n of N".
+    pub units: usize,
+    /// Mean points over the units with a score.
     pub mean_points: Option<f64>,
     /// The group's maximum.
     pub max_points: f64,
@@ -485,19 +489,23 @@ pub struct GroupMean {
 /// The national picture of a round.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Overview {
-    /// Units scored.
+    /// Units in scope: the N of "n of N".
     pub units: usize,
-    /// Mean total points.
+    /// Ranked units: complete (with a total) and with enough respondents.
+    pub complete: usize,
+    /// Mean total points over the complete units.
     pub mean_points: Option<f64>,
     /// The total's maximum.
     pub max_points: f64,
-    /// Mean total percent.
+    /// Mean total percent over the complete units.
     pub mean_percent: Option<f64>,
-    /// Mean SIPAS percent.
+    /// Mean SIPAS percent over the units with a SIPAS score.
     pub mean_sipas_percent: Option<f64>,
+    /// Units with a SIPAS score.
+    pub sipas_units: usize,
     /// Per points group.
     pub groups: Vec<GroupMean>,
-    /// Tier code (or `None` for untiered) → units, in the methodology's band order.
+    /// Tier code (or `None` for untiered) → complete units, in the methodology's band order.
     pub tiers: Vec<(Option<String>, usize)>,
     /// Per region, in region-code order.
     pub regions: Vec<RegionSummary>,
@@ -505,7 +513,9 @@ pub struct Overview {
     pub components: Vec<(String, Option<f64>)>,
 }
 
-/// National averages, tier counts, regional and component means.
+/// National averages, tier counts, regional and component means. Every figure covers only
+/// the units that have the value (a unit without a score is never averaged in as 0) and
+/// carries how many those are.
 pub fn overview(scores: &RoundScores, m: &Methodology) -> Overview {
     let units = &scores.units;
     let mut group_codes: Vec<String> = Vec::new();
@@ -524,9 +534,10 @@ pub fn overview(scores: &RoundScores, m: &Methodology) -> Overview {
                     .filter(|g| g.group == code)
             };
             GroupMean {
-                mean_points: mean(of().map(|g| g.points)),
+                units: of().filter(|g| g.points.is_some()).count(),
+                mean_points: mean(of().filter_map(|g| g.points)),
                 max_points: of().map(|g| g.max_points).next().unwrap_or(0.0),
-                mean_percent: mean(of().map(|g| g.percent)),
+                mean_percent: mean(of().filter_map(|g| g.percent)),
                 responses: of().map(|g| g.responses).sum(),
                 group: code.clone(),
             }
@@ -539,7 +550,7 @@ pub fn overview(scores: &RoundScores, m: &Methodology) -> Overview {
         .map(|b| (Some(b.code.clone()), 0))
         .collect();
     tiers.push((None, 0));
-    for u in units {
+    for u in units.iter().filter(|u| u.index.is_ranked()) {
         if let Some(slot) = tiers.iter_mut().find(|(t, _)| *t == u.index.tier) {
             slot.1 += 1;
         }
@@ -553,12 +564,13 @@ pub fn overview(scores: &RoundScores, m: &Methodology) -> Overview {
         .map(|(region, members)| {
             let values: Vec<(String, f64)> = members
                 .iter()
-                .map(|u| (u.unit.clone(), u.index.percent))
+                .filter_map(|u| Some((u.unit.clone(), u.index.percent?)))
                 .collect();
             let finite = || values.iter().map(|(_, v)| *v).filter(|v| v.is_finite());
             RegionSummary {
                 region: region.to_owned(),
                 units: members.len(),
+                with_value: values.len(),
                 mean_percent: mean(finite()),
                 min_percent: finite().reduce(f64::min),
                 max_percent: finite().reduce(f64::max),
@@ -576,22 +588,25 @@ pub fn overview(scores: &RoundScores, m: &Methodology) -> Overview {
                     u.index
                         .components
                         .iter()
-                        .find(|x| x.code == c.code)
-                        .map(|x| x.percent)
+                        .find(|x| x.code == c.code)?
+                        .percent
                 })),
             )
         })
         .collect();
+    let sipas = || {
+        units
+            .iter()
+            .filter_map(|u| u.sipas.as_ref().and_then(|s| s.overall_percent))
+    };
     Overview {
         units: units.len(),
-        mean_points: mean(units.iter().map(|u| u.index.total_points)),
+        complete: units.iter().filter(|u| u.index.is_ranked()).count(),
+        mean_points: mean(units.iter().filter_map(|u| u.index.total_points)),
         max_points: units.first().map_or(0.0, |u| u.index.max_points),
-        mean_percent: mean(units.iter().map(|u| u.index.percent)),
-        mean_sipas_percent: mean(
-            units
-                .iter()
-                .filter_map(|u| u.sipas.as_ref().and_then(|s| s.overall_percent)),
-        ),
+        mean_percent: mean(units.iter().filter_map(|u| u.index.percent)),
+        mean_sipas_percent: mean(sipas()),
+        sipas_units: sipas().count(),
         groups,
         tiers,
         regions,
@@ -660,26 +675,32 @@ pub struct RankingRow {
     pub national: Option<Position>,
     /// Rank in the region.
     pub regional: Option<Position>,
-    /// Total points.
-    pub points: f64,
+    /// Total points; `None` for an incomplete unit.
+    pub points: Option<f64>,
     /// Total maximum.
     pub max_points: f64,
-    /// Total percent.
-    pub percent: f64,
+    /// Total percent; `None` for an incomplete unit.
+    pub percent: Option<f64>,
+    /// Whether the unit has every input of its total (and so a rank); incomplete units are
+    /// listed after the ranked ones with what they have.
+    pub complete: bool,
+    /// Fewer responses than the methodology's `ranking.min_respondents` in a counted group:
+    /// scores shown, but neither tiered nor ranked.
+    pub insufficient_data: bool,
     /// Tier code.
     pub tier: Option<String>,
-    /// Points of each points group, in the round's group order.
-    pub groups: Vec<(String, f64)>,
+    /// Points of each points group, in the round's group order (`None`: no score).
+    pub groups: Vec<(String, Option<f64>)>,
     /// SIPAS percent.
     pub sipas_percent: Option<f64>,
-    /// Component code → percent, in methodology order.
-    pub components: Vec<(String, f64)>,
+    /// Component code → percent, in methodology order (`None`: no value).
+    pub components: Vec<(String, Option<f64>)>,
     /// Change of the total percent since the earlier round (percentage points).
     pub change_percent_points: Option<f64>,
     /// Places moved up (negative: down).
     pub rank_change: Option<i64>,
     /// `Some(false)` when the data do not support the unit's place (bootstrap intervals
-    /// overlap its neighbours'); `None` when not computed (live scores).
+    /// overlap its neighbours'); `None` when not computed (live scores) or not ranked.
     pub rank_supported: Option<bool>,
 }
 
@@ -714,6 +735,8 @@ pub fn ranking_rows(results: &RoundResults, key: &SortKey, ascending: bool) -> V
                 points: u.index.total_points,
                 max_points: u.index.max_points,
                 percent: u.index.percent,
+                complete: u.index.is_complete(),
+                insufficient_data: u.index.insufficient_data,
                 tier: u
                     .index
                     .tier
@@ -737,15 +760,15 @@ pub fn ranking_rows(results: &RoundResults, key: &SortKey, ascending: bool) -> V
                     .uncertainty
                     .as_ref()
                     .and_then(|x| x.get(&u.unit))
-                    .map(|x| x.leader_rank_supported),
+                    .and_then(|x| x.leader_rank_supported),
             }
         })
         .collect();
     let value = |r: &RankingRow| -> Option<f64> {
         match key {
-            SortKey::Total | SortKey::Unit => Some(r.percent),
-            SortKey::Component(c) => r.components.iter().find(|x| &x.0 == c).map(|x| x.1),
-            SortKey::Group(g) => r.groups.iter().find(|x| &x.0 == g).map(|x| x.1),
+            SortKey::Total | SortKey::Unit => r.percent,
+            SortKey::Component(c) => r.components.iter().find(|x| &x.0 == c).and_then(|x| x.1),
+            SortKey::Group(g) => r.groups.iter().find(|x| &x.0 == g).and_then(|x| x.1),
             SortKey::Sipas => r.sipas_percent,
             SortKey::Change => r.change_percent_points,
         }
@@ -785,6 +808,10 @@ pub struct ItemResult {
     pub valid_n: u64,
 }
 
+/// A component on a scorecard: code, the unit's percent, the national mean percent over the
+/// units with a value, and the unit's national rank in the component.
+pub type ComponentResult = (String, Option<f64>, Option<f64>, Option<Position>);
+
 /// A unit's scorecard: the unit page.
 #[derive(Debug, Clone, Serialize)]
 pub struct Scorecard<'a> {
@@ -795,8 +822,9 @@ pub struct Scorecard<'a> {
     pub national: Option<Position>,
     /// Its rank in the region.
     pub regional: Option<Position>,
-    /// Component code → (unit percent, national mean percent, national rank).
-    pub components: Vec<(String, f64, Option<f64>, Option<Position>)>,
+    /// Component code → (unit percent, national mean percent over the units with a value,
+    /// national rank).
+    pub components: Vec<ComponentResult>,
     /// Its best items, best first.
     pub strongest: Vec<ItemResult>,
     /// Its weakest items, weakest first.
@@ -813,23 +841,22 @@ fn item_results(scores: &RoundScores, unit: &UnitScores) -> Vec<ItemResult> {
     let national = |group: &str, item: &str| {
         mean(scores.units.iter().filter_map(|u| {
             let g = u.groups.iter().find(|g| g.group == group)?;
-            g.item(item).filter(|i| i.valid_n > 0).map(|i| i.percent)
+            g.item(item)?.percent
         }))
     };
     let mut out: Vec<ItemResult> = unit
         .groups
         .iter()
         .flat_map(|g| {
-            g.items
-                .iter()
-                .filter(|i| i.valid_n > 0)
-                .map(|i| ItemResult {
+            g.items.iter().filter_map(|i| {
+                Some(ItemResult {
                     group: g.group.clone(),
                     item: i.item.clone(),
-                    percent: i.percent,
+                    percent: i.percent?,
                     national_percent: national(&g.group, &i.item),
                     valid_n: i.valid_n,
                 })
+            })
         })
         .collect();
     if let Some(s) = &unit.sipas {
@@ -867,8 +894,8 @@ pub fn scorecard<'a>(results: &'a RoundResults, unit: &str) -> Option<Scorecard<
                 o.index
                     .components
                     .iter()
-                    .find(|x| x.code == c.code)
-                    .map(|x| x.percent)
+                    .find(|x| x.code == c.code)?
+                    .percent
             }));
             let rank = scores
                 .rankings

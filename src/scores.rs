@@ -183,7 +183,7 @@ pub struct UnitScores {
     pub groups: Vec<GroupScore>,
     /// SIPAS, when the round has a citizen group.
     pub sipas: Option<SipasScore>,
-    /// The survey part of the index.
+    /// The survey part of the index (or the full index); without a total when incomplete.
     pub index: IndexScore,
     /// Counted responses keyed in from paper forms (a count per unit, never per respondent);
     /// `None` in snapshots published before the count was kept.
@@ -294,9 +294,13 @@ pub fn compute(
                 );
             }
         }
+        // SIPAS without a score is left out, never passed as 0: the unit is then incomplete.
         let mut linked = BTreeMap::new();
-        if let (Some(s), Some(link)) = (&sipas, main.linked_indices.first()) {
-            linked.insert(link.code.clone(), s.index_points.unwrap_or(0.0));
+        if let (Some(points), Some(link)) = (
+            sipas.as_ref().and_then(|s| s.index_points),
+            main.linked_indices.first(),
+        ) {
+            linked.insert(link.code.clone(), points);
         }
         let counted: Vec<GroupScore> = group_scores
             .iter()
@@ -577,8 +581,9 @@ pub fn year_over_year(
     compare_rounds(conn, &round, &current, &earlier).map(Some)
 }
 
-/// Each unit's total and national rank as the year-over-year comparison reads them, with the
-/// respondents the value rests on (every scored group's responses).
+/// Each complete unit's total and national rank as the year-over-year comparison reads them,
+/// with the respondents the value rests on (every scored group's responses). Incomplete units
+/// have no total and are left out: nothing is compared with a missing value.
 fn unit_values(scores: &RoundScores) -> BTreeMap<String, crate::domain::yoy::UnitValue> {
     let ranks: BTreeMap<&str, &scoring::Ranked> = scores
         .rankings
@@ -589,18 +594,18 @@ fn unit_values(scores: &RoundScores) -> BTreeMap<String, crate::domain::yoy::Uni
     scores
         .units
         .iter()
-        .map(|u| {
+        .filter_map(|u| {
             let respondents = u.groups.iter().map(|g| g.responses).sum::<u64>()
                 + u.sipas.as_ref().map_or(0, |s| s.responses);
-            (
+            Some((
                 u.unit.clone(),
                 crate::domain::yoy::UnitValue {
-                    points: u.index.total_points,
-                    percent: u.index.percent,
+                    points: u.index.total_points?,
+                    percent: u.index.percent?,
                     national: ranks.get(u.unit.as_str()).and_then(|r| r.national),
                     respondents,
                 },
-            )
+            ))
         })
         .collect()
 }
@@ -673,8 +678,9 @@ pub struct UnitUncertainty {
     /// 95 % interval of the SIPAS overall percentage.
     pub sipas_percent: Option<crate::domain::bootstrap::Interval>,
     /// False when the neighbours' leader points lie inside this unit's interval, i.e. the data
-    /// do not support its place in the leader ranking.
-    pub leader_rank_supported: bool,
+    /// do not support its place in the leader ranking; absent for units that are not ranked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader_rank_supported: Option<bool>,
 }
 
 /// 95 % bootstrap intervals (resampling respondents, seeded by round and unit so that they are
@@ -722,7 +728,7 @@ pub fn uncertainty(
         let mut u = UnitUncertainty {
             leader_points: None,
             sipas_percent: None,
-            leader_rank_supported: true,
+            leader_rank_supported: None,
         };
         for g in &groups {
             let Some(m) = methodologies.get(&g.methodology_id) else {
@@ -739,7 +745,11 @@ pub fn uncertainty(
             if g.group_code == "leader" && m.group("leader").is_some() {
                 u.leader_points = bootstrap_interval(
                     rows,
-                    |t| scoring::score_group(m, "leader", t).ok().map(|s| s.points),
+                    |t| {
+                        scoring::score_group(m, "leader", t)
+                            .ok()
+                            .and_then(|s| s.points)
+                    },
                     BOOTSTRAP_REPLICATES,
                     seed,
                 );
@@ -758,17 +768,25 @@ pub fn uncertainty(
         }
         out.insert(unit.code.clone(), u);
     }
+    // Only ranked (complete) units get a rank-support flag: the others have no place to support.
+    let ranked_units: std::collections::BTreeSet<&str> = scores
+        .rankings
+        .total
+        .iter()
+        .map(|r| r.unit.as_str())
+        .collect();
     let ranked: Vec<(String, f64, crate::domain::bootstrap::Interval)> = scores
         .units
         .iter()
+        .filter(|s| ranked_units.contains(s.unit.as_str()))
         .filter_map(|s| {
-            let points = s.groups.iter().find(|g| g.group == "leader")?.points;
+            let points = s.groups.iter().find(|g| g.group == "leader")?.points?;
             Some((s.unit.clone(), points, out.get(&s.unit)?.leader_points?))
         })
         .collect();
     for (unit, supported) in rank_support(&ranked) {
         if let Some(u) = out.get_mut(&unit) {
-            u.leader_rank_supported = supported;
+            u.leader_rank_supported = Some(supported);
         }
     }
     Ok(out)

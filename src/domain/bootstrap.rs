@@ -313,7 +313,7 @@ mod tests {
         let score = |t: &Tally| {
             score_group(&m, "leader", t)
                 .ok()
-                .and_then(|g| g.item("q1").map(|i| i.points))
+                .and_then(|g| g.item("q1").and_then(|i| i.points))
         };
         let i = bootstrap_interval(&rs, score, 1000, 7).unwrap();
         assert_eq!((i.low, i.high, i.replicates), (0.0, 10.0, 1000));

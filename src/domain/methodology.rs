@@ -24,9 +24,14 @@
 //! [display]                               # optional
 //! decimals = 2                            # 0..=6; values are rounded only when displayed
 //!
+//! [scoring]                               # optional
+//! unanswered_item = "rescale"             # or "zero"; see "Missing data" below
+//! min_coverage = 0.5                      # 0..=1; share of a group's points that had data
+//!
 //! [ranking]                               # optional
 //! ties = "competition"                    # 1,2,2,4 — or "dense": 1,2,2,3
 //! compare = "full_precision"              # or "display_rounded"
+//! min_respondents = 1                     # per unit × counted group, to be ranked and tiered
 //!
 //! [tiers]                                 # optional; these are the defaults
 //! compare = "full_precision"              # or "display_rounded"
@@ -104,6 +109,37 @@
 //! Points are decimal numbers with at most six decimals. Validation sums them as exact integer
 //! micro-points, so "the leader items add up to exactly 22" is a true statement, not a float
 //! comparison with a tolerance.
+//!
+//! # Missing data
+//!
+//! Real rounds never cover every unit and group, so what a missing answer means is part of the
+//! methodology. These rules are fixed:
+//!
+//! - **No data, no score.** A unit × group with no responses, or with no valid answer on any
+//!   scored item, has no score (null in JSON, empty in CSV, "—" on pages), never 0. The same
+//!   holds for SIPAS, its elements and parts: an element or part without data is left out of
+//!   the mean above it, and SIPAS without any has no score.
+//! - **Complete units only are ranked.** A unit's survey part, total, tier and ranks exist
+//!   only when every group that counts toward the index and every linked index (SIPAS) has a
+//!   score and, for the full index, its appraised points are imported. Other units are listed
+//!   after the ranked ones, marked incomplete, with what they have; ranks run 1..n over the
+//!   complete units.
+//! - **Honest aggregates.** National and regional means, tier counts and charts cover only the
+//!   units that have the value, and say "n of N units".
+//!
+//! `[scoring]` sets the rest:
+//!
+//! - `unanswered_item` (default `"rescale"`): an item of a points group without any valid
+//!   answer (e.g. only "don't know"). With `"rescale"` the group's percentage is computed over
+//!   the points of the items that have valid answers, and its points are that percentage of
+//!   the group's maximum; with `"zero"` the item scores 0 points, like the worst answer.
+//!   Criterion and component subtotals follow the same rule, so they still add up to the group.
+//! - `min_coverage` (default 0.5): each unit × group reports `coverage`, the share of the
+//!   group's points whose items had valid answers; below `min_coverage` the group has no score.
+//!
+//! `[ranking] min_respondents` (default 1): a unit with fewer responses than this in a counted
+//! group keeps its scores and total, flagged "insufficient data", but is neither tiered nor
+//! ranked.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -290,6 +326,52 @@ pub struct RankingSettings {
     /// precision: a rank must not change when a page shows more or fewer decimals, and the
     /// published figures are computed before rounding (Sơn La 20.234/22 → 91.97 %).
     pub compare: CompareOn,
+    /// Responses a unit needs in every counted group to be ranked and tiered; default 1.
+    /// Left out of the canonical form at the default, so stored methodologies keep their hash.
+    #[serde(skip_serializing_if = "is_one")]
+    pub min_respondents: u64,
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+/// How an item of a points group without any valid answer counts in its group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnansweredItem {
+    /// The group's percentage is computed over the points of the items that have valid
+    /// answers, and the group's points are that percentage of its maximum: a lone "don't
+    /// know" neither costs nor earns points.
+    Rescale,
+    /// The item scores 0 points, exactly like the worst answer.
+    Zero,
+}
+
+/// How missing answers are scored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoringSettings {
+    /// Items without any valid answer; default `rescale`.
+    pub unanswered_item: UnansweredItem,
+    /// Below this share (0..=1) of a group's points having valid answers, the unit × group
+    /// has no score; default 0.5.
+    pub min_coverage: f64,
+}
+
+impl ScoringSettings {
+    /// Whether these are the defaults.
+    pub fn is_default(&self) -> bool {
+        *self == ScoringSettings::default()
+    }
+}
+
+impl Default for ScoringSettings {
+    fn default() -> Self {
+        ScoringSettings {
+            unanswered_item: UnansweredItem::Rescale,
+            min_coverage: 0.5,
+        }
+    }
 }
 
 /// One tier band: `min ≤ percent < below` (the top band has no `below`).
@@ -522,6 +604,11 @@ pub struct Methodology {
     pub provenance: Provenance,
     /// Display settings.
     pub display: DisplaySettings,
+    /// How missing answers are scored. Left out of the canonical form when it holds the
+    /// defaults, so methodologies stored before the section existed keep their content hash
+    /// (a bundled file that spells the defaults out is the same content).
+    #[serde(skip_serializing_if = "ScoringSettings::is_default")]
+    pub scoring: ScoringSettings,
     /// Ranking settings.
     pub ranking: RankingSettings,
     /// Tier settings.
@@ -744,6 +831,7 @@ struct RawFile {
     name: Spanned<Text>,
     provenance: RawProvenance,
     display: Option<RawDisplay>,
+    scoring: Option<RawScoring>,
     ranking: Option<RawRanking>,
     tiers: Option<Spanned<RawTiers>>,
     quality: Option<RawQuality>,
@@ -777,9 +865,17 @@ struct RawDisplay {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawScoring {
+    unanswered_item: Option<UnansweredItem>,
+    min_coverage: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRanking {
     ties: Option<TieRule>,
     compare: Option<CompareOn>,
+    min_respondents: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -1369,6 +1465,24 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
         }
         None => 2,
     };
+    let mut scoring = ScoringSettings::default();
+    if let Some(sc) = &raw.scoring {
+        if let Some(rule) = sc.unanswered_item {
+            scoring.unanswered_item = rule;
+        }
+        if let Some(c) = &sc.min_coverage {
+            let v = *c.get_ref();
+            if !(0.0..=1.0).contains(&v) {
+                ctx.err(
+                    Some(c.span()),
+                    "scoring.min_coverage",
+                    ErrorKind::InvalidValue,
+                    "must be from 0 to 1",
+                );
+            }
+            scoring.min_coverage = v;
+        }
+    }
     let ranking = RankingSettings {
         ties: raw
             .ranking
@@ -1380,6 +1494,24 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
             .as_ref()
             .and_then(|r| r.compare)
             .unwrap_or(CompareOn::FullPrecision),
+        min_respondents: match raw
+            .ranking
+            .as_ref()
+            .and_then(|r| r.min_respondents.as_ref())
+        {
+            Some(n) => {
+                if *n.get_ref() == 0 {
+                    ctx.err(
+                        Some(n.span()),
+                        "ranking.min_respondents",
+                        ErrorKind::InvalidValue,
+                        "must be ≥ 1",
+                    );
+                }
+                *n.get_ref()
+            }
+            None => 1,
+        },
     };
     let tiers = match &raw.tiers {
         Some(t) => validate_tiers(ctx, t),
@@ -1781,6 +1913,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
         name: raw.name.get_ref().clone(),
         provenance,
         display: DisplaySettings { decimals },
+        scoring,
         ranking,
         tiers,
         quality,

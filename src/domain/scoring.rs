@@ -17,13 +17,20 @@
 //!
 //! # Decisions
 //!
-//! - An item of a points group with zero valid answers scores **0 points** and is flagged
-//!   ([`Note::NoValidAnswers`]). Dropping it would shrink the group's maximum for that unit
-//!   only, making units' percentages incomparable; zero keeps every unit on the same scale.
+//! - **No data, no score.** A unit × group with no responses, or whose valid answers cover
+//!   less than the methodology's `scoring.min_coverage` of its points (none at all included),
+//!   has no score: `None`, never 0.
+//! - An item of a points group with zero valid answers has no points of its own and is flagged
+//!   ([`Note::NoValidAnswers`]). How it counts in its group is the methodology's
+//!   `scoring.unanswered_item`: `rescale` (the group's percentage over the items with data,
+//!   points = percentage × maximum, so every unit stays on the same scale) or `zero`.
 //! - A SIPAS item with zero valid answers is **left out** of its element's mean and flagged:
 //!   SIPAS averages percentages, so the mean over the items that have data is well defined and
 //!   a service nobody used must not count as 0 % satisfaction. An element (part) without data
 //!   is likewise left out of its part's (the overall) mean.
+//! - A unit's survey part, total and tier exist only when every counted group and linked index
+//!   has a score (and, for the full index, its appraised points are imported); only such
+//!   complete units are ranked, 1..n.
 //! - Ranks and tiers follow the methodology's `ranking` and `tiers` settings (default: full
 //!   precision, competition ranking 1, 2, 2, 4).
 
@@ -32,7 +39,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::methodology::{
-    CompareOn, Methodology, RankingSettings, SipasRule, TieRule, TierBand,
+    CompareOn, Methodology, RankingSettings, SipasRule, TieRule, TierBand, UnansweredItem,
 };
 
 /// Decimals at which binary floating-point noise is cut off before any decimal rounding.
@@ -234,7 +241,8 @@ impl Tally {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "note", rename_all = "snake_case")]
 pub enum Note {
-    /// The item had no valid answer (points group: scored 0; SIPAS: left out of the mean).
+    /// The item had no valid answer (points group: counted as `scoring.unanswered_item` says;
+    /// SIPAS: left out of the mean).
     NoValidAnswers {
         /// Item code.
         item: String,
@@ -270,20 +278,31 @@ pub enum Note {
         /// Part code.
         part: String,
     },
-    /// A counted group had no score in the composition; counted as 0 points.
+    /// A counted group had no score in the composition; the survey part has no value.
     MissingGroup {
         /// Group code.
         group: String,
     },
-    /// A linked index (e.g. SIPAS) had no value in the composition; counted as 0 points.
+    /// A linked index (e.g. SIPAS) had no value in the composition; the survey part has no
+    /// value.
     MissingLinkedIndex {
         /// Linked index code.
         code: String,
     },
-    /// A component had no appraised points in the composition; counted as 0 points.
+    /// A component had no appraised points in the composition; it and the total have no value.
     MissingAppraised {
         /// Component code.
         component: String,
+    },
+    /// A counted group had fewer responses than `ranking.min_respondents`: the unit keeps its
+    /// scores but is neither tiered nor ranked.
+    InsufficientRespondents {
+        /// Group code.
+        group: String,
+        /// Responses counted.
+        responses: u64,
+        /// The methodology's minimum.
+        min: u64,
     },
 }
 
@@ -371,10 +390,10 @@ pub struct ItemScore {
     pub valid_n: u64,
     /// Mean coefficient over valid answers; `None` when `valid_n == 0`.
     pub mean_coefficient: Option<f64>,
-    /// max_points × mean coefficient (0 when there is no valid answer).
-    pub points: f64,
-    /// points / max × 100.
-    pub percent: f64,
+    /// max_points × mean coefficient; `None` when there is no valid answer.
+    pub points: Option<f64>,
+    /// points / max × 100; `None` when there is no valid answer.
+    pub percent: Option<f64>,
     /// Answer value → count, as tallied.
     pub distribution: BTreeMap<String, u64>,
 }
@@ -384,12 +403,12 @@ pub struct ItemScore {
 pub struct Subtotal {
     /// Criterion or component code.
     pub code: String,
-    /// Points.
-    pub points: f64,
+    /// Points; `None` when the group has no score.
+    pub points: Option<f64>,
     /// Maximum points.
     pub max_points: f64,
-    /// points / max × 100.
-    pub percent: f64,
+    /// points / max × 100; `None` when the group has no score.
+    pub percent: Option<f64>,
 }
 
 /// Score of one points group for one unit.
@@ -405,12 +424,17 @@ pub struct GroupScore {
     pub counts_toward_index: bool,
     /// Number of responses.
     pub responses: u64,
-    /// Group points (sum of items).
-    pub points: f64,
+    /// Group points (items, with those without data counted as `scoring.unanswered_item`
+    /// says); `None` when the group has no score (no data, or coverage below the minimum).
+    pub points: Option<f64>,
     /// Group maximum.
     pub max_points: f64,
-    /// points / max × 100.
-    pub percent: f64,
+    /// points / max × 100; `None` when the group has no score.
+    pub percent: Option<f64>,
+    /// Share (0..=1) of the group's points whose items had valid answers; `None` in snapshots
+    /// published before it was reported.
+    #[serde(default)]
+    pub coverage: Option<f64>,
     /// Items in methodology order.
     pub items: Vec<ItemScore>,
     /// Criteria in methodology order (only those the group scores into).
@@ -515,18 +539,19 @@ impl SipasScore {
 pub struct ComponentIndex {
     /// Component code.
     pub code: String,
-    /// Survey points (counted groups + linked indices).
-    pub survey_points: f64,
+    /// Survey points (counted groups + linked indices); `None` when one of them has no score.
+    pub survey_points: Option<f64>,
     /// Survey maximum.
     pub survey_max_points: f64,
     /// Appraised points, when composing the full index.
     pub appraised_points: Option<f64>,
-    /// Points: survey + appraised (survey only without appraised input).
-    pub points: f64,
+    /// Points: survey + appraised (survey only without appraised input); `None` when an input
+    /// is missing.
+    pub points: Option<f64>,
     /// Maximum: the component max (survey max without appraised input).
     pub max_points: f64,
-    /// points / max × 100 (0 when the maximum is 0 in survey-only mode).
-    pub percent: f64,
+    /// points / max × 100; `None` without points or with a zero maximum.
+    pub percent: Option<f64>,
 }
 
 /// The composed index of one unit.
@@ -538,22 +563,41 @@ pub struct IndexScore {
     pub methodology_version: u32,
     /// Whether appraised points were included (full index) or only survey points.
     pub full_index: bool,
-    /// Survey points over counted groups and linked indices.
-    pub survey_points: f64,
+    /// Survey points over counted groups and linked indices; `None` unless all have a score.
+    pub survey_points: Option<f64>,
     /// Survey maximum.
     pub survey_max_points: f64,
     /// Components in methodology order.
     pub components: Vec<ComponentIndex>,
-    /// Total points.
-    pub total_points: f64,
+    /// Total points; `None` for an incomplete unit (see [`IndexScore::is_complete`]).
+    pub total_points: Option<f64>,
     /// Total maximum (`total_points` of the methodology for the full index).
     pub max_points: f64,
-    /// total / max × 100.
-    pub percent: f64,
-    /// Tier of the full index; `None` for survey-only compositions or below the lowest band.
+    /// total / max × 100; `None` for an incomplete unit.
+    pub percent: Option<f64>,
+    /// Tier of the full index; `None` for survey-only compositions, below the lowest band,
+    /// incomplete units and units with insufficient data.
     pub tier: Option<String>,
+    /// A counted group has fewer responses than `ranking.min_respondents`: the scores are
+    /// shown but neither tiered nor ranked. `false` in snapshots published before the rule.
+    #[serde(default)]
+    pub insufficient_data: bool,
     /// Flags.
     pub notes: Vec<Note>,
+}
+
+impl IndexScore {
+    /// Whether every input of the composition had a value, so the unit has a total and may be
+    /// tiered and ranked.
+    pub fn is_complete(&self) -> bool {
+        self.total_points.is_some()
+    }
+
+    /// Whether the unit is ranked (and, for the full index, tiered): complete, with enough
+    /// respondents in every counted group.
+    pub fn is_ranked(&self) -> bool {
+        self.is_complete() && !self.insufficient_data
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -615,7 +659,7 @@ pub fn score_group(
                 item: rule.item.clone(),
             });
         }
-        let points = mean_coefficient.map_or(0.0, |c| rule.points * c);
+        let points = mean_coefficient.map(|c| rule.points * c);
         let component = m
             .criterion(&rule.criterion)
             .map(|c| c.component.clone())
@@ -629,7 +673,7 @@ pub fn score_group(
             valid_n,
             mean_coefficient,
             points,
-            percent: percent_of(points, rule.points).unwrap_or(0.0),
+            percent: points.and_then(|p| percent_of(p, rule.points)),
             distribution,
         });
     }
@@ -638,13 +682,38 @@ pub fn score_group(
         notes.push(Note::UnmappedItem { item: item.clone() });
     }
 
-    let criteria = subtotals(m.criteria.iter().map(|c| c.code.as_str()), &items, |i| {
-        &i.criterion
-    });
-    let components = subtotals(m.components.iter().map(|c| c.code.as_str()), &items, |i| {
-        &i.component
-    });
-    let points = items.iter().map(|i| i.points).sum::<f64>();
+    // Coverage: the share of the group's points whose items had valid answers.
+    let answered_max = items
+        .iter()
+        .filter(|i| i.points.is_some())
+        .map(|i| i.max_points)
+        .sum::<f64>();
+    let answered_points = items.iter().filter_map(|i| i.points).sum::<f64>();
+    // Clamped: summing item points in binary can overshoot 1 by float noise.
+    let coverage = percent_of(answered_max, g.max_points).map(|p| (p / 100.0).clamp(0.0, 1.0));
+    let key = |x: f64| decimal_key(x, NOISE_DECIMALS);
+    let scored =
+        answered_max > 0.0 && coverage.is_some_and(|c| key(c) >= key(m.scoring.min_coverage));
+    // What an item without data contributes: under `rescale`, its maximum times the share
+    // earned on the items with data, so the group (and every subtotal) reads that share.
+    let fill = match m.scoring.unanswered_item {
+        UnansweredItem::Rescale if answered_max > 0.0 => answered_points / answered_max,
+        _ => 0.0,
+    };
+    let contribution = |i: &ItemScore| i.points.unwrap_or(i.max_points * fill);
+    let criteria = subtotals(
+        m.criteria.iter().map(|c| c.code.as_str()),
+        &items,
+        |i| &i.criterion,
+        scored.then_some(&contribution),
+    );
+    let components = subtotals(
+        m.components.iter().map(|c| c.code.as_str()),
+        &items,
+        |i| &i.component,
+        scored.then_some(&contribution),
+    );
+    let points = scored.then(|| items.iter().map(contribution).sum::<f64>());
     Ok(GroupScore {
         methodology: m.code.clone(),
         methodology_version: m.version,
@@ -653,7 +722,8 @@ pub fn score_group(
         responses: tally.responses,
         points,
         max_points: g.max_points,
-        percent: percent_of(points, g.max_points).unwrap_or(0.0),
+        percent: points.and_then(|p| percent_of(p, g.max_points)),
+        coverage,
         items,
         criteria,
         components,
@@ -674,11 +744,13 @@ pub fn score_group_responses(
     score_group(m, group, &Tally::from_responses(responses))
 }
 
-/// Sums items into subtotals for each code in `order` that has items.
+/// Sums items' contributions into subtotals for each code in `order` that has items; without
+/// `contribution` (the group has no score) the subtotals have no points either.
 fn subtotals<'a>(
     order: impl Iterator<Item = &'a str>,
     items: &[ItemScore],
     key: impl Fn(&ItemScore) -> &String,
+    contribution: Option<&dyn Fn(&ItemScore) -> f64>,
 ) -> Vec<Subtotal> {
     order
         .filter_map(|code| {
@@ -686,13 +758,13 @@ fn subtotals<'a>(
             if members.is_empty() {
                 return None;
             }
-            let points = members.iter().map(|i| i.points).sum::<f64>();
+            let points = contribution.map(|f| members.iter().map(|i| f(i)).sum::<f64>());
             let max_points = members.iter().map(|i| i.max_points).sum::<f64>();
             Some(Subtotal {
                 code: code.to_owned(),
                 points,
                 max_points,
-                percent: percent_of(points, max_points).unwrap_or(0.0),
+                percent: points.and_then(|p| percent_of(p, max_points)),
             })
         })
         .collect()
@@ -880,7 +952,9 @@ fn mean_of(xs: &[f64]) -> Option<f64> {
 ///
 /// Group scores of another methodology or version, unknown or duplicate groups, unknown
 /// linked indices or components, and points outside their allowed range. Missing inputs
-/// are not errors: they count as 0 and are listed in [`IndexScore::notes`].
+/// (a counted group without a score, a linked index or appraised component without points)
+/// are not errors: they are listed in [`IndexScore::notes`], and every sum they enter has no
+/// value, so the unit is incomplete and is neither tiered nor ranked.
 pub fn compose_index(
     m: &Methodology,
     groups: &[GroupScore],
@@ -925,9 +999,26 @@ pub fn compose_index(
     }
     let mut notes = Vec::new();
     for g in m.groups.iter().filter(|g| g.counts_toward_index) {
-        if !by_code.contains_key(g.code.as_str()) {
+        if by_code
+            .get(g.code.as_str())
+            .and_then(|s| s.points)
+            .is_none()
+        {
             notes.push(Note::MissingGroup {
                 group: g.code.clone(),
+            });
+        }
+    }
+    let mut insufficient_data = false;
+    for g in m.groups.iter().filter(|g| g.counts_toward_index) {
+        if let Some(s) = by_code.get(g.code.as_str())
+            && s.responses < m.ranking.min_respondents
+        {
+            insufficient_data = true;
+            notes.push(Note::InsufficientRespondents {
+                group: g.code.clone(),
+                responses: s.responses,
+                min: m.ranking.min_respondents,
             });
         }
     }
@@ -950,49 +1041,54 @@ pub fn compose_index(
 
     let mut components = Vec::new();
     for c in &m.components {
-        // Survey maxima come from the methodology, not from the scores passed in, so a missing
-        // group still counts in the maximum (as 0 points).
+        // Survey maxima come from the methodology, not from the scores passed in; a counted
+        // group or linked index without a value leaves the component's survey points empty.
         let mut survey_max = 0.0;
+        let mut survey = Some(0.0);
         for g in m.groups.iter().filter(|g| g.counts_toward_index) {
+            let mut covers = false;
             for rule in &g.items {
                 if m.criterion(&rule.criterion)
                     .is_some_and(|k| k.component == c.code)
                 {
                     survey_max += rule.points;
+                    covers = true;
                 }
             }
-        }
-        let mut survey = 0.0;
-        for g in groups.iter().filter(|g| g.counts_toward_index) {
-            survey += g.component(&c.code).map_or(0.0, |s| s.points);
+            if covers {
+                let part = by_code
+                    .get(g.code.as_str())
+                    .and_then(|s| s.component(&c.code))
+                    .and_then(|s| s.points);
+                survey = survey.zip(part).map(|(a, b)| a + b);
+            }
         }
         for l in m.linked_indices.iter().filter(|l| l.component == c.code) {
             survey_max += l.points;
-            survey += linked.get(&l.code).copied().unwrap_or(0.0);
+            survey = survey.zip(linked.get(&l.code).copied()).map(|(a, b)| a + b);
         }
         let (appraised_points, points, max_points) = match appraised {
             Some(a) => {
                 let appraised_max = c.max_points - survey_max;
-                let value = match a.get(&c.code) {
-                    Some(&v) => v,
-                    None => {
-                        notes.push(Note::MissingAppraised {
-                            component: c.code.clone(),
-                        });
-                        0.0
+                let value = a.get(&c.code).copied();
+                match value {
+                    Some(v) => {
+                        let key = |x: f64| decimal_key(x, NOISE_DECIMALS);
+                        let fits =
+                            v.is_finite() && key(v) >= Some(0) && key(v) <= key(appraised_max);
+                        if !fits {
+                            return Err(ScoringError::AppraisedOutOfRange {
+                                component: c.code.clone(),
+                                points: v,
+                                max: appraised_max,
+                            });
+                        }
                     }
-                };
-                let key = |x: f64| decimal_key(x, NOISE_DECIMALS);
-                let fits =
-                    value.is_finite() && key(value) >= Some(0) && key(value) <= key(appraised_max);
-                if !fits {
-                    return Err(ScoringError::AppraisedOutOfRange {
+                    None => notes.push(Note::MissingAppraised {
                         component: c.code.clone(),
-                        points: value,
-                        max: appraised_max,
-                    });
+                    }),
                 }
-                (Some(value), survey + value, c.max_points)
+                (value, survey.zip(value).map(|(a, b)| a + b), c.max_points)
             }
             None => (None, survey, survey_max),
         };
@@ -1003,19 +1099,23 @@ pub fn compose_index(
             appraised_points,
             points,
             max_points,
-            percent: percent_of(points, max_points).unwrap_or(0.0),
+            percent: points.and_then(|p| percent_of(p, max_points)),
         });
     }
-    let survey_points = components.iter().map(|c| c.survey_points).sum::<f64>();
+    // A sum of options is `None` as soon as one is.
+    let survey_points = components
+        .iter()
+        .map(|c| c.survey_points)
+        .sum::<Option<f64>>();
     let survey_max_points = components.iter().map(|c| c.survey_max_points).sum::<f64>();
-    let total_points = components.iter().map(|c| c.points).sum::<f64>();
+    let total_points = components.iter().map(|c| c.points).sum::<Option<f64>>();
     let full_index = appraised.is_some();
     let max_points = if full_index {
         m.total_points
     } else {
         survey_max_points
     };
-    let percent = percent_of(total_points, max_points).unwrap_or(0.0);
+    let percent = total_points.and_then(|t| percent_of(t, max_points));
     Ok(IndexScore {
         methodology: m.code.clone(),
         methodology_version: m.version,
@@ -1026,11 +1126,12 @@ pub fn compose_index(
         total_points,
         max_points,
         percent,
-        tier: if full_index {
-            tier_for(m, percent).map(|t| t.code.clone())
+        tier: if full_index && !insufficient_data {
+            percent.and_then(|p| tier_for(m, p)).map(|t| t.code.clone())
         } else {
             None
         },
+        insufficient_data,
         notes,
     })
 }
@@ -1197,15 +1298,20 @@ pub struct Rankings {
     pub components: Vec<ComponentRanking>,
 }
 
-/// Ranks units by total percent and by each component's percent, with the methodology's tie
-/// rule; totals carry their tier.
+/// Ranks the complete units with enough respondents (see [`IndexScore::is_ranked`]) by total
+/// percent and by each component's percent, with the methodology's tie rule; totals carry
+/// their tier. Other units are left out, so ranks run 1..n over the ranked units.
 pub fn rank_units(m: &Methodology, units: &[UnitIndex]) -> Rankings {
+    // Only complete units are ranked (1..n over them); the others are not in the rankings.
+    let units: Vec<&UnitIndex> = units.iter().filter(|u| u.index.is_ranked()).collect();
     let inputs: Vec<RankInput> = units
         .iter()
-        .map(|u| RankInput {
-            unit: u.unit.clone(),
-            region: u.region.clone(),
-            value: u.index.percent,
+        .filter_map(|u| {
+            Some(RankInput {
+                unit: u.unit.clone(),
+                region: u.region.clone(),
+                value: u.index.percent?,
+            })
         })
         .collect();
     let tiers: BTreeMap<&str, Option<String>> = units
@@ -1222,15 +1328,17 @@ pub fn rank_units(m: &Methodology, units: &[UnitIndex]) -> Rankings {
         .map(|c| {
             let inputs: Vec<RankInput> = units
                 .iter()
-                .map(|u| RankInput {
-                    unit: u.unit.clone(),
-                    region: u.region.clone(),
-                    value: u
-                        .index
-                        .components
-                        .iter()
-                        .find(|x| x.code == c.code)
-                        .map_or(f64::NAN, |x| x.percent),
+                .filter_map(|u| {
+                    Some(RankInput {
+                        unit: u.unit.clone(),
+                        region: u.region.clone(),
+                        value: u
+                            .index
+                            .components
+                            .iter()
+                            .find(|x| x.code == c.code)?
+                            .percent?,
+                    })
                 })
                 .collect();
             ComponentRanking {
@@ -1290,18 +1398,18 @@ mod tests {
         let q1 = g.item("q1").unwrap();
         assert_eq!((q1.valid_n, q1.answered), (20, 20));
         assert!(close(q1.mean_coefficient.unwrap(), 0.7));
-        assert!(close(q1.points, 7.0));
+        assert!(close(q1.points.unwrap(), 7.0));
         assert_eq!(q1.component, "C1");
-        assert!(close(g.item("q2").unwrap().points, 10.0));
-        assert!(close(g.item("q3").unwrap().points, 0.0));
+        assert!(close(g.item("q2").unwrap().points.unwrap(), 10.0));
+        assert!(close(g.item("q3").unwrap().points.unwrap(), 0.0));
         let k1 = g.criterion("K1").unwrap();
-        assert!(close(k1.points, 7.0) && close(k1.max_points, 12.0));
-        assert_eq!(fmt_percent(k1.percent), "58.33");
-        assert!(close(g.criterion("K2").unwrap().percent, 100.0));
-        assert!(close(g.component("C1").unwrap().points, 7.0));
-        assert!(close(g.component("C2").unwrap().points, 10.0));
-        assert!(close(g.points, 17.0) && close(g.max_points, 22.0));
-        assert_eq!(fmt_percent(g.percent), "77.27");
+        assert!(close(k1.points.unwrap(), 7.0) && close(k1.max_points, 12.0));
+        assert_eq!(fmt_percent(k1.percent.unwrap()), "58.33");
+        assert!(close(g.criterion("K2").unwrap().percent.unwrap(), 100.0));
+        assert!(close(g.component("C1").unwrap().points.unwrap(), 7.0));
+        assert!(close(g.component("C2").unwrap().points.unwrap(), 10.0));
+        assert!(close(g.points.unwrap(), 17.0) && close(g.max_points, 22.0));
+        assert_eq!(fmt_percent(g.percent.unwrap()), "77.27");
         assert!(g.counts_toward_index);
         assert_eq!(g.notes, vec![]);
     }
@@ -1316,7 +1424,7 @@ mod tests {
         let q1 = g.item("q1").unwrap();
         assert_eq!((q1.answered, q1.valid_n), (10, 5));
         assert!(close(q1.mean_coefficient.unwrap(), 0.76));
-        assert!(close(q1.points, 7.6));
+        assert!(close(q1.points.unwrap(), 7.6));
         assert_eq!(
             q1.distribution.get("dk"),
             Some(&5),
@@ -1335,7 +1443,7 @@ mod tests {
         // points at an instrument/methodology mismatch.
         let t = tally(4, &[("q1", &[("1", 2), ("7", 2)])]);
         let g = score_group(&par(), "leader", &t).unwrap();
-        assert!(close(g.item("q1").unwrap().points, 10.0));
+        assert!(close(g.item("q1").unwrap().points.unwrap(), 10.0));
         let expected = BTreeMap::from([("7".to_owned(), 2)]);
         assert!(g.notes.contains(&Note::UnknownAnswerValues {
             item: "q1".into(),
@@ -1343,33 +1451,161 @@ mod tests {
         }));
     }
 
-    #[test]
-    fn an_item_without_valid_answers_scores_zero_and_is_flagged() {
-        // Only "dk" for q3: no mean exists. Rule: 0 points and a NoValidAnswers note; the
-        // group maximum stays 22 so every unit is scored on the same scale.
-        let t = tally(
+    /// The test methodology with a `[scoring]` section.
+    fn par_with(scoring: &str) -> Methodology {
+        let text = PAR.replacen(
+            "[display]",
+            &format!("[scoring]\n{scoring}\n\n[display]"),
+            1,
+        );
+        Methodology::parse("par.toml", text.as_bytes()).unwrap()
+    }
+
+    /// q1, q2 all "1" (20 of the 22 points have data); q3 only "dk".
+    fn q3_dont_know() -> Tally {
+        tally(
             4,
             &[
                 ("q1", &[("1", 4)]),
                 ("q2", &[("1", 4)]),
                 ("q3", &[("dk", 4)]),
             ],
-        );
-        let g = score_group(&par(), "leader", &t).unwrap();
+        )
+    }
+
+    #[test]
+    fn an_item_without_valid_answers_has_no_points_and_the_group_is_rescaled_over_the_rest() {
+        // Only "dk" for q3: no mean exists. Default rule `rescale`: q1 + q2 earn 20 of their
+        // 20 points = 100 %, so the group is 100 % of 22 = 22 points; a lone "don't know" does
+        // not cost what "Poor" would. Coverage is 20 / 22.
+        let g = score_group(&par(), "leader", &q3_dont_know()).unwrap();
         let q3 = g.item("q3").unwrap();
         assert_eq!(q3.valid_n, 0);
-        assert_eq!(q3.mean_coefficient, None);
-        assert_eq!(q3.points, 0.0);
+        assert_eq!(
+            (q3.mean_coefficient, q3.points, q3.percent),
+            (None, None, None)
+        );
         assert!(
             g.notes
                 .contains(&Note::NoValidAnswers { item: "q3".into() })
         );
-        assert!(close(g.points, 20.0) && close(g.max_points, 22.0));
-        // An empty tally scores every item 0 and never divides by zero.
+        assert!(close(g.points.unwrap(), 22.0) && close(g.max_points, 22.0));
+        assert!(close(g.percent.unwrap(), 100.0));
+        assert!(close(g.coverage.unwrap(), 20.0 / 22.0));
+        // Subtotals follow the same rule, so they still add up to the group: K1 = q1 + q3.
+        let k1 = g.criterion("K1").unwrap();
+        assert!(close(k1.points.unwrap(), 12.0) && close(k1.percent.unwrap(), 100.0));
+    }
+
+    #[test]
+    fn with_the_zero_rule_an_item_without_valid_answers_counts_zero_points() {
+        let m = par_with("unanswered_item = \"zero\"");
+        let g = score_group(&m, "leader", &q3_dont_know()).unwrap();
+        assert_eq!(g.item("q3").unwrap().points, None);
+        assert!(close(g.points.unwrap(), 20.0) && close(g.max_points, 22.0));
+        assert!(close(g.criterion("K1").unwrap().points.unwrap(), 10.0));
+    }
+
+    #[test]
+    fn a_group_without_data_or_below_the_minimum_coverage_has_no_score_never_zero() {
+        // No responses at all.
         let empty = score_group(&par(), "leader", &Tally::default()).unwrap();
-        assert_eq!(empty.points, 0.0);
-        assert_eq!(empty.percent, 0.0);
+        assert_eq!((empty.points, empty.percent), (None, None));
+        assert_eq!(empty.coverage, Some(0.0));
+        assert!(empty.criteria.iter().all(|c| c.points.is_none()));
+        assert!(empty.components.iter().all(|c| c.percent.is_none()));
         assert_eq!(empty.notes.len(), 3);
+        // Responses, but only "dk" everywhere.
+        let dk = tally(
+            2,
+            &[
+                ("q1", &[("dk", 2)]),
+                ("q2", &[("dk", 2)]),
+                ("q3", &[("dk", 2)]),
+            ],
+        );
+        assert_eq!(score_group(&par(), "leader", &dk).unwrap().points, None);
+        // Only q3 (2 of 22 points, 9 %) has data: below the default minimum of 0.5.
+        let thin = tally(2, &[("q3", &[("1", 2)])]);
+        let g = score_group(&par(), "leader", &thin).unwrap();
+        assert_eq!(g.points, None);
+        assert!(close(g.coverage.unwrap(), 2.0 / 22.0));
+        // With the minimum lowered to 0.05 the same data is scored.
+        let lenient = par_with("min_coverage = 0.05");
+        let g = score_group(&lenient, "leader", &thin).unwrap();
+        assert!(close(g.points.unwrap(), 22.0));
+    }
+
+    #[test]
+    fn scoring_settings_at_their_defaults_keep_the_content_hash_and_others_round_trip() {
+        // Methodologies stored before `[scoring]` existed must keep their hash.
+        let spelled = par_with("unanswered_item = \"rescale\"\nmin_coverage = 0.5");
+        assert_eq!(spelled.content_hash(), par().content_hash());
+        let zero = par_with("unanswered_item = \"zero\"");
+        assert_ne!(zero.content_hash(), par().content_hash());
+        let back = Methodology::parse("x.toml", zero.to_toml().unwrap().as_bytes()).unwrap();
+        assert_eq!(back.scoring.unanswered_item, UnansweredItem::Zero);
+        assert_eq!(back.content_hash(), zero.content_hash());
+    }
+
+    #[test]
+    fn a_unit_below_the_minimum_respondents_keeps_its_scores_but_is_neither_tiered_nor_ranked() {
+        let m = {
+            let text = PAR.replacen(
+                "compare = \"full_precision\"\n",
+                "compare = \"full_precision\"\nmin_respondents = 3\n",
+                1,
+            );
+            Methodology::parse("par.toml", text.as_bytes()).unwrap()
+        };
+        assert_eq!(m.ranking.min_respondents, 3);
+        let linked = BTreeMap::from([("sipas".to_owned(), 8.0)]);
+        let appraised = BTreeMap::from([("C1".to_owned(), 25.0), ("C2".to_owned(), 35.0)]);
+        let compose = |responses: u64| {
+            let t = tally(
+                responses,
+                &[
+                    ("q1", &[("1", responses)]),
+                    ("q2", &[("1", responses)]),
+                    ("q3", &[("1", responses)]),
+                ],
+            );
+            let g = score_group(&m, "leader", &t).unwrap();
+            compose_index(&m, &[g], &linked, Some(&appraised)).unwrap()
+        };
+        let thin = compose(2);
+        assert!(thin.is_complete() && !thin.is_ranked() && thin.insufficient_data);
+        assert!(thin.total_points.is_some());
+        assert_eq!(thin.tier, None);
+        assert!(thin.notes.contains(&Note::InsufficientRespondents {
+            group: "leader".into(),
+            responses: 2,
+            min: 3
+        }));
+        let enough = compose(3);
+        assert!(enough.is_ranked() && enough.tier.is_some());
+        let units = [("01", thin), ("02", enough)].map(|(unit, index)| UnitIndex {
+            unit: unit.into(),
+            region: "R".into(),
+            index,
+        });
+        let r = rank_units(&m, &units);
+        assert_eq!(ranks(&r.total), pairs(&[("02", 1)]));
+        assert_eq!(r.total[0].national.unwrap().of, 1);
+    }
+
+    #[test]
+    fn a_minimum_coverage_outside_0_to_1_is_refused() {
+        let err = Methodology::parse(
+            "par.toml",
+            PAR.replacen("[display]", "[scoring]\nmin_coverage = 1.5\n\n[display]", 1)
+                .as_bytes(),
+        )
+        .unwrap_err();
+        assert!(
+            format!("{err:?}").contains("scoring.min_coverage"),
+            "{err:?}"
+        );
     }
 
     /// q1 = 10, q2 = 9.234, q3 = 1 → 20.234 of 22.
@@ -1389,18 +1625,18 @@ mod tests {
     #[test]
     fn a_group_score_of_20_234_of_22_displays_as_20_23_and_91_97_percent() {
         let g = score_group(&par(), "leader", &son_la_like_tally()).unwrap();
-        assert!(close(g.points, 20.234), "{}", g.points);
-        assert_eq!(fmt_points(g.points), "20.23");
+        assert!(close(g.points.unwrap(), 20.234), "{}", g.points.unwrap());
+        assert_eq!(fmt_points(g.points.unwrap()), "20.23");
         // 20.234 / 22 = 0.919727… → 91.97 %, computed before rounding (20.23 / 22 would give
         // 91.95 %, which is not what was published).
-        assert_eq!(fmt_percent(g.percent), "91.97");
+        assert_eq!(fmt_percent(g.percent.unwrap()), "91.97");
         assert_eq!(fmt_percent(percent_of(20.23, 22.0).unwrap()), "91.95");
         let comma = NumberFormat {
             decimals: 2,
             separator: DecimalSeparator::Comma,
         };
-        assert_eq!(comma.format(g.points), "20,23");
-        assert_eq!(comma.format(g.percent), "91,97");
+        assert_eq!(comma.format(g.points.unwrap()), "20,23");
+        assert_eq!(comma.format(g.percent.unwrap()), "91,97");
     }
 
     #[test]
@@ -1444,8 +1680,8 @@ mod tests {
         let t = tally(6, &[("c1", &[("yes", 3), ("no", 1), ("dk", 2)])]);
         let g = score_group(&par(), "civil", &t).unwrap();
         assert!(!g.counts_toward_index);
-        assert!(close(g.points, 3.0));
-        assert_eq!(fmt_percent(g.percent), "75.00");
+        assert!(close(g.points.unwrap(), 3.0));
+        assert_eq!(fmt_percent(g.percent.unwrap()), "75.00");
     }
 
     #[test]
@@ -1606,23 +1842,27 @@ mod tests {
         let appraised = BTreeMap::from([("C1".to_owned(), 25.0), ("C2".to_owned(), 35.0)]);
         let idx = compose_index(&m, &[leader_17(), civil], &linked, Some(&appraised)).unwrap();
         assert!(idx.full_index);
-        assert!(close(idx.survey_points, 22.75) && close(idx.survey_max_points, 32.0));
+        assert!(close(idx.survey_points.unwrap(), 22.75) && close(idx.survey_max_points, 32.0));
         let c1 = &idx.components[0];
         assert_eq!(c1.code, "C1");
-        assert!(close(c1.points, 32.0) && close(c1.max_points, 40.0) && close(c1.percent, 80.0));
+        assert!(
+            close(c1.points.unwrap(), 32.0)
+                && close(c1.max_points, 40.0)
+                && close(c1.percent.unwrap(), 80.0)
+        );
         let c2 = &idx.components[1];
-        assert!(close(c2.survey_points, 15.75) && close(c2.survey_max_points, 20.0));
-        assert_eq!(fmt_percent(c2.percent), "84.58");
-        assert!(close(idx.total_points, 82.75) && close(idx.max_points, 100.0));
-        assert!(close(idx.percent, 82.75));
+        assert!(close(c2.survey_points.unwrap(), 15.75) && close(c2.survey_max_points, 20.0));
+        assert_eq!(fmt_percent(c2.percent.unwrap()), "84.58");
+        assert!(close(idx.total_points.unwrap(), 82.75) && close(idx.max_points, 100.0));
+        assert!(close(idx.percent.unwrap(), 82.75));
         assert_eq!(idx.tier.as_deref(), Some("B"));
         assert_eq!(idx.notes, vec![]);
 
         // Without appraised points: the survey part alone, 22.75 of 32 = 71.09 %, no tier.
         let survey = compose_index(&m, &[leader_17()], &linked, None).unwrap();
         assert!(!survey.full_index);
-        assert!(close(survey.total_points, 22.75) && close(survey.max_points, 32.0));
-        assert_eq!(fmt_percent(survey.percent), "71.09");
+        assert!(close(survey.total_points.unwrap(), 22.75) && close(survey.max_points, 32.0));
+        assert_eq!(fmt_percent(survey.percent.unwrap()), "71.09");
         assert_eq!(survey.tier, None);
     }
 
@@ -1655,7 +1895,8 @@ mod tests {
             compose_index(&m, &[foreign], &none, None),
             Err(ScoringError::ForeignGroupScore { .. })
         ));
-        // Missing inputs are not errors: they count as 0 and are flagged.
+        // Missing inputs are not errors: they are flagged and leave the unit incomplete, with
+        // no total and no tier (never 0 points, tier D).
         let idx = compose_index(&m, &[], &none, Some(&none)).unwrap();
         assert!(idx.notes.contains(&Note::MissingGroup {
             group: "leader".into()
@@ -1666,8 +1907,13 @@ mod tests {
         assert!(idx.notes.contains(&Note::MissingAppraised {
             component: "C1".into()
         }));
-        assert_eq!(idx.total_points, 0.0);
-        assert_eq!(idx.tier.as_deref(), Some("D"));
+        assert_eq!(
+            (idx.total_points, idx.percent, idx.survey_points),
+            (None, None, None)
+        );
+        assert_eq!(idx.tier, None);
+        assert!(!idx.is_complete());
+        assert!(idx.components.iter().all(|c| c.points.is_none()));
     }
 
     fn inputs(values: &[(&str, &str, f64)]) -> Vec<RankInput> {

@@ -381,6 +381,7 @@ mod tests {
 
     fn settings() -> RankingSettings {
         RankingSettings {
+            min_respondents: 1,
             ties: TieRule::Competition,
             compare: CompareOn::FullPrecision,
         }

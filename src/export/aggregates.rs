@@ -84,11 +84,14 @@ fn scores_table(r: &RoundResults) -> Table {
         "national_rank",
         "regional_rank",
         "paper_responses",
+        "complete",
+        "insufficient_data",
     ]);
     for g in &group_codes {
         cols.push(format!("{g}_responses"));
         cols.push(format!("{g}_points"));
         cols.push(format!("{g}_percent"));
+        cols.push(format!("{g}_coverage"));
     }
     cols.extend(columns(&[
         "sipas_responses",
@@ -105,22 +108,25 @@ fn scores_table(r: &RoundResults) -> Table {
                 text(&u.name_vi),
                 text(&u.name_en),
                 text(&u.region),
-                Cell::Num(u.index.total_points),
+                Cell::opt(u.index.total_points),
                 Cell::Num(u.index.max_points),
-                Cell::Num(u.index.percent),
+                Cell::opt(u.index.percent),
                 u.index.tier.as_deref().map_or(Cell::Empty, text),
                 Cell::rank(rank.and_then(|x| x.national)),
                 Cell::rank(rank.and_then(|x| x.regional)),
                 u.paper_responses.map_or(Cell::Empty, Cell::count),
+                Cell::Int(i64::from(u.index.is_complete())),
+                Cell::Int(i64::from(u.index.insufficient_data)),
             ];
             for code in &group_codes {
                 match u.groups.iter().find(|g| &g.group == code) {
                     Some(g) => row.extend([
                         Cell::count(g.responses),
-                        Cell::Num(g.points),
-                        Cell::Num(g.percent),
+                        Cell::opt(g.points),
+                        Cell::opt(g.percent),
+                        Cell::opt(g.coverage),
                     ]),
-                    None => row.extend([Cell::Empty, Cell::Empty, Cell::Empty]),
+                    None => row.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty]),
                 }
             }
             match &u.sipas {
@@ -185,12 +191,12 @@ fn components_table(r: &RoundResults) -> Table {
                 vec![
                     text(&u.unit),
                     text(&c.code),
-                    Cell::Num(c.survey_points),
+                    Cell::opt(c.survey_points),
                     Cell::Num(c.survey_max_points),
                     Cell::opt(c.appraised_points),
-                    Cell::Num(c.points),
+                    Cell::opt(c.points),
                     Cell::Num(c.max_points),
-                    Cell::Num(c.percent),
+                    Cell::opt(c.percent),
                 ]
             })
         })
@@ -259,9 +265,9 @@ fn items_table(r: &RoundResults) -> Table {
                     text(&i.criterion),
                     Cell::count(i.valid_n),
                     Cell::opt(i.mean_coefficient),
-                    Cell::Num(i.points),
+                    Cell::opt(i.points),
                     Cell::Num(i.max_points),
-                    Cell::Num(i.percent),
+                    Cell::opt(i.percent),
                 ]);
             }
         }
@@ -311,7 +317,7 @@ pub fn to_csv(table: &Table, opts: &CsvOptions) -> anyhow::Result<Vec<u8>> {
                 .map(|c| match c {
                     Cell::Text(s) => safe_cell(s).into_owned(),
                     Cell::Int(n) => n.to_string(),
-                    Cell::Num(x) => opts.number(&x.to_string()),
+                    Cell::Num(x) => opts.float(*x),
                     Cell::Empty => String::new(),
                 })
                 .collect();
@@ -382,7 +388,7 @@ pub fn to_json(tables: &[Table]) -> Value {
                         let v = match c {
                             Cell::Text(s) => Value::from(s.as_str()),
                             Cell::Int(n) => Value::from(*n),
-                            Cell::Num(x) => Value::from(*x),
+                            Cell::Num(x) => Value::from(crate::export::file_number(*x)),
                             Cell::Empty => Value::Null,
                         };
                         (k.clone(), v)

@@ -6,7 +6,8 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::safe_cell;
 use crate::export::microdata::{
-    CsvOptions, FIXED_COLUMNS, ValueLabel, Variable, csv_writer, variable_names,
+    CsvOptions, FIXED_COLUMN_KINDS, FIXED_COLUMN_LABELS, FIXED_COLUMNS, ValueLabel, Variable,
+    column_names, csv_writer, variable_names,
 };
 
 /// The columns of [`codebook_csv`].
@@ -25,12 +26,32 @@ pub const CODEBOOK_COLUMNS: [&str; 12] = [
     "component",
 ];
 
-/// The codebook as CSV: one row per value label (or one row for a variable without labels),
-/// every cell passed through [`safe_cell`]. `opts` sets the BOM and delimiter; fails only on
-/// invalid options.
+/// The codebook as CSV: a row for each identification column, then one row per value label
+/// (or one row for a variable without labels), every cell passed through [`safe_cell`]. `opts`
+/// sets the BOM and delimiter; fails only on invalid options.
 pub fn codebook_csv(variables: &[Variable], opts: &CsvOptions) -> Result<Vec<u8>> {
     let mut out = csv_writer(Vec::new(), opts)?;
     out.write_record(CODEBOOK_COLUMNS)?;
+    let fixed = column_names(variables)
+        .into_iter()
+        .zip(FIXED_COLUMN_LABELS.iter().zip(FIXED_COLUMN_KINDS));
+    for (name, ((vi, en), kind)) in fixed {
+        let row = [
+            name.as_str(),
+            "",
+            "",
+            vi,
+            en,
+            kind.code(),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ];
+        out.write_record(row.map(safe_cell).iter().map(|c| c.as_bytes()))?;
+    }
     for (name, var) in variable_names(variables).iter().zip(variables) {
         let labels = var.effective_value_labels();
         let rows: Vec<Option<&ValueLabel>> = if labels.is_empty() {
@@ -93,6 +114,8 @@ pub struct CodebookLabels<'a> {
     pub missing: &'a str,
     /// Shown in the missing column for a missing code.
     pub yes: &'a str,
+    /// How the data files write things: blanks, the formula guard, line breaks, decimals.
+    pub conventions: &'a str,
 }
 
 impl CodebookLabels<'static> {
@@ -114,6 +137,16 @@ impl CodebookLabels<'static> {
             english: "English",
             missing: "Giá trị khuyết / Missing",
             yes: "có / yes",
+            conventions: "Ô trống: câu hỏi không được hỏi hoặc bị bỏ qua (giá trị khuyết). \
+                Văn bản bắt đầu bằng = + - @ hoặc ' có thêm một dấu ' ở đầu để bảng tính không \
+                chạy công thức; các tệp cú pháp bỏ dấu này. Xuống dòng trong câu trả lời được \
+                ghi thành dấu cách. Số tính toán (điểm, trung bình, tỷ lệ) trong tệp CSV và \
+                JSON được làm tròn đến 6 chữ số thập phân. / \
+                Blank cells: the question was not asked or was skipped (missing). Text starting \
+                with = + - @ or ' carries one extra leading ' so spreadsheets run no formula; the \
+                syntax files remove it. Line breaks inside answers are written as spaces. \
+                Computed numbers (scores, means, percentages) in CSV and JSON files are rounded \
+                to 6 decimal places.",
         }
     }
 }
@@ -153,6 +186,7 @@ pub fn codebook_html(variables: &[Variable], title: &str, labels: &CodebookLabel
             }
             body {
                 h1 { (title) }
+                p { (labels.conventions) }
                 h2 { (labels.fixed_columns) }
                 p { @for (i, name) in FIXED_COLUMNS.iter().enumerate() {
                     @if i > 0 { ", " }
@@ -233,8 +267,16 @@ mod tests {
         let vars = variables();
         let rows = read_csv(&codebook_csv(&vars, &CsvOptions::default()).unwrap(), b',');
         assert_eq!(rows[0].iter().collect::<Vec<_>>(), CODEBOOK_COLUMNS);
-        // q1: 5 codes, q2: 3, q3: 3, dummy: 2 defaults, then four unlabelled variables.
-        assert_eq!(rows.len(), 1 + 5 + 3 + 3 + 2 + 4);
+        // Seven identification columns, then q1: 5 codes, q2: 3, q3: 3, dummy: 2 defaults,
+        // then four unlabelled variables.
+        assert_eq!(rows.len(), 1 + 7 + 5 + 3 + 3 + 2 + 4);
+        let ids: Vec<&str> = rows[1..=7].iter().map(|r| &r[0]).collect();
+        assert_eq!(ids, FIXED_COLUMNS);
+        assert_eq!(&rows[7][5], "date", "submitted_date is a date");
+        assert_eq!(
+            &rows[1][4],
+            "Random response id, not linked to the respondent"
+        );
         let dk = rows
             .iter()
             .find(|r| &r[0] == "q1" && &r[6] == "dk")
@@ -256,8 +298,9 @@ mod tests {
         vars[0].label = Text::new("=cmd|' /C calc'!A0", "@SUM(1)");
         let bytes = codebook_csv(&vars, &CsvOptions::new(Decimal::Comma)).unwrap();
         let rows = read_csv(&bytes, b';');
-        assert_eq!(&rows[1][3], "'=cmd|' /C calc'!A0");
-        assert_eq!(&rows[1][4], "'@SUM(1)");
+        let q1 = rows.iter().find(|r| &r[0] == "q1").unwrap();
+        assert_eq!(&q1[3], "'=cmd|' /C calc'!A0");
+        assert_eq!(&q1[4], "'@SUM(1)");
     }
 
     #[test]
@@ -304,6 +347,11 @@ mod tests {
         ));
         assert!(page.contains("<article id=\"var-q5__opt1\">"));
         assert!(page.contains("Not selected"), "dummies get default labels");
+        let decimals = format!("to {} decimal places", crate::export::FILE_DECIMALS);
+        assert!(
+            page.contains(&decimals),
+            "the codebook states the file precision"
+        );
         assert_eq!(
             page.matches("<h3>").count(),
             1,

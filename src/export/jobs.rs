@@ -308,7 +308,7 @@ fn breakdown_csv(
                     .map(|n| n.to_string())
                     .unwrap_or_default(),
                 &c.and_then(|c| c.percent)
-                    .map(|p| opts.number(&p.to_string()))
+                    .map(|p| opts.float(p))
                     .unwrap_or_default(),
                 if c.is_some_and(|c| c.suppressed) {
                     "1"
@@ -751,12 +751,81 @@ fn microdata(
         each_record(&mut |r| sheet.write(r))?;
         sheet.finish(&mut *out).map_err(AppError::internal)?;
     } else {
-        let mut csv =
-            MicrodataCsv::new(&mut *out, &variables, &request.csv).map_err(AppError::internal)?;
+        // PSPP and SPSS read one case per line and split a case at a quoted line break, so one
+        // file serves every reader only without them.
+        let mut csv = MicrodataCsv::new(&mut *out, &variables, &request.csv)
+            .map_err(AppError::internal)?
+            .flatten_line_breaks(true);
         each_record(&mut |r| csv.write(r))?;
         csv.finish().map_err(AppError::internal)?;
     }
     Ok(written)
+}
+
+/// What an export job's page says about its file: the group, the CSV layout and the
+/// files that read it as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFile {
+    /// The respondent group.
+    pub group: Option<String>,
+    /// The CSV layout; `None` for other formats.
+    pub csv: Option<CsvOptions>,
+    /// Links (label, address) to the syntax files that read this very CSV (its delimiter,
+    /// decimal mark and BOM); empty unless it is a microdata CSV.
+    pub syntax: Vec<(&'static str, String)>,
+    /// The address of the group's codebook, for a microdata file.
+    pub codebook: Option<String>,
+}
+
+/// The [`JobFile`] of a job, from its stored request; `None` when the request cannot be read.
+pub fn job_file(job: &db::export_jobs::ExportJobRow) -> Option<JobFile> {
+    let request: ExportRequest = serde_json::from_str(&job.params).ok()?;
+    let csv = (request.format == "csv").then_some(request.csv);
+    let mut syntax = Vec::new();
+    let mut codebook = None;
+    if let (ExportKind::Microdata, Some(csv), Some(round), Some(group)) =
+        (request.kind, csv, job.round_id, &request.group)
+    {
+        let mut query = Vec::new();
+        if csv.decimal == super::Decimal::Comma {
+            query.push("decimal=comma");
+        }
+        if !csv.bom {
+            query.push("bom=0");
+        }
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", query.join("&"))
+        };
+        let group = url_segment(group);
+        let base = format!("/results/{round}/download");
+        syntax = vec![
+            ("SPSS", format!("{base}/syntax-{group}.sps{query}")),
+            ("Stata", format!("{base}/syntax-{group}.do{query}")),
+            ("R", format!("{base}/syntax-{group}.R{query}")),
+        ];
+        codebook = Some(format!("{base}/codebook-{group}.html"));
+    }
+    Some(JobFile {
+        group: request.group,
+        csv,
+        syntax,
+        codebook,
+    })
+}
+
+/// `text` with everything but ASCII letters, digits, `-` and `_` percent-encoded, for a path.
+fn url_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// A job of `user_id` (someone else's is "not found").

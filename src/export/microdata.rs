@@ -10,7 +10,8 @@ use std::collections::HashSet;
 use std::io::Write;
 
 use anyhow::{Result, ensure};
-use rust_xlsxwriter::{Format, Workbook, Worksheet};
+use chrono::Datelike;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet};
 use serde::{Deserialize, Serialize};
 
 use super::{UTF8_BOM, safe_cell};
@@ -122,6 +123,20 @@ pub const FIXED_COLUMN_KINDS: [VarKind; 7] = [
     VarKind::Date,
 ];
 
+/// What each of [`FIXED_COLUMNS`] holds, in Vietnamese and English (for the codebooks).
+pub const FIXED_COLUMN_LABELS: [(&str, &str); 7] = [
+    (
+        "Mã phiếu ngẫu nhiên, không liên kết với người trả lời",
+        "Random response id, not linked to the respondent",
+    ),
+    ("Mã đơn vị", "Unit code"),
+    ("Tên đơn vị", "Unit name"),
+    ("Vùng", "Region"),
+    ("Nhóm người trả lời", "Respondent group"),
+    ("Kênh trả lời (web hoặc giấy)", "Channel (web or paper)"),
+    ("Ngày nộp phiếu", "Submission date"),
+];
+
 /// One response, ready to write.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Record {
@@ -212,9 +227,18 @@ const RESERVED: [&str; 42] = [
     "pi",
 ];
 
+/// Whether `lower` is a command PSPP starts on a new line even inside another command:
+/// `COMMENT` and `DOCUMENT`, whole or abbreviated (`comm`, `doc`). A variable of that name on its
+/// own line of `GET DATA /VARIABLES=` would end the command there and be lost.
+fn is_spss_line_command(lower: &str) -> bool {
+    (lower.len() >= 4 && "comment".starts_with(lower))
+        || (lower.len() >= 3 && "document".starts_with(lower))
+}
+
 fn is_reserved(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     RESERVED.contains(&lower.as_str())
+        || is_spss_line_command(&lower)
         || lower
             .strip_prefix("str")
             .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
@@ -371,6 +395,8 @@ enum Column {
     Number,
     /// Like `Number`, and the decimal separator follows [`CsvOptions::decimal`].
     Decimal,
+    /// A `YYYY-MM-DD` date: text in CSV, a date cell in XLSX.
+    Date,
 }
 
 /// One cell, classified.
@@ -380,6 +406,8 @@ enum Cell<'a> {
     /// A plain number (with `.`); `true` in a decimal column.
     Number(&'a str, bool),
     Text(&'a str),
+    /// A value of a date column.
+    Date(&'a str),
 }
 
 /// The column types of a microdata file, in output order.
@@ -389,12 +417,14 @@ struct Layout {
 
 impl Layout {
     fn new(variables: &[Variable]) -> Self {
-        let fixed = FIXED_COLUMNS.iter().map(|_| Column::Text);
-        let vars = variables.iter().map(|v| match v.kind {
+        let column = |kind: VarKind| match kind {
             VarKind::Categorical | VarKind::MultipleDummy | VarKind::Integer => Column::Number,
             VarKind::Decimal => Column::Decimal,
-            VarKind::Text | VarKind::Date => Column::Text,
-        });
+            VarKind::Text => Column::Text,
+            VarKind::Date => Column::Date,
+        };
+        let fixed = FIXED_COLUMN_KINDS.iter().map(|kind| column(*kind));
+        let vars = variables.iter().map(|v| column(v.kind));
         Self {
             columns: fixed.chain(vars).collect(),
         }
@@ -416,7 +446,10 @@ impl Layout {
             .zip(&self.columns)
             .map(|(value, column)| match value {
                 None | Some("") => Cell::Empty,
-                Some(v) if *column != Column::Text && is_plain_number(v) => {
+                Some(v) if *column == Column::Date => Cell::Date(v),
+                Some(v)
+                    if matches!(column, Column::Number | Column::Decimal) && is_plain_number(v) =>
+                {
                     Cell::Number(v, *column == Column::Decimal)
                 }
                 Some(v) => Cell::Text(v),
@@ -468,8 +501,9 @@ impl<W: Write> MicrodataCsv<W> {
     }
 
     /// Replaces line breaks inside text cells with spaces. Off by default (the `csv` crate and R
-    /// read quoted line breaks fine), but SPSS's `GET DATA /TYPE=TXT` reads one case per line and
-    /// splits a case at a quoted line break, so turn it on for a file meant for SPSS.
+    /// read quoted line breaks fine), but SPSS's and PSPP's `GET DATA /TYPE=TXT` read one case
+    /// per line and split a case at a quoted line break, so the export job turns it on: one file
+    /// then serves every reader.
     pub fn flatten_line_breaks(mut self, on: bool) -> Self {
         self.flatten = on;
         self
@@ -487,7 +521,7 @@ impl<W: Write> MicrodataCsv<W> {
                     let flat = v.replace("\r\n", " ").replace(['\r', '\n'], " ");
                     Cow::Owned(safe_cell(&flat).into_owned())
                 }
-                Cell::Text(v) => safe_cell(v),
+                Cell::Text(v) | Cell::Date(v) => safe_cell(v),
             };
             if let Some(max) = self.max_bytes.get_mut(i) {
                 *max = (*max).max(text.len());
@@ -541,6 +575,15 @@ fn xlsx_text(text: &str) -> Cow<'_, str> {
     Cow::Owned(format!("{}{XLSX_TRUNCATION_MARKER}", &text[..end]))
 }
 
+/// A `YYYY-MM-DD` text as an Excel date, or `None` when it is not a date Excel can hold.
+fn excel_date(text: &str) -> Option<ExcelDateTime> {
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let year = u16::try_from(date.year()).ok()?;
+    let month = u8::try_from(date.month()).ok()?;
+    let day = u8::try_from(date.day()).ok()?;
+    ExcelDateTime::from_ymd(year, month, day).ok()
+}
+
 fn write_header(sheet: &mut Worksheet, names: &[&str], bold: &Format) -> Result<()> {
     for (col, name) in (0u16..).zip(names) {
         sheet.write_string_with_format(0, col, *name, bold)?;
@@ -556,6 +599,7 @@ fn write_header(sheet: &mut Worksheet, names: &[&str], bold: &Format) -> Result<
 pub struct MicrodataXlsx {
     workbook: Workbook,
     layout: Layout,
+    date: Format,
     next_row: u32,
     row_limit: u32,
 }
@@ -594,6 +638,7 @@ impl MicrodataXlsx {
         Ok(Self {
             workbook,
             layout: Layout::new(variables),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
             next_row: 1,
             row_limit: XLSX_MAX_ROWS,
         })
@@ -624,6 +669,14 @@ impl MicrodataXlsx {
                 Cell::Text(v) => {
                     sheet.write_string(row, col, xlsx_text(v))?;
                 }
+                Cell::Date(v) => match excel_date(v) {
+                    Some(date) => {
+                        sheet.write_date_with_format(row, col, &date, &self.date)?;
+                    }
+                    None => {
+                        sheet.write_string(row, col, xlsx_text(v))?;
+                    }
+                },
             }
         }
         self.next_row += 1;
@@ -982,7 +1035,17 @@ mod tests {
         assert_eq!(r1[11], Data::Float(-3.0));
         assert_eq!(r1[12], Data::Float(-2.5));
         assert_eq!(r1[13], Data::String(TRICKY_TEXT.to_owned()));
-        assert_eq!(r1[14], Data::String("2024-04-30".to_owned()));
+        // 2024-04-30 is day 45412 of Excel's calendar; dates are date cells, not text.
+        assert!(
+            matches!(&r1[14], Data::DateTime(d) if d.as_f64() == 45412.0),
+            "{:?}",
+            r1[14]
+        );
+        assert!(
+            matches!(&r1[6], Data::DateTime(d) if d.as_f64() == 45413.0),
+            "submitted_date is a date: {:?}",
+            r1[6]
+        );
 
         let r2 = &data[2];
         assert_eq!(
@@ -1043,6 +1106,13 @@ mod tests {
         assert_eq!(name("in"), "in_");
         assert_eq!(name("str20"), "str20_");
         assert_eq!(name("_x"), "v_x");
+        assert_eq!(
+            name("comment"),
+            "comment_",
+            "PSPP reads it as a COMMENT command"
+        );
+        assert_eq!(name("DOC"), "DOC_");
+        assert_eq!(name("comments"), "comments");
         assert_eq!(name(""), "v");
         let long = "a".repeat(40);
         assert_eq!(name(&long), "a".repeat(32));

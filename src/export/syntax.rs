@@ -214,10 +214,12 @@ fn preamble(opts: &SyntaxOptions) -> Vec<String> {
     vec![
         "Encoding: UTF-8".to_owned(),
         format!("Reads the khaosat microdata CSV and applies the {lang} labels"),
-        "Text cells that began with = + - @ carry a leading apostrophe (spreadsheet protection)"
+        "A leading apostrophe in a text cell guards spreadsheets against formulas; it is removed"
             .to_owned(),
-        "Codes marked missing (do not know / no answer) are declared or recoded as missing"
+        "Blank cells (skipped questions) and codes marked missing (do not know / not applicable)"
             .to_owned(),
+        "  are declared or recoded as missing, so valid percentages leave them out".to_owned(),
+        "Line breaks inside answers are written as spaces, so each response is one line".to_owned(),
     ]
 }
 
@@ -313,22 +315,22 @@ fn delimiter_text(opts: &CsvOptions) -> String {
     }
 }
 
-/// An SPSS syntax file (`.sps`) reading the CSV with `GET DATA /TYPE=TXT` in Unicode mode and
-/// applying `VARIABLE LABELS`, `VALUE LABELS` and `MISSING VALUES`. It starts with a UTF-8
-/// byte-order mark so SPSS reads it as UTF-8, and no line is longer than
-/// [`SPSS_MAX_LINE_BYTES`].
+/// An SPSS syntax file (`.sps`) reading the UTF-8 CSV with `GET DATA /TYPE=TXT`, removing the
+/// spreadsheet guard (a leading apostrophe) from text, and applying `VARIABLE LABELS`,
+/// `VALUE LABELS` and `MISSING VALUES`. It starts with a UTF-8 byte-order mark so SPSS reads it
+/// as UTF-8, no line is longer than [`SPSS_MAX_LINE_BYTES`], and it runs unchanged in PSPP.
 ///
-/// Columns whose codes are all whole numbers are numeric; other coded columns are strings.
+/// Columns whose codes are all whole numbers are numeric; other coded columns are strings, with
+/// the blank of a skipped question declared missing besides the missing codes.
 /// SPSS reads one case per line: write the CSV with
 /// [`MicrodataCsv::flatten_line_breaks`](crate::export::microdata::MicrodataCsv::flatten_line_breaks).
 pub fn spss_syntax(variables: &[Variable], opts: &SyntaxOptions) -> Result<String> {
     let cols = columns(variables, opts)?;
+    // PSPP refuses SET UNICODE (it is always in Unicode mode) and SPSS 21 and later start in
+    // it, so the command stays a comment for older SPSS.
     let mut lines: Vec<String> = preamble(opts)
         .into_iter()
-        .chain([
-            "SPSS reads one case per line: the CSV must have no line breaks inside answers"
-                .to_owned(),
-        ])
+        .chain(["With SPSS before version 21, run SET UNICODE=ON first".to_owned()])
         .map(|line| format!("* {line}."))
         .collect();
     let decimal = match opts.csv.decimal {
@@ -336,7 +338,6 @@ pub fn spss_syntax(variables: &[Variable], opts: &SyntaxOptions) -> Result<Strin
         Decimal::Comma => "COMMA",
     };
     lines.extend([
-        "SET UNICODE=ON.".to_owned(),
         format!("SET DECIMAL={decimal}."),
         "GET DATA".to_owned(),
         "  /TYPE=TXT".to_owned(),
@@ -356,6 +357,12 @@ pub fn spss_syntax(variables: &[Variable], opts: &SyntaxOptions) -> Result<Strin
             .map(|c| format!("    {} {}", c.name, spss_format(c))),
     );
     spss_end(&mut lines);
+    for col in cols.iter().filter(|c| c.storage == Storage::Str) {
+        let name = &col.name;
+        lines.push(format!(
+            "IF (SUBSTR({name}, 1, 1) = \"'\") {name} = SUBSTR({name}, 2)."
+        ));
+    }
 
     let labelled: Vec<&Col> = cols.iter().filter(|c| !c.label.is_empty()).collect();
     spss_blocks(
@@ -390,15 +397,21 @@ pub fn spss_syntax(variables: &[Variable], opts: &SyntaxOptions) -> Result<Strin
         };
         let (values, left_out): (Vec<&Code>, Vec<&Code>) =
             col.codes.iter().filter(|c| !c.valid).partition(usable);
-        let listed: Vec<String> = values.iter().take(3).map(|c| spss_value(col, c)).collect();
+        // A skipped question leaves a blank string, which SPSS counts as valid unless declared.
+        let blank = col.storage == Storage::Str && col.kind == VarKind::Categorical;
+        let listed: Vec<String> = blank
+            .then(|| "' '".to_owned())
+            .into_iter()
+            .chain(values.iter().map(|c| spss_value(col, c)))
+            .collect();
         if !listed.is_empty() {
             lines.push(format!(
                 "MISSING VALUES {} ({}).",
                 col.name,
-                listed.join(" ")
+                listed[..listed.len().min(3)].join(" ")
             ));
         }
-        if values.len() > 3 || !left_out.is_empty() {
+        if listed.len() > 3 || !left_out.is_empty() {
             lines.push(format!(
                 "* {}: SPSS takes at most three missing codes of up to 8 bytes; check the rest.",
                 col.name
@@ -492,7 +505,8 @@ fn stata_swap(lines: &mut Vec<String>, name: &str, make: &[String]) {
 
 /// A Stata do-file reading the CSV with `import delimited` (UTF-8, names from the header) and
 /// applying `label variable`, `label define` / `label values`, and extended missing values
-/// (`.a`, `.b`, ... in code order) for don't-know codes.
+/// (`.a`, `.b`, ... in code order) for don't-know codes. Text columns lose the spreadsheet
+/// guard (a leading apostrophe); blanks become Stata's missing values.
 ///
 /// String-coded categorical columns (`yes` / `no` / `dk`) are turned into labelled numbers with
 /// `encode`; whole-number codes keep their value. Variable labels are cut to 80 characters.
@@ -538,6 +552,11 @@ pub fn stata_syntax(variables: &[Variable], opts: &SyntaxOptions) -> Result<Stri
     for col in &cols {
         let name = &col.name;
         let codes = stata_codes(col);
+        if col.storage == Storage::Str {
+            lines.push(format!(
+                "replace {name} = substr({name}, 2, .) if substr({name}, 1, 1) == char(39)"
+            ));
+        }
         match col.storage {
             Storage::Decimal if comma => lines.push(format!("destring {name}, replace dpcomma")),
             Storage::Date => stata_swap(
@@ -631,7 +650,8 @@ fn r_class(col: &Col) -> &'static str {
 
 /// An R script (base R only) reading the CSV with `read.csv` (UTF-8, the CSV's separator and
 /// decimal mark, every column's class fixed), turning categorical columns into factors with
-/// `factor(levels =, labels =)` (don't-know codes become `NA`), setting don't-know codes of
+/// `factor(levels =, labels =)` (blanks and don't-know codes become `NA`), removing the
+/// spreadsheet guard (a leading apostrophe) from text, setting don't-know codes of
 /// numeric columns to `NA`, and attaching variable labels as `attr(x, "label")`. The data frame
 /// is called `microdata`.
 pub fn r_syntax(variables: &[Variable], opts: &SyntaxOptions) -> Result<String> {
@@ -671,6 +691,9 @@ pub fn r_syntax(variables: &[Variable], opts: &SyntaxOptions) -> Result<String> 
             .filter(|c| !c.valid)
             .map(|c| c.text.as_str())
             .collect();
+        if r_class(col) == "character" {
+            lines.push(format!("{x} <- sub(\"^'\", \"\", {x})"));
+        }
         if col.kind == VarKind::Categorical && !col.codes.is_empty() {
             let valid = || col.codes.iter().filter(|c| c.valid);
             if !missing.is_empty() {
@@ -771,8 +794,8 @@ mod tests {
     fn spss_syntax_reads_utf8_and_declares_labels_and_missing_values() {
         let sps = spss_syntax(&variables(), &opts(CsvOptions::default())).unwrap();
         assert!(sps.starts_with("\u{feff}* Encoding: UTF-8."));
+        assert!(!sps.contains("\nSET UNICODE"), "PSPP refuses SET UNICODE");
         for line in [
-            "SET UNICODE=ON.",
             "SET DECIMAL=DOT.",
             "  /FILE='microdata.csv'",
             "  /ENCODING='UTF8'",
@@ -793,9 +816,11 @@ mod tests {
             "  /q2",
             "    9 'Không trả lời'",
             "    0 'Không chọn'",
-            "MISSING VALUES q1 ('dk').",
+            "IF (SUBSTR(q8, 1, 1) = \"'\") q8 = SUBSTR(q8, 2).",
+            "IF (SUBSTR(response_id, 1, 1) = \"'\") response_id = SUBSTR(response_id, 2).",
+            "MISSING VALUES q1 (' ' 'dk').",
             "MISSING VALUES q2 (9).",
-            "MISSING VALUES q3 ('dk').",
+            "MISSING VALUES q3 (' ' 'dk').",
         ] {
             assert!(sps.lines().any(|l| l == line), "missing {line:?} in\n{sps}");
         }
@@ -866,6 +891,7 @@ mod tests {
             "label variable q1 `\"Chất lượng dịch vụ 'công'?\"'",
             "generate long _knew = date(q9, \"YMD\")",
             "label drop _kcodes",
+            "replace q3 = substr(q3, 2, .) if substr(q3, 1, 1) == char(39)",
         ] {
             assert!(
                 dofile.lines().any(|l| l == line),
@@ -932,6 +958,7 @@ mod tests {
             "  levels = c(\"1\", \"2\", \"3\", \"4\"),",
             "  labels = c(\"Có ('đúng')\", \"Không\")",
             "attr(microdata[[\"q1\"]], \"label\") <- \"Nói \\\"rõ\\\" \\\\ ràng\\nđi; it's `x' $HOME\"",
+            "microdata[[\"q8\"]] <- sub(\"^'\", \"\", microdata[[\"q8\"]])",
         ] {
             assert!(r.lines().any(|l| l == line), "missing {line:?} in\n{r}");
         }
@@ -995,8 +1022,8 @@ mod tests {
                  stopifnot(identical(attr(microdata$q1, 'label'), {}))\n\
                  stopifnot(identical(as.vector(microdata$q6), c(-3, 12, NA)))\n\
                  stopifnot(identical(as.vector(microdata$q7), c(-2.5, 1234.75, NA)))\n\
-                 stopifnot(identical(as.vector(microdata$q8), c({}, \"'-5\", NA)))\n\
-                 stopifnot(identical(microdata$response_id, c('r1', \"'=r2\", 'r3')))\n\
+                 stopifnot(identical(as.vector(microdata$q8), c({}, '-5', NA)))\n\
+                 stopifnot(identical(microdata$response_id, c('r1', '=r2', 'r3')))\n\
                  stopifnot(identical(as.character(microdata$q9), c('2024-04-30', NA, NA)))\n",
                 script.to_string_lossy(),
                 r_quote(&vars[0].label.vi),
@@ -1036,11 +1063,9 @@ mod tests {
             return;
         };
         let log = String::from_utf8_lossy(&out.stdout);
-        // PSPP is always in Unicode mode and does not know SET UNICODE; SPSS needs it.
         let problems: Vec<&str> = log
             .lines()
             .filter(|l| l.contains("error:") || l.contains("warning:"))
-            .filter(|l| !l.contains("Syntax error at `UNICODE'"))
             .collect();
         assert!(problems.is_empty(), "{log}");
         let written = std::fs::read(dir.path().join("out.csv")).unwrap();

@@ -145,7 +145,7 @@ fn percent(m: &Methodology, group: &str, tally: &Tally) -> Option<f64> {
     if m.group(group).is_some() {
         return scoring::score_group(m, group, tally)
             .ok()
-            .map(|s| s.percent);
+            .and_then(|s| s.percent);
     }
     scoring::score_sipas(m, tally)
         .ok()

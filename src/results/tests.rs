@@ -14,8 +14,24 @@ fn methodology() -> Methodology {
 }
 
 /// A unit whose leaders answered every item with the option of coefficient rank `level`
-/// (0 = best) and whose appraised points fill the rest of each component proportionally.
+/// (0 = best), with 5 SIPAS points: complete, so it is ranked.
 fn unit(m: &Methodology, code: &str, region: &str, level: usize) -> UnitScores {
+    let sipas = BTreeMap::from([("sipas".to_owned(), 5.0)]);
+    unit_with(m, code, region, level, &sipas)
+}
+
+/// A unit as [`unit`] but without SIPAS: incomplete, so neither totalled nor ranked.
+fn incomplete_unit(m: &Methodology, code: &str, region: &str, level: usize) -> UnitScores {
+    unit_with(m, code, region, level, &BTreeMap::new())
+}
+
+fn unit_with(
+    m: &Methodology,
+    code: &str,
+    region: &str,
+    level: usize,
+    linked: &BTreeMap<String, f64>,
+) -> UnitScores {
     let group = m.group("leader").expect("leader group");
     let answers: BTreeMap<String, String> = group
         .items
@@ -31,8 +47,8 @@ fn unit(m: &Methodology, code: &str, region: &str, level: usize) -> UnitScores {
         .collect();
     let tally = Tally::from_responses([&answers]);
     let leader = scoring::score_group(m, "leader", &tally).expect("scores");
-    let index = scoring::compose_index(m, std::slice::from_ref(&leader), &BTreeMap::new(), None)
-        .expect("composes");
+    let index =
+        scoring::compose_index(m, std::slice::from_ref(&leader), linked, None).expect("composes");
     UnitScores {
         unit: code.to_owned(),
         name_vi: format!("Tỉnh {code}"),
@@ -53,6 +69,10 @@ fn results() -> RoundResults {
         unit(&m, "03", "R2", 2),
         unit(&m, "04", "R2", 0),
     ];
+    results_of(m, units)
+}
+
+fn results_of(m: Methodology, units: Vec<UnitScores>) -> RoundResults {
     let ranked: Vec<UnitIndex> = units
         .iter()
         .map(|u| UnitIndex {
@@ -98,7 +118,12 @@ fn the_overview_averages_units_nationally_and_per_region() {
     let r = results();
     let o = overview(&r.scores, &r.methodology);
     assert_eq!(o.units, 4);
-    let percents: Vec<f64> = r.scores.units.iter().map(|u| u.index.percent).collect();
+    let percents: Vec<f64> = r
+        .scores
+        .units
+        .iter()
+        .map(|u| u.index.percent.unwrap())
+        .collect();
     let expected = percents.iter().sum::<f64>() / 4.0;
     assert!((o.mean_percent.unwrap() - expected).abs() < 1e-9);
     assert_eq!(o.regions.len(), 2);
@@ -127,7 +152,14 @@ fn the_ranking_sorts_by_any_column_and_keeps_national_ranks() {
     let by_component = ranking_rows(&r, &SortKey::Component(component.clone()), false);
     let values: Vec<f64> = by_component
         .iter()
-        .map(|row| row.components.iter().find(|c| c.0 == component).unwrap().1)
+        .map(|row| {
+            row.components
+                .iter()
+                .find(|c| c.0 == component)
+                .unwrap()
+                .1
+                .unwrap()
+        })
         .collect();
     assert!(values.windows(2).all(|w| w[0] >= w[1]));
     let by_name = ranking_rows(&r, &SortKey::Unit, true);
@@ -191,4 +223,57 @@ fn item_distributions_sum_every_unit() {
     let d = item_distributions(&r.scores);
     let first = &d[0];
     assert_eq!(first.counts.values().sum::<u64>(), 4);
+}
+
+#[test]
+fn incomplete_units_are_listed_unranked_after_the_ranked_ones_and_left_out_of_every_mean() {
+    let m = methodology();
+    // 05 has the best leaders of all but no SIPAS: it must not be ranked, nor averaged as 0.
+    let units = vec![
+        unit(&m, "01", "R1", 0),
+        unit(&m, "02", "R1", 1),
+        incomplete_unit(&m, "05", "R1", 0),
+        unit(&m, "03", "R2", 2),
+    ];
+    let r = results_of(m, units);
+    assert_eq!(r.scores.units[2].index.total_points, None);
+    let ranked: Vec<(&str, u32, u32)> = r
+        .scores
+        .rankings
+        .total
+        .iter()
+        .map(|x| {
+            let p = x.national.unwrap();
+            (x.unit.as_str(), p.rank, p.of)
+        })
+        .collect();
+    assert_eq!(ranked, vec![("01", 1, 3), ("02", 2, 3), ("03", 3, 3)]);
+    assert!(
+        r.scores
+            .rankings
+            .components
+            .iter()
+            .all(|c| c.ranked.iter().all(|x| x.unit != "05"))
+    );
+    let rows = ranking_rows(&r, &SortKey::Total, false);
+    let last = rows.last().unwrap();
+    assert_eq!((last.unit.as_str(), last.complete), ("05", false));
+    assert_eq!(
+        (last.national, last.regional, last.points),
+        (None, None, None)
+    );
+    // Its leader points are still shown: it is listed "with what it has".
+    assert!(last.groups[0].1.is_some());
+    let o = overview(&r.scores, &r.methodology);
+    assert_eq!((o.units, o.complete), (4, 3));
+    let complete: Vec<f64> = [0, 1, 3]
+        .iter()
+        .map(|&i| r.scores.units[i].index.percent.unwrap())
+        .collect();
+    assert!((o.mean_percent.unwrap() - complete.iter().sum::<f64>() / 3.0).abs() < 1e-9);
+    let r1 = &o.regions[0];
+    assert_eq!((r1.units, r1.with_value), (3, 2));
+    assert_eq!(o.tiers.iter().map(|t| t.1).sum::<usize>(), 3);
+    // The leader group mean covers all four units: each has a leader score.
+    assert_eq!(o.groups[0].units, 4);
 }

@@ -137,12 +137,14 @@ pub struct GroupScore {
     pub group: String,
     /// Responses.
     pub responses: u64,
-    /// Points.
-    pub points: f64,
+    /// Points; null when the unit has no score in this group (no data).
+    pub points: Option<f64>,
     /// Maximum.
     pub max_points: f64,
-    /// Percent of the maximum.
-    pub percent: f64,
+    /// Percent of the maximum; null without a score.
+    pub percent: Option<f64>,
+    /// Share (0 to 1) of the group's points whose items had valid answers.
+    pub coverage: Option<f64>,
 }
 
 /// A component of the index.
@@ -150,12 +152,12 @@ pub struct GroupScore {
 pub struct ComponentScore {
     /// Component code.
     pub code: String,
-    /// Points.
-    pub points: f64,
+    /// Points; null when an input is missing.
+    pub points: Option<f64>,
     /// Maximum.
     pub max_points: f64,
-    /// Percent.
-    pub percent: f64,
+    /// Percent; null when an input is missing.
+    pub percent: Option<f64>,
 }
 
 /// A unit's scores.
@@ -169,15 +171,21 @@ pub struct UnitScore {
     pub name_en: String,
     /// Region code.
     pub region: String,
-    /// Total points.
-    pub points: f64,
+    /// Total points; null for an incomplete unit.
+    pub points: Option<f64>,
     /// Total maximum.
     pub max_points: f64,
-    /// Percent.
-    pub percent: f64,
+    /// Percent; null for an incomplete unit.
+    pub percent: Option<f64>,
+    /// Whether every counted group and SIPAS (and, for the full index, the appraised points)
+    /// has a value; only complete units have a total, a tier and a rank.
+    pub complete: bool,
+    /// Fewer responses than the methodology's minimum in a counted group: scores shown, but
+    /// neither tiered nor ranked.
+    pub insufficient_data: bool,
     /// Tier (full index only).
     pub tier: Option<String>,
-    /// National rank.
+    /// National rank, 1..n over the complete units.
     pub national_rank: Option<u32>,
     /// Points groups.
     pub groups: Vec<GroupScore>,
@@ -207,7 +215,9 @@ pub struct RankingEntry {
     pub regional_rank: Option<u32>,
     /// Tier.
     pub tier: Option<String>,
-    /// False when the bootstrap intervals do not support the place (published rounds).
+    /// False when the bootstrap intervals do not support the place (published rounds);
+    /// absent when not computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rank_supported: Option<bool>,
 }
 
@@ -427,6 +437,8 @@ pub async fn scores(
             points: u.index.total_points,
             max_points: u.index.max_points,
             percent: u.index.percent,
+            complete: u.index.is_complete(),
+            insufficient_data: u.index.insufficient_data,
             tier: u.index.tier.clone(),
             national_rank: rank.and_then(|x| x.national).map(|p| p.rank),
             groups: u
@@ -438,6 +450,7 @@ pub async fn scores(
                     points: g.points,
                     max_points: g.max_points,
                     percent: g.percent,
+                    coverage: g.coverage,
                 })
                 .collect(),
             sipas_percent: u.sipas.as_ref().and_then(|s| s.overall_percent),
@@ -505,7 +518,7 @@ pub async fn rankings(
                 .uncertainty
                 .as_ref()
                 .and_then(|u| u.get(&x.unit))
-                .map(|u| u.leader_rank_supported),
+                .and_then(|u| u.leader_rank_supported),
         })
         .collect();
     Ok(HttpResponse::Ok().json(paginate(items, &query, Some(r.source))))

@@ -9,7 +9,7 @@ use super::charts::{
     regional_distribution, slope_chart, stacked_distribution, tier_bar_chart,
 };
 use super::layout::PageContext;
-use super::results::{component_name, group_name, region_name};
+use super::results::{component_name, group_name, n_of, region_name};
 use super::rounds::name;
 use crate::domain::scoring::fmt_points;
 use crate::export::jobs::ItemLabels;
@@ -37,23 +37,27 @@ fn text<'a>(ctx: &'a PageContext, id: &'a str, key: &'a str) -> ChartText<'a> {
 pub fn dashboard(ctx: &PageContext, r: &RoundResults, overview: &Overview) -> Markup {
     let lang = ctx.lang;
     let ranked = r.scores.by_rank();
+    // Charts show only units with a value; the caption below says how many of all.
     let bars: Vec<TierBar<'_>> = ranked
         .iter()
-        .map(|(u, rank)| TierBar {
-            unit_code: &u.unit,
-            name: name(lang, &u.name_vi, &u.name_en),
-            value: u.index.percent,
-            tier: u
-                .index
-                .tier
-                .as_deref()
-                .or(rank.and_then(|x| x.tier.as_deref())),
-            rank_uncertain: r
-                .scores
-                .uncertainty
-                .as_ref()
-                .and_then(|x| x.get(&u.unit))
-                .is_some_and(|x| !x.leader_rank_supported),
+        .filter_map(|(u, rank)| {
+            Some(TierBar {
+                unit_code: &u.unit,
+                name: name(lang, &u.name_vi, &u.name_en),
+                value: u.index.percent?,
+                tier: u
+                    .index
+                    .tier
+                    .as_deref()
+                    .or(rank.and_then(|x| x.tier.as_deref())),
+                rank_uncertain: r
+                    .scores
+                    .uncertainty
+                    .as_ref()
+                    .and_then(|x| x.get(&u.unit))
+                    .and_then(|x| x.leader_rank_supported)
+                    == Some(false),
+            })
         })
         .collect();
     let tiers: Vec<(&str, &str)> = r
@@ -77,11 +81,13 @@ pub fn dashboard(ctx: &PageContext, r: &RoundResults, overview: &Overview) -> Ma
         .scores
         .units
         .iter()
-        .map(|u| RegionPoint {
-            unit_code: &u.unit,
-            name: name(lang, &u.name_vi, &u.name_en),
-            region: &u.region,
-            value: u.index.percent,
+        .filter_map(|u| {
+            Some(RegionPoint {
+                unit_code: &u.unit,
+                name: name(lang, &u.name_vi, &u.name_en),
+                region: &u.region,
+                value: u.index.percent?,
+            })
         })
         .collect();
     let slopes: Vec<SlopeRow<'_>> = r
@@ -99,7 +105,9 @@ pub fn dashboard(ctx: &PageContext, r: &RoundResults, overview: &Overview) -> Ma
         })
         .collect();
     let this_year = r.round.year.to_string();
+    let covered = n_of(ctx, overview.complete, overview.units);
     html! {
+        p.hint #charts-units { (ctx.t("results.chart_bars")) ", " (ctx.t("results.chart_regions")) ": " (covered) }
         div.charts {
             (tier_bar_chart(&text(ctx, "bars", "results.chart_bars"), &TierBarLabels {
                 unit: ctx.t("round.unit"), value: "%", tier: ctx.t("results.tier"),
@@ -127,7 +135,7 @@ pub fn unit(ctx: &PageContext, r: &RoundResults, card: &Scorecard<'_>) -> Markup
         .iter()
         .map(|(code, pct, national, _)| ComponentScore {
             label: component_name(&r.methodology, code, ctx.lang),
-            unit: *pct,
+            unit: pct.unwrap_or(f64::NAN),
             national: national.unwrap_or(f64::NAN),
         })
         .collect();

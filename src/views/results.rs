@@ -20,6 +20,15 @@ pub(crate) fn num(x: Option<f64>) -> String {
         .map_or_else(|| "—".to_owned(), fmt_points)
 }
 
+/// "n of N units" after an aggregate, so a mean never hides how many units it covers.
+pub(crate) fn n_of(ctx: &PageContext, n: usize, total: usize) -> String {
+    crate::i18n::tf(
+        ctx.lang,
+        "results.n_of_units",
+        &[("n", &n.to_string()), ("total", &total.to_string())],
+    )
+}
+
 /// "3/63", or "—".
 pub(crate) fn position(p: Option<Position>) -> String {
     p.map_or_else(|| "—".to_owned(), |p| format!("{}/{}", p.rank, p.of))
@@ -171,18 +180,18 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
             section #overview {
                 h2 { (ctx.t("results.overview")) }
                 dl.figures {
-                    dt { (ctx.t("results.units")) } dd { (o.units) }
-                    dt { (ctx.t("results.mean_points")) } dd { (num(o.mean_points)) " / " (fmt_points(o.max_points)) }
+                    dt { (ctx.t("results.units")) } dd #complete-units { (crate::i18n::tf(lang, "results.complete_units", &[("n", &o.complete.to_string()), ("total", &o.units.to_string())])) }
+                    dt { (ctx.t("results.mean_points")) } dd #mean-points { (num(o.mean_points)) " / " (fmt_points(o.max_points)) " (" (n_of(ctx, o.complete, o.units)) ")" }
                     dt { (ctx.t("results.mean_percent")) } dd { (num(o.mean_percent)) " %" }
                     @for g in &o.groups {
                         dt { (group_name(r, &g.group, lang)) }
-                        dd { (num(g.mean_points)) " / " (fmt_points(g.max_points)) " (" (g.responses) " " (ctx.t("results.responses")) ")" }
+                        dd { (num(g.mean_points)) " / " (fmt_points(g.max_points)) " (" (n_of(ctx, g.units, o.units)) "; " (g.responses) " " (ctx.t("results.responses")) ")" }
                     }
-                    @if let Some(s) = o.mean_sipas_percent { dt { "SIPAS" } dd { (fmt_points(s)) " %" } }
+                    @if let Some(s) = o.mean_sipas_percent { dt { "SIPAS" } dd { (fmt_points(s)) " % (" (n_of(ctx, o.sipas_units, o.units)) ")" } }
                 }
                 div.columns {
                     table {
-                        caption { (ctx.t("results.tiers")) }
+                        caption { (ctx.t("results.tiers")) " (" (n_of(ctx, o.complete, o.units)) ")" }
                         thead { tr { th scope="col" { (ctx.t("results.tier")) } th.num scope="col" { (ctx.t("results.units")) } } }
                         tbody { @for (tier, n) in &o.tiers {
                             tr { td { (tier.as_deref().unwrap_or(ctx.t("results.no_tier"))) } td.num { (n) } }
@@ -196,7 +205,7 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                         } }
                         tbody { @for reg in &o.regions {
                             tr {
-                                td { (region_name(r, &reg.region, lang)) } td.num { (reg.units) }
+                                td { (region_name(r, &reg.region, lang)) } td.num { (reg.with_value) "/" (reg.units) }
                                 td.num { (num(reg.mean_percent)) } td.num { (num(reg.min_percent)) } td.num { (num(reg.max_percent)) }
                             }
                         } }
@@ -228,7 +237,13 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                     tbody { @for row in d.rows {
                         tr {
                             td.num {
-                                (position(row.national))
+                                @if !row.complete {
+                                    span.incomplete { (ctx.t("results.incomplete")) }
+                                } @else if row.insufficient_data {
+                                    span.incomplete { (ctx.t("results.insufficient")) }
+                                } @else {
+                                    (position(row.national))
+                                }
                                 @if row.rank_supported == Some(false) {
                                     " " abbr.flag title=(ctx.t("results.rank_uncertain")) { "≈" }
                                 }
@@ -236,12 +251,12 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                             td { a href={ "/results/" (round.id) "/units/" (row.unit) } { (name(lang, &row.name_vi, &row.name_en)) } }
                             td { (region_name(r, &row.region, lang)) }
                             td.num { (position(row.regional)) }
-                            td.num { (fmt_points(row.points)) " / " (fmt_points(row.max_points)) }
-                            td.num { (fmt_points(row.percent)) }
+                            td.num { (num(row.points)) " / " (fmt_points(row.max_points)) }
+                            td.num { (num(row.percent)) }
                             td { (row.tier.as_deref().unwrap_or("—")) }
-                            @for g in &group_codes { td.num { (num(row.groups.iter().find(|x| x.0 == *g).map(|x| x.1))) } }
+                            @for g in &group_codes { td.num { (num(row.groups.iter().find(|x| x.0 == *g).and_then(|x| x.1))) } }
                             @if has_sipas { td.num { (num(row.sipas_percent)) } }
-                            @for c in &m.components { td.num { (num(row.components.iter().find(|x| x.0 == c.code).map(|x| x.1))) } }
+                            @for c in &m.components { td.num { (num(row.components.iter().find(|x| x.0 == c.code).and_then(|x| x.1))) } }
                             @if r.yoy.is_some() {
                                 td.num { (signed(row.change_percent_points)) }
                                 td.num { (rank_move(row.rank_change)) }
@@ -253,6 +268,12 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                     @for (i, c) in m.components.iter().enumerate() {
                         @if i > 0 { "; " } strong { (c.code) } " " (name(lang, &c.name.vi, &c.name.en))
                     }
+                }
+                @if d.rows.iter().any(|x| !x.complete) {
+                    p.hint { (ctx.t("results.incomplete")) ": " (ctx.t("results.incomplete_note")) }
+                }
+                @if d.rows.iter().any(|x| x.insufficient_data) {
+                    p.hint { (ctx.t("results.insufficient")) ": " (crate::i18n::tf(lang, "results.insufficient_note", &[("n", &m.ranking.min_respondents.to_string())])) }
                 }
                 @if d.rows.iter().any(|x| x.rank_supported == Some(false)) {
                     p.hint { "≈ " (ctx.t("results.rank_uncertain")) }
@@ -384,8 +405,12 @@ pub fn unit_page(
             h1 { (name(lang, &u.name_vi, &u.name_en)) }
             (source_note(ctx, r.source))
             dl.figures {
-                dt { (ctx.t("scores.survey_points")) } dd { (fmt_points(u.index.total_points)) " / " (fmt_points(u.index.max_points)) " (" (fmt_points(u.index.percent)) " %)" }
-                dt { (ctx.t("results.national_rank")) } dd { (position(card.national)) }
+                dt { (ctx.t("scores.survey_points")) } dd { (num(u.index.total_points)) " / " (fmt_points(u.index.max_points)) " (" (num(u.index.percent)) " %)" }
+                dt { (ctx.t("results.national_rank")) } dd {
+                    @if !u.index.is_complete() { (ctx.t("results.incomplete")) }
+                    @else if u.index.insufficient_data { (ctx.t("results.insufficient")) }
+                    @else { (position(card.national)) }
+                }
                 dt { (ctx.t("scores.regional_rank")) } dd { (position(card.regional)) " — " (region_name(r, &u.region, lang)) }
                 @if let Some(t) = &u.index.tier { dt { (ctx.t("results.tier")) } dd { (t) } }
                 @if let Some(n) = u.paper_responses { dt { (ctx.t("results.paper_responses")) } dd #paper-responses { (n) } }
@@ -403,7 +428,7 @@ pub fn unit_page(
                 tbody {
                     @for g in &u.groups {
                         tr { td { (group_name(r, &g.group, lang)) } td.num { (g.responses) }
-                             td.num { (fmt_points(g.points)) " / " (fmt_points(g.max_points)) } td.num { (fmt_points(g.percent)) } }
+                             td.num { (num(g.points)) " / " (fmt_points(g.max_points)) } td.num { (num(g.percent)) } }
                     }
                     @if let Some(s) = &u.sipas {
                         tr { td { (group_name(r, &s.group, lang)) } td.num { (s.responses) }
@@ -419,7 +444,7 @@ pub fn unit_page(
                     th.num scope="col" { (ctx.t("results.national_mean")) } th.num scope="col" { (ctx.t("results.national_rank")) }
                 } }
                 tbody { @for (code, pct, national, rank) in &card.components {
-                    tr { td { (component_name(m, code, lang)) } td.num { (fmt_points(*pct)) } td.num { (num(*national)) } td.num { (position(*rank)) } }
+                    tr { td { (component_name(m, code, lang)) } td.num { (num(*pct)) } td.num { (num(*national)) } td.num { (position(*rank)) } }
                 } }
             }
             (charts)
@@ -512,8 +537,42 @@ pub fn export_job(ctx: &PageContext, job: &ExportJobRow) -> Markup {
             } @else {
                 p { (job_status(&ctx, job)) }
             }
+            (export_job_file(&ctx, job))
         },
     )
+}
+
+/// The group and CSV layout of a job's file, and the syntax files that read it as it is (a
+/// decimal-comma file needs the decimal-comma syntax).
+fn export_job_file(ctx: &PageContext, job: &ExportJobRow) -> Markup {
+    let Some(file) = crate::export::jobs::job_file(job) else {
+        return html! {};
+    };
+    html! {
+        dl.export-file {
+            @if let Some(group) = &file.group {
+                dt { (ctx.t("results.group")) } dd { code { (group) } }
+            }
+            @if let Some(csv) = &file.csv {
+                dt { (ctx.t("results.delimiter")) } dd { code { (char::from(csv.delimiter).escape_default()) } }
+                dt { (ctx.t("results.decimal")) } dd { @match csv.decimal {
+                    crate::export::Decimal::Point => { "1.5" },
+                    crate::export::Decimal::Comma => { "1,5" },
+                } }
+            }
+        }
+        @if !file.syntax.is_empty() {
+            p { (ctx.t("results.syntax_for_file")) ": "
+                @for (i, (label, href)) in file.syntax.iter().enumerate() {
+                    @if i > 0 { " · " }
+                    a href=(href) { (label) }
+                }
+                @if let Some(codebook) = &file.codebook {
+                    " · " a href=(codebook) { (ctx.t("results.codebook")) }
+                }
+            }
+        }
+    }
 }
 
 fn public_cell(ctx: &PageContext, e: Option<crate::domain::disclosure::Entry>) -> Markup {

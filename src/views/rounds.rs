@@ -449,6 +449,8 @@ pub fn scores(
                     a href={ "/admin/rounds/" (round.id) "/scores?with_excluded=1" } { (ctx.t("scores.show_with")) }
                 }
             }
+            @let complete = scores.units.iter().filter(|u| u.index.is_ranked()).count();
+            p #complete-units { (crate::i18n::tf(lang, "results.complete_units", &[("n", &complete.to_string()), ("total", &scores.units.len().to_string())])) }
             table {
                 caption.visually-hidden { (ctx.t("scores.title")) }
                 thead { tr {
@@ -461,14 +463,18 @@ pub fn scores(
                 tbody { @for (u, rank) in scores.by_rank() {
                     @let leader = u.groups.iter().find(|g| g.group == "leader");
                     tr {
-                        td.num { (position(rank.and_then(|r| r.national))) }
+                        td.num {
+                            @if !u.index.is_complete() { (ctx.t("results.incomplete")) }
+                            @else if u.index.insufficient_data { (ctx.t("results.insufficient")) }
+                            @else { (position(rank.and_then(|r| r.national))) }
+                        }
                         td { (name(lang, &u.name_vi, &u.name_en)) }
                         td { (u.region) }
                         td.num { (position(rank.and_then(|r| r.regional))) }
-                        td.num { (num(leader.map(|g| g.points))) }
-                        td.num { (num(leader.map(|g| g.percent))) }
+                        td.num { (num(leader.and_then(|g| g.points))) }
+                        td.num { (num(leader.and_then(|g| g.percent))) }
                         td.num { (num(u.sipas.as_ref().and_then(|s| s.overall_percent))) }
-                        td.num { (fmt_points(u.index.total_points)) " / " (fmt_points(u.index.max_points)) }
+                        td.num { (num(u.index.total_points)) " / " (fmt_points(u.index.max_points)) }
                         @if let Some(changes) = yoy {
                             @let change = changes.iter().find(|c| c.unit == u.unit);
                             td.num { (signed(change.and_then(|c| c.change_points))) }

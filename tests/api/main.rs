@@ -6,6 +6,7 @@
     reason = "test helpers fail the test loudly on any setup error; that is their job"
 )]
 
+mod analyst_files;
 mod audit;
 mod auth;
 mod backup;
@@ -17,6 +18,7 @@ mod errors;
 mod faults;
 mod health;
 mod helpers;
+mod incomplete;
 mod limits;
 mod logs;
 mod migrations;

@@ -448,7 +448,8 @@ async fn a_2025_round_compares_with_2023_through_the_provinces_each_unit_absorbe
             .find(|u| &u.unit == code)
             .unwrap()
             .index
-            .total_points;
+            .total_points
+            .unwrap();
         weighted += points * respondents as f64;
         n += respondents as f64;
     }

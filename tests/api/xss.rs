@@ -301,7 +301,8 @@ async fn hostile_text_from_every_input_stays_text_on_every_page_and_download() {
     }
     let mut reader = csv::Reader::from_reader(&csv[..]);
     let header = reader.headers().unwrap().clone();
-    let column = header.iter().position(|h| h == "comment").unwrap();
+    // `comment` is written as `comment_`: PSPP reads a line starting with `comment` as a command.
+    let column = header.iter().position(|h| h == "comment_").unwrap();
     let row = reader.records().next().unwrap().unwrap();
     assert!(
         row[column].starts_with("'=HYPERLINK"),
