@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use khaosat::domain::account::Role;
 use khaosat::domain::answers::{AnswerValue, Answers};
 
-use crate::helpers::{TestApp, csrf_from, skip, spawn_app};
+use crate::helpers::{TestApp, skip, spawn_app};
 use crate::results::demo_round;
 
 /// Free-text answers that broke the files: line breaks (one case became two in PSPP), text a
@@ -57,37 +57,6 @@ fn seed_comments(app: &TestApp, round: i64) {
             .execute(&mut *conn)
             .unwrap();
     }
-}
-
-/// Starts a leader microdata CSV export and returns the finished job's page and file.
-async fn export_csv(app: &TestApp, round: i64, decimal: &str) -> (String, Vec<u8>) {
-    let dashboard = app.get_html(&format!("/results/{round}")).await;
-    let token = csrf_from(&dashboard);
-    let started = app
-        .post_form(
-            &format!("/results/{round}/exports"),
-            &[
-                ("csrf_token", token.as_str()),
-                ("group", "leader"),
-                ("format", "csv"),
-                ("decimal", decimal),
-                ("bom", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(started.status(), 303);
-    let job = started.headers()["location"].to_str().unwrap().to_owned();
-    for _ in 0..400 {
-        let page = app.get_html(&job).await;
-        if page.contains("/file\"") {
-            let file = app.get(&format!("{job}/file")).await;
-            assert_eq!(file.status(), 200);
-            return (page, file.bytes().await.unwrap().to_vec());
-        }
-        assert!(!page.contains("failed"), "export failed: {page}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("export did not finish");
 }
 
 /// The `href` of the first link on `page` whose address contains `needle`.
@@ -346,7 +315,7 @@ async fn pspp_and_r_read_the_linked_syntax_with_the_csvs_frequencies_and_valid_p
     );
 
     for (decimal, delimiter) in [("point", b','), ("comma", b';')] {
-        let (page, csv) = export_csv(&app, round, decimal).await;
+        let (page, csv) = crate::results::export_job(&app, round, "csv", decimal).await;
         let data = rows(&csv, delimiter);
         let cases = data.len() - 1;
         let skipped = data[0].iter().position(|h| h == "c5_recruit_open").unwrap();
@@ -381,7 +350,7 @@ async fn a_comma_export_job_links_the_syntax_that_reads_it_and_holds_one_line_pe
     let round = demo_round(&app, 150);
     seed_comments(&app, round);
     app.login_as("analyst@sonoivu.gov.vn", Role::Analyst).await;
-    let (page, csv) = export_csv(&app, round, "comma").await;
+    let (page, csv) = crate::results::export_job(&app, round, "csv", "comma").await;
     assert!(
         page.contains("<code>leader</code>"),
         "the page names the group"

@@ -63,8 +63,14 @@ pub async fn download(app: &TestApp, path: &str) -> Vec<u8> {
     response.bytes().await.unwrap().to_vec()
 }
 
-/// Starts a microdata export from the dashboard form and waits for the file.
-async fn export_microdata(app: &TestApp, round: i64, format: &str, decimal: &str) -> Vec<u8> {
+/// Starts a leader microdata export from the dashboard form and waits for it: the finished
+/// job's page and its file.
+pub async fn export_job(
+    app: &TestApp,
+    round: i64,
+    format: &str,
+    decimal: &str,
+) -> (String, Vec<u8>) {
     let dashboard = app.get_html(&format!("/results/{round}")).await;
     let token = csrf_from(&dashboard);
     let started = app
@@ -81,17 +87,22 @@ async fn export_microdata(app: &TestApp, round: i64, format: &str, decimal: &str
         .await;
     assert_eq!(started.status(), 303);
     let job = started.headers()["location"].to_str().unwrap().to_owned();
-    for _ in 0..200 {
+    for _ in 0..400 {
         let page = app.get_html(&job).await;
         if page.contains("/file\"") {
             let file = app.get(&format!("{job}/file")).await;
             assert_eq!(file.status(), 200);
-            return file.bytes().await.unwrap().to_vec();
+            return (page, file.bytes().await.unwrap().to_vec());
         }
         assert!(!page.contains("failed"), "export failed: {page}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("export did not finish");
+}
+
+/// The file of a finished leader microdata export.
+async fn export_microdata(app: &TestApp, round: i64, format: &str, decimal: &str) -> Vec<u8> {
+    export_job(app, round, format, decimal).await.1
 }
 
 fn leader_responses(app: &TestApp, round: i64) -> i64 {
