@@ -535,7 +535,7 @@ fn openapi() -> anyhow::Result<()> {
 }
 
 fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
-    use crate::domain::scoring::fmt_points;
+    use crate::domain::scoring::{Standing, fmt_points};
     let pool = open_pool(settings)?;
     let mut conn = pool.get()?;
     let fail = |e: crate::error::AppError| anyhow::anyhow!(crate::error::cause_chain(&e));
@@ -552,8 +552,16 @@ fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
     )?;
     writeln!(
         out,
-        "{:>7}  {:<28} {:<7} {:>8} {:>9} {:>9} {:>8} {:>9}",
-        "rank", "unit", "region", "leaders", "leaders%", "SIPAS%", "survey", "regional"
+        "{:>7}  {:<28} {:<7} {:>8} {:>9} {:>9} {:>12} {:>12} {:>9}",
+        "rank",
+        "unit",
+        "region",
+        "leaders",
+        "leaders%",
+        "SIPAS%",
+        "survey_part",
+        "index_total",
+        "regional"
     )?;
     // A missing value prints "-", never 0.00; incomplete units come last, unranked.
     let opt = |x: Option<f64>| x.map_or("-".to_owned(), fmt_points);
@@ -567,26 +575,35 @@ fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
         let leader = u.groups.iter().find(|g| g.group == "leader");
         writeln!(
             out,
-            "{national:>7}  {:<28} {:<7} {:>8} {:>9} {:>9} {:>8} {regional:>9}{}",
+            "{national:>7}  {:<28} {:<7} {:>8} {:>9} {:>9} {:>12} {:>12} {regional:>9}{}",
             u.name_vi.chars().take(28).collect::<String>(),
             u.region,
             opt(leader.and_then(|g| g.points)),
             opt(leader.and_then(|g| g.percent)),
             opt(u.sipas.as_ref().and_then(|s| s.overall_percent)),
-            opt(u.index.total_points),
-            if !u.index.is_complete() {
-                "  incomplete"
-            } else if u.index.insufficient_data {
-                "  insufficient data"
-            } else {
-                ""
+            opt(u.index.survey_points),
+            opt(u.index_total()),
+            match scores.standing(u) {
+                Standing::Ranked => "",
+                Standing::Incomplete => "  incomplete",
+                Standing::InsufficientData => "  insufficient data",
+                Standing::SurveyPartOnly => "  survey part only (no appraised points)",
             },
         )?;
     }
-    let complete = scores.units.iter().filter(|u| u.index.is_ranked()).count();
+    let complete = scores
+        .units
+        .iter()
+        .filter(|u| scores.standing(u) == Standing::Ranked)
+        .count();
+    let basis = if scores.full_index() {
+        "index total"
+    } else {
+        "survey part (no appraised points imported)"
+    };
     writeln!(
         out,
-        "ranked: {complete} of {} units complete",
+        "ranked: {complete} of {} units complete, on the {basis}",
         scores.units.len()
     )?;
     if differences.is_empty() {

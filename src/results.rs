@@ -12,7 +12,7 @@ use crate::db::rounds::RoundRow;
 use crate::db::{self, AnyConnection};
 use crate::domain::account::Role;
 use crate::domain::methodology::Methodology;
-use crate::domain::scoring::{Position, Ranked};
+use crate::domain::scoring::{Position, Ranked, Standing};
 use crate::domain::yoy::UnitChange;
 use crate::error::AppError;
 use crate::scores::{self, RoundScores, UnitScores};
@@ -111,6 +111,9 @@ pub struct RoundResults {
     pub yoy_source: Option<Source>,
     /// The units in scope.
     pub scope: Scope,
+    /// `Some(k)` when this view hides the item answer distributions of every unit × group
+    /// with fewer than k respondents (the public view, see [`hide_small_distributions`]).
+    pub distributions_hidden_below: Option<u64>,
 }
 
 /// The units a viewer may see in a round.
@@ -260,6 +263,7 @@ fn full_results(
         scores,
         regions,
         scope: Scope::All,
+        distributions_hidden_below: None,
     })
 }
 
@@ -284,7 +288,62 @@ fn narrow(
         changes.retain(|c| yoy_scope.includes(&c.unit));
     }
     full.scope = scope;
+    // Staff see every distribution; the public sees none of a small unit × group.
+    if viewer == Viewer::Public {
+        let k = full.methodology.quality.disclosure_min_n;
+        hide_small_distributions(&mut full.scores, k);
+        full.distributions_hidden_below = Some(k);
+    }
     Ok(full)
+}
+
+/// Whether a unit × group of `responses` respondents is too small to publish its answer
+/// distributions: `0 < responses < min_n` (k = `quality.disclosure_min_n`).
+pub fn is_small_group(responses: u64, min_n: u64) -> bool {
+    responses > 0 && responses < min_n
+}
+
+/// Removes the item rows (answer distributions, and the item means and percentages that are
+/// the same information in one number) of every unit × group with fewer than `min_n`
+/// respondents, keeping its group, criterion and component scores: with a handful of
+/// respondents an item's distribution, or its percentage with one respondent, says what each
+/// of them answered. Every output that reads the scores (pages, the national
+/// distributions, downloads, the API) then has nothing to show, and the national sums leave
+/// those units out, so they cannot be recovered by subtraction either. Returns how many unit ×
+/// group distributions were hidden.
+pub fn hide_small_distributions(scores: &mut RoundScores, min_n: u64) -> usize {
+    let mut hidden = 0;
+    for u in &mut scores.units {
+        for g in u
+            .groups
+            .iter_mut()
+            .filter(|g| is_small_group(g.responses, min_n))
+        {
+            g.items.clear();
+            hidden += 1;
+        }
+        if let Some(s) = u
+            .sipas
+            .as_mut()
+            .filter(|s| is_small_group(s.responses, min_n))
+        {
+            s.items.clear();
+            hidden += 1;
+        }
+    }
+    hidden
+}
+
+/// Whether the public view hides some answer distribution of this unit (see
+/// [`hide_small_distributions`]).
+pub fn unit_hides_distributions(results: &RoundResults, unit: &UnitScores) -> bool {
+    results.distributions_hidden_below.is_some_and(|k| {
+        unit.groups.iter().any(|g| is_small_group(g.responses, k))
+            || unit
+                .sipas
+                .as_ref()
+                .is_some_and(|s| is_small_group(s.responses, k))
+    })
 }
 
 /// What a round's results depend on, read in two cheap queries: the responses counted in the
@@ -493,11 +552,16 @@ pub struct Overview {
     pub units: usize,
     /// Ranked units: complete (with a total) and with enough respondents.
     pub complete: usize,
-    /// Mean total points over the complete units.
+    /// Units with a total in the measure the round ranks on: the n of the means' "n of N".
+    pub with_total: usize,
+    /// Whether the round ranks on the index total (of 100, appraised points imported) rather
+    /// than on the survey part (of 32).
+    pub full_index: bool,
+    /// Mean total points over the units with a total.
     pub mean_points: Option<f64>,
     /// The total's maximum.
     pub max_points: f64,
-    /// Mean total percent over the complete units.
+    /// Mean total percent over the units with a total.
     pub mean_percent: Option<f64>,
     /// Mean SIPAS percent over the units with a SIPAS score.
     pub mean_sipas_percent: Option<f64>,
@@ -533,11 +597,18 @@ pub fn overview(scores: &RoundScores, m: &Methodology) -> Overview {
                     .flat_map(|u| &u.groups)
                     .filter(|g| g.group == code)
             };
+            let (mean_points, mean_percent) = match scores.national(&code) {
+                Some(p) => (p.points, p.percent),
+                None => (
+                    mean(of().filter_map(|g| g.points)),
+                    mean(of().filter_map(|g| g.percent)),
+                ),
+            };
             GroupMean {
                 units: of().filter(|g| g.points.is_some()).count(),
-                mean_points: mean(of().filter_map(|g| g.points)),
+                mean_points,
                 max_points: of().map(|g| g.max_points).next().unwrap_or(0.0),
-                mean_percent: mean(of().filter_map(|g| g.percent)),
+                mean_percent,
                 responses: of().map(|g| g.responses).sum(),
                 group: code.clone(),
             }
@@ -550,7 +621,10 @@ pub fn overview(scores: &RoundScores, m: &Methodology) -> Overview {
         .map(|b| (Some(b.code.clone()), 0))
         .collect();
     tiers.push((None, 0));
-    for u in units.iter().filter(|u| u.index.is_ranked()) {
+    for u in units
+        .iter()
+        .filter(|u| scores.standing(u) == Standing::Ranked)
+    {
         if let Some(slot) = tiers.iter_mut().find(|(t, _)| *t == u.index.tier) {
             slot.1 += 1;
         }
@@ -564,7 +638,7 @@ pub fn overview(scores: &RoundScores, m: &Methodology) -> Overview {
         .map(|(region, members)| {
             let values: Vec<(String, f64)> = members
                 .iter()
-                .filter_map(|u| Some((u.unit.clone(), u.index.percent?)))
+                .filter_map(|u| Some((u.unit.clone(), scores.round_total(u).1?)))
                 .collect();
             let finite = || values.iter().map(|(_, v)| *v).filter(|v| v.is_finite());
             RegionSummary {
@@ -601,11 +675,30 @@ pub fn overview(scores: &RoundScores, m: &Methodology) -> Overview {
     };
     Overview {
         units: units.len(),
-        complete: units.iter().filter(|u| u.index.is_ranked()).count(),
-        mean_points: mean(units.iter().filter_map(|u| u.index.total_points)),
-        max_points: units.first().map_or(0.0, |u| u.index.max_points),
-        mean_percent: mean(units.iter().filter_map(|u| u.index.percent)),
-        mean_sipas_percent: mean(sipas()),
+        complete: units
+            .iter()
+            .filter(|u| scores.standing(u) == Standing::Ranked)
+            .count(),
+        with_total: units
+            .iter()
+            .filter(|u| scores.round_total(u).0.is_some())
+            .count(),
+        mean_points: mean(units.iter().filter_map(|u| scores.round_total(u).0)),
+        max_points: if scores.full_index() {
+            m.total_points
+        } else {
+            units.first().map_or(0.0, |u| u.index.survey_max_points)
+        },
+        full_index: scores.full_index(),
+        mean_percent: mean(units.iter().filter_map(|u| scores.round_total(u).1)),
+        mean_sipas_percent: match units
+            .iter()
+            .find_map(|u| u.sipas.as_ref())
+            .and_then(|s| scores.national(&s.group))
+        {
+            Some(p) => p.percent,
+            None => mean(sipas()),
+        },
         sipas_units: sipas().count(),
         groups,
         tiers,
@@ -675,18 +768,21 @@ pub struct RankingRow {
     pub national: Option<Position>,
     /// Rank in the region.
     pub regional: Option<Position>,
-    /// Total points; `None` for an incomplete unit.
-    pub points: Option<f64>,
-    /// Total maximum.
-    pub max_points: f64,
-    /// Total percent; `None` for an incomplete unit.
+    /// The survey part (leaders + SIPAS) in points; `None` when one of them has no score.
+    pub survey_points: Option<f64>,
+    /// The survey part's maximum (32 under the bundled methodology).
+    pub survey_max_points: f64,
+    /// The index total (of 100, with appraised points); `None` unless the unit's appraised
+    /// points are imported and every input has a value.
+    pub index_points: Option<f64>,
+    /// The index total's maximum.
+    pub index_max_points: f64,
+    /// The percent the round ranks on: of the index total when the round composes the full
+    /// index, else of the survey part.
     pub percent: Option<f64>,
-    /// Whether the unit has every input of its total (and so a rank); incomplete units are
-    /// listed after the ranked ones with what they have.
-    pub complete: bool,
-    /// Fewer responses than the methodology's `ranking.min_respondents` in a counted group:
-    /// scores shown, but neither tiered nor ranked.
-    pub insufficient_data: bool,
+    /// Ranked, or why not; unranked units are listed after the ranked ones with what they
+    /// have.
+    pub standing: Standing,
     /// Tier code.
     pub tier: Option<String>,
     /// Points of each points group, in the round's group order (`None`: no score).
@@ -732,11 +828,12 @@ pub fn ranking_rows(results: &RoundResults, key: &SortKey, ascending: bool) -> V
                 region: u.region.clone(),
                 national: rank.and_then(|r| r.national),
                 regional: rank.and_then(|r| r.regional),
-                points: u.index.total_points,
-                max_points: u.index.max_points,
-                percent: u.index.percent,
-                complete: u.index.is_complete(),
-                insufficient_data: u.index.insufficient_data,
+                survey_points: u.index.survey_points,
+                survey_max_points: u.index.survey_max_points,
+                index_points: u.index_total(),
+                index_max_points: results.methodology.total_points,
+                percent: scores.round_total(u).1,
+                standing: scores.standing(u),
                 tier: u
                     .index
                     .tier

@@ -10,7 +10,7 @@ use crate::catalog;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::{Answers, for_each_choice};
-use crate::domain::methodology::Methodology;
+use crate::domain::methodology::{Methodology, NationalAggregate};
 use crate::domain::scoring::{
     self, GroupScore, IndexScore, Rankings, SipasScore, Tally, UnitIndex,
 };
@@ -191,6 +191,15 @@ pub struct UnitScores {
     pub paper_responses: Option<u64>,
 }
 
+impl UnitScores {
+    /// The index total (of 100, appraised points included): `None` unless the unit's
+    /// appraised points are imported and every input has a value. The survey part alone is
+    /// `index.survey_points`.
+    pub fn index_total(&self) -> Option<f64> {
+        self.index.total_points.filter(|_| self.index.full_index)
+    }
+}
+
 /// Everything computed for a round.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoundScores {
@@ -207,9 +216,59 @@ pub struct RoundScores {
     /// Bootstrap intervals and rank support per unit (computed when publishing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uncertainty: Option<BTreeMap<String, UnitUncertainty>>,
+    /// The national figure of each points group and of SIPAS, formed as the group's
+    /// methodology says (`[aggregate] national`). Empty in snapshots published before it was
+    /// kept; readers then take the mean of the units.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub national: Vec<NationalFigure>,
+}
+
+/// A group's national figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NationalFigure {
+    /// Group code (a points group or the SIPAS group).
+    pub group: String,
+    /// How it was formed: the mean of the units that have a score, or every respondent
+    /// pooled into one tally.
+    pub rule: NationalAggregate,
+    /// Units with a score in this group: the n of "n of N".
+    pub units_with_value: usize,
+    /// Responses in all units.
+    pub responses: u64,
+    /// Points (SIPAS: index points); `None` without data.
+    pub points: Option<f64>,
+    /// Percent (SIPAS: the headline percent); `None` without data.
+    pub percent: Option<f64>,
 }
 
 impl RoundScores {
+    /// Whether the round composes the full index: some unit has appraised points.
+    pub fn full_index(&self) -> bool {
+        self.units.iter().any(|u| u.index.full_index)
+    }
+
+    /// Where a unit of this round stands: ranked, or why not (see [`scoring::standing`]).
+    pub fn standing(&self, unit: &UnitScores) -> scoring::Standing {
+        scoring::standing(&unit.index, self.full_index())
+    }
+
+    /// A unit's total in the measure this round ranks on (the index total of 100 when the
+    /// round composes the full index, else the survey part): points and percent, `None` when
+    /// the unit has no total in that measure. Means, regions and charts use this, so a survey
+    /// part of 32 is never averaged with totals of 100.
+    pub fn round_total(&self, unit: &UnitScores) -> (Option<f64>, Option<f64>) {
+        if unit.index.full_index == self.full_index() {
+            (unit.index.total_points, unit.index.percent)
+        } else {
+            (None, None)
+        }
+    }
+
+    /// The national figure of a group, when it was computed.
+    pub fn national(&self, group: &str) -> Option<&NationalFigure> {
+        self.national.iter().find(|p| p.group == group)
+    }
+
     /// Units in national rank order (unranked last), each with its ranking entry.
     pub fn by_rank(&self) -> Vec<(&UnitScores, Option<&scoring::Ranked>)> {
         let ranks: BTreeMap<&str, &scoring::Ranked> = self
@@ -258,8 +317,9 @@ pub fn compute(
         .find(|m| !m.components.is_empty())
         .ok_or_else(|| AppError::BadRequest("scores.no_main_methodology"))?
         .clone();
-    // With appraised points imported, every unit is composed into the full index (a missing
-    // component counts 0 and is flagged by the engine); without, only the survey part.
+    // A unit with appraised points is composed into the full index (a component it lacks
+    // leaves it incomplete); a unit without stays survey-only, and is then not ranked against
+    // the full-index totals (see `scoring::standing`).
     let appraised_rows = db::appraised::of_round(conn, round_id)?;
     let appraised: Option<BTreeMap<i64, BTreeMap<String, f64>>> = (!appraised_rows.is_empty())
         .then(|| {
@@ -294,23 +354,23 @@ pub fn compute(
                 );
             }
         }
-        // SIPAS without a score is left out, never passed as 0: the unit is then incomplete.
+        // SIPAS points go to the linked index its methodology names; SIPAS without a score
+        // is left out, never passed as 0: the unit is then incomplete.
         let mut linked = BTreeMap::new();
-        if let (Some(points), Some(link)) = (
-            sipas.as_ref().and_then(|s| s.index_points),
-            main.linked_indices.first(),
-        ) {
-            linked.insert(link.code.clone(), points);
+        if let Some(score) = &sipas
+            && let Some(points) = score.index_points
+            && let Some(link) = sipas_link(&methodologies, score)
+            && main.linked_indices.iter().any(|l| l.code == link)
+        {
+            linked.insert(link.to_owned(), points);
         }
         let counted: Vec<GroupScore> = group_scores
             .iter()
             .filter(|g| g.methodology == main.code && g.methodology_version == main.version)
             .cloned()
             .collect();
-        let unit_appraised = appraised
-            .as_ref()
-            .map(|a| a.get(&unit.id).cloned().unwrap_or_default());
-        let index = scoring::compose_index(&main, &counted, &linked, unit_appraised.as_ref())
+        let unit_appraised = appraised.as_ref().and_then(|a| a.get(&unit.id));
+        let index = scoring::compose_index(&main, &counted, &linked, unit_appraised)
             .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
         unit_scores.push(UnitScores {
             unit: unit.code.clone(),
@@ -336,6 +396,7 @@ pub fn compute(
         })
         .collect();
     let rankings = scoring::rank_units(&main, &ranked);
+    let national = national_figures(&groups, &methodologies, tallies, &unit_scores)?;
     Ok(RoundScores {
         round_id,
         methodologies: methodologies
@@ -346,7 +407,80 @@ pub fn compute(
         units: unit_scores,
         rankings,
         uncertainty: None,
+        national,
     })
+}
+
+/// The linked-index code a SIPAS score's methodology sends its points to.
+fn sipas_link<'a>(
+    methodologies: &'a BTreeMap<i64, Methodology>,
+    score: &SipasScore,
+) -> Option<&'a str> {
+    methodologies
+        .values()
+        .find(|m| m.code == score.methodology && m.version == score.methodology_version)
+        .and_then(|m| m.sipas.as_ref())
+        .map(|s| s.linked_index.as_str())
+}
+
+/// The national figure of every group of the round, as its methodology's `[aggregate]
+/// national` says: the mean of the units that have a score (a unit without one is never
+/// averaged in as 0), or the group scored once over every respondent (the tallies of all
+/// units merged).
+fn national_figures(
+    groups: &[db::rounds::RoundGroupRow],
+    methodologies: &BTreeMap<i64, Methodology>,
+    tallies: &Tallies,
+    units: &[UnitScores],
+) -> Result<Vec<NationalFigure>, AppError> {
+    let fail = |e: scoring::ScoringError| AppError::internal(anyhow::anyhow!("{e}"));
+    let mut out = Vec::new();
+    for g in groups {
+        let Some(m) = methodologies.get(&g.methodology_id) else {
+            continue;
+        };
+        // Each unit's (points, percent) in this group, `None` where it has no score.
+        let per_unit: Vec<(Option<f64>, Option<f64>)> = if m.group(&g.group_code).is_some() {
+            units
+                .iter()
+                .filter_map(|u| u.groups.iter().find(|x| x.group == g.group_code))
+                .map(|x| (x.points, x.percent))
+                .collect()
+        } else if m.sipas.as_ref().is_some_and(|s| s.group == g.group_code) {
+            units
+                .iter()
+                .filter_map(|u| u.sipas.as_ref())
+                .map(|x| (x.index_points, x.overall_percent))
+                .collect()
+        } else {
+            continue;
+        };
+        let units_with_value = per_unit.iter().filter(|(_, p)| p.is_some()).count();
+        let responses = tallies
+            .iter()
+            .filter(|((_, group), _)| *group == g.group_id)
+            .map(|(_, t)| t.responses)
+            .sum();
+        let mut pooled = Tally::default();
+        if m.aggregate.national == NationalAggregate::Pooled {
+            for ((_, group), tally) in tallies {
+                if *group == g.group_id {
+                    pooled.merge(tally);
+                }
+            }
+        }
+        let (points, percent) =
+            scoring::national_figure(m, &g.group_code, &per_unit, &pooled).map_err(fail)?;
+        out.push(NationalFigure {
+            group: g.group_code.clone(),
+            rule: m.aggregate.national,
+            units_with_value,
+            responses,
+            points,
+            percent,
+        });
+    }
+    Ok(out)
 }
 
 /// A published snapshot as stored.
@@ -545,6 +679,17 @@ pub fn import_appraised(
         return Ok(Err(errors));
     }
     db::write_transaction(conn, |conn| {
+        // Checked inside the write transaction, so a publish cannot slip in between. A
+        // published round's figures are a public record: the points behind them change only
+        // after Compute moves it back to "computed", and reach the public with a new version.
+        let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
+        if round.status == crate::domain::lifecycle::RoundStatus::Published.code() {
+            return Ok(Err(vec![format!(
+                "{file_name}: round {round_id} is published, and its published figures do not change. \
+                 Run Compute (the published version stays public), import the corrected points, \
+                 then publish a new version."
+            )]));
+        }
         let n = db::appraised::replace(conn, round_id, &rows)?;
         record(
             conn,

@@ -301,19 +301,27 @@ pub struct ResponseForExport {
     pub source: String,
     /// Compact JSON answers.
     pub answers: String,
+    /// Data-quality flags (JSON array of codes), if any.
+    pub flags: Option<String>,
+    /// Left out of the scores (only ever true when excluded responses were asked for).
+    pub excluded: bool,
 }
 
-/// One group's included responses, restricted to `units` when given (a coordinator's scope).
+/// One group's included responses (and the excluded ones too when `with_excluded`),
+/// restricted to `units` when given (a coordinator's scope).
 fn for_export<'a>(
     round_id: i64,
     group_id: i64,
     units: Option<&'a [i64]>,
+    with_excluded: bool,
 ) -> responses::BoxedQuery<'a, <AnyConnection as diesel::Connection>::Backend> {
     let mut query = responses::table
         .filter(responses::round_id.eq(round_id))
         .filter(responses::group_id.eq(group_id))
-        .filter(responses::excluded.eq(false))
         .into_boxed();
+    if !with_excluded {
+        query = query.filter(responses::excluded.eq(false));
+    }
     if let Some(units) = units {
         query = query.filter(responses::unit_id.eq_any(units));
     }
@@ -329,7 +337,20 @@ pub fn page_for_export(
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<ResponseForExport>> {
-    for_export(round_id, group_id, units)
+    page_for_microdata(conn, round_id, group_id, units, false, (after, limit))
+}
+
+/// A page (ids above `after`, at most `limit`) of one group's responses for a microdata
+/// file: the included ones, and the excluded ones too when `with_excluded`.
+pub fn page_for_microdata(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    group_id: i64,
+    units: Option<&[i64]>,
+    with_excluded: bool,
+    (after, limit): (i64, i64),
+) -> QueryResult<Vec<ResponseForExport>> {
+    for_export(round_id, group_id, units, with_excluded)
         .filter(responses::id.gt(after))
         .order(responses::id)
         .limit(limit)
@@ -339,6 +360,8 @@ pub fn page_for_export(
             responses::submitted_on,
             responses::source,
             responses::answers,
+            responses::flags,
+            responses::excluded,
         ))
         .load(conn)
 }
@@ -350,9 +373,53 @@ pub fn count_for_export(
     group_id: i64,
     units: Option<&[i64]>,
 ) -> QueryResult<i64> {
-    for_export(round_id, group_id, units)
+    count_for_microdata(conn, round_id, group_id, units, false)
+}
+
+/// How many responses a microdata file will hold (see [`page_for_microdata`]).
+pub fn count_for_microdata(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    group_id: i64,
+    units: Option<&[i64]>,
+    with_excluded: bool,
+) -> QueryResult<i64> {
+    for_export(round_id, group_id, units, with_excluded)
         .count()
         .get_result(conn)
+}
+
+/// The reasons the reviewers gave for excluding these responses, by response id. The reason
+/// lives in the audit entry of the exclusion (`response:exclude`, the only record of it); a
+/// response without one (excluded outside the review page) is left out of the map.
+pub fn exclusion_reasons(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<std::collections::BTreeMap<i64, String>> {
+    use super::schema::audit_log;
+    let mut out = std::collections::BTreeMap::new();
+    // Bounded lists keep every query within both backends' limits on bound parameters.
+    for chunk in ids.chunks(500) {
+        let keys: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let entries: Vec<(Option<String>, Option<String>)> = audit_log::table
+            .filter(audit_log::action.eq("response:exclude"))
+            .filter(audit_log::entity.eq("response"))
+            .filter(audit_log::entity_id.eq_any(&keys))
+            .order(audit_log::id)
+            .select((audit_log::entity_id, audit_log::new_value))
+            .load(conn)?;
+        // In id order, so a later entry (there is one per exclusion) wins.
+        for (entity_id, new_value) in entries {
+            let id = entity_id.and_then(|e| e.parse::<i64>().ok());
+            let reason = new_value
+                .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
+                .and_then(|v| v.get("reason")?.as_str().map(str::to_owned));
+            if let (Some(id), Some(reason)) = (id, reason) {
+                out.insert(id, reason);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Flagged and excluded responses per unit of a round, from partial indexes that hold only

@@ -52,8 +52,22 @@
 //!   changes anything. The only lines the rule cannot fix are those with no shown non-zero
 //!   entry left: their hidden entries are the whole line, their combined mean is the line
 //!   total's own, and that total is then suppressed as small or not published (see *Limits*).
+//! * **Numbers published elsewhere** ([`Table::known_elsewhere`]). A margin that is also
+//!   published on its own — a unit's respondents and score in a group, on its scorecard and in
+//!   the scores API — is known to every reader, so hiding it here would protect nothing. Such
+//!   entries are always shown (even below k), are never chosen as partners, and count as known
+//!   in the exact check and the hidden-sum rule.
+//! * **Withheld rows** ([`protect_withholding_rows`]). A row whose total is known elsewhere and
+//!   below k cannot be protected: its hidden cells are a small group of known size and mean,
+//!   and shown zeros beside a single hidden cell would even say which category all of them
+//!   are in. Such a row is withheld whole: every entry of it, total included, is published as
+//!   hidden, and the other totals leave it out, so the table says nothing about how its
+//!   respondents split. The same happens to any row in which, because known entries may not
+//!   be suppressed, no pattern of suppressions stops the audit from recovering a count.
 //! * **Termination.** Every step only turns shown entries into suppressed ones, so the process
-//!   ends, and the output always passes the audit.
+//!   ends, and the output always passes the audit unless entries known elsewhere block every
+//!   repair of some hidden count; [`protect_withholding_rows`] withholds such rows, so its
+//!   output always passes.
 //! * **Values.** A suppressed entry hides its value (mean, percentage) along with its count.
 //!
 //! # The attacker the audit assumes
@@ -98,9 +112,10 @@
 //!   cells: the exact check guarantees that no such combination isolates a single cell, not
 //!   that every group it isolates has k respondents.
 //! * A line whose non-zero entries are all small is hidden entirely, and its combined mean is
-//!   its total's. If that total's mean is published elsewhere (a unit with fewer than k
-//!   respondents in a group) it is published there, not here; that publication needs its own
-//!   threshold.
+//!   its total's. If that total is published elsewhere and is below k, declare it known and
+//!   withhold the row ([`protect_withholding_rows`]); the publication elsewhere is the
+//!   publisher's own decision (scores of a unit with few respondents are published, their
+//!   answer distributions are not).
 //! * With the hidden-sum rule off, a line's hidden cells may add up to fewer than k, and their
 //!   combined mean is then a small group's.
 
@@ -210,6 +225,18 @@ pub enum TableError {
         /// The total in question.
         position: Position,
     },
+    /// An entry declared known elsewhere is not one this table publishes.
+    NotPublished {
+        /// The entry in question.
+        position: Position,
+    },
+    /// The rows kept by [`protect_withholding_rows`] do not match the table built for them.
+    RowCount {
+        /// Rows kept.
+        expected: usize,
+        /// Rows in the table.
+        found: usize,
+    },
 }
 
 impl fmt::Display for TableError {
@@ -235,6 +262,12 @@ impl fmt::Display for TableError {
                 sum,
             } => write!(f, "{position:?} is {stated} but its cells add up to {sum}"),
             Self::Overflow { position } => write!(f, "the cells of {position:?} overflow a u64"),
+            Self::NotPublished { position } => {
+                write!(f, "{position:?} is known elsewhere but not published here")
+            }
+            Self::RowCount { expected, found } => {
+                write!(f, "{found} rows in the table for {expected} rows kept")
+            }
         }
     }
 }
@@ -251,6 +284,8 @@ pub struct Table {
     row_totals: Option<Vec<Cell>>,
     column_totals: Option<Vec<Cell>>,
     grand_total: Option<Cell>,
+    /// Entries published elsewhere (see [`Table::known_elsewhere`]).
+    known: Vec<Position>,
 }
 
 impl Table {
@@ -259,8 +294,16 @@ impl Table {
     /// # Errors
     /// [`TableError::Ragged`] when the rows differ in length.
     pub fn new(cells: Vec<Vec<Cell>>) -> Result<Self, TableError> {
+        Self::of_width(cells.first().map_or(0, Vec::len), cells)
+    }
+
+    /// A table of `columns` columns, as [`Table::new`]; unlike it, keeps its columns when it
+    /// has no rows (a breakdown all of whose rows are withheld still has its categories).
+    ///
+    /// # Errors
+    /// [`TableError::Ragged`] when a row is not `columns` long.
+    pub fn of_width(columns: usize, cells: Vec<Vec<Cell>>) -> Result<Self, TableError> {
         let rows = cells.len();
-        let columns = cells.first().map_or(0, Vec::len);
         let mut flat = Vec::with_capacity(rows.saturating_mul(columns));
         for (row, line) in cells.into_iter().enumerate() {
             if line.len() != columns {
@@ -279,6 +322,7 @@ impl Table {
             row_totals: None,
             column_totals: None,
             grand_total: None,
+            known: Vec::new(),
         })
     }
 
@@ -363,6 +407,36 @@ impl Table {
             .with_grand_total(grand_total)
     }
 
+    /// Declares entries that are published elsewhere with the same count and value (a unit's
+    /// respondents and score on its scorecard, a national total): a reader knows them whatever
+    /// this table shows, so they are never suppressed, neither as small nor as partners, and
+    /// the protection and the audit treat them as known. Hiding them would protect nothing and
+    /// would let the protection rely on secrecy that does not exist.
+    ///
+    /// # Errors
+    /// [`TableError::NotPublished`] when a position is outside the table or a margin this
+    /// table does not publish (publish it first: it is public anyway).
+    pub fn known_elsewhere(
+        mut self,
+        positions: impl IntoIterator<Item = Position>,
+    ) -> Result<Self, TableError> {
+        for position in positions {
+            let published = match position {
+                Position::Cell { row, column } => row < self.rows && column < self.columns,
+                Position::RowTotal { row } => self.row_totals.is_some() && row < self.rows,
+                Position::ColumnTotal { column } => {
+                    self.column_totals.is_some() && column < self.columns
+                }
+                Position::GrandTotal => self.grand_total.is_some(),
+            };
+            if !published {
+                return Err(TableError::NotPublished { position });
+            }
+            self.known.push(position);
+        }
+        Ok(self)
+    }
+
     /// The number of rows.
     #[must_use]
     pub const fn rows(&self) -> usize {
@@ -424,6 +498,9 @@ pub enum Reason {
     /// subtraction, and so that no line's hidden entries form a group of fewer than k
     /// respondents whose combined value could be worked out (the hidden-sum rule).
     Complementary,
+    /// The whole row is withheld, total included (see [`protect_withholding_rows`]): its
+    /// respondents are not split at all, and the table's other totals leave them out.
+    Withheld,
 }
 
 /// A number after protection. Serializes as `{"status":"shown","n":…,"value":…}` or
@@ -521,19 +598,30 @@ impl Default for Protection {
 pub struct ProtectedTable {
     min_n: u64,
     grid: Grid,
+    /// For every published row, its row in `grid`, or `None` when the row is withheld whole.
+    layout: Vec<Option<usize>>,
 }
 
 impl ProtectedTable {
+    /// The protected grid, every row published.
+    fn of(min_n: u64, grid: Grid) -> Self {
+        Self {
+            min_n,
+            layout: (0..grid.rows).map(Some).collect(),
+            grid,
+        }
+    }
+
     /// The minimum cell size the table was protected with.
     #[must_use]
     pub const fn min_n(&self) -> u64 {
         self.min_n
     }
 
-    /// The number of rows.
+    /// The number of rows, withheld ones included.
     #[must_use]
     pub const fn rows(&self) -> usize {
-        self.grid.rows
+        self.layout.len()
     }
 
     /// The number of columns.
@@ -542,9 +630,65 @@ impl ProtectedTable {
         self.grid.columns
     }
 
+    /// The rows withheld whole (see [`protect_withholding_rows`]), in order.
+    #[must_use]
+    pub fn withheld_rows(&self) -> Vec<usize> {
+        self.layout
+            .iter()
+            .enumerate()
+            .filter_map(|(row, inner)| inner.is_none().then_some(row))
+            .collect()
+    }
+
+    /// The row of the grid behind a published row; `Err(())` when it is withheld, `Ok(None)`
+    /// when it does not exist.
+    fn inner_row(&self, row: usize) -> Result<Option<usize>, ()> {
+        match self.layout.get(row) {
+            Some(Some(inner)) => Ok(Some(*inner)),
+            Some(None) => Err(()),
+            None => Ok(None),
+        }
+    }
+
+    /// A grid position as published: rows renumbered to the full table's.
+    fn outer(&self, position: Position) -> Position {
+        let outer_row = |inner: usize| {
+            self.layout
+                .iter()
+                .position(|r| *r == Some(inner))
+                .unwrap_or(inner)
+        };
+        match position {
+            Position::Cell { row, column } => Position::Cell {
+                row: outer_row(row),
+                column,
+            },
+            Position::RowTotal { row } => Position::RowTotal {
+                row: outer_row(row),
+            },
+            Position::ColumnTotal { .. } | Position::GrandTotal => position,
+        }
+    }
+
     /// The entry at `position`; `None` when it is outside the table or an unpublished margin.
     #[must_use]
     pub fn entry(&self, position: Position) -> Option<Entry> {
+        let withheld = Entry::Suppressed {
+            reason: Reason::Withheld,
+        };
+        let position = match position {
+            Position::Cell { row, column } => match self.inner_row(row) {
+                Err(()) if column < self.columns() => return Some(withheld),
+                Err(()) | Ok(None) => return None,
+                Ok(Some(row)) => Position::Cell { row, column },
+            },
+            Position::RowTotal { row } => match self.inner_row(row) {
+                Err(()) if self.grid.row_totals_published => return Some(withheld),
+                Err(()) | Ok(None) => return None,
+                Ok(Some(row)) => Position::RowTotal { row },
+            },
+            Position::ColumnTotal { .. } | Position::GrandTotal => position,
+        };
         let slot = self.grid.slot(self.grid.index_of(position)?)?;
         match slot.state {
             State::Unpublished => None,
@@ -616,15 +760,38 @@ impl ProtectedTable {
     /// the column totals and the grand total).
     #[must_use]
     pub fn suppressed(&self) -> Vec<(Position, Reason)> {
-        self.grid
+        let mut out: Vec<(Position, Reason)> = self
+            .grid
             .slots
             .iter()
             .enumerate()
             .filter_map(|(idx, slot)| match slot.state {
-                State::Suppressed(reason) => Some((self.grid.position(idx), reason)),
+                State::Suppressed(reason) => Some((self.outer(self.grid.position(idx)), reason)),
                 State::Shown | State::Unpublished => None,
             })
-            .collect()
+            .collect();
+        for row in self.withheld_rows() {
+            out.extend(
+                (0..self.columns())
+                    .map(|column| (Position::Cell { row, column }, Reason::Withheld)),
+            );
+            if self.grid.row_totals_published {
+                out.push((Position::RowTotal { row }, Reason::Withheld));
+            }
+        }
+        out.sort_by_key(|(position, _)| reading_order(*position));
+        out
+    }
+}
+
+/// Sort key of a position in reading order: rows (each with its total), then the column
+/// totals, then the grand total.
+const fn reading_order(position: Position) -> (usize, usize) {
+    match position {
+        Position::Cell { row, column } => (row, column),
+        Position::RowTotal { row } => (row, usize::MAX),
+        Position::ColumnTotal { column } => (usize::MAX, column),
+        Position::GrandTotal => (usize::MAX, usize::MAX),
     }
 }
 
@@ -671,9 +838,87 @@ pub fn protect(table: &Table, protection: Protection) -> ProtectedTable {
             break;
         }
     }
-    ProtectedTable {
-        min_n: protection.min_n,
-        grid,
+    ProtectedTable::of(protection.min_n, grid)
+}
+
+/// Protects a table of which whole rows may be withheld: [`protect`] on the rows not
+/// `withheld`, then, as long as the audit recovers a hidden count (which only entries known
+/// elsewhere can cause, since they may not be suppressed), withholds every row that count
+/// belongs to and protects the rest again. A withheld row is published as hidden, total
+/// included, and is left out of every other total.
+///
+/// `table_of` builds the table of the rows kept, in order (their cells, their margins, and
+/// which entries are known elsewhere); it is called again whenever rows are withheld, since
+/// the column totals and the grand total change with them. Each call withholds at least one
+/// more row, so this ends; the result has no finding in [`audit`].
+///
+/// Withhold a row up front when its total is published elsewhere and is below k: its hidden
+/// cells would add up to a group of fewer than k respondents whose size and combined value
+/// the reader knows, and when all of them fall into one category the zeros beside it say
+/// which.
+///
+/// # Errors
+/// Whatever `table_of` returns, and [`TableError::RowCount`] when its table does not have one
+/// row per kept row.
+pub fn protect_withholding_rows(
+    withheld: &[bool],
+    protection: Protection,
+    mut table_of: impl FnMut(&[usize]) -> Result<Table, TableError>,
+) -> Result<ProtectedTable, TableError> {
+    let mut withheld = withheld.to_vec();
+    loop {
+        let kept: Vec<usize> = (0..withheld.len())
+            .filter(|&row| !withheld.get(row).copied().unwrap_or(false))
+            .collect();
+        let table = table_of(&kept)?;
+        if table.rows() != kept.len() {
+            return Err(TableError::RowCount {
+                expected: kept.len(),
+                found: table.rows(),
+            });
+        }
+        let mut protected = protect(&table, protection);
+        protected.layout = withheld
+            .iter()
+            .scan(0_usize, |next, &w| {
+                Some(if w {
+                    None
+                } else {
+                    *next += 1;
+                    Some(*next - 1)
+                })
+            })
+            .collect();
+        let findings = audit(&protected).findings;
+        if findings.is_empty() {
+            return Ok(protected);
+        }
+        // The rows whose hidden counts a reader recovers; a recovered column total or grand
+        // total comes from every row with respondents in it.
+        let mut more = false;
+        for finding in &findings {
+            let rows: Vec<usize> = match finding.position {
+                Position::Cell { row, .. } | Position::RowTotal { row } => vec![row],
+                Position::ColumnTotal { column } => kept
+                    .iter()
+                    .enumerate()
+                    .filter(|&(inner, _)| table.cell(inner, column).is_some_and(|c| c.n > 0))
+                    .map(|(_, &row)| row)
+                    .collect(),
+                Position::GrandTotal => kept.clone(),
+            };
+            for row in rows {
+                if let Some(flag) = withheld.get_mut(row) {
+                    more |= !*flag;
+                    *flag = true;
+                }
+            }
+        }
+        if !more {
+            // Nothing left to withhold: cannot happen (a finding lies in a kept row or in a
+            // total of kept rows), but never publish a table that fails the audit.
+            withheld.iter_mut().for_each(|w| *w = true);
+        }
     }
 }
 
@@ -738,7 +983,7 @@ pub fn audit(table: &ProtectedTable) -> Audit {
         if !matches!(slot.state, State::Suppressed(_)) {
             continue;
         }
-        let position = grid.position(idx);
+        let position = table.outer(grid.position(idx));
         let bound = bounds.get(idx).copied().unwrap_or(Bounds::UNKNOWN);
         intervals.push(Interval {
             position,
@@ -772,7 +1017,8 @@ pub fn audit(table: &ProtectedTable) -> Audit {
 }
 
 /// The suppressed entries whose counts an attacker can recover, in reading order; empty for
-/// every table [`protect`] returns.
+/// every table [`protect`] returns without entries known elsewhere, and for every table
+/// [`protect_withholding_rows`] returns.
 #[must_use]
 pub fn derivable_cells(table: &ProtectedTable) -> Vec<Position> {
     audit(table)
@@ -803,6 +1049,8 @@ struct Slot {
     n: u64,
     value: Option<f64>,
     state: State,
+    /// Published elsewhere ([`Table::known_elsewhere`]): always shown, never a partner.
+    known: bool,
 }
 
 /// A row or column of the grid: its inner entries add up to its margin entry.
@@ -847,11 +1095,13 @@ impl Grid {
             n: cell.map_or(0, |c| c.n),
             value: cell.and_then(|c| c.value),
             state: State::Shown,
+            known: false,
         };
         let hidden = |n: u64| Slot {
             n,
             value: None,
             state: State::Unpublished,
+            known: false,
         };
         let mut slots = Vec::with_capacity((rows + 1).saturating_mul(columns + 1));
         for a in 0..=rows {
@@ -876,13 +1126,23 @@ impl Grid {
                 slots.push(slot);
             }
         }
-        Self {
+        let mut grid = Self {
             rows,
             columns,
             row_totals_published: table.row_totals.is_some(),
             column_totals_published: table.column_totals.is_some(),
             slots,
+        };
+        for &position in &table.known {
+            if let Some(slot) = grid
+                .index_of(position)
+                .and_then(|idx| grid.slots.get_mut(idx))
+                .filter(|slot| slot.state == State::Shown)
+            {
+                slot.known = true;
+            }
         }
+        grid
     }
 
     const fn width(&self) -> usize {
@@ -942,16 +1202,20 @@ impl Grid {
         self.state(idx).is_some_and(|state| state != State::Shown)
     }
 
+    /// Suppresses an entry, unless it is known elsewhere.
     fn suppress(&mut self, idx: usize, reason: Reason) {
-        if let Some(slot) = self.slots.get_mut(idx) {
+        if let Some(slot) = self.slots.get_mut(idx)
+            && !slot.known
+        {
             slot.state = State::Suppressed(reason);
         }
     }
 
-    /// Whether the entry could be suppressed as a partner: shown and non-zero.
+    /// Whether the entry could be suppressed as a partner: shown, non-zero and not known
+    /// elsewhere.
     fn is_candidate(&self, idx: usize) -> bool {
         self.slot(idx)
-            .is_some_and(|slot| slot.state == State::Shown && slot.n > 0)
+            .is_some_and(|slot| slot.state == State::Shown && slot.n > 0 && !slot.known)
     }
 
     /// The two nodes an entry joins: its grid row and its grid column.
@@ -983,7 +1247,7 @@ impl Grid {
 
     fn suppress_primary(&mut self, min_n: u64) {
         for slot in &mut self.slots {
-            if slot.state == State::Shown && slot.n > 0 && slot.n < min_n {
+            if slot.state == State::Shown && !slot.known && slot.n > 0 && slot.n < min_n {
                 slot.state = State::Suppressed(Reason::Primary);
             }
         }
@@ -1064,13 +1328,17 @@ impl Grid {
 
     /// Repairs, one at a time, every suppressed entry the exact test still pins down. Each
     /// repair suppresses at least one more entry, so this ends; the bound on rounds is only
-    /// a guard.
+    /// a guard. An entry no repair can free (only possible when entries known elsewhere block
+    /// every cycle through it) is skipped, so the others are still repaired; [`audit`] reports
+    /// it.
     fn repair_until_safe(&mut self) {
         for _ in 0..=self.slots.len() {
-            let Some(idx) = self.pinned().iter().position(|&pinned| pinned) else {
-                return;
-            };
-            if !self.repair(idx) {
+            let pinned = self.pinned();
+            let mut pinned = pinned
+                .iter()
+                .enumerate()
+                .filter_map(|(idx, &p)| p.then_some(idx));
+            if !pinned.any(|idx| self.repair(idx)) {
                 return;
             }
         }
@@ -1131,7 +1399,7 @@ impl Grid {
         for (idx, slot) in self.slots.iter().enumerate() {
             let (lower, cost) = match self.known_lower(idx) {
                 Some(lower) => (lower, 0),
-                None if candidates && slot.n > 0 => (1, slot.n),
+                None if candidates && slot.n > 0 && !slot.known => (1, slot.n),
                 None => continue,
             };
             for (from, to) in self.moves(idx, slot.n, lower) {
@@ -1424,7 +1692,7 @@ mod tests {
     fn primary_only(table: &Table, min_n: u64) -> ProtectedTable {
         let mut grid = Grid::from_table(table);
         grid.suppress_primary(min_n);
-        ProtectedTable { min_n, grid }
+        ProtectedTable::of(min_n, grid)
     }
 
     /// The table with exactly the given cells suppressed, nothing else.
@@ -1434,7 +1702,7 @@ mod tests {
             let idx = grid.index(row, column);
             grid.suppress(idx, Reason::Primary);
         }
-        ProtectedTable { min_n: 10, grid }
+        ProtectedTable::of(10, grid)
     }
 
     const PRIMARY: Entry = Entry::Suppressed {
@@ -2086,7 +2354,7 @@ mod tests {
                 grid.suppress(idx, Reason::Primary);
             }
         }
-        ProtectedTable { min_n: 3, grid }
+        ProtectedTable::of(3, grid)
     }
 
     proptest! {
@@ -2172,6 +2440,193 @@ mod tests {
                 .collect();
             prop_assert_eq!(&pinned, &truth);
             prop_assert_eq!(derivable_cells(&table), truth);
+        }
+    }
+
+    // --- totals published elsewhere ---
+
+    /// `rows` with every margin published and the row totals and grand total declared known
+    /// elsewhere, as a breakdown whose units' totals are on their scorecards.
+    fn with_known_row_totals(rows: &[&[u64]]) -> Table {
+        let known = (0..rows.len())
+            .map(|row| Position::RowTotal { row })
+            .chain([Position::GrandTotal]);
+        with_all_margins(rows).known_elsewhere(known).unwrap()
+    }
+
+    /// The rows of `rows` whose total is below k, as [`protect_withholding_rows`] takes them.
+    fn below(rows: &[&[u64]], min_n: u64) -> Vec<bool> {
+        rows.iter()
+            .map(|r| {
+                let n: u64 = r.iter().sum();
+                n > 0 && n < min_n
+            })
+            .collect()
+    }
+
+    /// [`protect_withholding_rows`] over `rows`, with the margins of the kept rows recomputed.
+    fn withholding(rows: &[&[u64]], withheld: &[bool], min_n: u64) -> ProtectedTable {
+        let columns = rows.first().map_or(0, |r| r.len());
+        protect_withholding_rows(withheld, Protection::new(min_n), |kept| {
+            let kept: Vec<&[u64]> = kept.iter().map(|&r| rows[r]).collect();
+            let known = (0..kept.len())
+                .map(|row| Position::RowTotal { row })
+                .chain([Position::GrandTotal]);
+            if kept.is_empty() {
+                return Table::of_width(columns, Vec::new())?
+                    .with_margins(Vec::new(), vec![Cell::count(0); columns], Cell::count(0))?
+                    .known_elsewhere([Position::GrandTotal]);
+            }
+            with_all_margins(&kept).known_elsewhere(known)
+        })
+        .unwrap()
+    }
+
+    const WITHHELD: Entry = Entry::Suppressed {
+        reason: Reason::Withheld,
+    };
+
+    /// Unit 0 has one respondent, published elsewhere with its score (n = 1, 99 %).
+    const ONE_RESPONDENT: &[&[u64]] = &[&[1, 0, 0], &[20, 15, 12], &[11, 14, 19]];
+
+    #[test]
+    fn a_hidden_cell_is_recovered_from_a_row_total_published_elsewhere() {
+        // Protected on its own, the table hides the small row total and its cell ...
+        let alone = protect(&with_all_margins(ONE_RESPONDENT), Protection::new(10));
+        assert_eq!(alone.row_total(0), Some(PRIMARY));
+        assert_eq!(alone.cell(0, 0), Some(PRIMARY));
+        assert_eq!(derivable_cells(&alone), vec![]);
+        // ... but the reader has that total from the scores, and the zeros beside the hidden
+        // cell then give it away: the same table with the total known fails the audit.
+        let known = protect(&with_known_row_totals(ONE_RESPONDENT), Protection::new(10));
+        assert_eq!(known.row_total(0), Some(shown(1)));
+        let findings = audit(&known).findings;
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.position == Position::Cell { row: 0, column: 0 }
+                    && f.value == 1
+                    && f.small),
+            "{findings:?}"
+        );
+    }
+
+    #[test]
+    fn a_row_whose_known_total_is_below_k_is_withheld_whole_and_left_out_of_the_totals() {
+        let protected = withholding(ONE_RESPONDENT, &below(ONE_RESPONDENT, 10), 10);
+        assert_eq!(protected.rows(), 3);
+        assert_eq!(protected.withheld_rows(), vec![0]);
+        assert_eq!(protected.cells()[0], vec![WITHHELD; 3]);
+        assert_eq!(protected.row_total(0), Some(WITHHELD));
+        // The column totals and the grand total cover units 1 and 2 only.
+        assert_eq!(
+            protected.column_totals().unwrap(),
+            vec![shown(31), shown(29), shown(31)]
+        );
+        assert_eq!(protected.grand_total(), Some(shown(91)));
+        assert_eq!(protected.cells()[1], vec![shown(20), shown(15), shown(12)]);
+        assert_eq!(derivable_cells(&protected), vec![]);
+        let withheld: Vec<Position> = protected
+            .suppressed()
+            .into_iter()
+            .filter(|(_, reason)| *reason == Reason::Withheld)
+            .map(|(position, _)| position)
+            .collect();
+        assert_eq!(withheld.len(), 4);
+        assert_eq!(withheld.last(), Some(&Position::RowTotal { row: 0 }));
+    }
+
+    #[test]
+    fn known_totals_are_never_suppressed_and_hidden_cells_beside_them_add_up_to_k() {
+        let rows: &[&[u64]] = &[&[2, 12, 15], &[30, 25, 40], &[22, 18, 35]];
+        let protected = protect(&with_known_row_totals(rows), Protection::new(10));
+        for (row, r) in rows.iter().enumerate() {
+            assert_eq!(protected.row_total(row), Some(shown(r.iter().sum())));
+        }
+        assert_eq!(protected.grand_total(), Some(shown(199)));
+        // The 12 is the row's smallest shown cell: 2 + 12 = 14 ≥ 10.
+        assert_eq!(protected.cell(0, 0), Some(PRIMARY));
+        assert_eq!(protected.cell(0, 1), Some(COMPLEMENTARY));
+        assert_eq!(protected.cell(0, 2), Some(shown(15)));
+        assert_eq!(small_hidden_sums(&protected), Vec::<Vec<Position>>::new());
+        assert!(lines_are_closed(&protected));
+        assert_eq!(derivable_cells(&protected), vec![]);
+    }
+
+    #[test]
+    fn a_row_of_ones_beside_its_known_total_is_withheld_since_no_pattern_can_hide_it() {
+        // Three respondents in three categories: knowing the row adds up to 3 and that each
+        // hidden count is at least 1 pins every one of them.
+        let rows: &[&[u64]] = &[&[1, 1, 1, 0], &[12, 14, 20, 11], &[15, 13, 11, 16]];
+        let protected = protect(&with_known_row_totals(rows), Protection::new(3));
+        assert!(!derivable_cells(&protected).is_empty());
+        let protected = withholding(rows, &[false; 3], 3);
+        assert_eq!(protected.withheld_rows(), vec![0]);
+        assert_eq!(derivable_cells(&protected), vec![]);
+        assert_eq!(protected.row_total(1), Some(shown(57)));
+    }
+
+    #[test]
+    fn an_entry_known_elsewhere_must_be_published_here_too() {
+        let unpublished = Table::new(counts(&[&[1, 2]]))
+            .unwrap()
+            .known_elsewhere([Position::RowTotal { row: 0 }]);
+        assert_eq!(
+            unpublished,
+            Err(TableError::NotPublished {
+                position: Position::RowTotal { row: 0 }
+            })
+        );
+        let outside =
+            with_all_margins(&[&[1, 2]]).known_elsewhere([Position::Cell { row: 1, column: 0 }]);
+        assert!(matches!(outside, Err(TableError::NotPublished { .. })));
+        let wrong_rows = protect_withholding_rows(&[false, false], Protection::new(3), |_| {
+            Ok(with_all_margins(&[&[1, 2]]))
+        });
+        assert_eq!(
+            wrong_rows,
+            Err(TableError::RowCount {
+                expected: 2,
+                found: 1
+            })
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn tables_with_known_row_totals_keep_them_and_pass_the_audit_once_rows_are_withheld(
+            case in cases(5, 25),
+            min_n in 2_u64..12,
+        ) {
+            let rows: Vec<Vec<u64>> = case
+                .cells
+                .chunks(case.columns)
+                .map(|r| r.iter().map(|&(n, _)| n).collect())
+                .collect();
+            let rows: Vec<&[u64]> = rows.iter().map(Vec::as_slice).collect();
+            let withheld = below(&rows, min_n);
+            let protected = withholding(&rows, &withheld, min_n);
+            prop_assert_eq!(protected.rows(), rows.len());
+            prop_assert_eq!(derivable_cells(&protected), vec![]);
+            prop_assert_eq!(small_hidden_sums(&protected), Vec::<Vec<Position>>::new());
+            let out = protected.withheld_rows();
+            for (row, r) in rows.iter().enumerate() {
+                if out.contains(&row) {
+                    prop_assert!(protected.cells()[row].iter().all(|e| *e == WITHHELD));
+                    prop_assert_eq!(protected.row_total(row), Some(WITHHELD));
+                } else {
+                    // A kept row shows its known total, whatever its size.
+                    prop_assert_eq!(protected.row_total(row), Some(shown(r.iter().sum())));
+                }
+                prop_assert!(!withheld[row] || out.contains(&row));
+            }
+            let kept: u64 = (0..rows.len())
+                .filter(|row| !out.contains(row))
+                .map(|row| rows[row].iter().sum::<u64>())
+                .sum();
+            prop_assert_eq!(protected.grand_total(), Some(shown(kept)));
         }
     }
 }

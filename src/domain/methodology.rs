@@ -28,6 +28,9 @@
 //! unanswered_item = "rescale"             # or "zero"; see "Missing data" below
 //! min_coverage = 0.5                      # 0..=1; share of a group's points that had data
 //!
+//! [aggregate]                             # optional
+//! national = "mean_of_units"              # or "pooled"; see "Aggregates" below
+//!
 //! [ranking]                               # optional
 //! ties = "competition"                    # 1,2,2,4 — or "dense": 1,2,2,3
 //! compare = "full_precision"              # or "display_rounded"
@@ -43,7 +46,7 @@
 //! ]
 //!
 //! [quality]                               # optional
-//! disclosure_min_n = 10                   # min n for sub-unit breakdowns
+//! disclosure_min_n = 10                   # k: see "Disclosure control" below
 //! speeder_seconds = 120                   # optional
 //!
 //! [[component]]
@@ -89,6 +92,9 @@
 //! satisfied = ["4", "5"]                  # for "share"
 //! invalid = ["0"]                         # no answer
 //! index_points = 10                       # optional (10)
+//! linked_index = "sipas"                  # optional ("sipas"): the [[linked_index]] it feeds
+//! headline = "mean_of_parts"              # optional; or "overall_item" (see "Aggregates")
+//! overall_item = "SP_OVERALL"             # required with headline = "overall_item"
 //!
 //! [[sipas.part]]
 //! code = "I"
@@ -109,6 +115,35 @@
 //! Points are decimal numbers with at most six decimals. Validation sums them as exact integer
 //! micro-points, so "the leader items add up to exactly 22" is a true statement, not a float
 //! comparison with a tolerance.
+//!
+//! # Survey part, index total and appraised points
+//!
+//! - The **survey part** is what the surveys score: the counted groups (leaders and managers,
+//!   22 points) plus the linked indices (SIPAS, 10 points), 32 of 100 under the bundled
+//!   methodology. The **index total** adds the appraised (non-survey) points per component and
+//!   is out of `total_points` (100).
+//! - Appraised points are imported per unit and component
+//!   (`khaosat round import-appraised ROUND FILE`). A unit whose points are imported is
+//!   composed into the full index; a unit without them keeps its survey part only. Once any unit has appraised points, the round ranks and tiers on the index
+//!   total, and units without appraised points are listed unranked as "survey part only", so a
+//!   survey part of 32 is never ranked against totals of 100. Without any appraised points, the
+//!   round ranks on the survey part and no unit has an index total.
+//! - Importing onto a published round is refused: run Compute (the published version stays
+//!   public), import the corrected points, then publish a new version.
+//! - SIPAS points go to the `[[linked_index]]` whose code the SIPAS methodology names in
+//!   `[sipas] linked_index` (default `"sipas"`), never simply to the first linked index.
+//!
+//! # Aggregates
+//!
+//! - `[aggregate] national` (default `"mean_of_units"`): the national figure of each points group
+//!   and of SIPAS, set in the methodology that scores the group. `"mean_of_units"` is the mean of
+//!   the units that have a score (every province weighs the same); `"pooled"` scores every
+//!   respondent of the round as one tally (large units weigh more). The national mean of the
+//!   survey part and of the index total is always the mean of the units that have one.
+//! - `[sipas] headline` (default `"mean_of_parts"`): a unit's SIPAS percentage is the mean of its
+//!   parts (each the mean of its elements), or, with `"overall_item"`, the percentage of the
+//!   directly asked "in general" item named by `overall_item` (left out of the elements, and
+//!   without valid answers no SIPAS score). The bundled files explain their choice.
 //!
 //! # Missing data
 //!
@@ -140,6 +175,24 @@
 //! `[ranking] min_respondents` (default 1): a unit with fewer responses than this in a counted
 //! group keeps its scores and total, flagged "insufficient data", but is neither tiered nor
 //! ranked.
+
+//!
+//! # Disclosure control
+//!
+//! `[quality] disclosure_min_n` (k, default 10) protects small groups of respondents in what the
+//! public sees of a published round:
+//!
+//! - **Answer distributions.** A unit × group with fewer than k respondents keeps its scores
+//!   (points, percent, respondents, criteria and components), but its item rows are not
+//!   published: neither answer distributions nor item percentages (with one respondent, an
+//!   item percentage is the answer). Not on pages, in downloads or through the API; national
+//!   distributions leave it out. Staff see everything.
+//! - **Breakdowns** (a group's score per unit split by a categorical question) hide cells with
+//!   fewer than k respondents and enough others that no hidden cell can be worked out by
+//!   subtraction, and that the hidden cells of any row or column add up to 0 or at least k. A
+//!   unit's row total is its published respondents and score, treated as known; a unit with
+//!   fewer than k respondents in the group is not split at all (its cells and total are hidden,
+//!   and the column totals leave it out).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -374,6 +427,58 @@ impl Default for ScoringSettings {
     }
 }
 
+/// How a national (or regional) figure of a group is formed from the units' answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NationalAggregate {
+    /// The mean of the units' percentages, over the units that have one: every province
+    /// weighs the same, whatever its number of respondents.
+    #[default]
+    MeanOfUnits,
+    /// Every respondent of the round pooled into one tally and scored once: large units
+    /// weigh more.
+    Pooled,
+}
+
+/// How national figures are aggregated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct AggregateSettings {
+    /// The national figure of each points group and of SIPAS; default `mean_of_units`.
+    pub national: NationalAggregate,
+}
+
+impl AggregateSettings {
+    /// Whether these are the defaults.
+    pub fn is_default(&self) -> bool {
+        *self == AggregateSettings::default()
+    }
+}
+
+/// Where a unit's SIPAS headline percentage comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SipasHeadline {
+    /// The mean of the parts' percentages (each part the mean of its elements).
+    #[default]
+    MeanOfParts,
+    /// The percentage of one directly asked "in general" item (`overall_item`).
+    OverallItem,
+}
+
+impl SipasHeadline {
+    /// Whether this is the default.
+    pub fn is_default(&self) -> bool {
+        *self == SipasHeadline::default()
+    }
+}
+
+/// The linked-index code SIPAS points go to when the `[sipas]` section names none.
+pub const DEFAULT_SIPAS_LINK: &str = "sipas";
+
+fn is_default_sipas_link(code: &str) -> bool {
+    code == DEFAULT_SIPAS_LINK
+}
+
 /// One tier band: `min ≤ percent < below` (the top band has no `below`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TierBand {
@@ -557,6 +662,16 @@ pub struct Sipas {
     pub invalid: Vec<String>,
     /// Index points: overall % × index_points / 100 (default 10).
     pub index_points: f64,
+    /// The code of the linked index (`[[linked_index]]` of the composing methodology) the
+    /// SIPAS points go to; default "sipas". Left out of the canonical form at the default.
+    #[serde(skip_serializing_if = "is_default_sipas_link")]
+    pub linked_index: String,
+    /// Where the headline percentage comes from; default the mean of the parts.
+    #[serde(skip_serializing_if = "SipasHeadline::is_default")]
+    pub headline: SipasHeadline,
+    /// The directly asked overall item, required with `headline = "overall_item"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overall_item: Option<String>,
     /// Parts in order.
     #[serde(rename = "part")]
     pub parts: Vec<SipasPart>,
@@ -609,6 +724,9 @@ pub struct Methodology {
     /// (a bundled file that spells the defaults out is the same content).
     #[serde(skip_serializing_if = "ScoringSettings::is_default")]
     pub scoring: ScoringSettings,
+    /// How national figures are aggregated. Left out of the canonical form at the default.
+    #[serde(skip_serializing_if = "AggregateSettings::is_default")]
+    pub aggregate: AggregateSettings,
     /// Ranking settings.
     pub ranking: RankingSettings,
     /// Tier settings.
@@ -833,6 +951,7 @@ struct RawFile {
     display: Option<RawDisplay>,
     scoring: Option<RawScoring>,
     ranking: Option<RawRanking>,
+    aggregate: Option<RawAggregate>,
     tiers: Option<Spanned<RawTiers>>,
     quality: Option<RawQuality>,
     #[serde(default, rename = "component")]
@@ -868,6 +987,12 @@ struct RawDisplay {
 struct RawScoring {
     unanswered_item: Option<UnansweredItem>,
     min_coverage: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAggregate {
+    national: Option<NationalAggregate>,
 }
 
 #[derive(Deserialize)]
@@ -972,6 +1097,9 @@ struct RawSipas {
     #[serde(default)]
     invalid: Vec<Spanned<String>>,
     index_points: Option<Spanned<f64>>,
+    linked_index: Option<Spanned<String>>,
+    headline: Option<SipasHeadline>,
+    overall_item: Option<Spanned<String>>,
     #[serde(default, rename = "part")]
     parts: Vec<Spanned<RawPart>>,
     #[serde(default, rename = "element")]
@@ -1914,6 +2042,13 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
         provenance,
         display: DisplaySettings { decimals },
         scoring,
+        aggregate: AggregateSettings {
+            national: raw
+                .aggregate
+                .as_ref()
+                .and_then(|a| a.national)
+                .unwrap_or_default(),
+        },
         ranking,
         tiers,
         quality,
@@ -2017,6 +2152,30 @@ fn validate_sipas(
         None => 10.0,
     };
 
+    let linked_index = match &rs.linked_index {
+        Some(code) => {
+            ctx.code(code, "sipas.linked_index");
+            code.get_ref().clone()
+        }
+        None => DEFAULT_SIPAS_LINK.to_owned(),
+    };
+    let headline = rs.headline.unwrap_or_default();
+    let overall_item = match (&rs.overall_item, headline) {
+        (Some(item), _) => {
+            ctx.code(item, "sipas.overall_item");
+            Some(item.get_ref().clone())
+        }
+        (None, SipasHeadline::OverallItem) => {
+            ctx.err(
+                Some(s.span()),
+                "sipas.overall_item",
+                ErrorKind::InvalidValue,
+                "headline = \"overall_item\" needs `overall_item`, the code of the directly asked overall item",
+            );
+            None
+        }
+        (None, SipasHeadline::MeanOfParts) => None,
+    };
     let mut parts = Vec::new();
     let mut part_line: BTreeMap<String, usize> = BTreeMap::new();
     for p in &rs.parts {
@@ -2136,6 +2295,9 @@ fn validate_sipas(
         satisfied,
         invalid,
         index_points,
+        linked_index,
+        headline,
+        overall_item,
         parts,
         elements,
     }
@@ -2830,5 +2992,67 @@ mod tests {
             }
             let _ = Methodology::parse("fuzz.toml", &bytes);
         }
+    }
+
+    #[test]
+    fn aggregate_and_sipas_headline_settings_parse_and_defaults_keep_the_hash() {
+        let spelled = SIPAS.replace(
+            "index_points = 10\n",
+            "index_points = 10\nlinked_index = \"sipas\"\nheadline = \"mean_of_parts\"\n",
+        ) + "";
+        let spelled = spelled.replace(
+            "[sipas]\n",
+            "[aggregate]\nnational = \"mean_of_units\"\n\n[sipas]\n",
+        );
+        let (plain, spelled) = (parse(SIPAS).unwrap(), parse(&spelled).unwrap());
+        assert_eq!(plain.content_hash(), spelled.content_hash());
+        let s = plain.sipas.as_ref().unwrap();
+        assert_eq!(
+            (
+                s.linked_index.as_str(),
+                s.headline,
+                s.overall_item.as_deref()
+            ),
+            ("sipas", SipasHeadline::MeanOfParts, None)
+        );
+        assert_eq!(plain.aggregate.national, NationalAggregate::MeanOfUnits);
+
+        let chosen = SIPAS
+            .replace(
+                "index_points = 10\n",
+                "index_points = 10\nlinked_index = \"hai_long\"\nheadline = \"overall_item\"\noverall_item = \"q_all\"\n",
+            )
+            .replace("[sipas]\n", "[aggregate]\nnational = \"pooled\"\n\n[sipas]\n");
+        let m = parse(&chosen).unwrap();
+        let s = m.sipas.as_ref().unwrap();
+        assert_eq!(
+            (
+                s.linked_index.as_str(),
+                s.headline,
+                s.overall_item.as_deref()
+            ),
+            ("hai_long", SipasHeadline::OverallItem, Some("q_all"))
+        );
+        assert_eq!(m.aggregate.national, NationalAggregate::Pooled);
+        assert_ne!(m.content_hash(), plain.content_hash());
+    }
+
+    #[test]
+    fn an_overall_item_headline_without_its_item_is_refused_with_its_place() {
+        let src = SIPAS.replace(
+            "index_points = 10\n",
+            "index_points = 10\nheadline = \"overall_item\"\n",
+        );
+        let e = errors(&src);
+        assert!(
+            e.iter()
+                .any(|e| e.path == "sipas.overall_item" && e.kind == ErrorKind::InvalidValue),
+            "{e:?}"
+        );
+        let bad = SIPAS.replace(
+            "[sipas]\n",
+            "[aggregate]\nnational = \"median\"\n\n[sipas]\n",
+        );
+        assert!(errors(&bad).iter().any(|e| e.kind == ErrorKind::Structure));
     }
 }

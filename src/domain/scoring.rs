@@ -39,7 +39,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::methodology::{
-    CompareOn, Methodology, RankingSettings, SipasRule, TieRule, TierBand, UnansweredItem,
+    CompareOn, Methodology, NationalAggregate, RankingSettings, Sipas, SipasHeadline, SipasRule,
+    TieRule, TierBand, UnansweredItem,
 };
 
 /// Decimals at which binary floating-point noise is cut off before any decimal rounding.
@@ -513,7 +514,11 @@ pub struct SipasScore {
     pub elements: Vec<SipasSubtotal>,
     /// Parts in methodology order.
     pub parts: Vec<SipasSubtotal>,
-    /// Mean of the parts' percentages.
+    /// The directly asked overall item, when the methodology's headline is that item
+    /// (`headline = "overall_item"`); its `element` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overall_item: Option<SipasItemScore>,
+    /// The headline: the mean of the parts' percentages, or the overall item's percentage.
     pub overall_percent: Option<f64>,
     /// overall % × index_points / 100.
     pub index_points: Option<f64>,
@@ -815,64 +820,17 @@ pub fn score_sipas_with_rule(
     let s = m.sipas.as_ref().ok_or_else(|| ScoringError::NoSipas {
         methodology: m.code.clone(),
     })?;
-    let (min, max) = (s.scale_min(), s.scale_max());
-    let empty = BTreeMap::new();
     let mut notes = Vec::new();
     let mut items = Vec::new();
     let mut elements = Vec::new();
     for element in &s.elements {
         let mut element_percents = Vec::new();
         for item in &element.items {
-            let distribution = tally.items.get(item).unwrap_or(&empty).clone();
-            let answered = sum_counts(&distribution);
-            if answered > tally.responses {
-                notes.push(Note::MoreAnswersThanResponses {
-                    item: item.clone(),
-                    answers: answered,
-                    responses: tally.responses,
-                });
+            let scored = score_sipas_item(s, rule, tally, item, &element.code, &mut notes);
+            if let Some(p) = scored.percent {
+                element_percents.push(p);
             }
-            let (mut valid_n, mut satisfied_n, mut total) = (0u64, 0u64, 0.0f64);
-            let mut unknown = BTreeMap::new();
-            for (value, &count) in &distribution {
-                if let Some(&x) = s.scale.get(value) {
-                    valid_n = valid_n.saturating_add(count);
-                    total += x * count as f64;
-                    if s.satisfied.contains(value) {
-                        satisfied_n = satisfied_n.saturating_add(count);
-                    }
-                } else if !s.invalid.contains(value) && count > 0 {
-                    unknown.insert(value.clone(), count);
-                }
-            }
-            if !unknown.is_empty() {
-                notes.push(Note::UnknownAnswerValues {
-                    item: item.clone(),
-                    values: unknown,
-                });
-            }
-            let mean = (valid_n > 0).then(|| total / valid_n as f64);
-            let percent = match rule {
-                SipasRule::Share => {
-                    (valid_n > 0).then(|| satisfied_n as f64 * 100.0 / valid_n as f64)
-                }
-                // The parser guarantees max > min.
-                SipasRule::Mean => mean.map(|mu| (mu - min) * 100.0 / (max - min)),
-            };
-            match percent {
-                Some(p) => element_percents.push(p),
-                None => notes.push(Note::NoValidAnswers { item: item.clone() }),
-            }
-            items.push(SipasItemScore {
-                item: item.clone(),
-                element: element.code.clone(),
-                answered,
-                valid_n,
-                satisfied_n,
-                mean,
-                percent,
-                distribution,
-            });
+            items.push(scored);
         }
         let percent = mean_of(&element_percents);
         if percent.is_none() {
@@ -911,11 +869,23 @@ pub fn score_sipas_with_rule(
         });
     }
     let part_percents: Vec<f64> = parts.iter().filter_map(|p| p.percent).collect();
-    let overall_percent = mean_of(&part_percents);
+    // The headline is a methodology choice: the mean of the parts, or one directly asked
+    // "in general" item (the parser guarantees the item is named).
+    let overall_item = match (s.headline, &s.overall_item) {
+        (SipasHeadline::OverallItem, Some(item)) => {
+            Some(score_sipas_item(s, rule, tally, item, "", &mut notes))
+        }
+        _ => None,
+    };
+    let overall_percent = match &overall_item {
+        Some(item) => item.percent,
+        None => mean_of(&part_percents),
+    };
     let mapped: BTreeSet<&str> = s
         .elements
         .iter()
         .flat_map(|e| e.items.iter().map(String::as_str))
+        .chain(s.overall_item.as_deref())
         .collect();
     for item in tally.items.keys().filter(|k| !mapped.contains(k.as_str())) {
         notes.push(Note::UnmappedItem { item: item.clone() });
@@ -929,11 +899,115 @@ pub fn score_sipas_with_rule(
         items,
         elements,
         parts,
+        overall_item,
         overall_percent,
         index_points: overall_percent.map(|p| p * s.index_points / 100.0),
         index_max_points: s.index_points,
         notes,
     })
+}
+
+/// Scores one SIPAS item from its answers: valid answers are those on the scale, the
+/// `invalid` ones and any unknown value (flagged in `notes`) are left out.
+fn score_sipas_item(
+    s: &Sipas,
+    rule: SipasRule,
+    tally: &Tally,
+    item: &str,
+    element: &str,
+    notes: &mut Vec<Note>,
+) -> SipasItemScore {
+    let (min, max) = (s.scale_min(), s.scale_max());
+    let distribution = tally.items.get(item).cloned().unwrap_or_default();
+    let answered = sum_counts(&distribution);
+    if answered > tally.responses {
+        notes.push(Note::MoreAnswersThanResponses {
+            item: item.to_owned(),
+            answers: answered,
+            responses: tally.responses,
+        });
+    }
+    let (mut valid_n, mut satisfied_n, mut total) = (0u64, 0u64, 0.0f64);
+    let mut unknown = BTreeMap::new();
+    for (value, &count) in &distribution {
+        if let Some(&x) = s.scale.get(value) {
+            valid_n = valid_n.saturating_add(count);
+            total += x * count as f64;
+            if s.satisfied.contains(value) {
+                satisfied_n = satisfied_n.saturating_add(count);
+            }
+        } else if !s.invalid.contains(value) && count > 0 {
+            unknown.insert(value.clone(), count);
+        }
+    }
+    if !unknown.is_empty() {
+        notes.push(Note::UnknownAnswerValues {
+            item: item.to_owned(),
+            values: unknown,
+        });
+    }
+    let mean = (valid_n > 0).then(|| total / valid_n as f64);
+    let percent = match rule {
+        SipasRule::Share => (valid_n > 0).then(|| satisfied_n as f64 * 100.0 / valid_n as f64),
+        // The parser guarantees max > min.
+        SipasRule::Mean => mean.map(|mu| (mu - min) * 100.0 / (max - min)),
+    };
+    if percent.is_none() {
+        notes.push(Note::NoValidAnswers {
+            item: item.to_owned(),
+        });
+    }
+    SipasItemScore {
+        item: item.to_owned(),
+        element: element.to_owned(),
+        answered,
+        valid_n,
+        satisfied_n,
+        mean,
+        percent,
+        distribution,
+    }
+}
+
+/// A group's national figure, as the methodology's `[aggregate] national` says: the mean of
+/// the units' (points, percent) that have a value, or the group scored once over `pooled`,
+/// the tallies of every unit merged. `group` is a points group or the SIPAS group of `m`
+/// (SIPAS: index points and headline percent).
+///
+/// # Errors
+///
+/// [`ScoringError::UnknownGroup`] when `group` is neither a points group nor the SIPAS group.
+pub fn national_figure(
+    m: &Methodology,
+    group: &str,
+    units: &[(Option<f64>, Option<f64>)],
+    pooled: &Tally,
+) -> Result<(Option<f64>, Option<f64>), ScoringError> {
+    match m.aggregate.national {
+        NationalAggregate::MeanOfUnits => Ok((
+            mean_of_present(units.iter().map(|u| u.0)),
+            mean_of_present(units.iter().map(|u| u.1)),
+        )),
+        NationalAggregate::Pooled if m.group(group).is_some() => {
+            let s = score_group(m, group, pooled)?;
+            Ok((s.points, s.percent))
+        }
+        NationalAggregate::Pooled if m.sipas.as_ref().is_some_and(|s| s.group == group) => {
+            let s = score_sipas(m, pooled)?;
+            Ok((s.index_points, s.overall_percent))
+        }
+        NationalAggregate::Pooled => Err(ScoringError::UnknownGroup {
+            methodology: m.code.clone(),
+            group: group.to_owned(),
+        }),
+    }
+}
+
+/// The mean of the values present; `None` when none is. A missing value is never counted as
+/// 0: the one rule behind every "n of N units" mean.
+pub fn mean_of_present(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    let present: Vec<f64> = values.into_iter().flatten().collect();
+    mean_of(&present)
 }
 
 fn mean_of(xs: &[f64]) -> Option<f64> {
@@ -1298,12 +1372,68 @@ pub struct Rankings {
     pub components: Vec<ComponentRanking>,
 }
 
-/// Ranks the complete units with enough respondents (see [`IndexScore::is_ranked`]) by total
-/// percent and by each component's percent, with the methodology's tie rule; totals carry
-/// their tier. Other units are left out, so ranks run 1..n over the ranked units.
+/// Where a unit stands in its round's ranking: ranked, or why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// Complete, with enough respondents: it has a rank (and, for the full index, a tier).
+    Ranked,
+    /// A counted group, SIPAS or (for the full index) an appraised component has no value.
+    Incomplete,
+    /// Complete, but a counted group has fewer responses than `ranking.min_respondents`.
+    InsufficientData,
+    /// The round composes the full index, but this unit's appraised points are not imported:
+    /// it shows its survey part only and is not ranked against full-index totals.
+    SurveyPartOnly,
+}
+
+impl Standing {
+    /// The code files and the API write: `ranked`, `incomplete`, `insufficient_data` or
+    /// `survey_part_only`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Standing::Ranked => "ranked",
+            Standing::Incomplete => "incomplete",
+            Standing::InsufficientData => "insufficient_data",
+            Standing::SurveyPartOnly => "survey_part_only",
+        }
+    }
+
+    /// The message-catalogue key of the label shown instead of a rank (`None` when ranked).
+    pub fn label_key(self) -> Option<&'static str> {
+        match self {
+            Standing::Ranked => None,
+            Standing::Incomplete => Some("results.incomplete"),
+            Standing::InsufficientData => Some("results.insufficient"),
+            Standing::SurveyPartOnly => Some("results.survey_part_only"),
+        }
+    }
+}
+
+/// Where one unit stands, given whether its round composes the full index (any unit has
+/// appraised points): one rule for the rankings, pages, files, the API and the CLI.
+pub fn standing(index: &IndexScore, round_full_index: bool) -> Standing {
+    if !index.is_complete() {
+        Standing::Incomplete
+    } else if index.insufficient_data {
+        Standing::InsufficientData
+    } else if round_full_index && !index.full_index {
+        Standing::SurveyPartOnly
+    } else {
+        Standing::Ranked
+    }
+}
+
+/// Ranks the units that stand [`Standing::Ranked`] by total percent and by each component's
+/// percent, with the methodology's tie rule; totals carry their tier. Other units are left
+/// out, so ranks run 1..n over the ranked units. When some units have appraised points, only
+/// full-index totals are ranked: a survey part (of 32) is never ranked against totals of 100.
 pub fn rank_units(m: &Methodology, units: &[UnitIndex]) -> Rankings {
-    // Only complete units are ranked (1..n over them); the others are not in the rankings.
-    let units: Vec<&UnitIndex> = units.iter().filter(|u| u.index.is_ranked()).collect();
+    let full = units.iter().any(|u| u.index.full_index);
+    let units: Vec<&UnitIndex> = units
+        .iter()
+        .filter(|u| standing(&u.index, full) == Standing::Ranked)
+        .collect();
     let inputs: Vec<RankInput> = units
         .iter()
         .filter_map(|u| {
@@ -1772,6 +1902,89 @@ mod tests {
         assert_eq!(s.notes, vec![]);
     }
 
+    /// The test SIPAS methodology with extra lines added to its `[sipas]` section.
+    fn sipas_with(extra: &str) -> Methodology {
+        let src = SIPAS.replace(
+            "index_points = 10\n",
+            &format!("index_points = 10\n{extra}\n"),
+        );
+        Methodology::parse("sipas.toml", src.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn the_sipas_headline_can_be_the_directly_asked_overall_item() {
+        // Same answers as above (mean of parts 57.5 %), plus "overall": 3 of 4 valid answers
+        // satisfied ("0" is no answer) → 75 %, which becomes the headline and the points.
+        let m = sipas_with("headline = \"overall_item\"\noverall_item = \"overall\"");
+        let mut t = sipas_tally();
+        t.items.insert(
+            "overall".into(),
+            [("5", 2), ("4", 1), ("2", 1), ("0", 8)]
+                .map(|(v, n)| (v.to_owned(), n))
+                .into(),
+        );
+        let s = score_sipas(&m, &t).unwrap();
+        assert!(close(s.part("I").unwrap().percent.unwrap(), 75.0));
+        assert!(close(s.part("II").unwrap().percent.unwrap(), 40.0));
+        let item = s.overall_item.as_ref().unwrap();
+        assert_eq!((item.valid_n, item.satisfied_n), (4, 3));
+        assert!(close(s.overall_percent.unwrap(), 75.0));
+        assert!(close(s.index_points.unwrap(), 7.5));
+        assert_eq!(s.notes, vec![], "the overall item is mapped, not flagged");
+        // Without valid answers on the overall item there is no headline, never 0.
+        let s = score_sipas(&m, &sipas_tally()).unwrap();
+        assert_eq!((s.overall_percent, s.index_points), (None, None));
+        // The default headline ignores the item.
+        let s = score_sipas(&sipas(), &t).unwrap();
+        assert!(close(s.overall_percent.unwrap(), 57.5));
+        assert!(s.overall_item.is_none());
+    }
+
+    #[test]
+    fn a_national_figure_is_the_mean_of_units_or_the_pooled_respondents() {
+        // Two units: one of 1 respondent at 100 %, one of 3 at 0 %.
+        let one = tally(
+            1,
+            &[
+                ("q1", &[("1", 1)]),
+                ("q2", &[("1", 1)]),
+                ("q3", &[("1", 1)]),
+            ],
+        );
+        let three = tally(
+            3,
+            &[
+                ("q1", &[("4", 3)]),
+                ("q2", &[("4", 3)]),
+                ("q3", &[("4", 3)]),
+            ],
+        );
+        let m = par();
+        let scored: Vec<(Option<f64>, Option<f64>)> = [&one, &three]
+            .iter()
+            .map(|t| {
+                let g = score_group(&m, "leader", t).unwrap();
+                (g.points, g.percent)
+            })
+            .chain([(None, None)])
+            .collect();
+        let mut pooled = one.clone();
+        pooled.merge(&three);
+        // Mean of units: (100 + 0) / 2 = 50 %; the unit without data is not a 0.
+        let (_, percent) = national_figure(&m, "leader", &scored, &pooled).unwrap();
+        assert!(close(percent.unwrap(), 50.0));
+        // Pooled: every respondent weighs the same, 1 of 4 at the top → 25 %.
+        let mut pooled_m = m.clone();
+        pooled_m.aggregate.national = NationalAggregate::Pooled;
+        let (_, percent) = national_figure(&pooled_m, "leader", &scored, &pooled).unwrap();
+        assert!(close(percent.unwrap(), 25.0));
+        assert!(national_figure(&pooled_m, "nobody", &scored, &pooled).is_err());
+        // Nothing anywhere: no figure.
+        let (points, percent) =
+            national_figure(&m, "leader", &[(None, None)], &Tally::default()).unwrap();
+        assert_eq!((points, percent), (None, None));
+    }
+
     #[test]
     fn sipas_mean_rule_rescales_the_mean_answer_to_a_percentage() {
         // mean % = (mean − 1) / (5 − 1):
@@ -1828,6 +2041,49 @@ mod tests {
             ],
         );
         score_group(&par(), "leader", &t).unwrap()
+    }
+
+    #[test]
+    fn after_a_partial_appraised_import_only_full_index_units_are_ranked() {
+        let m = par();
+        let linked = BTreeMap::from([("sipas".to_owned(), 5.75)]);
+        let appraised = BTreeMap::from([("C1".to_owned(), 25.0), ("C2".to_owned(), 35.0)]);
+        let full = compose_index(&m, &[leader_17()], &linked, Some(&appraised)).unwrap();
+        let survey = compose_index(&m, &[leader_17()], &linked, None).unwrap();
+        // One unit with appraised points (82.75 of 100), one without (its survey part,
+        // 22.75 of 32): only the first is ranked, and the second stands "survey part only".
+        let units = [
+            UnitIndex {
+                unit: "01".into(),
+                region: "R".into(),
+                index: full.clone(),
+            },
+            UnitIndex {
+                unit: "02".into(),
+                region: "R".into(),
+                index: survey.clone(),
+            },
+        ];
+        let r = rank_units(&m, &units);
+        assert_eq!(r.total.len(), 1);
+        assert_eq!(r.total[0].unit, "01");
+        assert_eq!(r.total[0].national.map(|p| (p.rank, p.of)), Some((1, 1)));
+        assert!(
+            r.components
+                .iter()
+                .all(|c| c.ranked.iter().all(|x| x.unit == "01"))
+        );
+        assert_eq!(standing(&full, true), Standing::Ranked);
+        assert_eq!(standing(&survey, true), Standing::SurveyPartOnly);
+        // Without any appraised points, survey parts are what is ranked.
+        assert_eq!(standing(&survey, false), Standing::Ranked);
+        let only_survey = rank_units(&m, &units[1..]);
+        assert_eq!(only_survey.total.len(), 1);
+        // A unit missing one appraised component is incomplete, with its survey part kept.
+        let partial = BTreeMap::from([("C1".to_owned(), 25.0)]);
+        let idx = compose_index(&m, &[leader_17()], &linked, Some(&partial)).unwrap();
+        assert_eq!(standing(&idx, true), Standing::Incomplete);
+        assert!(idx.survey_points.is_some() && idx.total_points.is_none());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use rust_xlsxwriter::{Format, Workbook};
 use serde_json::{Map, Value};
 
 use super::{CsvOptions, safe_cell};
+use crate::domain::scoring::percent_of;
 use crate::results::RoundResults;
 
 /// One cell of an aggregate table.
@@ -77,15 +78,19 @@ fn scores_table(r: &RoundResults) -> Table {
         "name_vi",
         "name_en",
         "region",
-        "points",
-        "max_points",
-        "percent",
+        "survey_points",
+        "survey_max_points",
+        "survey_percent",
+        "index_points",
+        "index_max_points",
+        "index_percent",
         "tier",
         "national_rank",
         "regional_rank",
         "paper_responses",
         "complete",
         "insufficient_data",
+        "standing",
     ]);
     for g in &group_codes {
         cols.push(format!("{g}_responses"));
@@ -108,15 +113,23 @@ fn scores_table(r: &RoundResults) -> Table {
                 text(&u.name_vi),
                 text(&u.name_en),
                 text(&u.region),
-                Cell::opt(u.index.total_points),
-                Cell::Num(u.index.max_points),
-                Cell::opt(u.index.percent),
+                Cell::opt(u.index.survey_points),
+                Cell::Num(u.index.survey_max_points),
+                Cell::opt(
+                    u.index
+                        .survey_points
+                        .and_then(|p| percent_of(p, u.index.survey_max_points)),
+                ),
+                Cell::opt(u.index_total()),
+                Cell::Num(r.methodology.total_points),
+                Cell::opt(u.index_total().and(u.index.percent)),
                 u.index.tier.as_deref().map_or(Cell::Empty, text),
                 Cell::rank(rank.and_then(|x| x.national)),
                 Cell::rank(rank.and_then(|x| x.regional)),
                 u.paper_responses.map_or(Cell::Empty, Cell::count),
                 Cell::Int(i64::from(u.index.is_complete())),
                 Cell::Int(i64::from(u.index.insufficient_data)),
+                text(r.scores.standing(u).code()),
             ];
             for code in &group_codes {
                 match u.groups.iter().find(|g| &g.group == code) {

@@ -1,5 +1,10 @@
 //! Codebooks of the microdata: a CSV table and a standalone printable HTML document, both in
 //! Vietnamese and English, naming variables exactly as the data files do.
+//!
+//! A codebook describes one [`Variant`] of the file: "as scored" (excluded responses left
+//! out), or "all responses, with exclusions marked", whose status columns (`excluded` with its
+//! 0/1 labels, `exclusion_reason`, `quality_flags`) are listed like any other variable. The
+//! HTML codebook says which variant it describes.
 
 use anyhow::Result;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -7,7 +12,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::safe_cell;
 use crate::export::microdata::{
     CsvOptions, FIXED_COLUMN_KINDS, FIXED_COLUMN_LABELS, FIXED_COLUMNS, ValueLabel, Variable,
-    column_names, csv_writer, variable_names,
+    Variant, column_names, csv_writer, variable_names,
 };
 
 /// The columns of [`codebook_csv`].
@@ -116,6 +121,10 @@ pub struct CodebookLabels<'a> {
     pub yes: &'a str,
     /// How the data files write things: blanks, the formula guard, line breaks, decimals.
     pub conventions: &'a str,
+    /// "Responses in the file", before the variant's name.
+    pub variant: &'a str,
+    /// Heading of the status columns (`excluded`, `exclusion_reason`, `quality_flags`).
+    pub response_status: &'a str,
 }
 
 impl CodebookLabels<'static> {
@@ -147,6 +156,8 @@ impl CodebookLabels<'static> {
                 syntax files remove it. Line breaks inside answers are written as spaces. \
                 Computed numbers (scores, means, percentages) in CSV and JSON files are rounded \
                 to 6 decimal places.",
+            variant: "Phiếu trong tệp / Responses in the file",
+            response_status: "Trạng thái phiếu / Response status",
         }
     }
 }
@@ -165,10 +176,16 @@ dt{font-weight:bold}dd{margin:0}\
 .missing{font-style:italic}\
 @media print{body{margin:1cm}h2{break-before:page}}";
 
-/// The codebook as a complete standalone, printable HTML document: identification columns, the
-/// item → criterion map, then every variable with its question text in both languages, its value
-/// labels and missing flags. All text is escaped.
-pub fn codebook_html(variables: &[Variable], title: &str, labels: &CodebookLabels<'_>) -> Markup {
+/// The codebook as a complete standalone, printable HTML document: which responses the file
+/// holds (`variant`), identification columns, the item → criterion map, then every variable
+/// with its question text in both languages, its value labels and missing flags (the status
+/// columns of the file with exclusions first, under their own heading). All text is escaped.
+pub fn codebook_html(
+    variables: &[Variable],
+    title: &str,
+    variant: Variant,
+    labels: &CodebookLabels<'_>,
+) -> Markup {
     let names = variable_names(variables);
     let named: Vec<(&str, &Variable)> = names.iter().map(String::as_str).zip(variables).collect();
     let mapped: Vec<&(&str, &Variable)> = named
@@ -186,6 +203,12 @@ pub fn codebook_html(variables: &[Variable], title: &str, labels: &CodebookLabel
             }
             body {
                 h1 { (title) }
+                p.variant {
+                    strong { (labels.variant) ": " }
+                    span lang="vi" { (variant.label().vi) } " / " span lang="en" { (variant.label().en) }
+                }
+                p lang="vi" { (variant.description().vi) }
+                p lang="en" { (variant.description().en) }
                 p { (labels.conventions) }
                 h2 { (labels.fixed_columns) }
                 p { @for (i, name) in FIXED_COLUMNS.iter().enumerate() {
@@ -210,7 +233,12 @@ pub fn codebook_html(variables: &[Variable], title: &str, labels: &CodebookLabel
                 h2 { (labels.variables) }
                 @for (i, (name, var)) in named.iter().enumerate() {
                     @if i == 0 || named[i - 1].1.section != var.section {
-                        h3 { (labels.section) " " (var.section) }
+                        // Only the status columns belong to no questionnaire section.
+                        @if var.section.is_empty() {
+                            h3 { (labels.response_status) }
+                        } @else {
+                            h3 { (labels.section) " " (var.section) }
+                        }
                     }
                     (variable_html(name, var, labels))
                 }
@@ -315,6 +343,7 @@ mod tests {
         let page = codebook_html(
             &vars,
             "<script>alert(2)</script>",
+            Variant::AsScored,
             &CodebookLabels::bilingual(),
         )
         .into_string();
@@ -330,8 +359,13 @@ mod tests {
     #[test]
     fn the_html_codebook_is_a_standalone_bilingual_document_with_missing_flags_and_criteria() {
         let vars = variables();
-        let page =
-            codebook_html(&vars, "PAR Index 2024", &CodebookLabels::bilingual()).into_string();
+        let page = codebook_html(
+            &vars,
+            "PAR Index 2024",
+            Variant::AsScored,
+            &CodebookLabels::bilingual(),
+        )
+        .into_string();
         assert!(page.starts_with("<!DOCTYPE html><html lang=\"vi\">"));
         assert!(page.contains("<style>"));
         assert!(page.contains("<title>PAR Index 2024</title>"));
@@ -358,5 +392,59 @@ mod tests {
             "one section heading for section A"
         );
         assert!(page.ends_with("</body></html>"));
+        assert!(
+            page.contains("As scored (excluded responses left out)"),
+            "the codebook names its variant"
+        );
+        assert!(
+            !page.contains("Response status"),
+            "no status columns as scored"
+        );
+    }
+
+    #[test]
+    fn the_codebook_of_the_file_with_exclusions_lists_the_status_columns_with_labels() {
+        let mut vars = crate::export::microdata::status_variables();
+        vars.extend(variables());
+        let page = codebook_html(
+            &vars,
+            "PAR Index 2024",
+            Variant::WithExclusions,
+            &CodebookLabels::bilingual(),
+        )
+        .into_string();
+        assert!(page.contains("All responses, with exclusions marked"));
+        assert!(page.contains("Mọi phiếu, có đánh dấu phiếu bị loại"));
+        assert!(page.contains("<h3>Trạng thái phiếu / Response status</h3>"));
+        for name in crate::export::microdata::STATUS_COLUMNS {
+            assert!(
+                page.contains(&format!("<article id=\"var-{name}\">")),
+                "{name}"
+            );
+        }
+        assert!(page.contains(
+            "<td><code>1</code></td><td lang=\"vi\">Bị loại</td><td lang=\"en\">Excluded</td>"
+        ));
+        assert!(page.contains(
+            "<td><code>0</code></td><td lang=\"vi\">Được tính điểm</td><td lang=\"en\">Scored</td>"
+        ));
+        assert_eq!(page.matches("<h3>").count(), 2, "status, then section A");
+
+        let rows = read_csv(&codebook_csv(&vars, &CsvOptions::default()).unwrap(), b',');
+        let names: Vec<&str> = rows[8..=11].iter().map(|r| &r[0]).collect();
+        assert_eq!(
+            names,
+            ["excluded", "excluded", "exclusion_reason", "quality_flags"],
+            "the status columns follow the identification columns"
+        );
+        assert_eq!(
+            (&rows[8][6], &rows[8][8], &rows[8][9]),
+            ("0", "Scored", "no")
+        );
+        assert_eq!(
+            (&rows[9][6], &rows[9][7], &rows[9][9]),
+            ("1", "Bị loại", "no")
+        );
+        assert_eq!(&rows[10][5], "text");
     }
 }

@@ -9,7 +9,10 @@ use std::path::PathBuf;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::microdata::{MicrodataCsv, MicrodataXlsx, Record, ValueLabel, VarKind, Variable};
+use super::microdata::{
+    MicrodataCsv, MicrodataXlsx, Record, STATUS_COLUMNS, ValueLabel, VarKind, Variable, Variant,
+    status_values, status_variables,
+};
 use super::{CsvOptions, aggregates, codebook, syntax};
 use crate::catalog;
 use crate::db::{self, AnyConnection};
@@ -73,6 +76,31 @@ impl ExportKind {
     fn needs_group(self) -> bool {
         self != Self::Aggregates
     }
+
+    /// Whether the kind can describe the file with excluded responses (microdata and the files
+    /// that read it); aggregates and breakdowns are always as scored.
+    fn has_variants(self) -> bool {
+        matches!(self, Self::Microdata | Self::Codebook | Self::Syntax)
+    }
+}
+
+/// The `include_excluded` switch of a form or query: `1`, `true`, `on` or `yes` turn it on;
+/// anything else, or no value, keeps the file as scored.
+pub fn include_excluded_param(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "on" | "yes"
+        )
+    })
+}
+
+/// Refuses the variant with excluded responses for a kind that has none.
+fn check_variant(kind: ExportKind, include_excluded: bool) -> AppResult<()> {
+    if include_excluded && !kind.has_variants() {
+        return Err(AppError::BadRequest("export.excluded_not_available"));
+    }
+    Ok(())
 }
 
 /// A parsed export request: a known kind, a format it supports and (except aggregates) the
@@ -94,6 +122,11 @@ pub struct ExportRequest {
     pub csv: CsvOptions,
     /// Label language of codebooks and syntax files.
     pub lang: Lang,
+    /// Microdata (and the codebook and syntax describing it) of every response, with the
+    /// status columns; false (the default, also for requests stored before it existed) keeps
+    /// the file as scored.
+    #[serde(default)]
+    pub include_excluded: bool,
 }
 
 impl ExportRequest {
@@ -117,7 +150,21 @@ impl ExportRequest {
             by: None,
             csv,
             lang: Lang::Vi,
+            include_excluded: false,
         })
+    }
+
+    /// Asks for every response with exclusions marked ([`Variant::WithExclusions`]) when `on`;
+    /// refused for kinds without variants (aggregates, breakdowns).
+    pub fn include_excluded(mut self, on: bool) -> AppResult<Self> {
+        check_variant(self.kind, on)?;
+        self.include_excluded = on;
+        Ok(self)
+    }
+
+    /// Which responses the file holds.
+    pub fn variant(&self) -> Variant {
+        Variant::from_include_excluded(self.include_excluded)
     }
 
     /// Sets the question a breakdown splits by (ignored by other kinds). A breakdown without
@@ -133,16 +180,18 @@ impl ExportRequest {
         Ok(self)
     }
 
-    /// The download name, e.g. `round-3-leader-microdata.csv`.
+    /// The download name, e.g. `round-3-leader-microdata.csv`, or
+    /// `round-3-leader-microdata-with-excluded.csv` for the file with excluded responses.
     pub fn file_name(&self, round_id: i64) -> String {
         let ext = if self.format == "r" {
             "R"
         } else {
             &self.format
         };
+        let suffix = self.variant().file_suffix();
         match &self.group {
-            Some(g) => format!("round-{round_id}-{g}-{}.{ext}", self.kind.code()),
-            None => format!("round-{round_id}-{}.{ext}", self.kind.code()),
+            Some(g) => format!("round-{round_id}-{g}-{}{suffix}.{ext}", self.kind.code()),
+            None => format!("round-{round_id}-{}{suffix}.{ext}", self.kind.code()),
         }
     }
 
@@ -165,6 +214,7 @@ pub struct FileRequest {
     group: Option<String>,
     table: Option<String>,
     by: Option<String>,
+    include_excluded: bool,
 }
 
 impl FileRequest {
@@ -186,7 +236,16 @@ impl FileRequest {
             group,
             table: table.map(str::to_owned),
             by: by.map(str::to_owned),
+            include_excluded: false,
         })
+    }
+
+    /// Describes the microdata file with excluded responses (`?include_excluded=1`) when `on`:
+    /// its codebook lists the status columns, its syntax reads that file. Refused by
+    /// [`small_file`] for aggregates and breakdowns.
+    pub fn with_excluded(mut self, on: bool) -> Self {
+        self.include_excluded = on;
+        self
     }
 }
 
@@ -199,6 +258,7 @@ pub fn small_file(
     csv: CsvOptions,
     lang: Lang,
 ) -> AppResult<(String, &'static str, Vec<u8>)> {
+    check_variant(file.kind, file.include_excluded)?;
     let request = ExportRequest {
         kind: file.kind,
         format: file.format.clone(),
@@ -207,6 +267,7 @@ pub fn small_file(
         by: file.by.clone(),
         csv,
         lang,
+        include_excluded: file.include_excluded,
     };
     let bytes = render_small(conn, round_id, viewer, &request)?;
     Ok((request.file_name(round_id), request.content_type(), bytes))
@@ -240,7 +301,9 @@ fn render_small(
         ExportKind::Codebook | ExportKind::Syntax => {
             let (variables, title) = group_variables(conn, round_id, viewer, request)?;
             let lang = request.lang;
-            let opts = syntax::SyntaxOptions::new(csv_name(round_id, request), request.csv, lang);
+            let mut opts =
+                syntax::SyntaxOptions::new(csv_name(round_id, request), request.csv, lang);
+            opts.variant = request.variant();
             let text = match (request.kind, request.format.as_str()) {
                 (ExportKind::Codebook, "csv") => {
                     return codebook::codebook_csv(&variables, &request.csv)
@@ -249,6 +312,7 @@ fn render_small(
                 (ExportKind::Codebook, _) => codebook::codebook_html(
                     &variables,
                     &title,
+                    request.variant(),
                     &codebook::CodebookLabels::bilingual(),
                 )
                 .into_string(),
@@ -350,7 +414,9 @@ fn csv_name(round_id: i64, request: &ExportRequest) -> String {
 }
 
 /// Checks the viewer may have respondent-level files of the round and group, and returns
-/// the group's variables and a title.
+/// the group's variables and a title. The file with excluded responses starts its variables
+/// with the [`status_variables`], and only those who review data quality (administrators and
+/// analysts) may have it: coordinators never see exclusions or flags.
 fn group_variables(
     conn: &mut AnyConnection,
     round_id: i64,
@@ -363,6 +429,9 @@ fn group_variables(
     if !viewer.may_download_microdata() {
         return Err(AppError::Forbidden);
     }
+    if request.include_excluded && !may_see_exclusions(viewer) {
+        return Err(AppError::Forbidden);
+    }
     let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
     let group = request.group.as_deref().unwrap_or_default();
     let (_, instrument, methodology) = catalog::load_round_group(conn, round_id, group)?;
@@ -373,7 +442,23 @@ fn group_variables(
         instrument.code(),
         instrument.version()
     );
-    Ok((variables(&instrument, &methodology, group), title))
+    let mut vars = variables(&instrument, &methodology, group);
+    if request.include_excluded {
+        vars.splice(0..0, status_variables());
+    }
+    Ok((vars, title))
+}
+
+/// Whether the viewer reviews data quality (the quality page's roles), and so may have the
+/// exclusions, their reasons and the flags.
+fn may_see_exclusions(viewer: Viewer) -> bool {
+    matches!(
+        viewer,
+        Viewer::Staff {
+            role: crate::domain::account::Role::Admin | crate::domain::account::Role::Analyst,
+            ..
+        }
+    )
 }
 
 fn text(t: &Text) -> super::microdata::Text {
@@ -672,7 +757,10 @@ pub fn run(
     outcome
 }
 
-/// Streams one group's included responses as microdata: one page of rows in memory at a time.
+/// Streams one group's responses as microdata: one page of rows in memory at a time. As
+/// scored, only the responses the scores count; with exclusions, every response with its
+/// status columns (the exclusion reasons are read once per page, for that page's excluded
+/// responses only).
 fn microdata(
     conn: &mut AnyConnection,
     out: &mut std::io::BufWriter<std::fs::File>,
@@ -698,7 +786,20 @@ fn microdata(
         ),
     };
     let by_id: BTreeMap<i64, &db::units::UnitRow> = units.iter().map(|u| (u.id, u)).collect();
-    let total = db::responses::count_for_export(conn, round_id, group_id, unit_ids.as_deref())?;
+    let with_excluded = request.include_excluded;
+    let status = if with_excluded {
+        STATUS_COLUMNS.len()
+    } else {
+        0
+    };
+    let questions = variables.get(status..).unwrap_or_default();
+    let total = db::responses::count_for_microdata(
+        conn,
+        round_id,
+        group_id,
+        unit_ids.as_deref(),
+        with_excluded,
+    )?;
     if !db::export_jobs::claim(conn, job, total)? {
         return Err(AppError::internal(anyhow::anyhow!(
             "job {job} was already claimed"
@@ -709,21 +810,41 @@ fn microdata(
     let mut each_record = |emit: &mut dyn FnMut(&Record) -> anyhow::Result<()>| -> AppResult<()> {
         let mut after = 0;
         loop {
-            let page = db::responses::page_for_export(
+            let page = db::responses::page_for_microdata(
                 conn,
                 round_id,
                 group_id,
                 unit_ids.as_deref(),
-                after,
-                PAGE,
+                with_excluded,
+                (after, PAGE),
             )?;
             let Some(last) = page.last() else {
                 return Ok(());
             };
             after = last.id;
+            let reasons = if with_excluded {
+                let excluded: Vec<i64> = page.iter().filter(|r| r.excluded).map(|r| r.id).collect();
+                db::responses::exclusion_reasons(conn, &excluded)?
+            } else {
+                BTreeMap::new()
+            };
             for row in &page {
                 let answers = Answers::from_json(&row.answers).map_err(AppError::internal)?;
                 let unit = by_id.get(&row.unit_id);
+                let mut row_values = Vec::with_capacity(variables.len());
+                if with_excluded {
+                    // Unreadable stored flags are reported as none rather than failing the
+                    // export: flags only inform.
+                    let flags = row
+                        .flags
+                        .as_deref()
+                        .and_then(|f| crate::domain::quality::Flags::from_json(f).ok())
+                        .map(|f| f.codes())
+                        .unwrap_or_default();
+                    let reason = reasons.get(&row.id).map(String::as_str);
+                    row_values.extend(status_values(row.excluded, reason, &flags));
+                }
+                row_values.extend(values(questions, &answers));
                 emit(&Record {
                     // A keyed hash: stable across exports, meaningless without the server's
                     // key, and unrelated to receipts, invitations or submission order.
@@ -738,7 +859,7 @@ fn microdata(
                     group: group.clone(),
                     channel: row.source.clone(),
                     submitted_date: row.submitted_on.to_string(),
-                    values: values(&variables, &answers),
+                    values: row_values,
                 })
                 .map_err(AppError::internal)?;
                 written += 1;
@@ -775,6 +896,8 @@ pub struct JobFile {
     pub syntax: Vec<(&'static str, String)>,
     /// The address of the group's codebook, for a microdata file.
     pub codebook: Option<String>,
+    /// Which responses the file holds; `None` for kinds without variants.
+    pub variant: Option<Variant>,
 }
 
 /// The [`JobFile`] of a job, from its stored request; `None` when the request cannot be read.
@@ -793,6 +916,8 @@ pub fn job_file(job: &db::export_jobs::ExportJobRow) -> Option<JobFile> {
         if !csv.bom {
             query.push("bom=0");
         }
+        let variant = request.include_excluded.then_some("include_excluded=1");
+        query.extend(variant);
         let query = if query.is_empty() {
             String::new()
         } else {
@@ -805,14 +930,22 @@ pub fn job_file(job: &db::export_jobs::ExportJobRow) -> Option<JobFile> {
             ("Stata", format!("{base}/syntax-{group}.do{query}")),
             ("R", format!("{base}/syntax-{group}.R{query}")),
         ];
-        codebook = Some(format!("{base}/codebook-{group}.html"));
+        let codebook_query = variant.map(|v| format!("?{v}")).unwrap_or_default();
+        codebook = Some(format!("{base}/codebook-{group}.html{codebook_query}"));
     }
     Some(JobFile {
+        variant: request.kind.has_variants().then(|| request.variant()),
         group: request.group,
         csv,
         syntax,
         codebook,
     })
+}
+
+/// Whether a job's file holds excluded responses (from its stored request; false when it
+/// cannot be read), for the API's job description.
+pub fn includes_excluded(job: &db::export_jobs::ExportJobRow) -> bool {
+    serde_json::from_str::<ExportRequest>(&job.params).is_ok_and(|r| r.include_excluded)
 }
 
 /// `text` with everything but ASCII letters, digits, `-` and `_` percent-encoded, for a path.
@@ -866,6 +999,7 @@ pub async fn file_response(
         by: None,
         csv: CsvOptions::default(),
         lang: Lang::Vi,
+        include_excluded: false,
     };
     let stream = futures_util::stream::unfold(Some(file), |file| async move {
         let mut file = file?;

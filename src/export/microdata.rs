@@ -137,6 +137,172 @@ pub const FIXED_COLUMN_LABELS: [(&str, &str); 7] = [
     ("Ngày nộp phiếu", "Submission date"),
 ];
 
+/// Which responses a microdata file holds. Either way the file says so: its name, its job
+/// page, its codebook and its syntax files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    /// The responses the scores count: excluded responses are left out and the file has no
+    /// status columns. The default download.
+    #[default]
+    AsScored,
+    /// Every response, with the [`STATUS_COLUMNS`] after the identification columns: whether it
+    /// was excluded, the reviewer's reason, and its data-quality flags. Keeping the rows with
+    /// `excluded` = 0 gives back the "as scored" file, so exclusions can be reproduced.
+    WithExclusions,
+}
+
+impl Variant {
+    /// The variant asked for by an `include_excluded` switch.
+    pub fn from_include_excluded(include_excluded: bool) -> Self {
+        if include_excluded {
+            Self::WithExclusions
+        } else {
+            Self::AsScored
+        }
+    }
+
+    /// Whether excluded responses are in the file (and the status columns with them).
+    pub fn includes_excluded(self) -> bool {
+        self == Self::WithExclusions
+    }
+
+    /// The stored code: `as_scored` or `with_exclusions`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::AsScored => "as_scored",
+            Self::WithExclusions => "with_exclusions",
+        }
+    }
+
+    /// What the file holds, in both languages.
+    pub fn label(self) -> Text {
+        match self {
+            Self::AsScored => Text::new(
+                "Như khi tính điểm (không gồm phiếu bị loại)",
+                "As scored (excluded responses left out)",
+            ),
+            Self::WithExclusions => Text::new(
+                "Mọi phiếu, có đánh dấu phiếu bị loại",
+                "All responses, with exclusions marked",
+            ),
+        }
+    }
+
+    /// A sentence for codebooks and syntax files on what the variant holds and how it relates
+    /// to the other one.
+    pub fn description(self) -> Text {
+        match self {
+            Self::AsScored => Text::new(
+                "Tệp này: như khi tính điểm. Chỉ gồm các phiếu được tính điểm; phiếu bị loại \
+                 không có trong tệp, và tệp không có các cột excluded, exclusion_reason, \
+                 quality_flags.",
+                "This file: as scored. It holds only the responses the scores count; excluded \
+                 responses are left out, and the columns excluded, exclusion_reason and \
+                 quality_flags are absent.",
+            ),
+            Self::WithExclusions => Text::new(
+                "Tệp này: mọi phiếu, có đánh dấu phiếu bị loại. excluded = 1 đánh dấu phiếu bị \
+                 loại khỏi điểm (exclusion_reason: lý do người rà soát ghi), quality_flags liệt \
+                 kê các cờ chất lượng dữ liệu, cách nhau bằng dấu ;. Giữ các phiếu có \
+                 excluded = 0 thì được đúng tệp như khi tính điểm.",
+                "This file: all responses, with exclusions marked. excluded = 1 marks a response \
+                 left out of the scores (exclusion_reason: the reason the reviewer entered), \
+                 quality_flags lists its data-quality flags separated by ;. Keeping the \
+                 responses with excluded = 0 gives exactly the file as scored.",
+            ),
+        }
+    }
+
+    /// Appended to a file name's stem: nothing for the default, `-with-excluded` otherwise, so
+    /// the two files never overwrite each other and the syntax reads the right one.
+    pub fn file_suffix(self) -> &'static str {
+        match self {
+            Self::AsScored => "",
+            Self::WithExclusions => "-with-excluded",
+        }
+    }
+}
+
+/// The status columns of the [`Variant::WithExclusions`] file, right after the
+/// [`FIXED_COLUMNS`]: they describe how the response was reviewed, never who gave it.
+pub const STATUS_COLUMNS: [&str; 3] = ["excluded", "exclusion_reason", "quality_flags"];
+
+/// The [`STATUS_COLUMNS`] as variables, so the data files, the codebooks and the syntax files
+/// describe them like any other column: `excluded` is a labelled 0/1 code, the reason and the
+/// flags are text. Their section is empty (they belong to no questionnaire section) and
+/// their question is the column itself.
+pub fn status_variables() -> Vec<Variable> {
+    let status = |name: &str, kind, label: Text, value_labels| Variable {
+        name: name.to_owned(),
+        question: name.to_owned(),
+        section: String::new(),
+        label,
+        kind,
+        value_labels,
+        criterion: None,
+        component: None,
+    };
+    let code = |value: &str, vi: &str, en: &str| ValueLabel {
+        value: value.to_owned(),
+        label: Text::new(vi, en),
+        valid: true,
+    };
+    vec![
+        status(
+            STATUS_COLUMNS[0],
+            VarKind::Categorical,
+            Text::new(
+                "Phiếu bị loại khỏi điểm (chỉ có trong tệp mọi phiếu, có đánh dấu phiếu bị loại)",
+                "Excluded from the scores (only in the file of all responses, with exclusions \
+                 marked)",
+            ),
+            vec![
+                code("0", "Được tính điểm", "Scored"),
+                code("1", "Bị loại", "Excluded"),
+            ],
+        ),
+        status(
+            STATUS_COLUMNS[1],
+            VarKind::Text,
+            Text::new(
+                "Lý do loại phiếu do người rà soát ghi (trống nếu phiếu không bị loại)",
+                "Reason for the exclusion, as the reviewer entered it (blank if not excluded)",
+            ),
+            Vec::new(),
+        ),
+        status(
+            STATUS_COLUMNS[2],
+            VarKind::Text,
+            Text::new(
+                "Cờ chất lượng dữ liệu, cách nhau bằng dấu ; (speeder: trả lời quá nhanh; \
+                 straightline:MÃ: chọn cùng một đáp án cho cả bộ câu hỏi MÃ); trống nếu không có",
+                "Data-quality flags separated by ; (speeder: answered too fast; \
+                 straightline:CODE: the same option throughout battery CODE); blank if none",
+            ),
+            Vec::new(),
+        ),
+    ]
+}
+
+/// The values of the [`STATUS_COLUMNS`] for one response: `0`/`1`, the reason (blank unless
+/// excluded) and the flag codes joined with `;` (blank when there are none).
+pub fn status_values(
+    excluded: bool,
+    reason: Option<&str>,
+    flags: &[String],
+) -> [Option<String>; 3] {
+    [
+        Some(if excluded { "1" } else { "0" }.to_owned()),
+        reason
+            .filter(|_| excluded)
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned),
+        Some(flags.join(";")).filter(|f| !f.is_empty()),
+    ]
+}
+
 /// One response, ready to write.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Record {
@@ -1127,6 +1293,32 @@ mod tests {
             column_names(&clash)[8],
             "GROUP_2",
             "fixed columns keep their names"
+        );
+    }
+
+    #[test]
+    fn status_values_mark_exclusions_with_their_reason_and_list_flags() {
+        let flags = ["speeder".to_owned(), "straightline:c1".to_owned()];
+        assert_eq!(
+            status_values(true, Some(" quá nhanh "), &flags),
+            [
+                Some("1".to_owned()),
+                Some("quá nhanh".to_owned()),
+                Some("speeder;straightline:c1".to_owned())
+            ]
+        );
+        assert_eq!(
+            status_values(false, Some("stale"), &[]),
+            [Some("0".to_owned()), None, None],
+            "a reason without an exclusion is not written"
+        );
+        assert_eq!(status_values(true, None, &[])[1], None);
+        let names = column_names(&status_variables());
+        assert_eq!(names[FIXED_COLUMNS.len()..], STATUS_COLUMNS);
+        assert_eq!(Variant::default(), Variant::AsScored);
+        assert_eq!(
+            Variant::from_include_excluded(true).file_suffix(),
+            "-with-excluded"
         );
     }
 

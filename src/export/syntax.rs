@@ -2,14 +2,16 @@
 //! apply variable labels, value labels and missing values in one chosen language.
 //!
 //! Every file uses the column names of [`column_names`], the same as the CSV header and the
-//! codebook.
+//! codebook. Each says in its opening comments which [`Variant`] of the microdata it reads; the
+//! status columns of the file with exclusions are ordinary variables to it (`excluded` a
+//! labelled 0/1 code), so the same code runs on both files.
 
 use std::borrow::Cow;
 
 use anyhow::{Result, ensure};
 
 use crate::export::microdata::{
-    CsvOptions, Decimal, FIXED_COLUMN_KINDS, FIXED_COLUMNS, Lang, Text, VarKind, Variable,
+    CsvOptions, Decimal, FIXED_COLUMN_KINDS, FIXED_COLUMNS, Lang, Text, VarKind, Variable, Variant,
     column_names, integer_code,
 };
 
@@ -25,6 +27,8 @@ pub struct SyntaxOptions {
     /// The longest cell of each column in bytes, from `CsvFinished::max_bytes`; sizes SPSS
     /// string columns. Without it, string columns get generous defaults.
     pub max_bytes: Option<Vec<usize>>,
+    /// Which responses the CSV holds, stated in the opening comments.
+    pub variant: Variant,
 }
 
 impl SyntaxOptions {
@@ -35,6 +39,7 @@ impl SyntaxOptions {
             csv,
             lang,
             max_bytes: None,
+            variant: Variant::AsScored,
         }
     }
 }
@@ -221,6 +226,27 @@ fn preamble(opts: &SyntaxOptions) -> Vec<String> {
         "  are declared or recoded as missing, so valid percentages leave them out".to_owned(),
         "Line breaks inside answers are written as spaces, so each response is one line".to_owned(),
     ]
+    .into_iter()
+    .chain(variant_lines(opts.variant).into_iter().map(str::to_owned))
+    .collect()
+}
+
+/// The opening comment lines naming the file's variant (plain ASCII, no line ending in a
+/// period, so SPSS comments end where they should).
+fn variant_lines(variant: Variant) -> Vec<&'static str> {
+    match variant {
+        Variant::AsScored => vec![
+            "File variant: as scored (only the responses the scores count; excluded responses \
+             are left out)",
+        ],
+        Variant::WithExclusions => vec![
+            "File variant: all responses, with exclusions marked",
+            "  excluded: 1 = excluded from the scores, 0 = scored; exclusion_reason: the reason \
+             the reviewer entered",
+            "  quality_flags: the data-quality flags, separated by ; (blank if none)",
+            "  Keeping the responses with excluded = 0 gives the file as scored",
+        ],
+    }
 }
 
 // ---- SPSS ----------------------------------------------------------------------------------------
@@ -994,6 +1020,36 @@ mod tests {
             );
             assert!(r.contains(&format!("\n    \"{name}\" = ")), "{name} in R");
         }
+    }
+
+    #[test]
+    fn the_syntax_of_the_file_with_exclusions_names_its_variant_and_labels_excluded() {
+        let mut vars = crate::export::microdata::status_variables();
+        vars.extend(variables());
+        let mut options = opts(CsvOptions::default());
+        options.variant = Variant::WithExclusions;
+        let sps = spss_syntax(&vars, &options).unwrap();
+        for line in [
+            "* File variant: all responses, with exclusions marked.",
+            "*   Keeping the responses with excluded = 0 gives the file as scored.",
+            "    excluded F1.0",
+            "    exclusion_reason A32767",
+            "  excluded",
+            "    0 'Được tính điểm'",
+            "    1 'Bị loại'",
+        ] {
+            assert!(sps.lines().any(|l| l == line), "missing {line:?} in\n{sps}");
+        }
+        let plain = spss_syntax(&variables(), &opts(CsvOptions::default())).unwrap();
+        assert!(plain.contains("\n* File variant: as scored (only the responses"));
+        assert!(!plain.contains("excluded F1.0"));
+        options.lang = Lang::En;
+        let dofile = stata_syntax(&vars, &options).unwrap();
+        assert!(dofile.contains("\n* File variant: all responses, with exclusions marked\n"));
+        assert!(dofile.contains("    1 `\"Excluded\"' ///"), "{dofile}");
+        let r = r_syntax(&vars, &options).unwrap();
+        assert!(r.contains("\n# File variant: all responses, with exclusions marked\n"));
+        assert!(r.contains("  labels = c(\"Scored\", \"Excluded\")"), "{r}");
     }
 
     #[test]

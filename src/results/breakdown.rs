@@ -2,6 +2,12 @@
 //! categorical question (e.g. the respondent's level). These are the only aggregates finer
 //! than what the Ministry publishes, so they pass through disclosure control here, in the
 //! aggregation layer: the page, the CSV and the API all receive the protected table.
+//!
+//! A unit's row total is not this table's to hide: the unit's respondents and score in the
+//! group are published on its scorecard and by the scores API. So each row total is the
+//! published figure, declared known to the protection, and a unit with fewer than k
+//! respondents in the group is withheld whole (not split, left out of the column totals):
+//! otherwise its hidden cells, of known size and mean, could be worked out by subtraction.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +17,7 @@ use super::{RoundResults, Scope};
 use crate::catalog;
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::{AnswerValue, Answers};
-use crate::domain::disclosure::{self, Cell, Entry, ProtectedTable, Protection, Table};
+use crate::domain::disclosure::{self, Cell, Entry, Position, ProtectedTable, Protection, Table};
 use crate::domain::instrument::{QuestionKind, Text};
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{self, Tally};
@@ -33,9 +39,12 @@ pub struct Breakdown {
     pub by_label: Text,
     /// Columns: answer value and label (the last is "no answer").
     pub categories: Vec<(String, Text)>,
-    /// Rows: unit code, Vietnamese and English name.
+    /// Rows: unit code, Vietnamese and English name (every unit in scope, withheld ones
+    /// included).
     pub units: Vec<(String, String, String)>,
-    /// Counts and mean percents, after suppression.
+    /// Counts and mean percents, after suppression. Row totals are the published figures;
+    /// withheld rows ([`ProtectedTable::withheld_rows`]) are hidden whole and left out of the
+    /// column totals and the grand total.
     pub table: ProtectedTable,
     /// The minimum cell size k.
     pub min_n: u64,
@@ -139,6 +148,48 @@ pub fn choose(
     })
 }
 
+/// All responses of some tallies as one.
+fn merged<'a>(tallies: impl Iterator<Item = &'a Tally>) -> Tally {
+    let mut all = Tally::default();
+    for t in tallies {
+        all.merge(t);
+    }
+    all
+}
+
+/// What the visible scores publish of a unit in a group: its respondents and its percent
+/// (the SIPAS overall percent for the citizen group). `None` when the scores do not list it.
+fn published_total(visible: &RoundResults, unit: &str, group: &str) -> Option<Cell> {
+    let u = visible.scores.units.iter().find(|u| u.unit == unit)?;
+    let (n, percent) = match u.groups.iter().find(|g| g.group == group) {
+        Some(g) => (g.responses, g.percent),
+        None => {
+            let s = u.sipas.as_ref().filter(|s| s.group == group)?;
+            (s.responses, s.overall_percent)
+        }
+    };
+    Some(match percent {
+        Some(p) if n > 0 => Cell::with_value(n, p),
+        _ => Cell::count(n),
+    })
+}
+
+/// The rows not split at all: those whose published total is below k (their respondents
+/// would be a small group of known size and mean, see [`disclosure::protect_withholding_rows`])
+/// and those whose responses no longer add up to the published total (responses excluded
+/// after publishing), since a split that does not add up to the published figure would
+/// reveal the difference.
+pub fn withheld_rows(published: &[Option<Cell>], live: &[Cell], min_n: u64) -> Vec<bool> {
+    published
+        .iter()
+        .zip(live)
+        .map(|(published, live)| match published {
+            Some(p) => (p.n > 0 && p.n < min_n) || p.n != live.n,
+            None => false,
+        })
+        .collect()
+}
+
 /// The group's percent over the responses of one tally (points groups: percent of the
 /// maximum; SIPAS: the overall percent).
 fn percent(m: &Methodology, group: &str, tally: &Tally) -> Option<f64> {
@@ -235,29 +286,50 @@ pub fn breakdown(
         Some(p) => Cell::with_value(t.responses, p),
         None => Cell::count(t.responses),
     };
-    let merged = |ts: &mut dyn Iterator<Item = &Tally>| {
-        let mut all = Tally::default();
-        for t in ts {
-            all.merge(t);
-        }
-        all
-    };
-    let cells: Vec<Vec<Cell>> = tallies
-        .iter()
-        .map(|r| r.iter().map(cell).collect())
-        .collect();
-    let row_totals: Vec<Cell> = tallies
-        .iter()
-        .map(|r| cell(&merged(&mut r.iter())))
-        .collect();
-    let column_totals: Vec<Cell> = (0..categories.len())
-        .map(|c| cell(&merged(&mut tallies.iter().filter_map(|r| r.get(c)))))
-        .collect();
-    let grand = cell(&merged(&mut tallies.iter().flatten()));
     let min_n = visible.methodology.quality.disclosure_min_n.max(1);
-    let table = Table::new(cells)
-        .and_then(|t| t.with_margins(row_totals, column_totals, grand))
-        .map_err(|e| AppError::internal(anyhow::anyhow!("breakdown table: {e:?}")))?;
+    // What the scores already publish of each unit in this group: its respondents and score.
+    let published: Vec<Option<Cell>> = units
+        .iter()
+        .map(|u| published_total(visible, &u.code, group))
+        .collect();
+    let live: Vec<Cell> = tallies.iter().map(|r| cell(&merged(r.iter()))).collect();
+    let withheld = withheld_rows(&published, &live, min_n);
+    let table = disclosure::protect_withholding_rows(&withheld, Protection::new(min_n), |kept| {
+        let rows: Vec<&Vec<Tally>> = kept.iter().filter_map(|&r| tallies.get(r)).collect();
+        let cells: Vec<Vec<Cell>> = rows.iter().map(|r| r.iter().map(cell).collect()).collect();
+        // A unit's total is the published figure: the reader has it anyway.
+        let row_totals: Vec<Cell> = kept
+            .iter()
+            .map(|&r| {
+                published
+                    .get(r)
+                    .copied()
+                    .flatten()
+                    .or_else(|| live.get(r).copied())
+                    .unwrap_or(Cell::count(0))
+            })
+            .collect();
+        let column_totals: Vec<Cell> = (0..categories.len())
+            .map(|c| cell(&merged(rows.iter().filter_map(|r| r.get(c)))))
+            .collect();
+        let grand = cell(&merged(rows.iter().flat_map(|r| r.iter())));
+        let known: Vec<Position> = kept
+            .iter()
+            .enumerate()
+            .filter(|&(_, &r)| published.get(r).is_some_and(Option::is_some))
+            .map(|(row, _)| Position::RowTotal { row })
+            .collect();
+        // The grand total is the sum of published unit totals once they all are published.
+        let grand_known = known.len() == kept.len();
+        Table::of_width(categories.len(), cells)?
+            .with_margins(row_totals, column_totals, grand)?
+            .known_elsewhere(
+                known
+                    .into_iter()
+                    .chain(grand_known.then_some(Position::GrandTotal)),
+            )
+    })
+    .map_err(|e| AppError::internal(anyhow::anyhow!("breakdown table: {e}")))?;
     Ok(Breakdown {
         group: group.to_owned(),
         by: by.to_owned(),
@@ -267,7 +339,7 @@ pub fn breakdown(
             .into_iter()
             .map(|u| (u.code, u.name_vi, u.name_en))
             .collect(),
-        table: disclosure::protect(&table, Protection::new(min_n)),
+        table,
         min_n,
     })
 }

@@ -17,12 +17,18 @@ fn methodology() -> Methodology {
 /// (0 = best), with 5 SIPAS points: complete, so it is ranked.
 fn unit(m: &Methodology, code: &str, region: &str, level: usize) -> UnitScores {
     let sipas = BTreeMap::from([("sipas".to_owned(), 5.0)]);
-    unit_with(m, code, region, level, &sipas)
+    unit_with(m, code, region, level, &sipas, 1)
+}
+
+/// A unit as [`unit`] with `n` leaders, all answering alike.
+fn unit_of(m: &Methodology, code: &str, region: &str, level: usize, n: usize) -> UnitScores {
+    let sipas = BTreeMap::from([("sipas".to_owned(), 5.0)]);
+    unit_with(m, code, region, level, &sipas, n)
 }
 
 /// A unit as [`unit`] but without SIPAS: incomplete, so neither totalled nor ranked.
 fn incomplete_unit(m: &Methodology, code: &str, region: &str, level: usize) -> UnitScores {
-    unit_with(m, code, region, level, &BTreeMap::new())
+    unit_with(m, code, region, level, &BTreeMap::new(), 1)
 }
 
 fn unit_with(
@@ -31,6 +37,7 @@ fn unit_with(
     region: &str,
     level: usize,
     linked: &BTreeMap<String, f64>,
+    respondents: usize,
 ) -> UnitScores {
     let group = m.group("leader").expect("leader group");
     let answers: BTreeMap<String, String> = group
@@ -45,7 +52,7 @@ fn unit_with(
             Some((rule.item.clone(), pick.0.clone()))
         })
         .collect();
-    let tally = Tally::from_responses([&answers]);
+    let tally = Tally::from_responses(std::iter::repeat_n(&answers, respondents));
     let leader = scoring::score_group(m, "leader", &tally).expect("scores");
     let index =
         scoring::compose_index(m, std::slice::from_ref(&leader), linked, None).expect("composes");
@@ -103,6 +110,7 @@ fn results_of(m: Methodology, units: Vec<UnitScores>) -> RoundResults {
             units,
             rankings,
             uncertainty: None,
+            national: Vec::new(),
         },
         methodology: m,
         regions: BTreeMap::new(),
@@ -110,6 +118,7 @@ fn results_of(m: Methodology, units: Vec<UnitScores>) -> RoundResults {
         yoy: None,
         yoy_source: None,
         scope: Scope::All,
+        distributions_hidden_below: None,
     }
 }
 
@@ -257,10 +266,18 @@ fn incomplete_units_are_listed_unranked_after_the_ranked_ones_and_left_out_of_ev
     );
     let rows = ranking_rows(&r, &SortKey::Total, false);
     let last = rows.last().unwrap();
-    assert_eq!((last.unit.as_str(), last.complete), ("05", false));
     assert_eq!(
-        (last.national, last.regional, last.points),
-        (None, None, None)
+        (last.unit.as_str(), last.standing),
+        ("05", crate::domain::scoring::Standing::Incomplete)
+    );
+    assert_eq!(
+        (
+            last.national,
+            last.regional,
+            last.survey_points,
+            last.percent
+        ),
+        (None, None, None, None)
     );
     // Its leader points are still shown: it is listed "with what it has".
     assert!(last.groups[0].1.is_some());
@@ -276,4 +293,84 @@ fn incomplete_units_are_listed_unranked_after_the_ranked_ones_and_left_out_of_ev
     assert_eq!(o.tiers.iter().map(|t| t.1).sum::<usize>(), 3);
     // The leader group mean covers all four units: each has a leader score.
     assert_eq!(o.groups[0].units, 4);
+}
+
+#[test]
+fn a_unit_group_below_k_keeps_its_scores_but_not_its_answer_distributions() {
+    let m = methodology();
+    let units = vec![
+        unit_of(&m, "01", "R1", 0, 12),
+        unit_of(&m, "02", "R1", 1, 3),
+        unit_of(&m, "03", "R2", 2, 10),
+    ];
+    let mut r = results_of(m, units);
+    let before = r.scores.units[1].groups[0].clone();
+    assert!(before.items.iter().any(|i| !i.distribution.is_empty()));
+
+    assert_eq!(hide_small_distributions(&mut r.scores, 10), 1);
+    let small = &r.scores.units[1].groups[0];
+    // No item row is left: neither its distribution nor its percentage, which with one
+    // respondent is the answer itself.
+    assert!(small.items.is_empty());
+    // The group's scores are as they were: they are still published.
+    assert_eq!(
+        (small.responses, small.points, small.percent),
+        (before.responses, before.points, before.percent)
+    );
+    assert_eq!(small.components, before.components);
+    // Units of k or more keep theirs, and the national sums cover only them, so the small
+    // unit's answers cannot be had by subtracting the others from the national figure.
+    for big in [&r.scores.units[0], &r.scores.units[2]] {
+        assert!(
+            big.groups[0]
+                .items
+                .iter()
+                .all(|i| !i.distribution.is_empty())
+        );
+    }
+    let national = item_distributions(&r.scores);
+    assert_eq!(national[0].counts.values().sum::<u64>(), 22);
+    r.distributions_hidden_below = Some(10);
+    assert!(unit_hides_distributions(&r, &r.scores.units[1]));
+    assert!(!unit_hides_distributions(&r, &r.scores.units[0]));
+}
+
+#[test]
+fn with_k_of_one_or_groups_without_respondents_nothing_is_hidden() {
+    assert!(!is_small_group(0, 10));
+    assert!(is_small_group(1, 10) && is_small_group(9, 10));
+    assert!(!is_small_group(10, 10));
+    let mut r = results();
+    assert_eq!(hide_small_distributions(&mut r.scores, 1), 0);
+    assert_eq!(
+        item_distributions(&r.scores)[0]
+            .counts
+            .values()
+            .sum::<u64>(),
+        4
+    );
+}
+
+#[test]
+fn breakdown_rows_below_k_or_no_longer_adding_up_to_the_published_total_are_withheld() {
+    use crate::domain::disclosure::Cell;
+    let published = [
+        Some(Cell::with_value(1, 99.0)),
+        Some(Cell::count(12)),
+        Some(Cell::count(12)),
+        None,
+        Some(Cell::count(0)),
+    ];
+    let live = [12, 12, 11, 5, 0].map(Cell::count);
+    // Unit 0 is published as n = 1 (the split is live 12, but the published figure decides),
+    // unit 2 lost a response after publishing, unit 3 has no published total to protect
+    // and unit 4 has nobody.
+    assert_eq!(
+        breakdown::withheld_rows(&published, &live, 10),
+        vec![true, false, true, false, false]
+    );
+    assert_eq!(
+        breakdown::withheld_rows(&published[1..2], &live[1..2], 13),
+        vec![true]
+    );
 }

@@ -138,12 +138,16 @@ pub struct GroupScore {
     /// Responses.
     pub responses: u64,
     /// Points; null when the unit has no score in this group (no data).
+    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
     pub points: Option<f64>,
     /// Maximum.
+    #[serde(serialize_with = "crate::export::serialize_file_number")]
     pub max_points: f64,
     /// Percent of the maximum; null without a score.
+    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
     pub percent: Option<f64>,
     /// Share (0 to 1) of the group's points whose items had valid answers.
+    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
     pub coverage: Option<f64>,
 }
 
@@ -153,10 +157,13 @@ pub struct ComponentScore {
     /// Component code.
     pub code: String,
     /// Points; null when an input is missing.
+    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
     pub points: Option<f64>,
     /// Maximum.
+    #[serde(serialize_with = "crate::export::serialize_file_number")]
     pub max_points: f64,
     /// Percent; null when an input is missing.
+    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
     pub percent: Option<f64>,
 }
 
@@ -171,18 +178,36 @@ pub struct UnitScore {
     pub name_en: String,
     /// Region code.
     pub region: String,
-    /// Total points; null for an incomplete unit.
-    pub points: Option<f64>,
-    /// Total maximum.
-    pub max_points: f64,
-    /// Percent; null for an incomplete unit.
-    pub percent: Option<f64>,
+    /// The survey part (leaders and managers plus SIPAS) in points; null when one of them
+    /// has no score.
+    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    pub survey_points: Option<f64>,
+    /// The survey part's maximum (32 under the bundled methodology).
+    #[serde(serialize_with = "crate::export::serialize_file_number")]
+    pub survey_max_points: f64,
+    /// The survey part in percent of its maximum.
+    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    pub survey_percent: Option<f64>,
+    /// The index total (survey part plus appraised points); null unless the unit's appraised
+    /// points are imported and every input has a value.
+    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    pub index_points: Option<f64>,
+    /// The index total's maximum (100).
+    #[serde(serialize_with = "crate::export::serialize_file_number")]
+    pub index_max_points: f64,
+    /// The index total in percent.
+    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    pub index_percent: Option<f64>,
     /// Whether every counted group and SIPAS (and, for the full index, the appraised points)
     /// has a value; only complete units have a total, a tier and a rank.
     pub complete: bool,
     /// Fewer responses than the methodology's minimum in a counted group: scores shown, but
     /// neither tiered nor ranked.
     pub insufficient_data: bool,
+    /// `ranked`, `incomplete`, `insufficient_data` or `survey_part_only` (the round has
+    /// appraised points, but not this unit's).
+    #[schema(value_type = String)]
+    pub standing: crate::domain::scoring::Standing,
     /// Tier (full index only).
     pub tier: Option<String>,
     /// National rank, 1..n over the complete units.
@@ -190,6 +215,7 @@ pub struct UnitScore {
     /// Points groups.
     pub groups: Vec<GroupScore>,
     /// SIPAS overall percent.
+    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
     pub sipas_percent: Option<f64>,
     /// Components.
     pub components: Vec<ComponentScore>,
@@ -206,6 +232,7 @@ pub struct RankingEntry {
     /// Region code.
     pub region: String,
     /// The ranked percent.
+    #[serde(serialize_with = "crate::export::serialize_file_number")]
     pub value: f64,
     /// National rank (1 = best).
     pub national_rank: Option<u32>,
@@ -269,11 +296,14 @@ pub struct ExportJob {
     pub download_url: Option<String>,
     /// What went wrong.
     pub error: Option<String>,
+    /// The file holds every response with exclusions marked (false: as scored).
+    pub include_excluded: bool,
 }
 
 impl From<db::export_jobs::ExportJobRow> for ExportJob {
     fn from(j: db::export_jobs::ExportJobRow) -> Self {
         Self {
+            include_excluded: jobs::includes_excluded(&j),
             download_url: (j.status == "done").then(|| format!("/api/v1/exports/{}/file", j.id)),
             id: j.id,
             round_id: j.round_id,
@@ -302,6 +332,9 @@ pub struct NewExport {
     pub bom: Option<bool>,
     /// `point` (default) or `comma`.
     pub decimal: Option<String>,
+    /// Microdata, codebook or syntax of every response with exclusions marked (columns
+    /// `excluded`, `exclusion_reason`, `quality_flags`); false (default): as scored.
+    pub include_excluded: Option<bool>,
 }
 
 /// An error.
@@ -434,11 +467,18 @@ pub async fn scores(
             name_vi: u.name_vi.clone(),
             name_en: u.name_en.clone(),
             region: u.region.clone(),
-            points: u.index.total_points,
-            max_points: u.index.max_points,
-            percent: u.index.percent,
+            survey_points: u.index.survey_points,
+            survey_max_points: u.index.survey_max_points,
+            survey_percent: u
+                .index
+                .survey_points
+                .and_then(|p| crate::domain::scoring::percent_of(p, u.index.survey_max_points)),
+            index_points: u.index_total(),
+            index_max_points: r.methodology.total_points,
+            index_percent: u.index_total().and(u.index.percent),
             complete: u.index.is_complete(),
             insufficient_data: u.index.insufficient_data,
+            standing: r.scores.standing(u),
             tier: u.index.tier.clone(),
             national_rank: rank.and_then(|x| x.national).map(|p| p.rank),
             groups: u
@@ -594,10 +634,15 @@ pub struct BreakdownRow {
     pub cells: Vec<PublicCell>,
     /// The unit's total.
     pub total: PublicCell,
+    /// True when the unit is not split at all (fewer than `min_n` respondents in the group):
+    /// every cell and the total are hidden here, and the column totals leave the unit out.
+    /// Its respondents and score are in `/scores`.
+    pub withheld: bool,
 }
 
 /// A group's score split by a question, after disclosure control: cells with 0 < n < k are
-/// hidden, and so are enough others that no hidden cell can be worked out from the totals.
+/// hidden, and so are enough others that no hidden cell can be worked out from the totals,
+/// the units' published totals (`/scores`) included.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BreakdownTable {
     /// Group.
@@ -675,6 +720,7 @@ pub async fn breakdown(
                     .map(|c| public(t.cell(i, c)))
                     .collect(),
                 total: public(t.row_total(i)),
+                withheld: t.withheld_rows().contains(&i),
             })
             .collect(),
         totals: (0..bd.categories.len())
@@ -708,7 +754,8 @@ pub async fn create_export(
         body.group.as_deref().unwrap_or_default(),
         CsvOptions::from_request(body.bom.unwrap_or(true), body.decimal.as_deref()),
     )?
-    .split_by(body.by.as_deref())?;
+    .split_by(body.by.as_deref())?
+    .include_excluded(body.include_excluded.unwrap_or(false))?;
     let job = jobs::start(&state, caller.viewer, id.into_inner(), request).await?;
     let row = state
         .db(move |conn| db::export_jobs::get(conn, &job)?.ok_or(AppError::NotFound))

@@ -141,6 +141,8 @@ pub struct DownloadQuery {
     lang: Option<String>,
     /// The question a breakdown splits by.
     by: Option<String>,
+    /// `1`: the codebook or syntax of the microdata with excluded responses marked.
+    include_excluded: Option<String>,
 }
 
 impl DownloadQuery {
@@ -161,7 +163,10 @@ pub async fn download_file(
     let viewer = viewer_of(user.as_ref());
     let (round_id, file) = path.into_inner();
     let request = jobs::FileRequest::parse(&file, query.table.as_deref(), query.by.as_deref())
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotFound)?
+        .with_excluded(jobs::include_excluded_param(
+            query.include_excluded.as_deref(),
+        ));
     let csv = query.csv_options();
     let lang = match query.lang.as_deref() {
         Some("en") => crate::i18n::Lang::En,
@@ -181,6 +186,8 @@ pub struct ExportForm {
     format: String,
     decimal: Option<String>,
     bom: Option<String>,
+    /// `1`: every response, with exclusions marked (the default is the file as scored).
+    include_excluded: Option<String>,
 }
 
 /// `POST /results/{id}/exports`: starts a microdata export in the background.
@@ -197,7 +204,10 @@ pub async fn start_export(
         &form.format,
         &form.group,
         CsvOptions::from_request(form.bom.is_some(), form.decimal.as_deref()),
-    )?;
+    )?
+    .include_excluded(jobs::include_excluded_param(
+        form.include_excluded.as_deref(),
+    ))?;
     let job = jobs::start(&state, viewer, id.into_inner(), request).await?;
     Ok(see_other(format!("/exports/{job}")))
 }

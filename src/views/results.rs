@@ -8,7 +8,7 @@ use super::rounds::name;
 use crate::db::export_jobs::ExportJobRow;
 use crate::db::rounds::RoundRow;
 use crate::domain::methodology::Methodology;
-use crate::domain::scoring::{Position, fmt_points};
+use crate::domain::scoring::{Position, Standing, fmt_points, percent_of};
 use crate::i18n::Lang;
 use crate::results::{
     ItemDistribution, Overview, RankingRow, RoundResults, Scorecard, SortKey, Source,
@@ -18,6 +18,16 @@ use crate::results::{
 pub(crate) fn num(x: Option<f64>) -> String {
     x.filter(|v| v.is_finite())
         .map_or_else(|| "—".to_owned(), fmt_points)
+}
+
+/// The catalogue key naming the total a round ranks on: the index total (of 100) once
+/// appraised points are imported, else the survey part (leaders + SIPAS, of 32).
+pub(crate) fn total_label(full_index: bool) -> &'static str {
+    if full_index {
+        "scores.index_total"
+    } else {
+        "scores.survey_part"
+    }
 }
 
 /// "n of N units" after an aggregate, so a mean never hides how many units it covers.
@@ -181,7 +191,7 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                 h2 { (ctx.t("results.overview")) }
                 dl.figures {
                     dt { (ctx.t("results.units")) } dd #complete-units { (crate::i18n::tf(lang, "results.complete_units", &[("n", &o.complete.to_string()), ("total", &o.units.to_string())])) }
-                    dt { (ctx.t("results.mean_points")) } dd #mean-points { (num(o.mean_points)) " / " (fmt_points(o.max_points)) " (" (n_of(ctx, o.complete, o.units)) ")" }
+                    dt { (ctx.t("results.mean_points")) ": " (ctx.t(total_label(o.full_index))) } dd #mean-points { (num(o.mean_points)) " / " (fmt_points(o.max_points)) " (" (n_of(ctx, o.with_total, o.units)) ")" }
                     dt { (ctx.t("results.mean_percent")) } dd { (num(o.mean_percent)) " %" }
                     @for g in &o.groups {
                         dt { (group_name(r, &g.group, lang)) }
@@ -223,7 +233,12 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                         (sort_link(d, SortKey::Unit, ctx.t("round.unit")))
                         th scope="col" { (ctx.t("scores.region")) }
                         th.num scope="col" { (ctx.t("scores.regional_rank")) }
-                        (sort_link(d, SortKey::Total, ctx.t("scores.survey_points")))
+                        @if d.results.scores.full_index() {
+                            th.num scope="col" { (ctx.t("scores.survey_part")) }
+                            (sort_link(d, SortKey::Total, ctx.t("scores.index_total")))
+                        } @else {
+                            (sort_link(d, SortKey::Total, ctx.t("scores.survey_part")))
+                        }
                         th.num scope="col" { "%" }
                         th scope="col" { (ctx.t("results.tier")) }
                         @for g in &group_codes { (sort_link(d, SortKey::Group((*g).to_owned()), group_name(r, g, lang))) }
@@ -237,12 +252,9 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                     tbody { @for row in d.rows {
                         tr {
                             td.num {
-                                @if !row.complete {
-                                    span.incomplete { (ctx.t("results.incomplete")) }
-                                } @else if row.insufficient_data {
-                                    span.incomplete { (ctx.t("results.insufficient")) }
-                                } @else {
-                                    (position(row.national))
+                                @match row.standing.label_key() {
+                                    Some(key) => { span.incomplete { (ctx.t(key)) } }
+                                    None => { (position(row.national)) }
                                 }
                                 @if row.rank_supported == Some(false) {
                                     " " abbr.flag title=(ctx.t("results.rank_uncertain")) { "≈" }
@@ -251,7 +263,8 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                             td { a href={ "/results/" (round.id) "/units/" (row.unit) } { (name(lang, &row.name_vi, &row.name_en)) } }
                             td { (region_name(r, &row.region, lang)) }
                             td.num { (position(row.regional)) }
-                            td.num { (num(row.points)) " / " (fmt_points(row.max_points)) }
+                            td.num { (num(row.survey_points)) " / " (fmt_points(row.survey_max_points)) }
+                            @if d.results.scores.full_index() { td.num { (num(row.index_points)) " / " (fmt_points(row.index_max_points)) } }
                             td.num { (num(row.percent)) }
                             td { (row.tier.as_deref().unwrap_or("—")) }
                             @for g in &group_codes { td.num { (num(row.groups.iter().find(|x| x.0 == *g).and_then(|x| x.1))) } }
@@ -269,10 +282,14 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                         @if i > 0 { "; " } strong { (c.code) } " " (name(lang, &c.name.vi, &c.name.en))
                     }
                 }
-                @if d.rows.iter().any(|x| !x.complete) {
+                p.hint #ranked-on { (crate::i18n::tf(lang, if o.full_index { "scores.ranked_on_index" } else { "scores.ranked_on_survey" }, &[("max", &fmt_points(o.max_points))])) }
+                @if d.rows.iter().any(|x| x.standing == Standing::Incomplete) {
                     p.hint { (ctx.t("results.incomplete")) ": " (ctx.t("results.incomplete_note")) }
                 }
-                @if d.rows.iter().any(|x| x.insufficient_data) {
+                @if d.rows.iter().any(|x| x.standing == Standing::SurveyPartOnly) {
+                    p.hint { (ctx.t("results.survey_part_only")) ": " (ctx.t("results.survey_part_only_note")) }
+                }
+                @if d.rows.iter().any(|x| x.standing == Standing::InsufficientData) {
                     p.hint { (ctx.t("results.insufficient")) ": " (crate::i18n::tf(lang, "results.insufficient_note", &[("n", &m.ranking.min_respondents.to_string())])) }
                 }
                 @if d.rows.iter().any(|x| x.rank_supported == Some(false)) {
@@ -360,6 +377,7 @@ fn downloads(ctx: &PageContext, d: &Dashboard<'_>) -> Markup {
                         label { (ctx.t("results.decimal")) " "
                             select name="decimal" { option value="point" { "1.5" } option value="comma" { "1,5" } } }
                         label { input type="checkbox" name="bom" value="1" checked; " " (ctx.t("results.bom")) }
+                        label { input type="checkbox" name="include_excluded" value="1"; " " (ctx.t("results.include_excluded")) }
                         button type="submit" { (ctx.t("results.start_export")) }
                     }
                 }
@@ -405,11 +423,15 @@ pub fn unit_page(
             h1 { (name(lang, &u.name_vi, &u.name_en)) }
             (source_note(ctx, r.source))
             dl.figures {
-                dt { (ctx.t("scores.survey_points")) } dd { (num(u.index.total_points)) " / " (fmt_points(u.index.max_points)) " (" (num(u.index.percent)) " %)" }
+                dt { (ctx.t("scores.survey_part")) } dd #survey-part { (num(u.index.survey_points)) " / " (fmt_points(u.index.survey_max_points)) " (" (num(u.index.survey_points.and_then(|p| percent_of(p, u.index.survey_max_points)))) " %)" }
+                @if r.scores.full_index() {
+                    dt { (ctx.t("scores.index_total")) } dd #index-total { (num(u.index_total())) " / " (fmt_points(r.methodology.total_points)) " (" (num(u.index_total().and(u.index.percent))) " %)" }
+                }
                 dt { (ctx.t("results.national_rank")) } dd {
-                    @if !u.index.is_complete() { (ctx.t("results.incomplete")) }
-                    @else if u.index.insufficient_data { (ctx.t("results.insufficient")) }
-                    @else { (position(card.national)) }
+                    @match r.scores.standing(u).label_key() {
+                        Some(key) => { (ctx.t(key)) }
+                        None => { (position(card.national)) }
+                    }
                 }
                 dt { (ctx.t("scores.regional_rank")) } dd { (position(card.regional)) " — " (region_name(r, &u.region, lang)) }
                 @if let Some(t) = &u.index.tier { dt { (ctx.t("results.tier")) } dd { (t) } }
@@ -435,6 +457,9 @@ pub fn unit_page(
                              td.num { (num(s.index_points)) " / " (fmt_points(s.index_max_points)) } td.num { (num(s.overall_percent)) } }
                     }
                 }
+            }
+            @if let (true, Some(k)) = (crate::results::unit_hides_distributions(r, u), r.distributions_hidden_below) {
+                p.hint #distributions-hidden { (crate::i18n::tf(lang, "results.distributions_hidden", &[("k", &k.to_string())])) }
             }
             h2 { (ctx.t("results.components")) }
             table {
@@ -474,6 +499,9 @@ pub fn items_page(
             h1 { (ctx.t("results.items")) }
             (source_note(ctx, r.source))
             p { (ctx.t("results.items_note")) " (" (distributions.len()) ")" }
+            @if let Some(k) = r.distributions_hidden_below {
+                p.hint #distributions-hidden { (crate::i18n::tf(lang, "results.distributions_hidden", &[("k", &k.to_string())])) }
+            }
             (charts)
         },
     )
@@ -553,6 +581,9 @@ fn export_job_file(ctx: &PageContext, job: &ExportJobRow) -> Markup {
             @if let Some(group) = &file.group {
                 dt { (ctx.t("results.group")) } dd { code { (group) } }
             }
+            @if let Some(variant) = file.variant {
+                dt { (ctx.t("results.variant")) } dd.variant { @if variant.includes_excluded() { (ctx.t("results.variant_with_exclusions")) } @else { (ctx.t("results.variant_as_scored")) } }
+            }
             @if let Some(csv) = &file.csv {
                 dt { (ctx.t("results.delimiter")) } dd { code { (char::from(csv.delimiter).escape_default()) } }
                 dt { (ctx.t("results.decimal")) } dd { @match csv.decimal {
@@ -615,6 +646,9 @@ pub fn breakdown_page(
             }
             @if let Some(bd) = bd {
                 p.hint { (crate::i18n::tf(lang, "results.suppression_note", &[("k", &bd.min_n.to_string())])) }
+                @if !bd.table.withheld_rows().is_empty() {
+                    p.hint #withheld { (crate::i18n::tf(lang, "results.withheld_note", &[("k", &bd.min_n.to_string())])) }
+                }
                 p { a href={ "/results/" (round.id) "/download/breakdown-" (bd.group) "." "csv?by=" (crate::views::layout::urlencode(&bd.by)) } { "CSV" } }
                 div.scroll { table {
                     caption { (bd.by_label.get(lang)) }

@@ -433,7 +433,7 @@ pub fn scores(
     yoy: Option<&[crate::domain::yoy::UnitChange]>,
     with_excluded: bool,
 ) -> Markup {
-    use crate::domain::scoring::fmt_points;
+    use crate::domain::scoring::{Standing, fmt_points};
     let lang = ctx.lang;
     use super::results::{num, position, rank_move, signed};
     page(
@@ -449,7 +449,8 @@ pub fn scores(
                     a href={ "/admin/rounds/" (round.id) "/scores?with_excluded=1" } { (ctx.t("scores.show_with")) }
                 }
             }
-            @let complete = scores.units.iter().filter(|u| u.index.is_ranked()).count();
+            @let complete = scores.units.iter().filter(|u| scores.standing(u) == Standing::Ranked).count();
+            @let full = scores.full_index();
             p #complete-units { (crate::i18n::tf(lang, "results.complete_units", &[("n", &complete.to_string()), ("total", &scores.units.len().to_string())])) }
             table {
                 caption.visually-hidden { (ctx.t("scores.title")) }
@@ -457,16 +458,18 @@ pub fn scores(
                     th.num scope="col" { (ctx.t("scores.rank")) } th scope="col" { (ctx.t("round.unit")) }
                     th scope="col" { (ctx.t("scores.region")) } th.num scope="col" { (ctx.t("scores.regional_rank")) }
                     th.num scope="col" { (ctx.t("group.leader")) } th.num scope="col" { "%" }
-                    th.num scope="col" { "SIPAS %" } th.num scope="col" { (ctx.t("scores.survey_points")) }
+                    th.num scope="col" { "SIPAS %" } th.num scope="col" { (ctx.t("scores.survey_part")) }
+                    @if full { th.num scope="col" { (ctx.t("scores.index_total")) } }
                     @if yoy.is_some() { th.num scope="col" { (ctx.t("scores.change")) } th.num scope="col" { (ctx.t("scores.rank_change")) } }
                 } }
                 tbody { @for (u, rank) in scores.by_rank() {
                     @let leader = u.groups.iter().find(|g| g.group == "leader");
                     tr {
                         td.num {
-                            @if !u.index.is_complete() { (ctx.t("results.incomplete")) }
-                            @else if u.index.insufficient_data { (ctx.t("results.insufficient")) }
-                            @else { (position(rank.and_then(|r| r.national))) }
+                            @match scores.standing(u).label_key() {
+                                Some(key) => { (ctx.t(key)) }
+                                None => { (position(rank.and_then(|r| r.national))) }
+                            }
                         }
                         td { (name(lang, &u.name_vi, &u.name_en)) }
                         td { (u.region) }
@@ -474,7 +477,8 @@ pub fn scores(
                         td.num { (num(leader.and_then(|g| g.points))) }
                         td.num { (num(leader.and_then(|g| g.percent))) }
                         td.num { (num(u.sipas.as_ref().and_then(|s| s.overall_percent))) }
-                        td.num { (num(u.index.total_points)) " / " (fmt_points(u.index.max_points)) }
+                        td.num { (num(u.index.survey_points)) " / " (fmt_points(u.index.survey_max_points)) }
+                        @if full { td.num { @match u.index_total() { Some(t) => { (fmt_points(t)) " / " (fmt_points(u.index.max_points)) } None => { "—" } } } }
                         @if let Some(changes) = yoy {
                             @let change = changes.iter().find(|c| c.unit == u.unit);
                             td.num { (signed(change.and_then(|c| c.change_points))) }

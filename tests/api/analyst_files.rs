@@ -396,3 +396,87 @@ async fn a_comma_export_job_links_the_syntax_that_reads_it_and_holds_one_line_pe
             .contains("delimiters(\";\")")
     );
 }
+
+#[tokio::test]
+async fn pspp_and_r_read_the_file_with_exclusions_marked_with_its_own_syntax() {
+    if !installed("pspp") || !installed("Rscript") {
+        skip("pspp and Rscript (Debian's pspp and r-base-core) are needed");
+        return;
+    }
+    let app = spawn_app().await;
+    let round = demo_round(&app, 300);
+    seed_comments(&app, round);
+    app.login_as("analyst@sonoivu.gov.vn", Role::Analyst).await;
+    crate::exclusions::exclude_one_and_flag_one(&app, round).await;
+    let codebook = crate::results::download(
+        &app,
+        &format!("/results/{round}/download/codebook-leader.csv?include_excluded=1"),
+    )
+    .await;
+    let vars = categorical(&codebook);
+    assert!(
+        vars.contains_key("excluded"),
+        "excluded is a coded variable"
+    );
+
+    let (page, csv, _) =
+        crate::exclusions::export_job_with(&app, round, "csv", &[("include_excluded", "1")]).await;
+    let data = rows(&csv, b',');
+    let cases = data.len() - 1;
+    let expected = valid_counts(&data, &vars);
+    assert_eq!(
+        expected["excluded"].get("1"),
+        Some(&1),
+        "one response is marked excluded"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = format!("round-{round}-leader-microdata-with-excluded.csv");
+    std::fs::write(dir.path().join(&file), &csv).unwrap();
+    for (ext, name) in [(".sps", "syntax.sps"), (".R", "syntax.R")] {
+        let href = link(&page, &format!("syntax-leader{ext}"));
+        assert!(href.contains("include_excluded=1"), "{href}");
+        let text = String::from_utf8(crate::results::download(&app, &href).await).unwrap();
+        assert!(text.contains(&file), "the syntax reads {file}");
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let sps = std::fs::read_to_string(dir.path().join("syntax.sps")).unwrap();
+    check_pspp(dir.path(), &sps, &vars, &expected, (cases, b','));
+    check_r(dir.path(), &vars, &expected, cases);
+
+    // Both read the reason as the reviewer wrote it (line break as a space, guard undone) and
+    // the flags as listed.
+    let reason = crate::exclusions::REASON.replace('\n', " ");
+    let back = rows(&std::fs::read(dir.path().join("back.csv")).unwrap(), b',');
+    let column = |name: &str| back[0].iter().position(|h| h == name).unwrap();
+    let (why, flags) = (column("exclusion_reason"), column("quality_flags"));
+    let reasons: Vec<&str> = back[1..]
+        .iter()
+        .map(|r| r[why].trim_end())
+        .filter(|r| !r.is_empty())
+        .collect();
+    assert_eq!(reasons, [reason.as_str()], "PSPP reads the reason");
+    let flagged: Vec<&str> = back[1..]
+        .iter()
+        .map(|r| r[flags].trim_end())
+        .filter(|r| !r.is_empty())
+        .collect();
+    assert_eq!(flagged, [crate::exclusions::FLAGS], "PSPP reads the flags");
+    std::fs::write(
+        dir.path().join("status.R"),
+        "source('syntax.R', encoding = 'UTF-8')\n\
+         out <- file('status.tsv', open = 'w', encoding = 'UTF-8')\n\
+         writeLines(microdata$exclusion_reason[!is.na(microdata$exclusion_reason)], out)\n\
+         writeLines(microdata$quality_flags[!is.na(microdata$quality_flags)], out)\n\
+         writeLines(as.character(microdata$excluded[!is.na(microdata$exclusion_reason)]), out)\n\
+         close(out)\n",
+    )
+    .unwrap();
+    run(dir.path(), "Rscript", &["status.R"]);
+    let status = std::fs::read_to_string(dir.path().join("status.tsv")).unwrap();
+    assert_eq!(
+        status.lines().collect::<Vec<_>>(),
+        [reason.as_str(), crate::exclusions::FLAGS, "Bị loại"],
+        "R reads the reason, the flags and the label of excluded = 1"
+    );
+}

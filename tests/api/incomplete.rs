@@ -203,7 +203,7 @@ async fn units_without_data_are_never_scored_zero_nor_ranked_on_any_surface() {
     assert_eq!(rows.len(), 34);
     let row = |i: usize| rows.iter().find(|x| x["unit"] == code(i)).unwrap();
     for i in 2..5 {
-        assert!(row(i)["points"].is_null() && row(i)["national_rank"].is_null());
+        assert!(row(i)["survey_points"].is_null() && row(i)["national_rank"].is_null());
         assert_eq!(row(i)["complete"], 0);
     }
     assert!(row(3)["leader_points"].is_null());
@@ -241,7 +241,7 @@ async fn units_without_data_are_never_scored_zero_nor_ranked_on_any_surface() {
     let items = api["items"].as_array().unwrap();
     let item = |i: usize| items.iter().find(|x| x["unit"] == code(i)).unwrap();
     assert_eq!(item(0)["complete"], true);
-    assert!(item(4)["points"].is_null() && item(4)["national_rank"].is_null());
+    assert!(item(4)["survey_points"].is_null() && item(4)["national_rank"].is_null());
     assert_eq!(item(4)["complete"], false);
     let leader_of = |i: usize| {
         item(i)["groups"]
@@ -416,7 +416,7 @@ async fn a_unit_below_the_minimum_respondents_is_shown_flagged_but_neither_tiere
         .unwrap()
         .clone();
     assert_eq!(item["insufficient_data"], true);
-    assert!(item["points"].is_number() && item["national_rank"].is_null());
+    assert!(item["survey_points"].is_number() && item["national_rank"].is_null());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_khaosat"))
         .args(["compute", &round.to_string()])
         .env("DATABASE_URL", app._db.url())

@@ -243,7 +243,7 @@ fn mutation(line: BoxedStrategy<String>, value: BoxedStrategy<String>) -> BoxedS
 }
 
 /// Keys of both TOML formats (instrument and methodology).
-const TOML_KEYS: [&str; 48] = [
+const TOML_KEYS: [&str; 52] = [
     "format",
     "code",
     "version",
@@ -292,6 +292,10 @@ const TOML_KEYS: [&str; 48] = [
     "invalid",
     "disclosure_min_n",
     "aggregation",
+    "national",
+    "headline",
+    "linked_index",
+    "overall_item",
 ];
 
 /// A TOML value that is often of the right shape for some key, sometimes not TOML at all.

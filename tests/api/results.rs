@@ -193,7 +193,7 @@ async fn aggregates_read_back_in_csv_xlsx_and_json_with_the_same_numbers() {
     assert_eq!(rows.len(), 34);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let first_unit = rows[0][col("unit")].to_owned();
-    let first_percent: f64 = rows[0][col("percent")].parse().unwrap();
+    let first_percent: f64 = rows[0][col("index_percent")].parse().unwrap();
     assert_eq!(&rows[0][col("national_rank")], "1");
 
     let json: serde_json::Value = app
@@ -204,7 +204,7 @@ async fn aggregates_read_back_in_csv_xlsx_and_json_with_the_same_numbers() {
         .unwrap();
     assert_eq!(json["scores"][0]["unit"], first_unit.as_str());
     assert_eq!(
-        json["scores"][0]["percent"].as_f64().unwrap(),
+        json["scores"][0]["index_percent"].as_f64().unwrap(),
         first_percent
     );
     assert!(json["rankings"].as_array().unwrap().len() >= 34);
@@ -218,7 +218,7 @@ async fn aggregates_read_back_in_csv_xlsx_and_json_with_the_same_numbers() {
         .delimiter(b';')
         .from_reader(&comma[..]);
     let row = reader.records().next().unwrap().unwrap();
-    let as_comma: f64 = row[col("percent")].replace(',', ".").parse().unwrap();
+    let as_comma: f64 = row[col("index_percent")].replace(',', ".").parse().unwrap();
     assert_eq!(as_comma, first_percent);
 
     let xlsx = download(&app, &format!("/results/{round}/download/scores.xlsx")).await;
@@ -236,7 +236,7 @@ async fn aggregates_read_back_in_csv_xlsx_and_json_with_the_same_numbers() {
     let sheet = book.worksheet_range("scores").unwrap();
     assert_eq!(sheet.get((1, 0)), Some(&Data::String(first_unit)));
     // XLSX keeps full precision; CSV and JSON write it rounded to the codebook's decimals.
-    let Some(Data::Float(full)) = sheet.get((1, col("percent"))) else {
+    let Some(Data::Float(full)) = sheet.get((1, col("index_percent"))) else {
         panic!("numbers are numbers");
     };
     assert_eq!(khaosat::export::file_number(*full), first_percent);
