@@ -1,34 +1,26 @@
 //! khaosat: the online sociological-survey platform behind the PAR Index surveys.
 //!
-//! The crate is a library with a thin binary (`src/main.rs`). Pure domain logic lives in
-//! [`domain`]; persistence in [`db`]; the web layer in [`routes`] (handlers) and [`views`]
-//! (maud); command-line entry points in [`cli`].
+//! The crate is a library with a thin binary (`src/main.rs`). A request flows
+//! `routes` → `app` → (`domain`, `db`) and back through `views`:
+//!
+//! - [`domain`]: pure rules (questionnaires, methodology, scoring, lifecycle, disclosure), no
+//!   HTTP or SQL;
+//! - [`app`]: the use cases, one module per area (rounds, responding, scoring, results,
+//!   exports, mail, accounts and sessions, paper forms, data-quality review, backups);
+//! - [`db`]: persistence, small diesel query functions returning `QueryResult`;
+//! - [`routes`]: HTTP in and out (thin handlers and middleware);
+//! - [`views`]: HTML pages (maud);
+//! - [`server`]: configuration, start-up, shared state, telemetry, metrics, static assets and
+//!   the command line;
+//! - [`error`] and [`i18n`]: the one error type and the vi/en message catalogues.
+//!
+//! `docs/architecture.md` shows where each use case lives.
 
-pub mod accounts;
-pub mod assets;
-pub mod auth;
-pub mod backup;
-pub mod bundled;
-pub mod catalog;
-pub mod cli;
-pub mod config;
+pub mod app;
 pub mod db;
-pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod export;
 pub mod i18n;
-pub mod mail;
-pub mod metrics;
-pub mod middleware;
-pub mod paper;
-pub mod quality;
-pub mod respond;
-pub mod results;
-pub mod rounds;
 pub mod routes;
-pub mod scores;
-pub mod startup;
-pub mod state;
-pub mod telemetry;
+pub mod server;
 pub mod views;

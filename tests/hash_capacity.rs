@@ -20,7 +20,7 @@ use helpers::{PASSWORD, csrf_from, spawn_app};
 async fn with_every_hash_permit_taken_links_are_checked_without_hashing_and_logins_get_503() {
     let app = spawn_app().await;
     let csrf = csrf_from(&app.get_html("/admin/login").await);
-    let gate = khaosat::auth::password::gate();
+    let gate = khaosat::app::auth::password::gate();
     let held: Vec<_> = std::iter::from_fn(|| gate.try_acquire()).collect();
     assert_eq!(held.len(), gate.permits());
 

@@ -33,7 +33,7 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::config::{DatabaseUrl, SqliteSync};
+use crate::server::config::{DatabaseUrl, SqliteSync};
 
 /// Migrations for each backend; both folders carry identical version names.
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

@@ -41,32 +41,8 @@ pub const MAX_CODE_CHARS: usize = 64;
 /// The display languages; the same type the web layer uses.
 pub use crate::i18n::Lang;
 
-/// A text in Vietnamese and English.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Text {
-    /// Vietnamese.
-    pub vi: String,
-    /// English.
-    pub en: String,
-}
-
-impl Text {
-    /// Builds a text from both languages.
-    pub fn new(vi: impl Into<String>, en: impl Into<String>) -> Self {
-        Self {
-            vi: vi.into(),
-            en: en.into(),
-        }
-    }
-
-    /// The text in `lang`.
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Vi => &self.vi,
-            Lang::En => &self.en,
-        }
-    }
-}
+/// A text in Vietnamese and English (one type for every file format).
+pub use crate::domain::text::Text;
 
 /// The respondent group an instrument is meant for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

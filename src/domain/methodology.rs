@@ -303,24 +303,7 @@ impl std::error::Error for MethodologyError {}
 // ---------------------------------------------------------------------------------------------
 
 /// A bilingual label: Vietnamese (with diacritics) and English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Text {
-    /// Vietnamese.
-    pub vi: String,
-    /// English.
-    pub en: String,
-}
-
-impl Text {
-    /// The text in `lang`.
-    pub fn get(&self, lang: crate::i18n::Lang) -> &str {
-        match lang {
-            crate::i18n::Lang::Vi => &self.vi,
-            crate::i18n::Lang::En => &self.en,
-        }
-    }
-}
+pub use crate::domain::text::Text;
 
 /// Whether a methodology file copies an official text or was reconstructed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

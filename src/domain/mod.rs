@@ -17,6 +17,7 @@ pub mod redirect;
 pub mod reminders;
 pub mod respondent_list;
 pub mod scoring;
+pub mod text;
 pub mod throttle;
 pub mod unit_list;
 pub mod xlsform;

@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`: rounds, units, scores, rankings, coverage and export jobs,
 //! with bearer tokens, paginated lists and an OpenAPI document generated from this code.
-//! Visibility is the pages' own ([`crate::results`]), so the API can show no more than they do.
+//! Visibility is the pages' own ([`crate::app::results`]), so the API can show no more than they do.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::html;
@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
-use crate::auth::api_token::ApiCaller;
+use crate::app::auth::api_token::ApiCaller;
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::export::CsvOptions;
-use crate::export::jobs::{self, ExportRequest};
-use crate::results::breakdown::PublicCell;
-use crate::results::{self, Scope, Source, Viewer};
-use crate::state::AppState;
+use crate::app::export::CsvOptions;
+use crate::app::export::jobs::{self, ExportRequest};
+use crate::app::results::breakdown::PublicCell;
+use crate::app::results::{self, Scope, Source, Viewer};
+use crate::server::state::AppState;
 use crate::views::layout::{PageContext, page};
 
 /// The largest page a client may ask for.
@@ -138,16 +138,16 @@ pub struct GroupScore {
     /// Responses.
     pub responses: u64,
     /// Points; null when the unit has no score in this group (no data).
-    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub points: Option<f64>,
     /// Maximum.
-    #[serde(serialize_with = "crate::export::serialize_file_number")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number")]
     pub max_points: f64,
     /// Percent of the maximum; null without a score.
-    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub percent: Option<f64>,
     /// Share (0 to 1) of the group's points whose items had valid answers.
-    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub coverage: Option<f64>,
 }
 
@@ -157,13 +157,13 @@ pub struct ComponentScore {
     /// Component code.
     pub code: String,
     /// Points; null when an input is missing.
-    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub points: Option<f64>,
     /// Maximum.
-    #[serde(serialize_with = "crate::export::serialize_file_number")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number")]
     pub max_points: f64,
     /// Percent; null when an input is missing.
-    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub percent: Option<f64>,
 }
 
@@ -180,23 +180,23 @@ pub struct UnitScore {
     pub region: String,
     /// The survey part (leaders and managers plus SIPAS) in points; null when one of them
     /// has no score.
-    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub survey_points: Option<f64>,
     /// The survey part's maximum (32 under the bundled methodology).
-    #[serde(serialize_with = "crate::export::serialize_file_number")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number")]
     pub survey_max_points: f64,
     /// The survey part in percent of its maximum.
-    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub survey_percent: Option<f64>,
     /// The index total (survey part plus appraised points); null unless the unit's appraised
     /// points are imported and every input has a value.
-    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub index_points: Option<f64>,
     /// The index total's maximum (100).
-    #[serde(serialize_with = "crate::export::serialize_file_number")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number")]
     pub index_max_points: f64,
     /// The index total in percent.
-    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub index_percent: Option<f64>,
     /// Whether every counted group and SIPAS (and, for the full index, the appraised points)
     /// has a value; only complete units have a total, a tier and a rank.
@@ -215,7 +215,7 @@ pub struct UnitScore {
     /// Points groups.
     pub groups: Vec<GroupScore>,
     /// SIPAS overall percent.
-    #[serde(serialize_with = "crate::export::serialize_file_number_opt")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub sipas_percent: Option<f64>,
     /// Components.
     pub components: Vec<ComponentScore>,
@@ -232,7 +232,7 @@ pub struct RankingEntry {
     /// Region code.
     pub region: String,
     /// The ranked percent.
-    #[serde(serialize_with = "crate::export::serialize_file_number")]
+    #[serde(serialize_with = "crate::app::export::serialize_file_number")]
     pub value: f64,
     /// National rank (1 = best).
     pub national_rank: Option<u32>,
@@ -586,7 +586,7 @@ pub async fn coverage(
                 Scope::All => None,
                 Scope::Only(_) => Some(user_id),
             };
-            Ok(crate::rounds::coverage_for(conn, round_id, coordinator)?)
+            Ok(crate::app::rounds::coverage_for(conn, round_id, coordinator)?)
         })
         .await?;
     let items = rows
@@ -693,7 +693,7 @@ pub async fn breakdown(
     let bd = state
         .db(move |conn| {
             let visible = results::round_results_cached(&cache, conn, round_id, viewer)?;
-            crate::results::breakdown::breakdown(conn, &visible, &query.group, &query.by)
+            crate::app::results::breakdown::breakdown(conn, &visible, &query.group, &query.by)
         })
         .await?;
     let t = &bd.table;

@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
 use crate::error::{AppError, AppResult};
-use crate::metrics::{self, Access};
-use crate::state::AppState;
+use crate::server::metrics::{self, Access};
+use crate::server::state::AppState;
 
 /// `GET /healthz`: the process is up. Touches nothing else, so it stays cheap under load.
 pub async fn healthz() -> HttpResponse {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::domain::redirect::is_local_path;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{LANG_COOKIE, Lang};
-use crate::state::AppState;
+use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 
 /// `GET /`: the landing page.
@@ -54,7 +54,7 @@ pub async fn switch_language(
 /// the content).
 pub async fn asset(path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
     let (hash, name) = path.into_inner();
-    let asset = crate::assets::get(&name)
+    let asset = crate::server::assets::get(&name)
         .filter(|a| a.hash == hash)
         .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()
@@ -75,7 +75,7 @@ pub async fn open_link_start(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    _form: crate::auth::csrf::CsrfForm<crate::routes::admin::rounds::EmptyForm>,
+    _form: crate::app::auth::csrf::CsrfForm<crate::routes::admin::rounds::EmptyForm>,
 ) -> AppResult<HttpResponse> {
     use crate::domain::throttle::OPEN_LINK_PER_IP;
     let ip_key = format!(
@@ -86,11 +86,11 @@ pub async fn open_link_start(
     let token = token.into_inner();
     let outcome = state
         .db(move |conn| {
-            crate::auth::throttle::check(conn, &[(&ip_key, OPEN_LINK_PER_IP)])?;
+            crate::app::auth::throttle::check(conn, &[(&ip_key, OPEN_LINK_PER_IP)])?;
             // Every start counts, successful or not: the limit is on starts per address.
-            crate::auth::throttle::record_failure(conn, &[(&ip_key, OPEN_LINK_PER_IP)])?;
-            crate::rounds::start_from_open_link(conn, &secret, &token).map_err(|e| match e {
-                crate::rounds::RoundError::App(e) => e,
+            crate::app::auth::throttle::record_failure(conn, &[(&ip_key, OPEN_LINK_PER_IP)])?;
+            crate::app::rounds::start_from_open_link(conn, &secret, &token).map_err(|e| match e {
+                crate::app::rounds::RoundError::App(e) => e,
                 other => AppError::internal(anyhow::anyhow!("{other}")),
             })
         })
@@ -102,9 +102,9 @@ pub async fn open_link_start(
         Err(refusal) => {
             let ctx = PageContext::new(&req, None);
             let key = match refusal {
-                crate::rounds::OpenLinkRefusal::Unknown => "open.unknown",
-                crate::rounds::OpenLinkRefusal::NotOpen => "open.not_open",
-                crate::rounds::OpenLinkRefusal::QuotaReached => "open.quota",
+                crate::app::rounds::OpenLinkRefusal::Unknown => "open.unknown",
+                crate::app::rounds::OpenLinkRefusal::NotOpen => "open.not_open",
+                crate::app::rounds::OpenLinkRefusal::QuotaReached => "open.quota",
             };
             Ok(HttpResponse::build(actix_web::http::StatusCode::GONE)
                 .content_type("text/html; charset=utf-8")
@@ -124,14 +124,14 @@ pub async fn opt_out(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    _form: crate::auth::csrf::CsrfForm<crate::routes::admin::rounds::EmptyForm>,
+    _form: crate::app::auth::csrf::CsrfForm<crate::routes::admin::rounds::EmptyForm>,
 ) -> AppResult<Markup> {
     let secret = state.secret.clone();
     let token = token.into_inner();
     let done = state
         .db(move |conn| {
-            crate::rounds::opt_out(conn, &secret, &token).map_err(|e| match e {
-                crate::rounds::RoundError::App(e) => e,
+            crate::app::rounds::opt_out(conn, &secret, &token).map_err(|e| match e {
+                crate::app::rounds::RoundError::App(e) => e,
                 other => AppError::internal(anyhow::anyhow!("{other}")),
             })
         })

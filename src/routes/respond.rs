@@ -8,12 +8,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::csrf::CsrfForm;
+use crate::app::auth::csrf::CsrfForm;
 use crate::domain::access_code::AccessCode;
 use crate::domain::answers::decode_section;
 use crate::error::{AppError, AppResult};
-use crate::respond::{self, CodeState, Session, Submitted};
-use crate::state::AppState;
+use crate::app::respond::{self, CodeState, Session, Submitted};
+use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 
 /// A friendly page for a code that does not open a questionnaire.

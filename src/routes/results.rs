@@ -5,15 +5,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use crate::auth::csrf::CsrfForm;
-use crate::auth::session::CurrentUser;
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::CurrentUser;
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::export::CsvOptions;
-use crate::export::jobs::{self, ExportRequest};
-use crate::results::{self, SortKey, Viewer};
+use crate::app::export::CsvOptions;
+use crate::app::export::jobs::{self, ExportRequest};
+use crate::app::results::{self, SortKey, Viewer};
 use crate::routes::{download, see_other};
-use crate::state::AppState;
+use crate::server::state::AppState;
 use crate::views::layout::PageContext;
 use crate::views::{self, results as pages};
 

@@ -5,7 +5,7 @@ use actix_multipart::Multipart;
 use actix_web::HttpRequest;
 use futures_util::{StreamExt, TryStreamExt};
 
-use crate::auth::csrf::{self, CSRF_FIELD};
+use crate::app::auth::csrf::{self, CSRF_FIELD};
 use crate::error::{AppError, AppResult};
 
 /// The largest text field accepted beside the file.

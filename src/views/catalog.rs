@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::layout::{PageContext, page};
 use super::questionnaire::{FormState, Mode, section_fields};
-use crate::catalog::{StoredInstrument, StoredMethodology};
+use crate::app::catalog::{StoredInstrument, StoredMethodology};
 use crate::db::instruments::InstrumentSummary;
 use crate::db::methodologies::MethodologySummary;
 use crate::domain::answers::Answers;

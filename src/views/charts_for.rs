@@ -12,8 +12,8 @@ use super::layout::PageContext;
 use super::results::{component_name, group_name, n_of, region_name};
 use super::rounds::name;
 use crate::domain::scoring::fmt_points;
-use crate::export::jobs::ItemLabels;
-use crate::results::{ItemDistribution, Overview, RoundResults, Scorecard};
+use crate::app::export::jobs::ItemLabels;
+use crate::app::results::{ItemDistribution, Overview, RoundResults, Scorecard};
 
 fn text<'a>(ctx: &'a PageContext, id: &'a str, key: &'a str) -> ChartText<'a> {
     ChartText {

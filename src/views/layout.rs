@@ -3,8 +3,8 @@
 use actix_web::HttpRequest;
 use maud::{DOCTYPE, Markup, html};
 
-use crate::auth::csrf::{CSRF_FIELD, token_for_request};
-use crate::auth::session::CurrentUser;
+use crate::app::auth::csrf::{CSRF_FIELD, token_for_request};
+use crate::app::auth::session::CurrentUser;
 use crate::i18n::{Lang, t};
 
 /// What the shell needs to know about the request.
@@ -67,7 +67,7 @@ pub fn page(ctx: &PageContext, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 @if let Some(seconds) = ctx.refresh_seconds { meta http-equiv="refresh" content=(seconds); }
                 title { (title) " — " (t(lang, "app.name")) }
-                link rel="stylesheet" href=(crate::assets::url("app.css"));
+                link rel="stylesheet" href=(crate::server::assets::url("app.css"));
             }
             body {
                 a.skip href="#main" { (t(lang, "nav.skip")) }

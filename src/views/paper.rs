@@ -11,7 +11,7 @@ use crate::db::units::UnitRow;
 use crate::domain::answers::{Answers, FieldError};
 use crate::domain::instrument::Instrument;
 use crate::i18n::Lang;
-use crate::paper::EntryMode;
+use crate::app::paper::EntryMode;
 
 /// What the paper page shows.
 pub struct Overview<'a> {

@@ -271,7 +271,7 @@ fn text_like_input(question: &Question, state: &FormState<'_>, hint: bool, error
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundled::INSTRUMENTS;
+    use crate::app::bundled::INSTRUMENTS;
     use crate::domain::instrument::Instrument;
 
     fn leader() -> Instrument {

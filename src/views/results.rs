@@ -10,7 +10,7 @@ use crate::db::rounds::RoundRow;
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{Position, Standing, fmt_points, percent_of};
 use crate::i18n::Lang;
-use crate::results::{
+use crate::app::results::{
     ItemDistribution, Overview, RankingRow, RoundResults, Scorecard, SortKey, Source,
 };
 
@@ -140,7 +140,7 @@ pub struct Dashboard<'a> {
     /// Whether the visitor may start microdata exports.
     pub may_export_microdata: bool,
     /// Coverage and data quality (staff only).
-    pub fieldwork: Option<&'a crate::results::Fieldwork>,
+    pub fieldwork: Option<&'a crate::app::results::Fieldwork>,
 }
 
 fn sort_link(d: &Dashboard<'_>, key: SortKey, label: &str) -> Markup {
@@ -306,7 +306,7 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
     }
 }
 
-fn fieldwork(ctx: &PageContext, d: &Dashboard<'_>, f: &crate::results::Fieldwork) -> Markup {
+fn fieldwork(ctx: &PageContext, d: &Dashboard<'_>, f: &crate::app::results::Fieldwork) -> Markup {
     let id = d.results.round.id;
     html! {
         section #fieldwork {
@@ -398,7 +398,7 @@ pub fn unit_page(
     let m = &r.methodology;
     let u = card.unit;
     let round = &r.round;
-    let item_table = |caption: &str, items: &[crate::results::ItemResult]| {
+    let item_table = |caption: &str, items: &[crate::app::results::ItemResult]| {
         html! {
             table {
                 caption { (caption) }
@@ -458,7 +458,7 @@ pub fn unit_page(
                     }
                 }
             }
-            @if let (true, Some(k)) = (crate::results::unit_hides_distributions(r, u), r.distributions_hidden_below) {
+            @if let (true, Some(k)) = (crate::app::results::unit_hides_distributions(r, u), r.distributions_hidden_below) {
                 p.hint #distributions-hidden { (crate::i18n::tf(lang, "results.distributions_hidden", &[("k", &k.to_string())])) }
             }
             h2 { (ctx.t("results.components")) }
@@ -573,7 +573,7 @@ pub fn export_job(ctx: &PageContext, job: &ExportJobRow) -> Markup {
 /// The group and CSV layout of a job's file, and the syntax files that read it as it is (a
 /// decimal-comma file needs the decimal-comma syntax).
 fn export_job_file(ctx: &PageContext, job: &ExportJobRow) -> Markup {
-    let Some(file) = crate::export::jobs::job_file(job) else {
+    let Some(file) = crate::app::export::jobs::job_file(job) else {
         return html! {};
     };
     html! {
@@ -587,8 +587,8 @@ fn export_job_file(ctx: &PageContext, job: &ExportJobRow) -> Markup {
             @if let Some(csv) = &file.csv {
                 dt { (ctx.t("results.delimiter")) } dd { code { (char::from(csv.delimiter).escape_default()) } }
                 dt { (ctx.t("results.decimal")) } dd { @match csv.decimal {
-                    crate::export::Decimal::Point => { "1.5" },
-                    crate::export::Decimal::Comma => { "1,5" },
+                    crate::app::export::Decimal::Point => { "1.5" },
+                    crate::app::export::Decimal::Comma => { "1,5" },
                 } }
             }
         }
@@ -607,7 +607,7 @@ fn export_job_file(ctx: &PageContext, job: &ExportJobRow) -> Markup {
 }
 
 fn public_cell(ctx: &PageContext, e: Option<crate::domain::disclosure::Entry>) -> Markup {
-    let c = e.map(crate::results::breakdown::PublicCell::from);
+    let c = e.map(crate::app::results::breakdown::PublicCell::from);
     html! {
         @match c {
             Some(c) if c.suppressed => { abbr.suppressed title=(ctx.t("results.suppressed")) { "•" } }
@@ -624,7 +624,7 @@ pub fn breakdown_page(
     groups: &[String],
     questions: &[(String, crate::domain::instrument::Text)],
     chosen: (&str, &str),
-    bd: Option<&crate::results::breakdown::Breakdown>,
+    bd: Option<&crate::app::results::breakdown::Breakdown>,
 ) -> Markup {
     let lang = ctx.lang;
     let round = &r.round;

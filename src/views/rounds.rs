@@ -10,7 +10,7 @@ use crate::db::rounds::{RoundGroupRow, RoundRow};
 use crate::db::units::{UnitRow, UnitSetRow};
 use crate::domain::lifecycle::{RoundAction, RoundStatus};
 use crate::i18n::{Lang, tf};
-use crate::rounds::{CoverageRow, IssuedCode};
+use crate::app::rounds::{CoverageRow, IssuedCode};
 
 fn status_label(ctx: &PageContext, status: &str) -> String {
     crate::domain::lifecycle::parse_status(status)
@@ -297,7 +297,7 @@ pub fn code_sheet(
                         p.slip-round { (round.name_vi) " / " (round.name_en) }
                         p { strong { (c.name) } " — " (c.unit_name) }
                         div.slip-body {
-                            div.qr aria-hidden="true" { (PreEscaped(qr_svg(&crate::rounds::code_link(base_url, &c.code)))) }
+                            div.qr aria-hidden="true" { (PreEscaped(qr_svg(&crate::app::rounds::code_link(base_url, &c.code)))) }
                             div {
                                 p { (crate::i18n::t(Lang::Vi, "slip.instructions")) }
                                 p lang="en" { (crate::i18n::t(Lang::En, "slip.instructions")) }
@@ -429,7 +429,7 @@ pub fn unit_sets(
 pub fn scores(
     ctx: &PageContext,
     round: &RoundRow,
-    scores: &crate::scores::RoundScores,
+    scores: &crate::app::scores::RoundScores,
     yoy: Option<&[crate::domain::yoy::UnitChange]>,
     with_excluded: bool,
 ) -> Markup {

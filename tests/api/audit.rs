@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use khaosat::db::schema::audit_log;
 use khaosat::domain::account::Role;
 use khaosat::domain::lifecycle::RoundAction;
-use khaosat::rounds::{self, Actor};
+use khaosat::app::rounds::{self, Actor};
 
 use crate::helpers::spawn_app;
 
@@ -79,7 +79,7 @@ async fn every_administrative_change_is_audited_with_old_and_new_values() {
         rounds::apply_action(&mut conn, round, RoundAction::Close, ADMIN).unwrap();
         let response =
             khaosat::db::responses::page_for_scoring(&mut conn, round, 0, 1, false).unwrap()[0].id;
-        khaosat::quality::exclude(
+        khaosat::app::review::exclude(
             &mut conn,
             round,
             response,
@@ -88,7 +88,7 @@ async fn every_administrative_change_is_audited_with_old_and_new_values() {
             "auditor-test",
         )
         .unwrap();
-        khaosat::scores::publish(&mut conn, round, None, "auditor-test").unwrap();
+        khaosat::app::scores::publish(&mut conn, round, None, "auditor-test").unwrap();
     }
     let instrument = entries(&app, "instrument:import");
     assert!(

@@ -13,14 +13,14 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_response() {
     let app = Arc::new(spawn_app().await);
     let TestDb::Sqlite { url, .. } = &app._db else {
         // PostgreSQL is backed up with pg_dump; the command says so instead of guessing.
-        let url = khaosat::config::DatabaseUrl::parse(app._db.url()).unwrap();
-        let error = khaosat::backup::backup(&url, std::path::Path::new("/tmp/never.db"))
+        let url = khaosat::server::config::DatabaseUrl::parse(app._db.url()).unwrap();
+        let error = khaosat::app::backup::backup(&url, std::path::Path::new("/tmp/never.db"))
             .unwrap_err()
             .to_string();
         assert!(error.contains("pg_dump"), "{error}");
         return;
     };
-    let url = khaosat::config::DatabaseUrl::parse(url).unwrap();
+    let url = khaosat::server::config::DatabaseUrl::parse(url).unwrap();
     let (_, codes) = open_round_with_codes(&app, 24);
     // One CSRF cookie for the shared jar before the concurrent journeys start.
     app.get_html("/").await;
@@ -46,7 +46,7 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_response() {
     let before = acknowledged.load(Ordering::SeqCst);
     let (backup_url, backup_file) = (url.clone(), file.clone());
     let summary = tokio::task::spawn_blocking(move || {
-        khaosat::backup::backup(&backup_url, &backup_file).unwrap()
+        khaosat::app::backup::backup(&backup_url, &backup_file).unwrap()
     })
     .await
     .unwrap();
@@ -67,14 +67,14 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_response() {
     let restored_path = dir.path().join("restored.db");
     std::fs::write(&restored_path, b"").unwrap();
     let restored_url =
-        khaosat::config::DatabaseUrl::parse(&format!("sqlite://{}", restored_path.display()))
+        khaosat::server::config::DatabaseUrl::parse(&format!("sqlite://{}", restored_path.display()))
             .unwrap();
-    let restored = khaosat::backup::restore(&restored_url, &file).unwrap();
+    let restored = khaosat::app::backup::restore(&restored_url, &file).unwrap();
     assert_eq!(restored, summary);
-    assert_eq!(khaosat::backup::inspect(&restored_path).unwrap(), summary);
+    assert_eq!(khaosat::app::backup::inspect(&restored_path).unwrap(), summary);
     // A corrupt file is refused and leaves the database as it was.
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database").unwrap();
-    assert!(khaosat::backup::restore(&restored_url, &junk).is_err());
-    assert_eq!(khaosat::backup::inspect(&restored_path).unwrap(), summary);
+    assert!(khaosat::app::backup::restore(&restored_url, &junk).is_err());
+    assert_eq!(khaosat::app::backup::inspect(&restored_path).unwrap(), summary);
 }

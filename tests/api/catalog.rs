@@ -47,7 +47,7 @@ async fn the_bundled_files_load_on_first_start_and_only_once() {
     assert!(list.contains("tái dựng từ nguồn công khai"));
     let mut conn = app.pool.get().unwrap();
     assert_eq!(
-        khaosat::catalog::load_bundled(&mut conn).unwrap(),
+        khaosat::app::catalog::load_bundled(&mut conn).unwrap(),
         0,
         "idempotent at every start"
     );

@@ -3,9 +3,9 @@
 //! breakdown can be worked out from what the scores already publish of each unit (its
 //! respondents and score in the group).
 
-use khaosat::demo::{self, DemoSpec};
+use khaosat::app::demo::{self, DemoSpec};
 use khaosat::domain::account::Role;
-use khaosat::results::{self, Viewer};
+use khaosat::app::results::{self, Viewer};
 use serde_json::Value;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -41,7 +41,7 @@ fn keep_only(app: &TestApp, round: i64, unit_id: i64, group: &str, keep: usize) 
     .unwrap();
     assert!(page.len() > keep);
     for r in &page[keep..] {
-        assert!(khaosat::quality::exclude(&mut conn, round, r.id, "test", None, "test").unwrap());
+        assert!(khaosat::app::review::exclude(&mut conn, round, r.id, "test", None, "test").unwrap());
     }
 }
 
@@ -143,7 +143,7 @@ async fn a_unit_group_below_k_shows_its_scores_but_no_answer_distribution_to_the
             .unwrap()
             .clone()
     };
-    let leader = |u: &khaosat::scores::UnitScores| {
+    let leader = |u: &khaosat::app::scores::UnitScores| {
         u.groups
             .iter()
             .find(|g| g.group == "leader")

@@ -121,7 +121,7 @@ async fn a_full_disk_gives_503_and_loses_nothing() {
         .load(&mut conn)
         .unwrap();
     assert_eq!(check[0].integrity_check, "ok");
-    let live = khaosat::scores::live_tallies(&mut conn, round).unwrap();
-    let recomputed = khaosat::scores::recompute_tallies(&mut conn, round).unwrap();
+    let live = khaosat::app::scores::live_tallies(&mut conn, round).unwrap();
+    let recomputed = khaosat::app::scores::recompute_tallies(&mut conn, round).unwrap();
     assert_eq!(live, recomputed);
 }

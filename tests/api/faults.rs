@@ -42,13 +42,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use khaosat::auth::tokens::{SecretKey, hash_token, random_token};
+use khaosat::app::auth::tokens::{SecretKey, hash_token, random_token};
 use khaosat::db::schema::{access_codes, mail_outbox, responses};
 use khaosat::domain::access_code::AccessCode;
 use khaosat::domain::account::Role;
 use khaosat::domain::answers::{Answers, decode_section, missing_required};
-use khaosat::respond::{self as journey, CodeState};
-use khaosat::rounds::{self, Actor};
+use khaosat::app::respond::{self as journey, CodeState};
+use khaosat::app::rounds::{self, Actor};
 use reqwest::cookie::Jar;
 
 use crate::helpers::{TestApp, TestDb, postgres_admin_url, postgres_server_url, skip};
@@ -216,12 +216,12 @@ fn tail(path: &Path) -> String {
 /// leaves), behind a `TestApp` for the shared helpers. Its client follows whichever server
 /// process `address` names.
 fn prepared(db: TestDb) -> TestApp {
-    khaosat::telemetry::init_for_tests();
+    khaosat::server::telemetry::init_for_tests();
     let pool = pool_of(&db);
     let mut conn = pool.get().unwrap();
     khaosat::db::run_migrations(&mut conn).unwrap();
     rounds::load_reference_units(&mut conn).unwrap();
-    khaosat::catalog::load_bundled(&mut conn).unwrap();
+    khaosat::app::catalog::load_bundled(&mut conn).unwrap();
     drop(conn);
     let jar = Arc::new(Jar::default());
     let client = reqwest::Client::builder()
@@ -242,7 +242,7 @@ fn prepared(db: TestDb) -> TestApp {
 
 /// A connection pool of the test's own, configured as the application's.
 fn pool_of(db: &TestDb) -> khaosat::db::DbPool {
-    khaosat::db::build_pool(&db.database_url(), khaosat::config::SqliteSync::Normal, 4)
+    khaosat::db::build_pool(&db.database_url(), khaosat::server::config::SqliteSync::Normal, 4)
 }
 
 /// The secret key kept in the database (created now if missing).
@@ -651,9 +651,9 @@ fn assert_consistent(app: &TestApp, dir: &Path, round: i64, ballots: &[Ballot], 
         .unwrap();
     assert_eq!(usize::try_from(used).unwrap(), stored.len());
 
-    let live = khaosat::scores::live_tallies(&mut conn, round).unwrap();
-    let recomputed = khaosat::scores::recompute_tallies(&mut conn, round).unwrap();
-    let differences = khaosat::scores::tally_differences(&live, &recomputed);
+    let live = khaosat::app::scores::live_tallies(&mut conn, round).unwrap();
+    let recomputed = khaosat::app::scores::recompute_tallies(&mut conn, round).unwrap();
+    let differences = khaosat::app::scores::tally_differences(&live, &recomputed);
     assert!(differences.is_empty(), "{differences:#?}");
     let counted: u64 = live.values().map(|t| t.responses).sum();
     assert_eq!(counted, u64::try_from(stored.len()).unwrap());
@@ -1381,7 +1381,7 @@ async fn a_read_only_sqlite_database_gives_a_clear_error_and_loses_nothing() {
         return;
     }
     let mut app = prepared(TestDb::sqlite());
-    let khaosat::config::DatabaseUrl::Sqlite(file) = app._db.database_url() else {
+    let khaosat::server::config::DatabaseUrl::Sqlite(file) = app._db.database_url() else {
         unreachable!("a SQLite test database")
     };
     let file = PathBuf::from(file);

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use khaosat::config::{DatabaseUrl, Settings};
-use khaosat::startup::Application;
+use khaosat::server::config::{DatabaseUrl, Settings};
+use khaosat::server::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
 
 /// Password used for every test account.
@@ -142,7 +142,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Starts the application on an existing test database.
 pub async fn spawn_app_on(db: TestDb, configure: impl FnOnce(&mut Settings)) -> TestApp {
-    khaosat::telemetry::init_for_tests();
+    khaosat::server::telemetry::init_for_tests();
     let mut settings = Settings::for_database(db.database_url());
     settings.bind = "127.0.0.1:0".parse().unwrap();
     settings.base_url = url::Url::parse("http://127.0.0.1:0").unwrap();
@@ -255,11 +255,11 @@ impl TestApp {
 
     /// Creates an account with `role` directly in the database and logs this client in as it.
     pub async fn login_as(&self, email: &str, role: khaosat::domain::account::Role) {
-        let hash = khaosat::auth::password::hash(PASSWORD).unwrap();
+        let hash = khaosat::app::auth::password::hash(PASSWORD).unwrap();
         let email_parsed = khaosat::domain::account::Email::parse(email).unwrap();
         let mut conn = self.pool.get().unwrap();
         khaosat::db::write_transaction(&mut conn, |conn| {
-            khaosat::accounts::create_user(conn, &email_parsed, "Test", role, &hash, "test", None)
+            khaosat::app::accounts::create_user(conn, &email_parsed, "Test", role, &hash, "test", None)
         })
         .unwrap();
         let response = self.login(email, PASSWORD).await;

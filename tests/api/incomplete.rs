@@ -10,7 +10,7 @@ use khaosat::db::responses::NewResponse;
 use khaosat::db::schema::responses;
 use khaosat::db::{self, AnyConnection};
 use khaosat::domain::account::Role;
-use khaosat::scores;
+use khaosat::app::scores;
 
 use crate::helpers::{TestApp, spawn_app};
 use crate::results::{api_get, demo_round, make_token};
@@ -49,7 +49,7 @@ fn copy_response(conn: &mut AnyConnection, round: i64, from: i64, to: i64, group
     let key = (round, to, group);
     db::responses::add_many_to_count(conn, key, 1).unwrap();
     let parsed = khaosat::domain::answers::Answers::from_json(&answers).unwrap();
-    for (item, value) in khaosat::respond::tally_cells(&parsed) {
+    for (item, value) in khaosat::app::respond::tally_cells(&parsed) {
         db::responses::add_many_to_tally(conn, key, item, value, 1).unwrap();
     }
 }
@@ -160,7 +160,7 @@ async fn units_without_data_are_never_scored_zero_nor_ranked_on_any_surface() {
         let mut conn = app.pool.get().unwrap();
         scores::main_methodology(&mut conn, round).unwrap()
     };
-    let o = khaosat::results::overview(&s, &m);
+    let o = khaosat::app::results::overview(&s, &m);
     assert_eq!((o.complete, o.units), (2, 34));
     let totals = [0, 1].map(|i| unit(i).index.total_points.unwrap());
     assert!((o.mean_points.unwrap() - (totals[0] + totals[1]) / 2.0).abs() < 1e-9);
@@ -345,12 +345,12 @@ async fn a_unit_below_the_minimum_respondents_is_shown_flagged_but_neither_tiere
             .replacen("version = 1", "version = 2", 1)
             .replacen("min_respondents = 1", "min_respondents = 2", 1);
         let checked =
-            khaosat::catalog::check_methodology("par-2022-v2.toml", text.as_bytes()).unwrap();
-        let actor = khaosat::catalog::Actor {
+            khaosat::app::catalog::check_methodology("par-2022-v2.toml", text.as_bytes()).unwrap();
+        let actor = khaosat::app::catalog::Actor {
             user_id: None,
             label: "test",
         };
-        let id = khaosat::catalog::import_methodology(
+        let id = khaosat::app::catalog::import_methodology(
             &mut conn,
             "par-2022-v2.toml",
             &checked,

@@ -12,8 +12,8 @@ use diesel::prelude::*;
 use khaosat::domain::instrument::{Instrument, QuestionKind};
 use khaosat::domain::lifecycle::RoundAction;
 use khaosat::domain::scoring::{Standing, fmt_points};
-use khaosat::export::file_number;
-use khaosat::rounds::{self, Actor};
+use khaosat::app::export::file_number;
+use khaosat::app::rounds::{self, Actor};
 
 use crate::helpers::{TestApp, csrf_from, spawn_app};
 use crate::results::{api_get, download, make_token};
@@ -185,8 +185,8 @@ async fn a_round_with_every_kind_of_missing_data_reads_the_same_on_every_surface
     };
     let codes = {
         let mut conn = app.pool.get().unwrap();
-        let settings = khaosat::config::Settings::for_database(app._db.database_url());
-        let secret = khaosat::startup::load_secret(&mut conn, &settings).unwrap();
+        let settings = khaosat::server::config::Settings::for_database(app._db.database_url());
+        let secret = khaosat::server::startup::load_secret(&mut conn, &settings).unwrap();
         rounds::issue_codes(&mut conn, &secret, round, false, None, ADMIN).unwrap()
     };
     assert_eq!(codes.len(), PLAN.len());
@@ -208,7 +208,7 @@ async fn a_round_with_every_kind_of_missing_data_reads_the_same_on_every_surface
     }
     let m = {
         let mut conn = app.pool.get().unwrap();
-        khaosat::scores::main_methodology(&mut conn, round).unwrap()
+        khaosat::app::scores::main_methodology(&mut conn, round).unwrap()
     };
     let mut appraised = String::from("unit,component,points\n");
     for unit in [4, 5] {
@@ -233,11 +233,11 @@ async fn a_round_with_every_kind_of_missing_data_reads_the_same_on_every_surface
     // The published scores, as the service reads them.
     let s = {
         let mut conn = app.pool.get().unwrap();
-        let (snapshot, verified) = khaosat::scores::read_snapshot(&mut conn, round, 1)
+        let (snapshot, verified) = khaosat::app::scores::read_snapshot(&mut conn, round, 1)
             .unwrap()
             .unwrap();
         assert!(verified);
-        serde_json::from_str::<khaosat::scores::RoundScores>(&snapshot.payload).unwrap()
+        serde_json::from_str::<khaosat::app::scores::RoundScores>(&snapshot.payload).unwrap()
     };
     let unit = |i: usize| s.units.iter().find(|u| u.unit == code(i)).unwrap();
     let leader = |i: usize| unit(i).groups.iter().find(|g| g.group == "leader").unwrap();

@@ -13,11 +13,11 @@ async fn the_log_holds_no_password_code_name_or_email() {
     // separate server process then serves with every log line enabled.
     let prepared = spawn_app_on(TestDb::new(), |_| {}).await;
     let (_, codes) = crate::respond::open_round_with_codes(&prepared, 2);
-    let hash = khaosat::auth::password::hash(PASSWORD).unwrap();
+    let hash = khaosat::app::auth::password::hash(PASSWORD).unwrap();
     {
         let mut conn = prepared.pool.get().unwrap();
         khaosat::db::write_transaction(&mut conn, |conn| {
-            khaosat::accounts::create_user(
+            khaosat::app::accounts::create_user(
                 conn,
                 &khaosat::domain::account::Email::parse("an.nguyen@sonoivu.gov.vn").unwrap(),
                 "Nguyễn Văn An",

@@ -27,11 +27,11 @@ fn units(app: &TestApp, round: i64) -> Vec<i64> {
 /// A client with its own cookie jar, signed in as a new account with `role`: a second person
 /// at another desk.
 pub async fn desk(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
-    let hash = khaosat::auth::password::hash(PASSWORD).unwrap();
+    let hash = khaosat::app::auth::password::hash(PASSWORD).unwrap();
     {
         let mut conn = app.pool.get().unwrap();
         khaosat::db::write_transaction(&mut conn, |conn| {
-            khaosat::accounts::create_user(
+            khaosat::app::accounts::create_user(
                 conn,
                 &khaosat::domain::account::Email::parse(email).unwrap(),
                 "Test",

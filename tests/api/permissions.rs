@@ -252,10 +252,10 @@ async fn visitors_of(
 }
 
 fn create_account(app: &TestApp, email: &str, role: Role) -> i64 {
-    let hash = khaosat::auth::password::hash(PASSWORD).unwrap();
+    let hash = khaosat::app::auth::password::hash(PASSWORD).unwrap();
     let mut conn = app.pool.get().unwrap();
     khaosat::db::write_transaction(&mut conn, |conn| {
-        khaosat::accounts::create_user(
+        khaosat::app::accounts::create_user(
             conn,
             &khaosat::domain::account::Email::parse(email).unwrap(),
             "Test",
@@ -346,7 +346,7 @@ async fn every_route_answers_each_visitor_as_the_permission_table_says() {
 
 #[test]
 fn the_paper_modes_table_is_the_permission_table_of_the_code() {
-    use khaosat::paper::EntryMode;
+    use khaosat::app::paper::EntryMode;
     let roles = [
         (Visitor::Coordinator, Role::Coordinator),
         (Visitor::Analyst, Role::Analyst),
@@ -430,7 +430,7 @@ async fn only_those_allowed_to_compute_see_the_compute_button_and_others_are_ref
     let round = crate::results::demo_round(&app, 34);
     {
         let mut conn = app.pool.get().unwrap();
-        khaosat::rounds::apply_action(
+        khaosat::app::rounds::apply_action(
             &mut conn,
             round,
             khaosat::domain::lifecycle::RoundAction::Close,

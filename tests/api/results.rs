@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
-use khaosat::demo::{self, DemoSpec};
+use khaosat::app::demo::{self, DemoSpec};
 use khaosat::domain::account::Role;
 
 use crate::helpers::{TestApp, csrf_from, spawn_app};
@@ -27,7 +27,7 @@ pub fn demo_round(app: &TestApp, responses: u64) -> i64 {
 /// Publishes the round's scores as a snapshot.
 pub fn publish(app: &TestApp, round: i64) {
     let mut conn = app.pool.get().unwrap();
-    khaosat::scores::publish(&mut conn, round, None, "test").unwrap();
+    khaosat::app::scores::publish(&mut conn, round, None, "test").unwrap();
 }
 
 /// Makes an API token through the tokens page and returns it.
@@ -239,7 +239,7 @@ async fn aggregates_read_back_in_csv_xlsx_and_json_with_the_same_numbers() {
     let Some(Data::Float(full)) = sheet.get((1, col("index_percent"))) else {
         panic!("numbers are numbers");
     };
-    assert_eq!(khaosat::export::file_number(*full), first_percent);
+    assert_eq!(khaosat::app::export::file_number(*full), first_percent);
 }
 
 #[tokio::test]

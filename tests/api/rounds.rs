@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use khaosat::db::schema::{access_codes, instruments, mail_outbox, methodologies, response_counts};
 use khaosat::domain::access_code::AccessCode;
 use khaosat::domain::account::Role;
-use khaosat::rounds::{self, Actor};
+use khaosat::app::rounds::{self, Actor};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::smtp::SmtpSink;
@@ -58,10 +58,10 @@ fn respondents_csv(n: usize, units: &[String]) -> String {
     csv
 }
 
-pub fn secret(app: &TestApp) -> khaosat::auth::tokens::SecretKey {
+pub fn secret(app: &TestApp) -> khaosat::app::auth::tokens::SecretKey {
     let mut conn = app.pool.get().unwrap();
-    let settings = khaosat::config::Settings::for_database(app._db.database_url());
-    khaosat::startup::load_secret(&mut conn, &settings).unwrap()
+    let settings = khaosat::server::config::Settings::for_database(app._db.database_url());
+    khaosat::server::startup::load_secret(&mut conn, &settings).unwrap()
 }
 
 /// A draft round on the 2025 units with the leader group configured and `n` respondents.
@@ -330,12 +330,12 @@ async fn a_reminder_goes_only_to_those_who_have_not_responded() {
     );
 
     let sink = SmtpSink::start();
-    let mut settings = khaosat::config::Settings::for_database(app._db.database_url());
+    let mut settings = khaosat::server::config::Settings::for_database(app._db.database_url());
     settings.smtp_url = Some(sink.url());
-    let mailer = khaosat::mail::Mailer::from_settings(&settings)
+    let mailer = khaosat::app::mail::Mailer::from_settings(&settings)
         .unwrap()
         .unwrap();
-    while khaosat::mail::sender::send_batch(&app.pool, &mailer, 50, chrono::Duration::minutes(2))
+    while khaosat::app::mail::sender::send_batch(&app.pool, &mailer, 50, chrono::Duration::minutes(2))
         .unwrap()
         .handled()
         > 0

@@ -4,11 +4,11 @@
 
 use diesel::prelude::*;
 use khaosat::db::schema::{response_counts, responses};
-use khaosat::demo::{self, DemoSpec};
+use khaosat::app::demo::{self, DemoSpec};
 use khaosat::domain::account::Role;
 use khaosat::domain::lifecycle::RoundAction;
-use khaosat::rounds;
-use khaosat::scores;
+use khaosat::app::rounds;
+use khaosat::app::scores;
 
 use crate::helpers::{TestDb, spawn_app};
 use crate::rounds::ADMIN;
@@ -402,13 +402,13 @@ async fn a_2025_round_compares_with_2023_through_the_provinces_each_unit_absorbe
         },
     )
     .unwrap();
-    let actor = khaosat::rounds::Actor {
+    let actor = khaosat::app::rounds::Actor {
         user_id: None,
         label: "test",
         role: "admin",
     };
     let err =
-        khaosat::rounds::set_compare_round(&mut conn, earlier, Some(current), actor).unwrap_err();
+        khaosat::app::rounds::set_compare_round(&mut conn, earlier, Some(current), actor).unwrap_err();
     assert!(err.to_string().contains("not earlier"), "{err}");
     let page = format!("/admin/rounds/{current}");
     let saved = app

@@ -8,12 +8,12 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use khaosat::auth::housekeeping::{self, Purged};
+use khaosat::app::auth::housekeeping::{self, Purged};
 use khaosat::db::schema::auth_throttle;
 use khaosat::db::throttle::ThrottleRow;
 use khaosat::domain::account::{Email, Role};
-use khaosat::middleware::REQUEST_BODY_GRACE;
-use khaosat::startup::CLIENT_REQUEST_TIMEOUT;
+use khaosat::routes::middleware::REQUEST_BODY_GRACE;
+use khaosat::server::startup::CLIENT_REQUEST_TIMEOUT;
 
 use crate::helpers::{PASSWORD, TestApp, csrf_from, spawn_app, spawn_app_on};
 use crate::results::{api_get, make_token};
@@ -273,11 +273,11 @@ async fn a_password_reset_revokes_the_accounts_api_tokens() {
     let token = make_token(&app, "read").await;
     assert_eq!(api_get(&app, &token, "/api/v1/rounds").await.status(), 200);
 
-    let hash = khaosat::auth::password::hash("a brand new passphrase").unwrap();
+    let hash = khaosat::app::auth::password::hash("a brand new passphrase").unwrap();
     let email = Email::parse("analyst@sonoivu.gov.vn").unwrap();
     let reset = {
         let mut conn = app.pool.get().unwrap();
-        khaosat::accounts::reset_password(&mut conn, &email, &hash, "test").unwrap()
+        khaosat::app::accounts::reset_password(&mut conn, &email, &hash, "test").unwrap()
     };
     let reset = reset.expect("the account exists");
     assert_eq!(reset.tokens_revoked, 1);

@@ -8,10 +8,10 @@ use std::time::Duration;
 use diesel::prelude::*;
 use khaosat::db::schema::mail_outbox;
 use khaosat::domain::account::Role;
-use khaosat::export::CsvOptions;
-use khaosat::export::jobs::{self, ExportRequest};
-use khaosat::results::Viewer;
-use khaosat::rounds;
+use khaosat::app::export::CsvOptions;
+use khaosat::app::export::jobs::{self, ExportRequest};
+use khaosat::app::results::Viewer;
+use khaosat::app::rounds;
 
 use crate::helpers::{TestApp, TestDb, spawn_app, spawn_app_on};
 use crate::results::{demo_round, make_token};
@@ -21,7 +21,7 @@ use crate::smtp::SmtpSink;
 /// A categorical question of the demo round's leader questionnaire.
 fn a_breakdown_question(app: &TestApp, round: i64) -> String {
     let mut conn = app.pool.get().unwrap();
-    khaosat::results::breakdown::breakdown_questions(&mut conn, round, "leader")
+    khaosat::app::results::breakdown::breakdown_questions(&mut conn, round, "leader")
         .unwrap()
         .first()
         .expect("the leader questionnaire has a categorical question")
@@ -143,7 +143,7 @@ async fn an_smtp_reply_naming_the_recipient_reaches_neither_the_outbox_nor_the_l
     sink.greylist();
     let mailer = mailer_for(&app, &sink);
     let report =
-        khaosat::mail::sender::send_batch(&app.pool, &mailer, 50, chrono::Duration::minutes(2))
+        khaosat::app::mail::sender::send_batch(&app.pool, &mailer, 50, chrono::Duration::minutes(2))
             .unwrap();
     assert_eq!(report.retried, 3, "greylisting is a temporary failure");
     let mut conn = app.pool.get().unwrap();
@@ -178,11 +178,11 @@ fn invitations_queued(app: &TestApp, n: usize) {
 }
 
 /// A mailer that delivers to `sink`.
-fn mailer_for(app: &TestApp, sink: &SmtpSink) -> khaosat::mail::Mailer {
-    let mut settings = khaosat::config::Settings::for_database(app._db.database_url());
+fn mailer_for(app: &TestApp, sink: &SmtpSink) -> khaosat::app::mail::Mailer {
+    let mut settings = khaosat::server::config::Settings::for_database(app._db.database_url());
     settings.smtp_url = Some(sink.url());
     settings.smtp_from = Some("khaosat@sonoivu.gov.vn".into());
-    khaosat::mail::Mailer::from_settings(&settings)
+    khaosat::app::mail::Mailer::from_settings(&settings)
         .unwrap()
         .unwrap()
 }
@@ -214,7 +214,7 @@ async fn codes_of_sent_invitations_cannot_be_read_from_the_sqlite_file() {
     invitations_queued(&app, 40);
     let sink = SmtpSink::start();
     let mailer = mailer_for(&app, &sink);
-    while khaosat::mail::sender::send_batch(&app.pool, &mailer, 50, chrono::Duration::minutes(2))
+    while khaosat::app::mail::sender::send_batch(&app.pool, &mailer, 50, chrono::Duration::minutes(2))
         .unwrap()
         .handled()
         > 0

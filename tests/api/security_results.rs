@@ -2,7 +2,7 @@
 //! of the earlier round to the public (and coordinators only their units' live ones), and a
 //! coordinator's round page counts only their own units' respondents.
 
-use khaosat::demo::{self, DemoSpec};
+use khaosat::app::demo::{self, DemoSpec};
 use khaosat::domain::account::Role;
 use serde_json::Value;
 
@@ -10,7 +10,7 @@ use crate::helpers::{TestApp, spawn_app};
 use crate::paper::desk;
 use crate::results::publish;
 
-const ADMIN: khaosat::rounds::Actor<'static> = khaosat::rounds::Actor {
+const ADMIN: khaosat::app::rounds::Actor<'static> = khaosat::app::rounds::Actor {
     user_id: None,
     label: "test",
     role: "admin",
@@ -37,7 +37,7 @@ fn compared_rounds(app: &TestApp) -> (i64, i64) {
         },
     )
     .unwrap();
-    khaosat::rounds::set_compare_round(&mut conn, later, Some(earlier), ADMIN).unwrap();
+    khaosat::app::rounds::set_compare_round(&mut conn, later, Some(earlier), ADMIN).unwrap();
     (earlier, later)
 }
 
@@ -123,17 +123,17 @@ async fn the_public_compares_only_with_the_published_snapshot_of_the_earlier_rou
     // now differ): the public comparison does not move.
     {
         let mut conn = app.pool.get().unwrap();
-        let main = khaosat::scores::main_methodology(&mut conn, earlier).unwrap();
+        let main = khaosat::app::scores::main_methodology(&mut conn, earlier).unwrap();
         let mut zeros = String::from("unit,component,points\n");
         for unit in khaosat::db::rounds::units(&mut conn, earlier).unwrap() {
             for c in &main.components {
                 zeros.push_str(&format!("{},{},0\n", unit.code, c.code));
             }
         }
-        khaosat::scores::import_appraised(&mut conn, earlier, "z.csv", zeros.as_bytes(), None, "t")
+        khaosat::app::scores::import_appraised(&mut conn, earlier, "z.csv", zeros.as_bytes(), None, "t")
             .unwrap()
             .unwrap();
-        let live = khaosat::scores::year_over_year(&mut conn, later)
+        let live = khaosat::app::scores::year_over_year(&mut conn, later)
             .unwrap()
             .unwrap();
         let first = &before[0];
@@ -194,7 +194,7 @@ async fn a_coordinator_sees_the_respondent_count_of_their_units_only() {
                 units[1].code
             ));
         }
-        khaosat::rounds::import_respondents(&mut conn, round, "b.csv", csv.as_bytes(), ADMIN)
+        khaosat::app::rounds::import_respondents(&mut conn, round, "b.csv", csv.as_bytes(), ADMIN)
             .unwrap();
     }
     let count = |html: &str| {

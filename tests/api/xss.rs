@@ -4,7 +4,7 @@
 //! downloads neutralise formulas and escape HTML.
 
 use khaosat::domain::account::Role;
-use khaosat::rounds::{self, Actor};
+use khaosat::app::rounds::{self, Actor};
 
 use crate::helpers::{TestApp, csrf_from, spawn_app};
 use crate::respond::{answer_everything, fill, leader};
@@ -140,8 +140,8 @@ async fn hostile_round(app: &TestApp) -> (i64, String) {
         ADMIN,
     )
     .unwrap();
-    let settings = khaosat::config::Settings::for_database(app._db.database_url());
-    let secret = khaosat::startup::load_secret(&mut conn, &settings).unwrap();
+    let settings = khaosat::server::config::Settings::for_database(app._db.database_url());
+    let secret = khaosat::server::startup::load_secret(&mut conn, &settings).unwrap();
     let codes: Vec<String> = rounds::issue_codes(&mut conn, &secret, round, false, None, ADMIN)
         .unwrap()
         .into_iter()

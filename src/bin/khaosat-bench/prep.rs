@@ -9,12 +9,12 @@ use anyhow::{Context, Result, anyhow};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use khaosat::config::{DatabaseUrl, Settings, SqliteSync};
+use khaosat::server::config::{DatabaseUrl, Settings, SqliteSync};
 use khaosat::db::{self, DbPool};
 use khaosat::domain::account::{Email, Role};
 use khaosat::domain::answers::{Answers, decode_section};
 use khaosat::domain::instrument::{Instrument, QuestionKind, Section};
-use khaosat::rounds::{self, Actor};
+use khaosat::app::rounds::{self, Actor};
 
 /// Who the preparation acts as in the audit log.
 const BENCH: Actor<'static> = Actor {
@@ -140,9 +140,9 @@ pub struct BenchRound {
 /// respondents of the leader group, spread over the units, each given an access code.
 pub fn bench_round(pool: &DbPool, url: &str, codes: usize, seed: u64) -> Result<BenchRound> {
     let mut conn = pool.get()?;
-    let round = khaosat::demo::create(
+    let round = khaosat::app::demo::create(
         &mut conn,
-        khaosat::demo::DemoSpec {
+        khaosat::app::demo::DemoSpec {
             year: 2023,
             responses: 1_000,
             seed,
@@ -158,7 +158,7 @@ pub fn bench_round(pool: &DbPool, url: &str, codes: usize, seed: u64) -> Result<
         ));
     }
     let settings = Settings::for_database(DatabaseUrl::parse(url).map_err(lib_err)?);
-    let secret = khaosat::startup::load_secret(&mut conn, &settings)?;
+    let secret = khaosat::server::startup::load_secret(&mut conn, &settings)?;
     let issued = if codes > 0 {
         rounds::import_respondents(&mut conn, round, "bench.csv", csv.as_bytes(), BENCH)
             .map_err(lib_err)?;
@@ -170,7 +170,7 @@ pub fn bench_round(pool: &DbPool, url: &str, codes: usize, seed: u64) -> Result<
         .into_iter()
         .find(|g| g.group_code == "leader")
         .context("the demo round has no leader group")?;
-    let instrument = khaosat::catalog::load_instrument(&mut conn, group.instrument_id)
+    let instrument = khaosat::app::catalog::load_instrument(&mut conn, group.instrument_id)
         .map_err(lib_err)?
         .context("the leader questionnaire is not stored")?
         .instrument;
@@ -217,11 +217,11 @@ pub fn reconcile(
 
 /// Creates an analyst account; returns its id.
 pub fn analyst(pool: &DbPool, email: &str) -> Result<i64> {
-    let hash = khaosat::auth::password::hash(PASSWORD)?;
+    let hash = khaosat::app::auth::password::hash(PASSWORD)?;
     let email = Email::parse(email).map_err(lib_err)?;
     let mut conn = pool.get()?;
     let user = db::write_transaction(&mut conn, |conn| {
-        khaosat::accounts::create_user(conn, &email, "Bench", Role::Analyst, &hash, "bench", None)
+        khaosat::app::accounts::create_user(conn, &email, "Bench", Role::Analyst, &hash, "bench", None)
     })
     .map_err(|e| anyhow!("creating the analyst: {e:?}"))?;
     Ok(user.id)
@@ -230,12 +230,12 @@ pub fn analyst(pool: &DbPool, email: &str) -> Result<i64> {
 /// A write-scoped API token for `user_id`.
 pub fn write_token(pool: &DbPool, user_id: i64) -> Result<String> {
     let mut conn = pool.get()?;
-    khaosat::auth::api_token::create(
+    khaosat::app::auth::api_token::create(
         &mut conn,
         user_id,
         "khaosat-bench",
         "bench",
-        khaosat::auth::api_token::TokenScope::Write,
+        khaosat::app::auth::api_token::TokenScope::Write,
     )
     .map_err(lib_err)
 }
@@ -290,7 +290,7 @@ pub fn answers(instrument: &Instrument, variant: usize) -> Answers {
     let mut answers = Answers::new();
     for section in instrument.sections() {
         let decoded = decode_section(section, &fill(section, variant), &answers);
-        answers = khaosat::respond::merge_section(instrument, section, answers, &decoded.answers);
+        answers = khaosat::app::respond::merge_section(instrument, section, answers, &decoded.answers);
     }
     answers
 }

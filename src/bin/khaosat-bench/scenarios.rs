@@ -406,7 +406,7 @@ pub fn ceiling(opts: &Opts, threads: usize) -> Result<(Row, f64)> {
                                     answers: json,
                                 },
                             )?;
-                            khaosat::respond::add_to_tallies(
+                            khaosat::app::respond::add_to_tallies(
                                 conn,
                                 round.id,
                                 unit,
@@ -433,7 +433,7 @@ pub fn ceiling(opts: &Opts, threads: usize) -> Result<(Row, f64)> {
     let inserted: u64 = counts.iter().sum();
     let stored = prep::receipts(&pool, round.id)?.len() - before;
     let rate = inserted as f64 / elapsed.as_secs_f64();
-    let cells = khaosat::respond::tally_cells(&variants[0].1).len();
+    let cells = khaosat::app::respond::tally_cells(&variants[0].1).len();
     let measured = format!(
         "{rate:.0} responses/s ({inserted} in {:.1} s, {threads} threads; 1 response + 1 count + {cells} tally upserts per transaction); {stored} stored",
         elapsed.as_secs_f64()
@@ -699,9 +699,9 @@ pub async fn dashboard(opts: &Opts, big: &BigRound) -> Result<Row> {
     let small_round = {
         let pool = small_db.pool(1)?;
         let mut conn = pool.get()?;
-        khaosat::demo::create(
+        khaosat::app::demo::create(
             &mut conn,
-            khaosat::demo::DemoSpec {
+            khaosat::app::demo::DemoSpec {
                 year: 2023,
                 responses: 1_000,
                 seed: opts.seed,

@@ -3,7 +3,7 @@
 use actix_web::HttpRequest;
 use maud::Markup;
 
-use crate::auth::session::CurrentUser;
+use crate::app::auth::session::CurrentUser;
 use crate::domain::account::Role;
 use crate::error::AppResult;
 use crate::views::{self, PageContext};

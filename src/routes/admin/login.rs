@@ -6,14 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use crate::auth::csrf::CsrfForm;
-use crate::auth::session::{self, clear_session_cookie, session_cookie};
-use crate::auth::{password, throttle};
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::{self, clear_session_cookie, session_cookie};
+use crate::app::auth::{password, throttle};
 use crate::db;
 use crate::domain::redirect::is_local_path;
 use crate::domain::throttle::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP};
 use crate::error::AppResult;
-use crate::state::{AppState, blocking};
+use crate::server::state::{AppState, blocking};
 use crate::views::{self, PageContext};
 
 /// Where a successful login goes when no (safe) `next` was asked for.
@@ -133,7 +133,7 @@ pub async fn logout(
     if let Some(token) = session::token_of(&req) {
         state
             .db(move |conn| {
-                db::sessions::delete(conn, &crate::auth::tokens::hash_token(&token))?;
+                db::sessions::delete(conn, &crate::app::auth::tokens::hash_token(&token))?;
                 Ok(())
             })
             .await?;

@@ -1,18 +1,18 @@
 //! Keying paper questionnaires: administrators for any unit, coordinators for their own units
-//! by double entry. Who may key how, and the checks on each keying, live in [`crate::paper`].
+//! by double entry. Who may key how, and the checks on each keying, live in [`crate::app::paper`].
 
 use crate::routes::private_html;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::csrf::CsrfForm;
-use crate::auth::session::CurrentUser;
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::CurrentUser;
 use crate::db;
 use crate::domain::answers::Answers;
 use crate::error::{AppError, AppResult};
-use crate::paper::{self, EntryMode, Keyer, Keying};
-use crate::state::AppState;
+use crate::app::paper::{self, EntryMode, Keyer, Keying};
+use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 
 /// The keyer behind a session.

@@ -1,6 +1,6 @@
 //! Admin routes for survey rounds: list and create, configure, lifecycle actions, respondent
 //! import, code sheets, invitations and reminders, open links, coverage, and unit lists.
-//! Handlers parse the form, call `crate::rounds` inside `AppState::db`, and render.
+//! Handlers parse the form, call `crate::app::rounds` inside `AppState::db`, and render.
 
 use crate::routes::{html, see_other};
 use actix_multipart::Multipart;
@@ -10,16 +10,16 @@ use chrono::NaiveDateTime;
 use maud::Markup;
 use serde::Deserialize;
 
-use crate::auth::csrf::CsrfForm;
-use crate::auth::session::CurrentUser;
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::CurrentUser;
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::lifecycle::{RoundAction, RoundStatus};
 use crate::domain::reminders::DEFAULT_POLICY;
 use crate::error::{AppError, AppResult};
-use crate::rounds::{self, Actor, NewRoundInput, RoundError};
+use crate::app::rounds::{self, Actor, NewRoundInput, RoundError};
 use crate::routes::upload::read_upload;
-use crate::state::AppState;
+use crate::server::state::AppState;
 use crate::views::rounds::{CoverageSort, RoundPage};
 use crate::views::{self, PageContext};
 
@@ -581,7 +581,7 @@ pub async fn issue_codes(
                 rounds::code_link(&base, &c.code),
             ]
         });
-        let bytes = crate::export::csv_with_bom(
+        let bytes = crate::app::export::csv_with_bom(
             &["name", "phone", "email", "unit", "group", "code", "link"],
             rows,
         )
@@ -759,7 +759,7 @@ pub async fn coverage(
                     .unwrap_or_default(),
             ]
         });
-        let bytes = crate::export::csv_with_bom(
+        let bytes = crate::app::export::csv_with_bom(
             &[
                 "unit",
                 "unit_name",
@@ -892,15 +892,15 @@ pub async fn scores(
             let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
             // Live tallies leave excluded responses out; the scores with them are recomputed.
             let tallies = if with_excluded {
-                crate::scores::recompute_tallies_with_excluded(conn, round_id)?
+                crate::app::scores::recompute_tallies_with_excluded(conn, round_id)?
             } else {
-                crate::scores::live_tallies(conn, round_id)?
+                crate::app::scores::live_tallies(conn, round_id)?
             };
-            let scores = crate::scores::compute(conn, round_id, &tallies)?;
+            let scores = crate::app::scores::compute(conn, round_id, &tallies)?;
             Ok((
                 round,
                 scores,
-                crate::scores::year_over_year(conn, round_id)?,
+                crate::app::scores::year_over_year(conn, round_id)?,
             ))
         })
         .await?;
@@ -963,7 +963,7 @@ pub async fn flag(
     user.require(&[Role::Admin, Role::Analyst])?;
     let round_id = id.into_inner();
     state
-        .db(move |conn| crate::quality::flag_round(conn, round_id))
+        .db(move |conn| crate::app::review::flag_round(conn, round_id))
         .await?;
     Ok(see_other(format!("/admin/rounds/{round_id}/quality")))
 }
@@ -988,7 +988,7 @@ pub async fn exclude(
     let f = form.data;
     state
         .db(move |conn| {
-            crate::quality::exclude(
+            crate::app::review::exclude(
                 conn,
                 round_id,
                 f.response_id,

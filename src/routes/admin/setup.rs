@@ -6,16 +6,16 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::accounts::{CreateUserError, create_user};
-use crate::auth::csrf::CsrfForm;
-use crate::auth::session::{self, session_cookie};
-use crate::auth::tokens::hash_token;
-use crate::auth::{password, throttle};
+use crate::app::accounts::{CreateUserError, create_user};
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::{self, session_cookie};
+use crate::app::auth::tokens::hash_token;
+use crate::app::auth::{password, throttle};
 use crate::db;
 use crate::domain::account::{AccountError, Email, NewPassword, Role, parse_name};
 use crate::domain::throttle::SETUP_PER_IP;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, blocking};
+use crate::server::state::{AppState, blocking};
 use crate::views::components::FieldError;
 use crate::views::{self, PageContext, admin::SetupValues};
 
@@ -191,7 +191,7 @@ pub fn issue_link_if_no_users(
     if db::users::count(conn)? > 0 {
         return Ok(None);
     }
-    let token = crate::auth::tokens::random_token();
+    let token = crate::app::auth::tokens::random_token();
     let now = db::now();
     db::setup_tokens::insert(
         conn,

@@ -3,13 +3,13 @@
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
-use crate::auth::api_token::{self, TokenScope};
-use crate::auth::csrf::CsrfForm;
-use crate::auth::session::CurrentUser;
+use crate::app::auth::api_token::{self, TokenScope};
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::CurrentUser;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::routes::{private_html, see_other};
-use crate::state::AppState;
+use crate::server::state::AppState;
 use crate::views::{self, layout::PageContext};
 
 /// `GET /admin/tokens`

@@ -1,0 +1,436 @@
+//! Questionnaires (instruments) and scoring methodologies as versioned data: checking and
+//! importing files, loading the bundled defaults, and reading stored versions back. Shared by
+//! the CLI and the admin pages so both apply exactly the same rules.
+
+use crate::app::bundled;
+use crate::db::audit::{AuditEntry, record};
+use crate::db::instruments::{InstrumentSummary, NewInstrument};
+use crate::db::methodologies::{MethodologySummary, NewMethodology};
+use crate::db::{self, AnyConnection};
+use crate::domain::instrument::{Instrument, MAX_FILE_BYTES};
+use crate::domain::methodology::Methodology;
+use crate::domain::xlsform::{XlsFormOptions, import_xlsform};
+use crate::error::AppError;
+
+/// The largest XLSForm workbook accepted.
+pub const MAX_XLSX_BYTES: usize = 10 * 1024 * 1024;
+
+/// How an instrument file was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// khaosat's TOML format.
+    Toml,
+    /// An XLSForm workbook (KoboToolbox / ODK).
+    XlsForm,
+}
+
+impl SourceFormat {
+    /// The code stored in `instruments.source_format`.
+    pub fn code(self) -> &'static str {
+        match self {
+            SourceFormat::Toml => "toml",
+            SourceFormat::XlsForm => "xlsform",
+        }
+    }
+}
+
+/// A checked instrument file, ready to import.
+#[derive(Debug, Clone)]
+pub struct CheckedInstrument {
+    /// The validated instrument.
+    pub instrument: Instrument,
+    /// What the file was.
+    pub format: SourceFormat,
+    /// The TOML to store: the file itself, or the TOML equivalent of a workbook.
+    pub source_text: String,
+}
+
+/// A checked methodology file, ready to import.
+#[derive(Debug, Clone)]
+pub struct CheckedMethodology {
+    /// The validated methodology.
+    pub methodology: Methodology,
+    /// The file's text.
+    pub source_text: String,
+}
+
+/// Why a file cannot be imported. Every message names the file and, where there is one, the
+/// line or cell.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file has errors; one located message per problem.
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+    /// This code and version exist already with other content: versions never change.
+    #[error(
+        "{file}: {code} version {version} already exists with different content; give the edited file a higher `version`"
+    )]
+    VersionExists {
+        /// The uploaded file.
+        file: String,
+        /// Instrument or methodology code.
+        code: String,
+        /// The version in the file.
+        version: u32,
+    },
+    /// The database failed.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(error: diesel::result::Error) -> Self {
+        ImportError::App(error.into())
+    }
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// A new version was stored under this id.
+    New(i64),
+    /// The identical version was already stored under this id; nothing changed.
+    AlreadyPresent(i64),
+}
+
+impl Imported {
+    /// The id of the stored version.
+    pub fn id(self) -> i64 {
+        match self {
+            Imported::New(id) | Imported::AlreadyPresent(id) => id,
+        }
+    }
+}
+
+fn looks_like_xlsx(file_name: &str, bytes: &[u8]) -> bool {
+    file_name.to_ascii_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04")
+}
+
+/// Checks an instrument file (TOML, or an XLSForm `.xlsx`) without touching the database.
+pub fn check_instrument(file_name: &str, bytes: &[u8]) -> Result<CheckedInstrument, ImportError> {
+    let located = |errors: Vec<crate::domain::instrument::InstrumentError>| {
+        ImportError::Invalid(errors.iter().map(ToString::to_string).collect())
+    };
+    if looks_like_xlsx(file_name, bytes) {
+        if bytes.len() > MAX_XLSX_BYTES {
+            return Err(ImportError::Invalid(vec![format!(
+                "{file_name}: the workbook is {} bytes; the limit is {MAX_XLSX_BYTES} bytes (10 MiB)",
+                bytes.len()
+            )]));
+        }
+        let instrument =
+            import_xlsform(bytes, file_name, &XlsFormOptions::default()).map_err(located)?;
+        let source_text = instrument.to_toml();
+        return Ok(CheckedInstrument {
+            instrument,
+            format: SourceFormat::XlsForm,
+            source_text,
+        });
+    }
+    let instrument = Instrument::from_toml(bytes, file_name).map_err(located)?;
+    // from_toml has checked the encoding, so this cannot fail; stay total anyway.
+    let source_text = String::from_utf8_lossy(bytes).into_owned();
+    Ok(CheckedInstrument {
+        instrument,
+        format: SourceFormat::Toml,
+        source_text,
+    })
+}
+
+/// Checks a methodology file without touching the database.
+pub fn check_methodology(file_name: &str, bytes: &[u8]) -> Result<CheckedMethodology, ImportError> {
+    let methodology = Methodology::parse(file_name, bytes)
+        .map_err(|errors| ImportError::Invalid(errors.iter().map(ToString::to_string).collect()))?;
+    let source_text = String::from_utf8_lossy(bytes).into_owned();
+    Ok(CheckedMethodology {
+        methodology,
+        source_text,
+    })
+}
+
+/// Who is importing, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    /// The account, when a logged-in user acts.
+    pub user_id: Option<i64>,
+    /// A readable name: an e-mail, `cli` or `bundled`.
+    pub label: &'a str,
+}
+
+fn to_i32(version: u32) -> i32 {
+    i32::try_from(version).unwrap_or(i32::MAX)
+}
+
+/// Stores a checked instrument as a new version. Importing identical content again changes
+/// nothing; other content under an existing code and version is refused.
+pub fn import_instrument(
+    conn: &mut AnyConnection,
+    file_name: &str,
+    checked: &CheckedInstrument,
+    builtin: bool,
+    actor: Actor<'_>,
+) -> Result<Imported, ImportError> {
+    let instrument = &checked.instrument;
+    let hash = instrument.content_hash();
+    db::write_transaction(conn, |conn| {
+        if let Some(id) = db::instruments::id_by_hash(conn, &hash)? {
+            return Ok(Imported::AlreadyPresent(id));
+        }
+        let version = to_i32(instrument.version());
+        if db::instruments::version_exists(conn, instrument.code(), version)? {
+            return Err(ImportError::VersionExists {
+                file: file_name.to_owned(),
+                code: instrument.code().to_owned(),
+                version: instrument.version(),
+            });
+        }
+        let definition = serde_json::to_string(instrument).map_err(AppError::internal)?;
+        let id = db::instruments::insert(
+            conn,
+            &NewInstrument {
+                code: instrument.code(),
+                version,
+                group_code: instrument.group().code(),
+                title_vi: &instrument.title().vi,
+                title_en: &instrument.title().en,
+                source_format: checked.format.code(),
+                source_text: &checked.source_text,
+                definition: &definition,
+                content_hash: &hash,
+                builtin,
+                created_by: actor.user_id,
+                created_at: db::now(),
+            },
+        )?;
+        record(
+            conn,
+            &AuditEntry {
+                actor_user_id: actor.user_id,
+                actor: actor.label,
+                action: "instrument:import",
+                entity: "instrument",
+                entity_id: Some(id.to_string()),
+                old_value: None,
+                new_value: Some(
+                    serde_json::json!({
+                        "code": instrument.code(), "version": instrument.version(),
+                        "group": instrument.group().code(), "content_hash": hash,
+                        "file": file_name, "format": checked.format.code(),
+                    })
+                    .to_string(),
+                ),
+            },
+        )?;
+        Ok(Imported::New(id))
+    })
+}
+
+/// Stores a checked methodology as a new version (same rules as instruments).
+pub fn import_methodology(
+    conn: &mut AnyConnection,
+    file_name: &str,
+    checked: &CheckedMethodology,
+    builtin: bool,
+    actor: Actor<'_>,
+) -> Result<Imported, ImportError> {
+    let m = &checked.methodology;
+    let hash = m.content_hash();
+    db::write_transaction(conn, |conn| {
+        if let Some(id) = db::methodologies::id_by_hash(conn, &hash)? {
+            return Ok(Imported::AlreadyPresent(id));
+        }
+        let version = to_i32(m.version);
+        if db::methodologies::version_exists(conn, &m.code, version)? {
+            return Err(ImportError::VersionExists {
+                file: file_name.to_owned(),
+                code: m.code.clone(),
+                version: m.version,
+            });
+        }
+        let id = db::methodologies::insert(
+            conn,
+            &NewMethodology {
+                code: &m.code,
+                version,
+                name_vi: &m.name.vi,
+                name_en: &m.name.en,
+                source_text: &checked.source_text,
+                definition: &m.canonical_json(),
+                content_hash: &hash,
+                builtin,
+                created_by: actor.user_id,
+                created_at: db::now(),
+            },
+        )?;
+        record(
+            conn,
+            &AuditEntry {
+                actor_user_id: actor.user_id,
+                actor: actor.label,
+                action: "methodology:import",
+                entity: "methodology",
+                entity_id: Some(id.to_string()),
+                old_value: None,
+                new_value: Some(
+                    serde_json::json!({
+                        "code": m.code, "version": m.version, "content_hash": hash, "file": file_name,
+                    })
+                    .to_string(),
+                ),
+            },
+        )?;
+        Ok(Imported::New(id))
+    })
+}
+
+/// Loads the bundled instruments and methodologies that are not stored yet (matched by content
+/// hash, so this is cheap and idempotent at every start).
+pub fn load_bundled(conn: &mut AnyConnection) -> Result<usize, ImportError> {
+    let actor = Actor {
+        user_id: None,
+        label: "bundled",
+    };
+    let mut added = 0;
+    for file in &bundled::INSTRUMENTS {
+        let checked = check_instrument(file.name, file.bytes)?;
+        if matches!(
+            import_instrument(conn, file.name, &checked, true, actor)?,
+            Imported::New(_)
+        ) {
+            added += 1;
+        }
+    }
+    for file in &bundled::METHODOLOGIES {
+        let checked = check_methodology(file.name, file.bytes)?;
+        if matches!(
+            import_methodology(conn, file.name, &checked, true, actor)?,
+            Imported::New(_)
+        ) {
+            added += 1;
+        }
+    }
+    Ok(added)
+}
+
+/// A stored instrument version, parsed back into its domain type.
+#[derive(Debug, Clone)]
+pub struct StoredInstrument {
+    /// The row without its source.
+    pub summary: InstrumentSummary,
+    /// The parsed instrument.
+    pub instrument: Instrument,
+    /// The stored TOML.
+    pub source_text: String,
+}
+
+/// Reads and parses a stored instrument version.
+pub fn load_instrument(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<StoredInstrument>, AppError> {
+    let Some((summary, source_text)) = db::instruments::with_source(conn, id)? else {
+        return Ok(None);
+    };
+    let name = format!("{}-v{}.toml", summary.code, summary.version);
+    let instrument = parsed_once(&INSTRUMENTS_PARSED, &source_text, || {
+        Instrument::from_toml(source_text.as_bytes(), &name).map_err(|errors| {
+            // Stored sources were validated on import; failing now means the parser changed.
+            AppError::internal(anyhow::anyhow!(
+                "stored instrument {id} no longer parses: {}",
+                errors.len()
+            ))
+        })
+    })?;
+    Ok(Some(StoredInstrument {
+        summary,
+        instrument,
+        source_text,
+    }))
+}
+
+/// Parsed files by the SHA-256 of their text. Stored versions never change and the same text
+/// always parses to the same value, so dashboards and exports parse each file once per process
+/// instead of on every request (keyed by content, not id, so several databases in one process
+/// cannot mix them up).
+type ParsedCache<T> = std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], T>>>;
+
+static INSTRUMENTS_PARSED: ParsedCache<Instrument> = std::sync::OnceLock::new();
+static METHODOLOGIES_PARSED: ParsedCache<Methodology> = std::sync::OnceLock::new();
+
+fn parsed_once<T: Clone>(
+    cache: &ParsedCache<T>,
+    source_text: &str,
+    parse: impl FnOnce() -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    use sha2::Digest;
+    let key: [u8; 32] = sha2::Sha256::digest(source_text.as_bytes()).into();
+    let cache = cache.get_or_init(Default::default);
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(found);
+    }
+    let parsed = parse()?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, parsed.clone());
+    }
+    Ok(parsed)
+}
+
+/// A stored methodology version, parsed back into its domain type.
+#[derive(Debug, Clone)]
+pub struct StoredMethodology {
+    /// The row without its source.
+    pub summary: MethodologySummary,
+    /// The parsed methodology.
+    pub methodology: Methodology,
+    /// The stored TOML.
+    pub source_text: String,
+}
+
+/// Reads and parses a stored methodology version.
+pub fn load_methodology(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<StoredMethodology>, AppError> {
+    let Some((summary, source_text)) = db::methodologies::with_source(conn, id)? else {
+        return Ok(None);
+    };
+    let name = format!("{}-v{}.toml", summary.code, summary.version);
+    let methodology = parsed_once(&METHODOLOGIES_PARSED, &source_text, || {
+        Methodology::parse(&name, source_text.as_bytes()).map_err(|errors| {
+            AppError::internal(anyhow::anyhow!(
+                "stored methodology {id} no longer parses: {}",
+                errors.len()
+            ))
+        })
+    })?;
+    Ok(Some(StoredMethodology {
+        summary,
+        methodology,
+        source_text,
+    }))
+}
+
+/// The largest instrument or methodology file accepted through an upload.
+pub fn max_upload_bytes() -> usize {
+    MAX_XLSX_BYTES.max(MAX_FILE_BYTES)
+}
+
+/// One respondent group of a round with its questionnaire and methodology, parsed; 404 when the
+/// round does not survey that group.
+pub fn load_round_group(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    group: &str,
+) -> Result<(db::rounds::RoundGroupRow, Instrument, Methodology), AppError> {
+    let g = db::rounds::groups(conn, round_id)?
+        .into_iter()
+        .find(|g| g.group_code == group)
+        .ok_or(AppError::NotFound)?;
+    let instrument = load_instrument(conn, g.instrument_id)?
+        .ok_or(AppError::NotFound)?
+        .instrument;
+    let methodology = load_methodology(conn, g.methodology_id)?
+        .ok_or(AppError::NotFound)?
+        .methodology;
+    Ok((g, instrument, methodology))
+}

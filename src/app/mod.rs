@@ -1,0 +1,18 @@
+//! The application's use cases, one module per area. Handlers in [`crate::routes`] parse
+//! input, call one function here and render; these functions combine the pure rules of
+//! [`crate::domain`] with the queries of [`crate::db`].
+
+pub mod accounts;
+pub mod auth;
+pub mod backup;
+pub mod bundled;
+pub mod catalog;
+pub mod demo;
+pub mod export;
+pub mod mail;
+pub mod paper;
+pub mod respond;
+pub mod results;
+pub mod review;
+pub mod rounds;
+pub mod scores;

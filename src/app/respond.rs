@@ -1,0 +1,387 @@
+//! The respondent's journey, independent of HTTP: opening an access code (the one place a code
+//! is checked, throttled and looked up), keeping the draft, moving between sections, and
+//! submitting exactly once. Submission is one transaction that
+//! marks the code used, stores the anonymous response, updates the live tallies and deletes
+//! the draft; replaying it returns the same receipt.
+
+use crate::app::auth::throttle;
+use crate::app::auth::tokens::{SecretKey, hash_token, random_token};
+use crate::db::drafts::DraftRow;
+use crate::db::responses::NewResponse;
+use crate::db::rounds::RoundRow;
+use crate::db::{self, AnyConnection};
+use crate::domain::access_code::AccessCode;
+use crate::domain::answers::{
+    AnswerValue, Answers, FieldError, missing_required, prune_irrelevant,
+};
+use crate::domain::instrument::{Instrument, Section};
+use crate::domain::lifecycle::{self, RoundStatus};
+use crate::domain::throttle::CODE_PER_IP;
+use crate::error::AppError;
+use crate::app::rounds::code_hash;
+
+/// A code that opens a questionnaire now.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The code, for links to the next page.
+    pub code: AccessCode,
+    /// The access code's row id.
+    pub code_id: i64,
+    /// Its round.
+    pub round: RoundRow,
+    /// Unit.
+    pub unit_id: i64,
+    /// Group.
+    pub group_id: i64,
+    /// The instrument version the group answers.
+    pub instrument_id: i64,
+    /// The draft, if answering has started.
+    pub draft: Option<DraftRow>,
+}
+
+/// What a code is.
+#[derive(Debug, Clone)]
+pub enum CodeState {
+    /// It opens the questionnaire.
+    Ready(Box<Session>),
+    /// Its response was submitted.
+    Used,
+    /// Its round is not accepting answers now (not yet open, closed, or outside the window).
+    NotOpen(Box<RoundRow>),
+    /// No such code, a mistyped one (wrong check character), or its group has no
+    /// questionnaire: the respondent cannot tell these apart, so neither can a guesser.
+    Unknown,
+}
+
+/// The wrong-code throttle key of a client address.
+fn throttle_key(client: &str) -> String {
+    format!("code:ip:{client}")
+}
+
+/// The one door for an access code from a respondent URL, on every route that takes one:
+/// refuses with 429 while `client` (the client's address) is throttled, checks the check
+/// character, looks the code up, and counts a mistyped or unknown code against `client`.
+/// Both come back as [`CodeState::Unknown`], so they are answered alike.
+pub fn open(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    client: &str,
+    raw: &str,
+) -> Result<CodeState, AppError> {
+    let key = throttle_key(client);
+    let limits = [(key.as_str(), CODE_PER_IP)];
+    throttle::check(conn, &limits)?;
+    let found = match AccessCode::parse(raw) {
+        Ok(code) => resolve(conn, secret, &code)?,
+        Err(_) => CodeState::Unknown,
+    };
+    if matches!(found, CodeState::Unknown) {
+        throttle::record_failure(conn, &limits)?;
+    }
+    Ok(found)
+}
+
+/// Counts a code typed into the entry form that failed its check character against `client`
+/// (429 once throttled), on the same throttle as [`open`]. Nothing is looked up: the typo was
+/// caught by arithmetic, so the form may say "typo" without revealing anything.
+pub fn count_mistyped(conn: &mut AnyConnection, client: &str) -> Result<(), AppError> {
+    let key = throttle_key(client);
+    let limits = [(key.as_str(), CODE_PER_IP)];
+    throttle::check(conn, &limits)?;
+    throttle::record_failure(conn, &limits)
+}
+
+/// What a code is now. Only [`open`] (behind the throttle) and [`submit`] (re-checking inside
+/// its transaction a code `open` let through) call this.
+fn resolve(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    code: &AccessCode,
+) -> Result<CodeState, AppError> {
+    let Some(row) = db::access_codes::by_hash(conn, &code_hash(secret, code))? else {
+        return Ok(CodeState::Unknown);
+    };
+    if row.state == "used" {
+        return Ok(CodeState::Used);
+    }
+    let Some(round) = db::rounds::by_id(conn, row.round_id)? else {
+        return Ok(CodeState::Unknown);
+    };
+    let status = lifecycle::parse_status(&round.status).unwrap_or(RoundStatus::Draft);
+    let now = db::now();
+    let expired = row.expires_at.is_some_and(|e| e <= now);
+    if expired || !status.accepts_responses(now, round.opens_at, round.closes_at) {
+        return Ok(CodeState::NotOpen(Box::new(round)));
+    }
+    let Some(group) = db::rounds::groups(conn, row.round_id)?
+        .into_iter()
+        .find(|g| g.group_id == row.group_id)
+    else {
+        return Ok(CodeState::Unknown);
+    };
+    let draft = db::drafts::get(conn, row.id)?;
+    Ok(CodeState::Ready(Box::new(Session {
+        code: code.clone(),
+        code_id: row.id,
+        round,
+        unit_id: row.unit_id,
+        group_id: row.group_id,
+        instrument_id: group.instrument_id,
+        draft,
+    })))
+}
+
+/// The draft of a session, created (and the code marked started) on first use.
+pub fn ensure_draft(
+    conn: &mut AnyConnection,
+    session: &Session,
+    lang: &str,
+) -> Result<DraftRow, AppError> {
+    if let Some(draft) = &session.draft {
+        return Ok(draft.clone());
+    }
+    db::write_transaction(conn, |conn| {
+        if let Some(existing) = db::drafts::get(conn, session.code_id)? {
+            return Ok(existing);
+        }
+        db::drafts::create(conn, session.code_id, &random_token(), lang, db::now())?;
+        db::access_codes::set_state(conn, session.code_id, "issued", "started")?;
+        db::drafts::get(conn, session.code_id)?.ok_or(AppError::NotFound)
+    })
+}
+
+/// The answers stored in a draft.
+pub fn draft_answers(draft: &DraftRow) -> Answers {
+    // Drafts are written only by `save_section`, so they always parse; an unreadable one
+    // (manual tampering) restarts empty rather than failing the respondent.
+    Answers::from_json(&draft.answers).unwrap_or_default()
+}
+
+/// Indexes of the sections shown under `answers` (a section may depend on earlier answers).
+pub fn visible_sections(instrument: &Instrument, answers: &Answers) -> Vec<usize> {
+    instrument
+        .sections()
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.relevant.as_ref().is_none_or(|c| c.eval(answers)))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The answers of `section` replaced by `decoded`, with answers that are no longer relevant
+/// anywhere removed (hidden questions are never stored).
+pub fn merge_section(
+    instrument: &Instrument,
+    section: &Section,
+    mut answers: Answers,
+    decoded: &Answers,
+) -> Answers {
+    for question in &section.questions {
+        for code in question.answer_codes() {
+            answers.remove(code);
+        }
+    }
+    answers.merge(decoded);
+    prune_irrelevant(instrument, &mut answers);
+    answers
+}
+
+/// True when the answers just posted make a question of this section relevant that was hidden
+/// when the page was shown (rendered from `before`) and is still unanswered. Without
+/// JavaScript such a follow-up appears only after the answer revealing it is posted, so the
+/// page is shown again with it instead of moving on.
+pub fn reveals_unanswered_question(section: &Section, before: &Answers, after: &Answers) -> bool {
+    section.questions.iter().any(|q| {
+        let was_shown = q.relevant.as_ref().is_none_or(|c| c.eval(before));
+        let shown_now = q.relevant.as_ref().is_none_or(|c| c.eval(after));
+        shown_now && !was_shown && q.answer_codes().iter().all(|c| after.get(c).is_none())
+    })
+}
+
+/// Saves a draft's answers and where to resume.
+pub fn save(
+    conn: &mut AnyConnection,
+    code_id: i64,
+    answers: &Answers,
+    section: usize,
+    lang: &str,
+) -> Result<(), AppError> {
+    db::drafts::save(
+        conn,
+        code_id,
+        &answers.to_json(),
+        i32::try_from(section).unwrap_or(0),
+        lang,
+        db::now(),
+    )?;
+    Ok(())
+}
+
+/// What a submission did.
+#[derive(Debug, Clone)]
+pub enum Submitted {
+    /// Stored (now or by an earlier identical request): the receipt number.
+    Receipt(String),
+    /// Required answers are missing; nothing was stored.
+    Incomplete(Vec<FieldError>),
+    /// The code was already used by another submission.
+    AlreadyUsed,
+    /// The round is not accepting answers.
+    NotOpen,
+    /// The submission key does not belong to this code's draft (a stale or forged form).
+    Stale,
+}
+
+/// The stored form of a submission key: a replay finds its response by it, yet the key itself
+/// (which sat in the draft next to the code) is not kept.
+fn stored_key(submission_key: &str) -> String {
+    hash_token(submission_key)
+}
+
+/// The receipt of the response stored under `submission_key`, if that submission already
+/// succeeded: a replay (a double click, a reload after the code was used) gets it again.
+pub fn replayed_receipt(
+    conn: &mut AnyConnection,
+    submission_key: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(db::responses::receipt_for_key(
+        conn,
+        &stored_key(submission_key),
+    )?)
+}
+
+/// A fresh receipt number: random, and unrelated to the code or the respondent.
+fn new_receipt(conn: &mut AnyConnection) -> Result<String, AppError> {
+    for _ in 0..5 {
+        let receipt = AccessCode::generate().to_string();
+        if !db::responses::receipt_exists(conn, &receipt)? {
+            return Ok(receipt);
+        }
+    }
+    Err(AppError::internal(anyhow::anyhow!(
+        "could not draw a unique receipt number"
+    )))
+}
+
+/// Submits the draft of `code` as a response: one transaction that marks the code used,
+/// stores the response (no code, no time of day), updates the tallies and deletes the draft.
+/// Replays with the same key get the same receipt; concurrent duplicates store one response.
+/// `code` is one that [`open`] let through; it is looked up again inside the transaction.
+pub fn submit(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    code: &AccessCode,
+    submission_key: &str,
+    instrument: &Instrument,
+    today: chrono::NaiveDate,
+) -> Result<Submitted, AppError> {
+    let key = stored_key(submission_key);
+    db::write_transaction(conn, |conn| {
+        let outcome = submit_once(conn, secret, code, submission_key, &key, instrument, today)?;
+        if matches!(outcome, Submitted::Receipt(_)) {
+            return Ok(outcome);
+        }
+        // Under PostgreSQL's READ COMMITTED a concurrent duplicate may commit between two of
+        // our statements, so the code looks used or the draft gone: its response answers us.
+        Ok(match replayed_receipt(conn, submission_key)? {
+            Some(receipt) => Submitted::Receipt(receipt),
+            None => outcome,
+        })
+    })
+}
+
+fn submit_once(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    code: &AccessCode,
+    submission_key: &str,
+    key: &str,
+    instrument: &Instrument,
+    today: chrono::NaiveDate,
+) -> Result<Submitted, AppError> {
+    if let Some(receipt) = replayed_receipt(conn, submission_key)? {
+        return Ok(Submitted::Receipt(receipt));
+    }
+    let session = match resolve(conn, secret, code)? {
+        CodeState::Ready(session) => session,
+        CodeState::Used => return Ok(Submitted::AlreadyUsed),
+        CodeState::NotOpen(_) => return Ok(Submitted::NotOpen),
+        CodeState::Unknown => return Ok(Submitted::Stale),
+    };
+    let Some(draft) = session
+        .draft
+        .as_ref()
+        .filter(|d| d.submission_key == submission_key)
+    else {
+        return Ok(Submitted::Stale);
+    };
+    let mut answers = draft_answers(draft);
+    prune_irrelevant(instrument, &mut answers);
+    let missing = missing_required(instrument, &answers);
+    if !missing.is_empty() {
+        return Ok(Submitted::Incomplete(missing));
+    }
+    // The conditional update is the lock: of two concurrent submissions exactly one moves
+    // the code to `used`; the other finds the winner's receipt by the shared key.
+    if db::access_codes::set_state(conn, session.code_id, "started", "used")? != 1 {
+        return Ok(Submitted::AlreadyUsed);
+    }
+    let receipt = new_receipt(conn)?;
+    let duration = (db::now() - draft.started_at).num_seconds();
+    db::responses::insert(
+        conn,
+        &NewResponse {
+            receipt: &receipt,
+            submission_key: key,
+            round_id: session.round.id,
+            unit_id: session.unit_id,
+            group_id: session.group_id,
+            instrument_id: session.instrument_id,
+            submitted_on: today,
+            source: "web",
+            duration_seconds: i32::try_from(duration).ok(),
+            answers: &answers.to_json(),
+        },
+    )?;
+    add_to_tallies(
+        conn,
+        session.round.id,
+        session.unit_id,
+        session.group_id,
+        &answers,
+    )?;
+    db::drafts::delete(conn, session.code_id)?;
+    Ok(Submitted::Receipt(receipt))
+}
+
+/// The tally cells one response adds to: (item, value) for each choice answer, one per
+/// selected option of a multiple choice. The live tallies and the recomputation from raw
+/// answers both count through this, so they cannot disagree on what counts.
+pub fn tally_cells(answers: &Answers) -> Vec<(&str, &str)> {
+    let mut cells = Vec::new();
+    for (item, value) in answers.iter() {
+        match value {
+            AnswerValue::Choice(v) => cells.push((item.as_str(), v.as_str())),
+            AnswerValue::Choices(vs) => {
+                cells.extend(vs.iter().map(|v| (item.as_str(), v.as_str())))
+            }
+            _ => {}
+        }
+    }
+    cells
+}
+
+/// Counts a response into the live tallies (inside the caller's submit transaction).
+pub fn add_to_tallies(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    unit_id: i64,
+    group_id: i64,
+    answers: &Answers,
+) -> Result<(), AppError> {
+    db::responses::add_to_count(conn, round_id, unit_id, group_id)?;
+    for (item, value) in tally_cells(answers) {
+        db::responses::add_to_tally(conn, round_id, unit_id, group_id, item, value)?;
+    }
+    Ok(())
+}

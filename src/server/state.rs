@@ -1,0 +1,103 @@
+//! Shared application state handed to every handler.
+
+use actix_web::web;
+
+use crate::app::auth::tokens::SecretKey;
+use crate::server::config::Settings;
+use crate::db::{AnyConnection, DbPool};
+use crate::domain::instrument::Instrument;
+use crate::error::{AppError, AppResult};
+use crate::server::metrics::Metrics;
+
+/// What handlers need: the pool, the settings, the secret key and the metrics registry.
+pub struct AppState {
+    /// Database connections.
+    pub pool: DbPool,
+    /// Validated settings.
+    pub settings: Settings,
+    /// Key for MACs (CSRF tokens).
+    pub secret: SecretKey,
+    /// Request counters and latencies.
+    pub metrics: Metrics,
+    /// Whether SMTP is configured (the background sender runs).
+    pub mail_configured: bool,
+    /// Parsed instruments by id. Stored versions never change, so entries never go stale.
+    pub instruments: std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<Instrument>>>,
+    /// Requests per API token in the current minute (per instance: counting in memory costs
+    /// nothing per request, where a shared counter would cost a database write).
+    pub api_usage: std::sync::Mutex<std::collections::HashMap<i64, crate::domain::throttle::State>>,
+    /// Computed round results, reused while nothing they depend on changed.
+    pub results: std::sync::Arc<crate::app::results::ResultsCache>,
+}
+
+impl AppState {
+    /// Counts one API request of token `token_id`; fails with 429 once the token has made
+    /// `api_rate_per_minute` requests in the current minute.
+    pub fn count_api_request(&self, token_id: i64) -> AppResult<()> {
+        let policy = crate::domain::throttle::Policy {
+            max_failures: i32::try_from(self.settings.api_rate_per_minute).unwrap_or(i32::MAX),
+            window: chrono::Duration::minutes(1),
+            lockout: chrono::Duration::minutes(1),
+        };
+        let now = crate::db::now();
+        let mut usage = self
+            .api_usage
+            .lock()
+            .map_err(|_| AppError::internal(anyhow::anyhow!("API usage lock poisoned")))?;
+        let previous = usage.get(&token_id).copied();
+        if let Some(retry_after_secs) = policy.retry_after(previous.as_ref(), now) {
+            return Err(AppError::TooManyRequests { retry_after_secs });
+        }
+        usage.insert(token_id, policy.record_failure(previous.as_ref(), now));
+        Ok(())
+    }
+}
+
+impl AppState {
+    /// Runs synchronous database work on the blocking thread pool (checking a connection
+    /// out may block too), so the async executor never waits on SQLite or libpq.
+    pub async fn db<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+impl AppState {
+    /// A stored instrument, parsed once per process.
+    pub async fn instrument(&self, id: i64) -> AppResult<std::sync::Arc<Instrument>> {
+        if let Some(found) = self
+            .instruments
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&id).cloned())
+        {
+            return Ok(found);
+        }
+        let stored = self
+            .db(move |conn| crate::app::catalog::load_instrument(conn, id))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let parsed = std::sync::Arc::new(stored.instrument);
+        if let Ok(mut cache) = self.instruments.lock() {
+            cache.insert(id, parsed.clone());
+        }
+        Ok(parsed)
+    }
+}
+
+/// Runs CPU-heavy work (password hashing) on the blocking thread pool.
+pub async fn blocking<T, F>(work: F) -> AppResult<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(work).await.map_err(AppError::from)
+}
