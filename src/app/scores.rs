@@ -742,11 +742,14 @@ fn unit_values(scores: &RoundScores) -> BTreeMap<String, crate::domain::yoy::Uni
         .filter_map(|u| {
             let respondents = u.groups.iter().map(|g| g.responses).sum::<u64>()
                 + u.sipas.as_ref().map_or(0, |s| s.responses);
+            // Only the total the round ranks on: a survey-only unit in a full-index round has
+            // no value to compare.
+            let (points, percent) = scores.round_total(u);
             Some((
                 u.unit.clone(),
                 crate::domain::yoy::UnitValue {
-                    points: u.index.total_points?,
-                    percent: u.index.percent?,
+                    points: points?,
+                    percent: percent?,
                     national: ranks.get(u.unit.as_str()).and_then(|r| r.national),
                     respondents,
                 },
@@ -766,6 +769,11 @@ pub fn compare_rounds(
     earlier: &RoundScores,
 ) -> Result<Vec<crate::domain::yoy::UnitChange>, AppError> {
     use crate::domain::yoy::{Lineage, MergeRule, compare_units};
+    // A survey part (of 32) and an index total (of 100) are different measures: rounds that
+    // rank on different ones are not compared.
+    if current.full_index() != earlier.full_index() {
+        return Ok(Vec::new());
+    }
     let earlier_round = db::rounds::by_id(conn, earlier.round_id)?.ok_or(AppError::NotFound)?;
     let earlier_method = main_methodology(conn, earlier_round.id)?;
     // Same unit list: every unit continues itself. Another list: follow the recorded lineage.

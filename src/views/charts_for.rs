@@ -44,7 +44,7 @@ pub fn dashboard(ctx: &PageContext, r: &RoundResults, overview: &Overview) -> Ma
             Some(TierBar {
                 unit_code: &u.unit,
                 name: name(lang, &u.name_vi, &u.name_en),
-                value: u.index.percent?,
+                value: r.scores.round_total(u).1?,
                 tier: u
                     .index
                     .tier
@@ -86,7 +86,7 @@ pub fn dashboard(ctx: &PageContext, r: &RoundResults, overview: &Overview) -> Ma
                 unit_code: &u.unit,
                 name: name(lang, &u.name_vi, &u.name_en),
                 region: &u.region,
-                value: u.index.percent?,
+                value: r.scores.round_total(u).1?,
             })
         })
         .collect();
