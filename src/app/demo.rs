@@ -8,6 +8,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::app::catalog;
+use crate::app::respond::tally_cells;
+use crate::app::rounds::{self, Actor};
 use crate::db::responses::NewResponse;
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::{AnswerValue, Answers, prune_irrelevant};
@@ -15,8 +17,6 @@ use crate::domain::instrument::{Instrument, QuestionKind};
 use crate::domain::lifecycle::RoundAction;
 use crate::domain::methodology::Methodology;
 use crate::error::AppError;
-use crate::app::respond::tally_cells;
-use crate::app::rounds::{self, Actor};
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]

@@ -6,6 +6,7 @@
 
 use crate::app::auth::throttle;
 use crate::app::auth::tokens::{SecretKey, hash_token, random_token};
+use crate::app::rounds::code_hash;
 use crate::db::drafts::DraftRow;
 use crate::db::responses::NewResponse;
 use crate::db::rounds::RoundRow;
@@ -18,7 +19,6 @@ use crate::domain::instrument::{Instrument, Section};
 use crate::domain::lifecycle::{self, RoundStatus};
 use crate::domain::throttle::CODE_PER_IP;
 use crate::error::AppError;
-use crate::app::rounds::code_hash;
 
 /// A code that opens a questionnaire now.
 #[derive(Debug, Clone)]

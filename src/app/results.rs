@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::app::scores::{self, RoundScores, UnitScores};
 use crate::db::rounds::RoundRow;
 use crate::db::{self, AnyConnection};
 use crate::domain::account::Role;
@@ -15,7 +16,6 @@ use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{Position, Ranked, Standing};
 use crate::domain::yoy::UnitChange;
 use crate::error::AppError;
-use crate::app::scores::{self, RoundScores, UnitScores};
 
 /// Who is looking. Anonymous visitors see published rounds only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

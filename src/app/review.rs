@@ -3,12 +3,12 @@
 //! live tallies always leave excluded responses out; the scores with them stay available by
 //! recomputing from the raw answers.
 
+use crate::app::respond::tally_cells;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::Answers;
 use crate::domain::quality::{flags_by_response, speeders, straightliners};
 use crate::error::AppError;
-use crate::app::respond::tally_cells;
 
 /// Recomputes the flags of every response of a round, one unit × group at a time; returns how
 /// many responses are flagged.

@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 
 use crate::app::auth::tokens::{SecretKey, hash_token};
 use crate::app::catalog;
+use crate::app::mail::templates::{self, InvitationContent};
 use crate::db::audit::{AuditEntry, record};
 use crate::db::respondents::NewRespondent;
 use crate::db::rounds::{NewRound, RoundRow};
@@ -20,7 +21,6 @@ use crate::domain::respondent_list::{StandardGroups, parse_respondent_csv, parse
 use crate::domain::unit_list::RowError;
 use crate::domain::unit_list::{UnitSet, provinces_2023, provinces_2025};
 use crate::error::AppError;
-use crate::app::mail::templates::{self, InvitationContent};
 
 /// Code of the bundled set of 63 provinces (rounds up to 2024).
 pub const PROVINCES_2023: &str = "vn-provinces-2023";

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::app::catalog;
+use crate::app::respond::tally_cells;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::{Answers, for_each_choice};
@@ -15,7 +16,6 @@ use crate::domain::scoring::{
     self, GroupScore, IndexScore, Rankings, SipasScore, Tally, UnitIndex,
 };
 use crate::error::AppError;
-use crate::app::respond::tally_cells;
 
 /// Tallies keyed by (unit id, group id).
 pub type Tallies = BTreeMap<(i64, i64), Tally>;

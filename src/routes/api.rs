@@ -9,12 +9,12 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 use crate::app::auth::api_token::ApiCaller;
-use crate::db;
-use crate::error::{AppError, AppResult};
 use crate::app::export::CsvOptions;
 use crate::app::export::jobs::{self, ExportRequest};
 use crate::app::results::breakdown::PublicCell;
 use crate::app::results::{self, Scope, Source, Viewer};
+use crate::db;
+use crate::error::{AppError, AppResult};
 use crate::server::state::AppState;
 use crate::views::layout::{PageContext, page};
 
@@ -586,7 +586,11 @@ pub async fn coverage(
                 Scope::All => None,
                 Scope::Only(_) => Some(user_id),
             };
-            Ok(crate::app::rounds::coverage_for(conn, round_id, coordinator)?)
+            Ok(crate::app::rounds::coverage_for(
+                conn,
+                round_id,
+                coordinator,
+            )?)
         })
         .await?;
     let items = rows

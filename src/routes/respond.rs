@@ -9,10 +9,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
+use crate::app::respond::{self, CodeState, Session, Submitted};
 use crate::domain::access_code::AccessCode;
 use crate::domain::answers::decode_section;
 use crate::error::{AppError, AppResult};
-use crate::app::respond::{self, CodeState, Session, Submitted};
 use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 

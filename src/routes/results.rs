@@ -7,11 +7,11 @@ use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
-use crate::db;
-use crate::error::{AppError, AppResult};
 use crate::app::export::CsvOptions;
 use crate::app::export::jobs::{self, ExportRequest};
 use crate::app::results::{self, SortKey, Viewer};
+use crate::db;
+use crate::error::{AppError, AppResult};
 use crate::routes::{download, see_other};
 use crate::server::state::AppState;
 use crate::views::layout::PageContext;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::app::accounts::{CreateUserError, create_user, reset_password};
-use crate::server::config::Settings;
 use crate::db;
 use crate::domain::account::{Email, NewPassword, Role, parse_name};
+use crate::server::config::Settings;
 use crate::server::startup::Application;
 
 /// khaosat: online surveys for the Public Administration Reform Index.

@@ -11,9 +11,9 @@ use super::charts::{
 use super::layout::PageContext;
 use super::results::{component_name, group_name, n_of, region_name};
 use super::rounds::name;
-use crate::domain::scoring::fmt_points;
 use crate::app::export::jobs::ItemLabels;
 use crate::app::results::{ItemDistribution, Overview, RoundResults, Scorecard};
+use crate::domain::scoring::fmt_points;
 
 fn text<'a>(ctx: &'a PageContext, id: &'a str, key: &'a str) -> ChartText<'a> {
     ChartText {

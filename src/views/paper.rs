@@ -5,13 +5,13 @@ use maud::{Markup, html};
 
 use super::layout::{PageContext, page};
 use super::questionnaire::{FormState, Mode, error_summary, section_fields};
+use crate::app::paper::EntryMode;
 use crate::db::paper::PaperEntry;
 use crate::db::rounds::RoundRow;
 use crate::db::units::UnitRow;
 use crate::domain::answers::{Answers, FieldError};
 use crate::domain::instrument::Instrument;
 use crate::i18n::Lang;
-use crate::app::paper::EntryMode;
 
 /// What the paper page shows.
 pub struct Overview<'a> {

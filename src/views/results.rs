@@ -5,14 +5,14 @@ use maud::{Markup, html};
 
 use super::layout::{PageContext, page};
 use super::rounds::name;
+use crate::app::results::{
+    ItemDistribution, Overview, RankingRow, RoundResults, Scorecard, SortKey, Source,
+};
 use crate::db::export_jobs::ExportJobRow;
 use crate::db::rounds::RoundRow;
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{Position, Standing, fmt_points, percent_of};
 use crate::i18n::Lang;
-use crate::app::results::{
-    ItemDistribution, Overview, RankingRow, RoundResults, Scorecard, SortKey, Source,
-};
 
 /// "—" for a missing number, else the methodology's two-decimal display.
 pub(crate) fn num(x: Option<f64>) -> String {

@@ -4,13 +4,13 @@
 use maud::{Markup, PreEscaped, html};
 
 use super::layout::{PageContext, page};
+use crate::app::rounds::{CoverageRow, IssuedCode};
 use crate::db::instruments::InstrumentSummary;
 use crate::db::methodologies::MethodologySummary;
 use crate::db::rounds::{RoundGroupRow, RoundRow};
 use crate::db::units::{UnitRow, UnitSetRow};
 use crate::domain::lifecycle::{RoundAction, RoundStatus};
 use crate::i18n::{Lang, tf};
-use crate::app::rounds::{CoverageRow, IssuedCode};
 
 fn status_label(ctx: &PageContext, status: &str) -> String {
     crate::domain::lifecycle::parse_status(status)

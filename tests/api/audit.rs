@@ -3,10 +3,10 @@
 //! exclusions and publication. (That nothing can change the log is tested in `migrations`.)
 
 use diesel::prelude::*;
+use khaosat::app::rounds::{self, Actor};
 use khaosat::db::schema::audit_log;
 use khaosat::domain::account::Role;
 use khaosat::domain::lifecycle::RoundAction;
-use khaosat::app::rounds::{self, Actor};
 
 use crate::helpers::spawn_app;
 

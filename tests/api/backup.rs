@@ -66,15 +66,23 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_response() {
     // Restoring into another database file brings back exactly the snapshot.
     let restored_path = dir.path().join("restored.db");
     std::fs::write(&restored_path, b"").unwrap();
-    let restored_url =
-        khaosat::server::config::DatabaseUrl::parse(&format!("sqlite://{}", restored_path.display()))
-            .unwrap();
+    let restored_url = khaosat::server::config::DatabaseUrl::parse(&format!(
+        "sqlite://{}",
+        restored_path.display()
+    ))
+    .unwrap();
     let restored = khaosat::app::backup::restore(&restored_url, &file).unwrap();
     assert_eq!(restored, summary);
-    assert_eq!(khaosat::app::backup::inspect(&restored_path).unwrap(), summary);
+    assert_eq!(
+        khaosat::app::backup::inspect(&restored_path).unwrap(),
+        summary
+    );
     // A corrupt file is refused and leaves the database as it was.
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database").unwrap();
     assert!(khaosat::app::backup::restore(&restored_url, &junk).is_err());
-    assert_eq!(khaosat::app::backup::inspect(&restored_path).unwrap(), summary);
+    assert_eq!(
+        khaosat::app::backup::inspect(&restored_path).unwrap(),
+        summary
+    );
 }

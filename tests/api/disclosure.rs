@@ -4,8 +4,8 @@
 //! respondents and score in the group).
 
 use khaosat::app::demo::{self, DemoSpec};
-use khaosat::domain::account::Role;
 use khaosat::app::results::{self, Viewer};
+use khaosat::domain::account::Role;
 use serde_json::Value;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -41,7 +41,9 @@ fn keep_only(app: &TestApp, round: i64, unit_id: i64, group: &str, keep: usize) 
     .unwrap();
     assert!(page.len() > keep);
     for r in &page[keep..] {
-        assert!(khaosat::app::review::exclude(&mut conn, round, r.id, "test", None, "test").unwrap());
+        assert!(
+            khaosat::app::review::exclude(&mut conn, round, r.id, "test", None, "test").unwrap()
+        );
     }
 }
 

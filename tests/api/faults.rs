@@ -43,12 +43,12 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use khaosat::app::auth::tokens::{SecretKey, hash_token, random_token};
+use khaosat::app::respond::{self as journey, CodeState};
+use khaosat::app::rounds::{self, Actor};
 use khaosat::db::schema::{access_codes, mail_outbox, responses};
 use khaosat::domain::access_code::AccessCode;
 use khaosat::domain::account::Role;
 use khaosat::domain::answers::{Answers, decode_section, missing_required};
-use khaosat::app::respond::{self as journey, CodeState};
-use khaosat::app::rounds::{self, Actor};
 use reqwest::cookie::Jar;
 
 use crate::helpers::{TestApp, TestDb, postgres_admin_url, postgres_server_url, skip};
@@ -242,7 +242,11 @@ fn prepared(db: TestDb) -> TestApp {
 
 /// A connection pool of the test's own, configured as the application's.
 fn pool_of(db: &TestDb) -> khaosat::db::DbPool {
-    khaosat::db::build_pool(&db.database_url(), khaosat::server::config::SqliteSync::Normal, 4)
+    khaosat::db::build_pool(
+        &db.database_url(),
+        khaosat::server::config::SqliteSync::Normal,
+        4,
+    )
 }
 
 /// The secret key kept in the database (created now if missing).

@@ -259,7 +259,15 @@ impl TestApp {
         let email_parsed = khaosat::domain::account::Email::parse(email).unwrap();
         let mut conn = self.pool.get().unwrap();
         khaosat::db::write_transaction(&mut conn, |conn| {
-            khaosat::app::accounts::create_user(conn, &email_parsed, "Test", role, &hash, "test", None)
+            khaosat::app::accounts::create_user(
+                conn,
+                &email_parsed,
+                "Test",
+                role,
+                &hash,
+                "test",
+                None,
+            )
         })
         .unwrap();
         let response = self.login(email, PASSWORD).await;

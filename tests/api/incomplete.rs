@@ -6,11 +6,11 @@
 use std::collections::BTreeSet;
 
 use diesel::prelude::*;
+use khaosat::app::scores;
 use khaosat::db::responses::NewResponse;
 use khaosat::db::schema::responses;
 use khaosat::db::{self, AnyConnection};
 use khaosat::domain::account::Role;
-use khaosat::app::scores;
 
 use crate::helpers::{TestApp, spawn_app};
 use crate::results::{api_get, demo_round, make_token};

@@ -9,11 +9,11 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 use diesel::prelude::*;
+use khaosat::app::export::file_number;
+use khaosat::app::rounds::{self, Actor};
 use khaosat::domain::instrument::{Instrument, QuestionKind};
 use khaosat::domain::lifecycle::RoundAction;
 use khaosat::domain::scoring::{Standing, fmt_points};
-use khaosat::app::export::file_number;
-use khaosat::app::rounds::{self, Actor};
 
 use crate::helpers::{TestApp, csrf_from, spawn_app};
 use crate::results::{api_get, download, make_token};

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use diesel::prelude::*;
+use khaosat::app::rounds::{self, Actor};
 use khaosat::db::schema::{access_codes, drafts, responses, tallies};
 use khaosat::domain::access_code::AccessCode;
 use khaosat::domain::instrument::{Instrument, QuestionKind, Section};
 use khaosat::domain::lifecycle::RoundAction;
-use khaosat::app::rounds::{self, Actor};
 
 use crate::helpers::{TestApp, csrf_from, spawn_app};
 

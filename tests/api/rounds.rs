@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use diesel::prelude::*;
+use khaosat::app::rounds::{self, Actor};
 use khaosat::db::schema::{access_codes, instruments, mail_outbox, methodologies, response_counts};
 use khaosat::domain::access_code::AccessCode;
 use khaosat::domain::account::Role;
-use khaosat::app::rounds::{self, Actor};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::smtp::SmtpSink;
@@ -335,9 +335,14 @@ async fn a_reminder_goes_only_to_those_who_have_not_responded() {
     let mailer = khaosat::app::mail::Mailer::from_settings(&settings)
         .unwrap()
         .unwrap();
-    while khaosat::app::mail::sender::send_batch(&app.pool, &mailer, 50, chrono::Duration::minutes(2))
-        .unwrap()
-        .handled()
+    while khaosat::app::mail::sender::send_batch(
+        &app.pool,
+        &mailer,
+        50,
+        chrono::Duration::minutes(2),
+    )
+    .unwrap()
+    .handled()
         > 0
     {}
     let reminded: Vec<String> = sink

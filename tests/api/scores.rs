@@ -3,12 +3,12 @@
 //! immutable published snapshots written together with the round's status.
 
 use diesel::prelude::*;
-use khaosat::db::schema::{response_counts, responses};
 use khaosat::app::demo::{self, DemoSpec};
-use khaosat::domain::account::Role;
-use khaosat::domain::lifecycle::RoundAction;
 use khaosat::app::rounds;
 use khaosat::app::scores;
+use khaosat::db::schema::{response_counts, responses};
+use khaosat::domain::account::Role;
+use khaosat::domain::lifecycle::RoundAction;
 
 use crate::helpers::{TestDb, spawn_app};
 use crate::rounds::ADMIN;
@@ -407,8 +407,8 @@ async fn a_2025_round_compares_with_2023_through_the_provinces_each_unit_absorbe
         label: "test",
         role: "admin",
     };
-    let err =
-        khaosat::app::rounds::set_compare_round(&mut conn, earlier, Some(current), actor).unwrap_err();
+    let err = khaosat::app::rounds::set_compare_round(&mut conn, earlier, Some(current), actor)
+        .unwrap_err();
     assert!(err.to_string().contains("not earlier"), "{err}");
     let page = format!("/admin/rounds/{current}");
     let saved = app

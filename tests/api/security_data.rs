@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use khaosat::db::schema::mail_outbox;
-use khaosat::domain::account::Role;
 use khaosat::app::export::CsvOptions;
 use khaosat::app::export::jobs::{self, ExportRequest};
 use khaosat::app::results::Viewer;
 use khaosat::app::rounds;
+use khaosat::db::schema::mail_outbox;
+use khaosat::domain::account::Role;
 
 use crate::helpers::{TestApp, TestDb, spawn_app, spawn_app_on};
 use crate::results::{demo_round, make_token};
@@ -142,9 +142,13 @@ async fn an_smtp_reply_naming_the_recipient_reaches_neither_the_outbox_nor_the_l
     let sink = SmtpSink::start();
     sink.greylist();
     let mailer = mailer_for(&app, &sink);
-    let report =
-        khaosat::app::mail::sender::send_batch(&app.pool, &mailer, 50, chrono::Duration::minutes(2))
-            .unwrap();
+    let report = khaosat::app::mail::sender::send_batch(
+        &app.pool,
+        &mailer,
+        50,
+        chrono::Duration::minutes(2),
+    )
+    .unwrap();
     assert_eq!(report.retried, 3, "greylisting is a temporary failure");
     let mut conn = app.pool.get().unwrap();
     let errors: Vec<Option<String>> = mail_outbox::table
@@ -214,9 +218,14 @@ async fn codes_of_sent_invitations_cannot_be_read_from_the_sqlite_file() {
     invitations_queued(&app, 40);
     let sink = SmtpSink::start();
     let mailer = mailer_for(&app, &sink);
-    while khaosat::app::mail::sender::send_batch(&app.pool, &mailer, 50, chrono::Duration::minutes(2))
-        .unwrap()
-        .handled()
+    while khaosat::app::mail::sender::send_batch(
+        &app.pool,
+        &mailer,
+        50,
+        chrono::Duration::minutes(2),
+    )
+    .unwrap()
+    .handled()
         > 0
     {}
     let codes = mailed_codes(&sink);

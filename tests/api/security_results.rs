@@ -130,9 +130,16 @@ async fn the_public_compares_only_with_the_published_snapshot_of_the_earlier_rou
                 zeros.push_str(&format!("{},{},0\n", unit.code, c.code));
             }
         }
-        khaosat::app::scores::import_appraised(&mut conn, earlier, "z.csv", zeros.as_bytes(), None, "t")
-            .unwrap()
-            .unwrap();
+        khaosat::app::scores::import_appraised(
+            &mut conn,
+            earlier,
+            "z.csv",
+            zeros.as_bytes(),
+            None,
+            "t",
+        )
+        .unwrap()
+        .unwrap();
         let live = khaosat::app::scores::year_over_year(&mut conn, later)
             .unwrap()
             .unwrap();

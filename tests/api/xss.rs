@@ -3,8 +3,8 @@
 //! route table has is fetched as an administrator and none carries live markup, and the
 //! downloads neutralise formulas and escape HTML.
 
-use khaosat::domain::account::Role;
 use khaosat::app::rounds::{self, Actor};
+use khaosat::domain::account::Role;
 
 use crate::helpers::{TestApp, csrf_from, spawn_app};
 use crate::respond::{answer_everything, fill, leader};

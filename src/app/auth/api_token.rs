@@ -7,10 +7,10 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::app::auth::session::token_of;
 use crate::app::auth::tokens::{hash_token, random_token};
+use crate::app::results::Viewer;
 use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
-use crate::app::results::Viewer;
 use crate::server::state::AppState;
 
 /// Every token starts with this, so leaked tokens are easy to find in code and logs.

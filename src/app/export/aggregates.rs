@@ -6,8 +6,8 @@ use rust_xlsxwriter::{Format, Workbook};
 use serde_json::{Map, Value};
 
 use super::{CsvOptions, safe_cell};
-use crate::domain::scoring::percent_of;
 use crate::app::results::RoundResults;
+use crate::domain::scoring::percent_of;
 
 /// One cell of an aggregate table.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,13 +15,13 @@ use super::microdata::{
 };
 use super::{CsvOptions, aggregates, codebook, syntax};
 use crate::app::catalog;
+use crate::app::results::{self, Scope, Viewer};
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::{AnswerValue, Answers};
 use crate::domain::instrument::{Instrument, QuestionKind, Text};
 use crate::domain::methodology::Methodology;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-use crate::app::results::{self, Scope, Viewer};
 use crate::server::state::AppState;
 
 /// What an export holds.

@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
+use crate::app::mail::Mailer;
 use crate::db::{self, DbPool, outbox};
 use crate::domain::reminders::{attempts_exhausted, next_attempt_after};
-use crate::app::mail::Mailer;
 
 /// What one batch did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::{RoundResults, Scope};
 use crate::app::catalog;
+use crate::app::respond::tally_cells;
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::{AnswerValue, Answers};
 use crate::domain::disclosure::{self, Cell, Entry, Position, ProtectedTable, Protection, Table};
@@ -22,7 +23,6 @@ use crate::domain::instrument::{QuestionKind, Text};
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{self, Tally};
 use crate::error::AppError;
-use crate::app::respond::tally_cells;
 
 /// The column of respondents who left the breakdown question unanswered, so that every
 /// row still adds up to the unit's published total.

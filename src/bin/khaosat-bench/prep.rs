@@ -9,12 +9,12 @@ use anyhow::{Context, Result, anyhow};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use khaosat::server::config::{DatabaseUrl, Settings, SqliteSync};
+use khaosat::app::rounds::{self, Actor};
 use khaosat::db::{self, DbPool};
 use khaosat::domain::account::{Email, Role};
 use khaosat::domain::answers::{Answers, decode_section};
 use khaosat::domain::instrument::{Instrument, QuestionKind, Section};
-use khaosat::app::rounds::{self, Actor};
+use khaosat::server::config::{DatabaseUrl, Settings, SqliteSync};
 
 /// Who the preparation acts as in the audit log.
 const BENCH: Actor<'static> = Actor {
@@ -221,7 +221,15 @@ pub fn analyst(pool: &DbPool, email: &str) -> Result<i64> {
     let email = Email::parse(email).map_err(lib_err)?;
     let mut conn = pool.get()?;
     let user = db::write_transaction(&mut conn, |conn| {
-        khaosat::app::accounts::create_user(conn, &email, "Bench", Role::Analyst, &hash, "bench", None)
+        khaosat::app::accounts::create_user(
+            conn,
+            &email,
+            "Bench",
+            Role::Analyst,
+            &hash,
+            "bench",
+            None,
+        )
     })
     .map_err(|e| anyhow!("creating the analyst: {e:?}"))?;
     Ok(user.id)
@@ -290,7 +298,8 @@ pub fn answers(instrument: &Instrument, variant: usize) -> Answers {
     let mut answers = Answers::new();
     for section in instrument.sections() {
         let decoded = decode_section(section, &fill(section, variant), &answers);
-        answers = khaosat::app::respond::merge_section(instrument, section, answers, &decoded.answers);
+        answers =
+            khaosat::app::respond::merge_section(instrument, section, answers, &decoded.answers);
     }
     answers
 }

@@ -8,10 +8,10 @@ use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
+use crate::app::paper::{self, EntryMode, Keyer, Keying};
 use crate::db;
 use crate::domain::answers::Answers;
 use crate::error::{AppError, AppResult};
-use crate::app::paper::{self, EntryMode, Keyer, Keying};
 use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 

@@ -12,12 +12,12 @@ use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
+use crate::app::rounds::{self, Actor, NewRoundInput, RoundError};
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::lifecycle::{RoundAction, RoundStatus};
 use crate::domain::reminders::DEFAULT_POLICY;
 use crate::error::{AppError, AppResult};
-use crate::app::rounds::{self, Actor, NewRoundInput, RoundError};
 use crate::routes::upload::read_upload;
 use crate::server::state::AppState;
 use crate::views::rounds::{CoverageSort, RoundPage};
