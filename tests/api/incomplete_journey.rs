@@ -15,7 +15,7 @@ use khaosat::domain::instrument::{Instrument, QuestionKind};
 use khaosat::domain::lifecycle::RoundAction;
 use khaosat::domain::scoring::{Standing, fmt_points};
 
-use crate::helpers::{TestApp, csrf_from, spawn_app};
+use crate::helpers::{TestApp, spawn_app};
 use crate::results::{api_get, download, make_token};
 
 const ADMIN: Actor<'static> = Actor {
@@ -88,15 +88,7 @@ async fn answer(app: &TestApp, code: &str, group: &str, rating: &str) {
             .collect();
         fields.push(("nav".into(), "next".into()));
         let page = format!("/s/{code}/p/{}", i + 1);
-        let token = csrf_from(&app.get_html(&page).await);
-        fields.push(("csrf_token".into(), token));
-        let response = app
-            .client
-            .post(app.url(&page))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
+        let response = crate::respond::post_page(app, &page, &page, &fields).await;
         assert_eq!(response.status(), 303, "{group} page {} accepted", i + 1);
     }
     let review = app.get_html(&format!("/s/{code}/review")).await;

@@ -109,7 +109,8 @@ pub fn fill(section: &Section, reveal: bool) -> Vec<(String, String)> {
     fields
 }
 
-async fn post_page(
+/// Posts `fields` to `action` with the CSRF token of `page`.
+pub async fn post_page(
     app: &TestApp,
     page: &str,
     action: &str,
