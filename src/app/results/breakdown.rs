@@ -56,7 +56,9 @@ pub struct Breakdown {
 pub struct PublicCell {
     /// Respondents; `None` when suppressed.
     pub n: Option<u64>,
-    /// Mean percent of the group's score; `None` when suppressed or undefined.
+    /// Mean percent of the group's score; `None` when suppressed or undefined. Rounded like
+    /// every computed number in JSON (`export::file_number`).
+    #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub percent: Option<f64>,
     /// True when hidden by disclosure control.
     pub suppressed: bool,
