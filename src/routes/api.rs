@@ -3,7 +3,6 @@
 //! Visibility is the pages' own ([`crate::app::results`]), so the API can show no more than they do.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use maud::html;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
@@ -16,7 +15,8 @@ use crate::app::results::{self, Scope, Source, Viewer};
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::server::state::AppState;
-use crate::views::layout::{PageContext, page};
+use crate::views::api_docs::api_docs;
+use crate::views::layout::PageContext;
 
 /// The largest page a client may ask for.
 pub const MAX_PER_PAGE: u32 = 500;
@@ -835,56 +835,5 @@ pub async fn openapi_json() -> AppResult<HttpResponse> {
 /// `GET /api/docs`: the API described for people, rendered from the same document.
 pub async fn docs(req: HttpRequest) -> AppResult<maud::Markup> {
     let ctx = PageContext::new(&req, None);
-    let doc = ApiDoc::openapi();
-    Ok(page(
-        &ctx,
-        "API",
-        html! {
-            h1 { (doc.info.title) " " (doc.info.version) }
-            @if let Some(d) = &doc.info.description { p { (d) } }
-            p { a href="/api/openapi.json" { "openapi.json" } }
-            @for (path, item) in &doc.paths.paths {
-                @for (method, op) in operations(item) {
-                    section.endpoint {
-                        h2 { code { (method) " " (path) } }
-                        @if let Some(s) = &op.summary { p { (s) } }
-                        @if let Some(d) = &op.description { p { (d) } }
-                        @if let Some(params) = &op.parameters {
-                            table {
-                                caption { "Parameters" }
-                                thead { tr { th scope="col" { "name" } th scope="col" { "in" } th scope="col" { "description" } } }
-                                tbody { @for p in params {
-                                    tr { td { code { (p.name) } } td { (serde_json::to_value(&p.parameter_in).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()) } td { (p.description.as_deref().unwrap_or("")) } }
-                                } }
-                            }
-                        }
-                        ul { @for (status, resp) in &op.responses.responses {
-                            li { strong { (status) } " " (response_description(resp)) }
-                        } }
-                    }
-                }
-            }
-        },
-    ))
-}
-
-fn operations(
-    item: &utoipa::openapi::PathItem,
-) -> Vec<(&'static str, &utoipa::openapi::path::Operation)> {
-    [
-        ("GET", &item.get),
-        ("POST", &item.post),
-        ("PUT", &item.put),
-        ("DELETE", &item.delete),
-    ]
-    .into_iter()
-    .filter_map(|(m, op)| op.as_ref().map(|op| (m, op)))
-    .collect()
-}
-
-fn response_description(resp: &utoipa::openapi::RefOr<utoipa::openapi::Response>) -> &str {
-    match resp {
-        utoipa::openapi::RefOr::T(r) => &r.description,
-        utoipa::openapi::RefOr::Ref(r) => &r.ref_location,
-    }
+    Ok(api_docs(&ctx, &ApiDoc::openapi()))
 }

@@ -68,7 +68,7 @@ pub async fn dashboard(
     let overview = results::overview(&r.scores, &r.methodology);
     let rows = results::ranking_rows(&r, &sort, ascending);
     let ctx = PageContext::new(&req, user.as_ref());
-    let charts = views::charts_for::dashboard(&ctx, &r, &overview);
+    let charts = views::charts::dashboard(&ctx, &r, &overview);
     Ok(pages::dashboard(
         &ctx,
         &pages::Dashboard {
@@ -101,7 +101,7 @@ pub async fn unit(
     // A unit outside the viewer's scope is as absent as an unknown one.
     let card = results::scorecard(&r, &code).ok_or(AppError::NotFound)?;
     let ctx = PageContext::new(&req, user.as_ref());
-    let charts = views::charts_for::unit(&ctx, &r, &card);
+    let charts = views::charts::unit(&ctx, &r, &card);
     Ok(pages::unit_page(&ctx, &r, &card, charts))
 }
 
@@ -124,7 +124,7 @@ pub async fn items(
         .await?;
     let distributions = results::item_distributions(&r.scores);
     let ctx = PageContext::new(&req, user.as_ref());
-    let charts = views::charts_for::items(&ctx, &r, &distributions, &labels);
+    let charts = views::charts::items(&ctx, &r, &distributions, &labels);
     Ok(pages::items_page(&ctx, &r, &distributions, charts))
 }
 

@@ -2,11 +2,12 @@
 //! value, and `PreEscaped` is never used on anything a user supplied.
 
 pub mod admin;
+pub mod api_docs;
 pub mod catalog;
 pub mod charts;
-pub mod charts_for;
 pub mod components;
 pub mod errors;
+pub mod format;
 pub mod home;
 pub mod layout;
 pub mod paper;

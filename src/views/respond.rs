@@ -132,7 +132,6 @@ pub fn section_page(
 /// The readable form of an answer.
 fn answer_text(
     lang: Lang,
-    kind: &QuestionKind,
     options: Option<&[crate::domain::instrument::ChoiceOption]>,
     value: &AnswerValue,
 ) -> String {
@@ -145,10 +144,7 @@ fn answer_text(
         AnswerValue::Choice(v) => label(v),
         AnswerValue::Choices(vs) => vs.iter().map(|v| label(v)).collect::<Vec<_>>().join("; "),
         AnswerValue::Integer(i) => i.to_string(),
-        AnswerValue::Decimal(d) | AnswerValue::Text(d) => {
-            let _ = kind;
-            d.clone()
-        }
+        AnswerValue::Decimal(d) | AnswerValue::Text(d) => d.clone(),
         AnswerValue::Date(d) => d.format("%Y-%m-%d").to_string(),
     }
 }
@@ -191,12 +187,12 @@ pub fn review(
                                 QuestionKind::Battery { choices, items, .. } => {
                                     @for item in items {
                                         dt { (item.label.get(lang)) }
-                                        dd { (answers.get(&item.code).map(|v| answer_text(lang, &question.kind, Some(&choices.options), v)).unwrap_or_else(|| not_answered.to_owned())) }
+                                        dd { (answers.get(&item.code).map(|v| answer_text(lang, Some(&choices.options), v)).unwrap_or_else(|| not_answered.to_owned())) }
                                     }
                                 }
-                                kind => {
+                                _ => {
                                     dt { (question.label.get(lang)) }
-                                    dd { (answers.get(&question.code).map(|v| answer_text(lang, kind, question.options().as_deref(), v)).unwrap_or_else(|| not_answered.to_owned())) }
+                                    dd { (answers.get(&question.code).map(|v| answer_text(lang, question.options().as_deref(), v)).unwrap_or_else(|| not_answered.to_owned())) }
                                 }
                             }
                         }

@@ -3,22 +3,16 @@
 
 use maud::{Markup, html};
 
+use super::format::{name, num, position, rank_move, signed};
 use super::layout::{PageContext, page};
-use super::rounds::name;
 use crate::app::results::{
     ItemDistribution, Overview, RankingRow, RoundResults, Scorecard, SortKey, Source,
 };
 use crate::db::export_jobs::ExportJobRow;
 use crate::db::rounds::RoundRow;
 use crate::domain::methodology::Methodology;
-use crate::domain::scoring::{Position, Standing, fmt_points, percent_of};
+use crate::domain::scoring::{Standing, fmt_points, percent_of};
 use crate::i18n::Lang;
-
-/// "—" for a missing number, else the methodology's two-decimal display.
-pub(crate) fn num(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite())
-        .map_or_else(|| "—".to_owned(), fmt_points)
-}
 
 /// The catalogue key naming the total a round ranks on: the index total (of 100) once
 /// appraised points are imported, else the survey part (leaders + SIPAS, of 32).
@@ -37,30 +31,6 @@ pub(crate) fn n_of(ctx: &PageContext, n: usize, total: usize) -> String {
         "results.n_of_units",
         &[("n", &n.to_string()), ("total", &total.to_string())],
     )
-}
-
-/// "3/63", or "—".
-pub(crate) fn position(p: Option<Position>) -> String {
-    p.map_or_else(|| "—".to_owned(), |p| format!("{}/{}", p.rank, p.of))
-}
-
-/// "+1.25" / "−0.50" / "—".
-pub(crate) fn signed(x: Option<f64>) -> String {
-    match x.filter(|v| v.is_finite()) {
-        Some(d) if d >= 0.0 => format!("+{}", fmt_points(d)),
-        Some(d) => format!("−{}", fmt_points(-d)),
-        None => "—".to_owned(),
-    }
-}
-
-/// "▲ 3" / "▼ 2" / "=" / "—".
-pub(crate) fn rank_move(d: Option<i64>) -> String {
-    match d {
-        Some(d) if d > 0 => format!("▲ {d}"),
-        Some(d) if d < 0 => format!("▼ {}", -d),
-        Some(_) => "=".to_owned(),
-        None => "—".to_owned(),
-    }
 }
 
 /// A component's display name from the methodology (its code when unknown).

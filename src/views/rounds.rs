@@ -3,6 +3,7 @@
 
 use maud::{Markup, PreEscaped, html};
 
+use super::format::{name, num, position, rank_move, signed};
 use super::layout::{PageContext, page};
 use crate::app::rounds::{CoverageRow, IssuedCode};
 use crate::db::instruments::InstrumentSummary;
@@ -16,11 +17,6 @@ fn status_label(ctx: &PageContext, status: &str) -> String {
     crate::domain::lifecycle::parse_status(status)
         .map(|s| ctx.t(s.label_key()).to_owned())
         .unwrap_or_else(|_| status.to_owned())
-}
-
-/// The Vietnamese or English form of a name, by page language.
-pub fn name<'a>(lang: Lang, vi: &'a str, en: &'a str) -> &'a str {
-    if lang == Lang::Vi { vi } else { en }
 }
 
 fn fmt_time(t: Option<chrono::NaiveDateTime>) -> String {
@@ -435,7 +431,6 @@ pub fn scores(
 ) -> Markup {
     use crate::domain::scoring::{Standing, fmt_points};
     let lang = ctx.lang;
-    use super::results::{num, position, rank_move, signed};
     page(
         ctx,
         ctx.t("scores.title"),

@@ -1,19 +1,19 @@
 //! The charts of each results page, built from the results with labels in the page's
-//! language; the drawing itself is in [`super::charts`].
+//! language; the drawing itself is in the sibling chart modules.
 
 use maud::{Markup, html};
 
-use super::charts::{
+use super::{
     ChartText, ComponentScore, ProfileLabels, ReferenceLine, RegionLabels, RegionPoint, Scheme,
     SlopeLabels, SlopeRow, StackedLabels, StackedRow, TierBar, TierBarLabels, component_profile,
     regional_distribution, slope_chart, stacked_distribution, tier_bar_chart,
 };
-use super::layout::PageContext;
-use super::results::{component_name, group_name, n_of, region_name};
-use super::rounds::name;
 use crate::app::export::jobs::ItemLabels;
 use crate::app::results::{ItemDistribution, Overview, RoundResults, Scorecard};
 use crate::domain::scoring::fmt_points;
+use crate::views::format::name;
+use crate::views::layout::PageContext;
+use crate::views::results::{component_name, group_name, n_of, region_name};
 
 fn text<'a>(ctx: &'a PageContext, id: &'a str, key: &'a str) -> ChartText<'a> {
     ChartText {
