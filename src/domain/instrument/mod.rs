@@ -20,7 +20,7 @@
 //! - `validate`: the draft → instrument rules shared by the TOML and XLSForm readers;
 //! - `toml_reader` / `toml_writer`: [`Instrument::from_toml`] and [`Instrument::to_toml`];
 //! - `compare`: year-over-year [`Comparability`];
-//! - `diff`: structured [`diff`]s between two versions.
+//! - `diff`: structured differences between two versions ([`diff()`]).
 
 mod compare;
 mod diff;
