@@ -1,0 +1,1001 @@
+//! Validation of a draft into an [`Instrument`], shared by the TOML and XLSForm readers.
+
+use std::collections::BTreeMap;
+
+use super::{
+    At, BatteryItem, ChoiceOption, Choices, Constraint, Continuation, Continues,
+    DEFAULT_LONG_TEXT_MAX, DEFAULT_TEXT_MAX, DraftChoices, DraftContinuation, DraftInstrument,
+    DraftOption, DraftQuestion, Instrument, InstrumentError, Location, MAX_CODE_CHARS,
+    MAX_TEXT_MAX, Number, QUESTION_TYPES, Question, QuestionKind, RespondentGroup, Section, Text,
+    sort_errors,
+};
+use crate::domain::expr::{Expr, SELF_REF, is_valid_code};
+struct CodeInfo {
+    ordinal: usize,
+    at: Location,
+    options: Option<Vec<String>>,
+    battery_items: Option<Vec<String>>,
+}
+
+struct PendingCondition {
+    owner: String,
+    expr: Expr,
+    at: Location,
+    /// References must have an ordinal below this.
+    limit: usize,
+    own_codes: Vec<String>,
+    is_constraint: bool,
+    is_section: bool,
+}
+
+struct Validator<'f> {
+    file: &'f str,
+    errors: Vec<InstrumentError>,
+}
+
+impl Validator<'_> {
+    fn err(&mut self, at: &Location, message: impl Into<String>) {
+        self.errors.push(InstrumentError {
+            file: self.file.to_owned(),
+            location: at.clone(),
+            message: message.into(),
+        });
+    }
+
+    fn question_code(&mut self, code: &At<String>, what: &str) -> bool {
+        let ok = is_valid_code(&code.value) && code.value.chars().count() <= MAX_CODE_CHARS;
+        if !ok {
+            self.err(
+                &code.at,
+                format!(
+                    "{what} '{}' is not valid (use letters, digits, '_' and '.', starting with a letter or '_', at most {MAX_CODE_CHARS} characters, not a keyword such as 'and')",
+                    code.value
+                ),
+            );
+        }
+        ok
+    }
+
+    fn options(
+        &mut self,
+        options: Vec<DraftOption>,
+        at: &Location,
+        what: &str,
+    ) -> Vec<ChoiceOption> {
+        let mut out: Vec<ChoiceOption> = Vec::new();
+        let mut seen: BTreeMap<String, Location> = BTreeMap::new();
+        for opt in options {
+            let (Some(value), Some(label)) = (opt.value, opt.label) else {
+                continue;
+            };
+            let v = &value.value;
+            if v.is_empty()
+                || v.chars().count() > MAX_CODE_CHARS
+                || v.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                self.err(
+                    &value.at,
+                    format!(
+                        "option value '{v}' is not valid (1 to {MAX_CODE_CHARS} characters, no spaces)"
+                    ),
+                );
+                continue;
+            }
+            if let Some(first) = seen.get(v) {
+                let message = format!(
+                    "duplicate option value '{v}' in {what} (already used at {})",
+                    first.short()
+                );
+                self.err(&value.at, message);
+                continue;
+            }
+            seen.insert(v.clone(), value.at.clone());
+            out.push(ChoiceOption {
+                value: value.value,
+                label,
+                valid: opt.valid,
+            });
+        }
+        if seen.is_empty() {
+            self.err(at, format!("{what} has no options"));
+        } else if !out.iter().any(|o| o.valid) && out.len() == seen.len() {
+            self.err(
+                at,
+                format!("{what} has no valid option (every option has valid = false)"),
+            );
+        }
+        out
+    }
+
+    fn continuation(
+        &mut self,
+        c: Option<At<DraftContinuation>>,
+        own: &str,
+        has_header: bool,
+    ) -> Continuation {
+        let Some(c) = c else {
+            return Continuation::Same;
+        };
+        if !has_header {
+            self.err(
+                &c.at,
+                "`continues` on a question needs the instrument-level `continues = { instrument = \"...\", version = N }`",
+            );
+        }
+        match c.value {
+            DraftContinuation::New => Continuation::New,
+            DraftContinuation::Code(old) if old == own => Continuation::Same,
+            DraftContinuation::Code(old) => {
+                self.question_code(&At::new(old.clone(), c.at), "earlier question code");
+                Continuation::From(old)
+            }
+        }
+    }
+
+    fn not_allowed<T>(&mut self, field: &Option<At<T>>, name: &str, kind: &str) {
+        if let Some(f) = field {
+            self.err(
+                &f.at,
+                format!("`{name}` is not allowed for a question of type '{kind}'"),
+            );
+        }
+    }
+}
+
+fn is_list_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && name.len() <= MAX_CODE_CHARS
+}
+
+fn is_instrument_code(code: &str) -> bool {
+    let mut chars = code.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && code.len() <= MAX_CODE_CHARS
+}
+
+/// Validates a draft into an instrument, adding to `errors` (problems the reader already found).
+pub(crate) fn validate(
+    draft: DraftInstrument,
+    file: &str,
+    errors: Vec<InstrumentError>,
+) -> Result<Instrument, Vec<InstrumentError>> {
+    let mut v = Validator { file, errors };
+
+    let code = draft.code.and_then(|c| {
+        if is_instrument_code(&c.value) {
+            Some(c.value)
+        } else {
+            v.err(
+                &c.at,
+                format!(
+                    "instrument code '{}' is not valid (lowercase letters, digits, '-' and '_', at most {MAX_CODE_CHARS} characters)",
+                    c.value
+                ),
+            );
+            None
+        }
+    });
+    let version = draft
+        .version
+        .and_then(|ver| match u32::try_from(ver.value) {
+            Ok(n) if n >= 1 => Some(n),
+            _ => {
+                v.err(
+                    &ver.at,
+                    format!(
+                        "version must be a whole number from 1 to {}, not {}",
+                        u32::MAX,
+                        ver.value
+                    ),
+                );
+                None
+            }
+        });
+    let group = draft.group.and_then(|g| {
+        let found = RespondentGroup::from_code(&g.value);
+        if found.is_none() {
+            v.err(
+                &g.at,
+                format!(
+                    "unknown respondent group '{}' (expected one of: leader, civil_servant, citizen)",
+                    g.value
+                ),
+            );
+        }
+        found
+    });
+    let continues = draft.continues.and_then(|c| {
+        let (instrument, ver) = c.value;
+        let ok_code = is_instrument_code(&instrument);
+        let ok_version = u32::try_from(ver).ok().filter(|n| *n >= 1);
+        if !ok_code {
+            v.err(&c.at, format!("continued instrument code '{instrument}' is not valid"));
+        }
+        match ok_version {
+            None => {
+                v.err(&c.at, format!("continued version must be at least 1, not {ver}"));
+                None
+            }
+            Some(n) if ok_code => {
+                if code.as_deref() == Some(instrument.as_str()) && version.is_some_and(|own| n >= own)
+                {
+                    v.err(
+                        &c.at,
+                        format!("an instrument can only continue an earlier version (this is version {}, it continues version {n})", version.unwrap_or(0)),
+                    );
+                }
+                Some(Continues {
+                    instrument,
+                    version: n,
+                })
+            }
+            Some(_) => None,
+        }
+    });
+    let has_header = continues.is_some();
+
+    let mut lists: BTreeMap<String, Vec<ChoiceOption>> = BTreeMap::new();
+    for list in draft.choice_lists {
+        if !is_list_name(&list.name.value) {
+            v.err(
+                &list.name.at,
+                format!(
+                    "choice list name '{}' is not valid (letters, digits, '_' and '-', starting with a letter)",
+                    list.name.value
+                ),
+            );
+        }
+        let what = format!("choice list '{}'", list.name.value);
+        let options = v.options(list.options, &list.name.at, &what);
+        lists.insert(list.name.value, options);
+    }
+
+    let mut codes: BTreeMap<String, CodeInfo> = BTreeMap::new();
+    let mut section_codes: BTreeMap<String, Location> = BTreeMap::new();
+    let mut pending: Vec<PendingCondition> = Vec::new();
+    let mut sections = Vec::new();
+    let mut ordinal = 0usize;
+
+    if draft.sections.is_empty() {
+        v.err(&draft.at, "an instrument needs at least one section");
+    }
+    for ds in draft.sections {
+        let section_code = ds.code.and_then(|c| {
+            if !v.question_code(&c, "section code") {
+                return None;
+            }
+            if let Some(first) = section_codes.get(&c.value) {
+                let message = format!(
+                    "duplicate section code '{}' (already used at {})",
+                    c.value,
+                    first.short()
+                );
+                v.err(&c.at, message);
+                return None;
+            }
+            section_codes.insert(c.value.clone(), c.at.clone());
+            Some(c.value)
+        });
+        let section_name = section_code.clone().unwrap_or_default();
+        if let Some(rel) = &ds.relevant {
+            pending.push(PendingCondition {
+                owner: format!("section '{section_name}'"),
+                expr: rel.value.clone(),
+                at: rel.at.clone(),
+                limit: ordinal,
+                own_codes: Vec::new(),
+                is_constraint: false,
+                is_section: true,
+            });
+        }
+        if ds.questions.is_empty() {
+            v.err(&ds.at, format!("section '{section_name}' has no questions"));
+        }
+        let mut questions = Vec::new();
+        for dq in ds.questions {
+            if let Some(q) = build_question(
+                dq,
+                &mut v,
+                &lists,
+                &mut codes,
+                &mut pending,
+                ordinal,
+                has_header,
+            ) {
+                questions.push(q);
+            }
+            ordinal += 1;
+        }
+        sections.push(Section {
+            code: section_name,
+            title: ds.title.unwrap_or_else(|| Text::new("", "")),
+            intro: ds.intro,
+            relevant: ds.relevant.map(|r| r.value),
+            questions,
+        });
+    }
+
+    for p in &pending {
+        check_condition(p, &codes, &section_codes, &mut v);
+    }
+
+    let mut errors = v.errors;
+    if !errors.is_empty() {
+        sort_errors(&mut errors);
+        return Err(errors);
+    }
+    match (code, version, group) {
+        (Some(code), Some(version), Some(group)) => Ok(Instrument {
+            code,
+            version,
+            group,
+            provenance: draft.provenance.unwrap_or_default(),
+            title: draft.title.unwrap_or_else(|| Text::new("", "")),
+            instructions: draft.instructions,
+            continues,
+            choice_lists: lists,
+            sections,
+        }),
+        // The readers report missing header fields; this only guards against a reader that
+        // forgot to, so that we never hand out a half-filled instrument.
+        _ => Err(vec![InstrumentError {
+            file: file.to_owned(),
+            location: draft.at,
+            message: "the instrument header (code, version, group) is incomplete".to_owned(),
+        }]),
+    }
+}
+
+fn build_question(
+    dq: DraftQuestion,
+    v: &mut Validator<'_>,
+    lists: &BTreeMap<String, Vec<ChoiceOption>>,
+    codes: &mut BTreeMap<String, CodeInfo>,
+    pending: &mut Vec<PendingCondition>,
+    ordinal: usize,
+    has_header: bool,
+) -> Option<Question> {
+    let code = dq.code.as_ref()?;
+    let valid_code = v.question_code(code, "question code");
+
+    // Register the codes before anything else can fail, so that a broken question does not
+    // cascade into "unknown question code" errors in the conditions that refer to it.
+    let is_battery = dq.kind.as_ref().is_some_and(|k| k.value == "battery");
+    let draft_items: Vec<At<String>> = if is_battery {
+        dq.items
+            .iter()
+            .flat_map(|i| i.value.iter())
+            .filter_map(|i| i.code.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut register = |v: &mut Validator<'_>, c: &At<String>, what: &str, info: CodeInfo| {
+        if let Some(first) = codes.get(&c.value) {
+            let message = format!(
+                "duplicate {what} '{}' (already used at {})",
+                c.value,
+                first.at.short()
+            );
+            v.err(&c.at, message);
+        } else {
+            codes.insert(c.value.clone(), info);
+        }
+    };
+    let mut own_codes = vec![code.value.clone()];
+    for icode in &draft_items {
+        if v.question_code(icode, "battery item code") {
+            let info = CodeInfo {
+                ordinal,
+                at: icode.at.clone(),
+                options: None,
+                battery_items: None,
+            };
+            register(v, icode, "battery item code", info);
+        }
+        own_codes.push(icode.value.clone());
+    }
+    if valid_code {
+        let info = CodeInfo {
+            ordinal,
+            at: code.at.clone(),
+            options: None,
+            battery_items: is_battery
+                .then(|| draft_items.iter().map(|c| c.value.clone()).collect()),
+        };
+        register(v, code, "question code", info);
+    }
+
+    let kind_name = dq.kind.as_ref()?;
+    let kind = kind_name.value.as_str();
+    if !QUESTION_TYPES.contains(&kind) {
+        v.err(
+            &kind_name.at,
+            format!(
+                "unknown question type '{kind}' (expected one of: {})",
+                QUESTION_TYPES.join(", ")
+            ),
+        );
+        return None;
+    }
+    let is_choice = matches!(kind, "single" | "multiple" | "battery");
+    if !is_choice {
+        v.not_allowed(&dq.choices, "choices", kind);
+    }
+    if kind != "battery" {
+        v.not_allowed(&dq.items, "items", kind);
+    } else {
+        v.not_allowed(&dq.constraint, "constraint", kind);
+        v.not_allowed(&dq.continues, "continues", kind);
+    }
+    if !matches!(kind, "integer" | "decimal") {
+        v.not_allowed(&dq.min, "min", kind);
+        v.not_allowed(&dq.max, "max", kind);
+    }
+    if !matches!(kind, "text" | "long_text") {
+        v.not_allowed(&dq.max_length, "max_length", kind);
+    }
+    if !matches!(kind, "single" | "battery" | "yes_no") {
+        v.not_allowed(&dq.scored, "scored", kind);
+    }
+    if dq.constraint.is_none() {
+        v.not_allowed(&dq.constraint_message, "constraint_message", kind);
+    }
+
+    let choices = if is_choice {
+        match dq.choices {
+            None => {
+                v.err(
+                    &dq.at,
+                    format!("a question of type '{kind}' needs `choices`"),
+                );
+                None
+            }
+            Some(At {
+                value: DraftChoices::List(name),
+                at,
+            }) => match lists.get(&name) {
+                Some(options) => Some(Choices {
+                    list: Some(name),
+                    options: options.clone(),
+                }),
+                None => {
+                    let known: Vec<&str> = lists.keys().map(String::as_str).collect();
+                    v.err(
+                        &at,
+                        format!(
+                            "unknown choice list '{name}' (defined lists: {})",
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    );
+                    None
+                }
+            },
+            Some(At {
+                value: DraftChoices::Inline(options),
+                at,
+            }) => {
+                let what = format!("the choices of '{}'", code.value);
+                Some(Choices {
+                    list: None,
+                    options: v.options(options, &at, &what),
+                })
+            }
+        }
+    } else {
+        None
+    };
+    let scored = dq.scored.as_ref().is_none_or(|s| s.value);
+    let continues = if kind == "battery" {
+        Continuation::Same
+    } else {
+        v.continuation(dq.continues.clone(), &code.value, has_header)
+    };
+
+    let option_values = choices.as_ref().map(|c| {
+        c.options
+            .iter()
+            .map(|o| o.value.clone())
+            .collect::<Vec<_>>()
+    });
+    // Now that the options are known, record them for the literal checks in conditions
+    // (only on entries this question owns: a duplicate keeps the first owner's options).
+    let answer_options = if kind == "yes_no" {
+        Some(vec!["yes".to_owned(), "no".to_owned()])
+    } else {
+        option_values.clone()
+    };
+    let answer_codes: Vec<&str> = if is_battery {
+        own_codes.iter().skip(1).map(String::as_str).collect()
+    } else {
+        vec![code.value.as_str()]
+    };
+    for c in answer_codes {
+        if let Some(info) = codes.get_mut(c)
+            && info.ordinal == ordinal
+        {
+            info.options = answer_options.clone();
+        }
+    }
+
+    let kind_value = match kind {
+        "battery" => {
+            let mut items = Vec::new();
+            match dq.items {
+                None => v.err(&dq.at, "a question of type 'battery' needs `items`"),
+                Some(At { value, at }) => {
+                    if value.is_empty() {
+                        v.err(&at, "a battery needs at least one item");
+                    }
+                    for item in value {
+                        let (Some(icode), Some(label)) = (item.code, item.label) else {
+                            continue;
+                        };
+                        if !is_valid_code(&icode.value) {
+                            continue;
+                        }
+                        let continues = v.continuation(item.continues, &icode.value, has_header);
+                        items.push(BatteryItem {
+                            code: icode.value,
+                            label,
+                            continues,
+                        });
+                    }
+                }
+            }
+            QuestionKind::Battery {
+                choices: choices?,
+                items,
+                scored,
+            }
+        }
+        _ => match kind {
+            "single" => QuestionKind::Single {
+                choices: choices?,
+                scored,
+            },
+            "multiple" => QuestionKind::Multiple { choices: choices? },
+            "yes_no" => QuestionKind::YesNo { scored },
+            "integer" => {
+                let int = |v: &mut Validator<'_>, n: &Option<At<Number>>, name: &str| match n {
+                    Some(At {
+                        value: Number::Int(i),
+                        ..
+                    }) => Some(*i),
+                    Some(At { at, .. }) => {
+                        v.err(
+                            at,
+                            format!("`{name}` of an integer question must be a whole number"),
+                        );
+                        None
+                    }
+                    None => None,
+                };
+                let min = int(v, &dq.min, "min");
+                let max = int(v, &dq.max, "max");
+                if let (Some(lo), Some(hi), Some(at)) = (min, max, dq.min.as_ref())
+                    && lo > hi
+                {
+                    v.err(&at.at, format!("min ({lo}) is greater than max ({hi})"));
+                }
+                QuestionKind::Integer { min, max }
+            }
+            "decimal" => {
+                let num = |v: &mut Validator<'_>, n: &Option<At<Number>>, name: &str| match n {
+                    Some(At { value, at }) => {
+                        let f = match value {
+                            Number::Int(i) => *i as f64,
+                            Number::Float(f) => *f,
+                        };
+                        if f.is_finite() {
+                            Some(f)
+                        } else {
+                            v.err(at, format!("`{name}` must be a finite number"));
+                            None
+                        }
+                    }
+                    None => None,
+                };
+                let min = num(v, &dq.min, "min");
+                let max = num(v, &dq.max, "max");
+                if let (Some(lo), Some(hi), Some(at)) = (min, max, dq.min.as_ref())
+                    && lo > hi
+                {
+                    v.err(&at.at, format!("min ({lo}) is greater than max ({hi})"));
+                }
+                QuestionKind::Decimal { min, max }
+            }
+            "text" | "long_text" => {
+                let default = if kind == "text" {
+                    DEFAULT_TEXT_MAX
+                } else {
+                    DEFAULT_LONG_TEXT_MAX
+                };
+                let max_length = match &dq.max_length {
+                    None => default,
+                    Some(At { value, at }) => match u32::try_from(*value) {
+                        Ok(n) if (1..=MAX_TEXT_MAX).contains(&n) => n,
+                        _ => {
+                            v.err(
+                                at,
+                                format!("max_length must be from 1 to {MAX_TEXT_MAX}, not {value}"),
+                            );
+                            default
+                        }
+                    },
+                };
+                if kind == "text" {
+                    QuestionKind::Text { max_length }
+                } else {
+                    QuestionKind::LongText { max_length }
+                }
+            }
+            _ => QuestionKind::Date,
+        },
+    };
+
+    if let Some(rel) = &dq.relevant {
+        pending.push(PendingCondition {
+            owner: format!("'{}'", code.value),
+            expr: rel.value.clone(),
+            at: rel.at.clone(),
+            limit: ordinal,
+            own_codes: own_codes.clone(),
+            is_constraint: false,
+            is_section: false,
+        });
+    }
+    if let Some(c) = &dq.constraint {
+        pending.push(PendingCondition {
+            owner: format!("'{}'", code.value),
+            expr: c.value.clone(),
+            at: c.at.clone(),
+            limit: ordinal,
+            own_codes,
+            is_constraint: true,
+            is_section: false,
+        });
+    }
+    Some(Question {
+        code: code.value.clone(),
+        label: dq.label.unwrap_or_else(|| Text::new("", "")),
+        hint: dq.hint,
+        required: dq.required,
+        relevant: dq.relevant.map(|r| r.value),
+        constraint: dq.constraint.map(|c| Constraint {
+            expr: c.value,
+            message: dq.constraint_message.map(|m| m.value),
+        }),
+        continues,
+        kind: kind_value,
+    })
+}
+
+fn check_condition(
+    p: &PendingCondition,
+    codes: &BTreeMap<String, CodeInfo>,
+    sections: &BTreeMap<String, Location>,
+    v: &mut Validator<'_>,
+) {
+    let literals = p.expr.equality_literals();
+    for r in p.expr.references() {
+        if r == SELF_REF {
+            if !p.is_constraint {
+                v.err(
+                    &p.at,
+                    "'.' (the question's own answer) can only be used in a constraint",
+                );
+            }
+            continue;
+        }
+        let Some(info) = codes.get(&r) else {
+            if sections.contains_key(&r) {
+                v.err(&p.at, format!("'{r}' is a section, not a question"));
+            } else {
+                v.err(&p.at, format!("unknown question code '{r}' in condition"));
+            }
+            continue;
+        };
+        if p.own_codes.contains(&r) {
+            if p.is_constraint {
+                v.err(
+                    &p.at,
+                    format!("a constraint refers to its own answer as '.', not as '{r}'"),
+                );
+            } else {
+                v.err(
+                    &p.at,
+                    format!(
+                        "condition of {} refers to '{r}' itself (a circular condition)",
+                        p.owner
+                    ),
+                );
+            }
+            continue;
+        }
+        if let Some(items) = &info.battery_items {
+            v.err(
+                &p.at,
+                format!(
+                    "'{r}' is a battery; a condition must name one of its items ({})",
+                    items.join(", ")
+                ),
+            );
+            continue;
+        }
+        if info.ordinal >= p.limit {
+            let message = if p.is_section {
+                format!(
+                    "condition of {} refers to '{r}', which is not in an earlier section (conditions may only refer to earlier answers, which also rules out circular conditions)",
+                    p.owner
+                )
+            } else {
+                format!(
+                    "condition of {} refers to '{r}', which comes later in the instrument (conditions may only refer to earlier answers, which also rules out circular conditions)",
+                    p.owner
+                )
+            };
+            v.err(&p.at, message);
+            continue;
+        }
+        if let Some(options) = &info.options {
+            for (code, lit) in &literals {
+                let value = lit.as_code();
+                if *code == r && !options.contains(&value) {
+                    v.err(
+                        &p.at,
+                        format!(
+                            "'{r}' has no option '{value}' (its options are: {})",
+                            options.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::instrument::test_support::*;
+
+    #[test]
+    fn duplicate_question_code_is_reported_with_its_line() {
+        let doc = format!(
+            "{HEADER}{}",
+            BODY.replace("code = \"note\"", "code = \"q1\"")
+        );
+        let first = line_of(&doc, "code = \"q1\"");
+        let second = line_of(&doc, "code = \"q1\"\ntype = \"long_text\"");
+        assert_eq!(
+            errors(&doc),
+            [format!(
+                "demo.toml:{second}:8: sections[1].questions[1].code: duplicate question code 'q1' (already used at line {first})"
+            )]
+        );
+    }
+
+    #[test]
+    fn duplicate_battery_item_code_is_reported_with_its_line() {
+        let doc = format!(
+            "{HEADER}{}",
+            BODY.replace("code = \"b_2\"", "code = \"q2\"")
+        );
+        let line = line_of(&doc, "{ code = \"q2\"");
+        let first = line_of(&doc, "code = \"q2\"");
+        assert_eq!(
+            errors(&doc),
+            [format!(
+                "demo.toml:{line}:12: sections[1].questions[0].items[1].code: duplicate battery item code 'q2' (already used at line {first})"
+            )]
+        );
+    }
+
+    #[test]
+    fn duplicate_section_code_is_reported_with_its_line() {
+        let doc = format!("{HEADER}{}", BODY.replace("code = \"s2\"", "code = \"s1\""));
+        let line = line_of(&doc, "code = \"s1\"\ntitle = { vi = \"Phần 2\"");
+        assert_eq!(
+            errors(&doc),
+            [format!(
+                "demo.toml:{line}:8: sections[1].code: duplicate section code 's1' (already used at line {})",
+                line_of(&doc, "code = \"s1\"")
+            )]
+        );
+    }
+
+    #[test]
+    fn duplicate_option_value_is_reported_with_its_line() {
+        let doc = format!("{HEADER}{}", BODY.replace("value = \"4\"", "value = \"3\""));
+        let line = line_of(&doc, "{ value = \"3\", label = { vi = \"Rất kém\"");
+        assert_eq!(
+            errors(&doc),
+            [format!(
+                "demo.toml:{line}:13: choices.agree4.options[3].value: duplicate option value '3' in choice list 'agree4' (already used at line {})",
+                line - 1
+            )]
+        );
+    }
+
+    #[test]
+    fn unknown_question_in_a_condition_is_reported() {
+        let doc = format!("{HEADER}{}", BODY.replace("q2 == 'yes'", "q9 == 'yes'"));
+        let line = line_of(&doc, "relevant = \"q9");
+        assert_eq!(
+            errors(&doc),
+            [format!(
+                "demo.toml:{line}:12: sections[0].questions[2].relevant: unknown question code 'q9' in condition"
+            )]
+        );
+    }
+
+    #[test]
+    fn condition_referring_to_itself_is_circular() {
+        let doc = format!("{HEADER}{}", BODY.replace("q2 == 'yes'", "q3 > 1"));
+        let line = line_of(&doc, "relevant = \"q3");
+        assert_eq!(
+            errors(&doc),
+            [format!(
+                "demo.toml:{line}:12: sections[0].questions[2].relevant: condition of 'q3' refers to 'q3' itself (a circular condition)"
+            )]
+        );
+    }
+
+    #[test]
+    fn condition_referring_to_a_later_question_is_rejected() {
+        let doc = format!("{HEADER}{}", BODY.replace("q2 == 'yes'", "b_1 == 1"));
+        let line = line_of(&doc, "relevant = \"b_1 == 1");
+        assert_eq!(
+            errors(&doc),
+            [format!(
+                "demo.toml:{line}:12: sections[0].questions[2].relevant: condition of 'q3' refers to 'b_1', which comes later in the instrument (conditions may only refer to earlier answers, which also rules out circular conditions)"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_two_question_cycle_is_reported_on_the_forward_edge() {
+        let doc = format!(
+            "{HEADER}{}",
+            BODY.replace(
+                "label = { vi = \"Câu 2\", en = \"Question 2\" }",
+                "label = { vi = \"Câu 2\", en = \"Question 2\" }\nrelevant = \"q3 > 1\""
+            )
+        );
+        let es = errors(&doc);
+        assert_eq!(es.len(), 1, "{es:?}");
+        assert!(es[0].ends_with(
+            "sections[0].questions[1].relevant: condition of 'q2' refers to 'q3', which comes later in the instrument (conditions may only refer to earlier answers, which also rules out circular conditions)"
+        ));
+    }
+
+    #[test]
+    fn conditions_must_use_existing_option_codes_and_items_not_batteries() {
+        let doc = format!(
+            "{HEADER}{}",
+            BODY.replace("q1 in [1, 2]", "q1 in [1, 7]")
+                .replace("b_1 != 'dk'", "b != 'dk'")
+        );
+        let es = errors(&doc);
+        assert_eq!(es.len(), 2, "{es:?}");
+        assert!(es[0].ends_with("'q1' has no option '7' (its options are: 1, 2, 3, 4, dk)"));
+        assert!(
+            es[1].ends_with("'b' is a battery; a condition must name one of its items (b_1, b_2)")
+        );
+    }
+
+    #[test]
+    fn a_scale_with_no_valid_option_is_rejected() {
+        let body = BODY.replace(
+            "[choices.agree4]",
+            "[choices.dk_only]\noptions = [ { value = \"dk\", label = { vi = \"Không biết\", en = \"Don't know\" }, valid = false } ]\n\n[choices.agree4]",
+        );
+        let doc = format!("{HEADER}{body}");
+        let line = line_of(&doc, "[choices.dk_only]");
+        assert_eq!(
+            errors(&doc),
+            [format!(
+                "demo.toml:{line}:10: choices.dk_only: choice list 'dk_only' has no valid option (every option has valid = false)"
+            )]
+        );
+    }
+
+    #[test]
+    fn unknown_choice_list_is_reported() {
+        let doc = format!(
+            "{HEADER}{}",
+            BODY.replacen("choices = \"agree4\"", "choices = \"agree5\"", 1)
+        );
+        let line = line_of(&doc, "choices = \"agree5\"");
+        assert_eq!(
+            errors(&doc),
+            [format!(
+                "demo.toml:{line}:11: sections[0].questions[0].choices: unknown choice list 'agree5' (defined lists: agree4)"
+            )]
+        );
+    }
+
+    #[test]
+    fn min_greater_than_max_is_reported() {
+        let doc = format!("{HEADER}{}", BODY.replace("min = 0", "min = 60"));
+        let line = line_of(&doc, "min = 60");
+        assert_eq!(
+            errors(&doc),
+            [format!(
+                "demo.toml:{line}:7: sections[0].questions[2].min: min (60) is greater than max (50)"
+            )]
+        );
+    }
+
+    #[test]
+    fn unknown_question_type_is_reported() {
+        let doc = format!(
+            "{HEADER}{}",
+            BODY.replace("type = \"yes_no\"", "type = \"yesno\"")
+        );
+        let line = line_of(&doc, "type = \"yesno\"");
+        assert_eq!(
+            errors(&doc),
+            [format!(
+                "demo.toml:{line}:8: sections[0].questions[1].type: unknown question type 'yesno' (expected one of: single, multiple, battery, yes_no, integer, decimal, text, long_text, date)"
+            )]
+        );
+    }
+
+    #[test]
+    fn fields_that_do_not_fit_the_type_are_reported() {
+        let doc = format!(
+            "{HEADER}{}",
+            BODY.replace("required = true", "required = true\nmax_length = 10")
+                .replace("group = \"leader\"", "group = \"leaders\"")
+        );
+        let doc = doc.replace("group = \"leader\"", "group = \"leaders\"");
+        let es = errors(&doc);
+        assert_eq!(es.len(), 2, "{es:?}");
+        assert_eq!(
+            es[0],
+            "demo.toml:4:9: group: unknown respondent group 'leaders' (expected one of: leader, civil_servant, citizen)"
+        );
+        assert!(es[1].ends_with(
+            "sections[0].questions[0].max_length: `max_length` is not allowed for a question of type 'single'"
+        ));
+    }
+
+    #[test]
+    fn all_errors_are_reported_in_file_order() {
+        let doc = format!(
+            "{HEADER}{}",
+            BODY.replace("min = 0", "min = 60")
+                .replace("type = \"yes_no\"", "type = \"yesno\"")
+                .replace("code = \"b_2\"", "code = \"b_1\"")
+        );
+        let es = parse(&doc).unwrap_err();
+        let lines: Vec<_> = es.iter().map(|e| e.location.line().unwrap()).collect();
+        assert_eq!(es.len(), 3, "{es:?}");
+        assert!(lines.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn question_level_continues_needs_an_instrument_level_one() {
+        let doc = format!(
+            "{HEADER}{}",
+            BODY.replace("required = true", "continues = \"old_q1\"")
+        );
+        let es = errors(&doc);
+        assert_eq!(es.len(), 1);
+        assert!(es[0].ends_with(
+            "sections[0].questions[0].continues: `continues` on a question needs the instrument-level `continues = { instrument = \"...\", version = N }`"
+        ));
+    }
+}
