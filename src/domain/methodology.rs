@@ -203,7 +203,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use crate::domain::items::ScorableItem;
-use crate::domain::scoring::decimal_key;
+use crate::domain::number::decimal_key;
 
 /// The only format string this parser accepts.
 pub const FORMAT: &str = "khaosat-methodology/1";
@@ -215,7 +215,7 @@ pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 pub const POINT_DECIMALS: u32 = 6;
 
 /// The largest display precision a methodology may ask for. Display rounding first strips binary
-/// noise at 9 decimals (see `crate::domain::scoring::decimal_key`), so 6 leaves a safe margin.
+/// noise at 9 decimals (see `crate::domain::number::decimal_key`), so 6 leaves a safe margin.
 pub const MAX_DISPLAY_DECIMALS: u32 = 6;
 
 // ---------------------------------------------------------------------------------------------

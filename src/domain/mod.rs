@@ -12,6 +12,7 @@ pub mod instrument;
 pub mod items;
 pub mod lifecycle;
 pub mod methodology;
+pub mod number;
 pub mod quality;
 pub mod redirect;
 pub mod reminders;
