@@ -1,7 +1,12 @@
 //! Tests of the scoring engine, on the PAR-style and SIPAS fixture methodologies.
 
+use super::rank::tier_for;
+use super::sipas::score_sipas_with_rule;
 use super::*;
 use crate::domain::methodology::fixtures::{PAR, SIPAS};
+use crate::domain::methodology::{
+    CompareOn, Methodology, NationalAggregate, TieRule, UnansweredItem,
+};
 
 fn par() -> Methodology {
     Methodology::parse("par.toml", PAR.as_bytes()).unwrap()
