@@ -13,6 +13,7 @@ pub mod instrument;
 pub mod items;
 pub mod lifecycle;
 pub mod methodology;
+pub mod number;
 pub mod quality;
 pub mod redirect;
 pub mod reminders;
