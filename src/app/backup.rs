@@ -10,7 +10,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
-use crate::server::config::DatabaseUrl;
+use crate::db::DatabaseUrl;
 
 /// What a backup or restore holds, for the operator to check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

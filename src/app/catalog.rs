@@ -2,6 +2,8 @@
 //! importing files, loading the bundled defaults, and reading stored versions back. Shared by
 //! the CLI and the admin pages so both apply exactly the same rules.
 
+use std::sync::Arc;
+
 use crate::app::bundled;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::instruments::{InstrumentSummary, NewInstrument};
@@ -331,8 +333,34 @@ pub fn load_instrument(
     let Some((summary, source_text)) = db::instruments::with_source(conn, id)? else {
         return Ok(None);
     };
+    let instrument = parse_instrument(id, &summary, &source_text)?;
+    Ok(Some(StoredInstrument {
+        summary,
+        instrument: Instrument::clone(&instrument),
+        source_text,
+    }))
+}
+
+/// A stored instrument version, parsed, shared rather than copied: what the respondent pages
+/// read on every request.
+pub fn shared_instrument(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<Arc<Instrument>>, AppError> {
+    let Some((summary, source_text)) = db::instruments::with_source(conn, id)? else {
+        return Ok(None);
+    };
+    parse_instrument(id, &summary, &source_text).map(Some)
+}
+
+/// Parses a stored instrument through the cache.
+fn parse_instrument(
+    id: i64,
+    summary: &InstrumentSummary,
+    source_text: &str,
+) -> Result<Arc<Instrument>, AppError> {
     let name = format!("{}-v{}.toml", summary.code, summary.version);
-    let instrument = parsed_once(&INSTRUMENTS_PARSED, &source_text, || {
+    parsed_once(&INSTRUMENTS_PARSED, source_text, || {
         Instrument::from_toml(source_text.as_bytes(), &name).map_err(|errors| {
             // Stored sources were validated on import; failing now means the parser changed.
             AppError::internal(anyhow::anyhow!(
@@ -340,35 +368,31 @@ pub fn load_instrument(
                 errors.len()
             ))
         })
-    })?;
-    Ok(Some(StoredInstrument {
-        summary,
-        instrument,
-        source_text,
-    }))
+    })
 }
 
 /// Parsed files by the SHA-256 of their text. Stored versions never change and the same text
 /// always parses to the same value, so dashboards and exports parse each file once per process
 /// instead of on every request (keyed by content, not id, so several databases in one process
-/// cannot mix them up).
-type ParsedCache<T> = std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], T>>>;
+/// cannot mix them up). It is the only cache of parsed files: the respondent pages read it too.
+type ParsedCache<T> =
+    std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], Arc<T>>>>;
 
 static INSTRUMENTS_PARSED: ParsedCache<Instrument> = std::sync::OnceLock::new();
 static METHODOLOGIES_PARSED: ParsedCache<Methodology> = std::sync::OnceLock::new();
 
-fn parsed_once<T: Clone>(
+fn parsed_once<T>(
     cache: &ParsedCache<T>,
     source_text: &str,
     parse: impl FnOnce() -> Result<T, AppError>,
-) -> Result<T, AppError> {
+) -> Result<Arc<T>, AppError> {
     use sha2::Digest;
     let key: [u8; 32] = sha2::Sha256::digest(source_text.as_bytes()).into();
     let cache = cache.get_or_init(Default::default);
     if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(found);
     }
-    let parsed = parse()?;
+    let parsed = Arc::new(parse()?);
     if let Ok(mut c) = cache.lock() {
         c.insert(key, parsed.clone());
     }
@@ -405,7 +429,7 @@ pub fn load_methodology(
     })?;
     Ok(Some(StoredMethodology {
         summary,
-        methodology,
+        methodology: Methodology::clone(&methodology),
         source_text,
     }))
 }

@@ -8,8 +8,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::app::catalog;
-use crate::app::respond::tally_cells;
 use crate::app::rounds::{self, Actor};
+use crate::app::scores::tally_cells;
 use crate::db::responses::NewResponse;
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::{AnswerValue, Answers, prune_irrelevant};

@@ -350,7 +350,7 @@ fn store_paper_response(
             answers: json,
         },
     )?;
-    crate::app::respond::add_to_tallies(
+    crate::app::scores::add_to_tallies(
         conn,
         keying.round_id,
         keying.unit_id,

@@ -7,14 +7,13 @@
 use crate::app::auth::throttle;
 use crate::app::auth::tokens::{SecretKey, hash_token, random_token};
 use crate::app::rounds::code_hash;
+use crate::app::scores::add_to_tallies;
 use crate::db::drafts::DraftRow;
 use crate::db::responses::NewResponse;
 use crate::db::rounds::RoundRow;
 use crate::db::{self, AnyConnection};
 use crate::domain::access_code::AccessCode;
-use crate::domain::answers::{
-    AnswerValue, Answers, FieldError, missing_required, prune_irrelevant,
-};
+use crate::domain::answers::{Answers, FieldError, missing_required, prune_irrelevant};
 use crate::domain::instrument::{Instrument, Section};
 use crate::domain::lifecycle::{self, RoundStatus};
 use crate::domain::throttle::CODE_PER_IP;
@@ -352,36 +351,4 @@ fn submit_once(
     )?;
     db::drafts::delete(conn, session.code_id)?;
     Ok(Submitted::Receipt(receipt))
-}
-
-/// The tally cells one response adds to: (item, value) for each choice answer, one per
-/// selected option of a multiple choice. The live tallies and the recomputation from raw
-/// answers both count through this, so they cannot disagree on what counts.
-pub fn tally_cells(answers: &Answers) -> Vec<(&str, &str)> {
-    let mut cells = Vec::new();
-    for (item, value) in answers.iter() {
-        match value {
-            AnswerValue::Choice(v) => cells.push((item.as_str(), v.as_str())),
-            AnswerValue::Choices(vs) => {
-                cells.extend(vs.iter().map(|v| (item.as_str(), v.as_str())))
-            }
-            _ => {}
-        }
-    }
-    cells
-}
-
-/// Counts a response into the live tallies (inside the caller's submit transaction).
-pub fn add_to_tallies(
-    conn: &mut AnyConnection,
-    round_id: i64,
-    unit_id: i64,
-    group_id: i64,
-    answers: &Answers,
-) -> Result<(), AppError> {
-    db::responses::add_to_count(conn, round_id, unit_id, group_id)?;
-    for (item, value) in tally_cells(answers) {
-        db::responses::add_to_tally(conn, round_id, unit_id, group_id, item, value)?;
-    }
-    Ok(())
 }

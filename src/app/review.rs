@@ -3,7 +3,7 @@
 //! live tallies always leave excluded responses out; the scores with them stay available by
 //! recomputing from the raw answers.
 
-use crate::app::respond::tally_cells;
+use crate::app::scores::tally_cells;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::Answers;

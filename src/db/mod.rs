@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod appraised;
 pub mod audit;
 pub mod coverage;
+mod database_url;
 pub mod drafts;
 pub mod export_jobs;
 pub mod instruments;
@@ -25,6 +26,8 @@ pub mod throttle;
 pub mod units;
 pub mod users;
 
+pub use database_url::{DatabaseUrl, SqliteSync};
+
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -32,8 +35,6 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-
-use crate::server::config::{DatabaseUrl, SqliteSync};
 
 /// Migrations for each backend; both folders carry identical version names.
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

@@ -875,7 +875,7 @@ relevant = "bat_1 == 2"
     fn scanning_stored_answers_finds_the_same_cells_as_parsing_them() {
         let json = r#"{"a":"1","b":["x","y\"z"],"c":5,"d":{"dec":"1.5"},"e":{"text":"hi \"there\""},"f":{"date":"2025-01-02"},"g\u0041":"dk","h":[]}"#;
         let answers = Answers::from_json(json).unwrap();
-        let parsed: Vec<(String, String)> = crate::app::respond::tally_cells(&answers)
+        let parsed: Vec<(String, String)> = crate::app::scores::tally_cells(&answers)
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();

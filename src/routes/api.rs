@@ -130,9 +130,10 @@ pub struct Unit {
     pub region: Option<String>,
 }
 
-/// A group's score.
+/// A group's score as the API shows it (the JSON form of a
+/// [`crate::domain::scoring::GroupScore`]; prefixed so the two never meet under one name).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct GroupScore {
+pub struct ApiGroupScore {
     /// Group code.
     pub group: String,
     /// Responses.
@@ -151,9 +152,9 @@ pub struct GroupScore {
     pub coverage: Option<f64>,
 }
 
-/// A component of the index.
+/// A component of the index as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ComponentScore {
+pub struct ApiComponentScore {
     /// Component code.
     pub code: String,
     /// Points; null when an input is missing.
@@ -167,9 +168,9 @@ pub struct ComponentScore {
     pub percent: Option<f64>,
 }
 
-/// A unit's scores.
+/// A unit's scores as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct UnitScore {
+pub struct ApiUnitScore {
     /// Unit code.
     pub unit: String,
     /// Vietnamese name.
@@ -213,12 +214,12 @@ pub struct UnitScore {
     /// National rank, 1..n over the complete units.
     pub national_rank: Option<u32>,
     /// Points groups.
-    pub groups: Vec<GroupScore>,
+    pub groups: Vec<ApiGroupScore>,
     /// SIPAS overall percent.
     #[serde(serialize_with = "crate::app::export::serialize_file_number_opt")]
     pub sipas_percent: Option<f64>,
     /// Components.
-    pub components: Vec<ComponentScore>,
+    pub components: Vec<ApiComponentScore>,
     /// Counted responses keyed in from paper forms (absent in snapshots published before the
     /// count was kept).
     pub paper_responses: Option<u64>,
@@ -442,7 +443,7 @@ pub async fn units(
 /// `GET /api/v1/rounds/{id}/scores`
 #[utoipa::path(get, path = "/api/v1/rounds/{id}/scores", tag = "scores",
     params(("id" = i64, Path, description = "Round id"), PageQuery),
-    responses((status = 200, description = "Scores in national rank order", body = Page<UnitScore>),
+    responses((status = 200, description = "Scores in national rank order", body = Page<ApiUnitScore>),
         (status = 401, description = "Unpublished and no token", body = ErrorBody),
         (status = 404, description = "No such round", body = ErrorBody)),
     security((), ("bearer" = [])))]
@@ -462,7 +463,7 @@ pub async fn scores(
         .scores
         .by_rank()
         .into_iter()
-        .map(|(u, rank)| UnitScore {
+        .map(|(u, rank)| ApiUnitScore {
             unit: u.unit.clone(),
             name_vi: u.name_vi.clone(),
             name_en: u.name_en.clone(),
@@ -484,7 +485,7 @@ pub async fn scores(
             groups: u
                 .groups
                 .iter()
-                .map(|g| GroupScore {
+                .map(|g| ApiGroupScore {
                     group: g.group.clone(),
                     responses: g.responses,
                     points: g.points,
@@ -498,7 +499,7 @@ pub async fn scores(
                 .index
                 .components
                 .iter()
-                .map(|c| ComponentScore {
+                .map(|c| ApiComponentScore {
                     code: c.code.clone(),
                     points: c.points,
                     max_points: c.max_points,
@@ -798,7 +799,9 @@ pub async fn export_file(
 ) -> AppResult<HttpResponse> {
     let (user_id, _) = caller.require_staff()?;
     let row = jobs::owned(&state, user_id, job.into_inner()).await?;
-    jobs::file_response(&state, &row).await
+    Ok(super::results::export_download(
+        jobs::finished_file(&state, &row).await?,
+    ))
 }
 
 struct BearerSecurity;

@@ -75,7 +75,7 @@ pub async fn open_link_start(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    _form: crate::app::auth::csrf::CsrfForm<crate::routes::admin::rounds::EmptyForm>,
+    _form: crate::app::auth::csrf::CsrfForm<crate::app::auth::csrf::EmptyForm>,
 ) -> AppResult<HttpResponse> {
     use crate::domain::throttle::OPEN_LINK_PER_IP;
     let ip_key = format!(
@@ -124,7 +124,7 @@ pub async fn opt_out(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    _form: crate::app::auth::csrf::CsrfForm<crate::routes::admin::rounds::EmptyForm>,
+    _form: crate::app::auth::csrf::CsrfForm<crate::app::auth::csrf::EmptyForm>,
 ) -> AppResult<Markup> {
     let secret = state.secret.clone();
     let token = token.into_inner();

@@ -245,7 +245,19 @@ pub async fn export_file(
     job: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let row = jobs::owned(&state, user.user.id, job.into_inner()).await?;
-    jobs::file_response(&state, &row).await
+    Ok(export_download(jobs::finished_file(&state, &row).await?))
+}
+
+/// A finished export file as an attachment, streamed with its length.
+pub fn export_download(file: jobs::ExportFile) -> HttpResponse {
+    let name = file.name.clone();
+    let content_type = file.content_type;
+    let length = file.length;
+    crate::routes::download(
+        &name,
+        content_type,
+        actix_web::body::SizedStream::new(length, file.into_chunks()),
+    )
 }
 
 /// Which breakdown.

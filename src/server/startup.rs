@@ -79,7 +79,6 @@ impl Application {
             secret,
             metrics: Metrics::default(),
             mail_configured: mailer.is_some(),
-            instruments: std::sync::Mutex::default(),
             api_usage: std::sync::Mutex::default(),
             results: std::sync::Arc::default(),
         });

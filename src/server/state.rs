@@ -21,8 +21,6 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Whether SMTP is configured (the background sender runs).
     pub mail_configured: bool,
-    /// Parsed instruments by id. Stored versions never change, so entries never go stale.
-    pub instruments: std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<Instrument>>>,
     /// Requests per API token in the current minute (per instance: counting in memory costs
     /// nothing per request, where a shared counter would cost a database write).
     pub api_usage: std::sync::Mutex<std::collections::HashMap<i64, crate::domain::throttle::State>>,
@@ -71,25 +69,11 @@ impl AppState {
 }
 
 impl AppState {
-    /// A stored instrument, parsed once per process.
+    /// A stored instrument, parsed once per process (through the catalogue's cache).
     pub async fn instrument(&self, id: i64) -> AppResult<std::sync::Arc<Instrument>> {
-        if let Some(found) = self
-            .instruments
-            .lock()
-            .ok()
-            .and_then(|cache| cache.get(&id).cloned())
-        {
-            return Ok(found);
-        }
-        let stored = self
-            .db(move |conn| crate::app::catalog::load_instrument(conn, id))
+        self.db(move |conn| crate::app::catalog::shared_instrument(conn, id))
             .await?
-            .ok_or(AppError::NotFound)?;
-        let parsed = std::sync::Arc::new(stored.instrument);
-        if let Ok(mut cache) = self.instruments.lock() {
-            cache.insert(id, parsed.clone());
-        }
-        Ok(parsed)
+            .ok_or(AppError::NotFound)
     }
 }
 

@@ -3,7 +3,9 @@
 //! Debian's `chromium` and `chromium-driver`; without them they say so and skip (CI installs
 //! them and sets KHAOSAT_TEST_REQUIRE_ALL=1, which turns the skip into a failure).
 
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -14,16 +16,53 @@ use crate::helpers::{TestApp, skip, spawn_app};
 use crate::respond::{fill, leader, open_round_with_codes};
 
 /// A chromedriver process and a WebDriver session in headless Chromium.
+///
+/// Dropping it (also while a failed assertion unwinds) closes the session, so chromedriver
+/// quits Chromium itself, and then kills the driver's whole process group: Chromium's helpers
+/// are re-parented to init when their parent dies, and only the group still reaches them.
 struct Browser {
     driver: Child,
+    port: u16,
+    session: Option<String>,
     client: Client,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        if let Some(session) = self.session.take() {
+            close_session(self.port, &session);
+        }
+        stop_driver(&mut self.driver);
     }
+}
+
+/// Sends `DELETE /session/{id}` to chromedriver and waits for its answer. Drop cannot await,
+/// and fantoccini's own close on drop is a message to a task that the ending test runtime may
+/// never run, so this is plain blocking HTTP/1.1 on a socket.
+fn close_session(port: u16, session: &str) {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+    let request = format!(
+        "DELETE /session/{session} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_ok() {
+        // The answer comes once Chromium has quit; its content does not matter.
+        let _ = stream.read_to_end(&mut Vec::new());
+    }
+}
+
+/// Kills chromedriver's process group (the driver was started as its leader) and reaps the
+/// driver.
+fn stop_driver(driver: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", driver.id())])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = driver.kill();
+    let _ = driver.wait();
 }
 
 async fn browser(javascript: bool) -> Option<Browser> {
@@ -43,6 +82,8 @@ async fn browser(javascript: bool) -> Option<Browser> {
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        // Its own process group, with Chromium and every helper inside: see `stop_driver`.
+        .process_group(0)
         .spawn()
         .unwrap();
     let mut caps = serde_json::Map::new();
@@ -50,7 +91,7 @@ async fn browser(javascript: bool) -> Option<Browser> {
         "binary": "/usr/bin/chromium",
         "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=390,900"],
+                 "--disable-crash-reporter", "--disable-breakpad", "--window-size=390,900"],
     });
     if !javascript {
         options["prefs"] =
@@ -64,12 +105,17 @@ async fn browser(javascript: bool) -> Option<Browser> {
             .connect(&url)
             .await
         {
-            return Some(Browser { driver, client });
+            let session = client.session_id().await.ok().flatten();
+            return Some(Browser {
+                driver,
+                port,
+                session,
+                client,
+            });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = driver.kill();
-    let _ = driver.wait();
+    stop_driver(&mut driver);
     panic!("chromedriver did not start");
 }
 

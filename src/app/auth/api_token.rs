@@ -7,7 +7,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::app::auth::session::token_of;
 use crate::app::auth::tokens::{hash_token, random_token};
-use crate::app::results::Viewer;
+use crate::app::auth::viewer::Viewer;
 use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};

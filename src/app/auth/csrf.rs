@@ -112,6 +112,11 @@ pub fn verify(req: &HttpRequest, submitted: Option<&str>) -> Result<(), AppError
     }
 }
 
+/// A form with nothing in it but the CSRF token: the body of the POST buttons (start, log out,
+/// round actions), shared so that no route module borrows it from another.
+#[derive(Debug, serde::Deserialize)]
+pub struct EmptyForm {}
+
 /// A urlencoded form whose CSRF token has been checked. `T` is the typed form; `fields`
 /// keeps every submitted pair in order (repeated names included) for dynamic forms.
 #[derive(Debug)]

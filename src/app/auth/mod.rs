@@ -8,3 +8,4 @@ pub mod password;
 pub mod session;
 pub mod throttle;
 pub mod tokens;
+pub mod viewer;

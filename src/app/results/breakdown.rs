@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::{RoundResults, Scope};
 use crate::app::catalog;
-use crate::app::respond::tally_cells;
+use crate::app::scores::tally_cells;
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::{AnswerValue, Answers};
 use crate::domain::disclosure::{self, Cell, Entry, Position, ProtectedTable, Protection, Table};

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::app::scores::UnitScores;
 use crate::domain::scoring::{self, Tally, UnitIndex};
 
 fn methodology() -> Methodology {

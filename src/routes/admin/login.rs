@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::csrf::{CsrfForm, EmptyForm};
 use crate::app::auth::session::{self, clear_session_cookie, session_cookie};
 use crate::app::auth::{password, throttle};
 use crate::db;
@@ -119,10 +119,6 @@ pub async fn submit(
         }
     }
 }
-
-/// An empty form: only the CSRF token is checked.
-#[derive(Debug, Deserialize)]
-pub struct EmptyForm {}
 
 /// `POST /admin/logout`: ends the session in the database and in the browser.
 pub async fn logout(
