@@ -16,7 +16,6 @@ use crate::domain::answers::{
     AnswerValue, Answers, FieldError, missing_required, prune_irrelevant,
 };
 use crate::domain::instrument::{Instrument, Section};
-use crate::domain::lifecycle::{self, RoundStatus};
 use crate::domain::throttle::CODE_PER_IP;
 use crate::error::AppError;
 
@@ -107,10 +106,9 @@ fn resolve(
     let Some(round) = db::rounds::by_id(conn, row.round_id)? else {
         return Ok(CodeState::Unknown);
     };
-    let status = lifecycle::parse_status(&round.status).unwrap_or(RoundStatus::Draft);
     let now = db::now();
     let expired = row.expires_at.is_some_and(|e| e <= now);
-    if expired || !status.accepts_responses(now, round.opens_at, round.closes_at) {
+    if expired || !round.status.accepts_responses(now, round.opens_at, round.closes_at) {
         return Ok(CodeState::NotOpen(Box::new(round)));
     }
     let Some(group) = db::rounds::groups(conn, row.round_id)?

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
+use crate::domain::account::Role;
 use super::schema::users;
 
 /// An account as stored.
@@ -16,8 +17,9 @@ pub struct User {
     pub email: String,
     /// Display name.
     pub name: String,
-    /// `admin`, `coordinator` or `analyst`.
-    pub role: String,
+    /// What the account may do (an unknown stored code fails the query).
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     /// Argon2id PHC string.
     pub password_hash: String,
     /// Inactive accounts cannot log in.

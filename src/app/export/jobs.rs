@@ -18,6 +18,7 @@ use crate::app::catalog;
 use crate::app::results::{self, Scope, Viewer};
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::{AnswerValue, Answers};
+use crate::domain::export_job::ExportJobStatus;
 use crate::domain::instrument::{Instrument, QuestionKind, Text};
 use crate::domain::methodology::Methodology;
 use crate::error::{AppError, AppResult};
@@ -980,7 +981,7 @@ pub async fn file_response(
     let name = job
         .file_name
         .clone()
-        .filter(|_| job.status == "done")
+        .filter(|_| job.status == ExportJobStatus::Done)
         .ok_or(AppError::NotFound)?;
     let (_, path) = paths(&state.settings.export_dir, &job.id);
     let file = web::block(move || std::fs::File::open(path))

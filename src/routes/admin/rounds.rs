@@ -34,12 +34,8 @@ fn shown_errors(error: RoundError) -> Result<Vec<String>, AppError> {
     }
 }
 
-fn actor(user: &CurrentUser) -> (Option<i64>, String, &'static str) {
-    (
-        Some(user.user.id),
-        user.user.email.clone(),
-        user.role.code(),
-    )
+fn actor(user: &CurrentUser) -> (Option<i64>, String, Role) {
+    (Some(user.user.id), user.user.email.clone(), user.role)
 }
 
 /// `GET /admin/rounds`.
@@ -254,9 +250,7 @@ async fn round_page(
         outbox,
         links,
     ) = data;
-    let status =
-        crate::domain::lifecycle::parse_status(&round.status).unwrap_or(RoundStatus::Draft);
-    let actions = crate::domain::lifecycle::allowed_actions(user.role, status);
+    let actions = crate::domain::lifecycle::allowed_actions(user.role, round.status);
     let year = round.year;
     let earlier_rounds: Vec<(i64, String)> = state
         .db(move |conn| Ok(db::rounds::list(conn)?))
@@ -470,7 +464,7 @@ pub async fn action(
 ) -> AppResult<HttpResponse> {
     let (round_id, action) = path.into_inner();
     let action: RoundAction = action.parse().map_err(|_| AppError::NotFound)?;
-    if !action.allowed_for(user.role.code()) {
+    if !action.allowed_for(user.role) {
         return Err(AppError::Forbidden);
     }
     run_authorised(
