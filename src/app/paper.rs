@@ -223,7 +223,10 @@ pub fn store_keying(
             return Err(AppError::BadRequest("paper.round_not_open"));
         }
         let existing = db::paper::of_form(conn, keying.round_id, form_ref)?;
-        if existing.iter().any(|e| e.status == PaperEntryStatus::Accepted) {
+        if existing
+            .iter()
+            .any(|e| e.status == PaperEntryStatus::Accepted)
+        {
             audit_keying(conn, keying, form_ref, &KeyingOutcome::AlreadyAccepted)?;
             return Ok(KeyingOutcome::AlreadyAccepted);
         }

@@ -108,7 +108,11 @@ fn resolve(
     };
     let now = db::now();
     let expired = row.expires_at.is_some_and(|e| e <= now);
-    if expired || !round.status.accepts_responses(now, round.opens_at, round.closes_at) {
+    if expired
+        || !round
+            .status
+            .accepts_responses(now, round.opens_at, round.closes_at)
+    {
         return Ok(CodeState::NotOpen(Box::new(round)));
     }
     let Some(group) = db::rounds::groups(conn, row.round_id)?

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use crate::domain::export_job::ExportJobStatus;
 use super::schema::export_jobs;
+use crate::domain::export_job::ExportJobStatus;
 
 /// A stored job.
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -6,8 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use crate::domain::mail_outbox::OutboxStatus;
 use super::schema::mail_outbox;
+use crate::domain::mail_outbox::OutboxStatus;
 
 /// A message to queue.
 #[derive(Debug, Insertable)]

@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use crate::domain::paper_form::PaperEntryStatus;
 use super::schema::{paper_entries, responses, users};
+use crate::domain::paper_form::PaperEntryStatus;
 
 /// A keyed form.
 #[derive(Debug, Clone, Queryable)]

@@ -4,11 +4,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use crate::domain::lifecycle::RoundStatus;
 use super::schema::{
     instruments, methodologies, respondent_groups, round_groups, round_targets, round_units,
     rounds, units,
 };
+use crate::domain::lifecycle::RoundStatus;
 
 /// A stored round.
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -98,12 +98,16 @@ pub fn set_status(
     from: RoundStatus,
     to: RoundStatus,
 ) -> QueryResult<usize> {
-    diesel::update(rounds::table.find(id).filter(rounds::status.eq(from.code())))
-        .set((
-            rounds::status.eq(to.code()),
-            rounds::updated_at.eq(super::now()),
-        ))
-        .execute(conn)
+    diesel::update(
+        rounds::table
+            .find(id)
+            .filter(rounds::status.eq(from.code())),
+    )
+    .set((
+        rounds::status.eq(to.code()),
+        rounds::updated_at.eq(super::now()),
+    ))
+    .execute(conn)
 }
 
 /// One group's configuration in a round, with readable names.

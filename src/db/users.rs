@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use crate::domain::account::Role;
 use super::schema::users;
+use crate::domain::account::Role;
 
 /// An account as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]

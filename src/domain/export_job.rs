@@ -24,7 +24,12 @@ pub struct UnknownExportJobStatus(pub String);
 
 impl ExportJobStatus {
     /// Every state, in their usual order.
-    pub const ALL: [ExportJobStatus; 4] = [ExportJobStatus::Queued, ExportJobStatus::Running, ExportJobStatus::Done, ExportJobStatus::Failed];
+    pub const ALL: [ExportJobStatus; 4] = [
+        ExportJobStatus::Queued,
+        ExportJobStatus::Running,
+        ExportJobStatus::Done,
+        ExportJobStatus::Failed,
+    ];
 
     /// The TEXT stored in the database.
     pub fn code(self) -> &'static str {

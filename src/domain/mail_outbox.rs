@@ -27,7 +27,13 @@ pub struct UnknownOutboxStatus(pub String);
 
 impl OutboxStatus {
     /// Every state, in their usual order.
-    pub const ALL: [OutboxStatus; 5] = [OutboxStatus::Pending, OutboxStatus::Sending, OutboxStatus::Sent, OutboxStatus::Failed, OutboxStatus::Cancelled];
+    pub const ALL: [OutboxStatus; 5] = [
+        OutboxStatus::Pending,
+        OutboxStatus::Sending,
+        OutboxStatus::Sent,
+        OutboxStatus::Failed,
+        OutboxStatus::Cancelled,
+    ];
 
     /// The TEXT stored in the database.
     pub fn code(self) -> &'static str {

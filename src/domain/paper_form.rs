@@ -23,7 +23,11 @@ pub struct UnknownPaperEntryStatus(pub String);
 
 impl PaperEntryStatus {
     /// Every state, in their usual order.
-    pub const ALL: [PaperEntryStatus; 3] = [PaperEntryStatus::Pending, PaperEntryStatus::Mismatch, PaperEntryStatus::Accepted];
+    pub const ALL: [PaperEntryStatus; 3] = [
+        PaperEntryStatus::Pending,
+        PaperEntryStatus::Mismatch,
+        PaperEntryStatus::Accepted,
+    ];
 
     /// The TEXT stored in the database.
     pub fn code(self) -> &'static str {

@@ -304,7 +304,8 @@ impl From<db::export_jobs::ExportJobRow> for ExportJob {
     fn from(j: db::export_jobs::ExportJobRow) -> Self {
         Self {
             include_excluded: jobs::includes_excluded(&j),
-            download_url: (j.status == crate::domain::export_job::ExportJobStatus::Done).then(|| format!("/api/v1/exports/{}/file", j.id)),
+            download_url: (j.status == crate::domain::export_job::ExportJobStatus::Done)
+                .then(|| format!("/api/v1/exports/{}/file", j.id)),
             id: j.id,
             round_id: j.round_id,
             kind: j.kind,

@@ -544,7 +544,10 @@ fn job_status(ctx: &PageContext, j: &ExportJobRow) -> Markup {
 /// One export job; refreshes itself every two seconds until it is finished (a meta refresh,
 /// since pages carry no script).
 pub fn export_job(ctx: &PageContext, job: &ExportJobRow) -> Markup {
-    let running = matches!(job.status, ExportJobStatus::Queued | ExportJobStatus::Running);
+    let running = matches!(
+        job.status,
+        ExportJobStatus::Queued | ExportJobStatus::Running
+    );
     let percent = if job.total > 0 {
         job.progress.saturating_mul(100) / job.total
     } else {

@@ -323,16 +323,8 @@ fn qr_svg(url: &str) -> String {
     }
 }
 
-/// Sort orders of the coverage table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CoverageSort {
-    /// By unit code.
-    Unit,
-    /// Lowest response rate first.
-    Rate,
-    /// Most completed first.
-    Completed,
-}
+/// The coverage orders, defined with the sorting in the rounds use case.
+pub use crate::app::rounds::CoverageSort;
 
 /// The coverage table: unit × group with target, listed, invited, started, completed, rate.
 pub fn coverage(

@@ -133,3 +133,26 @@ pub fn issue_codes(
         Ok(issued)
     })
 }
+
+/// Issued codes as a CSV file (UTF-8 with BOM): one respondent per line with code and link.
+pub fn code_sheet_csv(
+    base_url: &str,
+    codes: &[IssuedCode],
+) -> std::result::Result<Vec<u8>, AppError> {
+    let rows = codes.iter().map(|c| {
+        vec![
+            c.name.clone(),
+            c.phone.clone().unwrap_or_default(),
+            c.email.clone().unwrap_or_default(),
+            c.unit_code.clone(),
+            c.group_code.clone(),
+            c.code.to_string(),
+            code_link(base_url, &c.code),
+        ]
+    });
+    crate::app::export::csv_with_bom(
+        &["name", "phone", "email", "unit", "group", "code", "link"],
+        rows,
+    )
+    .map_err(AppError::internal)
+}

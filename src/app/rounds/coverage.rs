@@ -119,3 +119,90 @@ pub fn coverage(conn: &mut AnyConnection, round_id: i64) -> Result<Vec<CoverageR
     }
     Ok(rows)
 }
+
+/// The orders the coverage table offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoverageSort {
+    /// By unit code.
+    Unit,
+    /// Lowest response rate first.
+    Rate,
+    /// Most completed first.
+    Completed,
+}
+
+impl CoverageSort {
+    /// Reads the `sort` query parameter; anything unknown sorts by unit.
+    pub fn parse(raw: Option<&str>) -> Self {
+        match raw {
+            Some("rate") => CoverageSort::Rate,
+            Some("completed") => CoverageSort::Completed,
+            _ => CoverageSort::Unit,
+        }
+    }
+}
+
+/// Orders coverage rows for the table or its CSV file.
+pub fn sort_coverage(rows: &mut [CoverageRow], sort: CoverageSort) {
+    match sort {
+        CoverageSort::Unit => {
+            rows.sort_by(|a, b| (&a.unit_code, &a.group_code).cmp(&(&b.unit_code, &b.group_code)))
+        }
+        CoverageSort::Rate => rows.sort_by(|a, b| {
+            a.response_rate()
+                .unwrap_or(0.0)
+                .total_cmp(&b.response_rate().unwrap_or(0.0))
+        }),
+        CoverageSort::Completed => rows.sort_by_key(|r| std::cmp::Reverse(r.completed)),
+    }
+}
+
+/// The coverage table as a CSV file (UTF-8 with BOM, so spreadsheet programs read it).
+pub fn coverage_csv(rows: &[CoverageRow]) -> std::result::Result<Vec<u8>, AppError> {
+    let csv_rows = rows.iter().map(|r| {
+        vec![
+            r.unit_code.clone(),
+            r.unit_name_vi.clone(),
+            r.group_code.clone(),
+            r.target.to_string(),
+            r.listed.to_string(),
+            r.invited.to_string(),
+            r.started.to_string(),
+            r.completed.to_string(),
+            r.response_rate()
+                .map(|x| format!("{x:.1}"))
+                .unwrap_or_default(),
+        ]
+    });
+    crate::app::export::csv_with_bom(
+        &[
+            "unit",
+            "unit_name",
+            "group",
+            "target",
+            "listed",
+            "invited",
+            "started",
+            "completed",
+            "rate_percent",
+        ],
+        csv_rows,
+    )
+    .map_err(AppError::internal)
+}
+
+/// The coverage page of a round as a user may see it (see [`coverage_for`]), in `sort` order.
+pub fn coverage_table(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    coordinator: Option<i64>,
+    sort: CoverageSort,
+) -> std::result::Result<(RoundRow, Vec<CoverageRow>), AppError> {
+    let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
+    let mut rows = coverage_for(conn, round_id, coordinator).map_err(|e| match e {
+        RoundError::App(e) => e,
+        _ => AppError::NotFound,
+    })?;
+    sort_coverage(&mut rows, sort);
+    Ok((round, rows))
+}

@@ -29,6 +29,7 @@ mod configure;
 mod coverage;
 mod invitations;
 mod open_links;
+mod overview;
 mod respondents;
 mod units;
 
@@ -38,6 +39,7 @@ pub use configure::*;
 pub use coverage::*;
 pub use invitations::*;
 pub use open_links::*;
+pub use overview::{RoundOverview, RoundViewer, overview};
 pub use respondents::*;
 pub use units::*;
 
