@@ -17,11 +17,10 @@ pub fn apply_action(
     actor: Actor<'_>,
 ) -> Result<RoundStatus> {
     if !action.allowed_for(actor.role) {
-        return Err(invalid(format!(
-            "the role '{}' may not {} a round",
-            actor.role.code(),
-            action.code()
-        )));
+        return Err(invalid(
+            "round.invalid.role_may_not",
+            &[("role", actor.role.code()), ("action", action.code())],
+        ));
     }
     // An inner `Err` is a refused computation: the transaction still commits, so that the
     // refusal's audit entry stays while the status does not change.
@@ -31,12 +30,10 @@ pub fn apply_action(
         let to = lifecycle::transition(from, action)?;
         if action == RoundAction::Open {
             if db::rounds::groups(conn, round_id)?.is_empty() {
-                return Err(invalid(
-                    "the round cannot open: no respondent group has a questionnaire and methodology",
-                ));
+                return Err(invalid("round.invalid.open_no_groups", &[]));
             }
             if db::rounds::units(conn, round_id)?.is_empty() {
-                return Err(invalid("the round cannot open: it covers no units"));
+                return Err(invalid("round.invalid.open_no_units", &[]));
             }
             lifecycle::validate_schedule(round.opens_at, round.closes_at)?;
         }
@@ -59,7 +56,7 @@ pub fn apply_action(
             return Ok(Err(check.differences.len()));
         }
         if db::rounds::set_status(conn, round_id, from, to)? != 1 {
-            return Err(invalid("the round changed meanwhile; reload and try again"));
+            return Err(invalid("round.invalid.changed_meanwhile", &[]));
         }
         let mut new = serde_json::json!({ "status": to.code() });
         if let Some(check) = &check {

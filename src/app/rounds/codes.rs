@@ -82,9 +82,7 @@ pub fn issue_codes(
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
         if !matches!(status_of(&round)?, RoundStatus::Draft | RoundStatus::Open) {
-            return Err(invalid(
-                "codes can be issued only for a draft or open round",
-            ));
+            return Err(invalid("round.invalid.codes_state", &[]));
         }
         let units: HashMap<i64, UnitRow> = db::rounds::units(conn, round_id)?
             .into_iter()

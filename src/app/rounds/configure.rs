@@ -26,18 +26,22 @@ pub fn create_round(
     actor: Actor<'_>,
 ) -> Result<i64> {
     if !(2000..=2100).contains(&input.year) {
-        return Err(invalid(format!(
-            "year {}: use a year from 2000 to 2100",
-            input.year
-        )));
+        return Err(invalid(
+            "round.invalid.year",
+            &[("year", &input.year.to_string())],
+        ));
     }
     if input.name_vi.trim().is_empty() {
-        return Err(invalid("the round needs a Vietnamese name"));
+        return Err(invalid("round.invalid.name_vi", &[]));
     }
     lifecycle::validate_schedule(input.opens_at, input.closes_at)?;
     db::write_transaction(conn, |conn| {
-        let set = db::units::set_by_code(conn, &input.unit_set_code)?
-            .ok_or_else(|| invalid(format!("unknown unit list '{}'", input.unit_set_code)))?;
+        let set = db::units::set_by_code(conn, &input.unit_set_code)?.ok_or_else(|| {
+            invalid(
+                "round.invalid.unknown_unit_set",
+                &[("code", &input.unit_set_code)],
+            )
+        })?;
         let now = db::now();
         let name_en = if input.name_en.trim().is_empty() {
             input.name_vi.trim()
@@ -85,39 +89,51 @@ pub fn set_group(
         let round = round_or_404(conn, round_id)?;
         require_draft(&round)?;
         let group_id = db::rounds::group_id(conn, group_code)?
-            .ok_or_else(|| invalid(format!("unknown respondent group '{group_code}'")))?;
+            .ok_or_else(|| invalid("round.invalid.unknown_group", &[("group", group_code)]))?;
         let instrument = catalog::load_instrument(conn, instrument_id)?
-            .ok_or_else(|| invalid("unknown questionnaire"))?;
+            .ok_or_else(|| invalid("round.invalid.unknown_instrument", &[]))?;
         let methodology = catalog::load_methodology(conn, methodology_id)?
-            .ok_or_else(|| invalid("unknown methodology"))?;
+            .ok_or_else(|| invalid("round.invalid.unknown_methodology", &[]))?;
         if instrument.instrument.group().code() != group_code {
-            return Err(invalid(format!(
-                "questionnaire {} v{} is for the group '{}', not '{group_code}'",
-                instrument.summary.code,
-                instrument.summary.version,
-                instrument.instrument.group().code()
-            )));
+            return Err(invalid(
+                "round.invalid.instrument_group",
+                &[
+                    ("code", &instrument.summary.code),
+                    ("version", &instrument.summary.version.to_string()),
+                    ("for", instrument.instrument.group().code()),
+                    ("group", group_code),
+                ],
+            ));
         }
         let m = &methodology.methodology;
         let scores_group = m.group(group_code).is_some()
             || m.sipas.as_ref().is_some_and(|s| s.group == group_code);
         if !scores_group {
-            return Err(invalid(format!(
-                "methodology {} v{} has no rules for the group '{group_code}'",
-                m.code, m.version
-            )));
+            return Err(invalid(
+                "round.invalid.methodology_group",
+                &[
+                    ("code", &m.code),
+                    ("version", &m.version.to_string()),
+                    ("group", group_code),
+                ],
+            ));
         }
         let problems = m.check_against(group_code, &instrument.instrument.scorable_items());
         if !problems.is_empty() {
             let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return Err(invalid(format!(
-                "methodology {} v{} does not fit questionnaire {} v{}:\n{}",
-                m.code,
-                m.version,
-                instrument.summary.code,
-                instrument.summary.version,
-                lines.join("\n")
-            )));
+            return Err(invalid(
+                "round.invalid.methodology_fit",
+                &[
+                    ("code", &m.code),
+                    ("version", &m.version.to_string()),
+                    ("instrument", &instrument.summary.code),
+                    (
+                        "instrument_version",
+                        &instrument.summary.version.to_string(),
+                    ),
+                    ("problems", &lines.join("\n")),
+                ],
+            ));
         }
         // The audit keeps what the group used before, so a change can be traced and undone.
         let old = db::rounds::groups(conn, round_id)?
@@ -146,15 +162,16 @@ pub fn set_group_target(
     actor: Actor<'_>,
 ) -> Result<()> {
     if !(0..=1_000_000).contains(&target) {
-        return Err(invalid(format!(
-            "target {target}: use a number from 0 to 1,000,000"
-        )));
+        return Err(invalid(
+            "round.invalid.target",
+            &[("target", &target.to_string())],
+        ));
     }
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
         require_draft(&round)?;
         let group_id = db::rounds::group_id(conn, group_code)?
-            .ok_or_else(|| invalid(format!("unknown respondent group '{group_code}'")))?;
+            .ok_or_else(|| invalid("round.invalid.unknown_group", &[("group", group_code)]))?;
         let old: std::collections::BTreeSet<i32> = db::rounds::targets(conn, round_id)?
             .into_iter()
             .filter(|(_, g, _)| *g == group_id)
@@ -188,14 +205,18 @@ pub fn set_compare_round(
         let round = round_or_404(conn, round_id)?;
         if let Some(other) = earlier {
             if other == round_id {
-                return Err(invalid("a round cannot be compared with itself"));
+                return Err(invalid("round.invalid.compare_self", &[]));
             }
             let earlier_round = round_or_404(conn, other)?;
             if earlier_round.year >= round.year {
-                return Err(invalid(format!(
-                    "round {other} is from {}, not earlier than {}",
-                    earlier_round.year, round.year
-                )));
+                return Err(invalid(
+                    "round.invalid.compare_later",
+                    &[
+                        ("other", &other.to_string()),
+                        ("year", &earlier_round.year.to_string()),
+                        ("this_year", &round.year.to_string()),
+                    ],
+                ));
             }
         }
         db::rounds::set_compare_round(conn, round_id, earlier)?;

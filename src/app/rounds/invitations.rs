@@ -82,9 +82,7 @@ pub fn queue_reminders(
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
         if status_of(&round)? != RoundStatus::Open {
-            return Err(invalid(
-                "reminders can be sent only while the round is open",
-            ));
+            return Err(invalid("round.invalid.reminders_state", &[]));
         }
         let closes = closes_text(&round);
         let mut queued = 0;

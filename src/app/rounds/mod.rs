@@ -22,6 +22,7 @@ use crate::domain::respondent_list::{StandardGroups, parse_respondent_csv, parse
 use crate::domain::unit_list::RowError;
 use crate::domain::unit_list::{UnitSet, provinces_2023, provinces_2025};
 use crate::error::AppError;
+use crate::i18n::{Lang, tf};
 
 mod actions;
 mod codes;
@@ -54,7 +55,7 @@ pub const UNITS_2025: &str = "vn-units-2025";
 pub enum RoundError {
     /// The input is not acceptable; the message says what and where.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Refusal),
     /// A file had bad rows; nothing was imported.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Rows(Vec<RowError>),
@@ -101,8 +102,50 @@ impl From<diesel::result::Error> for RoundError {
 
 type Result<T> = std::result::Result<T, RoundError>;
 
-fn invalid(message: impl Into<String>) -> RoundError {
-    RoundError::Invalid(message.into())
+fn invalid(key: &'static str, args: &[(&'static str, &str)]) -> RoundError {
+    RoundError::invalid(key, args)
+}
+
+impl RoundError {
+    /// A refusal with the message-catalogue `key` and its `{name}` parameters.
+    pub fn invalid(key: &'static str, args: &[(&'static str, &str)]) -> Self {
+        RoundError::Invalid(Refusal {
+            key,
+            args: args
+                .iter()
+                .map(|(name, value)| (*name, (*value).to_owned()))
+                .collect(),
+        })
+    }
+}
+
+/// Why an operation was refused, as a message-catalogue key (`round.invalid.*`) with its
+/// parameters, so each reader sees it in their language. `Display` gives the English text
+/// (logs, the CLI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The message key.
+    pub key: &'static str,
+    /// The values of its `{name}` placeholders.
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Refusal {
+    /// The message in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let args: Vec<(&str, &str)> = self
+            .args
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        tf(lang, self.key, &args)
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
 }
 
 /// Who acts, for permissions and the audit log.
@@ -149,9 +192,7 @@ fn status_of(round: &RoundRow) -> Result<RoundStatus> {
 
 fn require_draft(round: &RoundRow) -> Result<()> {
     if status_of(round)?.config_frozen() {
-        return Err(invalid(
-            "the round is open or finished: its units, questionnaires and targets can no longer change",
-        ));
+        return Err(invalid("round.invalid.frozen", &[]));
     }
     Ok(())
 }

@@ -19,19 +19,20 @@ pub fn set_open_link(
     actor: Actor<'_>,
 ) -> Result<String> {
     if !(1..=1_000_000).contains(&quota) {
-        return Err(invalid(format!(
-            "quota {quota}: use a number from 1 to 1,000,000"
-        )));
+        return Err(invalid(
+            "round.invalid.quota",
+            &[("quota", &quota.to_string())],
+        ));
     }
     db::write_transaction(conn, |conn| {
         round_or_404(conn, round_id)?;
         let group_id = db::rounds::group_id(conn, group_code)?
-            .ok_or_else(|| invalid(format!("unknown respondent group '{group_code}'")))?;
+            .ok_or_else(|| invalid("round.invalid.unknown_group", &[("group", group_code)]))?;
         if !db::rounds::units(conn, round_id)?
             .iter()
             .any(|u| u.id == unit_id)
         {
-            return Err(invalid("the unit is not part of this round"));
+            return Err(invalid("round.invalid.unit_not_in_round", &[]));
         }
         let id = db::open_links::upsert(conn, round_id, unit_id, group_id, quota, |id| {
             hash_token(&open_link_token(secret, id))

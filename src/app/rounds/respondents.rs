@@ -14,9 +14,7 @@ pub fn import_respondents(
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
         if !matches!(status_of(&round)?, RoundStatus::Draft | RoundStatus::Open) {
-            return Err(invalid(
-                "respondents can be added only to a draft or open round",
-            ));
+            return Err(invalid("round.invalid.respondents_state", &[]));
         }
         let units = db::rounds::units(conn, round_id)?;
         let by_code: HashMap<String, i64> = units
@@ -78,9 +76,7 @@ pub fn import_respondents(
             })
             .collect();
         if new.len() != rows.len() {
-            return Err(invalid(
-                "a unit or group of the file is not part of this round",
-            ));
+            return Err(invalid("round.invalid.file_not_in_round", &[]));
         }
         let inserted = db::respondents::insert_all(conn, &new)?;
         // The audit entry records the import, never the personal data in it.

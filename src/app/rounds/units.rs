@@ -7,7 +7,9 @@ pub fn load_reference_units(conn: &mut AnyConnection) -> Result<usize> {
     let mut added = 0;
     db::write_transaction(conn, |conn| {
         if db::units::set_by_code(conn, PROVINCES_2023)?.is_none() {
-            let set = provinces_2023().map_err(|e| invalid(e.to_string()))?;
+            let set = provinces_2023().map_err(|e| {
+                invalid("round.invalid.bundled_units", &[("detail", &e.to_string())])
+            })?;
             store_unit_set(
                 conn,
                 PROVINCES_2023,
@@ -21,7 +23,9 @@ pub fn load_reference_units(conn: &mut AnyConnection) -> Result<usize> {
             added += 1;
         }
         if db::units::set_by_code(conn, UNITS_2025)?.is_none() {
-            let set = provinces_2025().map_err(|e| invalid(e.to_string()))?;
+            let set = provinces_2025().map_err(|e| {
+                invalid("round.invalid.bundled_units", &[("detail", &e.to_string())])
+            })?;
             let new_id = store_unit_set(
                 conn,
                 UNITS_2025,
@@ -119,21 +123,17 @@ pub fn import_unit_set(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return Err(invalid(format!(
-            "set code '{code}': use 1 to 64 letters, digits, '-' or '_'"
-        )));
+        return Err(invalid("round.invalid.set_code", &[("code", code)]));
     }
     let name = name.trim();
     if name.is_empty() {
-        return Err(invalid("a name for the unit list is required"));
+        return Err(invalid("round.invalid.set_name", &[]));
     }
     let set =
         crate::domain::unit_list::parse_unit_csv(bytes, file_name).map_err(RoundError::Rows)?;
     db::write_transaction(conn, |conn| {
         if db::units::set_by_code(conn, code)?.is_some() {
-            return Err(invalid(format!(
-                "a unit list with code '{code}' already exists"
-            )));
+            return Err(invalid("round.invalid.set_exists", &[("code", code)]));
         }
         let id = store_unit_set(conn, code, name, name, None, None, &set, false)?;
         record(

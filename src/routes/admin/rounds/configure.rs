@@ -82,10 +82,7 @@ pub async fn set_targets(
         "targets",
         move |conn, actor| {
             let target: i32 = f.target.trim().parse().map_err(|_| {
-                RoundError::Invalid(format!(
-                    "target: '{}' is not a whole number",
-                    f.target.trim()
-                ))
+                RoundError::invalid("round.invalid.target_number", &[("value", f.target.trim())])
             })?;
             rounds::set_group_target(conn, round_id, &f.group, target, actor)
         },

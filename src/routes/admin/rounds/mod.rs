@@ -79,6 +79,7 @@ fn shown_errors(lang: Lang, error: RoundError) -> Result<Vec<String>, AppError> 
             "round.compute.tallies_differ",
             &[("count", &differences.to_string())],
         )]),
+        RoundError::Invalid(refusal) => Ok(refusal.text(lang).lines().map(str::to_owned).collect()),
         other => Ok(other.to_string().lines().map(str::to_owned).collect()),
     }
 }

@@ -132,7 +132,7 @@ pub async fn set_open_link(
     let secret = state.secret.clone();
     run(&req, &state, &user, round_id, "link", move |conn, actor| {
         let quota: i32 = f.quota.trim().parse().map_err(|_| {
-            RoundError::Invalid(format!("quota: '{}' is not a whole number", f.quota.trim()))
+            RoundError::invalid("round.invalid.quota_number", &[("value", f.quota.trim())])
         })?;
         rounds::set_open_link(conn, &secret, round_id, f.unit_id, &f.group, quota, actor)
             .map(|_| ())
