@@ -63,7 +63,7 @@ pub fn create_user(
             entity_id: Some(user.id.to_string()),
             old_value: None,
             new_value: Some(
-                serde_json::json!({ "email": user.email, "name": user.name, "role": user.role })
+                serde_json::json!({ "email": user.email, "name": user.name, "role": user.role.code() })
                     .to_string(),
             ),
         },

@@ -12,6 +12,7 @@ use crate::app::rounds::{self, Actor};
 use crate::app::scores::tally_cells;
 use crate::db::responses::NewResponse;
 use crate::db::{self, AnyConnection};
+use crate::domain::account::Role;
 use crate::domain::answers::{AnswerValue, Answers, prune_irrelevant};
 use crate::domain::instrument::{Instrument, QuestionKind};
 use crate::domain::lifecycle::RoundAction;
@@ -180,7 +181,7 @@ pub fn create(conn: &mut AnyConnection, spec: DemoSpec) -> Result<i64, AppError>
     let actor = Actor {
         user_id: None,
         label: "demo",
-        role: "admin",
+        role: Role::Admin,
     };
     let map = |e: rounds::RoundError| AppError::internal(anyhow::anyhow!("{e}"));
     rounds::load_reference_units(conn).map_err(map)?;

@@ -15,7 +15,8 @@ use crate::domain::answers::{
     Answers, FieldError, decode_section, missing_required, prune_irrelevant,
 };
 use crate::domain::instrument::Instrument;
-use crate::domain::lifecycle::{self, RoundAction, RoundStatus};
+use crate::domain::lifecycle::{RoundAction, RoundStatus};
+use crate::domain::paper_form::PaperEntryStatus;
 use crate::error::AppError;
 
 /// How a form is keyed.
@@ -68,7 +69,7 @@ impl EntryMode {
 
     /// Whether an account with `role` may key this way.
     pub fn allowed_for(self, role: Role) -> bool {
-        self.permission().allowed_for(role.code())
+        self.permission().allowed_for(role)
     }
 
     /// The modes `role` may use, in form order.
@@ -218,12 +219,14 @@ pub fn store_keying(
     let entry_no = keying.mode.entry_no();
     db::write_transaction(conn, |conn| {
         let round = db::rounds::by_id(conn, keying.round_id)?.ok_or(AppError::NotFound)?;
-        let status = lifecycle::parse_status(&round.status).unwrap_or(RoundStatus::Draft);
-        if status != RoundStatus::Open {
+        if round.status != RoundStatus::Open {
             return Err(AppError::BadRequest("paper.round_not_open"));
         }
         let existing = db::paper::of_form(conn, keying.round_id, form_ref)?;
-        if existing.iter().any(|e| e.status == "accepted") {
+        if existing
+            .iter()
+            .any(|e| e.status == PaperEntryStatus::Accepted)
+        {
             audit_keying(conn, keying, form_ref, &KeyingOutcome::AlreadyAccepted)?;
             return Ok(KeyingOutcome::AlreadyAccepted);
         }
@@ -256,7 +259,7 @@ pub fn store_keying(
                 entry_no,
                 entered_by: keying.keyer.user_id,
                 answers: &json,
-                status: "pending",
+                status: PaperEntryStatus::Pending.code(),
                 created_at: db::now(),
             },
         )?;
@@ -275,11 +278,11 @@ pub fn store_keying(
         };
         match &outcome {
             KeyingOutcome::Accepted => {
-                db::paper::set_status(conn, keying.round_id, form_ref, "accepted")?;
+                db::paper::set_status(conn, keying.round_id, form_ref, PaperEntryStatus::Accepted)?;
                 store_paper_response(conn, keying, &json, answers)?;
             }
             KeyingOutcome::Mismatch(_) => {
-                db::paper::set_status(conn, keying.round_id, form_ref, "mismatch")?;
+                db::paper::set_status(conn, keying.round_id, form_ref, PaperEntryStatus::Mismatch)?;
             }
             _ => {}
         }

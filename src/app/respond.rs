@@ -15,7 +15,6 @@ use crate::db::{self, AnyConnection};
 use crate::domain::access_code::AccessCode;
 use crate::domain::answers::{Answers, FieldError, missing_required, prune_irrelevant};
 use crate::domain::instrument::{Instrument, Section};
-use crate::domain::lifecycle::{self, RoundStatus};
 use crate::domain::throttle::CODE_PER_IP;
 use crate::error::AppError;
 
@@ -106,10 +105,13 @@ fn resolve(
     let Some(round) = db::rounds::by_id(conn, row.round_id)? else {
         return Ok(CodeState::Unknown);
     };
-    let status = lifecycle::parse_status(&round.status).unwrap_or(RoundStatus::Draft);
     let now = db::now();
     let expired = row.expires_at.is_some_and(|e| e <= now);
-    if expired || !status.accepts_responses(now, round.opens_at, round.closes_at) {
+    if expired
+        || !round
+            .status
+            .accepts_responses(now, round.opens_at, round.closes_at)
+    {
         return Ok(CodeState::NotOpen(Box::new(round)));
     }
     let Some(group) = db::rounds::groups(conn, row.round_id)?
@@ -195,6 +197,79 @@ pub fn reveals_unanswered_question(section: &Section, before: &Answers, after: &
         let shown_now = q.relevant.as_ref().is_none_or(|c| c.eval(after));
         shown_now && !was_shown && q.answer_codes().iter().all(|c| after.get(c).is_none())
     })
+}
+
+/// The button a respondent pressed under a section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    /// Validate the section and move on.
+    Next,
+    /// Keep what is valid and go back, without insisting on required answers.
+    Back,
+}
+
+impl Nav {
+    /// Reads the form's `nav` button: only `back` goes back.
+    pub fn parse(raw: Option<&str>) -> Self {
+        if raw == Some("back") {
+            Nav::Back
+        } else {
+            Nav::Next
+        }
+    }
+}
+
+/// Where a respondent goes after saving a section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// The section with this index (0-based).
+    Section(usize),
+    /// The first page (Back from the first visible section).
+    Intro,
+    /// The review page (Next from the last visible section).
+    Review,
+}
+
+/// The outcome of posting a section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SectionStep {
+    /// Show the section again (with its problems, or with a follow-up question just revealed).
+    Stay,
+    /// Save with `resume_at` as the section to continue from, then go to `to`.
+    Go {
+        /// The section the draft resumes at.
+        resume_at: usize,
+        /// The page to go to.
+        to: Destination,
+    },
+}
+
+/// The navigation rule of the questionnaire: Next with problems, or with a follow-up question
+/// just revealed, stays on the section; otherwise the respondent moves to the neighbouring
+/// visible section in the direction pressed, past the last one to review and before the first
+/// one to the first page. `visible` are the indexes of the visible sections, in order.
+pub fn step_after_section(
+    visible: &[usize],
+    index: usize,
+    nav: Nav,
+    has_errors: bool,
+    reveals_question: bool,
+) -> SectionStep {
+    if nav == Nav::Next && (has_errors || reveals_question) {
+        return SectionStep::Stay;
+    }
+    let target = match nav {
+        Nav::Back => visible.iter().rev().find(|&&i| i < index).copied(),
+        Nav::Next => visible.iter().find(|&&i| i > index).copied(),
+    };
+    SectionStep::Go {
+        resume_at: target.unwrap_or(index),
+        to: match (target, nav) {
+            (Some(i), _) => Destination::Section(i),
+            (None, Nav::Back) => Destination::Intro,
+            (None, Nav::Next) => Destination::Review,
+        },
+    }
 }
 
 /// Saves a draft's answers and where to resume.
@@ -351,4 +426,62 @@ fn submit_once(
     )?;
     db::drafts::delete(conn, session.code_id)?;
     Ok(Submitted::Receipt(receipt))
+}
+
+#[cfg(test)]
+mod navigation_tests {
+    use super::{Destination, Nav, SectionStep, step_after_section};
+
+    #[test]
+    fn next_skips_hidden_sections_and_ends_at_review() {
+        let visible = [0, 2, 3];
+        assert_eq!(
+            step_after_section(&visible, 0, Nav::Next, false, false),
+            SectionStep::Go {
+                resume_at: 2,
+                to: Destination::Section(2)
+            }
+        );
+        assert_eq!(
+            step_after_section(&visible, 3, Nav::Next, false, false),
+            SectionStep::Go {
+                resume_at: 3,
+                to: Destination::Review
+            }
+        );
+    }
+
+    #[test]
+    fn back_ignores_problems_and_leaves_the_first_section_for_the_first_page() {
+        let visible = [0, 2, 3];
+        assert_eq!(
+            step_after_section(&visible, 2, Nav::Back, true, true),
+            SectionStep::Go {
+                resume_at: 0,
+                to: Destination::Section(0)
+            }
+        );
+        assert_eq!(
+            step_after_section(&visible, 0, Nav::Back, false, false),
+            SectionStep::Go {
+                resume_at: 0,
+                to: Destination::Intro
+            }
+        );
+    }
+
+    #[test]
+    fn next_stays_on_a_section_with_problems_or_a_revealed_question() {
+        assert_eq!(
+            step_after_section(&[0, 1], 0, Nav::Next, true, false),
+            SectionStep::Stay
+        );
+        assert_eq!(
+            step_after_section(&[0, 1], 0, Nav::Next, false, true),
+            SectionStep::Stay
+        );
+        assert_eq!(Nav::parse(Some("back")), Nav::Back);
+        assert_eq!(Nav::parse(Some("next")), Nav::Next);
+        assert_eq!(Nav::parse(None), Nav::Next);
+    }
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::export_jobs;
+use crate::domain::export_job::ExportJobStatus;
 
 /// A stored job.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -22,8 +23,9 @@ pub struct ExportJobRow {
     pub format: String,
     /// The rest of the request as JSON.
     pub params: String,
-    /// `queued`, `running`, `done` or `failed`.
-    pub status: String,
+    /// Where the job is (an unknown stored code fails the query).
+    #[diesel(deserialize_as = String)]
+    pub status: ExportJobStatus,
     /// Rows written so far.
     pub progress: i64,
     /// Rows to write.
@@ -91,10 +93,10 @@ pub fn claim(conn: &mut AnyConnection, id: &str, total: i64) -> QueryResult<bool
     diesel::update(
         export_jobs::table
             .filter(export_jobs::id.eq(id))
-            .filter(export_jobs::status.eq("queued")),
+            .filter(export_jobs::status.eq(ExportJobStatus::Queued.code())),
     )
     .set((
-        export_jobs::status.eq("running"),
+        export_jobs::status.eq(ExportJobStatus::Running.code()),
         export_jobs::total.eq(total),
     ))
     .execute(conn)
@@ -118,7 +120,7 @@ pub fn finish(
 ) -> QueryResult<usize> {
     diesel::update(export_jobs::table.find(id))
         .set((
-            export_jobs::status.eq("done"),
+            export_jobs::status.eq(ExportJobStatus::Done.code()),
             export_jobs::file_name.eq(file_name),
             export_jobs::progress.eq(progress),
             export_jobs::finished_at.eq(now),
@@ -135,7 +137,7 @@ pub fn fail(
 ) -> QueryResult<usize> {
     diesel::update(export_jobs::table.find(id))
         .set((
-            export_jobs::status.eq("failed"),
+            export_jobs::status.eq(ExportJobStatus::Failed.code()),
             export_jobs::error.eq(error),
             export_jobs::finished_at.eq(now),
         ))
@@ -147,11 +149,14 @@ pub fn fail(
 pub fn fail_abandoned(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         export_jobs::table
-            .filter(export_jobs::status.eq_any(["queued", "running"]))
+            .filter(export_jobs::status.eq_any([
+                ExportJobStatus::Queued.code(),
+                ExportJobStatus::Running.code(),
+            ]))
             .filter(export_jobs::created_at.lt(before)),
     )
     .set((
-        export_jobs::status.eq("failed"),
+        export_jobs::status.eq(ExportJobStatus::Failed.code()),
         export_jobs::error.eq("interrupted by a restart; please start the export again"),
     ))
     .execute(conn)

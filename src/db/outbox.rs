@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::mail_outbox;
+use crate::domain::mail_outbox::OutboxStatus;
 
 /// A message to queue.
 #[derive(Debug, Insertable)]
@@ -57,10 +58,10 @@ pub fn cancel_for_invitation(conn: &mut AnyConnection, invitation_id: i64) -> Qu
     diesel::update(
         mail_outbox::table
             .filter(mail_outbox::invitation_id.eq(invitation_id))
-            .filter(mail_outbox::status.eq("pending")),
+            .filter(mail_outbox::status.eq(OutboxStatus::Pending.code())),
     )
     .set((
-        mail_outbox::status.eq("cancelled"),
+        mail_outbox::status.eq(OutboxStatus::Cancelled.code()),
         mail_outbox::body_text.eq(""),
         mail_outbox::body_html.eq(""),
     ))
@@ -92,10 +93,10 @@ pub fn claim(
     limit: i64,
 ) -> QueryResult<Vec<OutboxMessage>> {
     let due = mail_outbox::status
-        .eq("pending")
+        .eq(OutboxStatus::Pending.code())
         .and(mail_outbox::next_attempt_at.le(now))
         .or(mail_outbox::status
-            .eq("sending")
+            .eq(OutboxStatus::Sending.code())
             .and(mail_outbox::locked_until.lt(now)));
     let candidates: Vec<i64> = mail_outbox::table
         .filter(due)
@@ -107,7 +108,7 @@ pub fn claim(
     for id in candidates {
         let won = diesel::update(mail_outbox::table.find(id).filter(due))
             .set((
-                mail_outbox::status.eq("sending"),
+                mail_outbox::status.eq(OutboxStatus::Sending.code()),
                 mail_outbox::locked_until.eq(Some(lease_until)),
                 mail_outbox::attempts.eq(mail_outbox::attempts + 1),
             ))
@@ -137,7 +138,7 @@ pub fn renew_lease(
     diesel::update(
         mail_outbox::table
             .find(id)
-            .filter(mail_outbox::status.eq("sending"))
+            .filter(mail_outbox::status.eq(OutboxStatus::Sending.code()))
             .filter(mail_outbox::attempts.eq(claimed_attempts)),
     )
     .set(mail_outbox::locked_until.eq(Some(lease_until)))
@@ -151,7 +152,7 @@ pub fn renew_lease(
 pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(mail_outbox::table.find(id))
         .set((
-            mail_outbox::status.eq("sent"),
+            mail_outbox::status.eq(OutboxStatus::Sent.code()),
             mail_outbox::sent_at.eq(Some(now)),
             mail_outbox::locked_until.eq(None::<NaiveDateTime>),
             mail_outbox::body_text.eq(""),
@@ -170,13 +171,13 @@ pub fn mark_failed(
     retry_at: Option<NaiveDateTime>,
 ) -> QueryResult<usize> {
     let status = if retry_at.is_some() {
-        "pending"
+        OutboxStatus::Pending
     } else {
-        "failed"
+        OutboxStatus::Failed
     };
     diesel::update(mail_outbox::table.find(id))
         .set((
-            mail_outbox::status.eq(status),
+            mail_outbox::status.eq(status.code()),
             mail_outbox::locked_until.eq(None::<NaiveDateTime>),
             mail_outbox::last_error.eq(Some(error)),
             mail_outbox::next_attempt_at.eq(retry_at.unwrap_or_else(super::now)),
@@ -185,10 +186,21 @@ pub fn mark_failed(
 }
 
 /// Message counts by status for messages whose key starts with `prefix` (a round's messages).
-pub fn counts_by_status(conn: &mut AnyConnection, prefix: &str) -> QueryResult<Vec<(String, i64)>> {
-    mail_outbox::table
+pub fn counts_by_status(
+    conn: &mut AnyConnection,
+    prefix: &str,
+) -> QueryResult<Vec<(OutboxStatus, i64)>> {
+    let counts: Vec<(String, i64)> = mail_outbox::table
         .filter(mail_outbox::message_key.like(format!("{prefix}%")))
         .group_by(mail_outbox::status)
         .select((mail_outbox::status, diesel::dsl::count_star()))
-        .load(conn)
+        .load(conn)?;
+    counts
+        .into_iter()
+        .map(|(status, count)| {
+            let status = OutboxStatus::try_from(status)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+            Ok((status, count))
+        })
+        .collect()
 }

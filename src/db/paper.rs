@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{paper_entries, responses, users};
+use crate::domain::paper_form::PaperEntryStatus;
 
 /// A keyed form.
 #[derive(Debug, Clone, Queryable)]
@@ -22,8 +23,9 @@ pub struct PaperEntry {
     pub entry_no: i32,
     /// Answers as keyed (compact JSON).
     pub answers: String,
-    /// `pending`, `mismatch` or `accepted`.
-    pub status: String,
+    /// Where the keying is (an unknown stored code fails the query).
+    #[diesel(deserialize_as = String)]
+    pub status: PaperEntryStatus,
     /// Who keyed it (account id).
     pub entered_by_id: i64,
     /// Who keyed it (e-mail).
@@ -126,14 +128,14 @@ pub fn set_status(
     conn: &mut AnyConnection,
     round_id: i64,
     batch_ref: &str,
-    status: &str,
+    status: PaperEntryStatus,
 ) -> QueryResult<usize> {
     diesel::update(
         paper_entries::table
             .filter(paper_entries::round_id.eq(round_id))
             .filter(paper_entries::batch_ref.eq(batch_ref)),
     )
-    .set(paper_entries::status.eq(status))
+    .set(paper_entries::status.eq(status.code()))
     .execute(conn)
 }
 

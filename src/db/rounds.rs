@@ -8,6 +8,7 @@ use super::schema::{
     instruments, methodologies, respondent_groups, round_groups, round_targets, round_units,
     rounds, units,
 };
+use crate::domain::lifecycle::RoundStatus;
 
 /// A stored round.
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -23,8 +24,9 @@ pub struct RoundRow {
     pub name_en: String,
     /// The unit set the round covers.
     pub unit_set_id: i64,
-    /// Lifecycle status code.
-    pub status: String,
+    /// Lifecycle status, read from its stored code (an unknown code fails the query).
+    #[diesel(deserialize_as = String)]
+    pub status: RoundStatus,
     /// When respondents may start answering (UTC).
     pub opens_at: Option<NaiveDateTime>,
     /// When answering ends (UTC, exclusive).
@@ -90,10 +92,22 @@ pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<RoundRow>> {
 }
 
 /// Moves a round from `from` to `to`; 0 rows means someone else changed it first.
-pub fn set_status(conn: &mut AnyConnection, id: i64, from: &str, to: &str) -> QueryResult<usize> {
-    diesel::update(rounds::table.find(id).filter(rounds::status.eq(from)))
-        .set((rounds::status.eq(to), rounds::updated_at.eq(super::now())))
-        .execute(conn)
+pub fn set_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: RoundStatus,
+    to: RoundStatus,
+) -> QueryResult<usize> {
+    diesel::update(
+        rounds::table
+            .find(id)
+            .filter(rounds::status.eq(from.code())),
+    )
+    .set((
+        rounds::status.eq(to.code()),
+        rounds::updated_at.eq(super::now()),
+    ))
+    .execute(conn)
 }
 
 /// One group's configuration in a round, with readable names.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::users;
+use crate::domain::account::Role;
 
 /// An account as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -16,8 +17,9 @@ pub struct User {
     pub email: String,
     /// Display name.
     pub name: String,
-    /// `admin`, `coordinator` or `analyst`.
-    pub role: String,
+    /// What the account may do (an unknown stored code fails the query).
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     /// Argon2id PHC string.
     pub password_hash: String,
     /// Inactive accounts cannot log in.

@@ -88,6 +88,22 @@ impl FromStr for Role {
     }
 }
 
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Reads the stored TEXT: the database edge loads accounts through this, so a corrupted role
+/// fails the query instead of granting anything.
+impl TryFrom<String> for Role {
+    type Error = AccountError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
 /// A new password that meets the policy. Its `Debug` hides the value, so it never reaches a log.
 #[derive(Clone)]
 pub struct NewPassword(String);

@@ -131,14 +131,14 @@ pub const ALL_ACTIONS: [RoundAction; 5] = [
 
 /// Which account roles may perform which action. Kept as data so the rule can be shown on
 /// the round page and reviewed at a glance.
-pub const PERMISSIONS: [(RoundAction, &[&str]); 7] = [
-    (RoundAction::Open, &["admin"]),
-    (RoundAction::Close, &["admin"]),
-    (RoundAction::Reopen, &["admin"]),
-    (RoundAction::Compute, &["admin"]),
-    (RoundAction::Publish, &["admin"]),
-    (RoundAction::KeyPaper, &["admin", "coordinator"]),
-    (RoundAction::KeyPaperSingle, &["admin"]),
+pub const PERMISSIONS: [(RoundAction, &[Role]); 7] = [
+    (RoundAction::Open, &[Role::Admin]),
+    (RoundAction::Close, &[Role::Admin]),
+    (RoundAction::Reopen, &[Role::Admin]),
+    (RoundAction::Compute, &[Role::Admin]),
+    (RoundAction::Publish, &[Role::Admin]),
+    (RoundAction::KeyPaper, &[Role::Admin, Role::Coordinator]),
+    (RoundAction::KeyPaperSingle, &[Role::Admin]),
 ];
 
 /// The state after `action` on a round in state `from`, or why it is refused.
@@ -162,7 +162,7 @@ pub fn allowed_actions(role: Role, status: RoundStatus) -> Vec<RoundAction> {
     status
         .available_actions()
         .into_iter()
-        .filter(|a| a.allowed_for(role.code()))
+        .filter(|a| a.allowed_for(role))
         .collect()
 }
 
@@ -252,12 +252,11 @@ impl RoundAction {
         }
     }
 
-    /// True when an account with role `role_code` (`admin`, `coordinator`, `analyst`) may
-    /// perform this action; unknown roles may do nothing.
-    pub fn allowed_for(self, role_code: &str) -> bool {
+    /// True when an account with `role` may perform this action, by [`PERMISSIONS`].
+    pub fn allowed_for(self, role: Role) -> bool {
         PERMISSIONS
             .iter()
-            .any(|(action, roles)| *action == self && roles.contains(&role_code))
+            .any(|(action, roles)| *action == self && roles.contains(&role))
     }
 
     fn past_participle(self) -> &'static str {
@@ -289,6 +288,16 @@ impl FromStr for RoundStatus {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         parse_status(s)
+    }
+}
+
+/// Reads the stored TEXT (the database edge loads a status through this, so a corrupted value
+/// is an error there, never a default).
+impl TryFrom<String> for RoundStatus {
+    type Error = LifecycleError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        parse_status(&text)
     }
 }
 
@@ -382,22 +391,23 @@ mod tests {
     #[test]
     fn only_admins_change_a_rounds_state() {
         for action in ALL_ACTIONS {
-            assert!(action.allowed_for("admin"));
-            assert!(!action.allowed_for("analyst"));
-            assert!(!action.allowed_for("coordinator"));
+            assert!(action.allowed_for(Role::Admin));
+            assert!(!action.allowed_for(Role::Analyst));
+            assert!(!action.allowed_for(Role::Coordinator));
         }
-        assert!(!A::Compute.allowed_for("Admin"));
-        assert!(!A::Open.allowed_for(""));
+        // A role text that is not exactly one of ours never becomes a role, so it may do nothing.
+        assert!("Admin".parse::<Role>().is_err());
+        assert!("".parse::<Role>().is_err());
     }
 
     #[test]
     fn coordinators_key_paper_forms_only_by_double_entry_and_admins_also_by_single_entry() {
-        assert!(A::KeyPaper.allowed_for("admin"));
-        assert!(A::KeyPaper.allowed_for("coordinator"));
-        assert!(!A::KeyPaper.allowed_for("analyst"));
-        assert!(A::KeyPaperSingle.allowed_for("admin"));
-        assert!(!A::KeyPaperSingle.allowed_for("coordinator"));
-        assert!(!A::KeyPaperSingle.allowed_for("analyst"));
+        assert!(A::KeyPaper.allowed_for(Role::Admin));
+        assert!(A::KeyPaper.allowed_for(Role::Coordinator));
+        assert!(!A::KeyPaper.allowed_for(Role::Analyst));
+        assert!(A::KeyPaperSingle.allowed_for(Role::Admin));
+        assert!(!A::KeyPaperSingle.allowed_for(Role::Coordinator));
+        assert!(!A::KeyPaperSingle.allowed_for(Role::Analyst));
         // Permissions, not transitions: no state offers them and no form can ask for them.
         for status in ALL_STATUSES {
             assert!(transition(status, A::KeyPaper).is_err());
@@ -492,7 +502,7 @@ mod tests {
             );
             for action in allowed_actions(Role::Admin, status) {
                 assert!(transition(status, action).is_ok());
-                assert!(action.allowed_for(Role::Admin.code()));
+                assert!(action.allowed_for(Role::Admin));
             }
         }
     }

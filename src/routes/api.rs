@@ -110,7 +110,7 @@ impl From<(crate::db::rounds::RoundRow, Option<i32>)> for Round {
             year: r.year,
             name_vi: r.name_vi,
             name_en: r.name_en,
-            status: r.status,
+            status: r.status.code().to_owned(),
             published_version: published,
             compare_round_id: r.compare_round_id,
         }
@@ -305,12 +305,13 @@ impl From<db::export_jobs::ExportJobRow> for ExportJob {
     fn from(j: db::export_jobs::ExportJobRow) -> Self {
         Self {
             include_excluded: jobs::includes_excluded(&j),
-            download_url: (j.status == "done").then(|| format!("/api/v1/exports/{}/file", j.id)),
+            download_url: (j.status == crate::domain::export_job::ExportJobStatus::Done)
+                .then(|| format!("/api/v1/exports/{}/file", j.id)),
             id: j.id,
             round_id: j.round_id,
             kind: j.kind,
             format: j.format,
-            status: j.status,
+            status: j.status.code().to_owned(),
             progress: j.progress,
             total: j.total,
             error: j.error,

@@ -3,15 +3,19 @@
 //! no code is ever written to a log. Every route with a code in its path takes it through
 //! [`respond::open`] first, so each is throttled and answers a wrong code the same way.
 
+use std::sync::Arc;
+
 use crate::routes::{client_ip, private_html, see_other};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::respond::{self, CodeState, Session, Submitted};
+use crate::app::respond::{self, CodeState, Destination, Nav, SectionStep, Session, Submitted};
+use crate::db::drafts::DraftRow;
 use crate::domain::access_code::AccessCode;
-use crate::domain::answers::decode_section;
+use crate::domain::answers::{Answers, FieldError, decode_section};
+use crate::domain::instrument::Instrument;
 use crate::error::{AppError, AppResult};
 use crate::server::state::AppState;
 use crate::views::{self, PageContext};
@@ -55,6 +59,71 @@ async fn session(
     raw: &str,
 ) -> AppResult<Result<Session, HttpResponse>> {
     Ok(ready(open(req, state, raw).await?).map_err(|(status, key)| code_problem(req, status, key)))
+}
+
+/// A started questionnaire: the code's session with its draft, the instrument, the answers
+/// so far and the sections they make visible.
+struct Opened {
+    session: Session,
+    draft: DraftRow,
+    instrument: Arc<Instrument>,
+    answers: Answers,
+    visible: Vec<usize>,
+}
+
+/// Opens a session's draft; a code whose answering has not started goes to its first page.
+async fn with_draft(state: &AppState, session: Session) -> AppResult<Result<Opened, HttpResponse>> {
+    let Some(draft) = session.draft.clone() else {
+        return Ok(Err(see_other(format!(
+            "/s/{}",
+            session.code.as_canonical()
+        ))));
+    };
+    let instrument = state.instrument(session.instrument_id).await?;
+    let answers = respond::draft_answers(&draft);
+    let visible = respond::visible_sections(&instrument, &answers);
+    Ok(Ok(Opened {
+        session,
+        draft,
+        instrument,
+        answers,
+        visible,
+    }))
+}
+
+/// The started questionnaire behind the code in the path, or the page to show instead: the
+/// opening of every respondent page after the first.
+async fn opened(
+    req: &HttpRequest,
+    state: &AppState,
+    raw: &str,
+) -> AppResult<Result<Opened, HttpResponse>> {
+    match session(req, state, raw).await? {
+        Ok(found) => with_draft(state, found).await,
+        Err(page) => Ok(Err(page)),
+    }
+}
+
+/// The review page of a started questionnaire, with the problems that block submission.
+fn review_page(
+    req: &HttpRequest,
+    o: &Opened,
+    status: StatusCode,
+    errors: &[FieldError],
+) -> HttpResponse {
+    let ctx = PageContext::new(req, None);
+    private_html(
+        status,
+        views::respond::review(
+            &ctx,
+            o.session.code.as_canonical(),
+            &o.instrument,
+            &o.visible,
+            &o.answers,
+            &o.draft.submission_key,
+            errors,
+        ),
+    )
 }
 
 /// The code entry form.
@@ -142,36 +211,27 @@ pub async fn section(
     path: web::Path<(String, usize)>,
 ) -> AppResult<HttpResponse> {
     let (raw, n) = path.into_inner();
-    let session = match session(&req, &state, &raw).await? {
-        Ok(found) => found,
+    let o = match opened(&req, &state, &raw).await? {
+        Ok(o) => o,
         Err(page) => return Ok(page),
     };
-    let Some(draft) = &session.draft else {
-        return Ok(see_other(format!("/s/{}", session.code.as_canonical())));
-    };
-    let instrument = state.instrument(session.instrument_id).await?;
-    let answers = respond::draft_answers(draft);
-    let visible = respond::visible_sections(&instrument, &answers);
+    let canonical = o.session.code.as_canonical();
     let index = n.saturating_sub(1);
-    let Some(position) = visible.iter().position(|&i| i == index) else {
-        let first = visible.first().copied().unwrap_or(0);
-        return Ok(see_other(format!(
-            "/s/{}/p/{}",
-            session.code.as_canonical(),
-            first + 1
-        )));
+    let Some(position) = o.visible.iter().position(|&i| i == index) else {
+        let first = o.visible.first().copied().unwrap_or(0);
+        return Ok(see_other(format!("/s/{canonical}/p/{}", first + 1)));
     };
     let ctx = PageContext::new(&req, None);
     Ok(private_html(
         StatusCode::OK,
         views::respond::section_page(
             &ctx,
-            session.code.as_canonical(),
-            &instrument,
+            canonical,
+            &o.instrument,
             index,
             position + 1,
-            visible.len(),
-            &answers,
+            o.visible.len(),
+            &o.answers,
             &[],
             None,
         ),
@@ -193,41 +253,37 @@ pub async fn save_section(
     form: CsrfForm<SectionForm>,
 ) -> AppResult<HttpResponse> {
     let (raw, n) = path.into_inner();
-    let session = match session(&req, &state, &raw).await? {
-        Ok(found) => found,
+    let o = match opened(&req, &state, &raw).await? {
+        Ok(o) => o,
         Err(page) => return Ok(page),
     };
-    let canonical = session.code.as_canonical().to_owned();
-    let Some(draft) = session.draft.clone() else {
-        return Ok(see_other(format!("/s/{canonical}")));
-    };
-    let instrument = state.instrument(session.instrument_id).await?;
+    let canonical = o.session.code.as_canonical().to_owned();
     let index = n.saturating_sub(1);
-    let Some(section) = instrument.sections().get(index) else {
+    let Some(section) = o.instrument.sections().get(index) else {
         return Err(AppError::NotFound);
     };
-    let going_back = form.data.nav.as_deref() == Some("back");
-    let earlier = respond::draft_answers(&draft);
-    let earlier_snapshot = earlier.clone();
-    let decoded = decode_section(section, &form.fields, &earlier);
-    let answers = respond::merge_section(&instrument, section, earlier, &decoded.answers);
-    let visible = respond::visible_sections(&instrument, &answers);
-    let position = visible.iter().position(|&i| i == index);
+    let nav = Nav::parse(form.data.nav.as_deref());
+    let decoded = decode_section(section, &form.fields, &o.answers);
+    let answers =
+        respond::merge_section(&o.instrument, section, o.answers.clone(), &decoded.answers);
+    let visible = respond::visible_sections(&o.instrument, &answers);
     let lang = crate::i18n::Lang::of_request(&req);
-
-    let revealed =
-        !going_back && respond::reveals_unanswered_question(section, &earlier_snapshot, &answers);
-    if (!decoded.errors.is_empty() && !going_back) || revealed {
+    let reveals = respond::reveals_unanswered_question(section, &o.answers, &answers);
+    let step =
+        respond::step_after_section(&visible, index, nav, !decoded.errors.is_empty(), reveals);
+    let code_id = o.session.code_id;
+    let SectionStep::Go { resume_at, to } = step else {
         // Keep the valid answers, show the page again with every problem.
-        let (code_id, to_save) = (session.code_id, answers.clone());
+        let to_save = answers.clone();
         state
             .db(move |conn| respond::save(conn, code_id, &to_save, index, lang.code()))
             .await?;
         let ctx = PageContext::new(&req, None);
+        let position = visible.iter().position(|&i| i == index);
         let page = views::respond::section_page(
             &ctx,
             &canonical,
-            &instrument,
+            &o.instrument,
             index,
             position.map_or(1, |p| p + 1),
             visible.len().max(1),
@@ -241,22 +297,15 @@ pub async fn save_section(
             StatusCode::UNPROCESSABLE_ENTITY
         };
         return Ok(private_html(status, page));
-    }
-    let target = if going_back {
-        visible.iter().rev().find(|&&i| i < index).copied()
-    } else {
-        visible.iter().find(|&&i| i > index).copied()
     };
-    let resume_at = target.unwrap_or(index);
-    let code_id = session.code_id;
     state
         .db(move |conn| respond::save(conn, code_id, &answers, resume_at, lang.code()))
         .await?;
-    Ok(match target {
-        Some(i) => see_other(format!("/s/{canonical}/p/{}", i + 1)),
-        None if going_back => see_other(format!("/s/{canonical}")),
-        None => see_other(format!("/s/{canonical}/review")),
-    })
+    Ok(see_other(match to {
+        Destination::Section(i) => format!("/s/{canonical}/p/{}", i + 1),
+        Destination::Intro => format!("/s/{canonical}"),
+        Destination::Review => format!("/s/{canonical}/review"),
+    }))
 }
 
 /// `GET /s/{code}/review`.
@@ -265,29 +314,10 @@ pub async fn review(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let session = match session(&req, &state, &code).await? {
-        Ok(found) => found,
-        Err(page) => return Ok(page),
-    };
-    let Some(draft) = &session.draft else {
-        return Ok(see_other(format!("/s/{}", session.code.as_canonical())));
-    };
-    let instrument = state.instrument(session.instrument_id).await?;
-    let answers = respond::draft_answers(draft);
-    let visible = respond::visible_sections(&instrument, &answers);
-    let ctx = PageContext::new(&req, None);
-    Ok(private_html(
-        StatusCode::OK,
-        views::respond::review(
-            &ctx,
-            session.code.as_canonical(),
-            &instrument,
-            &visible,
-            &answers,
-            &draft.submission_key,
-            &[],
-        ),
-    ))
+    Ok(match opened(&req, &state, &code).await? {
+        Ok(o) => review_page(&req, &o, StatusCode::OK, &[]),
+        Err(page) => page,
+    })
 }
 
 /// The submit form: the idempotency key rendered into the review page.
@@ -334,22 +364,18 @@ pub async fn submit(
         Submitted::Receipt(receipt) => Ok(see_other(format!("/receipt/{receipt}"))),
         Submitted::Incomplete(errors) => {
             // Nothing was stored, so the draft read on the way in is still current.
-            let draft = session.draft.as_ref().ok_or(AppError::NotFound)?;
-            let answers = respond::draft_answers(draft);
-            let visible = respond::visible_sections(&instrument, &answers);
-            let ctx = PageContext::new(&req, None);
-            Ok(private_html(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                views::respond::review(
-                    &ctx,
-                    canonical,
-                    &instrument,
-                    &visible,
-                    &answers,
-                    &draft.submission_key,
+            if session.draft.is_none() {
+                return Err(AppError::NotFound);
+            }
+            match with_draft(&state, session.clone()).await? {
+                Ok(o) => Ok(review_page(
+                    &req,
+                    &o,
+                    StatusCode::UNPROCESSABLE_ENTITY,
                     &errors,
-                ),
-            ))
+                )),
+                Err(page) => Ok(page),
+            }
         }
         Submitted::AlreadyUsed => Ok(code_problem(&req, StatusCode::GONE, "respond.code_used")),
         Submitted::NotOpen => Ok(code_problem(

@@ -394,7 +394,7 @@ fn round_command(settings: &Settings, command: &RoundCommand) -> anyhow::Result<
     let actor = Actor {
         user_id: None,
         label: "cli",
-        role: "admin",
+        role: Role::Admin,
     };
     let base = settings.base();
     let (round_id, queued) = match command {
@@ -446,13 +446,14 @@ fn deliver_round_queue(
     queued: usize,
     lease: chrono::Duration,
 ) -> anyhow::Result<()> {
+    use crate::domain::mail_outbox::OutboxStatus as MailStatus;
     let prefix = crate::app::rounds::message_prefix(round_id);
     let pending = |pool: &db::DbPool| -> anyhow::Result<u64> {
         let mut conn = pool.get()?;
         let counts = db::outbox::counts_by_status(&mut conn, &prefix)?;
         Ok(counts
             .iter()
-            .filter(|(status, _)| status == "pending" || status == "sending")
+            .filter(|(status, _)| matches!(status, MailStatus::Pending | MailStatus::Sending))
             .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
             .sum())
     };

@@ -10,6 +10,7 @@ use crate::app::results::{
 };
 use crate::db::export_jobs::ExportJobRow;
 use crate::db::rounds::RoundRow;
+use crate::domain::export_job::ExportJobStatus;
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{Standing, fmt_points, percent_of};
 use crate::i18n::Lang;
@@ -502,9 +503,9 @@ pub fn export_jobs(ctx: &PageContext, jobs: &[ExportJobRow]) -> Markup {
 
 fn job_status(ctx: &PageContext, j: &ExportJobRow) -> Markup {
     html! {
-        @match j.status.as_str() {
-            "done" => { a href={ "/exports/" (j.id) "/file" } { (ctx.t("results.download")) } " (" (j.progress) ")" }
-            "failed" => { (ctx.t("results.failed")) ": " (j.error.as_deref().unwrap_or("")) }
+        @match j.status {
+            ExportJobStatus::Done => { a href={ "/exports/" (j.id) "/file" } { (ctx.t("results.download")) } " (" (j.progress) ")" }
+            ExportJobStatus::Failed => { (ctx.t("results.failed")) ": " (j.error.as_deref().unwrap_or("")) }
             _ => { (ctx.t("results.running")) " " (j.progress) " / " (j.total) }
         }
     }
@@ -513,7 +514,10 @@ fn job_status(ctx: &PageContext, j: &ExportJobRow) -> Markup {
 /// One export job; refreshes itself every two seconds until it is finished (a meta refresh,
 /// since pages carry no script).
 pub fn export_job(ctx: &PageContext, job: &ExportJobRow) -> Markup {
-    let running = matches!(job.status.as_str(), "queued" | "running");
+    let running = matches!(
+        job.status,
+        ExportJobStatus::Queued | ExportJobStatus::Running
+    );
     let percent = if job.total > 0 {
         job.progress.saturating_mul(100) / job.total
     } else {

@@ -13,10 +13,8 @@ use crate::db::units::{UnitRow, UnitSetRow};
 use crate::domain::lifecycle::{RoundAction, RoundStatus};
 use crate::i18n::{Lang, tf};
 
-fn status_label(ctx: &PageContext, status: &str) -> String {
-    crate::domain::lifecycle::parse_status(status)
-        .map(|s| ctx.t(s.label_key()).to_owned())
-        .unwrap_or_else(|_| status.to_owned())
+fn status_label(ctx: &PageContext, status: RoundStatus) -> String {
+    ctx.t(status.label_key()).to_owned()
 }
 
 fn fmt_time(t: Option<chrono::NaiveDateTime>) -> String {
@@ -56,7 +54,7 @@ pub fn list(
                     tbody { @for r in rounds { tr {
                         td { (r.year) }
                         td { a href={ "/admin/rounds/" (r.id) } { (name(lang, &r.name_vi, &r.name_en)) } }
-                        td { (status_label(ctx, &r.status)) }
+                        td { (status_label(ctx, r.status)) }
                         td { (fmt_time(r.opens_at)) } td { (fmt_time(r.closes_at)) }
                     } } }
                 }
@@ -102,7 +100,7 @@ pub struct RoundPage<'a> {
     /// Whether `respondents` counts only a coordinator's own units.
     pub respondents_in_my_units: bool,
     /// Outbox counts by status.
-    pub outbox: &'a [(String, i64)],
+    pub outbox: &'a [(crate::domain::mail_outbox::OutboxStatus, i64)],
     /// Open links: (unit name, group code, quota, issued, url).
     pub open_links: &'a [(String, String, i32, i32, String)],
     /// The viewer may change the round.
@@ -124,7 +122,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
     let lang = ctx.lang;
     let r = p.round;
     let base = format!("/admin/rounds/{}", r.id);
-    let status = crate::domain::lifecycle::parse_status(&r.status).unwrap_or(RoundStatus::Draft);
+    let status = r.status;
     let frozen = status.config_frozen();
     page(
         ctx,
@@ -135,7 +133,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
             (errors_box(ctx, p.errors))
             h1 { (name(lang, &r.name_vi, &r.name_en)) }
             table { tbody {
-                tr { th { (ctx.t("round.status")) } td { strong { (status_label(ctx, &r.status)) } } }
+                tr { th { (ctx.t("round.status")) } td { strong { (status_label(ctx, r.status)) } } }
                 tr { th { (ctx.t("round.year")) } td { (r.year) } }
                 tr { th { (ctx.t("round.unit_set")) } td { (name(lang, &p.unit_set.name_vi, &p.unit_set.name_en)) " (" (p.units.len()) ")" } }
                 tr { th { (ctx.t("round.opens")) } td { (fmt_time(r.opens_at)) } }
@@ -321,16 +319,8 @@ fn qr_svg(url: &str) -> String {
     }
 }
 
-/// Sort orders of the coverage table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CoverageSort {
-    /// By unit code.
-    Unit,
-    /// Lowest response rate first.
-    Rate,
-    /// Most completed first.
-    Completed,
-}
+/// The coverage orders, defined with the sorting in the rounds use case.
+pub use crate::app::rounds::CoverageSort;
 
 /// The coverage table: unit × group with target, listed, invited, started, completed, rate.
 pub fn coverage(

@@ -13,7 +13,7 @@ use crate::helpers::spawn_app;
 const ADMIN: Actor<'static> = Actor {
     user_id: None,
     label: "auditor-test",
-    role: "admin",
+    role: khaosat::domain::account::Role::Admin,
 };
 
 type Entry = (String, Option<String>, Option<String>);

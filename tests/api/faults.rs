@@ -58,7 +58,7 @@ use crate::smtp::SmtpSink;
 const ADMIN: Actor<'static> = Actor {
     user_id: None,
     label: "test",
-    role: "admin",
+    role: khaosat::domain::account::Role::Admin,
 };
 
 /// The title of the 503 page in the default language.

@@ -21,7 +21,7 @@ use crate::results::{api_get, download, make_token};
 const ADMIN: Actor<'static> = Actor {
     user_id: None,
     label: "test",
-    role: "admin",
+    role: khaosat::domain::account::Role::Admin,
 };
 
 /// Who answers: (unit index, group, the value given to every rating item).

@@ -15,7 +15,7 @@ use crate::helpers::{TestApp, csrf_from, spawn_app};
 const ADMIN: Actor<'static> = Actor {
     user_id: None,
     label: "test",
-    role: "admin",
+    role: khaosat::domain::account::Role::Admin,
 };
 
 /// An open round on the 2025 units with the bundled leader questionnaire; returns `n` codes.

@@ -17,7 +17,7 @@ use crate::smtp::SmtpSink;
 pub const ADMIN: Actor<'static> = Actor {
     user_id: None,
     label: "test",
-    role: "admin",
+    role: khaosat::domain::account::Role::Admin,
 };
 
 fn id_of(app: &TestApp, instrument: &str, methodology: &str) -> (i64, i64) {

@@ -8,7 +8,7 @@ use khaosat::app::rounds;
 use khaosat::app::scores;
 use khaosat::db::schema::{response_counts, responses};
 use khaosat::domain::account::Role;
-use khaosat::domain::lifecycle::RoundAction;
+use khaosat::domain::lifecycle::{RoundAction, RoundStatus};
 
 use crate::helpers::{TestDb, spawn_app};
 use crate::rounds::ADMIN;
@@ -405,7 +405,7 @@ async fn a_2025_round_compares_with_2023_through_the_provinces_each_unit_absorbe
     let actor = khaosat::app::rounds::Actor {
         user_id: None,
         label: "test",
-        role: "admin",
+        role: khaosat::domain::account::Role::Admin,
     };
     let err = khaosat::app::rounds::set_compare_round(&mut conn, earlier, Some(current), actor)
         .unwrap_err();
@@ -471,7 +471,7 @@ async fn closed_demo_round() -> (crate::helpers::TestApp, i64) {
     (app, round)
 }
 
-fn status_of(app: &crate::helpers::TestApp, round: i64) -> String {
+fn status_of(app: &crate::helpers::TestApp, round: i64) -> RoundStatus {
     let mut conn = app.pool.get().unwrap();
     khaosat::db::rounds::by_id(&mut conn, round)
         .unwrap()
@@ -511,7 +511,7 @@ async fn the_compute_button_refuses_a_round_whose_live_tallies_were_tampered_wit
         body.contains("Số liệu tổng hợp trực tiếp khác với câu trả lời gốc ở 1 chỗ"),
         "{body}"
     );
-    assert_eq!(status_of(&app, round), "closed");
+    assert_eq!(status_of(&app, round), RoundStatus::Closed);
     let mut conn = app.pool.get().unwrap();
     assert_eq!(
         khaosat::db::audit::count_action(&mut conn, "round:compute").unwrap(),
@@ -534,7 +534,7 @@ async fn the_compute_button_marks_an_untampered_round_computed_and_audits_its_ch
         .submit(&page, &format!("{page}/actions/compute"), &[])
         .await;
     assert_eq!(response.status(), 303);
-    assert_eq!(status_of(&app, round), "computed");
+    assert_eq!(status_of(&app, round), RoundStatus::Computed);
     let mut conn = app.pool.get().unwrap();
     let counted: u64 = scores::recompute_tallies(&mut conn, round)
         .unwrap()
@@ -576,7 +576,7 @@ async fn a_publication_whose_snapshot_fails_leaves_the_round_unpublished() {
         .execute(&mut conn)
         .unwrap();
     assert!(rounds::apply_action(&mut conn, round, RoundAction::Publish, ADMIN).is_err());
-    assert_eq!(status_of(&app, round), "computed");
+    assert_eq!(status_of(&app, round), RoundStatus::Computed);
     assert!(
         scores::read_snapshot(&mut conn, round, 1)
             .unwrap()
@@ -592,7 +592,7 @@ async fn a_publication_whose_snapshot_fails_leaves_the_round_unpublished() {
         .execute(&mut conn)
         .unwrap();
     rounds::apply_action(&mut conn, round, RoundAction::Publish, ADMIN).unwrap();
-    assert_eq!(status_of(&app, round), "published");
+    assert_eq!(status_of(&app, round), RoundStatus::Published);
     let (snapshot, verified) = scores::read_snapshot(&mut conn, round, 1).unwrap().unwrap();
     assert!(verified);
     assert_eq!(snapshot.version, 1);

@@ -13,7 +13,7 @@ use crate::results::publish;
 const ADMIN: khaosat::app::rounds::Actor<'static> = khaosat::app::rounds::Actor {
     user_id: None,
     label: "test",
-    role: "admin",
+    role: khaosat::domain::account::Role::Admin,
 };
 
 /// A 2023 round (63 provinces) and a 2025 round (34 units) compared with it: (earlier, later).

@@ -12,7 +12,7 @@ use crate::respond::{answer_everything, fill, leader};
 const ADMIN: Actor<'static> = Actor {
     user_id: None,
     label: "test",
-    role: "admin",
+    role: khaosat::domain::account::Role::Admin,
 };
 
 /// Script, attribute break-out, a `javascript:` URL and a right-to-left override in one.

@@ -200,7 +200,7 @@ impl FromRequest for ApiCaller {
                         Ok((
                             row.id,
                             ApiCaller {
-                                viewer: Viewer::of(Some((user.id, parse_role(&user.role)?))),
+                                viewer: Viewer::of(Some((user.id, user.role))),
                                 can_write: TokenScope::parse(&row.scope) == Some(TokenScope::Write),
                             },
                         ))
@@ -226,17 +226,11 @@ impl FromRequest for ApiCaller {
                 .await?;
             Ok(ApiCaller {
                 viewer: match user {
-                    Some(u) => Viewer::of(Some((u.id, parse_role(&u.role)?))),
+                    Some(u) => Viewer::of(Some((u.id, u.role))),
                     None => Viewer::Public,
                 },
                 can_write: false,
             })
         })
     }
-}
-
-fn parse_role(stored: &str) -> AppResult<Role> {
-    stored
-        .parse()
-        .map_err(|e| AppError::internal(anyhow::anyhow!("stored role: {e}")))
 }

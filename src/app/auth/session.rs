@@ -108,10 +108,7 @@ impl FromRequest for CurrentUser {
                 })
                 .await?
                 .ok_or(AppError::LoginRequired)?;
-            let role = user
-                .role
-                .parse()
-                .map_err(|e| AppError::internal(anyhow::anyhow!("stored role: {e}")))?;
+            let role = user.role;
             Ok(CurrentUser { user, role })
         })
     }

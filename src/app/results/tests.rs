@@ -97,7 +97,7 @@ fn results_of(m: Methodology, units: Vec<UnitScores>) -> RoundResults {
             name_vi: "Vòng".to_owned(),
             name_en: "Round".to_owned(),
             unit_set_id: 1,
-            status: "computed".to_owned(),
+            status: crate::domain::lifecycle::RoundStatus::Computed,
             opens_at: None,
             closes_at: None,
             compare_round_id: None,

@@ -100,7 +100,7 @@ pub fn import_appraised(
         // published round's figures are a public record: the points behind them change only
         // after Compute moves it back to "computed", and reach the public with a new version.
         let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
-        if round.status == crate::domain::lifecycle::RoundStatus::Published.code() {
+        if round.status == crate::domain::lifecycle::RoundStatus::Published {
             return Ok(Err(vec![format!(
                 "{file_name}: round {round_id} is published, and its published figures do not change. \
                  Run Compute (the published version stays public), import the corrected points, \

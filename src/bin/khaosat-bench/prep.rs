@@ -20,7 +20,7 @@ use khaosat::server::config::{DatabaseUrl, Settings, SqliteSync};
 const BENCH: Actor<'static> = Actor {
     user_id: None,
     label: "bench",
-    role: "admin",
+    role: Role::Admin,
 };
 
 /// Password of the bench's analyst accounts.

@@ -112,7 +112,7 @@ pub async fn page(
         .map(|(e, _)| (e.batch_ref.clone(), e.answers.clone()))
         .collect();
     for (entry, diff) in &mut shown {
-        if entry.status == "mismatch"
+        if entry.status == crate::domain::paper_form::PaperEntryStatus::Mismatch
             && entry.entry_no == 2
             && let Some((_, first)) = firsts.iter().find(|(r, _)| r == &entry.batch_ref)
         {

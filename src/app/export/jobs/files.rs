@@ -5,6 +5,7 @@ use super::super::microdata::Variant;
 use super::background::paths;
 use super::{ExportKind, ExportRequest};
 use crate::db::{self};
+use crate::domain::export_job::ExportJobStatus;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::server::state::AppState;
@@ -145,7 +146,7 @@ pub async fn finished_file(
     let name = job
         .file_name
         .clone()
-        .filter(|_| job.status == "done")
+        .filter(|_| job.status == ExportJobStatus::Done)
         .ok_or(AppError::NotFound)?;
     let (_, path) = paths(&state.settings.export_dir, &job.id);
     let file = web::block(move || std::fs::File::open(path))

@@ -1,0 +1,207 @@
+//! E-mail invitations and reminders, queued in the outbox, and opt-out links.
+
+use super::*;
+
+pub(super) fn closes_text(round: &RoundRow) -> Option<String> {
+    round.closes_at.map(|c| c.format("%Y-%m-%d").to_string())
+}
+
+/// The outbox key prefix of a round's messages.
+pub fn message_prefix(round_id: i64) -> String {
+    format!("round{round_id}:")
+}
+
+/// Issues codes to every respondent with an e-mail address and no invitation yet, and queues
+/// their invitations, in one transaction: a code exists in clear only inside its queued
+/// message, whose body is erased once delivered. Returns how many were queued.
+pub fn queue_invitations(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    base_url: &str,
+    round_id: i64,
+    actor: Actor<'_>,
+) -> Result<usize> {
+    db::write_transaction(conn, |conn| {
+        let round = round_or_404(conn, round_id)?;
+        let issued = issue_codes(conn, secret, round_id, true, None, actor)?;
+        let now = db::now();
+        let closes = closes_text(&round);
+        let mut queued = 0;
+        for code in &issued {
+            let Some(email) = &code.email else { continue };
+            let link = code_link(base_url, &code.code);
+            let grouped = code.code.to_string();
+            let message = templates::render(
+                templates::Kind::Invitation,
+                &InvitationContent {
+                    name: &code.name,
+                    round_vi: &round.name_vi,
+                    round_en: &round.name_en,
+                    link: &link,
+                    code: &grouped,
+                    closes: closes.as_deref(),
+                    opt_out: &opt_out_link(base_url, secret, code.invitation_id),
+                },
+            );
+            let key = format!("{}invite:{}", message_prefix(round_id), code.invitation_id);
+            if outbox::enqueue(
+                conn,
+                &outbox::NewMessage {
+                    message_key: &key,
+                    kind: "invitation",
+                    invitation_id: Some(code.invitation_id),
+                    to_address: email,
+                    subject: &message.subject,
+                    body_text: &message.text,
+                    body_html: &message.html,
+                    next_attempt_at: now,
+                    created_at: now,
+                },
+            )? {
+                db::respondents::mark_invited(conn, code.invitation_id, now)?;
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    })
+}
+
+/// Queues a reminder for each invitation that is due under `policy`: never to those who
+/// responded or opted out, at most `max_reminders`, and not sooner than `min_days_between`.
+/// A reminder carries a fresh code that replaces the earlier one (which is not stored in
+/// clear and so cannot be repeated); a started draft stays attached.
+pub fn queue_reminders(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    base_url: &str,
+    round_id: i64,
+    policy: &ReminderPolicy,
+    now: NaiveDateTime,
+    actor: Actor<'_>,
+) -> Result<usize> {
+    db::write_transaction(conn, |conn| {
+        let round = round_or_404(conn, round_id)?;
+        if status_of(&round)? != RoundStatus::Open {
+            return Err(invalid("round.invalid.reminders_state", &[]));
+        }
+        let closes = closes_text(&round);
+        let mut queued = 0;
+        for status in db::respondents::invitation_statuses(conn, round_id)? {
+            let state = InvitationState {
+                invited_at: status.invited_at,
+                reminders_sent: u32::try_from(status.reminders_sent).unwrap_or(u32::MAX),
+                last_reminded_at: status.last_reminded_at,
+                responded: status.code_state == "used",
+                opted_out: status.opted_out,
+                has_email: status.email.is_some(),
+            };
+            let Some(email) = status
+                .email
+                .as_deref()
+                .filter(|_| reminders::due(policy, &state, now))
+            else {
+                continue;
+            };
+            let code = AccessCode::generate();
+            if db::access_codes::replace_hash(
+                conn,
+                status.access_code_id,
+                &code_hash(secret, &code),
+            )? != 1
+            {
+                continue; // submitted meanwhile
+            }
+            let link = code_link(base_url, &code);
+            let grouped = code.to_string();
+            let message = templates::render(
+                templates::Kind::Reminder,
+                &InvitationContent {
+                    name: &status.name,
+                    round_vi: &round.name_vi,
+                    round_en: &round.name_en,
+                    link: &link,
+                    code: &grouped,
+                    closes: closes.as_deref(),
+                    opt_out: &opt_out_link(base_url, secret, status.invitation_id),
+                },
+            );
+            let key = format!(
+                "{}remind:{}:{}",
+                message_prefix(round_id),
+                status.invitation_id,
+                status.reminders_sent + 1
+            );
+            if outbox::enqueue(
+                conn,
+                &outbox::NewMessage {
+                    message_key: &key,
+                    kind: "reminder",
+                    invitation_id: Some(status.invitation_id),
+                    to_address: email,
+                    subject: &message.subject,
+                    body_text: &message.text,
+                    body_html: &message.html,
+                    // `now` is the policy's clock; the queue runs on the real one.
+                    next_attempt_at: db::now(),
+                    created_at: db::now(),
+                },
+            )? {
+                db::respondents::mark_reminded(conn, status.invitation_id, now)?;
+                queued += 1;
+            }
+        }
+        audit(
+            conn,
+            actor,
+            "round:queue_reminders",
+            round_id,
+            None,
+            Some(serde_json::json!({ "queued": queued }).to_string()),
+        )?;
+        Ok(queued)
+    })
+}
+
+/// The signed token of an invitation's opt-out link: the invitation id and a MAC, so nobody
+/// can opt out someone else by changing the number.
+pub fn opt_out_token(secret: &SecretKey, invitation_id: i64) -> String {
+    format!(
+        "{invitation_id}.{}",
+        &secret.sign("opt-out", &invitation_id.to_string())[..24]
+    )
+}
+
+/// The opt-out link of an invitation.
+pub fn opt_out_link(base_url: &str, secret: &SecretKey, invitation_id: i64) -> String {
+    format!("{base_url}/optout/{}", opt_out_token(secret, invitation_id))
+}
+
+/// Applies an opt-out link: the respondent is never mailed again and queued mail is cancelled.
+/// False when the token is not valid.
+pub fn opt_out(conn: &mut AnyConnection, secret: &SecretKey, token: &str) -> Result<bool> {
+    let Some((id, mac)) = token.split_once('.') else {
+        return Ok(false);
+    };
+    let Ok(invitation_id) = id.parse::<i64>() else {
+        return Ok(false);
+    };
+    let expected = opt_out_token(secret, invitation_id);
+    let valid = expected.split_once('.').is_some_and(|(_, m)| {
+        // Constant-time comparison of equal-length MAC prefixes.
+        m.len() == mac.len()
+            && m.bytes()
+                .zip(mac.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    if !valid {
+        return Ok(false);
+    }
+    db::write_transaction(conn, |conn| {
+        if !db::respondents::opt_out_by_invitation(conn, invitation_id)? {
+            return Ok(false);
+        }
+        outbox::cancel_for_invitation(conn, invitation_id)?;
+        Ok(true)
+    })
+}

@@ -1,0 +1,198 @@
+//! Survey rounds end to end: creating and configuring a round, its lifecycle, respondent
+//! lists, access codes, e-mail invitations and reminders, open links, and coverage. Shared by
+//! the admin pages and the CLI; handlers stay thin.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+
+use crate::app::auth::tokens::{SecretKey, hash_token};
+use crate::app::catalog;
+use crate::app::mail::templates::{self, InvitationContent};
+use crate::db::audit::{AuditEntry, record};
+use crate::db::respondents::NewRespondent;
+use crate::db::rounds::{NewRound, RoundRow};
+use crate::db::units::{NewUnit, NewUnitSet, UnitRow};
+use crate::db::{self, AnyConnection, outbox};
+use crate::domain::access_code::AccessCode;
+use crate::domain::account::Role;
+use crate::domain::lifecycle::{self, LifecycleError, RoundAction, RoundStatus};
+use crate::domain::reminders::{self, InvitationState, ReminderPolicy};
+use crate::domain::respondent_list::{StandardGroups, parse_respondent_csv, parse_respondent_xlsx};
+use crate::domain::unit_list::RowError;
+use crate::domain::unit_list::{UnitSet, provinces_2023, provinces_2025};
+use crate::error::AppError;
+use crate::i18n::{Lang, tf};
+
+mod actions;
+mod codes;
+mod configure;
+mod coverage;
+mod invitations;
+mod open_links;
+mod overview;
+mod respondents;
+mod units;
+
+pub use actions::*;
+pub use codes::*;
+pub use configure::*;
+pub use coverage::*;
+pub use invitations::*;
+pub use open_links::*;
+pub use overview::{RoundOverview, RoundViewer, overview};
+pub use respondents::*;
+pub use units::*;
+
+/// Code of the bundled set of 63 provinces (rounds up to 2024).
+pub const PROVINCES_2023: &str = "vn-provinces-2023";
+
+/// Code of the bundled set of 34 units in force from 2025.
+pub const UNITS_2025: &str = "vn-units-2025";
+
+/// Why a round operation was refused. Messages are shown to administrators as they are.
+#[derive(Debug, thiserror::Error)]
+pub enum RoundError {
+    /// The input is not acceptable; the message says what and where.
+    #[error("{0}")]
+    Invalid(Refusal),
+    /// A file had bad rows; nothing was imported.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Rows(Vec<RowError>),
+    /// The lifecycle forbids it.
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    /// The live tallies differ from a recomputation from the raw answers, so the round was
+    /// not marked computed.
+    #[error(
+        "the live tallies differ from the raw answers in {differences} place(s); the round was not marked computed"
+    )]
+    TalliesDiffer {
+        /// How many cells (or response counts) differ.
+        differences: usize,
+    },
+    /// No such round.
+    #[error("no such round")]
+    NotFound,
+    /// The database failed.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+/// For callers that only read (coverage in the API and dashboards): a missing round is 404,
+/// a database failure keeps its kind, and anything else is a bad request.
+impl From<RoundError> for AppError {
+    fn from(e: RoundError) -> Self {
+        match e {
+            RoundError::App(e) => e,
+            RoundError::NotFound => AppError::NotFound,
+            RoundError::Invalid(_)
+            | RoundError::Rows(_)
+            | RoundError::Lifecycle(_)
+            | RoundError::TalliesDiffer { .. } => AppError::BadRequest("error.bad_request.body"),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for RoundError {
+    fn from(e: diesel::result::Error) -> Self {
+        RoundError::App(e.into())
+    }
+}
+
+type Result<T> = std::result::Result<T, RoundError>;
+
+fn invalid(key: &'static str, args: &[(&'static str, &str)]) -> RoundError {
+    RoundError::invalid(key, args)
+}
+
+impl RoundError {
+    /// A refusal with the message-catalogue `key` and its `{name}` parameters.
+    pub fn invalid(key: &'static str, args: &[(&'static str, &str)]) -> Self {
+        RoundError::Invalid(Refusal {
+            key,
+            args: args
+                .iter()
+                .map(|(name, value)| (*name, (*value).to_owned()))
+                .collect(),
+        })
+    }
+}
+
+/// Why an operation was refused, as a message-catalogue key (`round.invalid.*`) with its
+/// parameters, so each reader sees it in their language. `Display` gives the English text
+/// (logs, the CLI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The message key.
+    pub key: &'static str,
+    /// The values of its `{name}` placeholders.
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Refusal {
+    /// The message in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let args: Vec<(&str, &str)> = self
+            .args
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        tf(lang, self.key, &args)
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
+/// Who acts, for permissions and the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    /// The account, if a logged-in user acts.
+    pub user_id: Option<i64>,
+    /// Readable name (e-mail or `cli`).
+    pub label: &'a str,
+    /// The account's role; the CLI acts as an administrator.
+    pub role: Role,
+}
+
+fn audit(
+    conn: &mut AnyConnection,
+    actor: Actor<'_>,
+    action: &str,
+    round_id: i64,
+    old: Option<String>,
+    new: Option<String>,
+) -> Result<()> {
+    record(
+        conn,
+        &AuditEntry {
+            actor_user_id: actor.user_id,
+            actor: actor.label,
+            action,
+            entity: "round",
+            entity_id: Some(round_id.to_string()),
+            old_value: old,
+            new_value: new,
+        },
+    )?;
+    Ok(())
+}
+
+fn round_or_404(conn: &mut AnyConnection, round_id: i64) -> Result<RoundRow> {
+    db::rounds::by_id(conn, round_id)?.ok_or(RoundError::NotFound)
+}
+
+fn status_of(round: &RoundRow) -> Result<RoundStatus> {
+    Ok(round.status)
+}
+
+fn require_draft(round: &RoundRow) -> Result<()> {
+    if status_of(round)?.config_frozen() {
+        return Err(invalid("round.invalid.frozen", &[]));
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Everything the round page shows, gathered in one read: the round and its configuration,
+//! targets, respondent and mail counts, open links, earlier rounds, and the viewer's actions.
+
+use std::collections::BTreeSet;
+
+use crate::app::auth::tokens::SecretKey;
+use crate::db::instruments::InstrumentSummary;
+use crate::db::methodologies::MethodologySummary;
+use crate::db::rounds::{RoundGroupRow, RoundRow};
+use crate::db::units::{UnitRow, UnitSetRow};
+use crate::db::{self, AnyConnection};
+use crate::domain::account::Role;
+use crate::domain::lifecycle::{self, RoundAction};
+use crate::domain::mail_outbox::OutboxStatus;
+use crate::error::AppError;
+
+/// The round page's content for one viewer.
+#[derive(Debug, Clone)]
+pub struct RoundOverview {
+    /// The round.
+    pub round: RoundRow,
+    /// The unit set it covers.
+    pub unit_set: UnitSetRow,
+    /// Its units.
+    pub units: Vec<UnitRow>,
+    /// Its configured groups.
+    pub groups: Vec<RoundGroupRow>,
+    /// Instruments that can be bound to a group.
+    pub instruments: Vec<InstrumentSummary>,
+    /// Methodologies that can be bound to a group.
+    pub methodologies: Vec<MethodologySummary>,
+    /// Target per group code when the same for every unit (None if mixed or unset).
+    pub targets: Vec<(String, Option<i32>)>,
+    /// Respondents listed (in a coordinator's own units only, see `respondents_in_my_units`).
+    pub respondents: i64,
+    /// Whether `respondents` counts only the viewer's own units.
+    pub respondents_in_my_units: bool,
+    /// The round's queued mail, counted by status.
+    pub outbox: Vec<(OutboxStatus, i64)>,
+    /// Its open links: (unit name, group code, quota, issued, public URL).
+    pub open_links: Vec<(String, String, i32, i32, String)>,
+    /// Earlier rounds year-over-year may compare with: (id, "year — name").
+    pub earlier_rounds: Vec<(i64, String)>,
+    /// The lifecycle actions the viewer may take now, from the permission table.
+    pub actions: Vec<RoundAction>,
+}
+
+/// Who looks at the round page.
+#[derive(Debug, Clone, Copy)]
+pub struct RoundViewer {
+    /// The account.
+    pub user_id: i64,
+    /// Its role: a coordinator counts only their own units' respondents.
+    pub role: Role,
+}
+
+/// Reads the round page of `round_id` for `viewer`; `NotFound` when there is no such round.
+pub fn overview(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    base_url: &str,
+    round_id: i64,
+    viewer: RoundViewer,
+) -> Result<RoundOverview, AppError> {
+    let coordinator = (viewer.role == Role::Coordinator).then_some(viewer.user_id);
+    let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
+    let unit_set = db::units::set_by_id(conn, round.unit_set_id)?.ok_or(AppError::NotFound)?;
+    let units = db::rounds::units(conn, round_id)?;
+    let groups = db::rounds::groups(conn, round_id)?;
+    let all_groups = db::rounds::all_groups(conn)?;
+    let targets = uniform_targets(&all_groups, &db::rounds::targets(conn, round_id)?);
+    let respondents = super::respondent_count(conn, round_id, coordinator)?;
+    let outbox = db::outbox::counts_by_status(conn, &super::message_prefix(round_id))?;
+    let open_links = db::open_links::of_round(conn, round_id)?
+        .into_iter()
+        .map(|link| {
+            let unit_name = units
+                .iter()
+                .find(|u| u.id == link.unit_id)
+                .map(|u| u.name_vi.clone())
+                .unwrap_or_default();
+            let group_code = all_groups
+                .iter()
+                .find(|(id, _)| *id == link.group_id)
+                .map(|(_, code)| code.clone())
+                .unwrap_or_default();
+            let url = format!("{base_url}/o/{}", super::open_link_token(secret, link.id));
+            (unit_name, group_code, link.quota, link.issued, url)
+        })
+        .collect();
+    let earlier_rounds = db::rounds::list(conn)?
+        .into_iter()
+        .filter(|r| r.year < round.year)
+        .map(|r| (r.id, format!("{} — {}", r.year, r.name_vi)))
+        .collect();
+    let actions = lifecycle::allowed_actions(viewer.role, round.status);
+    Ok(RoundOverview {
+        round,
+        unit_set,
+        units,
+        groups,
+        instruments: db::instruments::list(conn)?,
+        methodologies: db::methodologies::list(conn)?,
+        targets,
+        respondents,
+        respondents_in_my_units: coordinator.is_some(),
+        outbox,
+        open_links,
+        earlier_rounds,
+        actions,
+    })
+}
+
+/// The target of each group (by code) when every unit of the round has the same one; `None`
+/// when targets differ between units or none is set. `targets` holds (unit, group, target).
+fn uniform_targets(
+    all_groups: &[(i64, String)],
+    targets: &[(i64, i64, i32)],
+) -> Vec<(String, Option<i32>)> {
+    all_groups
+        .iter()
+        .map(|(group_id, code)| {
+            let values: BTreeSet<i32> = targets
+                .iter()
+                .filter(|(_, g, _)| g == group_id)
+                .map(|(_, _, t)| *t)
+                .collect();
+            let single = match values.len() {
+                1 => values.into_iter().next(),
+                _ => None,
+            };
+            (code.clone(), single)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uniform_targets;
+
+    #[test]
+    fn a_target_shows_only_when_every_unit_shares_it() {
+        let groups = [
+            (1, "citizen".to_owned()),
+            (2, "firm".to_owned()),
+            (3, "x".to_owned()),
+        ];
+        let targets = [(10, 1, 30), (11, 1, 30), (10, 2, 30), (11, 2, 40)];
+        assert_eq!(
+            uniform_targets(&groups, &targets),
+            vec![
+                ("citizen".to_owned(), Some(30)),
+                ("firm".to_owned(), None),
+                ("x".to_owned(), None)
+            ]
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! Configuring a round (groups, targets, comparison round), its lifecycle actions, and the
+//! unit lists rounds are built on.
+
+use actix_multipart::Multipart;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::Markup;
+use serde::Deserialize;
+
+use super::{EmptyForm, READERS, act, refused, run, run_authorised};
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::CurrentUser;
+use crate::app::rounds::{self, RoundError};
+use crate::db;
+use crate::domain::account::Role;
+use crate::domain::lifecycle::RoundAction;
+use crate::error::{AppError, AppResult};
+use crate::routes::see_other;
+use crate::routes::upload::read_upload;
+use crate::server::state::AppState;
+use crate::views::{self, PageContext};
+
+/// The group configuration form.
+#[derive(Debug, Deserialize)]
+pub struct GroupForm {
+    group: String,
+    instrument_id: i64,
+    methodology_id: i64,
+}
+
+/// `POST /admin/rounds/{id}/groups`.
+pub async fn set_group(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<GroupForm>,
+) -> AppResult<HttpResponse> {
+    let round_id = id.into_inner();
+    let f = form.data;
+    run(
+        &req,
+        &state,
+        &user,
+        round_id,
+        "group",
+        move |conn, actor| {
+            rounds::set_group(
+                conn,
+                round_id,
+                &f.group,
+                f.instrument_id,
+                f.methodology_id,
+                actor,
+            )
+        },
+    )
+    .await
+}
+
+/// The targets form.
+#[derive(Debug, Deserialize)]
+pub struct TargetForm {
+    group: String,
+    target: String,
+}
+
+/// `POST /admin/rounds/{id}/targets`.
+pub async fn set_targets(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<TargetForm>,
+) -> AppResult<HttpResponse> {
+    let round_id = id.into_inner();
+    let f = form.data;
+    run(
+        &req,
+        &state,
+        &user,
+        round_id,
+        "targets",
+        move |conn, actor| {
+            let target: i32 = f.target.trim().parse().map_err(|_| {
+                RoundError::invalid("round.invalid.target_number", &[("value", f.target.trim())])
+            })?;
+            rounds::set_group_target(conn, round_id, &f.group, target, actor)
+        },
+    )
+    .await
+}
+
+/// `POST /admin/rounds/{id}/actions/{action}`: open, close, reopen, compute (checking the
+/// live tallies against the raw answers) or publish (status and snapshot together). Who may
+/// use which action comes from `lifecycle::PERMISSIONS`, like the buttons of the round page.
+pub async fn action(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i64, String)>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let (round_id, action) = path.into_inner();
+    let action: RoundAction = action.parse().map_err(|_| AppError::NotFound)?;
+    if !action.allowed_for(user.role) {
+        return Err(AppError::Forbidden);
+    }
+    run_authorised(
+        &req,
+        &state,
+        &user,
+        round_id,
+        "action",
+        move |conn, actor| rounds::apply_action(conn, round_id, action, actor).map(|_| ()),
+    )
+    .await
+}
+
+/// The comparison form.
+#[derive(Debug, Deserialize)]
+pub struct CompareForm {
+    earlier: String,
+}
+
+/// `POST /admin/rounds/{id}/compare`: chooses the earlier round for year-over-year changes.
+pub async fn set_compare(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<CompareForm>,
+) -> AppResult<HttpResponse> {
+    let round_id = id.into_inner();
+    let earlier = match form.data.earlier.trim() {
+        "" => None,
+        raw => Some(
+            raw.parse::<i64>()
+                .map_err(|_| AppError::BadRequest("error.bad_request.body"))?,
+        ),
+    };
+    run(
+        &req,
+        &state,
+        &user,
+        round_id,
+        "compare",
+        move |conn, actor| rounds::set_compare_round(conn, round_id, earlier, actor),
+    )
+    .await
+}
+
+/// `GET /admin/units`.
+pub async fn unit_sets(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> AppResult<Markup> {
+    user.require(READERS)?;
+    unit_sets_page(&req, &state, &user, &[]).await
+}
+
+async fn unit_sets_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    errors: &[String],
+) -> AppResult<Markup> {
+    let sets = state
+        .db(|conn| {
+            let sets = db::units::sets(conn)?;
+            let mut out = Vec::with_capacity(sets.len());
+            for s in sets {
+                let n = db::units::units_of_set(conn, s.id)?.len();
+                out.push((s, n));
+            }
+            Ok(out)
+        })
+        .await?;
+    let ctx = PageContext::new(req, Some(user));
+    Ok(views::rounds::unit_sets(
+        &ctx,
+        &sets,
+        user.role == Role::Admin,
+        errors,
+    ))
+}
+
+/// `POST /admin/units` (multipart: code, name, CSV file).
+pub async fn import_units(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let upload = read_upload(&req, multipart, 5 * 1024 * 1024).await?;
+    let field = |name: &str| {
+        upload
+            .fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (code, set_name) = (field("code"), field("name"));
+    let result = act(&req, &state, &user, move |conn, actor| {
+        rounds::import_unit_set(
+            conn,
+            &code,
+            &set_name,
+            &upload.file_name,
+            &upload.bytes,
+            actor,
+        )
+    })
+    .await?;
+    match result {
+        Ok(_) => Ok(see_other("/admin/units".to_owned())),
+        Err(errors) => Ok(refused(unit_sets_page(&req, &state, &user, &errors).await?)),
+    }
+}

@@ -1,0 +1,86 @@
+//! Data quality: flagged responses, re-flagging a round, and excluding a response.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::Markup;
+use serde::Deserialize;
+
+use super::EmptyForm;
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::CurrentUser;
+use crate::db;
+use crate::domain::account::Role;
+use crate::error::{AppError, AppResult};
+use crate::routes::see_other;
+use crate::server::state::AppState;
+use crate::views::{self, PageContext};
+
+/// `GET /admin/rounds/{id}/quality`: flagged responses.
+pub async fn quality(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> AppResult<Markup> {
+    user.require(&[Role::Admin, Role::Analyst])?;
+    let round_id = id.into_inner();
+    let (round, units, rows) = state
+        .db(move |conn| {
+            let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
+            Ok((
+                round,
+                db::rounds::units(conn, round_id)?,
+                db::responses::flagged(conn, round_id)?,
+            ))
+        })
+        .await?;
+    let ctx = PageContext::new(&req, Some(&user));
+    Ok(views::rounds::quality(&ctx, &round, &units, &rows, true))
+}
+
+/// `POST /admin/rounds/{id}/quality/flag`: recomputes the flags of every response.
+pub async fn flag(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin, Role::Analyst])?;
+    let round_id = id.into_inner();
+    state
+        .db(move |conn| crate::app::review::flag_round(conn, round_id))
+        .await?;
+    Ok(see_other(format!("/admin/rounds/{round_id}/quality")))
+}
+
+/// The exclusion form.
+#[derive(Debug, Deserialize)]
+pub struct ExcludeForm {
+    response_id: i64,
+    reason: String,
+}
+
+/// `POST /admin/rounds/{id}/quality/exclude`: leaves a response out of the scores, with a reason.
+pub async fn exclude(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<ExcludeForm>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin, Role::Analyst])?;
+    let round_id = id.into_inner();
+    let (user_id, label) = (user.user.id, user.user.email.clone());
+    let f = form.data;
+    state
+        .db(move |conn| {
+            crate::app::review::exclude(
+                conn,
+                round_id,
+                f.response_id,
+                &f.reason,
+                Some(user_id),
+                &label,
+            )
+        })
+        .await?;
+    Ok(see_other(format!("/admin/rounds/{round_id}/quality")))
+}

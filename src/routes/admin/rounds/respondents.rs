@@ -1,0 +1,179 @@
+//! A round's respondents: list import, e-mail invitations and reminders, open links, and the
+//! coverage table.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{EmptyForm, READERS, run};
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::CurrentUser;
+use crate::app::rounds::{self, CoverageSort, RoundError};
+use crate::db;
+use crate::domain::account::Role;
+use crate::domain::reminders::DEFAULT_POLICY;
+use crate::error::{AppError, AppResult};
+use crate::routes::html;
+use crate::routes::upload::read_upload;
+use crate::server::state::AppState;
+use crate::views::{self, PageContext};
+
+/// The largest respondent list accepted.
+const MAX_LIST_BYTES: usize = 20 * 1024 * 1024;
+
+/// `POST /admin/rounds/{id}/respondents` (multipart: CSV or XLSX).
+pub async fn import_respondents(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let round_id = id.into_inner();
+    let upload = read_upload(&req, multipart, MAX_LIST_BYTES).await?;
+    run(
+        &req,
+        &state,
+        &user,
+        round_id,
+        "respondents",
+        move |conn, actor| {
+            rounds::import_respondents(conn, round_id, &upload.file_name, &upload.bytes, actor)
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+/// `POST /admin/rounds/{id}/invitations`: issues codes to respondents with e-mail addresses
+/// and queues their invitations; the background sender delivers them.
+pub async fn send_invitations(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let round_id = id.into_inner();
+    if !state.mail_configured {
+        return Err(AppError::BadRequest("round.mail_off"));
+    }
+    let secret = state.secret.clone();
+    let base = state.settings.base();
+    run(
+        &req,
+        &state,
+        &user,
+        round_id,
+        "invitations",
+        move |conn, actor| {
+            rounds::queue_invitations(conn, &secret, &base, round_id, actor).map(|_| ())
+        },
+    )
+    .await
+}
+
+/// `POST /admin/rounds/{id}/reminders`.
+pub async fn send_reminders(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    let round_id = id.into_inner();
+    if !state.mail_configured {
+        return Err(AppError::BadRequest("round.mail_off"));
+    }
+    let secret = state.secret.clone();
+    let base = state.settings.base();
+    run(
+        &req,
+        &state,
+        &user,
+        round_id,
+        "reminders",
+        move |conn, actor| {
+            rounds::queue_reminders(
+                conn,
+                &secret,
+                &base,
+                round_id,
+                &DEFAULT_POLICY,
+                db::now(),
+                actor,
+            )
+            .map(|_| ())
+        },
+    )
+    .await
+}
+
+/// The open link form.
+#[derive(Debug, Deserialize)]
+pub struct OpenLinkForm {
+    unit_id: i64,
+    group: String,
+    quota: String,
+}
+
+/// `POST /admin/rounds/{id}/open-links`.
+pub async fn set_open_link(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<OpenLinkForm>,
+) -> AppResult<HttpResponse> {
+    let round_id = id.into_inner();
+    let f = form.data;
+    let secret = state.secret.clone();
+    run(&req, &state, &user, round_id, "link", move |conn, actor| {
+        let quota: i32 = f.quota.trim().parse().map_err(|_| {
+            RoundError::invalid("round.invalid.quota_number", &[("value", f.quota.trim())])
+        })?;
+        rounds::set_open_link(conn, &secret, round_id, f.unit_id, &f.group, quota, actor)
+            .map(|_| ())
+    })
+    .await
+}
+
+/// Query of the coverage page.
+#[derive(Debug, Deserialize)]
+pub struct CoverageQuery {
+    sort: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /admin/rounds/{id}/coverage[?sort=unit|rate|completed][&format=csv]`. Coordinators
+/// see only their own units.
+pub async fn coverage(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<CoverageQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(READERS)?;
+    let round_id = id.into_inner();
+    let scope_user = (user.role == Role::Coordinator).then_some(user.user.id);
+    let sort = CoverageSort::parse(query.sort.as_deref());
+    let (round, rows) = state
+        .db(move |conn| rounds::coverage_table(conn, round_id, scope_user, sort))
+        .await?;
+    if query.format.as_deref() == Some("csv") {
+        let bytes = rounds::coverage_csv(&rows)?;
+        return Ok(crate::routes::download(
+            &format!("coverage-round{round_id}.csv"),
+            "text/csv; charset=utf-8",
+            bytes,
+        ));
+    }
+    let ctx = PageContext::new(&req, Some(&user));
+    Ok(html(
+        StatusCode::OK,
+        views::rounds::coverage(&ctx, &round, &rows, sort),
+    ))
+}
