@@ -150,14 +150,7 @@ pub fn check_methodology(file_name: &str, bytes: &[u8]) -> Result<CheckedMethodo
     })
 }
 
-/// Who is importing, for the audit log.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    /// The account, when a logged-in user acts.
-    pub user_id: Option<i64>,
-    /// A readable name: an e-mail, `cli` or `bundled`.
-    pub label: &'a str,
-}
+pub use crate::app::actor::Actor;
 
 fn to_i32(version: u32) -> i32 {
     i32::try_from(version).unwrap_or(i32::MAX)
@@ -288,10 +281,7 @@ pub fn import_methodology(
 /// Loads the bundled instruments and methodologies that are not stored yet (matched by content
 /// hash, so this is cheap and idempotent at every start).
 pub fn load_bundled(conn: &mut AnyConnection) -> Result<usize, ImportError> {
-    let actor = Actor {
-        user_id: None,
-        label: "bundled",
-    };
+    let actor = Actor::service("bundled");
     let mut added = 0;
     for file in &bundled::INSTRUMENTS {
         let checked = check_instrument(file.name, file.bytes)?;

@@ -12,7 +12,6 @@ use crate::app::rounds::{self, Actor};
 use crate::app::scores::tally_cells;
 use crate::db::responses::NewResponse;
 use crate::db::{self, AnyConnection};
-use crate::domain::account::Role;
 use crate::domain::answers::{AnswerValue, Answers, prune_irrelevant};
 use crate::domain::instrument::{Instrument, QuestionKind};
 use crate::domain::lifecycle::RoundAction;
@@ -178,11 +177,7 @@ fn latest_id(conn: &mut AnyConnection, code: &str, methodology: bool) -> Result<
 
 /// Creates and opens a demo round and fills it with synthetic responses. Returns its id.
 pub fn create(conn: &mut AnyConnection, spec: DemoSpec) -> Result<i64, AppError> {
-    let actor = Actor {
-        user_id: None,
-        label: "demo",
-        role: Role::Admin,
-    };
+    let actor = Actor::service("demo");
     let map = |e: rounds::RoundError| AppError::internal(anyhow::anyhow!("{e}"));
     rounds::load_reference_units(conn).map_err(map)?;
     catalog::load_bundled(conn).map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;

@@ -3,6 +3,7 @@
 //! [`crate::domain`] with the queries of [`crate::db`].
 
 pub mod accounts;
+pub mod actor;
 pub mod auth;
 pub mod backup;
 pub mod bundled;

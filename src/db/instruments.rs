@@ -63,57 +63,9 @@ pub struct NewInstrument<'a> {
     pub created_at: NaiveDateTime,
 }
 
-/// Inserts a version and returns its id.
-pub fn insert(conn: &mut AnyConnection, new: &NewInstrument<'_>) -> QueryResult<i64> {
-    diesel::insert_into(instruments::table)
-        .values(new)
-        .execute(conn)?;
-    id_by_hash(conn, new.content_hash)?.ok_or(diesel::result::Error::NotFound)
-}
-
-/// The id of the version with this content hash.
-pub fn id_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<i64>> {
-    instruments::table
-        .filter(instruments::content_hash.eq(hash))
-        .select(instruments::id)
-        .first(conn)
-        .optional()
-}
-
-/// True when `code` already has a `version`.
-pub fn version_exists(conn: &mut AnyConnection, code: &str, version: i32) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        instruments::table
-            .filter(instruments::code.eq(code))
-            .filter(instruments::version.eq(version)),
-    ))
-    .get_result(conn)
-}
-
-/// Every version, newest import first within each code.
-pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<InstrumentSummary>> {
-    instruments::table
-        .order((instruments::code.asc(), instruments::version.desc()))
-        .select(InstrumentSummary::as_select())
-        .load(conn)
-}
-
-/// A version's summary and its source text.
-pub fn with_source(
-    conn: &mut AnyConnection,
-    id: i64,
-) -> QueryResult<Option<(InstrumentSummary, String)>> {
-    instruments::table
-        .find(id)
-        .select((InstrumentSummary::as_select(), instruments::source_text))
-        .first(conn)
-        .optional()
-}
-
-/// How many round configurations use this version.
-pub fn usage_count(conn: &mut AnyConnection, id: i64) -> QueryResult<i64> {
-    round_groups::table
-        .filter(round_groups::instrument_id.eq(id))
-        .count()
-        .get_result(conn)
-}
+super::versioned::versioned_catalogue_queries!(
+    instruments,
+    InstrumentSummary,
+    NewInstrument,
+    instrument_id
+);

@@ -55,57 +55,9 @@ pub struct NewMethodology<'a> {
     pub created_at: NaiveDateTime,
 }
 
-/// Inserts a version and returns its id.
-pub fn insert(conn: &mut AnyConnection, new: &NewMethodology<'_>) -> QueryResult<i64> {
-    diesel::insert_into(methodologies::table)
-        .values(new)
-        .execute(conn)?;
-    id_by_hash(conn, new.content_hash)?.ok_or(diesel::result::Error::NotFound)
-}
-
-/// The id of the version with this content hash.
-pub fn id_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<i64>> {
-    methodologies::table
-        .filter(methodologies::content_hash.eq(hash))
-        .select(methodologies::id)
-        .first(conn)
-        .optional()
-}
-
-/// True when `code` already has a `version`.
-pub fn version_exists(conn: &mut AnyConnection, code: &str, version: i32) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        methodologies::table
-            .filter(methodologies::code.eq(code))
-            .filter(methodologies::version.eq(version)),
-    ))
-    .get_result(conn)
-}
-
-/// Every version, newest import first within each code.
-pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<MethodologySummary>> {
-    methodologies::table
-        .order((methodologies::code.asc(), methodologies::version.desc()))
-        .select(MethodologySummary::as_select())
-        .load(conn)
-}
-
-/// A version's summary and its source text.
-pub fn with_source(
-    conn: &mut AnyConnection,
-    id: i64,
-) -> QueryResult<Option<(MethodologySummary, String)>> {
-    methodologies::table
-        .find(id)
-        .select((MethodologySummary::as_select(), methodologies::source_text))
-        .first(conn)
-        .optional()
-}
-
-/// How many round configurations use this version.
-pub fn usage_count(conn: &mut AnyConnection, id: i64) -> QueryResult<i64> {
-    round_groups::table
-        .filter(round_groups::methodology_id.eq(id))
-        .count()
-        .get_result(conn)
-}
+super::versioned::versioned_catalogue_queries!(
+    methodologies,
+    MethodologySummary,
+    NewMethodology,
+    methodology_id
+);

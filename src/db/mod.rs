@@ -25,6 +25,7 @@ pub mod snapshots;
 pub mod throttle;
 pub mod units;
 pub mod users;
+mod versioned;
 
 pub use database_url::{DatabaseUrl, SqliteSync};
 

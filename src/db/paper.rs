@@ -8,8 +8,9 @@ use super::AnyConnection;
 use super::schema::{paper_entries, responses, users};
 use crate::domain::paper_form::PaperEntryStatus;
 
-/// A keyed form.
-#[derive(Debug, Clone, Queryable)]
+/// A keyed form, read with its keyer's e-mail (join `users`).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = paper_entries)]
 pub struct PaperEntry {
     /// Row id.
     pub id: i64,
@@ -27,8 +28,10 @@ pub struct PaperEntry {
     #[diesel(deserialize_as = String)]
     pub status: PaperEntryStatus,
     /// Who keyed it (account id).
+    #[diesel(column_name = entered_by)]
     pub entered_by_id: i64,
     /// Who keyed it (e-mail).
+    #[diesel(select_expression = users::email, select_expression_type = users::email)]
     pub entered_by: String,
     /// When.
     pub created_at: NaiveDateTime,
@@ -71,18 +74,7 @@ pub fn of_form(
         .filter(paper_entries::round_id.eq(round_id))
         .filter(paper_entries::batch_ref.eq(batch_ref))
         .order(paper_entries::entry_no)
-        .select((
-            paper_entries::id,
-            paper_entries::unit_id,
-            paper_entries::group_id,
-            paper_entries::batch_ref,
-            paper_entries::entry_no,
-            paper_entries::answers,
-            paper_entries::status,
-            paper_entries::entered_by,
-            users::email,
-            paper_entries::created_at,
-        ))
+        .select(PaperEntry::as_select())
         .load(conn)
 }
 
@@ -92,18 +84,7 @@ pub fn of_round(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<Pape
         .inner_join(users::table)
         .filter(paper_entries::round_id.eq(round_id))
         .order((paper_entries::batch_ref, paper_entries::entry_no))
-        .select((
-            paper_entries::id,
-            paper_entries::unit_id,
-            paper_entries::group_id,
-            paper_entries::batch_ref,
-            paper_entries::entry_no,
-            paper_entries::answers,
-            paper_entries::status,
-            paper_entries::entered_by,
-            users::email,
-            paper_entries::created_at,
-        ))
+        .select(PaperEntry::as_select())
         .load(conn)
 }
 

@@ -191,22 +191,6 @@ pub fn tallies_of_round(conn: &mut AnyConnection, round_id: i64) -> QueryResult<
         .load(conn)
 }
 
-/// Live response counts of a round: (unit, group, responses).
-pub fn counts_of_round(
-    conn: &mut AnyConnection,
-    round_id: i64,
-) -> QueryResult<Vec<(i64, i64, i64)>> {
-    use super::schema::response_counts;
-    response_counts::table
-        .filter(response_counts::round_id.eq(round_id))
-        .select((
-            response_counts::unit_id,
-            response_counts::group_id,
-            response_counts::responses,
-        ))
-        .load(conn)
-}
-
 /// A response as the data-quality review shows it.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = responses)]

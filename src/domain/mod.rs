@@ -22,6 +22,7 @@ pub mod redirect;
 pub mod reminders;
 pub mod respondent_list;
 pub mod scoring;
+pub mod stored_code;
 pub mod text;
 pub mod throttle;
 pub mod unit_list;

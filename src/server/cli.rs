@@ -346,10 +346,7 @@ fn catalog_file(settings: &Settings, kind: Kind, command: &FileCommand) -> anyho
     if settings.migrate_on_start {
         db::run_migrations(&mut conn)?;
     }
-    let actor = Actor {
-        user_id: None,
-        label: "cli",
-    };
+    let actor = Actor::service("cli");
     let outcome = match (instrument, methodology) {
         (Some(c), _) => catalog::import_instrument(&mut conn, &name, &c, false, actor),
         (_, Some(c)) => catalog::import_methodology(&mut conn, &name, &c, false, actor),
@@ -391,11 +388,7 @@ fn round_command(settings: &Settings, command: &RoundCommand) -> anyhow::Result<
         db::run_migrations(&mut conn)?;
     }
     let secret = crate::server::startup::load_secret(&mut conn, settings)?;
-    let actor = Actor {
-        user_id: None,
-        label: "cli",
-        role: Role::Admin,
-    };
+    let actor = Actor::service("cli");
     let base = settings.base();
     let (round_id, queued) = match command {
         RoundCommand::SendInvitations { round } => (

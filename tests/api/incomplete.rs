@@ -346,10 +346,7 @@ async fn a_unit_below_the_minimum_respondents_is_shown_flagged_but_neither_tiere
             .replacen("min_respondents = 1", "min_respondents = 2", 1);
         let checked =
             khaosat::app::catalog::check_methodology("par-2022-v2.toml", text.as_bytes()).unwrap();
-        let actor = khaosat::app::catalog::Actor {
-            user_id: None,
-            label: "test",
-        };
+        let actor = khaosat::app::actor::Actor::service("test");
         let id = khaosat::app::catalog::import_methodology(
             &mut conn,
             "par-2022-v2.toml",

@@ -1,6 +1,6 @@
 //! Computed round results kept while nothing they depend on changed.
 
-use super::{RoundResults, full_results, narrow, published_version};
+use super::{RoundResults, full_results, narrow};
 use crate::app::auth::viewer::Viewer;
 use crate::db::{self, AnyConnection};
 use crate::error::AppError;
@@ -28,11 +28,7 @@ pub fn round_results_cached(
     round_id: i64,
     viewer: Viewer,
 ) -> Result<RoundResults, AppError> {
-    let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
-    let published = published_version(conn, round_id)?;
-    if published.is_none() && !viewer.sees_live() {
-        return Err(AppError::LoginRequired);
-    }
+    let (round, published) = super::open_round(conn, round_id, viewer)?;
     let mut rounds = vec![round_id];
     rounds.extend(round.compare_round_id);
     let fingerprint = (

@@ -137,13 +137,25 @@ pub fn round_results(
     round_id: i64,
     viewer: Viewer,
 ) -> Result<RoundResults, AppError> {
+    let (round, published) = open_round(conn, round_id, viewer)?;
+    let full = full_results(conn, round, published, viewer.sees_live())?;
+    narrow(full, conn, viewer)
+}
+
+/// The round a viewer asked for and its latest published version: not found when it does not
+/// exist, "login required" when it is unpublished and the viewer sees only published figures.
+/// Every entry to a round's results (cached or not) opens it through here.
+pub(crate) fn open_round(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    viewer: Viewer,
+) -> Result<(db::rounds::RoundRow, Option<i32>), AppError> {
     let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
     let published = published_version(conn, round_id)?;
     if published.is_none() && !viewer.sees_live() {
         return Err(AppError::LoginRequired);
     }
-    let full = full_results(conn, round, published, viewer.sees_live())?;
-    narrow(full, conn, viewer)
+    Ok((round, published))
 }
 
 /// The earlier round's scores a comparison may use, and their source: its latest published

@@ -15,7 +15,6 @@ use crate::db::rounds::{NewRound, RoundRow};
 use crate::db::units::{NewUnit, NewUnitSet, UnitRow};
 use crate::db::{self, AnyConnection, outbox};
 use crate::domain::access_code::AccessCode;
-use crate::domain::account::Role;
 use crate::domain::lifecycle::{self, LifecycleError, RoundAction, RoundStatus};
 use crate::domain::reminders::{self, InvitationState, ReminderPolicy};
 use crate::domain::respondent_list::{StandardGroups, parse_respondent_csv, parse_respondent_xlsx};
@@ -148,16 +147,7 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-/// Who acts, for permissions and the audit log.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    /// The account, if a logged-in user acts.
-    pub user_id: Option<i64>,
-    /// Readable name (e-mail or `cli`).
-    pub label: &'a str,
-    /// The account's role; the CLI acts as an administrator.
-    pub role: Role,
-}
+pub use crate::app::actor::Actor;
 
 fn audit(
     conn: &mut AnyConnection,

@@ -45,7 +45,7 @@ pub type Tallies = BTreeMap<(i64, i64), Tally>;
 /// The live tallies, as the submit transactions left them (cost independent of responses).
 pub fn live_tallies(conn: &mut AnyConnection, round_id: i64) -> Result<Tallies, AppError> {
     let mut out = Tallies::new();
-    for (unit, group, responses) in db::responses::counts_of_round(conn, round_id)? {
+    for (unit, group, responses) in db::coverage::completed(conn, round_id)? {
         out.entry((unit, group)).or_default().responses = u64::try_from(responses).unwrap_or(0);
     }
     for (unit, group, item, value, count) in db::responses::tallies_of_round(conn, round_id)? {

@@ -69,12 +69,14 @@ async fn import(
     let file_name = upload.file_name.clone();
     let user_id = user.user.id;
     let label = user.user.email.clone();
+    let role = user.role;
     // Parsing an XLSForm or a large TOML is CPU work: keep it off the executor too.
     let outcome = state
         .db(move |conn| {
             let actor = Actor {
                 user_id: Some(user_id),
                 label: &label,
+                role,
             };
             let result = match kind {
                 UploadKind::Instrument => catalog::check_instrument(&file_name, &upload.bytes)
