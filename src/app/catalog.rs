@@ -167,24 +167,29 @@ pub fn import_instrument(
 ) -> Result<Imported, ImportError> {
     let instrument = &checked.instrument;
     let hash = instrument.content_hash();
-    db::write_transaction(conn, |conn| {
-        if let Some(id) = db::instruments::id_by_hash(conn, &hash)? {
-            return Ok(Imported::AlreadyPresent(id));
-        }
-        let version = to_i32(instrument.version());
-        if db::instruments::version_exists(conn, instrument.code(), version)? {
-            return Err(ImportError::VersionExists {
-                file: file_name.to_owned(),
-                code: instrument.code().to_owned(),
-                version: instrument.version(),
-            });
-        }
-        let definition = serde_json::to_string(instrument).map_err(AppError::internal)?;
-        let id = db::instruments::insert(
+    let definition = serde_json::to_string(instrument).map_err(AppError::internal)?;
+    let version = NewVersion {
+        entity: "instrument",
+        code: instrument.code(),
+        version: instrument.version(),
+        hash: &hash,
+        file_name,
+        details: serde_json::json!({
+            "code": instrument.code(), "version": instrument.version(),
+            "group": instrument.group().code(), "content_hash": hash,
+            "file": file_name, "format": checked.format.code(),
+        }),
+    };
+    let queries = VersionQueries {
+        id_by_hash: db::instruments::id_by_hash,
+        version_exists: db::instruments::version_exists,
+    };
+    store_version(conn, version, queries, actor, |conn, stored_version| {
+        db::instruments::insert(
             conn,
             &NewInstrument {
                 code: instrument.code(),
-                version,
+                version: stored_version,
                 group_code: instrument.group().code(),
                 title_vi: &instrument.title().vi,
                 title_en: &instrument.title().en,
@@ -196,27 +201,7 @@ pub fn import_instrument(
                 created_by: actor.user_id,
                 created_at: db::now(),
             },
-        )?;
-        record(
-            conn,
-            &AuditEntry {
-                actor_user_id: actor.user_id,
-                actor: actor.label,
-                action: "instrument:import",
-                entity: "instrument",
-                entity_id: Some(id.to_string()),
-                old_value: None,
-                new_value: Some(
-                    serde_json::json!({
-                        "code": instrument.code(), "version": instrument.version(),
-                        "group": instrument.group().code(), "content_hash": hash,
-                        "file": file_name, "format": checked.format.code(),
-                    })
-                    .to_string(),
-                ),
-            },
-        )?;
-        Ok(Imported::New(id))
+        )
     })
 }
 
@@ -230,23 +215,26 @@ pub fn import_methodology(
 ) -> Result<Imported, ImportError> {
     let m = &checked.methodology;
     let hash = m.content_hash();
-    db::write_transaction(conn, |conn| {
-        if let Some(id) = db::methodologies::id_by_hash(conn, &hash)? {
-            return Ok(Imported::AlreadyPresent(id));
-        }
-        let version = to_i32(m.version);
-        if db::methodologies::version_exists(conn, &m.code, version)? {
-            return Err(ImportError::VersionExists {
-                file: file_name.to_owned(),
-                code: m.code.clone(),
-                version: m.version,
-            });
-        }
-        let id = db::methodologies::insert(
+    let version = NewVersion {
+        entity: "methodology",
+        code: &m.code,
+        version: m.version,
+        hash: &hash,
+        file_name,
+        details: serde_json::json!({
+            "code": m.code, "version": m.version, "content_hash": hash, "file": file_name,
+        }),
+    };
+    let queries = VersionQueries {
+        id_by_hash: db::methodologies::id_by_hash,
+        version_exists: db::methodologies::version_exists,
+    };
+    store_version(conn, version, queries, actor, |conn, stored_version| {
+        db::methodologies::insert(
             conn,
             &NewMethodology {
                 code: &m.code,
-                version,
+                version: stored_version,
                 name_vi: &m.name.vi,
                 name_en: &m.name.en,
                 source_text: &checked.source_text,
@@ -256,22 +244,62 @@ pub fn import_methodology(
                 created_by: actor.user_id,
                 created_at: db::now(),
             },
-        )?;
+        )
+    })
+}
+
+/// A version about to be stored in one of the two catalogues, as the shared rules see it.
+struct NewVersion<'a> {
+    /// `instrument` or `methodology`: the audit entity and the action's prefix.
+    entity: &'static str,
+    code: &'a str,
+    version: u32,
+    hash: &'a str,
+    file_name: &'a str,
+    /// What the audit log records of the new version.
+    details: serde_json::Value,
+}
+
+/// The two identity lookups of a catalogue table.
+struct VersionQueries {
+    id_by_hash: fn(&mut AnyConnection, &str) -> diesel::QueryResult<Option<i64>>,
+    version_exists: fn(&mut AnyConnection, &str, i32) -> diesel::QueryResult<bool>,
+}
+
+/// The import rules both catalogues share, in one write transaction: identical content is
+/// already present (nothing changes); other content under a stored code and version is
+/// refused; otherwise `insert` stores it and the import is audited.
+fn store_version(
+    conn: &mut AnyConnection,
+    new: NewVersion<'_>,
+    queries: VersionQueries,
+    actor: Actor<'_>,
+    insert: impl FnOnce(&mut AnyConnection, i32) -> diesel::QueryResult<i64>,
+) -> Result<Imported, ImportError> {
+    db::write_transaction(conn, |conn| {
+        if let Some(id) = (queries.id_by_hash)(conn, new.hash)? {
+            return Ok(Imported::AlreadyPresent(id));
+        }
+        let version = to_i32(new.version);
+        if (queries.version_exists)(conn, new.code, version)? {
+            return Err(ImportError::VersionExists {
+                file: new.file_name.to_owned(),
+                code: new.code.to_owned(),
+                version: new.version,
+            });
+        }
+        let id = insert(conn, version)?;
+        let action = format!("{}:import", new.entity);
         record(
             conn,
             &AuditEntry {
                 actor_user_id: actor.user_id,
                 actor: actor.label,
-                action: "methodology:import",
-                entity: "methodology",
+                action: &action,
+                entity: new.entity,
                 entity_id: Some(id.to_string()),
                 old_value: None,
-                new_value: Some(
-                    serde_json::json!({
-                        "code": m.code, "version": m.version, "content_hash": hash, "file": file_name,
-                    })
-                    .to_string(),
-                ),
+                new_value: Some(new.details.to_string()),
             },
         )?;
         Ok(Imported::New(id))
