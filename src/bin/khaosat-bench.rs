@@ -17,7 +17,7 @@ mod load;
 mod prep;
 #[path = "khaosat-bench/report.rs"]
 mod report;
-#[path = "khaosat-bench/scenarios.rs"]
+#[path = "khaosat-bench/scenarios/mod.rs"]
 mod scenarios;
 #[path = "khaosat-bench/server.rs"]
 mod server;
