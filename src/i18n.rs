@@ -95,6 +95,94 @@ pub fn tf(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     text
 }
 
+/// Picks the command line's language: `--lang`, else `KHAOSAT_LANG` (`vi` or `en`), else the
+/// locale (`LC_ALL`, `LC_MESSAGES`, `LANG`, the first one set) when it starts with `en`, else
+/// Vietnamese. Takes the values rather than reading the environment so it can be tested.
+pub fn cli_lang(flag: Option<&str>, khaosat_lang: Option<&str>, locale: [Option<&str>; 3]) -> Lang {
+    if let Some(lang) = flag.or(khaosat_lang).and_then(Lang::from_code) {
+        return lang;
+    }
+    // POSIX order: the first non-empty of LC_ALL, LC_MESSAGES, LANG decides.
+    match locale.into_iter().flatten().find(|v| !v.is_empty()) {
+        Some(locale) if locale.starts_with("en") => Lang::En,
+        _ => Lang::default(),
+    }
+}
+
+/// A user-facing message as a catalogue key with its `{name}` parameters, so whoever shows
+/// it (the command line, a page) renders it in the reader's language; optionally caused by
+/// another error, kept as its source. `Display` gives the English text (logs, tests).
+#[derive(Debug)]
+pub struct Message {
+    key: &'static str,
+    args: Vec<(&'static str, String)>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Message {
+    /// The message `key` with its `{name}` parameters.
+    pub fn new(key: &'static str, args: &[(&'static str, &str)]) -> Self {
+        Self {
+            key,
+            args: args
+                .iter()
+                .map(|(name, value)| (*name, (*value).to_owned()))
+                .collect(),
+            source: None,
+        }
+    }
+
+    /// The same message, caused by `source` (shown after it, as `message: source`).
+    #[must_use]
+    pub fn because(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The catalogue key.
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+
+    /// The message alone (without its source) in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let args: Vec<(&str, &str)> = self
+            .args
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        tf(lang, self.key, &args)
+    }
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
+impl std::error::Error for Message {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// An error and its causes as one line, `outer: inner: cause`, like anyhow's `{:#}`, with
+/// every [`Message`] in the chain rendered in `lang` (other causes, such as the operating
+/// system's, keep their own text).
+pub fn error_text(error: &anyhow::Error, lang: Lang) -> String {
+    error
+        .chain()
+        .map(|cause| match cause.downcast_ref::<Message>() {
+            Some(message) => message.text(lang),
+            None => cause.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +232,7 @@ mod tests {
                             "login.", "home.", "footer.", "lang.", "catalog.", "method.", "group.",
                             "round.", "units.", "open.", "mail.", "slip.", "optout.", "respond.",
                             "paper.", "scores.", "quality.", "results.", "export.", "tokens.",
+                            "cli.", "backup.", "config.",
                         ]
                         .iter()
                         .any(|p| candidate.starts_with(p));
@@ -178,6 +267,60 @@ mod tests {
         assert_eq!(
             tf(Lang::En, "error.too_many.retry", &[("minutes", "15")]),
             "Please try again in 15 minutes."
+        );
+    }
+
+    #[test]
+    fn the_cli_language_follows_flag_then_variable_then_locale() {
+        let none = [None, None, None];
+        assert_eq!(cli_lang(None, None, none), Lang::Vi);
+        assert_eq!(cli_lang(Some("en"), Some("vi"), none), Lang::En);
+        assert_eq!(
+            cli_lang(None, Some("en"), [None, None, Some("vi_VN.UTF-8")]),
+            Lang::En
+        );
+        assert_eq!(
+            cli_lang(None, Some("vi"), [None, None, Some("en_US.UTF-8")]),
+            Lang::Vi
+        );
+        assert_eq!(
+            cli_lang(None, None, [None, None, Some("en_GB.UTF-8")]),
+            Lang::En
+        );
+        assert_eq!(
+            cli_lang(None, None, [Some("C.UTF-8"), None, Some("en_US")]),
+            Lang::Vi
+        );
+        assert_eq!(
+            cli_lang(None, None, [Some(""), None, Some("en_US")]),
+            Lang::En
+        );
+        // An unknown KHAOSAT_LANG is ignored rather than fatal.
+        assert_eq!(
+            cli_lang(None, Some("fr"), [None, None, Some("en_US")]),
+            Lang::En
+        );
+    }
+
+    #[test]
+    fn a_message_chain_renders_in_either_language() {
+        let inner = Message::new("backup.not_sqlite", &[("file", "x.db")]);
+        let outer = Message::new("backup.copy_unusable", &[("file", "live.db")]).because(inner);
+        let error = anyhow::Error::from(outer);
+        let en = error_text(&error, Lang::En);
+        let vi = error_text(&error, Lang::Vi);
+        assert!(
+            en.starts_with("live.db: ") && en.contains(": x.db: "),
+            "{en}"
+        );
+        assert!(
+            vi.starts_with("live.db: ") && vi.contains(": x.db: "),
+            "{vi}"
+        );
+        assert_ne!(en, vi);
+        assert_eq!(
+            error.to_string(),
+            Message::new("backup.copy_unusable", &[("file", "live.db")]).text(Lang::En)
         );
     }
 }

@@ -5,12 +5,13 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use crate::db::DatabaseUrl;
+use crate::i18n::Message;
 
 /// What a backup or restore holds, for the operator to check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,28 +37,33 @@ struct Check {
 fn sqlite_path(url: &DatabaseUrl) -> anyhow::Result<&str> {
     match url {
         DatabaseUrl::Sqlite(path) => Ok(path),
-        DatabaseUrl::Postgres(_) => bail!(
-            "DATABASE_URL is PostgreSQL: back it up with pg_dump -Fc and restore with pg_restore (see the README)"
-        ),
+        DatabaseUrl::Postgres(_) => Err(Message::new("backup.postgres", &[]).into()),
     }
 }
 
 /// Checks a database file and counts what it holds; fails unless SQLite's integrity check
 /// passes and the file has khaosat's tables.
-pub fn inspect(path: &Path) -> anyhow::Result<Summary> {
+pub fn inspect(path: &Path) -> Result<Summary, Message> {
     let location = path.to_string_lossy();
+    let file = [("file", location.as_ref())];
     let mut conn = SqliteConnection::establish(&format!("file:{location}?mode=ro"))
-        .with_context(|| format!("{location}: cannot open as a SQLite database"))?;
+        .map_err(|e| Message::new("backup.cannot_open_sqlite", &file).because(e))?;
     let check: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
         .load(&mut conn)
-        .with_context(|| format!("{location}: not a SQLite database"))?;
+        .map_err(|e| Message::new("backup.not_sqlite", &file).because(e))?;
     if check.first().map(|c| c.integrity_check.as_str()) != Some("ok") {
-        bail!("{location}: the integrity check failed; this file cannot be used");
+        return Err(Message::new("backup.integrity_failed", &file));
     }
-    let count = |conn: &mut SqliteConnection, table: &str| -> anyhow::Result<i64> {
+    let count = |conn: &mut SqliteConnection, table: &str| -> Result<i64, Message> {
         let rows: Vec<Count> = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
             .load(conn)
-            .with_context(|| format!("{location}: not a khaosat database (no {table} table)"))?;
+            .map_err(|e| {
+                Message::new(
+                    "backup.not_khaosat",
+                    &[("file", location.as_ref()), ("table", table)],
+                )
+                .because(e)
+            })?;
         Ok(rows.first().map_or(0, |c| c.n))
     };
     Ok(Summary {
@@ -71,21 +77,26 @@ pub fn inspect(path: &Path) -> anyhow::Result<Summary> {
 /// new empty database where the live one was expected.
 pub fn backup(url: &DatabaseUrl, to: &Path) -> anyhow::Result<Summary> {
     let from = sqlite_path(url)?;
+    let to_text = to.display().to_string();
+    let to_file = [("file", to_text.as_str())];
     if to.exists() {
-        bail!("{}: already exists; choose a new file name", to.display());
+        bail!(Message::new("backup.exists", &to_file));
     }
     if !Path::new(from).is_file() {
         let looked_at = std::path::absolute(from).unwrap_or_else(|_| from.into());
-        bail!(
-            "no database at {} (from DATABASE_URL); nothing was written. Run the command \
-             where the server's database is, or set DATABASE_URL",
-            looked_at.display()
-        );
+        bail!(Message::new(
+            "backup.no_database",
+            &[("path", &looked_at.display().to_string())]
+        ));
     }
+    let cannot_open = |e: diesel::ConnectionError| {
+        Message::new("backup.cannot_open", &[("file", from)]).because(e)
+    };
     // `mode=rw`: open the existing file only; SQLite would otherwise create an empty one.
-    let mut conn = SqliteConnection::establish(&format!("file:{from}?mode=rw"))
-        .with_context(|| format!("{from}: cannot open the database"))?;
-    conn.batch_execute("PRAGMA busy_timeout = 10000;")?;
+    let mut conn =
+        SqliteConnection::establish(&format!("file:{from}?mode=rw")).map_err(cannot_open)?;
+    conn.batch_execute("PRAGMA busy_timeout = 10000;")
+        .map_err(|e| Message::new("backup.cannot_open", &[("file", from)]).because(e))?;
     // Written under a temporary name and renamed once checked, so `to` appears only whole.
     let staged = staging_path(to);
     let written = (|| {
@@ -93,17 +104,18 @@ pub fn backup(url: &DatabaseUrl, to: &Path) -> anyhow::Result<Summary> {
         diesel::sql_query("VACUUM INTO ?")
             .bind::<diesel::sql_types::Text, _>(staged.to_string_lossy().into_owned())
             .execute(&mut conn)
-            .with_context(|| format!("cannot write the backup to {}", to.display()))?;
-        let summary = inspect(&staged).with_context(|| format!("{from}: the copy is unusable"))?;
+            .map_err(|e| Message::new("backup.cannot_write", &to_file).because(e))?;
+        let summary = inspect(&staged)
+            .map_err(|e| Message::new("backup.copy_unusable", &[("file", from)]).because(e))?;
         std::fs::rename(&staged, to)
-            .with_context(|| format!("cannot move the backup to {}", to.display()))?;
-        Ok(summary)
+            .map_err(|e| Message::new("backup.cannot_move", &to_file).because(e))?;
+        Ok::<_, Message>(summary)
     })();
     if written.is_err() {
         // Not found is fine: the copy may have failed before the file was created.
         let _ = std::fs::remove_file(&staged);
     }
-    written
+    Ok(written?)
 }
 
 /// `backup.db` → `.backup.db.partial` in the same directory (so the rename stays on one
@@ -123,14 +135,18 @@ pub fn restore(url: &DatabaseUrl, from: &Path) -> anyhow::Result<Summary> {
     let target = Path::new(sqlite_path(url)?);
     let summary = inspect(from)?;
     let staged = target.with_extension("restoring");
-    std::fs::copy(from, &staged).with_context(|| {
-        format!(
-            "cannot copy {} next to {}",
-            from.display(),
-            target.display()
+    let (from_text, target_text) = (from.display().to_string(), target.display().to_string());
+    let cannot_copy = |e: std::io::Error| {
+        Message::new(
+            "backup.cannot_copy",
+            &[("from", &from_text), ("to", &target_text)],
         )
-    })?;
-    std::fs::File::open(&staged)?.sync_all()?;
+        .because(e)
+    };
+    std::fs::copy(from, &staged).map_err(cannot_copy)?;
+    std::fs::File::open(&staged)
+        .and_then(|f| f.sync_all())
+        .map_err(cannot_copy)?;
     // The old write-ahead log belongs to the old file; applied to the restored one it would
     // corrupt it.
     for suffix in ["-wal", "-shm"] {
@@ -138,10 +154,11 @@ pub fn restore(url: &DatabaseUrl, from: &Path) -> anyhow::Result<Summary> {
         match std::fs::remove_file(&side) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("cannot remove {side}")),
+            Err(e) => bail!(Message::new("backup.cannot_remove", &[("file", &side)]).because(e)),
         }
     }
-    std::fs::rename(&staged, target)
-        .with_context(|| format!("cannot move the restored file to {}", target.display()))?;
+    std::fs::rename(&staged, target).map_err(|e| {
+        Message::new("backup.cannot_move_restored", &[("file", &target_text)]).because(e)
+    })?;
     Ok(summary)
 }

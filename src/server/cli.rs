@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 
 use crate::app::accounts::{CreateUserError, create_user, reset_password};
 use crate::db;
-use crate::domain::account::{Email, NewPassword, Role, parse_name};
+use crate::domain::account::{AccountError, Email, NewPassword, Role, parse_name};
+use crate::i18n::{Lang, t, tf};
 use crate::server::config::Settings;
 use crate::server::startup::Application;
 
@@ -15,6 +16,10 @@ use crate::server::startup::Application;
 #[derive(Debug, Parser)]
 #[command(name = "khaosat", version, about)]
 pub struct Cli {
+    /// Language of messages, vi or en (default: KHAOSAT_LANG, else en when the locale is
+    /// English, else vi).
+    #[arg(long, global = true, value_parser = ["vi", "en"])]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -145,38 +150,65 @@ enum AdminCommand {
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    let var = |name: &str| std::env::var(name).ok();
+    let lang = crate::i18n::cli_lang(
+        cli.lang.as_deref(),
+        var("KHAOSAT_LANG").as_deref(),
+        [
+            var("LC_ALL").as_deref(),
+            var("LC_MESSAGES").as_deref(),
+            var("LANG").as_deref(),
+        ],
+    );
     crate::server::telemetry::init();
     let settings = match Settings::load() {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings),
-        Command::Migrate => migrate(&settings),
+        Command::Serve => serve(settings, lang),
+        Command::Migrate => migrate(&settings, lang),
         Command::Admin {
             command: AdminCommand::Create { email, name, role },
-        } => admin_create(&settings, &email, &name, &role),
+        } => admin_create(&settings, lang, &email, &name, &role),
         Command::Admin {
             command: AdminCommand::ResetPassword { email },
-        } => admin_reset_password(&settings, &email),
-        Command::Instrument { command } => catalog_file(&settings, Kind::Instrument, &command),
-        Command::Methodology { command } => catalog_file(&settings, Kind::Methodology, &command),
-        Command::Round { command } => round_command(&settings, &command),
+        } => admin_reset_password(&settings, lang, &email),
+        Command::Instrument { command } => {
+            catalog_file(&settings, lang, Kind::Instrument, &command)
+        }
+        Command::Methodology { command } => {
+            catalog_file(&settings, lang, Kind::Methodology, &command)
+        }
+        Command::Round { command } => round_command(&settings, lang, &command),
         Command::Demo {
             round_year,
             responses,
             seed,
-        } => demo(&settings, round_year, responses, seed),
-        Command::Compute { round } => compute(&settings, round),
+        } => demo(&settings, lang, round_year, responses, seed),
+        Command::Compute { round } => compute(&settings, lang, round),
         Command::Openapi => openapi(),
         Command::Backup { file } => crate::app::backup::backup(&settings.database_url, &file)
-            .and_then(|s| report_backup("backed up", &file, s)),
+            .and_then(|s| report_backup(lang, "cli.backup.done", &file, s)),
         Command::Restore { file } => crate::app::backup::restore(&settings.database_url, &file)
-            .and_then(|s| report_backup("restored", &file, s)),
+            .and_then(|s| report_backup(lang, "cli.restore.done", &file, s)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&format!("{e:#}")),
+        Err(e) => fail(&crate::i18n::error_text(&e, lang)),
+    }
+}
+
+/// An account input error for `option` (`--email`, ...) in `lang`, keeping the option name.
+fn account_error(lang: Lang, option: &str, e: &AccountError) -> anyhow::Error {
+    let text = match e {
+        AccountError::UnknownRole(role) => tf(lang, "cli.admin.role_unknown", &[("role", role)]),
+        other => t(lang, other.message_key()).to_owned(),
+    };
+    if option.is_empty() {
+        anyhow::anyhow!(text)
+    } else {
+        anyhow::anyhow!("{option}: {text}")
     }
 }
 
@@ -185,18 +217,23 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn serve(settings: Settings) -> anyhow::Result<()> {
+fn serve(settings: Settings, lang: Lang) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings.clone()).await?;
         let mut out = std::io::stdout().lock();
+        let url = settings.base().replace(":0", &format!(":{}", app.port()));
+        let database = settings.database_url.redacted().to_string();
         writeln!(
             out,
-            "khaosat listening on {} (database: {})",
-            settings.base().replace(":0", &format!(":{}", app.port())),
-            settings.database_url.redacted()
+            "{}",
+            tf(
+                lang,
+                "cli.serve.listening",
+                &[("url", &url), ("database", &database)]
+            )
         )?;
         if let Some(url) = app.setup_url() {
-            writeln!(out, "\nNo account exists yet. Create the first administrator here (valid for one hour, once):\n\n    {url}\n")?;
+            writeln!(out, "\n{}\n\n    {url}\n", t(lang, "cli.serve.setup"))?;
         }
         drop(out);
         app.run_until_stopped().await?;
@@ -204,22 +241,30 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     })
 }
 
-fn migrate(settings: &Settings) -> anyhow::Result<()> {
+fn migrate(settings: &Settings, lang: Lang) -> anyhow::Result<()> {
     let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, 1);
     let mut conn = pool.get()?;
     let applied = db::run_migrations(&mut conn)?;
-    writeln!(std::io::stdout(), "{applied} migration(s) applied")?;
+    writeln!(
+        std::io::stdout(),
+        "{}",
+        tf(
+            lang,
+            "cli.migrate.applied",
+            &[("count", &applied.to_string())]
+        )
+    )?;
     Ok(())
 }
 
 /// Reads a new password: from a hidden prompt (asked twice) on a terminal, else the first
 /// line of stdin. Never from the command line, where it would land in shell history.
-fn read_new_password() -> anyhow::Result<NewPassword> {
+fn read_new_password(lang: Lang) -> anyhow::Result<NewPassword> {
     let raw = if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password("Password (at least 12 characters): ")?;
-        let second = rpassword::prompt_password("Repeat the password: ")?;
+        let first = rpassword::prompt_password(t(lang, "cli.password.prompt"))?;
+        let second = rpassword::prompt_password(t(lang, "cli.password.repeat"))?;
         if first != second {
-            anyhow::bail!("the two passwords differ");
+            return Err(account_error(lang, "", &AccountError::PasswordMismatch));
         }
         first
     } else {
@@ -227,14 +272,22 @@ fn read_new_password() -> anyhow::Result<NewPassword> {
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     };
-    Ok(NewPassword::parse(&raw)?)
+    NewPassword::parse(&raw).map_err(|e| account_error(lang, "", &e))
 }
 
-fn admin_create(settings: &Settings, email: &str, name: &str, role: &str) -> anyhow::Result<()> {
-    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
-    let name = parse_name(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
-    let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
-    let password = read_new_password()?;
+fn admin_create(
+    settings: &Settings,
+    lang: Lang,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| account_error(lang, "--email", &e))?;
+    let name = parse_name(name).map_err(|e| account_error(lang, "--name", &e))?;
+    let role: Role = role
+        .parse()
+        .map_err(|e| account_error(lang, "--role", &e))?;
+    let password = read_new_password(lang)?;
     let hash = crate::app::auth::password::hash(password.expose())?;
     let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, 1);
     let mut conn = pool.get()?;
@@ -246,34 +299,51 @@ fn admin_create(settings: &Settings, email: &str, name: &str, role: &str) -> any
     })
     .map_err(|e| match e {
         CreateUserError::EmailTaken => {
-            anyhow::anyhow!("--email: an account with {email} already exists")
+            anyhow::anyhow!(tf(
+                lang,
+                "cli.admin.email_taken",
+                &[("email", email.as_str())]
+            ))
         }
         CreateUserError::App(e) => anyhow::anyhow!(crate::error::cause_chain(&e)),
     })?;
     writeln!(
         std::io::stdout(),
-        "created {} account {} ({})",
-        user.role,
-        user.email,
-        user.name
+        "{}",
+        tf(
+            lang,
+            "cli.admin.created",
+            &[
+                ("role", &user.role.to_string()),
+                ("role_name", t(lang, user.role.label_key())),
+                ("email", &user.email),
+                ("name", &user.name),
+            ],
+        )
     )?;
     Ok(())
 }
 
-fn admin_reset_password(settings: &Settings, email: &str) -> anyhow::Result<()> {
-    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
-    let password = read_new_password()?;
+fn admin_reset_password(settings: &Settings, lang: Lang, email: &str) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| account_error(lang, "--email", &e))?;
+    let password = read_new_password(lang)?;
     let hash = crate::app::auth::password::hash(password.expose())?;
     let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, 1);
     let mut conn = pool.get()?;
     let reset = reset_password(&mut conn, &email, &hash, "cli")
         .map_err(|e| anyhow::anyhow!(crate::error::cause_chain(&e)))?
-        .ok_or_else(|| anyhow::anyhow!("--email: no account with {email}"))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!(tf(
+                lang,
+                "cli.admin.no_account",
+                &[("email", email.as_str())]
+            ))
+        })?;
     writeln!(
         std::io::stdout(),
         "{}",
-        crate::i18n::tf(
-            crate::i18n::Lang::En,
+        tf(
+            lang,
             "admin.cli.password_reset",
             &[
                 ("email", email.as_str()),
@@ -292,7 +362,7 @@ enum Kind {
 }
 
 /// Reads a file for checking or importing, with the size limit applied before reading it all.
-fn read_catalog_file(path: &std::path::Path) -> anyhow::Result<(String, Vec<u8>)> {
+fn read_catalog_file(lang: Lang, path: &std::path::Path) -> anyhow::Result<(String, Vec<u8>)> {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -302,41 +372,72 @@ fn read_catalog_file(path: &std::path::Path) -> anyhow::Result<(String, Vec<u8>)
         .len();
     let limit = crate::app::catalog::max_upload_bytes();
     if usize::try_from(size).map_or(true, |s| s > limit) {
-        anyhow::bail!("{name}: the file is {size} bytes; the limit is {limit} bytes");
+        anyhow::bail!(tf(
+            lang,
+            "cli.file.too_large",
+            &[
+                ("file", &name),
+                ("size", &size.to_string()),
+                ("limit", &limit.to_string())
+            ]
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok((name, bytes))
 }
 
-fn catalog_file(settings: &Settings, kind: Kind, command: &FileCommand) -> anyhow::Result<()> {
+fn catalog_file(
+    settings: &Settings,
+    lang: Lang,
+    kind: Kind,
+    command: &FileCommand,
+) -> anyhow::Result<()> {
     use crate::app::catalog::{self, Actor, Imported};
     let (path, import) = match command {
         FileCommand::Check { file } => (file, false),
         FileCommand::Import { file } => (file, true),
     };
-    let (name, bytes) = read_catalog_file(path)?;
+    let (name, bytes) = read_catalog_file(lang, path)?;
     let mut out = std::io::stdout().lock();
     let checked = match kind {
         Kind::Instrument => catalog::check_instrument(&name, &bytes).map(|c| {
             let i = &c.instrument;
             let questions = i.questions().count();
-            let summary = format!(
-                "{name}: ok: {} version {} ({}), {} sections, {questions} questions, {} scorable items, hash {}",
-                i.code(), i.version(), i.group().code(), i.sections().len(), i.scorable_items().len(), &i.content_hash()[..12]
+            let summary = tf(
+                lang,
+                "cli.instrument.ok",
+                &[
+                    ("file", &name),
+                    ("code", i.code()),
+                    ("version", &i.version().to_string()),
+                    ("group", i.group().code()),
+                    ("sections", &i.sections().len().to_string()),
+                    ("questions", &questions.to_string()),
+                    ("items", &i.scorable_items().len().to_string()),
+                    ("hash", &i.content_hash()[..12]),
+                ],
             );
             (summary, Some(c), None)
         }),
         Kind::Methodology => catalog::check_methodology(&name, &bytes).map(|c| {
             let m = &c.methodology;
-            let summary = format!(
-                "{name}: ok: {} version {}, {} components, {} groups{}, hash {}",
-                m.code, m.version, m.components.len(), m.groups.len(),
-                if m.sipas.is_some() { " + SIPAS" } else { "" }, &m.content_hash()[..12]
+            let summary = tf(
+                lang,
+                "cli.methodology.ok",
+                &[
+                    ("file", &name),
+                    ("code", &m.code),
+                    ("version", &m.version.to_string()),
+                    ("components", &m.components.len().to_string()),
+                    ("groups", &m.groups.len().to_string()),
+                    ("sipas", if m.sipas.is_some() { " + SIPAS" } else { "" }),
+                    ("hash", &m.content_hash()[..12]),
+                ],
             );
             (summary, None, Some(c))
         }),
     };
-    let (summary, instrument, methodology) = checked.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (summary, instrument, methodology) = checked.map_err(|e| import_error(lang, &e))?;
     writeln!(out, "{summary}")?;
     if !import {
         return Ok(());
@@ -352,20 +453,54 @@ fn catalog_file(settings: &Settings, kind: Kind, command: &FileCommand) -> anyho
         (_, Some(c)) => catalog::import_methodology(&mut conn, &name, &c, false, actor),
         (None, None) => unreachable!("one of the two was checked"),
     }
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    match outcome {
-        Imported::New(id) => writeln!(out, "imported as id {id}")?,
-        Imported::AlreadyPresent(id) => {
-            writeln!(out, "already stored as id {id}; nothing changed")?
-        }
-    }
+    .map_err(|e| import_error(lang, &e))?;
+    let (key, id) = match outcome {
+        Imported::New(id) => ("cli.import.new", id),
+        Imported::AlreadyPresent(id) => ("cli.import.present", id),
+    };
+    writeln!(out, "{}", tf(lang, key, &[("id", &id.to_string())]))?;
     Ok(())
 }
 
-fn round_command(settings: &Settings, command: &RoundCommand) -> anyhow::Result<()> {
+/// A refused import in `lang`. The located validation messages come from the file checks
+/// and stay as they are.
+fn import_error(lang: Lang, e: &crate::app::catalog::ImportError) -> anyhow::Error {
+    match e {
+        crate::app::catalog::ImportError::VersionExists {
+            file,
+            code,
+            version,
+        } => anyhow::anyhow!(tf(
+            lang,
+            "cli.import.version_exists",
+            &[
+                ("file", file),
+                ("code", code),
+                ("version", &version.to_string())
+            ]
+        )),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// A refused round operation in `lang`.
+fn round_error(lang: Lang, round: i64, e: crate::app::rounds::RoundError) -> anyhow::Error {
+    use crate::app::rounds::RoundError;
+    match e {
+        RoundError::Invalid(refusal) => anyhow::anyhow!(refusal.text(lang)),
+        RoundError::NotFound => anyhow::anyhow!(tf(
+            lang,
+            "cli.round.not_found",
+            &[("round", &round.to_string())]
+        )),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+fn round_command(settings: &Settings, lang: Lang, command: &RoundCommand) -> anyhow::Result<()> {
     use crate::app::rounds::{self, Actor};
     if let RoundCommand::ImportAppraised { round, file } = command {
-        let (name, bytes) = read_catalog_file(file)?;
+        let (name, bytes) = read_catalog_file(lang, file)?;
         let pool = open_pool(settings)?;
         let mut conn = pool.get()?;
         let outcome =
@@ -374,14 +509,14 @@ fn round_command(settings: &Settings, command: &RoundCommand) -> anyhow::Result<
         return match outcome {
             Ok(n) => Ok(writeln!(
                 std::io::stdout(),
-                "{n} appraised scores imported"
+                "{}",
+                tf(lang, "cli.appraised.imported", &[("count", &n.to_string())])
             )?),
             Err(errors) => anyhow::bail!("{}", errors.join("\n")),
         };
     }
-    let mailer = crate::app::mail::Mailer::from_settings(settings)?.ok_or_else(|| {
-        anyhow::anyhow!("SMTP_URL is not set: configure it to send e-mail, or print code sheets from the round's admin page")
-    })?;
+    let mailer = crate::app::mail::Mailer::from_settings(settings)?
+        .ok_or_else(|| anyhow::anyhow!(t(lang, "cli.mail.no_smtp").to_owned()))?;
     let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, 2);
     let mut conn = pool.get()?;
     if settings.migrate_on_start {
@@ -394,7 +529,7 @@ fn round_command(settings: &Settings, command: &RoundCommand) -> anyhow::Result<
         RoundCommand::SendInvitations { round } => (
             *round,
             rounds::queue_invitations(&mut conn, &secret, &base, *round, actor)
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
+                .map_err(|e| round_error(lang, *round, e))?,
         ),
         RoundCommand::ImportAppraised { .. } => unreachable!("handled above"),
         RoundCommand::SendReminders {
@@ -417,12 +552,13 @@ fn round_command(settings: &Settings, command: &RoundCommand) -> anyhow::Result<
                     db::now(),
                     actor,
                 )
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
+                .map_err(|e| round_error(lang, *round, e))?,
             )
         }
     };
     drop(conn);
     deliver_round_queue(
+        lang,
         &pool,
         &mailer,
         round_id,
@@ -433,6 +569,7 @@ fn round_command(settings: &Settings, command: &RoundCommand) -> anyhow::Result<
 
 /// Delivers the outbox of a round with a progress bar until nothing is due.
 fn deliver_round_queue(
+    lang: Lang,
     pool: &db::DbPool,
     mailer: &crate::app::mail::Mailer,
     round_id: i64,
@@ -453,7 +590,7 @@ fn deliver_round_queue(
     let total = pending(pool)?;
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} messages ({eta} left)")
+        indicatif::ProgressStyle::with_template(t(lang, "cli.mail.progress"))
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut sent = 0;
@@ -471,7 +608,17 @@ fn deliver_round_queue(
     let waiting = pending(pool)?;
     writeln!(
         std::io::stdout(),
-        "queued {queued} new message(s); delivered {sent}, failed {failed}, waiting for a retry {waiting}"
+        "{}",
+        tf(
+            lang,
+            "cli.mail.delivered",
+            &[
+                ("queued", &queued.to_string()),
+                ("sent", &sent.to_string()),
+                ("failed", &failed.to_string()),
+                ("waiting", &waiting.to_string()),
+            ],
+        )
     )?;
     Ok(())
 }
@@ -485,7 +632,13 @@ fn open_pool(settings: &Settings) -> anyhow::Result<db::DbPool> {
     Ok(pool)
 }
 
-fn demo(settings: &Settings, year: i32, responses: u64, seed: u64) -> anyhow::Result<()> {
+fn demo(
+    settings: &Settings,
+    lang: Lang,
+    year: i32,
+    responses: u64,
+    seed: u64,
+) -> anyhow::Result<()> {
     let pool = open_pool(settings)?;
     let mut conn = pool.get()?;
     let started = std::time::Instant::now();
@@ -500,23 +653,41 @@ fn demo(settings: &Settings, year: i32, responses: u64, seed: u64) -> anyhow::Re
     .map_err(|e| anyhow::anyhow!(crate::error::cause_chain(&e)))?;
     writeln!(
         std::io::stdout(),
-        "demo round {round} created with {responses} responses in {:.1} s",
-        started.elapsed().as_secs_f64()
+        "{}",
+        tf(
+            lang,
+            "cli.demo.created",
+            &[
+                ("round", &round.to_string()),
+                ("responses", &responses.to_string()),
+                (
+                    "seconds",
+                    &format!("{:.1}", started.elapsed().as_secs_f64())
+                ),
+            ],
+        )
     )?;
     Ok(())
 }
 
 fn report_backup(
-    what: &str,
+    lang: Lang,
+    key: &str,
     file: &std::path::Path,
     s: crate::app::backup::Summary,
 ) -> anyhow::Result<()> {
     writeln!(
         std::io::stdout(),
-        "{what} {}: {} round(s), {} response(s), integrity check ok",
-        file.display(),
-        s.rounds,
-        s.responses
+        "{}",
+        tf(
+            lang,
+            key,
+            &[
+                ("file", &file.display().to_string()),
+                ("rounds", &s.rounds.to_string()),
+                ("responses", &s.responses.to_string()),
+            ],
+        )
     )?;
     Ok(())
 }
@@ -528,7 +699,7 @@ fn openapi() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
+fn compute(settings: &Settings, lang: Lang, round: i64) -> anyhow::Result<()> {
     use crate::domain::scoring::{Standing, fmt_points};
     let pool = open_pool(settings)?;
     let mut conn = pool.get()?;
@@ -542,20 +713,30 @@ fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
     let responses = check.responses;
     writeln!(
         out,
-        "round {round}: {responses} responses recomputed from the raw answers in {elapsed:.2} s"
+        "{}",
+        tf(
+            lang,
+            "cli.compute.recomputed",
+            &[
+                ("round", &round.to_string()),
+                ("responses", &responses.to_string()),
+                ("seconds", &format!("{elapsed:.2}")),
+            ],
+        )
     )?;
+    let col = |name: &str| t(lang, &format!("cli.compute.col.{name}")).to_owned();
     writeln!(
         out,
         "{:>7}  {:<28} {:<7} {:>8} {:>9} {:>9} {:>12} {:>12} {:>9}",
-        "rank",
-        "unit",
-        "region",
-        "leaders",
-        "leaders%",
-        "SIPAS%",
-        "survey_part",
-        "index_total",
-        "regional"
+        col("rank"),
+        col("unit"),
+        col("region"),
+        col("leaders"),
+        col("leaders_percent"),
+        col("sipas_percent"),
+        col("survey_part"),
+        col("index_total"),
+        col("regional")
     )?;
     // A missing value prints "-", never 0.00; incomplete units come last, unranked.
     let opt = |x: Option<f64>| x.map_or("-".to_owned(), fmt_points);
@@ -578,10 +759,14 @@ fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
             opt(u.index.survey_points),
             opt(u.index_total()),
             match scores.standing(u) {
-                Standing::Ranked => "",
-                Standing::Incomplete => "  incomplete",
-                Standing::InsufficientData => "  insufficient data",
-                Standing::SurveyPartOnly => "  survey part only (no appraised points)",
+                Standing::Ranked => String::new(),
+                Standing::Incomplete => format!("  {}", t(lang, "cli.compute.incomplete")),
+                Standing::InsufficientData => {
+                    format!("  {}", t(lang, "cli.compute.insufficient_data"))
+                }
+                Standing::SurveyPartOnly => {
+                    format!("  {}", t(lang, "cli.compute.survey_part_only"))
+                }
             },
         )?;
     }
@@ -591,25 +776,42 @@ fn compute(settings: &Settings, round: i64) -> anyhow::Result<()> {
         .filter(|u| scores.standing(u) == Standing::Ranked)
         .count();
     let basis = if scores.full_index() {
-        "index total"
+        t(lang, "cli.compute.basis_total")
     } else {
-        "survey part (no appraised points imported)"
+        t(lang, "cli.compute.basis_survey")
     };
     writeln!(
         out,
-        "ranked: {complete} of {} units complete, on the {basis}",
-        scores.units.len()
+        "{}",
+        tf(
+            lang,
+            "cli.compute.ranked",
+            &[
+                ("complete", &complete.to_string()),
+                ("units", &scores.units.len().to_string()),
+                ("basis", basis),
+            ],
+        )
     )?;
     if differences.is_empty() {
-        writeln!(out, "live tallies equal the recomputation")?;
+        writeln!(out, "{}", t(lang, "cli.compute.tallies_equal"))?;
         Ok(())
     } else {
         for d in differences.iter().take(20) {
-            writeln!(out, "difference: {d}")?;
+            writeln!(
+                out,
+                "{}",
+                tf(
+                    lang,
+                    "cli.compute.difference",
+                    &[("difference", &d.to_string())]
+                )
+            )?;
         }
-        anyhow::bail!(
-            "{} differences between the live tallies and the raw answers",
-            differences.len()
-        )
+        anyhow::bail!(tf(
+            lang,
+            "cli.compute.differences",
+            &[("count", &differences.len().to_string())]
+        ))
     }
 }

@@ -1,4 +1,5 @@
-//! The command line: migrations, account creation from stdin, password reset, config errors.
+//! The command line: migrations, account creation from stdin, password reset, config errors,
+//! and the language of its messages.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -9,6 +10,7 @@ fn khaosat(db: &TestDb, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_khaosat"))
         .args(args)
         .env("DATABASE_URL", db.url())
+        .env("KHAOSAT_LANG", "en")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -288,4 +290,54 @@ fn instrument_import_stores_a_new_version_once() {
     assert!(String::from_utf8_lossy(&first.stdout).contains("imported as id"));
     let second = khaosat(&db, &["instrument", "import", path.to_str().unwrap()], "");
     assert!(String::from_utf8_lossy(&second.stdout).contains("nothing changed"));
+}
+
+/// Runs `khaosat [extra] backup backup.db` where there is no database (so it fails), with
+/// `env` set on top of a neutral locale, and returns its standard error.
+fn backup_without_database(extra: &[&str], env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_khaosat"));
+    command
+        .args(extra)
+        .args(["backup", "backup.db"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("KHAOSAT_CONFIG")
+        .env_remove("KHAOSAT_LANG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8")
+        .env("RUST_LOG", "warn");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out = command.output().unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).trim().to_owned()
+}
+
+#[test]
+fn cli_errors_are_vietnamese_by_default_and_english_when_asked() {
+    let vi = backup_without_database(&[], &[]);
+    assert!(
+        vi.starts_with("khaosat: không có cơ sở dữ liệu tại ") && vi.contains("khaosat.db"),
+        "{vi}"
+    );
+    assert!(vi.contains("chưa ghi tệp nào"), "{vi}");
+    let english = [
+        backup_without_database(&[], &[("KHAOSAT_LANG", "en")]),
+        backup_without_database(&["--lang", "en"], &[("KHAOSAT_LANG", "vi")]),
+        backup_without_database(&[], &[("LANG", "en_US.UTF-8")]),
+    ];
+    for en in english {
+        assert!(
+            en.starts_with("khaosat: no database at ") && en.contains("nothing was written"),
+            "{en}"
+        );
+    }
+    // The flag wins over the variable, which wins over the locale.
+    let flag = backup_without_database(&["--lang", "vi"], &[("KHAOSAT_LANG", "en")]);
+    assert!(flag.contains("chưa ghi tệp nào"), "{flag}");
+    let variable = backup_without_database(&[], &[("KHAOSAT_LANG", "vi"), ("LANG", "en_US.UTF-8")]);
+    assert!(variable.contains("chưa ghi tệp nào"), "{variable}");
 }

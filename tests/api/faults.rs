@@ -123,6 +123,7 @@ impl Server {
         command
             .arg("serve")
             .current_dir(&config.dir)
+            .env("KHAOSAT_LANG", "en")
             .env("DATABASE_URL", &config.database_url)
             .env("KHAOSAT_BIND", "127.0.0.1:0")
             .env("KHAOSAT_SECRET_KEY", &config.secret_key)

@@ -266,6 +266,7 @@ async fn units_without_data_are_never_scored_zero_nor_ranked_on_any_surface() {
     // `khaosat compute` prints the same: two "x/2" ranks, "-" and "incomplete" for the rest.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_khaosat"))
         .args(["compute", &round.to_string()])
+        .env("KHAOSAT_LANG", "en")
         .env("DATABASE_URL", app._db.url())
         .env("RUST_LOG", "warn")
         .output()
@@ -416,6 +417,7 @@ async fn a_unit_below_the_minimum_respondents_is_shown_flagged_but_neither_tiere
     assert!(item["survey_points"].is_number() && item["national_rank"].is_null());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_khaosat"))
         .args(["compute", &round.to_string()])
+        .env("KHAOSAT_LANG", "en")
         .env("DATABASE_URL", app._db.url())
         .env("RUST_LOG", "warn")
         .output()

@@ -100,6 +100,7 @@ async fn answer(app: &TestApp, code: &str, group: &str, rating: &str) {
 fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_khaosat"))
         .args(args)
+        .env("KHAOSAT_LANG", "en")
         .env("DATABASE_URL", app._db.url())
         .env("RUST_LOG", "warn")
         .output()

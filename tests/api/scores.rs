@@ -155,6 +155,7 @@ fn demo_then_compute_prints_a_ranking_of_63_provinces() {
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_khaosat"))
             .args(args)
+            .env("KHAOSAT_LANG", "en")
             .env("DATABASE_URL", db.url())
             .env("RUST_LOG", "warn")
             .output()

@@ -248,6 +248,7 @@ fn a_backup_without_a_database_creates_no_file_and_names_the_database_it_looked_
     let run = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_khaosat"))
             .args(["backup", "copy.db"])
+            .env("KHAOSAT_LANG", "en")
             .current_dir(dir.path())
             .env_remove("DATABASE_URL")
             .env_remove("KHAOSAT_CONFIG")

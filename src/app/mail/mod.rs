@@ -55,7 +55,7 @@ impl Mailer {
             return Ok(None);
         };
         let transport = SmtpTransport::from_url(url)
-            .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
+            .map_err(|e| crate::i18n::Message::new("mail.config.smtp_url", &[]).because(e))?
             .timeout(Some(std::time::Duration::from_secs(30)))
             .build();
         let from_text = settings.smtp_from.clone().unwrap_or_else(|| {
@@ -64,9 +64,9 @@ impl Mailer {
                 settings.base_url.host_str().unwrap_or("localhost")
             )
         });
-        let from = from_text
-            .parse()
-            .map_err(|e| anyhow::anyhow!("SMTP_FROM: '{from_text}' is not a mailbox: {e}"))?;
+        let from = from_text.parse().map_err(|e| {
+            crate::i18n::Message::new("mail.config.smtp_from", &[("value", &from_text)]).because(e)
+        })?;
         Ok(Some(Self { transport, from }))
     }
 
