@@ -23,6 +23,7 @@ pub mod redirect;
 pub mod reminders;
 pub mod respondent_list;
 pub mod scoring;
+pub mod source;
 pub mod tabular;
 pub mod text;
 pub mod throttle;

@@ -8,6 +8,7 @@ use std::fmt;
 
 use calamine::Data;
 
+use crate::domain::source::line_of_byte;
 use crate::domain::xlsx::{Limits, Workbook, WorkbookError, column_letters};
 
 // ---------------------------------------------------------------------------------------------
@@ -148,11 +149,7 @@ pub(crate) fn decode_utf8<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, Ro
         Ok(text) => Ok(strip_bom(text)),
         Err(e) => {
             let offset = e.valid_up_to();
-            let line = bytes
-                .get(..offset)
-                .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
-                .saturating_add(1);
-            let line = u32::try_from(line).unwrap_or(u32::MAX);
+            let line = u32::try_from(line_of_byte(bytes, offset)).unwrap_or(u32::MAX);
             Err(RowError::at(
                 file,
                 line,
