@@ -47,13 +47,11 @@
 
 use std::collections::HashMap;
 
-use calamine::Data;
-
-use crate::domain::unit_list::{
-    ColumnMap, CsvRow, RowError, UnitSet, check_cell, decode_utf8, header_key, map_header_with,
-    shown, split_csv,
+use crate::domain::tabular::{
+    Row, RowCells, RowError, header_key, map_header_with, read_csv, read_first_sheet, shown,
 };
-use crate::domain::xlsx::{Limits, Workbook, WorkbookError};
+use crate::domain::unit_list::UnitSet;
+use crate::domain::xlsx::Limits;
 
 /// Most respondents in one file.
 pub const MAX_ROWS: usize = 100_000;
@@ -184,25 +182,7 @@ pub fn parse_respondent_csv(
     units: &impl UnitLookup,
     groups: &impl GroupLookup,
 ) -> Result<Vec<RespondentRow>, Vec<RowError>> {
-    if bytes.len() > MAX_CSV_BYTES {
-        return Err(vec![RowError::file(
-            file_name,
-            format!(
-                "the file is too large ({} bytes; the limit is {MAX_CSV_BYTES} bytes)",
-                bytes.len()
-            ),
-        )]);
-    }
-    let text = decode_utf8(bytes, file_name).map_err(|e| vec![e])?;
-    let rows = split_csv(text, MAX_ROWS.saturating_add(1))
-        .map_err(|(row, message)| vec![RowError::at(file_name, row, None, message)])?;
-    let rows = rows
-        .into_iter()
-        .map(|r| SheetRow {
-            row: r.row,
-            cells: r.cells.into_iter().map(Cell::text).collect(),
-        })
-        .collect();
+    let rows = read_csv(bytes, file_name, MAX_CSV_BYTES, MAX_ROWS)?;
     validate(rows, file_name, units, groups)
 }
 
@@ -214,133 +194,23 @@ pub fn parse_respondent_xlsx(
     units: &impl UnitLookup,
     groups: &impl GroupLookup,
 ) -> Result<Vec<RespondentRow>, Vec<RowError>> {
-    let rows = read_first_sheet(bytes, file_name).map_err(|e| vec![e])?;
+    let rows = read_first_sheet(bytes, file_name, XLSX_LIMITS, MAX_ROWS, "respondents")
+        .map_err(|e| vec![e])?;
     validate(rows, file_name, units, groups)
-}
-
-/// A cell as read from the file.
-#[derive(Debug, Clone, PartialEq)]
-struct Cell {
-    /// The text (untrimmed for CSV, so a leading tab can be seen).
-    text: String,
-    /// The cell was a number in the workbook (phone numbers lose their leading zero).
-    numeric: bool,
-    /// An Excel error value (`#N/A`, `#REF!`…) instead of data.
-    excel_error: bool,
-}
-
-impl Cell {
-    fn text(text: String) -> Cell {
-        Cell {
-            text,
-            numeric: false,
-            excel_error: false,
-        }
-    }
-
-    fn from_data(data: &Data) -> Cell {
-        match data {
-            Data::Empty => Cell::text(String::new()),
-            Data::String(s) => Cell::text(s.clone()),
-            Data::Int(i) => Cell {
-                numeric: true,
-                ..Cell::text(i.to_string())
-            },
-            // Excel stores typed numbers as floats; 84912345678 must read back as
-            // "84912345678", not "84912345678.0" or "8.4912345678e10".
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Cell {
-                numeric: true,
-                ..Cell::text(format!("{}", *f as i64))
-            },
-            Data::Float(f) => Cell {
-                numeric: true,
-                ..Cell::text(f.to_string())
-            },
-            Data::Error(e) => Cell {
-                excel_error: true,
-                ..Cell::text(e.to_string())
-            },
-            other => Cell::text(other.to_string()),
-        }
-    }
-
-    fn is_blank(&self) -> bool {
-        !self.excel_error && self.text.trim().is_empty()
-    }
-}
-
-/// One row of either file type.
-#[derive(Debug, Clone)]
-struct SheetRow {
-    row: u32,
-    cells: Vec<Cell>,
-}
-
-/// A refused workbook as a row error: located at its cell when the problem is one.
-fn workbook_error(file: &str, error: WorkbookError) -> RowError {
-    match error {
-        WorkbookError::Cell {
-            sheet,
-            row,
-            column,
-            problem,
-        } => RowError::at(
-            file,
-            row,
-            Some(column),
-            format!("sheet '{sheet}': {problem}"),
-        ),
-        other => RowError::file(file, other.to_string()),
-    }
-}
-
-fn read_first_sheet(bytes: &[u8], file: &str) -> Result<Vec<SheetRow>, RowError> {
-    let refused = |e| workbook_error(file, e);
-    let mut workbook = Workbook::open(bytes, XLSX_LIMITS).map_err(refused)?;
-    let Some(name) = workbook.sheet_names().first().cloned() else {
-        return Err(RowError::file(
-            file,
-            "the workbook has no worksheet".to_owned(),
-        ));
-    };
-    let mut rows = Vec::new();
-    for row in workbook.read_sheet(&name).map_err(refused)? {
-        let cells: Vec<Cell> = row.cells.iter().map(Cell::from_data).collect();
-        if cells.iter().all(Cell::is_blank) {
-            continue;
-        }
-        if rows.len() > MAX_ROWS {
-            return Err(RowError::file(
-                file,
-                format!("the file has more than {MAX_ROWS} respondents"),
-            ));
-        }
-        rows.push(SheetRow {
-            row: row.number,
-            cells,
-        });
-    }
-    Ok(rows)
 }
 
 /// Checks every row against the header and the round; all-or-nothing.
 fn validate(
-    rows: Vec<SheetRow>,
+    rows: Vec<Row>,
     file: &str,
     units: &impl UnitLookup,
     groups: &impl GroupLookup,
 ) -> Result<Vec<RespondentRow>, Vec<RowError>> {
-    let mut rows = rows
-        .into_iter()
-        .filter(|r| !r.cells.iter().all(Cell::is_blank));
+    let mut rows = rows.into_iter().filter(|r| !r.is_blank());
     let Some(header) = rows.next() else {
         return Err(vec![RowError::file(file, "the file is empty".to_owned())]);
     };
-    let header_row = CsvRow {
-        row: header.row,
-        cells: header.cells.into_iter().map(|c| c.text).collect(),
-    };
-    let columns = map_header_with(&header_row, file, &COLUMNS, &ALIASES, &IGNORED)?;
+    let columns = map_header_with(&header, file, &COLUMNS, &ALIASES, &IGNORED)?;
     let mut errors = Vec::new();
     let mut out = Vec::new();
     // Lower-cased e-mail → first row it appeared on.
@@ -354,17 +224,14 @@ fn validate(
                 format!("the file has more than {MAX_ROWS} respondents"),
             )]);
         }
-        let mut check = RowCheck {
-            row: &row,
-            columns: &columns,
-            file,
-            errors: &mut errors,
-        };
-        let name = check.value("name");
+        let mut check = RowCells::new(&row, &columns, file, &mut errors, true);
+        let name = check.value("name", MAX_CELL_CHARS);
         if name.as_deref() == Some("") {
             check.error("name", "the name is required".to_owned());
         }
-        let email = check.value("email").filter(|v| !v.is_empty());
+        let email = check
+            .value("email", MAX_CELL_CHARS)
+            .filter(|v| !v.is_empty());
         let email = email.and_then(|raw| match normalise_email(&raw) {
             Some(email) => Some(email),
             None => {
@@ -386,9 +253,9 @@ fn validate(
                 }
             }
         }
-        let phone = check.phone();
+        let phone = phone(&mut check);
         let unit_numeric = check.cell("unit").is_some_and(|c| c.numeric);
-        let unit = check.value("unit").and_then(|v| {
+        let unit = check.value("unit", MAX_CELL_CHARS).and_then(|v| {
             if v.is_empty() {
                 check.error("unit", "the unit is required".to_owned());
                 return None;
@@ -407,7 +274,7 @@ fn validate(
             }
             found
         });
-        let group = check.value("group").and_then(|v| {
+        let group = check.value("group", MAX_CELL_CHARS).and_then(|v| {
             if v.is_empty() {
                 check.error("group", "the group is required".to_owned());
                 return None;
@@ -426,8 +293,12 @@ fn validate(
             }
             found
         });
-        let position = check.value("position").filter(|v| !v.is_empty());
-        let level = check.value("level").filter(|v| !v.is_empty());
+        let position = check
+            .value("position", MAX_CELL_CHARS)
+            .filter(|v| !v.is_empty());
+        let level = check
+            .value("level", MAX_CELL_CHARS)
+            .filter(|v| !v.is_empty());
         check.unheaded_values();
         if let (Some(name), Some(unit), Some(group)) = (name.filter(|n| !n.is_empty()), unit, group)
         {
@@ -456,79 +327,20 @@ fn validate(
     }
 }
 
-/// Reads and checks the cells of one row, recording problems.
-struct RowCheck<'a> {
-    row: &'a SheetRow,
-    columns: &'a ColumnMap,
-    file: &'a str,
-    errors: &'a mut Vec<RowError>,
-}
-
-impl RowCheck<'_> {
-    fn error(&mut self, column: &str, message: String) {
-        self.errors.push(RowError::at(
-            self.file,
-            self.row.row,
-            self.columns.header_of(column),
-            message,
-        ));
-    }
-
-    fn cell(&self, column: &str) -> Option<&Cell> {
-        self.columns
-            .index_of(column)
-            .and_then(|i| self.row.cells.get(i))
-    }
-
-    /// The trimmed value (`Some("")` when blank or the column is absent), or `None` after
-    /// recording why the cell is unacceptable.
-    fn value(&mut self, column: &str) -> Option<String> {
-        let Some(cell) = self.cell(column) else {
-            return Some(String::new());
-        };
-        if cell.excel_error {
-            let message = format!(
-                "the cell holds the spreadsheet error {}, not a value",
-                shown(&cell.text)
+/// The phone number of a row, normalised, or `None` when blank or bad (bad ones recorded).
+fn phone(check: &mut RowCells<'_>) -> Option<String> {
+    let numeric = check.cell("phone").is_some_and(|c| c.numeric);
+    let raw = check
+        .value("phone", MAX_CELL_CHARS)
+        .filter(|v| !v.is_empty())?;
+    match normalise_phone(&raw, numeric) {
+        Ok(phone) => Some(phone),
+        Err(why) => {
+            check.error(
+                "phone",
+                format!("'{}' is not a phone number: {why}", shown(&raw)),
             );
-            self.error(column, message);
-            return None;
-        }
-        match check_cell(&cell.text, MAX_CELL_CHARS, true) {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.error(column, message);
-                None
-            }
-        }
-    }
-
-    fn phone(&mut self) -> Option<String> {
-        let numeric = self.cell("phone").is_some_and(|c| c.numeric);
-        let raw = self.value("phone").filter(|v| !v.is_empty())?;
-        match normalise_phone(&raw, numeric) {
-            Ok(phone) => Some(phone),
-            Err(why) => {
-                self.error(
-                    "phone",
-                    format!("'{}' is not a phone number: {why}", shown(&raw)),
-                );
-                None
-            }
-        }
-    }
-
-    /// Records values under a blank header cell or beyond the header.
-    fn unheaded_values(&mut self) {
-        for (i, cell) in self.row.cells.iter().enumerate() {
-            if !self.columns.is_headed(i) && !cell.is_blank() {
-                self.errors.push(RowError::at(
-                    self.file,
-                    self.row.row,
-                    Some(crate::domain::xlsx::column_letters(i)),
-                    "a value in a column without a header".to_owned(),
-                ));
-            }
+            None
         }
     }
 }

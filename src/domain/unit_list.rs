@@ -1,7 +1,6 @@
 //! The units a round covers: the bundled province reference sets (63 provinces of 2023, 34 of
-//! the 2025 reorganisation) and custom unit lists administrators import from CSV. Also the
-//! spreadsheet-import helpers shared with [`crate::domain::respondent_list`]: the CSV reader,
-//! the row error type and the checks every imported cell goes through.
+//! the 2025 reorganisation) and custom unit lists administrators import from CSV (read and
+//! checked through [`crate::domain::tabular`]).
 //!
 //! # Reference sets
 //!
@@ -40,9 +39,10 @@
 //! refused outright, since these files are opened in Excel and unit lists hold no numbers.
 
 use std::collections::HashMap;
-use std::fmt;
 
-use crate::domain::xlsx::column_letters;
+use crate::domain::tabular::{
+    Row, RowCells, RowError, fold, header_key, map_header, read_csv, shown, split_csv, strip_bom,
+};
 
 /// The bundled 2023 reference file (63 provinces and centrally-governed cities).
 pub const PROVINCES_2023_CSV: &str = include_str!("../../assets/reference/provinces-2023.csv");
@@ -241,7 +241,7 @@ pub enum ReferenceError {
 /// A parsed CSV with its header, cells looked up by column name.
 struct NamedTable {
     columns: Vec<String>,
-    rows: Vec<CsvRow>,
+    rows: Vec<Row>,
 }
 
 impl NamedTable {
@@ -251,7 +251,7 @@ impl NamedTable {
         let mut rows = rows.into_iter().filter(|r| !r.is_blank());
         let columns = rows
             .next()
-            .map(|h| h.cells.iter().map(|c| header_key(c)).collect())
+            .map(|h| h.cells.iter().map(|c| header_key(&c.text)).collect())
             .unwrap_or_default();
         Ok(NamedTable {
             columns,
@@ -267,11 +267,8 @@ impl NamedTable {
     }
 }
 
-fn cell(row: &CsvRow, index: usize) -> String {
-    row.cells
-        .get(index)
-        .map(|c| c.trim().to_owned())
-        .unwrap_or_default()
+fn cell(row: &Row, index: usize) -> String {
+    row.trimmed(index).to_owned()
 }
 
 /// Parses the 2023 reference file (see the module notes for `kind` and English region names).
@@ -467,15 +464,7 @@ const UNIT_COLUMNS: [(&str, bool); 7] = [
 /// Parses a custom unit list (see the module notes). Returns every unit, or every problem.
 pub fn parse_unit_csv(bytes: &[u8], file_name: &str) -> Result<UnitSet, Vec<RowError>> {
     let file_error = |message: String| vec![RowError::file(file_name, message)];
-    if bytes.len() > MAX_UNIT_FILE_BYTES {
-        return Err(file_error(format!(
-            "the file is too large ({} bytes; the limit is {MAX_UNIT_FILE_BYTES} bytes)",
-            bytes.len()
-        )));
-    }
-    let text = decode_utf8(bytes, file_name).map_err(|e| vec![e])?;
-    let rows = split_csv(text, MAX_UNITS.saturating_add(1))
-        .map_err(|(row, message)| vec![RowError::at(file_name, row, None, message)])?;
+    let rows = read_csv(bytes, file_name, MAX_UNIT_FILE_BYTES, MAX_UNITS)?;
     let mut rows = rows.into_iter().filter(|r| !r.is_blank());
     let Some(header) = rows.next() else {
         return Err(file_error("the file is empty".to_owned()));
@@ -486,12 +475,13 @@ pub fn parse_unit_csv(bytes: &[u8], file_name: &str) -> Result<UnitSet, Vec<RowE
     // Lower-cased code → row it first appeared on.
     let mut seen: HashMap<String, u32> = HashMap::new();
     for row in rows {
-        let mut cells = RowCells::new(&row, &columns, file_name, &mut errors);
-        let code = cells.code("code", true);
+        // Unit lists hold no numbers, so a leading sign is always refused.
+        let mut cells = RowCells::new(&row, &columns, file_name, &mut errors, false);
+        let code = code_of(&mut cells, "code", true);
         let name_vi = cells.text("name_vi", MAX_NAME_CHARS, true);
         let name_en = cells.text("name_en", MAX_NAME_CHARS, true);
-        let kind = cells.code("kind", true);
-        let region_code = cells.code("region_code", false);
+        let kind = code_of(&mut cells, "kind", true);
+        let region_code = code_of(&mut cells, "region_code", false);
         let region_vi = cells.text("region_vi", MAX_NAME_CHARS, false);
         let region_en = cells.text("region_en", MAX_NAME_CHARS, false);
         cells.unheaded_values();
@@ -574,530 +564,25 @@ pub fn parse_unit_csv(bytes: &[u8], file_name: &str) -> Result<UnitSet, Vec<RowE
     }
 }
 
-/// Reads the cells of one row by column name, recording every problem in `errors`.
-struct RowCells<'a> {
-    row: &'a CsvRow,
-    columns: &'a ColumnMap,
-    file: &'a str,
-    errors: &'a mut Vec<RowError>,
-}
-
-impl<'a> RowCells<'a> {
-    fn new(
-        row: &'a CsvRow,
-        columns: &'a ColumnMap,
-        file: &'a str,
-        errors: &'a mut Vec<RowError>,
-    ) -> Self {
-        RowCells {
-            row,
-            columns,
-            file,
-            errors,
-        }
-    }
-
-    fn error(&mut self, column: &str, message: String) {
-        self.errors.push(RowError::at(
-            self.file,
-            self.row.row,
-            self.columns.header_of(column),
-            message,
-        ));
-    }
-
-    /// The cleaned value of a column, `None` when blank or bad (bad values are recorded).
-    fn text(&mut self, column: &str, max_chars: usize, required: bool) -> Option<String> {
-        let raw = self
-            .columns
-            .index_of(column)
-            .and_then(|i| self.row.cells.get(i))
-            .map(String::as_str)
-            .unwrap_or("");
-        match check_cell(raw, max_chars, false) {
-            Ok(v) if v.is_empty() => {
-                if required {
-                    self.error(column, format!("{column} is required"));
-                }
-                None
-            }
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.error(column, message);
-                None
-            }
-        }
-    }
-
-    /// A code-like value: letters, digits, `-`, `_`, `.`, at most [`MAX_CODE_CHARS`].
-    fn code(&mut self, column: &str, required: bool) -> Option<String> {
-        let value = self.text(column, MAX_CODE_CHARS, required)?;
-        if value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
-            Some(value)
-        } else {
-            self.error(
-                column,
-                format!(
-                    "'{}' is not a valid {column}: use only letters A–Z without accents, \
-                     digits, '-', '_' or '.'",
-                    shown(&value)
-                ),
-            );
-            None
-        }
-    }
-
-    /// Records values found under a blank header cell or beyond the header.
-    fn unheaded_values(&mut self) {
-        for (i, value) in self.row.cells.iter().enumerate() {
-            if !self.columns.is_headed(i) && !value.trim().is_empty() {
-                self.errors.push(RowError::at(
-                    self.file,
-                    self.row.row,
-                    Some(column_letters(i)),
-                    "a value in a column without a header".to_owned(),
-                ));
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Shared import helpers
-// ---------------------------------------------------------------------------------------------
-
-/// One problem in an imported file, located as a spreadsheet shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RowError {
-    /// The uploaded file's name.
-    pub file: String,
-    /// 1-based row (the header is row 1 when it is the first line); `None` for the whole file.
-    pub row: Option<u32>,
-    /// The column's header as written in the file (or its letter when it has none).
-    pub column: Option<String>,
-    /// What is wrong, in a sentence.
-    pub message: String,
-}
-
-impl RowError {
-    /// A problem with the whole file.
-    pub fn file(file: &str, message: String) -> RowError {
-        RowError {
-            file: file.to_owned(),
-            row: None,
-            column: None,
-            message,
-        }
-    }
-
-    /// A problem at a row (and column, when known).
-    pub fn at(file: &str, row: u32, column: Option<String>, message: String) -> RowError {
-        RowError {
-            file: file.to_owned(),
-            row: Some(row),
+/// A code-like value: letters, digits, `-`, `_`, `.`, at most [`MAX_CODE_CHARS`].
+fn code_of(cells: &mut RowCells<'_>, column: &str, required: bool) -> Option<String> {
+    let value = cells.text(column, MAX_CODE_CHARS, required)?;
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Some(value)
+    } else {
+        cells.error(
             column,
-            message,
-        }
+            format!(
+                "'{}' is not a valid {column}: use only letters A–Z without accents, \
+                 digits, '-', '_' or '.'",
+                shown(&value)
+            ),
+        );
+        None
     }
-}
-
-impl fmt::Display for RowError {
-    /// `file.csv row 7, column email: 'an@@x' is not a valid e-mail address`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
-        if let Some(row) = self.row {
-            write!(f, " row {row}")?;
-        }
-        if let Some(column) = &self.column {
-            write!(f, ", column {column}")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-/// One CSV record with the row number a spreadsheet would show for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CsvRow {
-    /// 1-based row number.
-    pub(crate) row: u32,
-    /// The cells as written (untrimmed, so a leading tab stays visible to the formula check).
-    pub(crate) cells: Vec<String>,
-}
-
-impl CsvRow {
-    /// True when every cell is blank: such rows are skipped.
-    pub(crate) fn is_blank(&self) -> bool {
-        self.cells.iter().all(|c| c.trim().is_empty())
-    }
-}
-
-/// The text without a leading UTF-8 byte-order mark (Excel's "CSV UTF-8" writes one).
-pub(crate) fn strip_bom(text: &str) -> &str {
-    text.strip_prefix('\u{FEFF}').unwrap_or(text)
-}
-
-/// The file as text without a BOM, or an error naming where it stops being UTF-8.
-pub(crate) fn decode_utf8<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, RowError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(strip_bom(text)),
-        Err(e) => {
-            let offset = e.valid_up_to();
-            let line = bytes
-                .get(..offset)
-                .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
-                .saturating_add(1);
-            let line = u32::try_from(line).unwrap_or(u32::MAX);
-            Err(RowError::at(
-                file,
-                line,
-                None,
-                format!(
-                    "the file is not UTF-8 (first invalid byte at offset {offset}); \
-                     save it as 'CSV UTF-8' in Excel"
-                ),
-            ))
-        }
-    }
-}
-
-/// The field separator: `,` unless the first line has more `;` (Excel under a Vietnamese or
-/// European locale) or tabs.
-fn sniff_delimiter(text: &str) -> char {
-    let first_line = text.lines().next().unwrap_or("");
-    let count = |d: char| first_line.chars().filter(|&c| c == d).count();
-    let (commas, semicolons, tabs) = (count(','), count(';'), count('\t'));
-    if semicolons > commas && semicolons >= tabs {
-        ';'
-    } else if tabs > commas && tabs > semicolons {
-        '\t'
-    } else {
-        ','
-    }
-}
-
-/// Splits CSV text (RFC 4180: `"` quotes, `""` escapes, `\n`/`\r\n`/`\r` ends a record)
-/// into rows numbered as a spreadsheet numbers them: every line, blank or not, is a row and
-/// a quoted multi-line cell stays in one row. Written here rather than with the `csv` crate,
-/// which skips blank lines without counting them and so cannot number rows this way.
-/// Stops with an error after `max_rows` non-blank rows (the header included) or at an
-/// unterminated quote.
-pub(crate) fn split_csv(text: &str, max_rows: usize) -> Result<Vec<CsvRow>, (u32, String)> {
-    let delimiter = sniff_delimiter(text);
-    let mut rows: Vec<CsvRow> = Vec::new();
-    let mut non_blank = 0usize;
-    let mut row_no: u32 = 1;
-    let mut quote_row: u32 = 1;
-    let mut cells: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let mut field_start = true;
-    let mut in_quotes = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if in_quotes {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    chars.next();
-                    field.push('"');
-                } else {
-                    in_quotes = false;
-                }
-            } else {
-                field.push(c);
-            }
-            continue;
-        }
-        match c {
-            '"' if field_start => {
-                in_quotes = true;
-                field_start = false;
-                quote_row = row_no;
-            }
-            '\r' | '\n' => {
-                if c == '\r' && chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                cells.push(std::mem::take(&mut field));
-                let row = CsvRow {
-                    row: row_no,
-                    cells: std::mem::take(&mut cells),
-                };
-                if !row.is_blank() {
-                    non_blank += 1;
-                    if non_blank > max_rows {
-                        return Err((row_no, too_many_rows(max_rows)));
-                    }
-                }
-                rows.push(row);
-                row_no = row_no.saturating_add(1);
-                field_start = true;
-            }
-            d if d == delimiter => {
-                cells.push(std::mem::take(&mut field));
-                field_start = true;
-            }
-            other => {
-                field.push(other);
-                field_start = false;
-            }
-        }
-    }
-    if in_quotes {
-        return Err((
-            quote_row,
-            "a quoted value is never closed (a '\"' is missing)".to_owned(),
-        ));
-    }
-    // The last record when the text does not end with a line break.
-    if !field_start || !field.is_empty() || !cells.is_empty() {
-        cells.push(field);
-        let row = CsvRow { row: row_no, cells };
-        if !row.is_blank() && non_blank >= max_rows {
-            return Err((row_no, too_many_rows(max_rows)));
-        }
-        rows.push(row);
-    }
-    Ok(rows)
-}
-
-fn too_many_rows(max_rows: usize) -> String {
-    format!(
-        "the file has more than {} rows after the header",
-        max_rows.saturating_sub(1)
-    )
-}
-
-/// Where each known column is in a file, and which columns have no header.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ColumnMap {
-    /// Canonical column name → (index, header as written).
-    found: Vec<(&'static str, usize, String)>,
-    /// Indexes of columns with a blank header.
-    unheaded: Vec<usize>,
-    /// Number of cells in the header row.
-    header_len: usize,
-}
-
-impl ColumnMap {
-    /// False for a column with a blank header cell or beyond the header's last cell: a value
-    /// there belongs to no column and would otherwise be dropped without a word.
-    pub(crate) fn is_headed(&self, index: usize) -> bool {
-        index < self.header_len && !self.unheaded.contains(&index)
-    }
-
-    /// Where the canonical column `name` is, if the file has it.
-    pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
-        self.found.iter().find(|f| f.0 == name).map(|f| f.1)
-    }
-
-    /// The header of canonical column `name` as written in the file (the canonical name when
-    /// the file lacks the column), for messages.
-    pub(crate) fn header_of(&self, name: &str) -> Option<String> {
-        self.found
-            .iter()
-            .find(|f| f.0 == name)
-            .map(|f| f.2.clone())
-            .or_else(|| Some(name.to_owned()))
-    }
-
-    /// True when the file has the canonical column `name`.
-    pub(crate) fn has(&self, name: &str) -> bool {
-        self.index_of(name).is_some()
-    }
-}
-
-/// Maps a header row onto `columns` (canonical name, required). Header cells match a
-/// canonical name or an alias (`aliases`: normalised alias → canonical name) after
-/// [`header_key`]; `ignored` keys are accepted and skipped. Unknown, repeated and missing
-/// columns are all reported.
-pub(crate) fn map_header_with(
-    header: &CsvRow,
-    file: &str,
-    columns: &[(&'static str, bool)],
-    aliases: &[(&str, &'static str)],
-    ignored: &[&str],
-) -> Result<ColumnMap, Vec<RowError>> {
-    let mut map = ColumnMap {
-        header_len: header.cells.len(),
-        ..ColumnMap::default()
-    };
-    let mut errors = Vec::new();
-    for (i, raw) in header.cells.iter().enumerate() {
-        let written = raw.trim();
-        if written.is_empty() {
-            map.unheaded.push(i);
-            continue;
-        }
-        let key = header_key(written);
-        if ignored.contains(&key.as_str()) {
-            continue;
-        }
-        let canonical = columns
-            .iter()
-            .map(|c| c.0)
-            .find(|&c| c == key)
-            .or_else(|| aliases.iter().find(|a| a.0 == key).map(|a| a.1));
-        match canonical {
-            Some(name) if map.has(name) => errors.push(RowError::at(
-                file,
-                header.row,
-                Some(shown(written)),
-                format!("the column {name} appears twice"),
-            )),
-            Some(name) => map.found.push((name, i, shown(written))),
-            None => errors.push(RowError::at(
-                file,
-                header.row,
-                Some(shown(written)),
-                format!(
-                    "unknown column; the columns are {}",
-                    columns.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
-                ),
-            )),
-        }
-    }
-    for (name, required) in columns {
-        if *required && !map.has(name) {
-            errors.push(RowError::at(
-                file,
-                header.row,
-                None,
-                format!("the header has no {name} column"),
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(map)
-    } else {
-        Err(errors)
-    }
-}
-
-fn map_header(
-    header: &CsvRow,
-    file: &str,
-    columns: &[(&'static str, bool)],
-    ignored: &[&str],
-) -> Result<ColumnMap, Vec<RowError>> {
-    map_header_with(header, file, columns, &[], ignored)
-}
-
-/// True when a spreadsheet program would take the cell for a formula: it starts with `=`,
-/// `@`, `+` or `-` (after trimming), or with a tab or carriage return (before trimming; both
-/// are used to smuggle formulas past naive checks). When `signed_numbers_allowed`, a leading
-/// `+`/`-` followed only by a phone-number shape (`+84 912 345 678`, `-1`) passes: digits,
-/// spaces and `.()-`, starting with a digit; so does a lone `-` or `+`, which a spreadsheet
-/// keeps as text. `-2+3+cmd|…` still fails on its letters and `+`.
-pub(crate) fn formula_like(raw: &str, signed_numbers_allowed: bool) -> bool {
-    if raw.starts_with(['\t', '\r']) {
-        return true;
-    }
-    let value = raw.trim();
-    let mut chars = value.chars();
-    match chars.next() {
-        Some('=' | '@') => true,
-        Some('+' | '-') => {
-            let rest = chars.as_str();
-            // A lone sign is text to a spreadsheet (and a common "none" placeholder).
-            !(signed_numbers_allowed
-                && (rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_digit()))
-                && rest
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '(' | ')' | '-')))
-        }
-        _ => false,
-    }
-}
-
-/// The trimmed value of a cell, or why it is refused: formula-looking, control characters
-/// (line breaks included), longer than `max_chars`.
-pub(crate) fn check_cell(
-    raw: &str,
-    max_chars: usize,
-    signed_numbers_allowed: bool,
-) -> Result<String, String> {
-    let value = raw.trim();
-    if formula_like(raw, signed_numbers_allowed) {
-        return Err(format!(
-            "'{}' looks like a spreadsheet formula; values may not start with =, +, -, @, \
-             a tab or a carriage return",
-            shown(value)
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(format!(
-            "'{}' contains a line break or another control character",
-            shown(value)
-        ));
-    }
-    let chars = value.chars().count();
-    if chars > max_chars {
-        return Err(format!(
-            "the value is {chars} characters long; at most {max_chars} are allowed"
-        ));
-    }
-    Ok(value.to_owned())
-}
-
-/// A value as quoted in a message: at most 40 characters, control characters escaped.
-pub(crate) fn shown(value: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in value.chars().enumerate() {
-        if i == 40 {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Lower case with Vietnamese diacritics removed and `đ` → `d`, for matching names typed with
-/// or without accents (precomposed or combining).
-pub(crate) fn fold(text: &str) -> String {
-    const GROUPS: [(&str, char); 7] = [
-        ("àáạảãâầấậẩẫăằắặẳẵ", 'a'),
-        ("èéẹẻẽêềếệểễ", 'e'),
-        ("ìíịỉĩ", 'i'),
-        ("òóọỏõôồốộổỗơờớợởỡ", 'o'),
-        ("ùúụủũưừứựửữ", 'u'),
-        ("ỳýỵỷỹ", 'y'),
-        ("đ", 'd'),
-    ];
-    text.chars()
-        .flat_map(char::to_lowercase)
-        // Combining diacritical marks (decomposed input) simply disappear.
-        .filter(|c| !('\u{0300}'..='\u{036F}').contains(c))
-        .map(|c| {
-            GROUPS
-                .iter()
-                .find(|(accented, _)| accented.contains(c))
-                .map_or(c, |&(_, base)| base)
-        })
-        .collect()
-}
-
-/// A header cell normalised for matching: folded, every run of non-alphanumerics as one `_`
-/// (`Họ tên` → `ho_ten`, `E-mail` → `e_mail`, `Số điện thoại` → `so_dien_thoai`).
-pub(crate) fn header_key(text: &str) -> String {
-    let mut out = String::new();
-    for c in fold(text.trim()).chars() {
-        if c.is_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('_') {
-            out.push('_');
-        }
-    }
-    while out.ends_with('_') {
-        out.pop();
-    }
-    out
 }
 
 #[cfg(test)]
@@ -1453,59 +938,6 @@ mod tests {
             errors,
             ["u.csv row 3, column F: a value in a column without a header"]
         );
-    }
-
-    #[test]
-    fn csv_rows_are_numbered_as_a_spreadsheet_shows_them() {
-        let text = "h1,h2\n\na,b\n\"multi\nline\",c\r\n\r\nd,\"e \"\"q\"\"\"\nlast,x";
-        let rows = split_csv(text, 100).unwrap();
-        let numbered: Vec<(u32, Vec<&str>)> = rows
-            .iter()
-            .filter(|r| !r.is_blank())
-            .map(|r| (r.row, r.cells.iter().map(String::as_str).collect()))
-            .collect();
-        assert_eq!(
-            numbered,
-            [
-                (1, vec!["h1", "h2"]),
-                (3, vec!["a", "b"]),
-                (4, vec!["multi\nline", "c"]),
-                (6, vec!["d", "e \"q\""]),
-                (7, vec!["last", "x"]),
-            ]
-        );
-    }
-
-    #[test]
-    fn an_unterminated_quote_is_reported_at_the_row_where_it_opens() {
-        assert_eq!(
-            split_csv("a,b\n1,\"oops\n2,3\n", 10),
-            Err((
-                2,
-                "a quoted value is never closed (a '\"' is missing)".to_owned()
-            ))
-        );
-    }
-
-    #[test]
-    fn the_row_limit_stops_reading_early() {
-        let text = "h\n1\n2\n3\n";
-        assert!(split_csv(text, 4).is_ok());
-        assert_eq!(
-            split_csv(text, 3).unwrap_err().1,
-            "the file has more than 2 rows after the header"
-        );
-        assert!(split_csv("h\n1\n2\n3", 3).is_err());
-    }
-
-    #[test]
-    fn header_keys_fold_accents_spaces_and_punctuation() {
-        assert_eq!(header_key(" Họ tên "), "ho_ten");
-        assert_eq!(header_key("Số điện thoại"), "so_dien_thoai");
-        assert_eq!(header_key("E-mail"), "e_mail");
-        assert_eq!(header_key("THƯ ĐIỆN TỬ"), "thu_dien_tu");
-        assert_eq!(column_letters(0), "A");
-        assert_eq!(column_letters(27), "AB");
     }
 
     #[test]

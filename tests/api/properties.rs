@@ -16,7 +16,8 @@ use khaosat::domain::methodology::{ErrorKind, Methodology, MethodologyError};
 use khaosat::domain::respondent_list::{
     RespondentRow, StandardGroups, parse_respondent_csv, parse_respondent_xlsx,
 };
-use khaosat::domain::unit_list::{RowError, parse_unit_csv};
+use khaosat::domain::tabular::RowError;
+use khaosat::domain::unit_list::parse_unit_csv;
 use khaosat::domain::xlsform::{XlsFormOptions, import_xlsform};
 use proptest::collection::vec;
 use proptest::prelude::*;

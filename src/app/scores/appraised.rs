@@ -3,12 +3,14 @@
 use super::compare::main_methodology;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::{self, AnyConnection};
+use crate::domain::appraised::AppraisedFile;
+use crate::domain::tabular::RowError;
 use crate::error::AppError;
 use std::collections::BTreeMap;
 
-/// Imports appraised points from CSV (`unit,component,points`, UTF-8, header required) for a
-/// round: every row is checked (unknown unit or component, a number outside 0 to the
-/// component's appraised maximum, duplicates) and a file with any bad row changes nothing.
+/// Imports appraised points from CSV for a round: the file is read and checked by
+/// [`AppraisedFile`] against the round's units and main methodology, and a file with any bad
+/// row changes nothing.
 pub fn import_appraised(
     conn: &mut AnyConnection,
     round_id: i64,
@@ -17,14 +19,10 @@ pub fn import_appraised(
     actor_user_id: Option<i64>,
     actor: &str,
 ) -> Result<Result<usize, Vec<String>>, AppError> {
-    let text = match std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) {
-        Ok(text) => text,
-        Err(e) => {
-            return Ok(Err(vec![format!(
-                "{file_name}: the file is not UTF-8 (byte {}); save it as 'CSV UTF-8'",
-                e.valid_up_to()
-            )]));
-        }
+    let refused = |errors: Vec<RowError>| errors.iter().map(ToString::to_string).collect();
+    let file = match AppraisedFile::read(bytes, file_name) {
+        Ok(file) => file,
+        Err(errors) => return Ok(Err(refused(errors))),
     };
     let units: BTreeMap<String, i64> = db::rounds::units(conn, round_id)?
         .into_iter()
@@ -39,62 +37,13 @@ pub fn import_appraised(
         }
         Err(e) => return Err(e),
     };
-    let mut errors = Vec::new();
-    let mut rows = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header_ok = reader
-        .headers()
-        .map(|h| h.iter().map(str::trim).collect::<Vec<_>>() == ["unit", "component", "points"])
-        .unwrap_or(false);
-    if !header_ok {
-        return Ok(Err(vec![format!(
-            "{file_name} row 1: the header must be unit,component,points"
-        )]));
-    }
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
-        let Ok(record) = record else {
-            errors.push(format!("{file_name} row {row}: not a CSV row"));
-            continue;
-        };
-        let cell = |n: usize| record.get(n).unwrap_or("").trim();
-        let (unit, component, points) = (cell(0), cell(1), cell(2));
-        let Some(&unit_id) = units.get(unit) else {
-            errors.push(format!(
-                "{file_name} row {row}, column unit: '{unit}' is not a unit of this round"
-            ));
-            continue;
-        };
-        let Some(comp) = main.component(component) else {
-            errors.push(format!(
-                "{file_name} row {row}, column component: '{component}' is not a component of {}",
-                main.code
-            ));
-            continue;
-        };
-        let limit = comp.max_points - comp.survey_points.unwrap_or(0.0);
-        match points.replace(',', ".").parse::<f64>() {
-            Ok(p) if p.is_finite() && (0.0..=limit + 1e-9).contains(&p) => {
-                if seen.insert((unit_id, component.to_owned())) {
-                    rows.push((unit_id, component.to_owned(), p));
-                } else {
-                    errors.push(format!(
-                        "{file_name} row {row}: {unit} {component} appears twice"
-                    ));
-                }
-            }
-            _ => errors.push(format!(
-                "{file_name} row {row}, column points: '{points}' is not a number from 0 to {limit}"
-            )),
-        }
-    }
-    if !errors.is_empty() {
-        return Ok(Err(errors));
-    }
+    let rows: Vec<(i64, String, f64)> = match file.check(|code| units.get(code).copied(), &main) {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|r| (r.unit_id, r.component, r.points))
+            .collect(),
+        Err(errors) => return Ok(Err(refused(errors))),
+    };
     db::write_transaction(conn, |conn| {
         // Checked inside the write transaction, so a publish cannot slip in between. A
         // published round's figures are a public record: the points behind them change only

@@ -1,80 +1,8 @@
-//! Where an instrument error is and how errors are ordered and capped.
+//! Instrument errors: their shape, and how they are ordered and capped.
 
 use std::fmt;
-/// Where an instrument error is.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Location {
-    /// The file as a whole (e.g. it is too large).
-    File,
-    /// A byte in a file that is not text.
-    Byte {
-        /// 0-based byte offset.
-        offset: usize,
-        /// 1-based line.
-        line: usize,
-    },
-    /// A place in a TOML file.
-    Toml {
-        /// 1-based line.
-        line: usize,
-        /// 1-based column (in characters).
-        column: usize,
-        /// Field path such as `sections[2].questions[4].relevant` (indexes from 0).
-        path: String,
-    },
-    /// A spreadsheet cell (XLSForm).
-    Cell {
-        /// Sheet name.
-        sheet: String,
-        /// 1-based row as Excel shows it.
-        row: u32,
-        /// Column letters (`A`, `AB`).
-        column: String,
-        /// The column's header (`relevant`).
-        header: String,
-    },
-}
 
-impl Location {
-    /// A short human form: `line 12`, `survey!C7`, `byte 10`, or `the file`.
-    pub fn short(&self) -> String {
-        match self {
-            Location::File => "the file".to_owned(),
-            Location::Byte { offset, .. } => format!("byte {offset}"),
-            Location::Toml { line, .. } => format!("line {line}"),
-            Location::Cell {
-                sheet, row, column, ..
-            } => format!("{sheet}!{column}{row}"),
-        }
-    }
-
-    /// The 1-based line (TOML and byte locations).
-    pub fn line(&self) -> Option<usize> {
-        match self {
-            Location::Byte { line, .. } | Location::Toml { line, .. } => Some(*line),
-            _ => None,
-        }
-    }
-
-    fn sort_key(&self) -> (u8, &str, usize, usize) {
-        match self {
-            Location::File => (0, "", 0, 0),
-            Location::Byte { offset, .. } => (1, "", *offset, 0),
-            Location::Toml { line, column, .. } => (2, "", *line, *column),
-            Location::Cell {
-                sheet, row, column, ..
-            } => (3, sheet, *row as usize, column_index(column)),
-        }
-    }
-}
-
-fn column_index(letters: &str) -> usize {
-    letters.chars().fold(0usize, |acc, c| {
-        acc.saturating_mul(26)
-            .saturating_add((c as usize).saturating_sub('A' as usize) + 1)
-    })
-}
-
+use crate::domain::source::Location;
 /// A problem found while reading an instrument.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct InstrumentError {

@@ -40,13 +40,14 @@ use sha2::{Digest, Sha256};
 use crate::domain::expr::Expr;
 use crate::domain::items::{ScorableItem, ScorableOption};
 
+pub use crate::domain::source::Location;
 pub use compare::Comparability;
 pub use diff::{DiffEntry, DiffKind, DiffTarget, diff};
 pub(crate) use draft::{
     At, DraftChoices, DraftContinuation, DraftInstrument, DraftItem, DraftList, DraftOption,
     DraftQuestion, DraftSection, Number,
 };
-pub use error::{InstrumentError, Location, MAX_REPORTED_ERRORS};
+pub use error::{InstrumentError, MAX_REPORTED_ERRORS};
 pub(crate) use error::{limit_errors, sort_errors};
 pub(crate) use validate::validate;
 

@@ -14,6 +14,7 @@ use super::{
     MAX_REPORTED_ERRORS, Number, Text, limit_errors, validate,
 };
 use crate::domain::expr::Expr;
+use crate::domain::source::{LineIndex, line_of_byte};
 type Val<'i> = Spanned<DeValue<'i>>;
 
 /// The known keys of one TOML table, with the table's place.
@@ -28,31 +29,6 @@ fn join_path(path: &str, key: &str) -> String {
         key.to_owned()
     } else {
         format!("{path}.{key}")
-    }
-}
-
-/// Finds 1-based line and column (in characters) of byte offsets; the line starts are
-/// computed once so that locating many fields in a large file stays linear.
-struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Self { starts }
-    }
-
-    fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = self.starts.partition_point(|s| *s <= offset).max(1);
-        let start = self.starts.get(line - 1).copied().unwrap_or(0);
-        let column = text.get(start..offset).unwrap_or_default().chars().count() + 1;
-        (line, column)
     }
 }
 
@@ -515,8 +491,7 @@ impl Instrument {
             Ok(t) => t,
             Err(e) => {
                 let offset = e.valid_up_to();
-                let before = bytes.get(..offset).unwrap_or_default();
-                let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+                let line = line_of_byte(bytes, offset);
                 let bad = bytes.get(offset).copied().unwrap_or(0);
                 return fail(
                     Location::Byte { offset, line },
@@ -680,19 +655,6 @@ mod tests {
             errors("code = \"x\"\n"),
             ["demo.toml:1:1: format: missing field `format` (expected \"khaosat-instrument/1\")"]
         );
-    }
-
-    #[test]
-    fn line_index_finds_lines_and_character_columns() {
-        let text = "ab\nçd\n\nx";
-        let idx = LineIndex::new(text);
-        assert_eq!(idx.line_col(text, 0), (1, 1));
-        assert_eq!(idx.line_col(text, 2), (1, 3));
-        assert_eq!(idx.line_col(text, 3), (2, 1));
-        assert_eq!(idx.line_col(text, 5), (2, 2));
-        assert_eq!(idx.line_col(text, 4), (2, 1));
-        assert_eq!(idx.line_col(text, 8), (4, 1));
-        assert_eq!(idx.line_col(text, 99), (4, 2));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use self::tables::validate_table;
 use self::tiers::{default_bands, validate_tiers};
 use super::raw::*;
 use super::*;
+use crate::domain::source::{LineIndex, line_of_byte};
 
 // ---------------------------------------------------------------------------------------------
 // Parsing and validation
@@ -18,12 +19,13 @@ use super::*;
 struct Ctx<'a> {
     file: &'a str,
     src: &'a str,
+    lines: LineIndex,
     errors: Vec<MethodologyError>,
 }
 
 impl Ctx<'_> {
     fn position(&self, offset: usize) -> (usize, usize) {
-        line_col(self.src, offset)
+        self.lines.line_col(self.src, offset)
     }
 
     fn err(
@@ -108,16 +110,6 @@ impl Ctx<'_> {
     }
 }
 
-/// 1-based line and character column of a byte offset.
-fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(src.len());
-    let before = src.get(..offset).unwrap_or(src);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, column)
-}
-
 /// Exact integer micro-points of a decimal value with at most six decimals.
 fn micro_points(x: f64) -> Option<i128> {
     let exact = decimal_key(x, 9)?;
@@ -197,8 +189,7 @@ pub(super) fn parse_methodology(
     let src = match std::str::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
-            let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
-            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line = line_of_byte(bytes, e.valid_up_to());
             return Err(whole_file(
                 ErrorKind::NotUtf8,
                 format!(
@@ -212,6 +203,7 @@ pub(super) fn parse_methodology(
     let mut ctx = Ctx {
         file,
         src,
+        lines: LineIndex::new(src),
         errors: Vec::new(),
     };
 
