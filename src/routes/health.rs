@@ -4,9 +4,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
+use crate::app::metrics::{self, Access};
+use crate::app::state::AppState;
 use crate::error::{AppError, AppResult};
-use crate::server::metrics::{self, Access};
-use crate::server::state::AppState;
 
 /// `GET /healthz`: the process is up. Touches nothing else, so it stays cheap under load.
 pub async fn healthz() -> HttpResponse {

@@ -18,10 +18,10 @@ use actix_web::{Error, HttpMessage, HttpResponse, web};
 use futures_util::Stream;
 
 use crate::app::auth::csrf::{NewCsrfCookie, csrf_cookie};
+use crate::app::metrics;
+use crate::app::state::AppState;
 use crate::error::{AppError, cause_chain, message_keys_for_status};
 use crate::i18n::{Lang, t, tf};
-use crate::server::metrics;
-use crate::server::state::AppState;
 use crate::views::{PageContext, errors::error_page, layout::urlencode};
 
 /// Logs each request by route pattern (so codes and tokens in paths never reach the log),

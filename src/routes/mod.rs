@@ -186,10 +186,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The address a request is throttled under: the TCP peer, or the `X-Forwarded-For` entry the
 /// operator's outermost proxy appended (see [`crate::domain::client_addr`]). Every throttle
 /// and address rule goes through here.
-pub fn client_ip(
-    req: &actix_web::HttpRequest,
-    settings: &crate::server::config::Settings,
-) -> String {
+pub fn client_ip(req: &actix_web::HttpRequest, settings: &crate::app::config::Settings) -> String {
     let hops = settings.proxy_hops();
     // Several header lines form one list, in order (RFC 9110 §5.3).
     let forwarded = (hops > 0).then(|| {

@@ -6,10 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
+use crate::app::state::AppState;
 use crate::domain::redirect::is_local_path;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{LANG_COOKIE, Lang};
-use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 
 /// `GET /`: the landing page.
@@ -54,7 +54,7 @@ pub async fn switch_language(
 /// the content).
 pub async fn asset(path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
     let (hash, name) = path.into_inner();
-    let asset = crate::server::assets::get(&name)
+    let asset = crate::views::assets::get(&name)
         .filter(|a| a.hash == hash)
         .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()

@@ -12,12 +12,12 @@ use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::respond::{self, CodeState, Destination, Nav, SectionStep, Session, Submitted};
+use crate::app::state::AppState;
 use crate::db::drafts::DraftRow;
 use crate::domain::access_code::AccessCode;
 use crate::domain::answers::{Answers, FieldError, decode_section};
 use crate::domain::instrument::Instrument;
 use crate::error::{AppError, AppResult};
-use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 
 /// A friendly page for a code that does not open a questionnaire.

@@ -10,10 +10,10 @@ use crate::app::auth::session::CurrentUser;
 use crate::app::export::CsvOptions;
 use crate::app::export::jobs::{self, ExportRequest};
 use crate::app::results::{self, SortKey, Viewer};
+use crate::app::state::AppState;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::routes::{download, see_other};
-use crate::server::state::AppState;
 use crate::views::layout::PageContext;
 use crate::views::{self, results as pages};
 

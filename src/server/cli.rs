@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::app::accounts::{CreateUserError, create_user, reset_password};
+use crate::app::config::Settings;
 use crate::db;
 use crate::domain::account::{AccountError, Email, NewPassword, Role, parse_name};
 use crate::i18n::{Lang, t, tf};
-use crate::server::config::Settings;
 use crate::server::startup::Application;
 
 /// khaosat: online surveys for the Public Administration Reform Index.

@@ -1,10 +1,7 @@
-//! Running the service: configuration, start-up and the shared state of the web server,
-//! telemetry and metrics, the static assets, and the command line.
+//! Running the service: start-up of the web server and its background tasks, telemetry and
+//! the command line. What the running service shares (configuration,
+//! state, metrics) belongs to [`crate::app`], which every layer above it reads.
 
-pub mod assets;
 pub mod cli;
-pub mod config;
-pub mod metrics;
 pub mod startup;
-pub mod state;
 pub mod telemetry;

@@ -10,11 +10,11 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use crate::app::auth::tokens::SecretKey;
+use crate::app::config::Settings;
+use crate::app::metrics::Metrics;
+use crate::app::state::AppState;
 use crate::db::{self, DbPool};
 use crate::routes::{self, middleware};
-use crate::server::config::Settings;
-use crate::server::metrics::Metrics;
-use crate::server::state::AppState;
 
 /// The largest JSON request body accepted (the API takes small requests only).
 pub const JSON_LIMIT_BYTES: usize = 64 * 1024;

@@ -67,7 +67,7 @@ pub fn page(ctx: &PageContext, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 @if let Some(seconds) = ctx.refresh_seconds { meta http-equiv="refresh" content=(seconds); }
                 title { (title) " — " (t(lang, "app.name")) }
-                link rel="stylesheet" href=(crate::server::assets::url("app.css"));
+                link rel="stylesheet" href=(crate::views::assets::url("app.css"));
             }
             body {
                 a.skip href="#main" { (t(lang, "nav.skip")) }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api_docs;
+pub mod assets;
 pub mod catalog;
 pub mod charts;
 pub mod components;

@@ -13,14 +13,14 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_response() {
     let app = Arc::new(spawn_app().await);
     let TestDb::Sqlite { url, .. } = &app._db else {
         // PostgreSQL is backed up with pg_dump; the command says so instead of guessing.
-        let url = khaosat::server::config::DatabaseUrl::parse(app._db.url()).unwrap();
+        let url = khaosat::app::config::DatabaseUrl::parse(app._db.url()).unwrap();
         let error = khaosat::app::backup::backup(&url, std::path::Path::new("/tmp/never.db"))
             .unwrap_err()
             .to_string();
         assert!(error.contains("pg_dump"), "{error}");
         return;
     };
-    let url = khaosat::server::config::DatabaseUrl::parse(url).unwrap();
+    let url = khaosat::app::config::DatabaseUrl::parse(url).unwrap();
     let (_, codes) = open_round_with_codes(&app, 24);
     // One CSRF cookie for the shared jar before the concurrent journeys start.
     app.get_html("/").await;
@@ -66,11 +66,9 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_response() {
     // Restoring into another database file brings back exactly the snapshot.
     let restored_path = dir.path().join("restored.db");
     std::fs::write(&restored_path, b"").unwrap();
-    let restored_url = khaosat::server::config::DatabaseUrl::parse(&format!(
-        "sqlite://{}",
-        restored_path.display()
-    ))
-    .unwrap();
+    let restored_url =
+        khaosat::app::config::DatabaseUrl::parse(&format!("sqlite://{}", restored_path.display()))
+            .unwrap();
     let restored = khaosat::app::backup::restore(&restored_url, &file).unwrap();
     assert_eq!(restored, summary);
     assert_eq!(

@@ -100,7 +100,7 @@ async fn an_unreachable_database_gets_503_pages_that_say_nothing_is_lost() {
     // configured and migrations are off) and reports itself not ready.
     let app = spawn_app_with(|s| {
         s.database_url =
-            khaosat::server::config::DatabaseUrl::parse("postgres://khaosat@127.0.0.1:1/none")
+            khaosat::app::config::DatabaseUrl::parse("postgres://khaosat@127.0.0.1:1/none")
                 .unwrap();
         s.secret_key = Some("x".repeat(40));
         s.migrate_on_start = false;

@@ -245,7 +245,7 @@ fn prepared(db: TestDb) -> TestApp {
 fn pool_of(db: &TestDb) -> khaosat::db::DbPool {
     khaosat::db::build_pool(
         &db.database_url(),
-        khaosat::server::config::SqliteSync::Normal,
+        khaosat::app::config::SqliteSync::Normal,
         4,
     )
 }
@@ -1386,7 +1386,7 @@ async fn a_read_only_sqlite_database_gives_a_clear_error_and_loses_nothing() {
         return;
     }
     let mut app = prepared(TestDb::sqlite());
-    let khaosat::server::config::DatabaseUrl::Sqlite(file) = app._db.database_url() else {
+    let khaosat::app::config::DatabaseUrl::Sqlite(file) = app._db.database_url() else {
         unreachable!("a SQLite test database")
     };
     let file = PathBuf::from(file);

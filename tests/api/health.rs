@@ -39,7 +39,7 @@ async fn metrics_count_requests_by_route_pattern_not_raw_path() {
 #[tokio::test]
 async fn assets_are_served_with_a_long_cache_lifetime_under_a_hashed_url() {
     let app = spawn_app().await;
-    let url = khaosat::server::assets::url("app.css");
+    let url = khaosat::views::assets::url("app.css");
     let response = app.get(&url).await;
     assert_eq!(response.status(), 200);
     assert!(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use khaosat::server::config::{DatabaseUrl, Settings};
+use khaosat::app::config::{DatabaseUrl, Settings};
 use khaosat::server::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
 

@@ -178,7 +178,7 @@ async fn a_round_with_every_kind_of_missing_data_reads_the_same_on_every_surface
     };
     let codes = {
         let mut conn = app.pool.get().unwrap();
-        let settings = khaosat::server::config::Settings::for_database(app._db.database_url());
+        let settings = khaosat::app::config::Settings::for_database(app._db.database_url());
         let secret = khaosat::server::startup::load_secret(&mut conn, &settings).unwrap();
         rounds::issue_codes(&mut conn, &secret, round, false, None, ADMIN).unwrap()
     };

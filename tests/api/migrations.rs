@@ -8,7 +8,7 @@ use crate::helpers::TestDb;
 fn pool_for(test_db: &TestDb) -> db::DbPool {
     db::build_pool(
         &test_db.database_url(),
-        khaosat::server::config::SqliteSync::Normal,
+        khaosat::app::config::SqliteSync::Normal,
         2,
     )
 }

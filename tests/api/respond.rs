@@ -53,7 +53,7 @@ pub fn open_round_with_codes(app: &TestApp, n: usize) -> (i64, Vec<AccessCode>) 
         rounds::import_respondents(&mut conn, round, "l.csv", csv.as_bytes(), ADMIN).unwrap();
     }
     rounds::apply_action(&mut conn, round, RoundAction::Open, ADMIN).unwrap();
-    let settings = khaosat::server::config::Settings::for_database(app._db.database_url());
+    let settings = khaosat::app::config::Settings::for_database(app._db.database_url());
     let secret = khaosat::server::startup::load_secret(&mut conn, &settings).unwrap();
     let codes = rounds::issue_codes(&mut conn, &secret, round, false, None, ADMIN)
         .unwrap()
@@ -543,7 +543,7 @@ async fn every_form_page_weighs_under_30_kb_of_html_and_css() {
     app.submit(&format!("/s/{code}"), &format!("/s/{code}/start"), &[])
         .await;
     let css = app
-        .get(&khaosat::server::assets::url("app.css"))
+        .get(&khaosat::views::assets::url("app.css"))
         .await
         .bytes()
         .await

@@ -60,7 +60,7 @@ fn respondents_csv(n: usize, units: &[String]) -> String {
 
 pub fn secret(app: &TestApp) -> khaosat::app::auth::tokens::SecretKey {
     let mut conn = app.pool.get().unwrap();
-    let settings = khaosat::server::config::Settings::for_database(app._db.database_url());
+    let settings = khaosat::app::config::Settings::for_database(app._db.database_url());
     khaosat::server::startup::load_secret(&mut conn, &settings).unwrap()
 }
 
@@ -330,7 +330,7 @@ async fn a_reminder_goes_only_to_those_who_have_not_responded() {
     );
 
     let sink = SmtpSink::start();
-    let mut settings = khaosat::server::config::Settings::for_database(app._db.database_url());
+    let mut settings = khaosat::app::config::Settings::for_database(app._db.database_url());
     settings.smtp_url = Some(sink.url());
     let mailer = khaosat::app::mail::Mailer::from_settings(&settings)
         .unwrap()

@@ -183,7 +183,7 @@ fn invitations_queued(app: &TestApp, n: usize) {
 
 /// A mailer that delivers to `sink`.
 fn mailer_for(app: &TestApp, sink: &SmtpSink) -> khaosat::app::mail::Mailer {
-    let mut settings = khaosat::server::config::Settings::for_database(app._db.database_url());
+    let mut settings = khaosat::app::config::Settings::for_database(app._db.database_url());
     settings.smtp_url = Some(sink.url());
     settings.smtp_from = Some("khaosat@sonoivu.gov.vn".into());
     khaosat::app::mail::Mailer::from_settings(&settings)

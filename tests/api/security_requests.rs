@@ -266,7 +266,7 @@ async fn private_pages_downloads_and_api_answers_are_never_cached_but_assets_are
         cache_control(unknown, 404, "unknown code").await,
         "no-store"
     );
-    let asset = app.get(&khaosat::server::assets::url("app.css")).await;
+    let asset = app.get(&khaosat::views::assets::url("app.css")).await;
     let cached = cache_control(asset, 200, "asset").await;
     assert!(cached.contains("max-age=31536000"), "{cached}");
 }

@@ -140,7 +140,7 @@ async fn hostile_round(app: &TestApp) -> (i64, String) {
         ADMIN,
     )
     .unwrap();
-    let settings = khaosat::server::config::Settings::for_database(app._db.database_url());
+    let settings = khaosat::app::config::Settings::for_database(app._db.database_url());
     let secret = khaosat::server::startup::load_secret(&mut conn, &settings).unwrap();
     let codes: Vec<String> = rounds::issue_codes(&mut conn, &secret, round, false, None, ADMIN)
         .unwrap()

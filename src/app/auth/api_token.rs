@@ -8,10 +8,10 @@ use futures_util::future::LocalBoxFuture;
 use crate::app::auth::session::token_of;
 use crate::app::auth::tokens::{hash_token, random_token};
 use crate::app::auth::viewer::Viewer;
+use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
-use crate::server::state::AppState;
 
 /// Every token starts with this, so leaked tokens are easy to find in code and logs.
 pub const TOKEN_PREFIX: &str = "ks_";

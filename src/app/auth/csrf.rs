@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 
 use crate::app::auth::session::token_of;
 use crate::app::auth::tokens::{hash_token, random_token};
+use crate::app::state::AppState;
 use crate::error::AppError;
-use crate::server::state::AppState;
 
 /// The cookie holding the random CSRF secret.
 pub const CSRF_COOKIE: &str = "ks_csrf";

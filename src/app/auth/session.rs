@@ -7,11 +7,11 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::app::auth::tokens::{hash_token, random_token};
+use crate::app::state::AppState;
 use crate::db;
 use crate::db::users::User;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
-use crate::server::state::AppState;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "ks_session";

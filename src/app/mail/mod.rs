@@ -7,8 +7,8 @@ pub mod templates;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Message, SmtpTransport, Transport};
 
+use crate::app::config::Settings;
 use crate::db::outbox::OutboxMessage;
-use crate::server::config::Settings;
 
 /// A configured SMTP transport and sender address.
 #[derive(Clone)]

@@ -9,12 +9,12 @@ use anyhow::{Context, Result, anyhow};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use khaosat::app::config::{DatabaseUrl, Settings, SqliteSync};
 use khaosat::app::rounds::{self, Actor};
 use khaosat::db::{self, DbPool};
 use khaosat::domain::account::{Email, Role};
 use khaosat::domain::answers::{Answers, decode_section};
 use khaosat::domain::instrument::{Instrument, QuestionKind, Section};
-use khaosat::server::config::{DatabaseUrl, Settings, SqliteSync};
 
 /// Who the preparation acts as in the audit log.
 const BENCH: Actor<'static> = Actor {

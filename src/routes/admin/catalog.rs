@@ -9,13 +9,13 @@ use serde::Deserialize;
 
 use crate::app::auth::session::CurrentUser;
 use crate::app::catalog::{self, Actor, ImportError, Imported};
+use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::instrument::diff;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::routes::upload::read_upload;
-use crate::server::state::AppState;
 use crate::views::catalog::ListMessages;
 use crate::views::{self, PageContext};
 

@@ -9,11 +9,11 @@ use serde::Deserialize;
 use crate::app::auth::csrf::{CsrfForm, EmptyForm};
 use crate::app::auth::session::{self, clear_session_cookie, session_cookie};
 use crate::app::auth::{password, throttle};
+use crate::app::state::{AppState, blocking};
 use crate::db;
 use crate::domain::redirect::is_local_path;
 use crate::domain::throttle::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP};
 use crate::error::AppResult;
-use crate::server::state::{AppState, blocking};
 use crate::views::{self, PageContext};
 
 /// Where a successful login goes when no (safe) `next` was asked for.

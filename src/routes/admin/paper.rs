@@ -9,10 +9,10 @@ use serde::Deserialize;
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::paper::{self, EntryMode, Keyer, Keying};
+use crate::app::state::AppState;
 use crate::db;
 use crate::domain::answers::Answers;
 use crate::error::{AppError, AppResult};
-use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 
 /// The keyer behind a session.

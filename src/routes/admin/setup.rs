@@ -11,11 +11,11 @@ use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::{self, session_cookie};
 use crate::app::auth::tokens::hash_token;
 use crate::app::auth::{password, throttle};
+use crate::app::state::{AppState, blocking};
 use crate::db;
 use crate::domain::account::{AccountError, Email, NewPassword, Role, parse_name};
 use crate::domain::throttle::SETUP_PER_IP;
 use crate::error::{AppError, AppResult};
-use crate::server::state::{AppState, blocking};
 use crate::views::components::FieldError;
 use crate::views::{self, PageContext, admin::SetupValues};
 

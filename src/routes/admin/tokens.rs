@@ -6,10 +6,10 @@ use serde::Deserialize;
 use crate::app::auth::api_token::{self, TokenScope};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
+use crate::app::state::AppState;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::routes::{private_html, see_other};
-use crate::server::state::AppState;
 use crate::views::{self, layout::PageContext};
 
 /// `GET /admin/tokens`

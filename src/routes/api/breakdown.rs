@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::auth::api_token::ApiCaller;
 use crate::app::results;
 use crate::app::results::breakdown::PublicCell;
+use crate::app::state::AppState;
 use crate::error::AppResult;
-use crate::server::state::AppState;
 
 use super::ErrorBody;
 

@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 use crate::app::auth::api_token::ApiCaller;
 use crate::app::export::CsvOptions;
 use crate::app::export::jobs::{self, ExportRequest};
+use crate::app::state::AppState;
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::server::state::AppState;
 
 use super::ErrorBody;
 

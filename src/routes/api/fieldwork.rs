@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 
 use crate::app::auth::api_token::ApiCaller;
 use crate::app::results::{self, Scope, Viewer};
+use crate::app::state::AppState;
 use crate::error::AppResult;
-use crate::server::state::AppState;
 
 use super::{ErrorBody, Page, PageQuery, paginate};
 

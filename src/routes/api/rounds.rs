@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 
 use crate::app::auth::api_token::ApiCaller;
 use crate::app::results::{self, Viewer};
+use crate::app::state::AppState;
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::server::state::AppState;
 
 use super::{ErrorBody, Page, PageQuery, paginate};
 

@@ -6,8 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::auth::api_token::ApiCaller;
 use crate::app::results;
+use crate::app::state::AppState;
 use crate::error::{AppError, AppResult};
-use crate::server::state::AppState;
 
 use super::{ErrorBody, Page, PageQuery, paginate};
 

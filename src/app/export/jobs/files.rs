@@ -4,11 +4,11 @@ use super::super::CsvOptions;
 use super::super::microdata::Variant;
 use super::background::paths;
 use super::{ExportKind, ExportRequest};
+use crate::app::state::AppState;
 use crate::db::{self};
 use crate::domain::export_job::ExportJobStatus;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-use crate::server::state::AppState;
 use actix_web::web;
 
 /// What an export job's page says about its file: the group, the CSV layout and the

@@ -8,10 +8,10 @@ use super::{act, refused, round_page};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, RoundError};
+use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
-use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 
 /// The code issuing form.

@@ -10,13 +10,13 @@ use super::{EmptyForm, READERS, act, refused, run, run_authorised};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, RoundError};
+use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::lifecycle::RoundAction;
 use crate::error::{AppError, AppResult};
 use crate::routes::see_other;
 use crate::routes::upload::read_upload;
-use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 
 /// The group configuration form.

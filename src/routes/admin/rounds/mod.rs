@@ -11,12 +11,12 @@ use serde::Deserialize;
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, Actor, NewRoundInput, RoundError, RoundViewer};
+use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::routes::{html, see_other};
-use crate::server::state::AppState;
 use crate::views::rounds::RoundPage;
 use crate::views::{self, PageContext};
 

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use super::EmptyForm;
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
+use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::routes::see_other;
-use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 
 /// `GET /admin/rounds/{id}/quality`: flagged responses.

@@ -10,13 +10,13 @@ use super::{EmptyForm, READERS, run};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, CoverageSort, RoundError};
+use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::reminders::DEFAULT_POLICY;
 use crate::error::{AppError, AppResult};
 use crate::routes::html;
 use crate::routes::upload::read_upload;
-use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 
 /// The largest respondent list accepted.

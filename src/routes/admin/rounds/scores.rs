@@ -5,10 +5,10 @@ use maud::Markup;
 use serde::Deserialize;
 
 use crate::app::auth::session::CurrentUser;
+use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
-use crate::server::state::AppState;
 use crate::views::{self, PageContext};
 
 /// Query of the score page.

@@ -3,11 +3,11 @@
 use actix_web::web;
 
 use crate::app::auth::tokens::SecretKey;
+use crate::app::config::Settings;
+use crate::app::metrics::Metrics;
 use crate::db::{AnyConnection, DbPool};
 use crate::domain::instrument::Instrument;
 use crate::error::{AppError, AppResult};
-use crate::server::config::Settings;
-use crate::server::metrics::Metrics;
 
 /// What handlers need: the pool, the settings, the secret key and the metrics registry.
 pub struct AppState {
