@@ -109,17 +109,18 @@ pub fn cli_lang(flag: Option<&str>, khaosat_lang: Option<&str>, locale: [Option<
     }
 }
 
-/// A user-facing message as a catalogue key with its `{name}` parameters, so whoever shows
-/// it (the command line, a page) renders it in the reader's language; optionally caused by
-/// another error, kept as its source. `Display` gives the English text (logs, tests).
-#[derive(Debug)]
-pub struct Message {
-    key: &'static str,
-    args: Vec<(&'static str, String)>,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+/// A message as a catalogue key with its `{name}` parameters, so whoever shows it (the command
+/// line, a page) renders it in the reader's language. `Display` gives the English text (logs,
+/// tests). Use cases return it for refusals; [`Message`] adds a cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Localized {
+    /// The message key.
+    pub key: &'static str,
+    /// The values of its `{name}` placeholders.
+    pub args: Vec<(&'static str, String)>,
 }
 
-impl Message {
+impl Localized {
     /// The message `key` with its `{name}` parameters.
     pub fn new(key: &'static str, args: &[(&'static str, &str)]) -> Self {
         Self {
@@ -128,6 +129,39 @@ impl Message {
                 .iter()
                 .map(|(name, value)| (*name, (*value).to_owned()))
                 .collect(),
+        }
+    }
+
+    /// The message in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let args: Vec<(&str, &str)> = self
+            .args
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        tf(lang, self.key, &args)
+    }
+}
+
+impl std::fmt::Display for Localized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
+/// A user-facing error: a [`Localized`] message, optionally caused by another error, kept as
+/// its source, so a chain of causes can be printed in the reader's language.
+#[derive(Debug)]
+pub struct Message {
+    message: Localized,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Message {
+    /// The message `key` with its `{name}` parameters.
+    pub fn new(key: &'static str, args: &[(&'static str, &str)]) -> Self {
+        Self {
+            message: Localized::new(key, args),
             source: None,
         }
     }
@@ -141,23 +175,18 @@ impl Message {
 
     /// The catalogue key.
     pub fn key(&self) -> &'static str {
-        self.key
+        self.message.key
     }
 
     /// The message alone (without its source) in `lang`.
     pub fn text(&self, lang: Lang) -> String {
-        let args: Vec<(&str, &str)> = self
-            .args
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
-        tf(lang, self.key, &args)
+        self.message.text(lang)
     }
 }
 
 impl std::fmt::Display for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text(Lang::En))
+        self.message.fmt(f)
     }
 }
 

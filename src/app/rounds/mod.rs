@@ -21,7 +21,6 @@ use crate::domain::respondent_list::{StandardGroups, parse_respondent_csv, parse
 use crate::domain::tabular::RowError;
 use crate::domain::unit_list::{UnitSet, provinces_2023, provinces_2025};
 use crate::error::AppError;
-use crate::i18n::{Lang, tf};
 
 mod actions;
 mod codes;
@@ -108,44 +107,13 @@ fn invalid(key: &'static str, args: &[(&'static str, &str)]) -> RoundError {
 impl RoundError {
     /// A refusal with the message-catalogue `key` and its `{name}` parameters.
     pub fn invalid(key: &'static str, args: &[(&'static str, &str)]) -> Self {
-        RoundError::Invalid(Refusal {
-            key,
-            args: args
-                .iter()
-                .map(|(name, value)| (*name, (*value).to_owned()))
-                .collect(),
-        })
+        RoundError::Invalid(Refusal::new(key, args))
     }
 }
 
 /// Why an operation was refused, as a message-catalogue key (`round.invalid.*`) with its
-/// parameters, so each reader sees it in their language. `Display` gives the English text
-/// (logs, the CLI).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// The message key.
-    pub key: &'static str,
-    /// The values of its `{name}` placeholders.
-    pub args: Vec<(&'static str, String)>,
-}
-
-impl Refusal {
-    /// The message in `lang`.
-    pub fn text(&self, lang: Lang) -> String {
-        let args: Vec<(&str, &str)> = self
-            .args
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
-        tf(lang, self.key, &args)
-    }
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text(Lang::En))
-    }
-}
+/// parameters, so each reader sees it in their language.
+pub type Refusal = crate::i18n::Localized;
 
 pub use crate::app::actor::Actor;
 
