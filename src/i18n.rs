@@ -204,9 +204,19 @@ impl std::error::Error for Message {
 pub fn error_text(error: &anyhow::Error, lang: Lang) -> String {
     error
         .chain()
-        .map(|cause| match cause.downcast_ref::<Message>() {
-            Some(message) => message.text(lang),
-            None => cause.to_string(),
+        .map(|cause| {
+            if let Some(message) = cause.downcast_ref::<Message>() {
+                return message.text(lang);
+            }
+            match cause.downcast_ref::<crate::error::AppError>() {
+                // A refusal says why in the catalogue; an internal failure keeps its title
+                // here and its causes follow in the chain.
+                Some(error @ crate::error::AppError::BadRequest(_)) => {
+                    t(lang, error.message_keys().1).to_owned()
+                }
+                Some(error) => t(lang, error.message_keys().0).to_owned(),
+                None => cause.to_string(),
+            }
         })
         .collect::<Vec<_>>()
         .join(": ")
@@ -215,6 +225,16 @@ pub fn error_text(error: &anyhow::Error, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_application_error_in_a_chain_is_shown_from_the_catalogue_not_as_its_key() {
+        let error = anyhow::Error::new(crate::error::AppError::BadRequest(
+            "scores.no_main_methodology",
+        ));
+        let text = error_text(&error, Lang::En);
+        assert_eq!(text, t(Lang::En, "scores.no_main_methodology"));
+        assert!(!error_text(&error, Lang::Vi).contains("scores."));
+    }
 
     #[test]
     fn both_catalogues_parse_and_have_the_same_keys() {

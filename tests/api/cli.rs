@@ -117,6 +117,23 @@ fn admin_create_refuses_a_short_password_and_a_duplicate_email() {
 }
 
 #[test]
+fn compute_of_a_round_that_does_not_exist_names_the_round_and_no_internal_key() {
+    let db = TestDb::new();
+    let migrate = khaosat(&db, &["migrate"], "");
+    assert!(migrate.status.success());
+    let out = khaosat(&db, &["compute", "99"], "");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim(), "khaosat: round 99: no such round");
+    let vi = khaosat(&db, &["--lang", "vi", "compute", "99"], "");
+    let stderr = String::from_utf8_lossy(&vi.stderr);
+    assert!(
+        stderr.contains("99") && !stderr.contains("round."),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn admin_create_names_a_bad_role() {
     let db = TestDb::new();
     let out = khaosat(

@@ -160,7 +160,14 @@ pub(super) fn compute(settings: &Settings, lang: Lang, round: i64) -> anyhow::Re
     use crate::domain::scoring::{Standing, fmt_points};
     let pool = open_pool(settings)?;
     let mut conn = pool.get()?;
-    let fail = |e: crate::error::AppError| anyhow::anyhow!(crate::error::cause_chain(&e));
+    let fail = |e: crate::error::AppError| anyhow::Error::new(e);
+    if db::rounds::by_id(&mut conn, round)?.is_none() {
+        return Err(round_error(
+            lang,
+            round,
+            crate::app::rounds::RoundError::NotFound,
+        ));
+    }
     // The same check as the round page's Compute action.
     let check = crate::app::scores::verify_tallies(&mut conn, round).map_err(fail)?;
     let scores = crate::app::scores::compute(&mut conn, round, &check.recomputed).map_err(fail)?;
