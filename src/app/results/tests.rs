@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::app::scores::UnitScores;
-use crate::domain::scoring::{self, Tally, UnitIndex};
+use crate::app::scores::{UnitScores, rank_unit_scores};
+use crate::domain::scoring::{self, Tally};
 
 fn methodology() -> Methodology {
     let file = crate::app::bundled::METHODOLOGIES
@@ -81,15 +81,7 @@ fn results() -> RoundResults {
 }
 
 fn results_of(m: Methodology, units: Vec<UnitScores>) -> RoundResults {
-    let ranked: Vec<UnitIndex> = units
-        .iter()
-        .map(|u| UnitIndex {
-            unit: u.unit.clone(),
-            region: u.region.clone(),
-            index: u.index.clone(),
-        })
-        .collect();
-    let rankings = scoring::rank_units(&m, &ranked);
+    let rankings = rank_unit_scores(&m, &units);
     RoundResults {
         round: RoundRow {
             id: 1,

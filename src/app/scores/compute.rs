@@ -1,12 +1,12 @@
 //! The scoring engine applied to a round: every unit's scores under the round's
 //! methodologies, ranked, with the national figures beside them.
 
-use super::round_scores::{NationalFigure, RoundScores, UnitScores};
+use super::round_scores::{NationalFigure, RoundScores, UnitScores, rank_unit_scores};
 use super::tallies::Tallies;
 use crate::app::catalog;
 use crate::db::{self, AnyConnection};
 use crate::domain::methodology::{Methodology, NationalAggregate};
-use crate::domain::scoring::{self, GroupScore, SipasScore, Tally, UnitIndex};
+use crate::domain::scoring::{self, GroupScore, SipasScore, Tally};
 use crate::error::AppError;
 use std::collections::BTreeMap;
 
@@ -110,15 +110,7 @@ pub fn compute(
             ),
         });
     }
-    let ranked: Vec<UnitIndex> = unit_scores
-        .iter()
-        .map(|u| UnitIndex {
-            unit: u.unit.clone(),
-            region: u.region.clone(),
-            index: u.index.clone(),
-        })
-        .collect();
-    let rankings = scoring::rank_units(&main, &ranked);
+    let rankings = rank_unit_scores(&main, &unit_scores);
     let national = national_figures(&groups, &methodologies, tallies, &unit_scores)?;
     Ok(RoundScores {
         round_id,

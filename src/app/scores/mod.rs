@@ -14,7 +14,7 @@ pub use compare::{compare_rounds, main_methodology, year_over_year};
 pub use compute::compute;
 pub use publish::{Snapshot, inputs_hash, publish, read_snapshot};
 pub use round_scores::UnitUncertainty;
-pub use round_scores::{NationalFigure, RoundScores, UnitScores};
+pub use round_scores::{NationalFigure, RoundScores, UnitScores, rank_unit_scores};
 pub use tallies::{
     Tallies, TallyCheck, add_to_tallies, live_tallies, recompute_tallies,
     recompute_tallies_with_excluded, tally_cells, tally_differences, verify_tallies,

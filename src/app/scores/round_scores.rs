@@ -37,6 +37,23 @@ impl UnitScores {
     }
 }
 
+/// Ranks units by the rules of `methodology` (the round's main one): what compute stores
+/// and what tests build results from go through this one conversion.
+pub fn rank_unit_scores(
+    methodology: &crate::domain::methodology::Methodology,
+    units: &[UnitScores],
+) -> Rankings {
+    let ranked: Vec<scoring::UnitIndex> = units
+        .iter()
+        .map(|u| scoring::UnitIndex {
+            unit: u.unit.clone(),
+            region: u.region.clone(),
+            index: u.index.clone(),
+        })
+        .collect();
+    scoring::rank_units(methodology, &ranked)
+}
+
 /// Everything computed for a round.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoundScores {
