@@ -9,9 +9,9 @@ use rand::{Rng, SeedableRng};
 
 use crate::app::catalog;
 use crate::app::rounds::{self, Actor};
-use crate::app::scores::tally_cells;
 use crate::db::responses::NewResponse;
 use crate::db::{self, AnyConnection};
+use crate::domain::answers::tally_cells;
 use crate::domain::answers::{AnswerValue, Answers, prune_irrelevant};
 use crate::domain::instrument::{Instrument, QuestionKind};
 use crate::domain::lifecycle::RoundAction;

@@ -3,10 +3,10 @@
 //! live tallies always leave excluded responses out; the scores with them stay available by
 //! recomputing from the raw answers.
 
-use crate::app::scores::tally_cells;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::Answers;
+use crate::domain::answers::tally_cells;
 use crate::domain::quality::{flags_by_response, speeders, straightliners};
 use crate::error::AppError;
 

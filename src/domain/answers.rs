@@ -588,6 +588,23 @@ impl<'de, F: FnMut(&str, &str)> Visitor<'de> for ValueCells<'_, '_, F> {
     }
 }
 
+/// The tally cells one response adds to: (item, value) for each choice answer, one per
+/// selected option of a multiple choice. The live tallies and the recomputation from raw
+/// answers both count through this, so they cannot disagree on what counts.
+pub fn tally_cells(answers: &Answers) -> Vec<(&str, &str)> {
+    let mut cells = Vec::new();
+    for (item, value) in answers.iter() {
+        match value {
+            AnswerValue::Choice(v) => cells.push((item.as_str(), v.as_str())),
+            AnswerValue::Choices(vs) => {
+                cells.extend(vs.iter().map(|v| (item.as_str(), v.as_str())))
+            }
+            _ => {}
+        }
+    }
+    cells
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -875,7 +892,7 @@ relevant = "bat_1 == 2"
     fn scanning_stored_answers_finds_the_same_cells_as_parsing_them() {
         let json = r#"{"a":"1","b":["x","y\"z"],"c":5,"d":{"dec":"1.5"},"e":{"text":"hi \"there\""},"f":{"date":"2025-01-02"},"g\u0041":"dk","h":[]}"#;
         let answers = Answers::from_json(json).unwrap();
-        let parsed: Vec<(String, String)> = crate::app::scores::tally_cells(&answers)
+        let parsed: Vec<(String, String)> = tally_cells(&answers)
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();

@@ -49,7 +49,7 @@ fn copy_response(conn: &mut AnyConnection, round: i64, from: i64, to: i64, group
     let key = (round, to, group);
     db::responses::add_many_to_count(conn, key, 1).unwrap();
     let parsed = khaosat::domain::answers::Answers::from_json(&answers).unwrap();
-    for (item, value) in khaosat::app::scores::tally_cells(&parsed) {
+    for (item, value) in khaosat::domain::answers::tally_cells(&parsed) {
         db::responses::add_many_to_tally(conn, key, item, value, 1).unwrap();
     }
 }

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::{RoundResults, Scope};
 use crate::app::catalog;
-use crate::app::scores::tally_cells;
 use crate::db::{self, AnyConnection};
+use crate::domain::answers::tally_cells;
 use crate::domain::answers::{AnswerValue, Answers};
 use crate::domain::disclosure::{self, Cell, Entry, Position, ProtectedTable, Protection, Table};
 use crate::domain::instrument::{QuestionKind, Text};

@@ -17,6 +17,6 @@ pub use round_scores::UnitUncertainty;
 pub use round_scores::{NationalFigure, RoundScores, UnitScores, rank_unit_scores};
 pub use tallies::{
     Tallies, TallyCheck, add_to_tallies, live_tallies, recompute_tallies,
-    recompute_tallies_with_excluded, tally_cells, tally_differences, verify_tallies,
+    recompute_tallies_with_excluded, tally_differences, verify_tallies,
 };
 pub use uncertainty::{BOOTSTRAP_REPLICATES, uncertainty};

@@ -2,27 +2,10 @@
 //! from the raw answers, and the check that both agree before a round is computed.
 
 use crate::db::{self, AnyConnection};
-use crate::domain::answers::{AnswerValue, Answers, for_each_choice};
+use crate::domain::answers::{Answers, for_each_choice, tally_cells};
 use crate::domain::scoring::Tally;
 use crate::error::AppError;
 use std::collections::BTreeMap;
-
-/// The tally cells one response adds to: (item, value) for each choice answer, one per
-/// selected option of a multiple choice. The live tallies and the recomputation from raw
-/// answers both count through this, so they cannot disagree on what counts.
-pub fn tally_cells(answers: &Answers) -> Vec<(&str, &str)> {
-    let mut cells = Vec::new();
-    for (item, value) in answers.iter() {
-        match value {
-            AnswerValue::Choice(v) => cells.push((item.as_str(), v.as_str())),
-            AnswerValue::Choices(vs) => {
-                cells.extend(vs.iter().map(|v| (item.as_str(), v.as_str())))
-            }
-            _ => {}
-        }
-    }
-    cells
-}
 
 /// Counts a response into the live tallies (inside the caller's submit transaction).
 pub fn add_to_tallies(

@@ -2,10 +2,10 @@
 
 use super::round_scores::RoundScores;
 use super::round_scores::UnitUncertainty;
-use super::tallies::tally_cells;
 use crate::app::catalog;
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::Answers;
+use crate::domain::answers::tally_cells;
 use crate::domain::scoring::{self};
 use crate::error::AppError;
 use std::collections::BTreeMap;

@@ -193,7 +193,7 @@ pub fn ceiling(opts: &Opts, threads: usize) -> Result<(Row, f64)> {
     let inserted: u64 = counts.iter().sum();
     let stored = prep::receipts(&pool, round.id)?.len() - before;
     let rate = inserted as f64 / elapsed.as_secs_f64();
-    let cells = khaosat::app::scores::tally_cells(&variants[0].1).len();
+    let cells = khaosat::domain::answers::tally_cells(&variants[0].1).len();
     let measured = format!(
         "{rate:.0} responses/s ({inserted} in {:.1} s, {threads} threads; 1 response + 1 count + {cells} tally upserts per transaction); {stored} stored",
         elapsed.as_secs_f64()
