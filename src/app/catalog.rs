@@ -332,6 +332,31 @@ pub fn load_bundled(conn: &mut AnyConnection) -> Result<usize, ImportError> {
     Ok(added)
 }
 
+/// Which of the two catalogues a file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogKind {
+    /// Questionnaires.
+    Instrument,
+    /// Scoring methodologies.
+    Methodology,
+}
+
+/// A stored version's file as it was imported: its download name (`CODE-vVERSION.toml`) and
+/// its TOML text; `None` when there is no such version.
+pub fn source_file(
+    conn: &mut AnyConnection,
+    kind: CatalogKind,
+    id: i64,
+) -> Result<Option<(String, String)>, AppError> {
+    let stored = match kind {
+        CatalogKind::Instrument => db::instruments::with_source(conn, id)?
+            .map(|(summary, text)| (summary.code, summary.version, text)),
+        CatalogKind::Methodology => db::methodologies::with_source(conn, id)?
+            .map(|(summary, text)| (summary.code, summary.version, text)),
+    };
+    Ok(stored.map(|(code, version, text)| (format!("{code}-v{version}.toml"), text)))
+}
+
 /// A stored instrument version, parsed back into its domain type.
 #[derive(Debug, Clone)]
 pub struct StoredInstrument {

@@ -8,7 +8,7 @@ use maud::Markup;
 use serde::Deserialize;
 
 use crate::app::auth::session::CurrentUser;
-use crate::app::catalog::{self, Actor, ImportError, Imported};
+use crate::app::catalog::{self, Actor, CatalogKind, ImportError, Imported};
 use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
@@ -50,19 +50,12 @@ pub async fn list(
     list_page(&req, &state, &user, &ListMessages::default()).await
 }
 
-/// Which of the two kinds an upload is.
-#[derive(Debug, Clone, Copy)]
-enum UploadKind {
-    Instrument,
-    Methodology,
-}
-
 async fn import(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     multipart: Multipart,
-    kind: UploadKind,
+    kind: CatalogKind,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let upload = read_upload(&req, multipart, catalog::max_upload_bytes()).await?;
@@ -79,17 +72,17 @@ async fn import(
                 role,
             };
             let result = match kind {
-                UploadKind::Instrument => catalog::check_instrument(&file_name, &upload.bytes)
+                CatalogKind::Instrument => catalog::check_instrument(&file_name, &upload.bytes)
                     .and_then(|c| catalog::import_instrument(conn, &file_name, &c, false, actor)),
-                UploadKind::Methodology => catalog::check_methodology(&file_name, &upload.bytes)
+                CatalogKind::Methodology => catalog::check_methodology(&file_name, &upload.bytes)
                     .and_then(|c| catalog::import_methodology(conn, &file_name, &c, false, actor)),
             };
             Ok(result)
         })
         .await?;
     let base = match kind {
-        UploadKind::Instrument => "/admin/instruments",
-        UploadKind::Methodology => "/admin/methodologies",
+        CatalogKind::Instrument => "/admin/instruments",
+        CatalogKind::Methodology => "/admin/methodologies",
     };
     match outcome {
         Ok(imported) => {
@@ -122,7 +115,7 @@ pub async fn import_instrument(
     user: CurrentUser,
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
-    import(req, state, user, multipart, UploadKind::Instrument).await
+    import(req, state, user, multipart, CatalogKind::Instrument).await
 }
 
 /// `POST /admin/methodologies/import` (multipart).
@@ -132,7 +125,7 @@ pub async fn import_methodology(
     user: CurrentUser,
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
-    import(req, state, user, multipart, UploadKind::Methodology).await
+    import(req, state, user, multipart, CatalogKind::Methodology).await
 }
 
 /// Query of the detail pages.
@@ -190,17 +183,25 @@ pub async fn export_instrument(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
+    export_file(state, user, id.into_inner(), CatalogKind::Instrument).await
+}
+
+/// A stored version's TOML file, as it was imported.
+async fn export_file(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: i64,
+    kind: CatalogKind,
+) -> AppResult<HttpResponse> {
     user.require(READERS)?;
-    let id = id.into_inner();
-    let stored = state
-        .db(move |conn| catalog::load_instrument(conn, id))
+    let (name, text) = state
+        .db(move |conn| catalog::source_file(conn, kind, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let name = format!("{}-v{}.toml", stored.summary.code, stored.summary.version);
     Ok(crate::routes::download(
         &name,
         "application/toml; charset=utf-8",
-        stored.source_text,
+        text,
     ))
 }
 
@@ -267,16 +268,5 @@ pub async fn export_methodology(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require(READERS)?;
-    let id = id.into_inner();
-    let stored = state
-        .db(move |conn| catalog::load_methodology(conn, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let name = format!("{}-v{}.toml", stored.summary.code, stored.summary.version);
-    Ok(crate::routes::download(
-        &name,
-        "application/toml; charset=utf-8",
-        stored.source_text,
-    ))
+    export_file(state, user, id.into_inner(), CatalogKind::Methodology).await
 }
