@@ -6,15 +6,16 @@
 //! - [`domain`]: pure rules (questionnaires, methodology, scoring, lifecycle, disclosure), no
 //!   HTTP or SQL;
 //! - [`app`]: the use cases, one module per area (rounds, responding, scoring, results,
-//!   exports, mail, accounts and sessions, paper forms, data-quality review, backups);
+//!   exports, mail, accounts and sessions, paper forms, data-quality review, backups), and
+//!   what the running service shares (configuration, state, metrics);
 //! - [`db`]: persistence, small diesel query functions returning `QueryResult`;
 //! - [`routes`]: HTTP in and out (thin handlers and middleware);
-//! - [`views`]: HTML pages (maud);
-//! - [`server`]: configuration, start-up, shared state, telemetry, metrics, static assets and
-//!   the command line;
+//! - [`views`]: HTML pages (maud) and the static assets they link;
+//! - [`server`]: start-up, background tasks, telemetry and the command line;
 //! - [`error`] and [`i18n`]: the one error type and the vi/en message catalogues.
 //!
-//! `docs/architecture.md` shows where each use case lives.
+//! Each module imports only those listed above it in `server` → `routes` → `views` → `app` →
+//! `db` → `domain`; `docs/architecture.md` shows where each use case lives.
 
 pub mod app;
 pub mod db;
