@@ -477,6 +477,25 @@ pub fn load_methodology(
     }))
 }
 
+/// Every stored questionnaire and methodology version, for the catalogue's list.
+pub fn listing(
+    conn: &mut AnyConnection,
+) -> Result<(Vec<InstrumentSummary>, Vec<MethodologySummary>), AppError> {
+    Ok((db::instruments::list(conn)?, db::methodologies::list(conn)?))
+}
+
+/// A stored questionnaire with every stored questionnaire version beside it (the preview
+/// links to the other versions and compares with them); `None` when there is no such id.
+pub fn instrument_with_versions(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<(StoredInstrument, Vec<InstrumentSummary>)>, AppError> {
+    let Some(stored) = load_instrument(conn, id)? else {
+        return Ok(None);
+    };
+    Ok(Some((stored, db::instruments::list(conn)?)))
+}
+
 /// The largest instrument or methodology file accepted through an upload.
 pub fn max_upload_bytes() -> usize {
     MAX_XLSX_BYTES.max(MAX_FILE_BYTES)

@@ -112,6 +112,40 @@ pub fn keying_scope(
     Ok((round, units, db::rounds::groups(conn, round_id)?))
 }
 
+/// The keyed forms of a round in `units` (a keyer's scope), each with the answer codes on
+/// which it differs from the first keying of its form. Differences are listed on the second
+/// keying of a double entry whose two keyings disagree, the row an operator reconciles.
+pub fn entries_in_scope(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    units: &[UnitRow],
+) -> Result<Vec<(db::paper::PaperEntry, Vec<String>)>, AppError> {
+    let entries: Vec<db::paper::PaperEntry> = db::paper::of_round(conn, round_id)?
+        .into_iter()
+        .filter(|e| units.iter().any(|u| u.id == e.unit_id))
+        .collect();
+    let shown = entries
+        .iter()
+        .map(|entry| {
+            let first = (entry.status == PaperEntryStatus::Mismatch && entry.entry_no == 2)
+                .then(|| {
+                    entries
+                        .iter()
+                        .find(|e| e.entry_no == 1 && e.batch_ref == entry.batch_ref)
+                })
+                .flatten();
+            let diff = first.map_or_else(Vec::new, |first| {
+                differences(
+                    &Answers::from_json(&first.answers).unwrap_or_default(),
+                    &Answers::from_json(&entry.answers).unwrap_or_default(),
+                )
+            });
+            (entry.clone(), diff)
+        })
+        .collect();
+    Ok(shown)
+}
+
 /// Checks that `keyer` may key a form of `unit` in `mode` (among `units`, their scope).
 pub fn check_keying(
     keyer: Keyer<'_>,

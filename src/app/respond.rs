@@ -56,6 +56,12 @@ fn throttle_key(client: &str) -> String {
     format!("code:ip:{client}")
 }
 
+/// Whether a submission with this receipt number is stored: the receipt page confirms only
+/// what was really kept, and says nothing else about the response.
+pub fn receipt_exists(conn: &mut AnyConnection, receipt: &str) -> Result<bool, AppError> {
+    Ok(db::responses::receipt_exists(conn, receipt)?)
+}
+
 /// The one door for an access code from a respondent URL, on every route that takes one:
 /// refuses with 429 while `client` (the client's address) is throttled, checks the check
 /// character, looks the code up, and counts a mistyped or unknown code against `client`.

@@ -10,6 +10,26 @@ use crate::domain::answers::tally_cells;
 use crate::domain::quality::{flags_by_response, speeders, straightliners};
 use crate::error::AppError;
 
+/// A round's review page: the round, its units and its flagged responses.
+pub struct Flagged {
+    /// The round.
+    pub round: db::rounds::RoundRow,
+    /// Its units, to name each response's unit.
+    pub units: Vec<db::units::UnitRow>,
+    /// The responses with quality flags, oldest first.
+    pub responses: Vec<db::responses::ResponseForReview>,
+}
+
+/// The flagged responses of a round, for review.
+pub fn flagged(conn: &mut AnyConnection, round_id: i64) -> Result<Flagged, AppError> {
+    let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
+    Ok(Flagged {
+        round,
+        units: db::rounds::units(conn, round_id)?,
+        responses: db::responses::flagged(conn, round_id)?,
+    })
+}
+
 /// Recomputes the flags of every response of a round, one unit × group at a time; returns how
 /// many responses are flagged.
 pub fn flag_round(conn: &mut AnyConnection, round_id: i64) -> Result<usize, AppError> {

@@ -77,6 +77,42 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Runs `work` with the results of `round_id` as `viewer` may see them (through the shared
+    /// results cache) on the same connection, off the async executor. Every results page and
+    /// API answer opens a round this one way, so none can show another view of it.
+    pub async fn with_results<T, F>(
+        &self,
+        round_id: i64,
+        viewer: crate::app::results::Viewer,
+        work: F,
+    ) -> AppResult<T>
+    where
+        F: FnOnce(&mut AnyConnection, crate::app::results::RoundResults) -> AppResult<T>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        let cache = self.results.clone();
+        self.db(move |conn| {
+            let results =
+                crate::app::results::round_results_cached(&cache, conn, round_id, viewer)?;
+            work(conn, results)
+        })
+        .await
+    }
+
+    /// The results of `round_id` as `viewer` may see them (see [`AppState::with_results`]).
+    pub async fn results_of(
+        &self,
+        round_id: i64,
+        viewer: crate::app::results::Viewer,
+    ) -> AppResult<crate::app::results::RoundResults> {
+        self.with_results(round_id, viewer, |_, results| Ok(results))
+            .await
+    }
+}
+
 /// Runs CPU-heavy work (password hashing) on the blocking thread pool.
 pub async fn blocking<T, F>(work: F) -> AppResult<T>
 where

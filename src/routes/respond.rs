@@ -396,7 +396,7 @@ pub async fn receipt(
     let receipt = receipt.into_inner();
     let lookup = receipt.clone();
     let exists = state
-        .db(move |conn| Ok(crate::db::responses::receipt_exists(conn, &lookup)?))
+        .db(move |conn| respond::receipt_exists(conn, &lookup))
         .await?;
     if !exists {
         return Err(AppError::NotFound);

@@ -11,7 +11,6 @@ use crate::app::export::CsvOptions;
 use crate::app::export::jobs::{self, ExportRequest};
 use crate::app::results::{self, SortKey, Viewer};
 use crate::app::state::AppState;
-use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::routes::{download, see_other};
 use crate::views::layout::PageContext;
@@ -52,15 +51,10 @@ pub async fn dashboard(
 ) -> AppResult<Markup> {
     let viewer = viewer_of(user.as_ref());
     let round_id = id.into_inner();
-    let cache = state.results.clone();
-    let (r, groups, fieldwork) = state
-        .db(move |conn| {
-            let r = results::round_results_cached(&cache, conn, round_id, viewer)?;
-            let groups = db::rounds::groups(conn, round_id)?
-                .into_iter()
-                .map(|g| g.group_code)
-                .collect::<Vec<_>>();
-            Ok((r, groups, results::fieldwork(conn, round_id, viewer)?))
+    let (r, frame) = state
+        .with_results(round_id, viewer, move |conn, r| {
+            let frame = results::dashboard_frame(conn, &r, viewer)?;
+            Ok((r, frame))
         })
         .await?;
     let sort = SortKey::parse(query.sort.as_deref().unwrap_or("total"));
@@ -77,9 +71,9 @@ pub async fn dashboard(
             rows: &rows,
             sort: &sort,
             ascending,
-            groups: &groups,
+            groups: &frame.groups,
             may_export_microdata: viewer.may_download_microdata(),
-            fieldwork: fieldwork.as_ref(),
+            fieldwork: frame.fieldwork.as_ref(),
         },
         charts,
     ))
@@ -94,10 +88,7 @@ pub async fn unit(
 ) -> AppResult<Markup> {
     let viewer = viewer_of(user.as_ref());
     let (round_id, code) = path.into_inner();
-    let cache = state.results.clone();
-    let r = state
-        .db(move |conn| results::round_results_cached(&cache, conn, round_id, viewer))
-        .await?;
+    let r = state.results_of(round_id, viewer).await?;
     // A unit outside the viewer's scope is as absent as an unknown one.
     let card = results::scorecard(&r, &code).ok_or(AppError::NotFound)?;
     let ctx = PageContext::new(&req, user.as_ref());
@@ -114,10 +105,8 @@ pub async fn items(
 ) -> AppResult<Markup> {
     let viewer = viewer_of(user.as_ref());
     let round_id = id.into_inner();
-    let cache = state.results.clone();
     let (r, labels) = state
-        .db(move |conn| {
-            let r = results::round_results_cached(&cache, conn, round_id, viewer)?;
+        .with_results(round_id, viewer, move |conn, r| {
             let labels = jobs::item_labels(conn, round_id)?;
             Ok((r, labels))
         })
@@ -218,10 +207,7 @@ pub async fn my_exports(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> AppResult<Markup> {
-    let user_id = user.user.id;
-    let rows = state
-        .db(move |conn| Ok(db::export_jobs::of_user(conn, user_id, 50)?))
-        .await?;
+    let rows = jobs::recent_of_user(&state, user.user.id).await?;
     let ctx = PageContext::new(&req, Some(&user));
     Ok(pages::export_jobs(&ctx, &rows))
 }
@@ -279,31 +265,19 @@ pub async fn breakdown(
     let viewer = viewer_of(user.as_ref());
     let round_id = id.into_inner();
     let query = query.into_inner();
-    let cache = state.results.clone();
-    let (r, choice, bd) = state
-        .db(move |conn| {
-            let r = results::round_results_cached(&cache, conn, round_id, viewer)?;
-            let choice = results::breakdown::choose(conn, round_id, query.group, query.by)?;
-            let bd = if choice.by.is_empty() {
-                None
-            } else {
-                Some(results::breakdown::breakdown(
-                    conn,
-                    &r,
-                    &choice.group,
-                    &choice.by,
-                )?)
-            };
-            Ok((r, choice, bd))
+    let (r, chosen) = state
+        .with_results(round_id, viewer, move |conn, r| {
+            let chosen = results::chosen_breakdown(conn, &r, query.group, query.by)?;
+            Ok((r, chosen))
         })
         .await?;
     let ctx = PageContext::new(&req, user.as_ref());
     Ok(pages::breakdown_page(
         &ctx,
         &r,
-        &choice.groups,
-        &choice.questions,
-        (&choice.group, &choice.by),
-        bd.as_ref(),
+        &chosen.choice.groups,
+        &chosen.choice.questions,
+        (&chosen.choice.group, &chosen.choice.by),
+        chosen.table.as_ref(),
     ))
 }

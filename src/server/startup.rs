@@ -221,7 +221,7 @@ fn prepare_database(
             SecretKey::new(stored.as_bytes())
         }
     };
-    let setup_url = routes::admin::setup::issue_link_if_no_users(&mut conn, &settings.base())
+    let setup_url = crate::app::auth::setup_link::issue_if_no_users(&mut conn, &settings.base())
         .map_err(|e| {
             anyhow::anyhow!(
                 "cannot create the setup link: {}",

@@ -50,6 +50,15 @@ impl TokenScope {
 /// The longest token name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
+/// The tokens of `user_id`, newest first (only their names, scopes and dates: the secrets
+/// were shown once and are not stored).
+pub fn of_user(
+    conn: &mut db::AnyConnection,
+    user_id: i64,
+) -> AppResult<Vec<db::api_tokens::ApiTokenRow>> {
+    Ok(db::api_tokens::of_user(conn, user_id)?)
+}
+
 /// Makes a new token for `user_id` (acting as `actor`) and returns it; only its hash is
 /// stored, so this is the one time anybody sees it. The creation is audited.
 pub fn create(

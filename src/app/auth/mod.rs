@@ -4,8 +4,10 @@
 pub mod api_token;
 pub mod csrf;
 pub mod housekeeping;
+pub mod login;
 pub mod password;
 pub mod session;
+pub mod setup_link;
 pub mod throttle;
 pub mod tokens;
 pub mod viewer;

@@ -6,6 +6,7 @@ pub mod breakdown;
 mod cache;
 mod fieldwork;
 mod overview;
+mod pages;
 mod ranking;
 mod scorecard;
 mod small_groups;
@@ -13,6 +14,9 @@ mod small_groups;
 pub use cache::{ResultsCache, round_results_cached};
 pub use fieldwork::{Fieldwork, GroupFieldwork, fieldwork};
 pub use overview::{GroupMean, Overview, RegionSummary, overview};
+pub use pages::{
+    ChosenBreakdown, DashboardFrame, chosen_breakdown, dashboard_frame, units_in_scope,
+};
 pub use ranking::{RankingRow, SortKey, ranking_rows};
 pub use scorecard::{
     ComponentResult, ItemDistribution, ItemResult, SCORECARD_ITEMS, Scorecard, item_distributions,

@@ -10,6 +10,38 @@ use crate::domain::scoring::{self, GroupScore, SipasScore, Tally};
 use crate::error::AppError;
 use std::collections::BTreeMap;
 
+/// A round's live score page: the round, its scores and, when it has a comparison round,
+/// the year-over-year changes.
+pub struct LiveScores {
+    /// The round.
+    pub round: db::rounds::RoundRow,
+    /// Its scores from the live tallies (or, on request, from every answer).
+    pub scores: RoundScores,
+    /// Changes against the comparison round, when one is set.
+    pub year_over_year: Option<Vec<crate::domain::yoy::UnitChange>>,
+}
+
+/// Scores a round as it stands. The live tallies leave excluded responses out; with
+/// `with_excluded` the tallies are recomputed from every stored answer instead.
+pub fn live_scores(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    with_excluded: bool,
+) -> Result<LiveScores, AppError> {
+    let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
+    let tallies = if with_excluded {
+        super::recompute_tallies_with_excluded(conn, round_id)?
+    } else {
+        super::live_tallies(conn, round_id)?
+    };
+    let scores = compute(conn, round_id, &tallies)?;
+    Ok(LiveScores {
+        round,
+        scores,
+        year_over_year: super::year_over_year(conn, round_id)?,
+    })
+}
+
 /// Scores a round from tallies with its configured methodologies.
 pub fn compute(
     conn: &mut AnyConnection,

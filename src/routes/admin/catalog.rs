@@ -10,7 +10,6 @@ use serde::Deserialize;
 use crate::app::auth::session::CurrentUser;
 use crate::app::catalog::{self, Actor, CatalogKind, ImportError, Imported};
 use crate::app::state::AppState;
-use crate::db;
 use crate::domain::account::Role;
 use crate::domain::instrument::diff;
 use crate::error::{AppError, AppResult};
@@ -27,9 +26,7 @@ async fn list_page(
     user: &CurrentUser,
     messages: &ListMessages,
 ) -> AppResult<Markup> {
-    let (instruments, methodologies) = state
-        .db(|conn| Ok((db::instruments::list(conn)?, db::methodologies::list(conn)?)))
-        .await?;
+    let (instruments, methodologies) = state.db(catalog::listing).await?;
     let ctx = PageContext::new(req, Some(user));
     Ok(views::catalog::list(
         &ctx,
@@ -154,14 +151,9 @@ pub async fn show_instrument(
     user.require(READERS)?;
     let id = id.into_inner();
     let (stored, versions) = state
-        .db(move |conn| {
-            Ok((
-                catalog::load_instrument(conn, id)?,
-                db::instruments::list(conn)?,
-            ))
-        })
-        .await?;
-    let stored = stored.ok_or(AppError::NotFound)?;
+        .db(move |conn| catalog::instrument_with_versions(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
     let ctx = PageContext::new(&req, Some(&user));
     let preview_lang = query
         .lang

@@ -8,11 +8,9 @@ use serde::Deserialize;
 
 use crate::app::auth::csrf::{CsrfForm, EmptyForm};
 use crate::app::auth::session::{self, clear_session_cookie, session_cookie};
-use crate::app::auth::{password, throttle};
+use crate::app::auth::{login, password};
 use crate::app::state::{AppState, blocking};
-use crate::db;
 use crate::domain::redirect::is_local_path;
-use crate::domain::throttle::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP};
 use crate::error::AppResult;
 use crate::views::{self, PageContext};
 
@@ -60,27 +58,11 @@ pub async fn submit(
         next,
     } = form.data;
     let next = safe_next(next.as_deref().or(query.next.as_deref())).map(str::to_owned);
-    // Throttle on what was typed, valid address or not, so probing costs attempts too.
     let typed = email.trim().to_lowercase();
-    let account_key = format!("login:account:{typed}");
-    let ip_key = format!(
-        "login:ip:{}",
-        crate::routes::client_ip(&req, &state.settings)
-    );
-
-    // The attempt is counted before the slow password check, atomically: concurrent guesses
-    // cannot all pass a check made before any of them was recorded.
+    let attempt = login::Attempt::new(&typed, &crate::routes::client_ip(&req, &state.settings));
     let user = {
-        let (account_key, ip_key, typed) = (account_key.clone(), ip_key.clone(), typed.clone());
-        state
-            .db(move |conn| {
-                throttle::reserve(
-                    conn,
-                    &[(&account_key, LOGIN_PER_ACCOUNT), (&ip_key, LOGIN_PER_IP)],
-                )?;
-                Ok(db::users::by_email(conn, &typed)?)
-            })
-            .await?
+        let attempt = attempt.clone();
+        state.db(move |conn| login::begin(conn, &attempt)).await?
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let verified = blocking(move || password::verify(&password, stored.as_deref())).await??;
@@ -100,13 +82,7 @@ pub async fn submit(
         Some(user) => {
             let previous = session::token_of(&req);
             let token = state
-                .db(move |conn| {
-                    // A success wipes the account's failures and gives the address back
-                    // the attempt it reserved.
-                    throttle::clear(conn, &account_key)?;
-                    throttle::refund(conn, &[(&ip_key, LOGIN_PER_IP)])?;
-                    session::start(conn, user.id, previous.as_deref())
-                })
+                .db(move |conn| login::succeed(conn, &attempt, user.id, previous.as_deref()))
                 .await?;
             tracing::info!(event = "login", "an account logged in");
             Ok(HttpResponse::SeeOther()
@@ -127,12 +103,7 @@ pub async fn logout(
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
     if let Some(token) = session::token_of(&req) {
-        state
-            .db(move |conn| {
-                db::sessions::delete(conn, &crate::app::auth::tokens::hash_token(&token))?;
-                Ok(())
-            })
-            .await?;
+        state.db(move |conn| login::logout(conn, &token)).await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin/login?logged_out=1"))

@@ -96,32 +96,10 @@ pub async fn page(
         );
         return Ok(private_html(StatusCode::OK, form));
     }
-    let entries = state
-        .db(move |conn| Ok(db::paper::of_round(conn, round_id)?))
+    let scope_units = units.clone();
+    let shown = state
+        .db(move |conn| paper::entries_in_scope(conn, round_id, &scope_units))
         .await?;
-    let unit_ids: Vec<i64> = units.iter().map(|u| u.id).collect();
-    let mut shown: Vec<(db::paper::PaperEntry, Vec<String>)> = entries
-        .into_iter()
-        .filter(|e| unit_ids.contains(&e.unit_id))
-        .map(|e| (e, Vec::new()))
-        .collect();
-    // Differences are listed on the second keying's row.
-    let firsts: Vec<(String, String)> = shown
-        .iter()
-        .filter(|(e, _)| e.entry_no == 1)
-        .map(|(e, _)| (e.batch_ref.clone(), e.answers.clone()))
-        .collect();
-    for (entry, diff) in &mut shown {
-        if entry.status == crate::domain::paper_form::PaperEntryStatus::Mismatch
-            && entry.entry_no == 2
-            && let Some((_, first)) = firsts.iter().find(|(r, _)| r == &entry.batch_ref)
-        {
-            *diff = paper::differences(
-                &Answers::from_json(first).unwrap_or_default(),
-                &Answers::from_json(&entry.answers).unwrap_or_default(),
-            );
-        }
-    }
     let notice = match query.done.as_deref() {
         Some("accepted") => Some("paper.done.accepted"),
         Some("waiting") => Some("paper.done.waiting"),

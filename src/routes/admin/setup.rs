@@ -6,23 +6,15 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::app::accounts::{CreateUserError, create_user};
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::auth::session::{self, session_cookie};
+use crate::app::auth::session::session_cookie;
 use crate::app::auth::tokens::hash_token;
-use crate::app::auth::{password, throttle};
+use crate::app::auth::{password, setup_link};
 use crate::app::state::{AppState, blocking};
-use crate::db;
-use crate::domain::account::{AccountError, Email, NewPassword, Role, parse_name};
-use crate::domain::throttle::SETUP_PER_IP;
-use crate::error::{AppError, AppResult};
+use crate::domain::account::{AccountError, Email, NewPassword, parse_name};
+use crate::error::AppResult;
 use crate::views::components::FieldError;
 use crate::views::{self, PageContext, admin::SetupValues};
-
-/// True when the link may still create the first account.
-fn link_usable(conn: &mut db::AnyConnection, token_hash: &str) -> AppResult<bool> {
-    Ok(db::users::count(conn)? == 0 && db::setup_tokens::is_usable(conn, token_hash, db::now())?)
-}
 
 /// `GET /admin/setup/{token}`.
 pub async fn form(
@@ -33,7 +25,10 @@ pub async fn form(
     let ctx = PageContext::new(&req, None);
     let token = token.into_inner();
     let hash = hash_token(&token);
-    if state.db(move |conn| link_usable(conn, &hash)).await? {
+    if state
+        .db(move |conn| setup_link::usable(conn, &hash))
+        .await?
+    {
         Ok(html(
             StatusCode::OK,
             views::admin::setup(&ctx, &token, &SetupValues::default(), &[]),
@@ -100,17 +95,11 @@ pub async fn submit(
     let ctx = PageContext::new(&req, None);
     let token = token.into_inner();
     let hash = hash_token(&token);
-    let ip_key = format!(
-        "setup:ip:{}",
-        crate::routes::client_ip(&req, &state.settings)
-    );
     let usable = {
         let hash = hash.clone();
+        let client_ip = crate::routes::client_ip(&req, &state.settings);
         state
-            .db(move |conn| {
-                throttle::reserve(conn, &[(&ip_key, SETUP_PER_IP)])?;
-                link_usable(conn, &hash)
-            })
+            .db(move |conn| setup_link::check_submission(conn, &hash, &client_ip))
             .await?
     };
     if !usable {
@@ -137,30 +126,12 @@ pub async fn submit(
 
     let created = state
         .db(move |conn| {
-            db::write_transaction(conn, |conn| {
-                // Check and use the link in one transaction: two submissions racing on one
-                // link create one account.
-                if db::users::count(conn)? != 0
-                    || !db::setup_tokens::consume(conn, &hash, db::now())?
-                {
-                    return Ok(None);
-                }
-                let user = create_user(
-                    conn,
-                    &valid.email,
-                    &valid.name,
-                    Role::Admin,
-                    &password_hash,
-                    "setup-link",
-                    None,
-                )
-                .map_err(|e| match e {
-                    CreateUserError::App(e) => e,
-                    CreateUserError::EmailTaken => AppError::BadRequest("error.bad_request.body"),
-                })?;
-                let session_token = session::start(conn, user.id, None)?;
-                Ok::<_, AppError>(Some(session_token))
-            })
+            let admin = setup_link::FirstAdmin {
+                email: &valid.email,
+                name: &valid.name,
+                password_hash: &password_hash,
+            };
+            setup_link::create_first_admin(conn, &hash, &admin)
         })
         .await?;
 
@@ -180,24 +151,4 @@ pub async fn submit(
             views::admin::setup_invalid(&ctx),
         )),
     }
-}
-
-/// Creates a setup link when no account exists, returning the full URL to print. Called at
-/// server start.
-pub fn issue_link_if_no_users(
-    conn: &mut db::AnyConnection,
-    base_url: &str,
-) -> AppResult<Option<String>> {
-    if db::users::count(conn)? > 0 {
-        return Ok(None);
-    }
-    let token = crate::app::auth::tokens::random_token();
-    let now = db::now();
-    db::setup_tokens::insert(
-        conn,
-        &hash_token(&token),
-        now,
-        now + chrono::Duration::hours(1),
-    )?;
-    Ok(Some(format!("{base_url}/admin/setup/{token}")))
 }

@@ -7,7 +7,6 @@ use crate::app::auth::api_token::{self, TokenScope};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::state::AppState;
-use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::routes::{private_html, see_other};
 use crate::views::{self, layout::PageContext};
@@ -20,7 +19,7 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let user_id = user.user.id;
     let rows = state
-        .db(move |conn| Ok(db::api_tokens::of_user(conn, user_id)?))
+        .db(move |conn| api_token::of_user(conn, user_id))
         .await?;
     let ctx = PageContext::new(&req, Some(&user));
     Ok(private_html(
@@ -51,7 +50,7 @@ pub async fn create(
     let (token, rows) = state
         .db(move |conn| {
             let token = api_token::create(conn, user_id, &actor, &name, scope)?;
-            Ok((token, db::api_tokens::of_user(conn, user_id)?))
+            Ok((token, api_token::of_user(conn, user_id)?))
         })
         .await?;
     let ctx = PageContext::new(&req, Some(&user));

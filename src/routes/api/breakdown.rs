@@ -98,11 +98,9 @@ pub async fn breakdown(
     let viewer = caller.viewer;
     let round_id = id.into_inner();
     let query = query.into_inner();
-    let cache = state.results.clone();
     let bd = state
-        .db(move |conn| {
-            let visible = results::round_results_cached(&cache, conn, round_id, viewer)?;
-            crate::app::results::breakdown::breakdown(conn, &visible, &query.group, &query.by)
+        .with_results(round_id, viewer, move |conn, visible| {
+            results::breakdown::breakdown(conn, &visible, &query.group, &query.by)
         })
         .await?;
     let t = &bd.table;

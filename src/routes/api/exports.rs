@@ -10,7 +10,7 @@ use crate::app::export::CsvOptions;
 use crate::app::export::jobs::{self, ExportRequest};
 use crate::app::state::AppState;
 use crate::db;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 use super::ErrorBody;
 
@@ -104,9 +104,7 @@ pub async fn create_export(
     .split_by(body.by.as_deref())?
     .include_excluded(body.include_excluded.unwrap_or(false))?;
     let job = jobs::start(&state, caller.viewer, id.into_inner(), request).await?;
-    let row = state
-        .db(move |conn| db::export_jobs::get(conn, &job)?.ok_or(AppError::NotFound))
-        .await?;
+    let row = jobs::started(&state, job).await?;
     Ok(HttpResponse::Accepted().json(ExportJob::from(row)))
 }
 

@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 use crate::app::auth::api_token::ApiCaller;
 use crate::app::results::{self, Viewer};
 use crate::app::state::AppState;
-use crate::db;
 use crate::error::{AppError, AppResult};
 
 use super::{ErrorBody, Page, PageQuery, paginate};
@@ -123,16 +122,14 @@ pub async fn units(
 ) -> AppResult<HttpResponse> {
     let viewer = caller.viewer;
     let round_id = id.into_inner();
-    let cache = state.results.clone();
     let (r, units) = state
-        .db(move |conn| {
-            let r = results::round_results_cached(&cache, conn, round_id, viewer)?;
-            Ok((r, db::rounds::units(conn, round_id)?))
+        .with_results(round_id, viewer, |conn, r| {
+            let units = results::units_in_scope(conn, &r)?;
+            Ok((r, units))
         })
         .await?;
     let items = units
         .into_iter()
-        .filter(|u| r.scope.includes(&u.code))
         .map(|u| Unit {
             code: u.code,
             name_vi: u.name_vi,

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::auth::api_token::ApiCaller;
-use crate::app::results;
 use crate::app::state::AppState;
 use crate::error::{AppError, AppResult};
 
@@ -153,10 +152,7 @@ pub async fn scores(
 ) -> AppResult<HttpResponse> {
     let viewer = caller.viewer;
     let round_id = id.into_inner();
-    let cache = state.results.clone();
-    let r = state
-        .db(move |conn| results::round_results_cached(&cache, conn, round_id, viewer))
-        .await?;
+    let r = state.results_of(round_id, viewer).await?;
     let items = r
         .scores
         .by_rank()
@@ -226,10 +222,7 @@ pub async fn rankings(
 ) -> AppResult<HttpResponse> {
     let viewer = caller.viewer;
     let round_id = id.into_inner();
-    let cache = state.results.clone();
-    let r = state
-        .db(move |conn| results::round_results_cached(&cache, conn, round_id, viewer))
-        .await?;
+    let r = state.results_of(round_id, viewer).await?;
     let ranked = match by.by.as_deref() {
         None | Some("total") => &r.scores.rankings.total,
         Some(code) => {

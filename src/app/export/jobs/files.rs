@@ -89,6 +89,29 @@ fn url_segment(text: &str) -> String {
         .collect()
 }
 
+/// How many of a user's export jobs their list shows.
+const RECENT_JOBS: i64 = 50;
+
+/// The latest export jobs of `user_id`, newest first.
+pub async fn recent_of_user(
+    state: &web::Data<AppState>,
+    user_id: i64,
+) -> AppResult<Vec<db::export_jobs::ExportJobRow>> {
+    state
+        .db(move |conn| Ok(db::export_jobs::of_user(conn, user_id, RECENT_JOBS)?))
+        .await
+}
+
+/// The job `job`, as its starter sees it right after [`start`](super::start).
+pub async fn started(
+    state: &web::Data<AppState>,
+    job: String,
+) -> AppResult<db::export_jobs::ExportJobRow> {
+    state
+        .db(move |conn| db::export_jobs::get(conn, &job)?.ok_or(AppError::NotFound))
+        .await
+}
+
 /// A job of `user_id` (someone else's is "not found").
 pub async fn owned(
     state: &web::Data<AppState>,

@@ -8,7 +8,9 @@ mod small;
 mod variables;
 
 pub use background::{run, start};
-pub use files::{ExportFile, JobFile, finished_file, includes_excluded, job_file, owned};
+pub use files::{
+    ExportFile, JobFile, finished_file, includes_excluded, job_file, owned, recent_of_user, started,
+};
 pub use small::small_file;
 pub use variables::{ItemLabels, item_labels, values, variables};
 

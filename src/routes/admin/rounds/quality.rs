@@ -8,9 +8,8 @@ use super::EmptyForm;
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::state::AppState;
-use crate::db;
 use crate::domain::account::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::routes::see_other;
 use crate::views::{self, PageContext};
 
@@ -23,18 +22,17 @@ pub async fn quality(
 ) -> AppResult<Markup> {
     user.require(&[Role::Admin, Role::Analyst])?;
     let round_id = id.into_inner();
-    let (round, units, rows) = state
-        .db(move |conn| {
-            let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
-            Ok((
-                round,
-                db::rounds::units(conn, round_id)?,
-                db::responses::flagged(conn, round_id)?,
-            ))
-        })
+    let flagged = state
+        .db(move |conn| crate::app::review::flagged(conn, round_id))
         .await?;
     let ctx = PageContext::new(&req, Some(&user));
-    Ok(views::rounds::quality(&ctx, &round, &units, &rows, true))
+    Ok(views::rounds::quality(
+        &ctx,
+        &flagged.round,
+        &flagged.units,
+        &flagged.responses,
+        true,
+    ))
 }
 
 /// `POST /admin/rounds/{id}/quality/flag`: recomputes the flags of every response.

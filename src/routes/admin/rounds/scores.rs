@@ -6,9 +6,8 @@ use serde::Deserialize;
 
 use crate::app::auth::session::CurrentUser;
 use crate::app::state::AppState;
-use crate::db;
 use crate::domain::account::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::views::{self, PageContext};
 
 /// Query of the score page.
@@ -28,29 +27,15 @@ pub async fn scores(
     user.require(&[Role::Admin, Role::Analyst])?;
     let round_id = id.into_inner();
     let with_excluded = query.with_excluded.is_some();
-    let (round, scores, yoy) = state
-        .db(move |conn| {
-            let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
-            // Live tallies leave excluded responses out; the scores with them are recomputed.
-            let tallies = if with_excluded {
-                crate::app::scores::recompute_tallies_with_excluded(conn, round_id)?
-            } else {
-                crate::app::scores::live_tallies(conn, round_id)?
-            };
-            let scores = crate::app::scores::compute(conn, round_id, &tallies)?;
-            Ok((
-                round,
-                scores,
-                crate::app::scores::year_over_year(conn, round_id)?,
-            ))
-        })
+    let live = state
+        .db(move |conn| crate::app::scores::live_scores(conn, round_id, with_excluded))
         .await?;
     let ctx = PageContext::new(&req, Some(&user));
     Ok(views::rounds::scores(
         &ctx,
-        &round,
-        &scores,
-        yoy.as_deref(),
+        &live.round,
+        &live.scores,
+        live.year_over_year.as_deref(),
         with_excluded,
     ))
 }
