@@ -118,6 +118,9 @@ pub struct Localized {
     pub key: &'static str,
     /// The values of its `{name}` placeholders.
     pub args: Vec<(&'static str, String)>,
+    /// Placeholders filled with other messages, rendered in the same language (a fragment such
+    /// as "line 12" or a parser's own error inside a framing message).
+    pub parts: Vec<(&'static str, Localized)>,
 }
 
 impl Localized {
@@ -129,7 +132,15 @@ impl Localized {
                 .iter()
                 .map(|(name, value)| (*name, (*value).to_owned()))
                 .collect(),
+            parts: Vec::new(),
         }
+    }
+
+    /// The same message with its `{name}` placeholder filled by `part`, in the same language.
+    #[must_use]
+    pub fn with(mut self, name: &'static str, part: Localized) -> Self {
+        self.parts.push((name, part));
+        self
     }
 
     /// The message in `lang`.
@@ -139,7 +150,11 @@ impl Localized {
             .iter()
             .map(|(name, value)| (*name, value.as_str()))
             .collect();
-        tf(lang, self.key, &args)
+        let mut text = tf(lang, self.key, &args);
+        for (name, part) in &self.parts {
+            text = text.replace(&format!("{{{name}}}"), &part.text(lang));
+        }
+        text
     }
 }
 
@@ -281,7 +296,7 @@ mod tests {
                     let candidate = &rest[..end];
                     let looks_like_key = candidate.contains('.')
                         && !candidate.ends_with('.')
-                        && ![".xlsx", ".toml", ".csv", ".json"]
+                        && ![".xlsx", ".toml", ".csv", ".json", ".css"]
                             .iter()
                             .any(|ext| candidate.ends_with(ext))
                         && candidate.chars().all(|c| {

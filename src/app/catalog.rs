@@ -63,6 +63,9 @@ pub enum ImportError {
     /// The file has errors; one located message per problem.
     #[error("{}", .0.join("\n"))]
     Invalid(Vec<String>),
+    /// The instrument file has errors; each names its place and renders in either language.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    InvalidInstrument(Vec<crate::domain::instrument::InstrumentError>),
     /// This code and version exist already with other content: versions never change.
     #[error(
         "{file}: {code} version {version} already exists with different content; give the edited file a higher `version`"
@@ -110,18 +113,24 @@ fn looks_like_xlsx(file_name: &str, bytes: &[u8]) -> bool {
 
 /// Checks an instrument file (TOML, or an XLSForm `.xlsx`) without touching the database.
 pub fn check_instrument(file_name: &str, bytes: &[u8]) -> Result<CheckedInstrument, ImportError> {
-    let located = |errors: Vec<crate::domain::instrument::InstrumentError>| {
-        ImportError::Invalid(errors.iter().map(ToString::to_string).collect())
-    };
     if looks_like_xlsx(file_name, bytes) {
         if bytes.len() > MAX_XLSX_BYTES {
-            return Err(ImportError::Invalid(vec![format!(
-                "{file_name}: the workbook is {} bytes; the limit is {MAX_XLSX_BYTES} bytes (10 MiB)",
-                bytes.len()
-            )]));
+            return Err(ImportError::InvalidInstrument(vec![
+                crate::domain::instrument::InstrumentError {
+                    file: file_name.to_owned(),
+                    location: crate::domain::instrument::Location::File,
+                    message: crate::i18n::Localized::new(
+                        "xlsform.workbook_too_large",
+                        &[
+                            ("size", &bytes.len().to_string()),
+                            ("limit", &MAX_XLSX_BYTES.to_string()),
+                        ],
+                    ),
+                },
+            ]));
         }
-        let instrument =
-            import_xlsform(bytes, file_name, &XlsFormOptions::default()).map_err(located)?;
+        let instrument = import_xlsform(bytes, file_name, &XlsFormOptions::default())
+            .map_err(ImportError::InvalidInstrument)?;
         let source_text = instrument.to_toml();
         return Ok(CheckedInstrument {
             instrument,
@@ -129,7 +138,8 @@ pub fn check_instrument(file_name: &str, bytes: &[u8]) -> Result<CheckedInstrume
             source_text,
         });
     }
-    let instrument = Instrument::from_toml(bytes, file_name).map_err(located)?;
+    let instrument =
+        Instrument::from_toml(bytes, file_name).map_err(ImportError::InvalidInstrument)?;
     // from_toml has checked the encoding, so this cannot fail; stay total anyway.
     let source_text = String::from_utf8_lossy(bytes).into_owned();
     Ok(CheckedInstrument {

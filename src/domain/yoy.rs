@@ -329,7 +329,12 @@ pub fn compare_items(
     earlier_values: &BTreeMap<String, f64>,
 ) -> ItemComparison {
     let comparability = current.comparability_with(earlier);
-    let mut problems = comparability.problems;
+    // Item comparisons report in English (their own messages are not catalogued yet).
+    let mut problems: Vec<String> = comparability
+        .problems
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let mut items = Vec::new();
     let mut listed = BTreeSet::new();
     for code in current.answer_codes() {

@@ -154,10 +154,7 @@ async fn changing_a_stored_version_is_refused_and_changes_nothing() {
     assert_eq!(count_instruments(&app), 3);
 }
 
-#[tokio::test]
-async fn an_invalid_file_lists_every_error_with_its_line_and_stores_nothing() {
-    let app = admin_app().await;
-    let bad = r#"format = "khaosat-instrument/1"
+const BROKEN_INSTRUMENT: &str = r#"format = "khaosat-instrument/1"
 code = "bad"
 version = 1
 group = "leader"
@@ -176,12 +173,18 @@ code = "q1"
 type = "text"
 label = { vi = "a", en = "b" }
 "#;
+
+#[tokio::test]
+async fn an_invalid_file_lists_every_error_with_its_line_and_stores_nothing() {
+    let app = admin_app().await;
+    // The errors are shown in the reader's language; this test reads the English ones.
+    app.get("/lang/en").await;
     let response = app
         .upload(
             "/admin/instruments",
             "/admin/instruments/import",
             "bad.toml",
-            bad.as_bytes().to_vec(),
+            BROKEN_INSTRUMENT.as_bytes().to_vec(),
         )
         .await;
     assert_eq!(response.status(), 422);
@@ -194,6 +197,33 @@ label = { vi = "a", en = "b" }
     );
     assert!(html.contains("bad.toml:16:"), "{html}");
     assert!(html.contains("duplicate question code"));
+    assert_eq!(count_instruments(&app), 3);
+}
+
+#[tokio::test]
+async fn an_invalid_file_is_explained_in_vietnamese_by_default() {
+    let app = admin_app().await;
+    let response = app
+        .upload(
+            "/admin/instruments",
+            "/admin/instruments/import",
+            "bad.toml",
+            BROKEN_INSTRUMENT.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    // Same places as in English, Vietnamese words.
+    assert!(html.contains("bad.toml:14:"), "{html}");
+    assert!(
+        html.contains("điều kiện nhắc đến mã câu hỏi &#39;q9&#39; không tồn tại")
+            || html.contains("điều kiện nhắc đến mã câu hỏi 'q9' không tồn tại"),
+        "{html}"
+    );
+    assert!(html.contains("bad.toml:16:"), "{html}");
+    assert!(html.contains("bị trùng (đã dùng ở dòng 11)"), "{html}");
+    assert!(!html.contains("unknown question code"), "{html}");
+    assert!(!html.contains("duplicate question code"), "{html}");
     assert_eq!(count_instruments(&app), 3);
 }
 

@@ -285,6 +285,30 @@ fn instrument_check_fails_with_located_errors() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("broken.toml:"), "{stderr}");
+    assert!(
+        stderr.contains("version must be a whole number from 1"),
+        "{stderr}"
+    );
+
+    let vi = khaosat(
+        &db,
+        &[
+            "--lang",
+            "vi",
+            "instrument",
+            "check",
+            path.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(!vi.status.success());
+    let stderr = String::from_utf8_lossy(&vi.stderr);
+    assert!(stderr.contains("broken.toml:3:"), "{stderr}");
+    assert!(
+        stderr.contains("phiên bản phải là số nguyên từ 1 đến"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("must be"), "{stderr}");
 }
 
 #[test]

@@ -433,11 +433,16 @@ fn check_instrument_errors(
         .map(|t| t.strip_prefix('\u{feff}').unwrap_or(t));
     for e in errors {
         prop_assert_eq!(&e.file, file);
-        prop_assert!(!e.message.trim().is_empty(), "empty message: {:?}", e);
+        prop_assert!(
+            !e.message.to_string().trim().is_empty(),
+            "empty message: {:?}",
+            e
+        );
         prop_assert!(e.to_string().starts_with(file));
         match &e.location {
             Location::File => prop_assert!(
-                e.message.starts_with("file is too large") || e.message.starts_with("... and "),
+                e.message.to_string().starts_with("file is too large")
+                    || e.message.to_string().starts_with("... and "),
                 "a TOML error without a line: {}",
                 e
             ),
@@ -1250,13 +1255,17 @@ fn check_xlsform_errors(
     );
     for e in errors {
         prop_assert_eq!(&e.file, file);
-        prop_assert!(!e.message.trim().is_empty(), "empty message: {:?}", e);
+        prop_assert!(
+            !e.message.to_string().trim().is_empty(),
+            "empty message: {:?}",
+            e
+        );
         // A well-formed workbook must not make calamine panic (import_xlsform would catch it
         // and blame the file). A corrupted one may: calamine 0.38 overflows on a cell reference
         // with seven or more column letters in debug builds, which the importer turns into a
         // file-level error as designed.
         prop_assert!(
-            sheets.is_none() || !e.message.contains("could not be read"),
+            sheets.is_none() || !e.message.to_string().contains("could not be read"),
             "calamine panicked (caught by import_xlsform): {}",
             e
         );
@@ -1490,7 +1499,7 @@ fn check_condition(src: &str, answers: &Answers) -> Result<Option<Expr>, TestCas
                 src,
                 err
             );
-            prop_assert!(!err.message.trim().is_empty());
+            prop_assert!(!err.message.to_string().trim().is_empty());
             let suffix = format!("at column {}", err.column);
             prop_assert!(err.to_string().ends_with(&suffix), "{}", err);
             Ok(None)

@@ -240,12 +240,14 @@ fn a_workbook_that_understates_its_sizes_is_refused() {
     );
 }
 
-/// Runs `khaosat instrument check FILE`.
+/// Runs `khaosat instrument check FILE` in English (the messages checked below are English;
+/// the instrument errors follow the command line's language).
 fn instrument_check(db: &TestDb, file: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_khaosat"))
         .args(["instrument", "check"])
         .arg(file)
         .env("DATABASE_URL", db.url())
+        .env("KHAOSAT_LANG", "en")
         .env("RUST_LOG", "warn")
         .output()
         .unwrap()

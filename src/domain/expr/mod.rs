@@ -74,8 +74,22 @@ pub trait AnswerLookup {
 pub struct ExprError {
     /// 1-based character position where the problem was found.
     pub column: usize,
-    /// What is wrong, in English, without the position.
-    pub message: String,
+    /// What is wrong (an `expr.*` catalogue message), without the position.
+    pub message: crate::i18n::Localized,
+}
+
+impl ExprError {
+    /// The message with its position, as one catalogue message (English: the same as
+    /// `Display`), for embedding in the messages of the file readers.
+    pub fn localized(&self) -> crate::i18n::Localized {
+        crate::i18n::Localized::new("expr.at_column", &[("column", &self.column.to_string())])
+            .with("message", self.message.clone())
+    }
+
+    /// The message with its position in `lang`.
+    pub fn text(&self, lang: crate::i18n::Lang) -> String {
+        self.localized().text(lang)
+    }
 }
 
 /// A comparison operator.

@@ -5,6 +5,17 @@ use std::fmt;
 
 use super::{CmpOp, Expr, ExprError, Literal, MAX_EXPR_CHARS, MAX_EXPR_DEPTH, SELF_REF};
 use crate::domain::answer_value::normalize_decimal;
+use crate::i18n::Localized;
+
+/// A catalogue message with its parameters (shorthand for the many below).
+fn msg(key: &'static str, args: &[(&'static str, &str)]) -> Localized {
+    Localized::new(key, args)
+}
+
+/// "after 'token'", the context of an expected value or code.
+fn after(token: &str) -> Localized {
+    msg("expr.context.after", &[("token", token)])
+}
 
 impl Expr {
     /// Parses a condition. See the module documentation for the grammar and limits.
@@ -13,8 +24,12 @@ impl Expr {
         if char_count > MAX_EXPR_CHARS {
             return Err(ExprError {
                 column: MAX_EXPR_CHARS + 1,
-                message: format!(
-                    "condition is too long ({char_count} characters; the limit is {MAX_EXPR_CHARS})"
+                message: msg(
+                    "expr.too_long",
+                    &[
+                        ("count", &char_count.to_string()),
+                        ("limit", &MAX_EXPR_CHARS.to_string()),
+                    ],
                 ),
             });
         }
@@ -28,7 +43,7 @@ impl Expr {
         if let Some(tok) = parser.peek() {
             return Err(ExprError {
                 column: tok.column,
-                message: format!("unexpected {} after the end of the condition", tok.kind),
+                message: msg("expr.trailing", &[]).with("token", tok.kind.describe()),
             });
         }
         Ok(expr)
@@ -66,17 +81,28 @@ impl fmt::Display for TokenKind {
     }
 }
 
+impl TokenKind {
+    /// The token as named in a message: quoted as written, or "string ..." in the reader's
+    /// language.
+    fn describe(&self) -> Localized {
+        match self {
+            TokenKind::Str(s) => msg(
+                "expr.token.string",
+                &[("text", &Literal::Text(s.clone()).to_string())],
+            ),
+            other => msg("expr.token", &[("token", &other.to_string())]),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Token {
     kind: TokenKind,
     column: usize,
 }
 
-fn err<T>(column: usize, message: impl Into<String>) -> Result<T, ExprError> {
-    Err(ExprError {
-        column,
-        message: message.into(),
-    })
+fn err<T>(column: usize, message: Localized) -> Result<T, ExprError> {
+    Err(ExprError { column, message })
 }
 
 fn is_ident_start(c: char) -> bool {
@@ -106,16 +132,16 @@ fn tokenize(src: &str) -> Result<Vec<Token>, ExprError> {
             ']' => push(TokenKind::RBracket, 1),
             ',' => push(TokenKind::Comma, 1),
             '=' if next == Some('=') => push(TokenKind::Op(CmpOp::Eq), 2),
-            '=' => return err(column, "use '==' to compare, not '='"),
+            '=' => return err(column, msg("expr.use_double_equals", &[])),
             '!' if next == Some('=') => push(TokenKind::Op(CmpOp::Ne), 2),
-            '!' => return err(column, "use 'not' instead of '!'"),
+            '!' => return err(column, msg("expr.use_not", &[])),
             '<' if next == Some('=') => push(TokenKind::Op(CmpOp::Le), 2),
-            '<' if next == Some('>') => return err(column, "use '!=' instead of '<>'"),
+            '<' if next == Some('>') => return err(column, msg("expr.use_not_equal", &[])),
             '<' => push(TokenKind::Op(CmpOp::Lt), 1),
             '>' if next == Some('=') => push(TokenKind::Op(CmpOp::Ge), 2),
             '>' => push(TokenKind::Op(CmpOp::Gt), 1),
-            '&' => return err(column, "use 'and' instead of '&'"),
-            '|' => return err(column, "use 'or' instead of '|'"),
+            '&' => return err(column, msg("expr.use_and", &[])),
+            '|' => return err(column, msg("expr.use_or", &[])),
             '"' | '\'' => {
                 let (text, len) = read_string(&chars, i)?;
                 push(TokenKind::Str(text), len)
@@ -135,7 +161,12 @@ fn tokenize(src: &str) -> Result<Vec<Token>, ExprError> {
                 let name: String = chars.get(i..i + len).unwrap_or_default().iter().collect();
                 push(TokenKind::Ident(name), len)
             }
-            other => return err(column, format!("unexpected character '{other}'")),
+            other => {
+                return err(
+                    column,
+                    msg("expr.unexpected_char", &[("char", &other.to_string())]),
+                );
+            }
         };
     }
     Ok(tokens)
@@ -147,13 +178,13 @@ fn read_string(chars: &[char], start: usize) -> Result<(String, usize), ExprErro
     let mut i = start + 1;
     loop {
         match chars.get(i) {
-            None => return err(start + 1, "unterminated string"),
+            None => return err(start + 1, msg("expr.unterminated_string", &[])),
             Some('\\') => match chars.get(i + 1) {
                 Some(c @ ('\\' | '"' | '\'')) => {
                     text.push(*c);
                     i += 2;
                 }
-                _ => return err(i + 1, "a backslash may only escape \\, \" or '"),
+                _ => return err(i + 1, msg("expr.bad_escape", &[])),
             },
             Some(c) if *c == quote => return Ok((text, i + 1 - start)),
             Some(c) => {
@@ -175,18 +206,21 @@ fn read_number(chars: &[char], start: usize) -> Result<(Literal, usize), ExprErr
     if rest.get(len).is_some_and(|c| is_ident_start(*c)) {
         return err(
             start + len + 1,
-            format!("unexpected character after number '{text}'"),
+            msg("expr.char_after_number", &[("number", &text)]),
         );
     }
     if !text.contains('.') {
         return match text.parse::<i64>() {
             Ok(i) => Ok((Literal::Integer(i), len)),
-            Err(_) => err(start + 1, format!("number '{text}' is too large")),
+            Err(_) => err(
+                start + 1,
+                msg("expr.number_too_large", &[("number", &text)]),
+            ),
         };
     }
     match normalize_decimal(&text) {
         Some(d) if !text.ends_with('.') => Ok((Literal::Decimal(d), len)),
-        _ => err(start + 1, format!("'{text}' is not a valid number")),
+        _ => err(start + 1, msg("expr.bad_number", &[("number", &text)])),
     }
 }
 
@@ -247,7 +281,7 @@ impl Parser {
         if depth >= MAX_EXPR_DEPTH {
             return err(
                 column,
-                format!("condition is nested too deeply (the limit is {MAX_EXPR_DEPTH} levels)"),
+                msg("expr.too_deep", &[("limit", &MAX_EXPR_DEPTH.to_string())]),
             );
         }
         Ok(depth + 1)
@@ -266,7 +300,7 @@ impl Parser {
     fn parse_primary(&mut self, depth: usize) -> Result<Expr, ExprError> {
         let column = self.column();
         let Some(tok) = self.next() else {
-            return err(column, "expected a condition");
+            return err(column, msg("expr.expected_condition", &[]));
         };
         match tok.kind {
             TokenKind::LParen => {
@@ -279,32 +313,32 @@ impl Parser {
                     }) => Ok(inner),
                     Some(other) => err(
                         other.column,
-                        format!(
-                            "expected ')' to close '(' at column {column}, found {}",
-                            other.kind
-                        ),
+                        msg(
+                            "expr.unclosed_paren_found",
+                            &[("open", &column.to_string())],
+                        )
+                        .with("token", other.kind.describe()),
                     ),
                     None => err(
                         self.end_column,
-                        format!("expected ')' to close '(' at column {column}"),
+                        msg("expr.unclosed_paren", &[("open", &column.to_string())]),
                     ),
                 }
             }
             TokenKind::Ident(word) if word == "answered" && self.peek_is(&TokenKind::LParen) => {
                 self.pos += 1;
-                let code = self.parse_subject("after 'answered('")?;
-                self.expect(&TokenKind::RParen, "to close 'answered('")?;
+                let code = self.parse_subject(after("answered("))?;
+                self.expect(&TokenKind::RParen, msg("expr.context.close_answered", &[]))?;
                 Ok(Expr::Answered(code))
             }
-            TokenKind::Ident(word) if is_keyword(&word) => err(
-                tok.column,
-                format!("expected a question code, found keyword '{word}'"),
-            ),
+            TokenKind::Ident(word) if is_keyword(&word) => {
+                err(tok.column, msg("expr.keyword_as_code", &[("word", &word)]))
+            }
             TokenKind::Ident(code) => self.parse_comparison(code),
             TokenKind::SelfRef => self.parse_comparison(SELF_REF.to_owned()),
             other => err(
                 tok.column,
-                format!("expected a question code or '(', found {other}"),
+                msg("expr.expected_code_or_paren", &[]).with("token", other.describe()),
             ),
         }
     }
@@ -313,16 +347,28 @@ impl Parser {
         self.peek().is_some_and(|t| t.kind == *kind)
     }
 
-    fn expect(&mut self, kind: &TokenKind, why: &str) -> Result<(), ExprError> {
+    fn expect(&mut self, kind: &TokenKind, why: Localized) -> Result<(), ExprError> {
         let column = self.column();
+        let expected = kind.describe();
         match self.next() {
             Some(t) if t.kind == *kind => Ok(()),
-            Some(t) => err(column, format!("expected {kind} {why}, found {}", t.kind)),
-            None => err(column, format!("expected {kind} {why}")),
+            Some(t) => err(
+                column,
+                msg("expr.expected_token_found", &[])
+                    .with("expected", expected)
+                    .with("context", why)
+                    .with("token", t.kind.describe()),
+            ),
+            None => err(
+                column,
+                msg("expr.expected_token", &[])
+                    .with("expected", expected)
+                    .with("context", why),
+            ),
         }
     }
 
-    fn parse_subject(&mut self, context: &str) -> Result<String, ExprError> {
+    fn parse_subject(&mut self, context: Localized) -> Result<String, ExprError> {
         let column = self.column();
         match self.next() {
             Some(Token {
@@ -335,9 +381,14 @@ impl Parser {
             }) => Ok(SELF_REF.to_owned()),
             Some(t) => err(
                 column,
-                format!("expected a question code {context}, found {}", t.kind),
+                msg("expr.expected_code_found", &[])
+                    .with("context", context)
+                    .with("token", t.kind.describe()),
             ),
-            None => err(column, format!("expected a question code {context}")),
+            None => err(
+                column,
+                msg("expr.expected_code", &[]).with("context", context),
+            ),
         }
     }
 
@@ -345,11 +396,11 @@ impl Parser {
         let column = self.column();
         match self.next().map(|t| t.kind) {
             Some(TokenKind::Op(op)) => {
-                let value = self.parse_literal(&format!("after '{}'", op.as_str()))?;
+                let value = self.parse_literal(after(op.as_str()))?;
                 Ok(Expr::Compare { code, op, value })
             }
             Some(TokenKind::Ident(w)) if w == "in" => {
-                let values = self.parse_list("after 'in'")?;
+                let values = self.parse_list(after("in"))?;
                 Ok(Expr::In {
                     code,
                     values,
@@ -358,7 +409,7 @@ impl Parser {
             }
             Some(TokenKind::Ident(w)) if w == "not" && self.peek_keyword("in") => {
                 self.pos += 1;
-                let values = self.parse_list("after 'not in'")?;
+                let values = self.parse_list(after("not in"))?;
                 Ok(Expr::In {
                     code,
                     values,
@@ -367,16 +418,14 @@ impl Parser {
             }
             Some(other) => err(
                 column,
-                format!("expected a comparison operator after '{code}', found {other}"),
+                msg("expr.expected_operator_found", &[("code", &code)])
+                    .with("token", other.describe()),
             ),
-            None => err(
-                column,
-                format!("expected a comparison operator after '{code}'"),
-            ),
+            None => err(column, msg("expr.expected_operator", &[("code", &code)])),
         }
     }
 
-    fn parse_literal(&mut self, context: &str) -> Result<Literal, ExprError> {
+    fn parse_literal(&mut self, context: Localized) -> Result<Literal, ExprError> {
         let column = self.column();
         match self.next().map(|t| t.kind) {
             Some(TokenKind::Number(n)) => Ok(n),
@@ -385,30 +434,36 @@ impl Parser {
             Some(TokenKind::Ident(w)) if w == "false" => Ok(Literal::Bool(false)),
             Some(TokenKind::Ident(w)) => err(
                 column,
-                format!(
-                    "expected a value {context}, found '{w}' (comparisons are between a question and a literal; quote text values)"
-                ),
+                msg("expr.bare_word", &[("word", &w)]).with("context", context),
             ),
-            Some(other) => err(column, format!("expected a value {context}, found {other}")),
-            None => err(column, format!("expected a value {context}")),
+            Some(other) => err(
+                column,
+                msg("expr.expected_value_found", &[])
+                    .with("context", context)
+                    .with("token", other.describe()),
+            ),
+            None => err(
+                column,
+                msg("expr.expected_value", &[]).with("context", context),
+            ),
         }
     }
 
-    fn parse_list(&mut self, context: &str) -> Result<Vec<Literal>, ExprError> {
+    fn parse_list(&mut self, context: Localized) -> Result<Vec<Literal>, ExprError> {
         self.expect(&TokenKind::LBracket, context)?;
-        let mut values = vec![self.parse_literal("in the list")?];
+        let mut values = vec![self.parse_literal(msg("expr.context.in_list", &[]))?];
         loop {
             let column = self.column();
             match self.next().map(|t| t.kind) {
-                Some(TokenKind::Comma) => values.push(self.parse_literal("after ','")?),
+                Some(TokenKind::Comma) => values.push(self.parse_literal(after(","))?),
                 Some(TokenKind::RBracket) => return Ok(values),
                 Some(other) => {
                     return err(
                         column,
-                        format!("expected ',' or ']' in the list, found {other}"),
+                        msg("expr.expected_list_separator", &[]).with("token", other.describe()),
                     );
                 }
-                None => return err(column, "expected ']' to close the list"),
+                None => return err(column, msg("expr.unclosed_list", &[])),
             }
         }
     }
@@ -529,6 +584,26 @@ mod tests {
     }
 
     #[test]
+    fn syntax_errors_read_in_vietnamese_with_their_column() {
+        let e = Expr::parse("q1 in [1 2]").unwrap_err();
+        assert_eq!(
+            e.text(crate::i18n::Lang::Vi),
+            "cần ',' hoặc ']' trong danh sách nhưng lại gặp '2' (ở cột 10)"
+        );
+        let e = Expr::parse("q1 == 'a' 'b'").unwrap_err();
+        assert_eq!(
+            e.text(crate::i18n::Lang::Vi),
+            "thừa chuỗi \"b\" sau khi điều kiện đã kết thúc (ở cột 11)"
+        );
+        let e = Expr::parse("answered(q1").unwrap_err();
+        assert_eq!(
+            e.text(crate::i18n::Lang::Vi),
+            "cần ')' để đóng 'answered(' (ở cột 12)"
+        );
+        assert_eq!(e.text(crate::i18n::Lang::En), e.to_string());
+    }
+
+    #[test]
     fn nesting_deeper_than_the_limit_is_rejected() {
         let ok = format!("{}a == 1{}", "(".repeat(32), ")".repeat(32));
         assert!(Expr::parse(&ok).is_ok());
@@ -536,7 +611,7 @@ mod tests {
         let e = Expr::parse(&deep).unwrap_err();
         assert_eq!(e.column, 33);
         assert_eq!(
-            e.message,
+            e.message.to_string(),
             "condition is nested too deeply (the limit is 32 levels)"
         );
         let nots = format!("{}a == 1", "not ".repeat(40));

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Continuation, Instrument, Question, QuestionKind};
+use crate::i18n::Localized;
+
 /// How one new answer code relates to the earlier version it is compared with.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Comparability {
@@ -13,7 +15,8 @@ pub struct Comparability {
     /// New codes that cannot be compared with the earlier version.
     pub not_comparable: Vec<String>,
     /// Why declared continuations do not hold (missing earlier code, different options, ...).
-    pub problems: Vec<String>,
+    /// Catalogue messages; they serialise as English.
+    pub problems: Vec<Localized>,
 }
 
 fn answer_shape(q: &Question) -> (String, Option<Vec<(String, bool)>>) {
@@ -74,9 +77,14 @@ impl Instrument {
             .as_ref()
             .is_some_and(|c| c.instrument == previous.code && c.version == previous.version);
         if !declared {
-            out.problems.push(format!(
-                "{} version {} does not declare that it continues {} version {}",
-                self.code, self.version, previous.code, previous.version
+            out.problems.push(Localized::new(
+                "instrument.compare.not_declared",
+                &[
+                    ("code", &self.code),
+                    ("version", &self.version.to_string()),
+                    ("earlier", &previous.code),
+                    ("earlier_version", &previous.version.to_string()),
+                ],
             ));
             out.not_comparable = self.answer_codes().map(str::to_owned).collect();
             return out;
@@ -94,15 +102,21 @@ impl Instrument {
                     out.pairs.insert(code.to_owned(), old.clone());
                 }
                 (_, None) => {
-                    out.problems.push(format!(
-                        "'{code}' continues '{old}', which {} version {} does not have",
-                        previous.code, previous.version
+                    out.problems.push(Localized::new(
+                        "instrument.compare.missing_earlier",
+                        &[
+                            ("code", code),
+                            ("old", old),
+                            ("earlier", &previous.code),
+                            ("earlier_version", &previous.version.to_string()),
+                        ],
                     ));
                     out.not_comparable.push(code.to_owned());
                 }
                 _ => {
-                    out.problems.push(format!(
-                        "'{code}' continues '{old}' but is answered differently (type or options changed)"
+                    out.problems.push(Localized::new(
+                        "instrument.compare.answered_differently",
+                        &[("code", code), ("old", old)],
                     ));
                     out.not_comparable.push(code.to_owned());
                 }
@@ -144,9 +158,14 @@ mod tests {
             "a first version compares with nothing"
         );
         let back = old.comparability_with(&new);
+        let problems: Vec<String> = back.problems.iter().map(ToString::to_string).collect();
         assert_eq!(
-            back.problems,
+            problems,
             ["demo version 2 does not declare that it continues demo version 3"]
+        );
+        assert_eq!(
+            back.problems[0].text(crate::i18n::Lang::Vi),
+            "demo phiên bản 2 không khai báo là tiếp nối demo phiên bản 3"
         );
     }
 }

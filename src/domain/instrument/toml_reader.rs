@@ -11,11 +11,33 @@ use toml::de::{DeTable, DeValue};
 use super::{
     At, DraftChoices, DraftContinuation, DraftInstrument, DraftItem, DraftList, DraftOption,
     DraftQuestion, DraftSection, FORMAT, Instrument, InstrumentError, Location, MAX_FILE_BYTES,
-    MAX_REPORTED_ERRORS, Number, Text, limit_errors, validate,
+    MAX_REPORTED_ERRORS, Number, Text, limit_errors, more_errors, validate,
 };
 use crate::domain::expr::Expr;
 use crate::domain::source::{LineIndex, line_of_byte};
+use crate::i18n::Localized;
 type Val<'i> = Spanned<DeValue<'i>>;
+
+/// The kind of a TOML value, named in "expected ..., found ..." messages.
+fn found(value: &DeValue<'_>) -> Localized {
+    let key = match value {
+        DeValue::String(_) => "instrument.toml_type.string",
+        DeValue::Integer(_) => "instrument.toml_type.integer",
+        DeValue::Float(_) => "instrument.toml_type.float",
+        DeValue::Boolean(_) => "instrument.toml_type.boolean",
+        DeValue::Datetime(_) => "instrument.toml_type.datetime",
+        DeValue::Array(_) => "instrument.toml_type.array",
+        DeValue::Table(_) => "instrument.toml_type.table",
+    };
+    Localized::new(key, &[])
+}
+
+/// "expected `expected_key`, found (the value's kind)".
+fn expected(expected_key: &'static str, value: &DeValue<'_>) -> Localized {
+    Localized::new("instrument.expected", &[])
+        .with("expected", Localized::new(expected_key, &[]))
+        .with("found", found(value))
+}
 
 /// The known keys of one TOML table, with the table's place.
 struct Fields<'t, 'i> {
@@ -49,12 +71,12 @@ impl<'a> TomlReader<'a> {
         }
     }
 
-    fn error(&mut self, span: &Range<usize>, path: &str, message: impl Into<String>) {
+    fn error(&mut self, span: &Range<usize>, path: &str, message: Localized) {
         let location = self.loc(span, path);
         self.errors.push(InstrumentError {
             file: self.file.to_owned(),
             location,
-            message: message.into(),
+            message,
         });
     }
 
@@ -68,7 +90,7 @@ impl<'a> TomlReader<'a> {
             self.error(
                 &value.span(),
                 path,
-                format!("expected a table, found {}", value.get_ref().type_str()),
+                expected("instrument.expected.table", value.get_ref()),
             );
             return None;
         };
@@ -91,9 +113,9 @@ impl<'a> TomlReader<'a> {
                 self.error(
                     &key.span(),
                     &join_path(path, name),
-                    format!(
-                        "unknown field `{name}` (expected one of: {})",
-                        allowed.join(", ")
+                    Localized::new(
+                        "instrument.unknown_field",
+                        &[("field", name), ("fields", &allowed.join(", "))],
                     ),
                 );
             }
@@ -116,18 +138,28 @@ impl<'a> TomlReader<'a> {
             Some(v) => Some((*v, path)),
             None => {
                 if required {
-                    self.error(&f.span, &path, format!("missing field `{key}`"));
+                    self.error(
+                        &f.span,
+                        &path,
+                        Localized::new("instrument.missing_field", &[("field", key)]),
+                    );
                 }
                 None
             }
         }
     }
 
-    fn type_error(&mut self, v: &Val<'_>, path: &str, expected: &str) {
+    /// A value of the wrong kind; `expected_key` names the kind wanted.
+    fn type_error(&mut self, v: &Val<'_>, path: &str, expected_key: &'static str) {
+        self.error(&v.span(), path, expected(expected_key, v.get_ref()));
+    }
+
+    /// A number TOML itself refused (out of range), its own words kept as the detail.
+    fn number_error(&mut self, v: &Val<'_>, path: &str, detail: &str) {
         self.error(
             &v.span(),
             path,
-            format!("expected {expected}, found {}", v.get_ref().type_str()),
+            Localized::new("instrument.bad_number", &[("detail", detail)]),
         );
     }
 
@@ -136,7 +168,7 @@ impl<'a> TomlReader<'a> {
         match v.get_ref() {
             DeValue::String(s) => Some(At::new(s.to_string(), self.loc(&v.span(), &path))),
             _ => {
-                self.type_error(v, &path, "a string");
+                self.type_error(v, &path, "instrument.expected.string");
                 None
             }
         }
@@ -149,13 +181,13 @@ impl<'a> TomlReader<'a> {
 
     fn integer_value(&mut self, v: &Val<'_>, path: &str) -> Option<At<i64>> {
         if !matches!(v.get_ref(), DeValue::Integer(_)) {
-            self.type_error(v, path, "an integer");
+            self.type_error(v, path, "instrument.expected.integer");
             return None;
         }
         match i64::deserialize(toml::de::ValueDeserializer::from(v.clone())) {
             Ok(n) => Some(At::new(n, self.loc(&v.span(), path))),
             Err(e) => {
-                self.error(&v.span(), path, e.message().to_owned());
+                self.number_error(v, path, e.message());
                 None
             }
         }
@@ -166,7 +198,7 @@ impl<'a> TomlReader<'a> {
         match v.get_ref() {
             DeValue::Boolean(b) => Some(At::new(*b, self.loc(&v.span(), &path))),
             _ => {
-                self.type_error(v, &path, "true or false");
+                self.type_error(v, &path, "instrument.expected.boolean");
                 None
             }
         }
@@ -182,13 +214,13 @@ impl<'a> TomlReader<'a> {
                 match f64::deserialize(toml::de::ValueDeserializer::from(v.clone())) {
                     Ok(n) => Some(At::new(Number::Float(n), self.loc(&v.span(), &path))),
                     Err(e) => {
-                        self.error(&v.span(), &path, e.message().to_owned());
+                        self.number_error(v, &path, e.message());
                         None
                     }
                 }
             }
             _ => {
-                self.type_error(v, &path, "a number");
+                self.type_error(v, &path, "instrument.expected.number");
                 None
             }
         }
@@ -213,7 +245,8 @@ impl<'a> TomlReader<'a> {
                 self.errors.push(InstrumentError {
                     file: self.file.to_owned(),
                     location: s.at,
-                    message: format!("invalid condition: {e}"),
+                    message: Localized::new("instrument.invalid_condition", &[])
+                        .with("detail", e.localized()),
                 });
                 None
             }
@@ -230,7 +263,7 @@ impl<'a> TomlReader<'a> {
         match v.get_ref() {
             DeValue::Array(items) => Some((items, path.clone(), self.loc(&v.span(), &path))),
             _ => {
-                self.type_error(v, &path, "an array");
+                self.type_error(v, &path, "instrument.expected.array");
                 None
             }
         }
@@ -243,7 +276,7 @@ impl<'a> TomlReader<'a> {
             DeValue::String(s) => Some(At::new(DraftContinuation::Code(s.to_string()), at)),
             DeValue::Boolean(false) => Some(At::new(DraftContinuation::New, at)),
             _ => {
-                self.type_error(v, &path, "an earlier question code or false");
+                self.type_error(v, &path, "instrument.expected.continuation");
                 None
             }
         }
@@ -294,7 +327,7 @@ impl<'a> TomlReader<'a> {
                 self.error(
                     &(0..0),
                     "format",
-                    format!("missing field `format` (expected \"{FORMAT}\")"),
+                    Localized::new("instrument.missing_format", &[("format", FORMAT)]),
                 );
                 return None;
             }
@@ -303,9 +336,9 @@ impl<'a> TomlReader<'a> {
                 self.errors.push(InstrumentError {
                     file: self.file.to_owned(),
                     location: fmt.at,
-                    message: format!(
-                        "unknown format '{}' (this version reads \"{FORMAT}\")",
-                        fmt.value
+                    message: Localized::new(
+                        "instrument.unknown_format",
+                        &[("value", &fmt.value), ("format", FORMAT)],
                     ),
                 });
                 return None;
@@ -349,7 +382,7 @@ impl<'a> TomlReader<'a> {
                     });
                 }
             } else {
-                self.type_error(v, &path, "a table of choice lists");
+                self.type_error(v, &path, "instrument.expected.choice_lists");
             }
         }
 
@@ -446,7 +479,7 @@ impl<'a> TomlReader<'a> {
                         .collect();
                     q.choices = Some(At::new(DraftChoices::Inline(options), at));
                 }
-                _ => self.type_error(c, &cpath, "a choice list name or an array of options"),
+                _ => self.type_error(c, &cpath, "instrument.expected.choices"),
             }
         }
         if let Some((items, ipath, at)) = self.array(&f, "items", false) {
@@ -471,7 +504,7 @@ impl<'a> TomlReader<'a> {
 impl Instrument {
     /// Parses and validates an instrument file. `file_name` is only used in error messages.
     pub fn from_toml(bytes: &[u8], file_name: &str) -> Result<Instrument, Vec<InstrumentError>> {
-        let fail = |location, message: String| {
+        let fail = |location, message: Localized| {
             Err(vec![InstrumentError {
                 file: file_name.to_owned(),
                 location,
@@ -481,9 +514,12 @@ impl Instrument {
         if bytes.len() > MAX_FILE_BYTES {
             return fail(
                 Location::File,
-                format!(
-                    "file is too large ({} bytes; the limit is 1 MiB = {MAX_FILE_BYTES} bytes)",
-                    bytes.len()
+                Localized::new(
+                    "instrument.file_too_large",
+                    &[
+                        ("size", &bytes.len().to_string()),
+                        ("limit", &MAX_FILE_BYTES.to_string()),
+                    ],
                 ),
             );
         }
@@ -495,8 +531,13 @@ impl Instrument {
                 let bad = bytes.get(offset).copied().unwrap_or(0);
                 return fail(
                     Location::Byte { offset, line },
-                    format!(
-                        "file is not valid UTF-8: byte 0x{bad:02X} at offset {offset} (line {line}); save it as UTF-8"
+                    Localized::new(
+                        "instrument.not_utf8",
+                        &[
+                            ("byte", &format!("{bad:02X}")),
+                            ("offset", &offset.to_string()),
+                            ("line", &line.to_string()),
+                        ],
                     ),
                 );
             }
@@ -515,18 +556,16 @@ impl Instrument {
             let total = syntax.len();
             for e in syntax.into_iter().take(MAX_REPORTED_ERRORS) {
                 let span = e.span().unwrap_or(0..0);
-                let message = format!("TOML syntax error: {}", e.message().replace('\n', "; "));
+                let message = Localized::new(
+                    "instrument.toml_syntax",
+                    &[("detail", &e.message().replace('\n', "; "))],
+                );
                 reader.error(&span, "", message);
             }
             if total > MAX_REPORTED_ERRORS {
-                reader.errors.push(InstrumentError {
-                    file: file_name.to_owned(),
-                    location: Location::File,
-                    message: format!(
-                        "... and {} more errors (only the first {MAX_REPORTED_ERRORS} are listed)",
-                        total - MAX_REPORTED_ERRORS
-                    ),
-                });
+                reader
+                    .errors
+                    .push(more_errors(file_name, total - MAX_REPORTED_ERRORS));
             }
             return Err(reader.errors);
         }

@@ -7,9 +7,20 @@ use super::{
     DEFAULT_LONG_TEXT_MAX, DEFAULT_TEXT_MAX, DraftChoices, DraftContinuation, DraftInstrument,
     DraftOption, DraftQuestion, Instrument, InstrumentError, Location, MAX_CODE_CHARS,
     MAX_TEXT_MAX, Number, QUESTION_TYPES, Question, QuestionKind, RespondentGroup, Section, Text,
-    sort_errors,
+    place, sort_errors,
 };
 use crate::domain::expr::{Expr, SELF_REF, is_valid_code};
+use crate::i18n::Localized;
+
+/// A catalogue message with its parameters (shorthand for the many below).
+fn msg(key: &'static str, args: &[(&'static str, &str)]) -> Localized {
+    Localized::new(key, args)
+}
+
+/// A code or list kind named inside a message ("question code", "choice list 'x'").
+fn what(key: &'static str) -> Localized {
+    Localized::new(key, &[])
+}
 struct CodeInfo {
     ordinal: usize,
     at: Location,
@@ -18,7 +29,7 @@ struct CodeInfo {
 }
 
 struct PendingCondition {
-    owner: String,
+    owner: Localized,
     expr: Expr,
     at: Location,
     /// References must have an ordinal below this.
@@ -34,23 +45,25 @@ struct Validator<'f> {
 }
 
 impl Validator<'_> {
-    fn err(&mut self, at: &Location, message: impl Into<String>) {
+    fn err(&mut self, at: &Location, message: Localized) {
         self.errors.push(InstrumentError {
             file: self.file.to_owned(),
             location: at.clone(),
-            message: message.into(),
+            message,
         });
     }
 
-    fn question_code(&mut self, code: &At<String>, what: &str) -> bool {
+    /// Checks a code; `what_key` names the kind of code in the message.
+    fn question_code(&mut self, code: &At<String>, what_key: &'static str) -> bool {
         let ok = is_valid_code(&code.value) && code.value.chars().count() <= MAX_CODE_CHARS;
         if !ok {
             self.err(
                 &code.at,
-                format!(
-                    "{what} '{}' is not valid (use letters, digits, '_' and '.', starting with a letter or '_', at most {MAX_CODE_CHARS} characters, not a keyword such as 'and')",
-                    code.value
-                ),
+                msg(
+                    "instrument.invalid_code",
+                    &[("code", &code.value), ("max", &MAX_CODE_CHARS.to_string())],
+                )
+                .with("what", what(what_key)),
             );
         }
         ok
@@ -60,7 +73,7 @@ impl Validator<'_> {
         &mut self,
         options: Vec<DraftOption>,
         at: &Location,
-        what: &str,
+        owner: &Localized,
     ) -> Vec<ChoiceOption> {
         let mut out: Vec<ChoiceOption> = Vec::new();
         let mut seen: BTreeMap<String, Location> = BTreeMap::new();
@@ -75,17 +88,17 @@ impl Validator<'_> {
             {
                 self.err(
                     &value.at,
-                    format!(
-                        "option value '{v}' is not valid (1 to {MAX_CODE_CHARS} characters, no spaces)"
+                    msg(
+                        "instrument.invalid_option_value",
+                        &[("value", v), ("max", &MAX_CODE_CHARS.to_string())],
                     ),
                 );
                 continue;
             }
             if let Some(first) = seen.get(v) {
-                let message = format!(
-                    "duplicate option value '{v}' in {what} (already used at {})",
-                    first.short()
-                );
+                let message = msg("instrument.duplicate_option", &[("value", v)])
+                    .with("what", owner.clone())
+                    .with("first", place(first));
                 self.err(&value.at, message);
                 continue;
             }
@@ -97,11 +110,14 @@ impl Validator<'_> {
             });
         }
         if seen.is_empty() {
-            self.err(at, format!("{what} has no options"));
+            self.err(
+                at,
+                msg("instrument.no_options", &[]).with("what", owner.clone()),
+            );
         } else if !out.iter().any(|o| o.valid) && out.len() == seen.len() {
             self.err(
                 at,
-                format!("{what} has no valid option (every option has valid = false)"),
+                msg("instrument.no_valid_option", &[]).with("what", owner.clone()),
             );
         }
         out
@@ -117,16 +133,13 @@ impl Validator<'_> {
             return Continuation::Same;
         };
         if !has_header {
-            self.err(
-                &c.at,
-                "`continues` on a question needs the instrument-level `continues = { instrument = \"...\", version = N }`",
-            );
+            self.err(&c.at, msg("instrument.continues_needs_header", &[]));
         }
         match c.value {
             DraftContinuation::New => Continuation::New,
             DraftContinuation::Code(old) if old == own => Continuation::Same,
             DraftContinuation::Code(old) => {
-                self.question_code(&At::new(old.clone(), c.at), "earlier question code");
+                self.question_code(&At::new(old.clone(), c.at), "instrument.what.earlier_code");
                 Continuation::From(old)
             }
         }
@@ -136,7 +149,10 @@ impl Validator<'_> {
         if let Some(f) = field {
             self.err(
                 &f.at,
-                format!("`{name}` is not allowed for a question of type '{kind}'"),
+                msg(
+                    "instrument.field_not_allowed",
+                    &[("field", name), ("kind", kind)],
+                ),
             );
         }
     }
@@ -174,9 +190,9 @@ pub(crate) fn validate(
         } else {
             v.err(
                 &c.at,
-                format!(
-                    "instrument code '{}' is not valid (lowercase letters, digits, '-' and '_', at most {MAX_CODE_CHARS} characters)",
-                    c.value
+                msg(
+                    "instrument.invalid_instrument_code",
+                    &[("code", &c.value), ("max", &MAX_CODE_CHARS.to_string())],
                 ),
             );
             None
@@ -189,10 +205,12 @@ pub(crate) fn validate(
             _ => {
                 v.err(
                     &ver.at,
-                    format!(
-                        "version must be a whole number from 1 to {}, not {}",
-                        u32::MAX,
-                        ver.value
+                    msg(
+                        "instrument.invalid_version",
+                        &[
+                            ("max", &u32::MAX.to_string()),
+                            ("value", &ver.value.to_string()),
+                        ],
                     ),
                 );
                 None
@@ -203,10 +221,7 @@ pub(crate) fn validate(
         if found.is_none() {
             v.err(
                 &g.at,
-                format!(
-                    "unknown respondent group '{}' (expected one of: leader, civil_servant, citizen)",
-                    g.value
-                ),
+                msg("instrument.unknown_group", &[("group", &g.value)]),
             );
         }
         found
@@ -216,19 +231,38 @@ pub(crate) fn validate(
         let ok_code = is_instrument_code(&instrument);
         let ok_version = u32::try_from(ver).ok().filter(|n| *n >= 1);
         if !ok_code {
-            v.err(&c.at, format!("continued instrument code '{instrument}' is not valid"));
+            v.err(
+                &c.at,
+                msg(
+                    "instrument.invalid_continued_code",
+                    &[("code", &instrument)],
+                ),
+            );
         }
         match ok_version {
             None => {
-                v.err(&c.at, format!("continued version must be at least 1, not {ver}"));
+                v.err(
+                    &c.at,
+                    msg(
+                        "instrument.invalid_continued_version",
+                        &[("version", &ver.to_string())],
+                    ),
+                );
                 None
             }
             Some(n) if ok_code => {
-                if code.as_deref() == Some(instrument.as_str()) && version.is_some_and(|own| n >= own)
+                if code.as_deref() == Some(instrument.as_str())
+                    && version.is_some_and(|own| n >= own)
                 {
                     v.err(
                         &c.at,
-                        format!("an instrument can only continue an earlier version (this is version {}, it continues version {n})", version.unwrap_or(0)),
+                        msg(
+                            "instrument.continues_later_version",
+                            &[
+                                ("own", &version.unwrap_or(0).to_string()),
+                                ("continued", &n.to_string()),
+                            ],
+                        ),
                     );
                 }
                 Some(Continues {
@@ -246,14 +280,14 @@ pub(crate) fn validate(
         if !is_list_name(&list.name.value) {
             v.err(
                 &list.name.at,
-                format!(
-                    "choice list name '{}' is not valid (letters, digits, '_' and '-', starting with a letter)",
-                    list.name.value
+                msg(
+                    "instrument.invalid_list_name",
+                    &[("name", &list.name.value)],
                 ),
             );
         }
-        let what = format!("choice list '{}'", list.name.value);
-        let options = v.options(list.options, &list.name.at, &what);
+        let owner = msg("instrument.what.choice_list", &[("name", &list.name.value)]);
+        let options = v.options(list.options, &list.name.at, &owner);
         lists.insert(list.name.value, options);
     }
 
@@ -264,19 +298,16 @@ pub(crate) fn validate(
     let mut ordinal = 0usize;
 
     if draft.sections.is_empty() {
-        v.err(&draft.at, "an instrument needs at least one section");
+        v.err(&draft.at, msg("instrument.no_sections", &[]));
     }
     for ds in draft.sections {
         let section_code = ds.code.and_then(|c| {
-            if !v.question_code(&c, "section code") {
+            if !v.question_code(&c, "instrument.what.section_code") {
                 return None;
             }
             if let Some(first) = section_codes.get(&c.value) {
-                let message = format!(
-                    "duplicate section code '{}' (already used at {})",
-                    c.value,
-                    first.short()
-                );
+                let message = msg("instrument.duplicate_section_code", &[("code", &c.value)])
+                    .with("first", place(first));
                 v.err(&c.at, message);
                 return None;
             }
@@ -286,7 +317,7 @@ pub(crate) fn validate(
         let section_name = section_code.clone().unwrap_or_default();
         if let Some(rel) = &ds.relevant {
             pending.push(PendingCondition {
-                owner: format!("section '{section_name}'"),
+                owner: msg("instrument.owner.section", &[("code", &section_name)]),
                 expr: rel.value.clone(),
                 at: rel.at.clone(),
                 limit: ordinal,
@@ -296,7 +327,13 @@ pub(crate) fn validate(
             });
         }
         if ds.questions.is_empty() {
-            v.err(&ds.at, format!("section '{section_name}' has no questions"));
+            v.err(
+                &ds.at,
+                msg(
+                    "instrument.section_without_questions",
+                    &[("section", &section_name)],
+                ),
+            );
         }
         let mut questions = Vec::new();
         for dq in ds.questions {
@@ -348,7 +385,7 @@ pub(crate) fn validate(
         _ => Err(vec![InstrumentError {
             file: file.to_owned(),
             location: draft.at,
-            message: "the instrument header (code, version, group) is incomplete".to_owned(),
+            message: msg("instrument.header_incomplete", &[]),
         }]),
     }
 }
@@ -363,7 +400,7 @@ fn build_question(
     has_header: bool,
 ) -> Option<Question> {
     let code = dq.code.as_ref()?;
-    let valid_code = v.question_code(code, "question code");
+    let valid_code = v.question_code(code, "instrument.what.question_code");
 
     // Register the codes before anything else can fail, so that a broken question does not
     // cascade into "unknown question code" errors in the conditions that refer to it.
@@ -377,28 +414,27 @@ fn build_question(
     } else {
         Vec::new()
     };
-    let mut register = |v: &mut Validator<'_>, c: &At<String>, what: &str, info: CodeInfo| {
-        if let Some(first) = codes.get(&c.value) {
-            let message = format!(
-                "duplicate {what} '{}' (already used at {})",
-                c.value,
-                first.at.short()
-            );
-            v.err(&c.at, message);
-        } else {
-            codes.insert(c.value.clone(), info);
-        }
-    };
+    let mut register =
+        |v: &mut Validator<'_>, c: &At<String>, what_key: &'static str, info: CodeInfo| {
+            if let Some(first) = codes.get(&c.value) {
+                let message = msg("instrument.duplicate_code", &[("code", &c.value)])
+                    .with("what", what(what_key))
+                    .with("first", place(&first.at));
+                v.err(&c.at, message);
+            } else {
+                codes.insert(c.value.clone(), info);
+            }
+        };
     let mut own_codes = vec![code.value.clone()];
     for icode in &draft_items {
-        if v.question_code(icode, "battery item code") {
+        if v.question_code(icode, "instrument.what.item_code") {
             let info = CodeInfo {
                 ordinal,
                 at: icode.at.clone(),
                 options: None,
                 battery_items: None,
             };
-            register(v, icode, "battery item code", info);
+            register(v, icode, "instrument.what.item_code", info);
         }
         own_codes.push(icode.value.clone());
     }
@@ -410,7 +446,7 @@ fn build_question(
             battery_items: is_battery
                 .then(|| draft_items.iter().map(|c| c.value.clone()).collect()),
         };
-        register(v, code, "question code", info);
+        register(v, code, "instrument.what.question_code", info);
     }
 
     let kind_name = dq.kind.as_ref()?;
@@ -418,9 +454,9 @@ fn build_question(
     if !QUESTION_TYPES.contains(&kind) {
         v.err(
             &kind_name.at,
-            format!(
-                "unknown question type '{kind}' (expected one of: {})",
-                QUESTION_TYPES.join(", ")
+            msg(
+                "instrument.unknown_type",
+                &[("kind", kind), ("types", &QUESTION_TYPES.join(", "))],
             ),
         );
         return None;
@@ -452,10 +488,7 @@ fn build_question(
     let choices = if is_choice {
         match dq.choices {
             None => {
-                v.err(
-                    &dq.at,
-                    format!("a question of type '{kind}' needs `choices`"),
-                );
+                v.err(&dq.at, msg("instrument.needs_choices", &[("kind", kind)]));
                 None
             }
             Some(At {
@@ -468,17 +501,15 @@ fn build_question(
                 }),
                 None => {
                     let known: Vec<&str> = lists.keys().map(String::as_str).collect();
-                    v.err(
-                        &at,
-                        format!(
-                            "unknown choice list '{name}' (defined lists: {})",
-                            if known.is_empty() {
-                                "none".to_owned()
-                            } else {
-                                known.join(", ")
-                            }
-                        ),
-                    );
+                    let message = if known.is_empty() {
+                        msg("instrument.unknown_list_none", &[("name", &name)])
+                    } else {
+                        msg(
+                            "instrument.unknown_list",
+                            &[("name", &name), ("lists", &known.join(", "))],
+                        )
+                    };
+                    v.err(&at, message);
                     None
                 }
             },
@@ -486,10 +517,10 @@ fn build_question(
                 value: DraftChoices::Inline(options),
                 at,
             }) => {
-                let what = format!("the choices of '{}'", code.value);
+                let owner = msg("instrument.what.inline_choices", &[("code", &code.value)]);
                 Some(Choices {
                     list: None,
-                    options: v.options(options, &at, &what),
+                    options: v.options(options, &at, &owner),
                 })
             }
         }
@@ -533,10 +564,10 @@ fn build_question(
         "battery" => {
             let mut items = Vec::new();
             match dq.items {
-                None => v.err(&dq.at, "a question of type 'battery' needs `items`"),
+                None => v.err(&dq.at, msg("instrument.battery_needs_items", &[])),
                 Some(At { value, at }) => {
                     if value.is_empty() {
-                        v.err(&at, "a battery needs at least one item");
+                        v.err(&at, msg("instrument.battery_without_items", &[]));
                     }
                     for item in value {
                         let (Some(icode), Some(label)) = (item.code, item.label) else {
@@ -574,10 +605,7 @@ fn build_question(
                         ..
                     }) => Some(*i),
                     Some(At { at, .. }) => {
-                        v.err(
-                            at,
-                            format!("`{name}` of an integer question must be a whole number"),
-                        );
+                        v.err(at, msg("instrument.integer_bound", &[("field", name)]));
                         None
                     }
                     None => None,
@@ -587,7 +615,13 @@ fn build_question(
                 if let (Some(lo), Some(hi), Some(at)) = (min, max, dq.min.as_ref())
                     && lo > hi
                 {
-                    v.err(&at.at, format!("min ({lo}) is greater than max ({hi})"));
+                    v.err(
+                        &at.at,
+                        msg(
+                            "instrument.min_above_max",
+                            &[("min", &lo.to_string()), ("max", &hi.to_string())],
+                        ),
+                    );
                 }
                 QuestionKind::Integer { min, max }
             }
@@ -601,7 +635,7 @@ fn build_question(
                         if f.is_finite() {
                             Some(f)
                         } else {
-                            v.err(at, format!("`{name}` must be a finite number"));
+                            v.err(at, msg("instrument.bound_not_finite", &[("field", name)]));
                             None
                         }
                     }
@@ -612,7 +646,13 @@ fn build_question(
                 if let (Some(lo), Some(hi), Some(at)) = (min, max, dq.min.as_ref())
                     && lo > hi
                 {
-                    v.err(&at.at, format!("min ({lo}) is greater than max ({hi})"));
+                    v.err(
+                        &at.at,
+                        msg(
+                            "instrument.min_above_max",
+                            &[("min", &lo.to_string()), ("max", &hi.to_string())],
+                        ),
+                    );
                 }
                 QuestionKind::Decimal { min, max }
             }
@@ -629,7 +669,13 @@ fn build_question(
                         _ => {
                             v.err(
                                 at,
-                                format!("max_length must be from 1 to {MAX_TEXT_MAX}, not {value}"),
+                                msg(
+                                    "instrument.invalid_max_length",
+                                    &[
+                                        ("max", &MAX_TEXT_MAX.to_string()),
+                                        ("value", &value.to_string()),
+                                    ],
+                                ),
                             );
                             default
                         }
@@ -647,7 +693,7 @@ fn build_question(
 
     if let Some(rel) = &dq.relevant {
         pending.push(PendingCondition {
-            owner: format!("'{}'", code.value),
+            owner: msg("instrument.owner.question", &[("code", &code.value)]),
             expr: rel.value.clone(),
             at: rel.at.clone(),
             limit: ordinal,
@@ -658,7 +704,7 @@ fn build_question(
     }
     if let Some(c) = &dq.constraint {
         pending.push(PendingCondition {
-            owner: format!("'{}'", code.value),
+            owner: msg("instrument.owner.question", &[("code", &code.value)]),
             expr: c.value.clone(),
             at: c.at.clone(),
             limit: ordinal,
@@ -692,18 +738,21 @@ fn check_condition(
     for r in p.expr.references() {
         if r == SELF_REF {
             if !p.is_constraint {
-                v.err(
-                    &p.at,
-                    "'.' (the question's own answer) can only be used in a constraint",
-                );
+                v.err(&p.at, msg("instrument.self_outside_constraint", &[]));
             }
             continue;
         }
         let Some(info) = codes.get(&r) else {
             if sections.contains_key(&r) {
-                v.err(&p.at, format!("'{r}' is a section, not a question"));
+                v.err(
+                    &p.at,
+                    msg("instrument.section_in_condition", &[("code", &r)]),
+                );
             } else {
-                v.err(&p.at, format!("unknown question code '{r}' in condition"));
+                v.err(
+                    &p.at,
+                    msg("instrument.unknown_code_in_condition", &[("code", &r)]),
+                );
             }
             continue;
         };
@@ -711,15 +760,13 @@ fn check_condition(
             if p.is_constraint {
                 v.err(
                     &p.at,
-                    format!("a constraint refers to its own answer as '.', not as '{r}'"),
+                    msg("instrument.constraint_names_itself", &[("code", &r)]),
                 );
             } else {
                 v.err(
                     &p.at,
-                    format!(
-                        "condition of {} refers to '{r}' itself (a circular condition)",
-                        p.owner
-                    ),
+                    msg("instrument.circular_condition", &[("code", &r)])
+                        .with("owner", p.owner.clone()),
                 );
             }
             continue;
@@ -727,26 +774,23 @@ fn check_condition(
         if let Some(items) = &info.battery_items {
             v.err(
                 &p.at,
-                format!(
-                    "'{r}' is a battery; a condition must name one of its items ({})",
-                    items.join(", ")
+                msg(
+                    "instrument.battery_in_condition",
+                    &[("code", &r), ("items", &items.join(", "))],
                 ),
             );
             continue;
         }
         if info.ordinal >= p.limit {
-            let message = if p.is_section {
-                format!(
-                    "condition of {} refers to '{r}', which is not in an earlier section (conditions may only refer to earlier answers, which also rules out circular conditions)",
-                    p.owner
-                )
+            let key = if p.is_section {
+                "instrument.condition_not_earlier_section"
             } else {
-                format!(
-                    "condition of {} refers to '{r}', which comes later in the instrument (conditions may only refer to earlier answers, which also rules out circular conditions)",
-                    p.owner
-                )
+                "instrument.condition_later"
             };
-            v.err(&p.at, message);
+            v.err(
+                &p.at,
+                msg(key, &[("code", &r)]).with("owner", p.owner.clone()),
+            );
             continue;
         }
         if let Some(options) = &info.options {
@@ -755,9 +799,13 @@ fn check_condition(
                 if *code == r && !options.contains(&value) {
                     v.err(
                         &p.at,
-                        format!(
-                            "'{r}' has no option '{value}' (its options are: {})",
-                            options.join(", ")
+                        msg(
+                            "instrument.no_such_option",
+                            &[
+                                ("code", &r),
+                                ("value", &value),
+                                ("options", &options.join(", ")),
+                            ],
                         ),
                     );
                 }
@@ -769,6 +817,47 @@ fn check_condition(
 #[cfg(test)]
 mod tests {
     use crate::domain::instrument::test_support::*;
+
+    #[test]
+    fn a_duplicate_code_reads_in_vietnamese_with_the_same_place() {
+        let doc = format!(
+            "{HEADER}{}",
+            BODY.replace("code = \"note\"", "code = \"q1\"")
+        );
+        let first = line_of(&doc, "code = \"q1\"");
+        let second = line_of(&doc, "code = \"q1\"\ntype = \"long_text\"");
+        let errors = parse(&doc).unwrap_err();
+        let vi: Vec<String> = errors
+            .iter()
+            .map(|e| e.text(crate::i18n::Lang::Vi))
+            .collect();
+        assert_eq!(
+            vi,
+            [format!(
+                "demo.toml:{second}:8: sections[1].questions[1].code: mã câu hỏi 'q1' bị trùng (đã dùng ở dòng {first})"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_broken_condition_reads_in_vietnamese_with_its_column() {
+        let doc = format!("{HEADER}{}", BODY.replace("q2 == 'yes'", "q2 = 'yes'"));
+        let errors = parse(&doc).unwrap_err();
+        let vi = errors[0].text(crate::i18n::Lang::Vi);
+        assert!(
+            vi.ends_with(
+                "relevant: điều kiện không hợp lệ: hãy dùng '==' để so sánh, không dùng '=' (ở cột 4)"
+            ),
+            "{vi}"
+        );
+        assert!(
+            errors[0]
+                .to_string()
+                .ends_with("relevant: invalid condition: use '==' to compare, not '=' at column 4"),
+            "{}",
+            errors[0]
+        );
+    }
 
     #[test]
     fn duplicate_question_code_is_reported_with_its_line() {

@@ -30,9 +30,10 @@ use crate::domain::expr::{CmpOp, Expr, Literal, SELF_REF};
 use crate::domain::instrument::{
     At, DraftChoices, DraftInstrument, DraftList, DraftOption, DraftQuestion, DraftSection,
     Instrument, InstrumentError, Lang, Location, Number, RespondentGroup, Text, limit_errors,
-    sort_errors, validate,
+    place, sort_errors, validate,
 };
 use crate::domain::xlsx::{Limits, Workbook, WorkbookError, column_letters};
+use crate::i18n::Localized;
 
 use xpath::translate_xpath;
 
@@ -68,14 +69,13 @@ pub fn import_xlsform(
     file_name: &str,
     options: &XlsFormOptions,
 ) -> Result<Instrument, Vec<InstrumentError>> {
-    let file_error = |message: String| {
+    let sheets = read_sheets(bytes).map_err(|message| {
         vec![InstrumentError {
             file: file_name.to_owned(),
             location: Location::File,
             message,
         }]
-    };
-    let sheets = read_sheets(bytes).map_err(|e| file_error(e.to_string()))?;
+    })?;
     let mut importer = Importer {
         file: file_name,
         errors: Vec::new(),
@@ -140,10 +140,15 @@ fn language_of(part: &str) -> Option<Lang> {
     }
 }
 
+/// A workbook the shared reader refused, its own words kept as the detail.
+fn unreadable(error: WorkbookError) -> Localized {
+    Localized::new("xlsform.unreadable", &[("detail", &error.to_string())])
+}
+
 /// Reads the `survey`, `choices` and `settings` sheets (the first of each name, ignoring case)
 /// through the shared bounded reader.
-fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, WorkbookError> {
-    let mut workbook = Workbook::open(bytes, XLSX_LIMITS)?;
+fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, Localized> {
+    let mut workbook = Workbook::open(bytes, XLSX_LIMITS).map_err(unreadable)?;
     let mut out: Vec<Sheet> = Vec::new();
     for name in workbook.sheet_names() {
         let lower = name.to_lowercase();
@@ -152,7 +157,7 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, WorkbookError> {
         {
             continue;
         }
-        let mut rows = workbook.read_sheet(&name)?.into_iter();
+        let mut rows = workbook.read_sheet(&name).map_err(unreadable)?.into_iter();
         // The header is the first row holding anything; cells count from column A.
         let Some(header) = rows.next() else {
             out.push(Sheet {
@@ -188,9 +193,10 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, WorkbookError> {
                 continue;
             }
             if sheet_rows.len() >= MAX_ROWS {
-                return Err(WorkbookError::Unreadable(format!(
-                    "sheet '{name}' has more than {MAX_ROWS} rows"
-                )));
+                return Err(Localized::new(
+                    "xlsform.too_many_rows",
+                    &[("sheet", &name), ("max", &MAX_ROWS.to_string())],
+                ));
             }
             sheet_rows.push(SheetRow {
                 row: row.number,
@@ -308,25 +314,26 @@ struct OpenGroup {
 }
 
 impl Importer<'_> {
-    fn err(&mut self, at: Location, message: impl Into<String>) {
+    fn err(&mut self, at: Location, key: &'static str, args: &[(&'static str, &str)]) {
+        self.report(at, Localized::new(key, args));
+    }
+
+    fn report(&mut self, at: Location, message: Localized) {
         self.errors.push(InstrumentError {
             file: self.file.to_owned(),
             location: at,
-            message: message.into(),
+            message,
         });
     }
 
     fn build(&mut self, sheets: Vec<Sheet>, options: &XlsFormOptions) -> Option<DraftInstrument> {
         let find = |name: &str| sheets.iter().find(|s| s.name == name);
         let Some(survey) = find("survey") else {
-            self.err(Location::File, "the workbook has no 'survey' sheet");
+            self.err(Location::File, "xlsform.no_survey_sheet", &[]);
             return None;
         };
         if survey.col("type").is_none() || survey.col("name").is_none() {
-            self.err(
-                Location::File,
-                "the 'survey' sheet needs 'type' and 'name' columns in its first row",
-            );
+            self.err(Location::File, "xlsform.survey_columns", &[]);
             return None;
         }
         let choice_lists = find("choices").map(|c| self.choices(c)).unwrap_or_default();
@@ -343,47 +350,33 @@ impl Importer<'_> {
             None => match setting("form_id") {
                 Some((v, at)) => Some(At::new(v, at)),
                 None => {
-                    self.err(
-                        Location::File,
-                        "no instrument code: add 'form_id' to the settings sheet or choose a code at import",
-                    );
+                    self.err(Location::File, "xlsform.no_code", &[]);
                     None
                 }
             },
         };
         let version = match options.version {
             Some(v) => Some(At::new(i64::from(v), Location::File)),
-            None => {
-                match setting("version") {
-                    Some((v, at)) => match v.parse::<i64>() {
-                        Ok(n) => Some(At::new(n, at)),
-                        Err(_) => {
-                            self.err(
-                            at,
-                            format!("version '{v}' is not a whole number; choose a version at import"),
-                        );
-                            None
-                        }
-                    },
-                    None => {
-                        self.err(
-                        Location::File,
-                        "no version: add 'version' to the settings sheet or choose a version at import",
-                    );
+            None => match setting("version") {
+                Some((v, at)) => match v.parse::<i64>() {
+                    Ok(n) => Some(At::new(n, at)),
+                    Err(_) => {
+                        self.err(at, "xlsform.version_not_whole", &[("version", &v)]);
                         None
                     }
+                },
+                None => {
+                    self.err(Location::File, "xlsform.no_version", &[]);
+                    None
                 }
-            }
+            },
         };
         let group = match options.group {
             Some(g) => Some(At::new(g.code().to_owned(), Location::File)),
             None => match setting("group") {
                 Some((v, at)) => Some(At::new(v, at)),
                 None => {
-                    self.err(
-                        Location::File,
-                        "no respondent group: add a 'group' column to the settings sheet or choose a group at import",
-                    );
+                    self.err(Location::File, "xlsform.no_group", &[]);
                     None
                 }
             },
@@ -411,10 +404,7 @@ impl Importer<'_> {
     fn choices(&mut self, sheet: &Sheet) -> Vec<DraftList> {
         let list_col = sheet.col("list_name").or_else(|| sheet.col("list name"));
         if list_col.is_none() || sheet.col("name").is_none() {
-            self.err(
-                Location::File,
-                "the 'choices' sheet needs 'list_name' and 'name' columns in its first row",
-            );
+            self.err(Location::File, "xlsform.choices_columns", &[]);
             return Vec::new();
         }
         let list_key = if sheet.col("list_name").is_some() {
@@ -430,23 +420,28 @@ impl Importer<'_> {
             let value = match sheet.get(row, "name") {
                 Some((v, i)) => Some(At::new(v.to_owned(), sheet.loc(row, i))),
                 None => {
-                    self.err(sheet.loc_of(row, "name"), "missing choice name");
+                    self.err(
+                        sheet.loc_of(row, "name"),
+                        "xlsform.missing_choice_name",
+                        &[],
+                    );
                     None
                 }
             };
             let label = sheet.text(row, "label");
             if label.is_none() {
-                self.err(sheet.loc_of(row, "label"), "missing choice label");
+                self.err(
+                    sheet.loc_of(row, "label"),
+                    "xlsform.missing_choice_label",
+                    &[],
+                );
             }
             let valid = match sheet.get(row, "valid") {
                 None => true,
                 Some((v, i)) => match yes_no(v) {
                     Some(b) => b,
                     None => {
-                        self.err(
-                            sheet.loc(row, i),
-                            format!("valid must be yes or no, not '{v}'"),
-                        );
+                        self.err(sheet.loc(row, i), "xlsform.valid_yes_no", &[("value", v)]);
                         true
                     }
                 },
@@ -477,13 +472,14 @@ impl Importer<'_> {
                 if let Some((_, i)) = sheet.get(row, key) {
                     self.err(
                         sheet.loc(row, i),
-                        format!("column '{key}' is not supported"),
+                        "xlsform.unsupported_column",
+                        &[("column", key)],
                     );
                 }
             }
             let Some((raw_type, type_i)) = sheet.get(row, "type") else {
                 if sheet.get(row, "name").is_some() {
-                    self.err(sheet.loc_of(row, "type"), "missing type");
+                    self.err(sheet.loc_of(row, "type"), "xlsform.missing_type", &[]);
                 }
                 continue;
             };
@@ -497,12 +493,10 @@ impl Importer<'_> {
             match kind.as_str() {
                 "begin group" => {
                     if let Some(open) = &group {
-                        let message = format!(
-                            "nested groups are not supported (group '{}' opened at {} is still open)",
-                            open.name,
-                            open.at.short()
-                        );
-                        self.err(type_at, message);
+                        let message =
+                            Localized::new("xlsform.nested_group", &[("group", &open.name)])
+                                .with("first", place(&open.at));
+                        self.report(type_at, message);
                         continue;
                     }
                     if let Some(l) = loose.take() {
@@ -510,14 +504,17 @@ impl Importer<'_> {
                     }
                     let name = sheet.get(row, "name").map(|(n, i)| (n, sheet.loc(row, i)));
                     if name.is_none() {
-                        self.err(sheet.loc_of(row, "name"), "a group needs a name");
+                        self.err(sheet.loc_of(row, "name"), "xlsform.group_needs_name", &[]);
                     }
                     let relevant = self.condition(sheet, row, "relevant", false);
                     let title = sheet
                         .text(row, "label")
                         .or_else(|| name.as_ref().map(|(n, _)| Text::new(*n, *n)));
                     group = Some(OpenGroup {
-                        name: name.as_ref().map(|(n, _)| (*n).to_owned()).unwrap_or_default(),
+                        name: name
+                            .as_ref()
+                            .map(|(n, _)| (*n).to_owned())
+                            .unwrap_or_default(),
                         at: type_at.clone(),
                         section: DraftSection {
                             at: type_at,
@@ -531,19 +528,18 @@ impl Importer<'_> {
                 }
                 "end group" => match group.take() {
                     Some(open) => sections.push(open.section),
-                    None => self.err(type_at, "'end group' without a matching 'begin group'"),
+                    None => self.err(type_at, "xlsform.end_without_begin", &[]),
                 },
                 "begin repeat" | "end repeat" => {
-                    self.err(type_at, "repeats are not supported");
+                    self.err(type_at, "xlsform.repeats", &[]);
                 }
                 "note" => match &mut group {
-                    Some(open) if open.section.questions.is_empty() && open.section.intro.is_none() => {
+                    Some(open)
+                        if open.section.questions.is_empty() && open.section.intro.is_none() =>
+                    {
                         open.section.intro = sheet.text(row, "label");
                     }
-                    _ => self.err(
-                        type_at,
-                        "a note is only supported as the first row of a group (it becomes the page introduction)",
-                    ),
+                    _ => self.err(type_at, "xlsform.note_position", &[]),
                 },
                 k if METADATA_TYPES.contains(&k) => {}
                 _ => {
@@ -578,10 +574,8 @@ impl Importer<'_> {
         if let Some(open) = group {
             self.err(
                 open.at,
-                format!(
-                    "group '{}' is not closed (add an 'end group' row)",
-                    open.name
-                ),
+                "xlsform.group_not_closed",
+                &[("group", &open.name)],
             );
             sections.push(open.section);
         }
@@ -603,7 +597,7 @@ impl Importer<'_> {
         match translate_xpath(src, is_constraint) {
             Ok(e) => Some(At::new(e, at)),
             Err(message) => {
-                self.err(at, message);
+                self.report(at, message);
                 None
             }
         }
@@ -624,7 +618,7 @@ impl Importer<'_> {
         q.code = match sheet.get(row, "name") {
             Some((n, i)) => Some(At::new(n.to_owned(), sheet.loc(row, i))),
             None => {
-                self.err(sheet.loc_of(row, "name"), "missing name");
+                self.err(sheet.loc_of(row, "name"), "xlsform.missing_name", &[]);
                 None
             }
         };
@@ -633,12 +627,11 @@ impl Importer<'_> {
             ("select_multiple", Some(l), None) => ("multiple", Some(l)),
             ("integer" | "decimal" | "text" | "date", None, _) => (base, None),
             _ => {
-                let message = if matches!(base, "select_one" | "select_multiple") && arg.is_none() {
-                    format!("'{base}' needs a choice list name")
+                if matches!(base, "select_one" | "select_multiple") && arg.is_none() {
+                    self.err(type_at, "xlsform.select_needs_list", &[("type", base)]);
                 } else {
-                    format!("unsupported question type '{kind}'")
-                };
-                self.err(type_at, message);
+                    self.err(type_at, "xlsform.unsupported_type", &[("type", kind)]);
+                }
                 // Keep the row's name (without a type) so that conditions referring to it are
                 // not reported as unknown on top of this error.
                 return Some(q);
@@ -655,7 +648,7 @@ impl Importer<'_> {
         q.kind = Some(At::new(our_kind.to_owned(), type_at.clone()));
         q.label = sheet.text(row, "label");
         if q.label.is_none() {
-            self.err(sheet.loc_of(row, "label"), "missing label");
+            self.err(sheet.loc_of(row, "label"), "xlsform.missing_label", &[]);
         }
         q.hint = sheet.text(row, "hint");
         if let Some((v, i)) = sheet.get(row, "required") {
@@ -663,7 +656,8 @@ impl Importer<'_> {
                 Some(b) => q.required = b,
                 None => self.err(
                     sheet.loc(row, i),
-                    format!("required must be yes or no, not '{v}'"),
+                    "xlsform.required_yes_no",
+                    &[("value", v)],
                 ),
             }
         }
@@ -1055,6 +1049,56 @@ mod tests {
             import_errors(&survey),
             ["form.xlsx: survey!A7 (type): unsupported question type 'geopoint'"]
         );
+    }
+
+    #[test]
+    fn cell_errors_read_in_vietnamese_name_the_same_cells() {
+        let mut survey = good_survey();
+        survey[6] = &["geopoint", "age", "Ở đâu", "Where", "", "", "", "", "", ""];
+        let bytes = xlsx(&[
+            ("survey", &survey),
+            ("choices", &good_choices()),
+            ("settings", &settings()),
+        ]);
+        let errors = import_xlsform(&bytes, "form.xlsx", &XlsFormOptions::default()).unwrap_err();
+        let vi: Vec<String> = errors.iter().map(|e| e.text(Lang::Vi)).collect();
+        assert_eq!(
+            vi,
+            ["form.xlsx: survey!A7 (type): không hỗ trợ loại câu hỏi 'geopoint'"]
+        );
+        // English stays exactly what `Display` writes.
+        assert_eq!(errors[0].text(Lang::En), errors[0].to_string());
+    }
+
+    #[test]
+    fn a_condition_error_in_vietnamese_names_its_cell_and_keeps_no_english() {
+        let mut survey = good_survey();
+        survey[6] = &[
+            "integer",
+            "age",
+            "Tuổi",
+            "Age",
+            "",
+            "",
+            "",
+            "count-selected(${q2}) > 1",
+            "",
+            "",
+        ];
+        let bytes = xlsx(&[
+            ("survey", &survey),
+            ("choices", &good_choices()),
+            ("settings", &settings()),
+        ]);
+        let errors = import_xlsform(&bytes, "form.xlsx", &XlsFormOptions::default()).unwrap_err();
+        let vi = errors[0].text(Lang::Vi);
+        assert_eq!(
+            vi,
+            "form.xlsx: survey!H7 (relevant): không hỗ trợ hàm 'count-selected'"
+        );
+        for english in ["unsupported", "function", "question"] {
+            assert!(!vi.contains(english), "{vi}");
+        }
     }
 
     #[test]

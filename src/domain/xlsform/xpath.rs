@@ -2,6 +2,12 @@
 //! ([`Expr`]). What is supported is documented in `docs/instrument-format.md`.
 
 use crate::domain::expr::{CmpOp, Expr, Literal, MAX_EXPR_DEPTH, SELF_REF};
+use crate::i18n::Localized;
+
+/// A catalogue message with its parameters (shorthand for the many below).
+fn msg(key: &'static str, args: &[(&'static str, &str)]) -> Localized {
+    Localized::new(key, args)
+}
 
 #[derive(Debug, Clone, PartialEq)]
 enum XTok {
@@ -16,7 +22,7 @@ enum XTok {
     Comma,
 }
 
-fn xpath_tokens(src: &str) -> Result<Vec<XTok>, String> {
+fn xpath_tokens(src: &str) -> Result<Vec<XTok>, Localized> {
     let chars: Vec<char> = src.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -29,7 +35,7 @@ fn xpath_tokens(src: &str) -> Result<Vec<XTok>, String> {
                     .iter()
                     .skip(i + 2)
                     .position(|c| *c == '}')
-                    .ok_or_else(|| "unclosed '${' reference".to_owned())?;
+                    .ok_or_else(|| msg("xlsform.unclosed_ref", &[]))?;
                 let name: String = chars.iter().skip(i + 2).take(end).collect();
                 out.push(XTok::Ref(name.trim().to_owned()));
                 i += end + 3;
@@ -38,13 +44,13 @@ fn xpath_tokens(src: &str) -> Result<Vec<XTok>, String> {
                 out.push(XTok::Dot);
                 i += 1;
             }
-            '.' => return Err("relative paths like '..' are not supported".to_owned()),
+            '.' => return Err(msg("xlsform.relative_path", &[])),
             '\'' | '"' => {
                 let end = chars
                     .iter()
                     .skip(i + 1)
                     .position(|x| *x == c)
-                    .ok_or_else(|| "unterminated string".to_owned())?;
+                    .ok_or_else(|| msg("xlsform.unterminated_string", &[]))?;
                 out.push(XTok::Str(chars.iter().skip(i + 1).take(end).collect()));
                 i += end + 2;
             }
@@ -99,9 +105,19 @@ fn xpath_tokens(src: &str) -> Result<Vec<XTok>, String> {
                 out.push(XTok::Name(chars.iter().skip(i).take(len).collect()));
                 i += len;
             }
-            '+' | '-' | '*' | '|' => return Err(format!("unsupported operator '{c}'")),
-            '/' => return Err("XPath paths are not supported; use ${name}".to_owned()),
-            other => return Err(format!("unexpected character '{other}'")),
+            '+' | '-' | '*' | '|' => {
+                return Err(msg(
+                    "xlsform.unsupported_operator",
+                    &[("op", &c.to_string())],
+                ));
+            }
+            '/' => return Err(msg("xlsform.xpath_path", &[])),
+            other => {
+                return Err(msg(
+                    "xlsform.unexpected_char",
+                    &[("char", &other.to_string())],
+                ));
+            }
         }
     }
     Ok(out)
@@ -115,11 +131,11 @@ struct XParser {
 
 /// Translates the supported XPath subset into a condition. `allow_self` permits `.`
 /// (constraints). The error is a message without location (the caller knows the cell).
-pub(super) fn translate_xpath(src: &str, allow_self: bool) -> Result<Expr, String> {
+pub(super) fn translate_xpath(src: &str, allow_self: bool) -> Result<Expr, Localized> {
     if src.chars().count() > crate::domain::expr::MAX_EXPR_CHARS {
-        return Err(format!(
-            "expression is too long (the limit is {} characters)",
-            crate::domain::expr::MAX_EXPR_CHARS
+        return Err(msg(
+            "xlsform.too_long",
+            &[("limit", &crate::domain::expr::MAX_EXPR_CHARS.to_string())],
         ));
     }
     let mut p = XParser {
@@ -130,10 +146,7 @@ pub(super) fn translate_xpath(src: &str, allow_self: bool) -> Result<Expr, Strin
     let e = p.or(0)?;
     match p.toks.get(p.pos) {
         None => Ok(e),
-        Some(t) => Err(format!(
-            "unexpected {} after the end of the expression",
-            describe(t)
-        )),
+        Some(t) => Err(msg("xlsform.trailing", &[("token", &describe(t))])),
     }
 }
 
@@ -172,29 +185,32 @@ impl XParser {
         matches!(self.peek(), Some(XTok::Name(n)) if n == name)
     }
 
-    fn expect(&mut self, tok: &XTok) -> Result<(), String> {
+    fn expect(&mut self, tok: &XTok) -> Result<(), Localized> {
         match self.bump() {
             Some(t) if t == *tok => Ok(()),
-            Some(t) => Err(format!(
-                "expected {}, found {}",
-                describe(tok),
-                describe(&t)
+            Some(t) => Err(msg(
+                "xlsform.expected_found",
+                &[("expected", &describe(tok)), ("token", &describe(&t))],
             )),
-            None => Err(format!("expected {} at the end", describe(tok))),
+            None => Err(msg(
+                "xlsform.expected_at_end",
+                &[("expected", &describe(tok))],
+            )),
         }
     }
 
-    fn deeper(depth: usize) -> Result<usize, String> {
+    fn deeper(depth: usize) -> Result<usize, Localized> {
         if depth >= MAX_EXPR_DEPTH {
-            Err(format!(
-                "expression is nested too deeply (the limit is {MAX_EXPR_DEPTH} levels)"
+            Err(msg(
+                "xlsform.too_deep",
+                &[("limit", &MAX_EXPR_DEPTH.to_string())],
             ))
         } else {
             Ok(depth + 1)
         }
     }
 
-    fn or(&mut self, depth: usize) -> Result<Expr, String> {
+    fn or(&mut self, depth: usize) -> Result<Expr, Localized> {
         let mut xs = vec![self.and(depth)?];
         while self.peek_name("or") {
             self.pos += 1;
@@ -207,7 +223,7 @@ impl XParser {
         })
     }
 
-    fn and(&mut self, depth: usize) -> Result<Expr, String> {
+    fn and(&mut self, depth: usize) -> Result<Expr, Localized> {
         let mut xs = vec![self.primary(depth)?];
         while self.peek_name("and") {
             self.pos += 1;
@@ -220,7 +236,7 @@ impl XParser {
         })
     }
 
-    fn primary(&mut self, depth: usize) -> Result<Expr, String> {
+    fn primary(&mut self, depth: usize) -> Result<Expr, Localized> {
         if self.peek() == Some(&XTok::LParen) {
             let depth = Self::deeper(depth)?;
             self.pos += 1;
@@ -236,18 +252,23 @@ impl XParser {
         let left = self.operand()?;
         let op = match self.bump() {
             Some(XTok::Op(op)) => op,
-            Some(t) => return Err(format!("expected a comparison, found {}", describe(&t))),
-            None => return Err("expected a comparison at the end".to_owned()),
+            Some(t) => {
+                return Err(msg(
+                    "xlsform.expected_comparison_found",
+                    &[("token", &describe(&t))],
+                ));
+            }
+            None => return Err(msg("xlsform.expected_comparison", &[])),
         };
         let right = self.operand()?;
         let (code, op, value) = match (left, right) {
             (Operand::Subject(c), Operand::Value(v)) => (c, op, v),
             (Operand::Value(v), Operand::Subject(c)) => (c, flip(op), v),
             (Operand::Subject(_), Operand::Subject(_)) => {
-                return Err("comparing two questions is not supported".to_owned());
+                return Err(msg("xlsform.two_questions", &[]));
             }
             (Operand::Value(_), Operand::Value(_)) => {
-                return Err("a comparison needs a question (${name} or .)".to_owned());
+                return Err(msg("xlsform.no_question", &[]));
             }
         };
         // `${x} != ''` is how XLSForm says "x was answered".
@@ -255,13 +276,13 @@ impl XParser {
             return match op {
                 CmpOp::Ne => Ok(Expr::Answered(code)),
                 CmpOp::Eq => Ok(Expr::Not(Box::new(Expr::Answered(code)))),
-                _ => Err("only '=' and '!=' can compare with ''".to_owned()),
+                _ => Err(msg("xlsform.empty_comparison", &[])),
             };
         }
         Ok(Expr::Compare { code, op, value })
     }
 
-    fn function(&mut self, name: &str, depth: usize) -> Result<Expr, String> {
+    fn function(&mut self, name: &str, depth: usize) -> Result<Expr, Localized> {
         match name {
             "not" => {
                 let depth = Self::deeper(depth)?;
@@ -275,16 +296,14 @@ impl XParser {
                 let code = match self.operand()? {
                     Operand::Subject(c) => c,
                     Operand::Value(_) => {
-                        return Err("selected() needs a question as its first argument".to_owned());
+                        return Err(msg("xlsform.selected_question", &[]));
                     }
                 };
                 self.expect(&XTok::Comma)?;
                 let value = match self.operand()? {
                     Operand::Value(v) => v,
                     Operand::Subject(_) => {
-                        return Err(
-                            "selected() needs an option code as its second argument".to_owned()
-                        );
+                        return Err(msg("xlsform.selected_option", &[]));
                     }
                 };
                 self.expect(&XTok::RParen)?;
@@ -294,15 +313,15 @@ impl XParser {
                     value,
                 })
             }
-            other => Err(format!("unsupported function '{other}'")),
+            other => Err(msg("xlsform.unsupported_function", &[("function", other)])),
         }
     }
 
-    fn operand(&mut self) -> Result<Operand, String> {
+    fn operand(&mut self) -> Result<Operand, Localized> {
         match self.bump() {
             Some(XTok::Ref(name)) => Ok(Operand::Subject(name)),
             Some(XTok::Dot) if self.allow_self => Ok(Operand::Subject(SELF_REF.to_owned())),
-            Some(XTok::Dot) => Err("'.' can only be used in a constraint".to_owned()),
+            Some(XTok::Dot) => Err(msg("xlsform.self_outside_constraint", &[])),
             Some(XTok::Str(s)) => Ok(Operand::Value(Literal::Text(s))),
             Some(XTok::Num(n)) => {
                 if let Ok(i) = n.parse::<i64>() {
@@ -311,7 +330,7 @@ impl XParser {
                 crate::domain::answer_value::normalize_decimal(&n)
                     .filter(|_| !n.ends_with('.') && !n.contains(','))
                     .map(|d| Operand::Value(Literal::Decimal(d)))
-                    .ok_or_else(|| format!("'{n}' is not a valid number"))
+                    .ok_or_else(|| msg("xlsform.bad_number", &[("number", &n)]))
             }
             Some(XTok::Name(n))
                 if (n == "true" || n == "false") && self.peek() == Some(&XTok::LParen) =>
@@ -321,19 +340,17 @@ impl XParser {
                 Ok(Operand::Value(Literal::Bool(n == "true")))
             }
             Some(XTok::Name(n)) if self.peek() == Some(&XTok::LParen) => {
-                Err(format!("unsupported function '{n}'"))
+                Err(msg("xlsform.unsupported_function", &[("function", &n)]))
             }
             Some(XTok::Name(n)) if n == "div" || n == "mod" => {
-                Err(format!("unsupported operator '{n}'"))
+                Err(msg("xlsform.unsupported_operator", &[("op", &n)]))
             }
-            Some(XTok::Name(n)) => Err(format!(
-                "unsupported name '{n}' (refer to questions as ${{name}})"
+            Some(XTok::Name(n)) => Err(msg("xlsform.unsupported_name", &[("word", &n)])),
+            Some(t) => Err(msg(
+                "xlsform.expected_operand_found",
+                &[("token", &describe(&t))],
             )),
-            Some(t) => Err(format!(
-                "expected a question or a value, found {}",
-                describe(&t)
-            )),
-            None => Err("expected a question or a value at the end".to_owned()),
+            None => Err(msg("xlsform.expected_operand", &[])),
         }
     }
 }
@@ -389,7 +406,7 @@ mod tests {
         ];
         for (xpath, message) in errors {
             assert_eq!(
-                translate_xpath(xpath, false).unwrap_err(),
+                translate_xpath(xpath, false).unwrap_err().to_string(),
                 message,
                 "{xpath}"
             );
@@ -398,6 +415,7 @@ mod tests {
         assert!(
             translate_xpath(&deep, false)
                 .unwrap_err()
+                .to_string()
                 .contains("nested too deeply")
         );
     }

@@ -96,9 +96,15 @@ async fn import(
         }
         Err(ImportError::App(e)) => Err(e),
         Err(e) => {
-            let messages = ListMessages {
-                errors: e.to_string().lines().map(str::to_owned).collect(),
+            let errors = match &e {
+                // Instrument errors are catalogue messages: shown in the reader's language.
+                ImportError::InvalidInstrument(errors) => {
+                    let lang = Lang::of_request(&req);
+                    errors.iter().map(|error| error.text(lang)).collect()
+                }
+                other => other.to_string().lines().map(str::to_owned).collect(),
             };
+            let messages = ListMessages { errors };
             let page = list_page(&req, &state, &user, &messages).await?;
             Ok(crate::routes::html(StatusCode::UNPROCESSABLE_ENTITY, page))
         }

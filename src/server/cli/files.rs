@@ -117,8 +117,8 @@ pub(super) fn catalog_file(
     Ok(())
 }
 
-/// A refused import in `lang`. The located validation messages come from the file checks
-/// and stay as they are.
+/// A refused import in `lang`, instrument errors included; the methodology's located
+/// validation messages come from its file check and stay as they are.
 pub(super) fn import_error(lang: Lang, e: &crate::app::catalog::ImportError) -> anyhow::Error {
     match e {
         crate::app::catalog::ImportError::VersionExists {
@@ -134,6 +134,13 @@ pub(super) fn import_error(lang: Lang, e: &crate::app::catalog::ImportError) -> 
                 ("version", &version.to_string())
             ]
         )),
+        crate::app::catalog::ImportError::InvalidInstrument(errors) => anyhow::anyhow!(
+            errors
+                .iter()
+                .map(|error| error.text(lang))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
         other => anyhow::anyhow!("{other}"),
     }
 }
