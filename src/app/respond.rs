@@ -12,7 +12,7 @@ use crate::db::drafts::DraftRow;
 use crate::db::responses::NewResponse;
 use crate::db::rounds::RoundRow;
 use crate::db::{self, AnyConnection};
-use crate::domain::access_code::AccessCode;
+use crate::domain::access_code::{self, AccessCode};
 use crate::domain::answers::{Answers, FieldError, missing_required, prune_irrelevant};
 use crate::domain::instrument::{Instrument, Section};
 use crate::domain::throttle::CODE_PER_IP;
@@ -105,7 +105,7 @@ fn resolve(
     let Some(row) = db::access_codes::by_hash(conn, &code_hash(secret, code))? else {
         return Ok(CodeState::Unknown);
     };
-    if row.state == "used" {
+    if row.state == access_code::CodeState::Used {
         return Ok(CodeState::Used);
     }
     let Some(round) = db::rounds::by_id(conn, row.round_id)? else {
@@ -152,7 +152,12 @@ pub fn ensure_draft(
             return Ok(existing);
         }
         db::drafts::create(conn, session.code_id, &random_token(), lang, db::now())?;
-        db::access_codes::set_state(conn, session.code_id, "issued", "started")?;
+        db::access_codes::set_state(
+            conn,
+            session.code_id,
+            access_code::CodeState::Issued,
+            access_code::CodeState::Started,
+        )?;
         db::drafts::get(conn, session.code_id)?.ok_or(AppError::NotFound)
     })
 }
@@ -403,7 +408,13 @@ fn submit_once(
     }
     // The conditional update is the lock: of two concurrent submissions exactly one moves
     // the code to `used`; the other finds the winner's receipt by the shared key.
-    if db::access_codes::set_state(conn, session.code_id, "started", "used")? != 1 {
+    if db::access_codes::set_state(
+        conn,
+        session.code_id,
+        access_code::CodeState::Started,
+        access_code::CodeState::Used,
+    )? != 1
+    {
         return Ok(Submitted::AlreadyUsed);
     }
     let receipt = new_receipt(conn)?;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::access_codes;
+use crate::domain::access_code::{CodeKind, CodeState};
 
 /// A stored access code.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -19,10 +20,12 @@ pub struct AccessCodeRow {
     pub unit_id: i64,
     /// Group.
     pub group_id: i64,
-    /// `invitation`, `open_link` or `paper`.
-    pub kind: String,
-    /// `issued`, `started` or `used`.
-    pub state: String,
+    /// How the code reached its respondent (an unknown stored code fails the query).
+    #[diesel(deserialize_as = String)]
+    pub kind: CodeKind,
+    /// How far it has come (an unknown stored code fails the query).
+    #[diesel(deserialize_as = String)]
+    pub state: CodeState,
     /// After this the code no longer opens the form.
     pub expires_at: Option<NaiveDateTime>,
 }
@@ -38,7 +41,7 @@ pub fn insert(
     unit_id: i64,
     group_id: i64,
     code_hash: &str,
-    kind: &str,
+    kind: CodeKind,
     open_link_id: Option<i64>,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
@@ -48,7 +51,7 @@ pub fn insert(
             access_codes::unit_id.eq(unit_id),
             access_codes::group_id.eq(group_id),
             access_codes::code_hash.eq(code_hash),
-            access_codes::kind.eq(kind),
+            access_codes::kind.eq(kind.code()),
             access_codes::open_link_id.eq(open_link_id),
             access_codes::created_at.eq(now),
         ))
@@ -73,19 +76,24 @@ pub fn replace_hash(conn: &mut AnyConnection, id: i64, code_hash: &str) -> Query
     diesel::update(
         access_codes::table
             .find(id)
-            .filter(access_codes::state.ne("used")),
+            .filter(access_codes::state.ne(CodeState::Used.code())),
     )
     .set(access_codes::code_hash.eq(code_hash))
     .execute(conn)
 }
 
 /// Moves a code from one state to another; 0 rows means it was not in `from`.
-pub fn set_state(conn: &mut AnyConnection, id: i64, from: &str, to: &str) -> QueryResult<usize> {
+pub fn set_state(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: CodeState,
+    to: CodeState,
+) -> QueryResult<usize> {
     diesel::update(
         access_codes::table
             .find(id)
-            .filter(access_codes::state.eq(from)),
+            .filter(access_codes::state.eq(from.code())),
     )
-    .set(access_codes::state.eq(to))
+    .set(access_codes::state.eq(to.code()))
     .execute(conn)
 }

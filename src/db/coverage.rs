@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{access_codes, respondents, response_counts};
+use crate::domain::access_code::{CodeKind, CodeState};
 
 /// (unit, group, count) rows.
 pub type Counts = Vec<(i64, i64, i64)>;
@@ -25,7 +26,7 @@ pub fn respondents(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Count
 pub fn invited(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Counts> {
     access_codes::table
         .filter(access_codes::round_id.eq(round_id))
-        .filter(access_codes::kind.eq("invitation"))
+        .filter(access_codes::kind.eq(CodeKind::Invitation.code()))
         .group_by((access_codes::unit_id, access_codes::group_id))
         .select((access_codes::unit_id, access_codes::group_id, count_star()))
         .load(conn)
@@ -35,7 +36,7 @@ pub fn invited(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Counts> {
 pub fn started(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Counts> {
     access_codes::table
         .filter(access_codes::round_id.eq(round_id))
-        .filter(access_codes::state.eq_any(["started", "used"]))
+        .filter(access_codes::state.eq_any([CodeState::Started.code(), CodeState::Used.code()]))
         .group_by((access_codes::unit_id, access_codes::group_id))
         .select((access_codes::unit_id, access_codes::group_id, count_star()))
         .load(conn)

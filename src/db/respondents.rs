@@ -154,8 +154,9 @@ pub struct InvitationStatus {
     pub reminders_sent: i32,
     /// Last reminder.
     pub last_reminded_at: Option<NaiveDateTime>,
-    /// Access code state (`issued`, `started`, `used`).
-    pub code_state: String,
+    /// How far its access code has come (an unknown stored code fails the query).
+    #[diesel(deserialize_as = String)]
+    pub code_state: crate::domain::access_code::CodeState,
 }
 
 /// Every invitation of a round with what reminder decisions need.

@@ -28,6 +28,30 @@
 //!   it; the type is not `Serialize` for the same reason. Store [`AccessCode::as_canonical`]
 //!   hashed, never in clear.
 
+crate::stored_code! {
+    /// How far a code has come: handed out, a response started with it, or submitted.
+    pub enum CodeState ("access code state") {
+        /// Handed out, not used yet.
+        Issued = "issued",
+        /// A response was started (a draft exists).
+        Started = "started",
+        /// The response was submitted; the code opens nothing any more.
+        Used = "used",
+    }
+}
+
+crate::stored_code! {
+    /// How a code reached its respondent.
+    pub enum CodeKind ("access code kind") {
+        /// Sent or printed for a listed respondent.
+        Invitation = "invitation",
+        /// Drawn by a visitor of a public link.
+        OpenLink = "open_link",
+        /// Stands for a paper form keyed in by staff.
+        Paper = "paper",
+    }
+}
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -2,6 +2,7 @@
 //! e-mail invitations through a real SMTP server on loopback, reminders, open links and
 //! coverage.
 
+use khaosat::domain::access_code::CodeState;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -213,7 +214,7 @@ async fn an_admin_creates_a_round_imports_100_respondents_and_every_invitation_a
             khaosat::db::access_codes::by_hash(&mut conn, &rounds::code_hash(&secret, &code))
                 .unwrap();
         assert!(
-            stored.is_some_and(|c| c.state == "issued"),
+            stored.is_some_and(|c| c.state == khaosat::domain::access_code::CodeState::Issued),
             "the link's code opens this round"
         );
         assert!(text.contains("Kính gửi") && text.contains("Dear"));
@@ -303,7 +304,8 @@ async fn a_reminder_goes_only_to_those_who_have_not_responded() {
         .load(&mut conn)
         .unwrap();
     for id in &ids[..4] {
-        khaosat::db::access_codes::set_state(&mut conn, *id, "issued", "used").unwrap();
+        khaosat::db::access_codes::set_state(&mut conn, *id, CodeState::Issued, CodeState::Used)
+            .unwrap();
     }
     let policy = khaosat::domain::reminders::ReminderPolicy {
         max_reminders: 2,
@@ -386,8 +388,20 @@ async fn the_coverage_page_shows_the_right_counts_after_some_responses() {
         .select(access_codes::id)
         .load(&mut conn)
         .unwrap();
-    khaosat::db::access_codes::set_state(&mut conn, first_codes[0], "issued", "started").unwrap();
-    khaosat::db::access_codes::set_state(&mut conn, first_codes[1], "issued", "used").unwrap();
+    khaosat::db::access_codes::set_state(
+        &mut conn,
+        first_codes[0],
+        CodeState::Issued,
+        CodeState::Started,
+    )
+    .unwrap();
+    khaosat::db::access_codes::set_state(
+        &mut conn,
+        first_codes[1],
+        CodeState::Issued,
+        CodeState::Used,
+    )
+    .unwrap();
     diesel::insert_into(response_counts::table)
         .values((
             response_counts::round_id.eq(round),

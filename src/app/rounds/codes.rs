@@ -40,7 +40,7 @@ pub(super) fn issue_new_code(
     round_id: i64,
     unit_id: i64,
     group_id: i64,
-    kind: &str,
+    kind: CodeKind,
     open_link_id: Option<i64>,
 ) -> Result<(i64, AccessCode)> {
     // A collision between two random 44-bit codes is astronomically unlikely, but the unique
@@ -100,7 +100,7 @@ pub fn issue_codes(
                 round_id,
                 invitee.unit_id,
                 invitee.group_id,
-                "invitation",
+                CodeKind::Invitation,
                 None,
             )?;
             let invitation_id =

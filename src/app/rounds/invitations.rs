@@ -91,7 +91,7 @@ pub fn queue_reminders(
                 invited_at: status.invited_at,
                 reminders_sent: u32::try_from(status.reminders_sent).unwrap_or(u32::MAX),
                 last_reminded_at: status.last_reminded_at,
-                responded: status.code_state == "used",
+                responded: status.code_state == CodeState::Used,
                 opted_out: status.opted_out,
                 has_email: status.email.is_some(),
             };

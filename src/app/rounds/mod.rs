@@ -14,7 +14,7 @@ use crate::db::respondents::NewRespondent;
 use crate::db::rounds::{NewRound, RoundRow};
 use crate::db::units::{NewUnit, NewUnitSet, UnitRow};
 use crate::db::{self, AnyConnection, outbox};
-use crate::domain::access_code::AccessCode;
+use crate::domain::access_code::{AccessCode, CodeKind, CodeState};
 use crate::domain::lifecycle::{self, LifecycleError, RoundAction, RoundStatus};
 use crate::domain::reminders::{self, InvitationState, ReminderPolicy};
 use crate::domain::respondent_list::{StandardGroups, parse_respondent_csv, parse_respondent_xlsx};

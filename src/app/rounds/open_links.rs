@@ -89,7 +89,7 @@ pub fn start_from_open_link(
             link.round_id,
             link.unit_id,
             link.group_id,
-            "open_link",
+            CodeKind::OpenLink,
             Some(link.id),
         )?;
         Ok(Ok(code))
