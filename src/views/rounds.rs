@@ -237,7 +237,7 @@ pub fn edit(
 }
 
 /// The confirmation step before a draft round is deleted: what goes with it.
-pub fn delete_confirm(ctx: &PageContext, deletion: &RoundDeletion, errors: &[String]) -> Markup {
+pub fn delete_confirm(ctx: &PageContext, deletion: &RoundDeletion) -> Markup {
     let lang = ctx.lang;
     let r = &deletion.round;
     let base = format!("/admin/rounds/{}", r.id);
@@ -247,7 +247,6 @@ pub fn delete_confirm(ctx: &PageContext, deletion: &RoundDeletion, errors: &[Str
         ctx.t("round.delete"),
         html! {
             p { a href=(base) { "← " (round_name) } }
-            (message_summary(ctx, errors, &[]))
             h1 { (tf(lang, "round.delete.title", &[("name", round_name)])) }
             div.notice {
                 p { (tf(lang, "round.delete.will_remove", &[

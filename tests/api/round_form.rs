@@ -268,6 +268,18 @@ async fn an_open_round_can_extend_its_closing_time_and_change_targets_but_not_a_
         422,
         "an open round is not deleted"
     );
+
+    let mut conn = app.pool.get().unwrap();
+    rounds::apply_action(&mut conn, round, RoundAction::Close, ADMIN).unwrap();
+    let closed = app.get(&edit).await;
+    assert_eq!(closed.status(), 422, "a closed round is not edited");
+    assert!(
+        closed
+            .text()
+            .await
+            .unwrap()
+            .contains("Đợt khảo sát đã đóng: không sửa được nữa.")
+    );
 }
 
 #[tokio::test]

@@ -518,13 +518,17 @@ pub fn unit_set_summaries(conn: &mut AnyConnection) -> Result<Vec<(UnitSetRow, u
         .collect())
 }
 
-/// The form of a round's edit page (times in `zone`) with the unit sets to choose from.
+/// The form of a round's edit page (times in `zone`) with the unit sets to choose from; refused
+/// once the round is closed.
 pub fn edit_page(
     conn: &mut AnyConnection,
     round_id: i64,
     zone: TimeZone,
 ) -> Result<(RoundRow, RoundForm, Vec<UnitSetRow>)> {
     let round = round_or_404(conn, round_id)?;
+    if !matches!(round.status, RoundStatus::Draft | RoundStatus::Open) {
+        return Err(invalid("round.invalid.not_editable", &[]));
+    }
     let form = RoundForm::of_round(&round, &set_code(conn, round.unit_set_id)?, zone);
     Ok((round, form, db::units::sets(conn)?))
 }

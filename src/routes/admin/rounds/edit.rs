@@ -1,8 +1,8 @@
 //! Editing a round through its form (a draft in full, an open round's closing time) and
 //! deleting a draft after a confirmation step.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use maud::Markup;
 
 use super::{EmptyForm, FormErrors, act_form, refused};
 use crate::app::auth::csrf::CsrfForm;
@@ -10,13 +10,15 @@ use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, RoundForm};
 use crate::app::state::AppState;
 use crate::domain::account::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::routes::see_other;
 use crate::views::{self, PageContext};
 
 /// Who may edit or delete a round.
 const EDITORS: &[Role] = &[Role::Admin];
 
+/// The edit page, with the form as typed after a refusal; a round that can no longer be
+/// edited shows its round page with the reason (422).
 async fn edit_page(
     req: &HttpRequest,
     state: &AppState,
@@ -24,20 +26,35 @@ async fn edit_page(
     round_id: i64,
     typed: Option<&RoundForm>,
     errors: &FormErrors,
-) -> AppResult<Markup> {
+) -> AppResult<HttpResponse> {
     let zone = state.settings.time_zone;
-    let (round, stored, sets) = state
-        .db(move |conn| rounds::edit_page(conn, round_id, zone).map_err(AppError::from))
-        .await?;
+    let loaded = act_form(req, state, user, move |conn, _| {
+        rounds::edit_page(conn, round_id, zone)
+    })
+    .await?;
+    let (round, stored, sets) = match loaded {
+        Ok(loaded) => loaded,
+        Err(refusal) => {
+            return Ok(refused(
+                super::round_page(req, state, user, round_id, &refusal.general, None).await?,
+            ));
+        }
+    };
     let ctx = PageContext::new(req, Some(user));
-    Ok(views::rounds::edit(
+    let page = views::rounds::edit(
         &ctx,
         &round,
         typed.unwrap_or(&stored),
         &sets,
         errors.problems(),
         zone,
-    ))
+    );
+    let status = if errors.general.is_empty() && errors.fields.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(crate::routes::html(status, page))
 }
 
 /// `GET /admin/rounds/{id}/edit`: the round form, pre-filled.
@@ -46,7 +63,7 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<i64>,
-) -> AppResult<Markup> {
+) -> AppResult<HttpResponse> {
     user.require(EDITORS)?;
     edit_page(
         &req,
@@ -79,9 +96,7 @@ pub async fn edit(
     .await?
     {
         Ok(()) => Ok(see_other(format!("/admin/rounds/{round_id}?done=edited"))),
-        Err(errors) => Ok(refused(
-            edit_page(&req, &state, &user, round_id, Some(&form), &errors).await?,
-        )),
+        Err(errors) => edit_page(&req, &state, &user, round_id, Some(&form), &errors).await,
     }
 }
 
@@ -102,8 +117,8 @@ pub async fn delete_form(
         Ok(deletion) => {
             let ctx = PageContext::new(&req, Some(&user));
             Ok(crate::routes::html(
-                actix_web::http::StatusCode::OK,
-                views::rounds::delete_confirm(&ctx, &deletion, &[]),
+                StatusCode::OK,
+                views::rounds::delete_confirm(&ctx, &deletion),
             ))
         }
         Err(errors) => Ok(refused(
