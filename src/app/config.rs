@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 pub use crate::db::{DatabaseUrl, SqliteSync};
+use crate::domain::local_time::{DEFAULT_ZONE, TimeZone};
 
 /// More proxies than this in front of one application is a misconfiguration.
 const MAX_TRUSTED_PROXIES: usize = 10;
@@ -53,6 +54,8 @@ pub struct Settings {
     pub export_dir: std::path::PathBuf,
     /// API requests one bearer token may make per minute on one instance.
     pub api_rate_per_minute: u32,
+    /// The zone administrators enter and read times in (storage stays UTC).
+    pub time_zone: TimeZone,
 }
 
 /// The optional `khaosat.toml`; every key mirrors an environment variable.
@@ -75,6 +78,7 @@ struct FileSettings {
     mail_lease_seconds: Option<i64>,
     export_dir: Option<String>,
     api_rate_per_minute: Option<u32>,
+    time_zone: Option<String>,
 }
 
 /// Exports live beside a SQLite file (`khaosat.db.exports/`); with PostgreSQL in
@@ -288,7 +292,18 @@ impl Settings {
             None => file.api_rate_per_minute.unwrap_or(600),
         };
 
+        let zone_name = env("KHAOSAT_TIME_ZONE")
+            .or(file.time_zone)
+            .unwrap_or_else(|| DEFAULT_ZONE.to_owned());
+        let time_zone = TimeZone::parse(&zone_name).ok_or_else(|| {
+            config_error(
+                "KHAOSAT_TIME_ZONE",
+                format!("'{zone_name}' is not a time zone name such as {DEFAULT_ZONE} or UTC"),
+            )
+        })?;
+
         Ok(Self {
+            time_zone,
             api_rate_per_minute,
             export_dir,
             mail_lease_seconds,
@@ -459,6 +474,17 @@ mod tests {
             Some("a-long-enough-scrape-token")
         );
         assert_eq!(settings_from(&[]).unwrap().metrics_token, None);
+    }
+
+    #[test]
+    fn times_are_in_vietnam_unless_another_zone_is_named() {
+        let s = settings_from(&[]).unwrap();
+        assert_eq!(s.time_zone.name(), "Asia/Ho_Chi_Minh");
+        let s = settings_from(&[("KHAOSAT_TIME_ZONE", "UTC")]).unwrap();
+        assert_eq!(s.time_zone.name(), "UTC");
+        let err = settings_from(&[("KHAOSAT_TIME_ZONE", "Giờ Hà Nội")]).unwrap_err();
+        assert_eq!(err.setting, "KHAOSAT_TIME_ZONE");
+        assert!(err.message.contains("Asia/Ho_Chi_Minh"), "{}", err.message);
     }
 
     #[test]

@@ -204,3 +204,19 @@ pub fn counts_by_status(
         })
         .collect()
 }
+
+/// Cancels every pending message whose key starts with `prefix` (a deleted round's), erasing
+/// the bodies that hold codes.
+pub fn cancel_with_prefix(conn: &mut AnyConnection, prefix: &str) -> QueryResult<usize> {
+    diesel::update(
+        mail_outbox::table
+            .filter(mail_outbox::message_key.like(format!("{prefix}%")))
+            .filter(mail_outbox::status.eq(OutboxStatus::Pending.code())),
+    )
+    .set((
+        mail_outbox::status.eq(OutboxStatus::Cancelled.code()),
+        mail_outbox::body_text.eq(""),
+        mail_outbox::body_html.eq(""),
+    ))
+    .execute(conn)
+}

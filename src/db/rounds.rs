@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{
-    instruments, methodologies, respondent_groups, round_groups, round_targets, round_units,
-    rounds, units,
+    access_codes, export_jobs, instruments, methodologies, respondent_groups, responses,
+    round_groups, round_targets, round_units, rounds, units,
 };
 use crate::domain::lifecycle::RoundStatus;
 
@@ -280,4 +280,96 @@ pub fn set_compare_round(
             rounds::updated_at.eq(super::now()),
         ))
         .execute(conn)
+}
+
+/// What a draft round's form may change.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = rounds, treat_none_as_null = true)]
+pub struct DraftChanges<'a> {
+    /// Survey year.
+    pub year: i32,
+    /// Vietnamese name.
+    pub name_vi: &'a str,
+    /// English name.
+    pub name_en: &'a str,
+    /// Unit set.
+    pub unit_set_id: i64,
+    /// Opening time (UTC); `None` clears it.
+    pub opens_at: Option<NaiveDateTime>,
+    /// Closing time (UTC); `None` clears it.
+    pub closes_at: Option<NaiveDateTime>,
+    /// Change time.
+    pub updated_at: NaiveDateTime,
+}
+
+/// Rewrites a round's draft fields; only while it is still `draft` (0 rows otherwise).
+pub fn update_draft(
+    conn: &mut AnyConnection,
+    id: i64,
+    changes: &DraftChanges<'_>,
+) -> QueryResult<usize> {
+    diesel::update(
+        rounds::table
+            .find(id)
+            .filter(rounds::status.eq(RoundStatus::Draft.code())),
+    )
+    .set(changes)
+    .execute(conn)
+}
+
+/// Sets a round's closing time (UTC, or none) while it is in `status` (0 rows otherwise).
+pub fn set_closes_at(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: RoundStatus,
+    closes_at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(
+        rounds::table
+            .find(id)
+            .filter(rounds::status.eq(status.code())),
+    )
+    .set((
+        rounds::closes_at.eq(closes_at),
+        rounds::updated_at.eq(super::now()),
+    ))
+    .execute(conn)
+}
+
+/// Removes every target of a round (its units changed).
+pub fn clear_targets(conn: &mut AnyConnection, round_id: i64) -> QueryResult<usize> {
+    diesel::delete(round_targets::table.filter(round_targets::round_id.eq(round_id))).execute(conn)
+}
+
+/// How many access codes a round has issued (in any state).
+pub fn access_code_count(conn: &mut AnyConnection, round_id: i64) -> QueryResult<i64> {
+    access_codes::table
+        .filter(access_codes::round_id.eq(round_id))
+        .count()
+        .get_result(conn)
+}
+
+/// How many responses a round has stored.
+pub fn response_count(conn: &mut AnyConnection, round_id: i64) -> QueryResult<i64> {
+    responses::table
+        .filter(responses::round_id.eq(round_id))
+        .count()
+        .get_result(conn)
+}
+
+/// Deletes a round that is still `draft` with what belongs to it (units, groups, targets,
+/// respondents, codes and open links go by `ON DELETE CASCADE`; export jobs and other rounds'
+/// comparisons, which do not cascade, are cleared first). Returns the rows deleted (0 when
+/// the round is gone or no longer a draft).
+pub fn delete_draft(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(export_jobs::table.filter(export_jobs::round_id.eq(id))).execute(conn)?;
+    diesel::update(rounds::table.filter(rounds::compare_round_id.eq(id)))
+        .set(rounds::compare_round_id.eq(None::<i64>))
+        .execute(conn)?;
+    diesel::delete(
+        rounds::table
+            .find(id)
+            .filter(rounds::status.eq(RoundStatus::Draft.code())),
+    )
+    .execute(conn)
 }

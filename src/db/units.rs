@@ -118,6 +118,14 @@ pub fn sets(conn: &mut AnyConnection) -> QueryResult<Vec<UnitSetRow>> {
         .load(conn)
 }
 
+/// How many units each set has, as (set id, count).
+pub fn count_by_set(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, i64)>> {
+    units::table
+        .group_by(units::unit_set_id)
+        .select((units::unit_set_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
 /// Inserts a set and returns its id.
 pub fn insert_set(conn: &mut AnyConnection, new: &NewUnitSet<'_>) -> QueryResult<i64> {
     diesel::insert_into(unit_sets::table)

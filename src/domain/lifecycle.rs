@@ -39,8 +39,11 @@
 //!   single coordinator may add one alone: they key by double entry, and the two keyings must
 //!   come from two different accounts and agree. Administrators, who already answer for the
 //!   whole round, may also key a form that counts at once. Every keying is audited.
-//! * The configuration (units, group → instrument and methodology, targets) is frozen from
-//!   `open` on, so every response is scored against the set-up it was collected under.
+//! * The configuration (units, group → instrument and methodology) is frozen from `open` on,
+//!   so every response is scored against the set-up it was collected under. What steers
+//!   fieldwork without entering a score stays adjustable while the round is open: the group
+//!   targets, and the closing time, which may only move later (extending fieldwork). A draft
+//!   can be edited in full or deleted; from `open` on a round is never deleted.
 
 use std::fmt;
 use std::str::FromStr;

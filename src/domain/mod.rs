@@ -14,6 +14,7 @@ pub mod expr;
 pub mod instrument;
 pub mod items;
 pub mod lifecycle;
+pub mod local_time;
 pub mod mail_outbox;
 pub mod methodology;
 pub mod number;

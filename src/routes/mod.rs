@@ -63,6 +63,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/rounds", web::post().to(admin::rounds::create))
         .route("/admin/rounds/{id}", web::get().to(admin::rounds::show))
         .route(
+            "/admin/rounds/{id}/edit",
+            web::get().to(admin::rounds::edit_form),
+        )
+        .route(
+            "/admin/rounds/{id}/edit",
+            web::post().to(admin::rounds::edit),
+        )
+        .route(
+            "/admin/rounds/{id}/delete",
+            web::get().to(admin::rounds::delete_form),
+        )
+        .route(
+            "/admin/rounds/{id}/delete",
+            web::post().to(admin::rounds::delete),
+        )
+        .route(
             "/admin/rounds/{id}/groups",
             web::post().to(admin::rounds::set_group),
         )

@@ -73,3 +73,35 @@ impl Input<'_> {
         }
     }
 }
+
+/// A field error whose message is already in the reader's language (a refusal with
+/// parameters, such as the value that was typed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMessage {
+    /// The `id` of the input at fault (the summary links to it).
+    pub field: &'static str,
+    /// The message.
+    pub text: String,
+}
+
+/// The error summary for messages already rendered: those about no particular field as text,
+/// each field's as a link to it.
+pub fn message_summary(ctx: &PageContext, general: &[String], fields: &[FieldMessage]) -> Markup {
+    html! {
+        @if !general.is_empty() || !fields.is_empty() {
+            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+                h2 #error-summary-title { (ctx.t("form.errors.title")) }
+                ul {
+                    @for e in general { li { (e) } }
+                    @for e in fields { li { a href={ "#" (e.field) } { (e.text) } } }
+                }
+            }
+        }
+    }
+}
+
+/// The error message shown beside field `id`, if any, with the id it is known by
+/// (`{id}-error`, for `aria-describedby`).
+pub fn field_message<'a>(fields: &'a [FieldMessage], id: &str) -> Option<&'a FieldMessage> {
+    fields.iter().find(|e| e.field == id)
+}

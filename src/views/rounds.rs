@@ -3,23 +3,41 @@
 
 use maud::{Markup, PreEscaped, html};
 
+use super::components::{FieldMessage, field_message, message_summary};
 use super::format::{name, num, position, rank_move, signed};
 use super::layout::{PageContext, page};
-use crate::app::rounds::{CoverageRow, IssuedCode};
+use crate::app::rounds::{CoverageRow, IssuedCode, RoundDeletion, RoundForm, RoundList};
 use crate::db::instruments::InstrumentSummary;
 use crate::db::methodologies::MethodologySummary;
 use crate::db::rounds::{RoundGroupRow, RoundRow};
 use crate::db::units::{UnitRow, UnitSetRow};
 use crate::domain::lifecycle::{RoundAction, RoundStatus};
+use crate::domain::local_time::TimeZone;
 use crate::i18n::{Lang, tf};
 
 fn status_label(ctx: &PageContext, status: RoundStatus) -> String {
     ctx.t(status.label_key()).to_owned()
 }
 
-fn fmt_time(t: Option<chrono::NaiveDateTime>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+/// A stored (UTC) time in the deployment's zone: `dd/mm/yyyy HH:MM` in Vietnamese,
+/// `yyyy-mm-dd HH:MM` in English; "—" when unset.
+pub fn fmt_time(lang: Lang, zone: TimeZone, t: Option<chrono::NaiveDateTime>) -> String {
+    let pattern = match lang {
+        Lang::Vi => "%d/%m/%Y %H:%M",
+        Lang::En => "%Y-%m-%d %H:%M",
+    };
+    t.map(|t| zone.to_local(t).format(pattern).to_string())
         .unwrap_or_else(|| "—".to_owned())
+}
+
+/// The zone's name on the pages: "Giờ Việt Nam (Asia/Ho_Chi_Minh)" or "múi giờ Europe/Paris".
+pub fn zone_label(lang: Lang, zone: TimeZone) -> String {
+    let key = if zone.is_vietnam() {
+        "time.zone.vietnam"
+    } else {
+        "time.zone.other"
+    };
+    tf(lang, key, &[("zone", zone.name())])
 }
 
 fn errors_box(ctx: &PageContext, errors: &[String]) -> Markup {
@@ -27,51 +45,221 @@ fn errors_box(ctx: &PageContext, errors: &[String]) -> Markup {
         @if !errors.is_empty() {
             div.error-summary role="alert" tabindex="-1" aria-labelledby="round-errors" {
                 h2 #round-errors { (ctx.t("round.failed")) }
-                ul { @for e in errors { li { code { (e) } } } }
+                ul { @for e in errors { li { (e) } } }
             }
         }
     }
 }
 
-/// The list of rounds with the creation form for administrators.
+/// What a form page shows after a refusal: messages about no field, and each field's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FormProblems<'a> {
+    /// Messages about no particular field.
+    pub general: &'a [String],
+    /// Messages beside their fields.
+    pub fields: &'a [FieldMessage],
+}
+
+/// `aria-describedby` of field `id`: its hint and its error, when present.
+fn described_by(id: &str, hint: bool, error: bool) -> Option<String> {
+    let ids: Vec<String> = [
+        hint.then(|| format!("{id}-hint")),
+        error.then(|| format!("{id}-error")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+/// The catalogue key of a round form field's label.
+fn label_key(id: &str) -> &'static str {
+    match id {
+        "year" => "round.year",
+        "name_vi" => "round.name_vi",
+        "name_en" => "round.name_en",
+        "opens_at" => "round.opens",
+        _ => "round.closes",
+    }
+}
+
+/// One labelled input of the round form, with its hint, its error and the value typed.
+fn form_input(
+    ctx: &PageContext,
+    id: &'static str,
+    kind: &str,
+    value: &str,
+    hint: Option<&str>,
+    fields: &[FieldMessage],
+    attrs: (bool, bool),
+) -> Markup {
+    let (required, narrow) = attrs;
+    let error = field_message(fields, id);
+    html! {
+        div.field.has-error[error.is_some()] {
+            label for=(id) { (ctx.t(label_key(id))) }
+            @if let Some(hint) = hint { p.hint id={ (id) "-hint" } { (hint) } }
+            @if let Some(e) = error { p.error-message id={ (id) "-error" } { (e.text) } }
+            input.narrow[narrow] id=(id) name=(id) type=(kind) value=(value) required[required]
+                inputmode=[(id == "year").then_some("numeric")]
+                aria-describedby=[described_by(id, hint.is_some(), error.is_some())]
+                aria-invalid=[error.map(|_| "true")];
+        }
+    }
+}
+
+/// The round form's fields: every one for a new or draft round; for an open round only the
+/// closing time (the rest is fixed and shown as text).
+fn round_fields(
+    ctx: &PageContext,
+    form: &RoundForm,
+    sets: &[UnitSetRow],
+    fields: &[FieldMessage],
+    zone: TimeZone,
+    open: bool,
+) -> Markup {
+    let lang = ctx.lang;
+    let zone_hint = tf(
+        lang,
+        "round.time_hint",
+        &[("zone", &zone_label(lang, zone))],
+    );
+    let set_error = field_message(fields, "unit_set");
+    html! {
+        @if !open {
+            (form_input(ctx, "year", "text", form.value("year"), None, fields, (true, true)))
+            (form_input(ctx, "name_vi", "text", form.value("name_vi"), None, fields, (true, false)))
+            (form_input(ctx, "name_en", "text", form.value("name_en"), None, fields, (false, false)))
+            div.field.has-error[set_error.is_some()] {
+                label for="unit_set" { (ctx.t("round.unit_set")) }
+                @if let Some(e) = set_error { p.error-message #unit_set-error { (e.text) } }
+                select #unit_set name="unit_set"
+                    aria-describedby=[described_by("unit_set", false, set_error.is_some())]
+                    aria-invalid=[set_error.map(|_| "true")] {
+                    @for s in sets {
+                        option value=(s.code) selected[s.code == form.value("unit_set")] { (name(lang, &s.name_vi, &s.name_en)) }
+                    }
+                }
+            }
+            (form_input(ctx, "opens_at", "datetime-local", form.value("opens_at"), Some(&zone_hint), fields, (false, false)))
+        }
+        (form_input(ctx, "closes_at", "datetime-local", form.value("closes_at"), Some(&zone_hint), fields, (false, false)))
+    }
+}
+
+/// The list of rounds with the creation form for administrators; after a refusal the form
+/// comes back as typed, with each message beside its field and in the summary.
 pub fn list(
     ctx: &PageContext,
-    rounds: &[RoundRow],
-    sets: &[UnitSetRow],
+    list: &RoundList,
+    form: &RoundForm,
     can_create: bool,
-    errors: &[String],
+    problems: FormProblems<'_>,
+    zone: TimeZone,
+    notice: Option<&str>,
 ) -> Markup {
     let lang = ctx.lang;
     page(
         ctx,
         ctx.t("round.list.title"),
         html! {
+            @if let Some(key) = notice { div.notice role="status" { (ctx.t(key)) } }
+            (message_summary(ctx, problems.general, problems.fields))
             h1 { (ctx.t("round.list.title")) }
-            (errors_box(ctx, errors))
-            @if rounds.is_empty() { p { (ctx.t("round.list.empty")) } } @else {
+            @if list.rounds.is_empty() { p { (ctx.t("round.list.empty")) } } @else {
                 table {
                     thead { tr { th { (ctx.t("round.year")) } th { (ctx.t("catalog.name")) } th { (ctx.t("round.status")) } th { (ctx.t("round.opens")) } th { (ctx.t("round.closes")) } } }
-                    tbody { @for r in rounds { tr {
+                    tbody { @for r in &list.rounds { tr {
                         td { (r.year) }
                         td { a href={ "/admin/rounds/" (r.id) } { (name(lang, &r.name_vi, &r.name_en)) } }
                         td { (status_label(ctx, r.status)) }
-                        td { (fmt_time(r.opens_at)) } td { (fmt_time(r.closes_at)) }
+                        td { (fmt_time(lang, zone, r.opens_at)) } td { (fmt_time(lang, zone, r.closes_at)) }
                     } } }
                 }
+                p.hint { (tf(lang, "round.times_in", &[("zone", &zone_label(lang, zone))])) }
             }
             @if can_create {
-                h2 { (ctx.t("round.create")) }
-                form method="post" action="/admin/rounds" {
+                h2 #create { (ctx.t("round.create")) }
+                form method="post" action="/admin/rounds" novalidate {
                     (ctx.csrf_field())
-                    div.field { label for="year" { (ctx.t("round.year")) } input.narrow #year name="year" type="text" inputmode="numeric" required; }
-                    div.field { label for="name_vi" { (ctx.t("round.name_vi")) } input #name_vi name="name_vi" type="text" required; }
-                    div.field { label for="name_en" { (ctx.t("round.name_en")) } input #name_en name="name_en" type="text"; }
-                    div.field { label for="unit_set" { (ctx.t("round.unit_set")) }
-                        select #unit_set name="unit_set" { @for s in sets { option value=(s.code) { (name(lang, &s.name_vi, &s.name_en)) } } } }
-                    div.field { label for="opens_at" { (ctx.t("round.opens")) } p.hint { (ctx.t("round.time_hint")) }
-                        input #opens_at name="opens_at" type="datetime-local"; }
-                    div.field { label for="closes_at" { (ctx.t("round.closes")) } input #closes_at name="closes_at" type="datetime-local"; }
+                    (round_fields(ctx, form, &list.unit_sets, problems.fields, zone, false))
                     button.btn type="submit" { (ctx.t("round.create")) }
+                }
+            }
+        },
+    )
+}
+
+/// A round's edit page: the round form pre-filled (a draft), or its closing time alone (an
+/// open round).
+pub fn edit(
+    ctx: &PageContext,
+    round: &RoundRow,
+    form: &RoundForm,
+    sets: &[UnitSetRow],
+    problems: FormProblems<'_>,
+    zone: TimeZone,
+) -> Markup {
+    let lang = ctx.lang;
+    let open = round.status == RoundStatus::Open;
+    let base = format!("/admin/rounds/{}", round.id);
+    let title = if open {
+        ctx.t("round.extend")
+    } else {
+        ctx.t("round.edit")
+    };
+    page(
+        ctx,
+        title,
+        html! {
+            p { a href=(base) { "← " (name(lang, &round.name_vi, &round.name_en)) } }
+            (message_summary(ctx, problems.general, problems.fields))
+            h1 { (title) }
+            @if open {
+                p { (ctx.t("round.edit.open_hint")) }
+                table { tbody {
+                    tr { th { (ctx.t("round.year")) } td { (round.year) } }
+                    tr { th { (ctx.t("catalog.name")) } td { (name(lang, &round.name_vi, &round.name_en)) } }
+                    tr { th { (ctx.t("round.opens")) } td { (fmt_time(lang, zone, round.opens_at)) } }
+                    tr { th { (ctx.t("round.closes")) } td { (fmt_time(lang, zone, round.closes_at)) } }
+                } }
+            }
+            form method="post" action={ (base) "/edit" } novalidate {
+                (ctx.csrf_field())
+                (round_fields(ctx, form, sets, problems.fields, zone, open))
+                div.actions {
+                    button.btn type="submit" { (ctx.t("round.save_changes")) }
+                    a.btn.secondary href=(base) { (ctx.t("round.cancel")) }
+                }
+            }
+        },
+    )
+}
+
+/// The confirmation step before a draft round is deleted: what goes with it.
+pub fn delete_confirm(ctx: &PageContext, deletion: &RoundDeletion) -> Markup {
+    let lang = ctx.lang;
+    let r = &deletion.round;
+    let base = format!("/admin/rounds/{}", r.id);
+    let round_name = name(lang, &r.name_vi, &r.name_en);
+    page(
+        ctx,
+        ctx.t("round.delete"),
+        html! {
+            p { a href=(base) { "← " (round_name) } }
+            h1 { (tf(lang, "round.delete.title", &[("name", round_name)])) }
+            div.notice {
+                p { (tf(lang, "round.delete.will_remove", &[
+                    ("respondents", &deletion.respondents.to_string()),
+                    ("codes", &deletion.codes.to_string()),
+                    ("messages", &deletion.queued_messages.to_string()),
+                ])) }
+            }
+            form method="post" action={ (base) "/delete" } {
+                (ctx.csrf_field())
+                div.actions {
+                    button.btn type="submit" { (ctx.t("round.delete.confirm")) }
+                    a.btn.secondary href=(base) { (ctx.t("round.cancel")) }
                 }
             }
         },
@@ -115,6 +303,12 @@ pub struct RoundPage<'a> {
     pub notice: Option<&'a str>,
     /// Earlier rounds it can be compared with: (id, label).
     pub earlier_rounds: &'a [(i64, String)],
+    /// Field errors of the last form (the targets form).
+    pub field_errors: &'a [FieldMessage],
+    /// The targets form as last typed: (group code, target).
+    pub target_form: (&'a str, &'a str),
+    /// The deployment's time zone, for showing times.
+    pub zone: TimeZone,
 }
 
 /// One round: status and actions, configuration, respondents, codes, mail, open links.
@@ -130,15 +324,26 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
         html! {
             p { a href="/admin/rounds" { "← " (ctx.t("round.list.title")) } }
             @if let Some(key) = p.notice { div.notice role="status" { (ctx.t(key)) } }
-            (errors_box(ctx, p.errors))
+            (message_summary(ctx, p.errors, p.field_errors))
             h1 { (name(lang, &r.name_vi, &r.name_en)) }
             table { tbody {
                 tr { th { (ctx.t("round.status")) } td { strong { (status_label(ctx, r.status)) } } }
                 tr { th { (ctx.t("round.year")) } td { (r.year) } }
                 tr { th { (ctx.t("round.unit_set")) } td { (name(lang, &p.unit_set.name_vi, &p.unit_set.name_en)) " (" (p.units.len()) ")" } }
-                tr { th { (ctx.t("round.opens")) } td { (fmt_time(r.opens_at)) } }
-                tr { th { (ctx.t("round.closes")) } td { (fmt_time(r.closes_at)) } }
+                tr { th { (ctx.t("round.opens")) } td { (fmt_time(lang, p.zone, r.opens_at)) } }
+                tr { th { (ctx.t("round.closes")) } td { (fmt_time(lang, p.zone, r.closes_at)) } }
             } }
+            p.hint { (tf(lang, "round.times_in", &[("zone", &zone_label(lang, p.zone))])) }
+            @if p.can_manage && matches!(status, RoundStatus::Draft | RoundStatus::Open) {
+                div.actions {
+                    a.btn.secondary href={ (base) "/edit" } {
+                        (ctx.t(if status == RoundStatus::Open { "round.extend" } else { "round.edit" }))
+                    }
+                    @if status == RoundStatus::Draft {
+                        a.btn.secondary href={ (base) "/delete" } { (ctx.t("round.delete")) }
+                    }
+                }
+            }
             div.actions {
                 a.btn.secondary href={ (base) "/coverage" } { (ctx.t("round.coverage")) }
                 a.btn.secondary href={ (base) "/scores" } { (ctx.t("scores.title")) }
@@ -192,13 +397,23 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
                         button.btn type="submit" { (ctx.t("round.save")) }
                     }
                 }
+            }
+            @if p.can_manage && matches!(status, RoundStatus::Draft | RoundStatus::Open) {
+                @let (target_group, target_value) = p.target_form;
+                @let target_error = field_message(p.field_errors, "target");
                 div.card {
-                    form method="post" action={ (base) "/targets" } {
+                    form method="post" action={ (base) "/targets" } novalidate {
                         (ctx.csrf_field())
                         h3 { (ctx.t("round.set_targets")) }
                         div.field { label for="tgroup" { (ctx.t("catalog.group")) }
-                            select #tgroup name="group" { @for g in ["leader", "civil_servant", "citizen"] { option value=(g) { (ctx.t(&format!("group.{g}"))) } } } }
-                        div.field { label for="target" { (ctx.t("round.target_per_unit")) } input.narrow #target name="target" type="text" inputmode="numeric" required; }
+                            select #tgroup name="group" { @for g in ["leader", "civil_servant", "citizen"] { option value=(g) selected[g == target_group] { (ctx.t(&format!("group.{g}"))) } } } }
+                        div.field.has-error[target_error.is_some()] {
+                            label for="target" { (ctx.t("round.target_per_unit")) }
+                            @if let Some(e) = target_error { p.error-message #target-error { (e.text) } }
+                            input.narrow #target name="target" type="text" inputmode="numeric" required value=(target_value)
+                                aria-describedby=[target_error.map(|_| "target-error")]
+                                aria-invalid=[target_error.map(|_| "true")];
+                        }
                         button.btn type="submit" { (ctx.t("round.save")) }
                     }
                 }

@@ -31,6 +31,7 @@ mod permissions;
 mod properties;
 mod respond;
 mod results;
+mod round_form;
 mod rounds;
 mod scores;
 mod security_auth;

@@ -13,7 +13,7 @@ pub struct NewRoundInput {
     pub name_en: String,
     /// The unit set's code.
     pub unit_set_code: String,
-    /// Opening time (UTC).
+    /// Opening time (UTC; the form converts from the deployment's zone).
     pub opens_at: Option<NaiveDateTime>,
     /// Closing time (UTC).
     pub closes_at: Option<NaiveDateTime>,
@@ -25,22 +25,22 @@ pub fn create_round(
     input: &NewRoundInput,
     actor: Actor<'_>,
 ) -> Result<i64> {
-    if !(2000..=2100).contains(&input.year) {
-        return Err(invalid(
-            "round.invalid.year",
-            &[("year", &input.year.to_string())],
-        ));
+    let problems = check_values(
+        Some(input.year),
+        &input.name_vi,
+        input.opens_at,
+        input.closes_at,
+    );
+    if !problems.is_empty() {
+        return Err(RoundError::Fields(problems));
     }
-    if input.name_vi.trim().is_empty() {
-        return Err(invalid("round.invalid.name_vi", &[]));
-    }
-    lifecycle::validate_schedule(input.opens_at, input.closes_at)?;
     db::write_transaction(conn, |conn| {
         let set = db::units::set_by_code(conn, &input.unit_set_code)?.ok_or_else(|| {
-            invalid(
+            RoundError::Fields(vec![FieldRefusal::new(
+                "unit_set",
                 "round.invalid.unknown_unit_set",
                 &[("code", &input.unit_set_code)],
-            )
+            )])
         })?;
         let now = db::now();
         let name_en = if input.name_en.trim().is_empty() {
@@ -153,7 +153,8 @@ pub fn set_group(
     })
 }
 
-/// Sets the same target sample size for every unit of the round in one group.
+/// Sets the same target sample size for every unit of the round in one group, while the round
+/// is a draft or open: targets steer fieldwork and enter no score, so they may change during it.
 pub fn set_group_target(
     conn: &mut AnyConnection,
     round_id: i64,
@@ -169,7 +170,9 @@ pub fn set_group_target(
     }
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
-        require_draft(&round)?;
+        if !matches!(round.status, RoundStatus::Draft | RoundStatus::Open) {
+            return Err(invalid("round.invalid.targets_state", &[]));
+        }
         let group_id = db::rounds::group_id(conn, group_code)?
             .ok_or_else(|| invalid("round.invalid.unknown_group", &[("group", group_code)]))?;
         let old: std::collections::BTreeSet<i32> = db::rounds::targets(conn, round_id)?

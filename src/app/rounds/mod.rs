@@ -26,6 +26,7 @@ mod actions;
 mod codes;
 mod configure;
 mod coverage;
+mod edit;
 mod invitations;
 mod open_links;
 mod overview;
@@ -36,6 +37,7 @@ pub use actions::*;
 pub use codes::*;
 pub use configure::*;
 pub use coverage::*;
+pub use edit::*;
 pub use invitations::*;
 pub use open_links::*;
 pub use overview::{RoundOverview, RoundViewer, overview};
@@ -54,6 +56,10 @@ pub enum RoundError {
     /// The input is not acceptable; the message says what and where.
     #[error("{0}")]
     Invalid(Refusal),
+    /// Fields of a form are not acceptable; each refusal names its field, so the form can show
+    /// it beside the field and in its summary.
+    #[error("{}", .0.iter().map(|f| f.message.to_string()).collect::<Vec<_>>().join("\n"))]
+    Fields(Vec<FieldRefusal>),
     /// A file had bad rows; nothing was imported.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Rows(Vec<RowError>),
@@ -85,6 +91,7 @@ impl From<RoundError> for AppError {
             RoundError::App(e) => e,
             RoundError::NotFound => AppError::NotFound,
             RoundError::Invalid(_)
+            | RoundError::Fields(_)
             | RoundError::Rows(_)
             | RoundError::Lifecycle(_)
             | RoundError::TalliesDiffer { .. } => AppError::BadRequest("error.bad_request.body"),
@@ -108,6 +115,25 @@ impl RoundError {
     /// A refusal with the message-catalogue `key` and its `{name}` parameters.
     pub fn invalid(key: &'static str, args: &[(&'static str, &str)]) -> Self {
         RoundError::Invalid(Refusal::new(key, args))
+    }
+}
+
+/// A refusal about one field of a form: the field's `id` in the page, and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldRefusal {
+    /// The `id` (and `name`) of the form field at fault.
+    pub field: &'static str,
+    /// What is wrong with it, in the reader's language.
+    pub message: Refusal,
+}
+
+impl FieldRefusal {
+    /// The refusal `key` with its `{name}` parameters, about `field`.
+    pub fn new(field: &'static str, key: &'static str, args: &[(&'static str, &str)]) -> Self {
+        Self {
+            field,
+            message: Refusal::new(key, args),
+        }
     }
 }
 

@@ -6,12 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::{EmptyForm, READERS, act, refused, run, run_authorised};
+use super::{EmptyForm, READERS, act, act_form, refused, round_page_with, run, run_authorised};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
-use crate::app::rounds::{self, RoundError};
+use crate::app::rounds;
 use crate::app::state::AppState;
-use crate::db;
 use crate::domain::account::Role;
 use crate::domain::lifecycle::RoundAction;
 use crate::error::{AppError, AppResult};
@@ -64,7 +63,7 @@ pub struct TargetForm {
     target: String,
 }
 
-/// `POST /admin/rounds/{id}/targets`.
+/// `POST /admin/rounds/{id}/targets`: a refused target comes back as typed, beside its field.
 pub async fn set_targets(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -72,22 +71,29 @@ pub async fn set_targets(
     id: web::Path<i64>,
     form: CsrfForm<TargetForm>,
 ) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
     let f = form.data;
-    run(
-        &req,
-        &state,
-        &user,
-        round_id,
-        "targets",
-        move |conn, actor| {
-            let target: i32 = f.target.trim().parse().map_err(|_| {
-                RoundError::invalid("round.invalid.target_number", &[("value", f.target.trim())])
-            })?;
-            rounds::set_group_target(conn, round_id, &f.group, target, actor)
-        },
-    )
-    .await
+    let (group, target) = (f.group.clone(), f.target.clone());
+    match act_form(&req, &state, &user, move |conn, actor| {
+        rounds::set_group_target_from_form(conn, round_id, &group, &target, actor)
+    })
+    .await?
+    {
+        Ok(()) => Ok(see_other(format!("/admin/rounds/{round_id}?done=targets"))),
+        Err(errors) => Ok(refused(
+            round_page_with(
+                &req,
+                &state,
+                &user,
+                round_id,
+                &errors,
+                (&f.group, &f.target),
+                None,
+            )
+            .await?,
+        )),
+    }
 }
 
 /// `POST /admin/rounds/{id}/actions/{action}`: open, close, reopen, compute (checking the
@@ -166,15 +172,7 @@ async fn unit_sets_page(
     errors: &[String],
 ) -> AppResult<Markup> {
     let sets = state
-        .db(|conn| {
-            let sets = db::units::sets(conn)?;
-            let mut out = Vec::with_capacity(sets.len());
-            for s in sets {
-                let n = db::units::units_of_set(conn, s.id)?.len();
-                out.push((s, n));
-            }
-            Ok(out)
-        })
+        .db(|conn| rounds::unit_set_summaries(conn).map_err(AppError::from))
         .await?;
     let ctx = PageContext::new(req, Some(user));
     Ok(views::rounds::unit_sets(

@@ -1,33 +1,35 @@
 //! Admin routes for survey rounds: list and create, and the round page. The rest is split by
-//! concept: configuration and lifecycle, respondents and mail, code sheets, data quality, and
-//! scores. Handlers parse the form, call `crate::app::rounds` inside `AppState::db`, and render.
+//! concept: editing and deleting, configuration and lifecycle, respondents and mail, code
+//! sheets, data quality, and scores. Handlers parse the form, call `crate::app::rounds` inside `AppState::db`, and render.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::NaiveDateTime;
 use maud::Markup;
 use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
-use crate::app::rounds::{self, Actor, NewRoundInput, RoundError, RoundViewer};
+use crate::app::rounds::{self, Actor, RoundError, RoundForm, RoundViewer};
 use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::routes::{html, see_other};
-use crate::views::rounds::RoundPage;
+use crate::views::components::FieldMessage;
+use crate::views::rounds::{FormProblems, RoundPage};
 use crate::views::{self, PageContext};
 
 mod codes;
 mod configure;
+mod edit;
 mod quality;
 mod respondents;
 mod scores;
 
 pub use codes::*;
 pub use configure::*;
+pub use edit::*;
 pub use quality::*;
 pub use respondents::*;
 pub use scores::*;
@@ -51,6 +53,56 @@ where
     F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<T, RoundError> + Send + 'static,
     T: Send + 'static,
 {
+    Ok(act_form(req, state, user, work).await?.map_err(|errors| {
+        let fields = errors.fields.into_iter().map(|f| f.text);
+        errors.general.into_iter().chain(fields).collect()
+    }))
+}
+
+/// Splits a round failure into messages to show (422) or an error to propagate.
+fn shown_errors(lang: Lang, error: RoundError) -> Result<Vec<String>, AppError> {
+    match error {
+        RoundError::App(e) => Err(e),
+        RoundError::NotFound => Err(AppError::NotFound),
+        RoundError::TalliesDiffer { differences } => Ok(vec![crate::i18n::tf(
+            lang,
+            "round.compute.tallies_differ",
+            &[("count", &differences.to_string())],
+        )]),
+        RoundError::Invalid(refusal) => Ok(refusal.text(lang).lines().map(str::to_owned).collect()),
+        RoundError::Fields(fields) => Ok(fields.iter().map(|f| f.message.text(lang)).collect()),
+        other => Ok(other.to_string().lines().map(str::to_owned).collect()),
+    }
+}
+
+/// A refused form: messages about no field, and each field's (in the reader's language).
+#[derive(Debug, Default)]
+struct FormErrors {
+    general: Vec<String>,
+    fields: Vec<FieldMessage>,
+}
+
+impl FormErrors {
+    fn problems(&self) -> FormProblems<'_> {
+        FormProblems {
+            general: &self.general,
+            fields: &self.fields,
+        }
+    }
+}
+
+/// Runs a round use case like [`act`], keeping each field's refusal apart so a form can show
+/// it beside its field.
+async fn act_form<T, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    work: F,
+) -> AppResult<Result<T, FormErrors>>
+where
+    F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<T, RoundError> + Send + 'static,
+    T: Send + 'static,
+{
     let (user_id, role, label) = (Some(user.user.id), user.role, user.user.email.clone());
     let lang = Lang::of_request(req);
     let result = state
@@ -65,22 +117,20 @@ where
         .await?;
     match result {
         Ok(value) => Ok(Ok(value)),
-        Err(error) => shown_errors(lang, error).map(Err),
-    }
-}
-
-/// Splits a round failure into messages to show (422) or an error to propagate.
-fn shown_errors(lang: Lang, error: RoundError) -> Result<Vec<String>, AppError> {
-    match error {
-        RoundError::App(e) => Err(e),
-        RoundError::NotFound => Err(AppError::NotFound),
-        RoundError::TalliesDiffer { differences } => Ok(vec![crate::i18n::tf(
-            lang,
-            "round.compute.tallies_differ",
-            &[("count", &differences.to_string())],
-        )]),
-        RoundError::Invalid(refusal) => Ok(refusal.text(lang).lines().map(str::to_owned).collect()),
-        other => Ok(other.to_string().lines().map(str::to_owned).collect()),
+        Err(RoundError::Fields(fields)) => Ok(Err(FormErrors {
+            general: Vec::new(),
+            fields: fields
+                .into_iter()
+                .map(|f| FieldMessage {
+                    field: f.field,
+                    text: f.message.text(lang),
+                })
+                .collect(),
+        })),
+        Err(other) => Ok(Err(FormErrors {
+            general: shown_errors(lang, other)?,
+            fields: Vec::new(),
+        })),
     }
 }
 
@@ -89,93 +139,76 @@ fn refused(page: Markup) -> HttpResponse {
     html(StatusCode::UNPROCESSABLE_ENTITY, page)
 }
 
+/// Query of the round list.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    done: Option<String>,
+}
+
 /// `GET /admin/rounds`.
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
+    query: web::Query<ListQuery>,
 ) -> AppResult<Markup> {
     user.require(READERS)?;
-    list_page(&req, &state, &user, &[]).await
+    let notice = (query.done.as_deref() == Some("deleted")).then_some("round.done.deleted");
+    list_page(
+        &req,
+        &state,
+        &user,
+        &RoundForm::default(),
+        &FormErrors::default(),
+        notice,
+    )
+    .await
 }
 
 async fn list_page(
     req: &HttpRequest,
     state: &AppState,
     user: &CurrentUser,
-    errors: &[String],
+    form: &RoundForm,
+    errors: &FormErrors,
+    notice: Option<&str>,
 ) -> AppResult<Markup> {
-    let (rounds, sets) = state
-        .db(|conn| Ok((db::rounds::list(conn)?, db::units::sets(conn)?)))
+    let list = state
+        .db(|conn| rounds::list_rounds(conn).map_err(AppError::from))
         .await?;
     let ctx = PageContext::new(req, Some(user));
     Ok(views::rounds::list(
         &ctx,
-        &rounds,
-        &sets,
+        &list,
+        form,
         user.role == Role::Admin,
-        errors,
+        errors.problems(),
+        state.settings.time_zone,
+        notice,
     ))
 }
 
-/// The round creation form.
-#[derive(Debug, Deserialize)]
-pub struct CreateForm {
-    year: String,
-    name_vi: String,
-    name_en: String,
-    unit_set: String,
-    opens_at: String,
-    closes_at: String,
-}
-
-/// Parses an HTML `datetime-local` value (taken as UTC).
-fn parse_time(raw: &str, field: &str) -> Result<Option<NaiveDateTime>, String> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
-        .map(Some)
-        .ok_or_else(|| format!("{field}: '{raw}' is not a date and time like 2025-09-01T08:00"))
-}
-
-/// `POST /admin/rounds`: creates a draft round.
+/// `POST /admin/rounds`: creates a draft round. A refused form comes back as typed, with each
+/// message beside its field.
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
-    form: CsrfForm<CreateForm>,
+    form: CsrfForm<RoundForm>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
-    let f = form.data;
-    let parsed = (|| -> Result<NewRoundInput, String> {
-        Ok(NewRoundInput {
-            year: f
-                .year
-                .trim()
-                .parse()
-                .map_err(|_| format!("year: '{}' is not a year", f.year.trim()))?,
-            name_vi: f.name_vi,
-            name_en: f.name_en,
-            unit_set_code: f.unit_set,
-            opens_at: parse_time(&f.opens_at, "opening time")?,
-            closes_at: parse_time(&f.closes_at, "closing time")?,
-        })
-    })();
-    let input = match parsed {
-        Ok(input) => input,
-        Err(message) => return Ok(refused(list_page(&req, &state, &user, &[message]).await?)),
-    };
-    match act(&req, &state, &user, move |conn, actor| {
-        rounds::create_round(conn, &input, actor)
+    let form = form.data;
+    let zone = state.settings.time_zone;
+    let typed = form.clone();
+    match act_form(&req, &state, &user, move |conn, actor| {
+        rounds::create_round_from_form(conn, &typed, zone, actor)
     })
     .await?
     {
         Ok(id) => Ok(see_other(format!("/admin/rounds/{id}?done=created"))),
-        Err(errors) => Ok(refused(list_page(&req, &state, &user, &errors).await?)),
+        Err(errors) => Ok(refused(
+            list_page(&req, &state, &user, &form, &errors, None).await?,
+        )),
     }
 }
 
@@ -196,6 +229,7 @@ fn notice_key(done: Option<&str>) -> Option<&'static str> {
         "reminders" => "round.done.reminders",
         "link" => "round.done.link",
         "compare" => "round.done.compare",
+        "edited" => "round.done.edited",
         _ => return None,
     })
 }
@@ -206,6 +240,31 @@ async fn round_page(
     user: &CurrentUser,
     round_id: i64,
     errors: &[String],
+    notice: Option<&'static str>,
+) -> AppResult<Markup> {
+    round_page_with(
+        req,
+        state,
+        user,
+        round_id,
+        &FormErrors {
+            general: errors.to_vec(),
+            fields: Vec::new(),
+        },
+        ("", ""),
+        notice,
+    )
+    .await
+}
+
+/// The round page after a refused form: its messages, and the targets form as typed.
+async fn round_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    errors: &FormErrors,
+    target_form: (&str, &str),
     notice: Option<&'static str>,
 ) -> AppResult<Markup> {
     let secret = state.secret.clone();
@@ -235,9 +294,12 @@ async fn round_page(
             can_manage: user.role == Role::Admin,
             actions: &o.actions,
             mail_configured: state.mail_configured,
-            errors,
+            errors: &errors.general,
             notice,
             earlier_rounds: &o.earlier_rounds,
+            field_errors: &errors.fields,
+            target_form,
+            zone: state.settings.time_zone,
         },
     ))
 }
@@ -296,21 +358,5 @@ where
         Err(errors) => Ok(refused(
             round_page(req, state, user, round_id, &errors, None).await?,
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_time;
-
-    #[test]
-    fn times_from_datetime_local_inputs_parse() {
-        assert!(parse_time("2025-09-01T08:00", "x").unwrap().is_some());
-        assert!(parse_time("", "x").unwrap().is_none());
-        assert!(
-            parse_time("tomorrow", "opening time")
-                .unwrap_err()
-                .starts_with("opening time:")
-        );
     }
 }

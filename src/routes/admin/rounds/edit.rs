@@ -1,0 +1,150 @@
+//! Editing a round through its form (a draft in full, an open round's closing time) and
+//! deleting a draft after a confirmation step.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{EmptyForm, FormErrors, act_form, refused};
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::CurrentUser;
+use crate::app::rounds::{self, RoundForm};
+use crate::app::state::AppState;
+use crate::domain::account::Role;
+use crate::error::AppResult;
+use crate::routes::see_other;
+use crate::views::{self, PageContext};
+
+/// Who may edit or delete a round.
+const EDITORS: &[Role] = &[Role::Admin];
+
+/// The edit page, with the form as typed after a refusal; a round that can no longer be
+/// edited shows its round page with the reason (422).
+async fn edit_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    typed: Option<&RoundForm>,
+    errors: &FormErrors,
+) -> AppResult<HttpResponse> {
+    let zone = state.settings.time_zone;
+    let loaded = act_form(req, state, user, move |conn, _| {
+        rounds::edit_page(conn, round_id, zone)
+    })
+    .await?;
+    let (round, stored, sets) = match loaded {
+        Ok(loaded) => loaded,
+        Err(refusal) => {
+            return Ok(refused(
+                super::round_page(req, state, user, round_id, &refusal.general, None).await?,
+            ));
+        }
+    };
+    let ctx = PageContext::new(req, Some(user));
+    let page = views::rounds::edit(
+        &ctx,
+        &round,
+        typed.unwrap_or(&stored),
+        &sets,
+        errors.problems(),
+        zone,
+    );
+    let status = if errors.general.is_empty() && errors.fields.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(crate::routes::html(status, page))
+}
+
+/// `GET /admin/rounds/{id}/edit`: the round form, pre-filled.
+pub async fn edit_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(EDITORS)?;
+    edit_page(
+        &req,
+        &state,
+        &user,
+        id.into_inner(),
+        None,
+        &FormErrors::default(),
+    )
+    .await
+}
+
+/// `POST /admin/rounds/{id}/edit`: saves a draft's fields or an open round's closing time. A
+/// refused form comes back as typed.
+pub async fn edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<RoundForm>,
+) -> AppResult<HttpResponse> {
+    user.require(EDITORS)?;
+    let round_id = id.into_inner();
+    let form = form.data;
+    let zone = state.settings.time_zone;
+    let typed = form.clone();
+    match act_form(&req, &state, &user, move |conn, actor| {
+        rounds::edit_round(conn, round_id, &typed, zone, actor)
+    })
+    .await?
+    {
+        Ok(()) => Ok(see_other(format!("/admin/rounds/{round_id}?done=edited"))),
+        Err(errors) => edit_page(&req, &state, &user, round_id, Some(&form), &errors).await,
+    }
+}
+
+/// `GET /admin/rounds/{id}/delete`: what deleting the draft would remove, and the button.
+pub async fn delete_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(EDITORS)?;
+    let round_id = id.into_inner();
+    match act_form(&req, &state, &user, move |conn, _| {
+        rounds::deletion_preview(conn, round_id)
+    })
+    .await?
+    {
+        Ok(deletion) => {
+            let ctx = PageContext::new(&req, Some(&user));
+            Ok(crate::routes::html(
+                StatusCode::OK,
+                views::rounds::delete_confirm(&ctx, &deletion),
+            ))
+        }
+        Err(errors) => Ok(refused(
+            super::round_page(&req, &state, &user, round_id, &errors.general, None).await?,
+        )),
+    }
+}
+
+/// `POST /admin/rounds/{id}/delete`: deletes the draft round (audited).
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    user.require(EDITORS)?;
+    let round_id = id.into_inner();
+    match act_form(&req, &state, &user, move |conn, actor| {
+        rounds::delete_round(conn, round_id, actor)
+    })
+    .await?
+    {
+        Ok(_) => Ok(see_other("/admin/rounds?done=deleted".to_owned())),
+        Err(errors) => Ok(refused(
+            super::round_page(&req, &state, &user, round_id, &errors.general, None).await?,
+        )),
+    }
+}
