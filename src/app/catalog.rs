@@ -10,7 +10,7 @@ use crate::db::instruments::{InstrumentSummary, NewInstrument};
 use crate::db::methodologies::{MethodologySummary, NewMethodology};
 use crate::db::{self, AnyConnection};
 use crate::domain::instrument::{Instrument, MAX_FILE_BYTES};
-use crate::domain::methodology::Methodology;
+use crate::domain::methodology::{Methodology, MethodologyError};
 use crate::domain::xlsform::{XlsFormOptions, import_xlsform};
 use crate::error::AppError;
 
@@ -63,6 +63,10 @@ pub enum ImportError {
     /// The file has errors; one located message per problem.
     #[error("{}", .0.join("\n"))]
     Invalid(Vec<String>),
+    /// The methodology file has errors, kept whole so each reader sees them in their
+    /// language ([`crate::domain::methodology::MethodologyError::text`]); English here.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    InvalidMethodology(Vec<MethodologyError>),
     /// This code and version exist already with other content: versions never change.
     #[error(
         "{file}: {code} version {version} already exists with different content; give the edited file a higher `version`"
@@ -141,8 +145,8 @@ pub fn check_instrument(file_name: &str, bytes: &[u8]) -> Result<CheckedInstrume
 
 /// Checks a methodology file without touching the database.
 pub fn check_methodology(file_name: &str, bytes: &[u8]) -> Result<CheckedMethodology, ImportError> {
-    let methodology = Methodology::parse(file_name, bytes)
-        .map_err(|errors| ImportError::Invalid(errors.iter().map(ToString::to_string).collect()))?;
+    let methodology =
+        Methodology::parse(file_name, bytes).map_err(ImportError::InvalidMethodology)?;
     let source_text = String::from_utf8_lossy(bytes).into_owned();
     Ok(CheckedMethodology {
         methodology,

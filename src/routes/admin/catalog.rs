@@ -98,6 +98,14 @@ async fn import(
                 .finish())
         }
         Err(ImportError::App(e)) => Err(e),
+        Err(ImportError::InvalidMethodology(errors)) => {
+            let lang = Lang::of_request(&req);
+            let messages = ListMessages {
+                errors: errors.iter().map(|e| e.text(lang)).collect(),
+            };
+            let page = list_page(&req, &state, &user, &messages).await?;
+            Ok(crate::routes::html(StatusCode::UNPROCESSABLE_ENTITY, page))
+        }
         Err(e) => {
             let messages = ListMessages {
                 errors: e.to_string().lines().map(str::to_owned).collect(),

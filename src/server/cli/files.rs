@@ -134,6 +134,13 @@ pub(super) fn import_error(lang: Lang, e: &crate::app::catalog::ImportError) -> 
                 ("version", &version.to_string())
             ]
         )),
+        crate::app::catalog::ImportError::InvalidMethodology(errors) => anyhow::anyhow!(
+            errors
+                .iter()
+                .map(|e| e.text(lang))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
         other => anyhow::anyhow!("{other}"),
     }
 }
