@@ -54,6 +54,9 @@ pub enum RoundError {
     /// The input is not acceptable; the message says what and where.
     #[error("{0}")]
     Invalid(Refusal),
+    /// The methodology does not fit the questionnaire; the problems say where.
+    #[error("{0}")]
+    MethodologyMisfit(MethodologyMisfit),
     /// A file had bad rows; nothing was imported.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Rows(Vec<RowError>),
@@ -85,6 +88,7 @@ impl From<RoundError> for AppError {
             RoundError::App(e) => e,
             RoundError::NotFound => AppError::NotFound,
             RoundError::Invalid(_)
+            | RoundError::MethodologyMisfit(_)
             | RoundError::Rows(_)
             | RoundError::Lifecycle(_)
             | RoundError::TalliesDiffer { .. } => AppError::BadRequest("error.bad_request.body"),

@@ -80,6 +80,9 @@ fn shown_errors(lang: Lang, error: RoundError) -> Result<Vec<String>, AppError> 
             &[("count", &differences.to_string())],
         )]),
         RoundError::Invalid(refusal) => Ok(refusal.text(lang).lines().map(str::to_owned).collect()),
+        RoundError::MethodologyMisfit(misfit) => {
+            Ok(misfit.text(lang).lines().map(str::to_owned).collect())
+        }
         other => Ok(other.to_string().lines().map(str::to_owned).collect()),
     }
 }
