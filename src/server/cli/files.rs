@@ -117,8 +117,8 @@ pub(super) fn catalog_file(
     Ok(())
 }
 
-/// A refused import in `lang`. The located validation messages come from the file checks
-/// and stay as they are.
+/// A refused import in `lang`. A methodology's located problems are rendered in `lang`; the
+/// other file checks' messages stay as they are.
 pub(super) fn import_error(lang: Lang, e: &crate::app::catalog::ImportError) -> anyhow::Error {
     match e {
         crate::app::catalog::ImportError::VersionExists {
