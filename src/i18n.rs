@@ -87,11 +87,34 @@ pub fn t(lang: Lang, key: &str) -> &str {
 }
 
 /// The text for `key` with `{name}` placeholders filled in.
+///
+/// The template is read once, left to right, so a value that itself contains `{name}` (text
+/// quoted from an uploaded file, say) is copied as it is and never filled in.
 pub fn tf(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
-    let mut text = t(lang, key).to_owned();
-    for (name, value) in args {
-        text = text.replace(&format!("{{{name}}}"), value);
+    let template = t(lang, key);
+    let mut text = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            args.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, value)| (*value, close))
+        });
+        match value {
+            Some((value, close)) => {
+                text.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                text.push('{');
+                rest = after;
+            }
+        }
     }
+    text.push_str(rest);
     text
 }
 
@@ -143,18 +166,20 @@ impl Localized {
         self
     }
 
-    /// The message in `lang`.
+    /// The message in `lang`, its parameters and parts filled in one pass.
     pub fn text(&self, lang: Lang) -> String {
+        let parts: Vec<(&str, String)> = self
+            .parts
+            .iter()
+            .map(|(name, part)| (*name, part.text(lang)))
+            .collect();
         let args: Vec<(&str, &str)> = self
             .args
             .iter()
             .map(|(name, value)| (*name, value.as_str()))
+            .chain(parts.iter().map(|(name, text)| (*name, text.as_str())))
             .collect();
-        let mut text = tf(lang, self.key, &args);
-        for (name, part) in &self.parts {
-            text = text.replace(&format!("{{{name}}}"), &part.text(lang));
-        }
-        text
+        tf(lang, self.key, &args)
     }
 }
 
@@ -327,6 +352,16 @@ mod tests {
             missing.is_empty(),
             "keys missing from the catalogue: {missing:#?}"
         );
+    }
+
+    #[test]
+    fn a_value_that_looks_like_a_placeholder_is_copied_as_it_is() {
+        let text = tf(
+            Lang::En,
+            "error.too_many.retry",
+            &[("minutes", "{minutes} and {other}")],
+        );
+        assert_eq!(text, "Please try again in {minutes} and {other} minutes.");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::db::instruments::{InstrumentSummary, NewInstrument};
 use crate::db::methodologies::{MethodologySummary, NewMethodology};
 use crate::db::{self, AnyConnection};
 use crate::domain::instrument::{Instrument, MAX_FILE_BYTES};
-use crate::domain::methodology::Methodology;
+use crate::domain::methodology::{Methodology, MethodologyError};
 use crate::domain::xlsform::{XlsFormOptions, import_xlsform};
 use crate::error::AppError;
 
@@ -60,12 +60,13 @@ pub struct CheckedMethodology {
 /// line or cell.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// The file has errors; one located message per problem.
-    #[error("{}", .0.join("\n"))]
-    Invalid(Vec<String>),
     /// The instrument file has errors; each names its place and renders in either language.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     InvalidInstrument(Vec<crate::domain::instrument::InstrumentError>),
+    /// The methodology file has errors, kept whole so each reader sees them in their
+    /// language ([`crate::domain::methodology::MethodologyError::text`]); English here.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    InvalidMethodology(Vec<MethodologyError>),
     /// This code and version exist already with other content: versions never change.
     #[error(
         "{file}: {code} version {version} already exists with different content; give the edited file a higher `version`"
@@ -81,6 +82,34 @@ pub enum ImportError {
     /// The database failed.
     #[error(transparent)]
     App(#[from] AppError),
+}
+
+impl ImportError {
+    /// The refusal as the lines to show a person, in `lang`: one per located problem of a
+    /// questionnaire or methodology, or the one reason the import was refused. The page and
+    /// the command line both show these.
+    pub fn messages(&self, lang: crate::i18n::Lang) -> Vec<String> {
+        match self {
+            ImportError::InvalidInstrument(errors) => errors.iter().map(|e| e.text(lang)).collect(),
+            ImportError::InvalidMethodology(errors) => {
+                errors.iter().map(|e| e.text(lang)).collect()
+            }
+            ImportError::VersionExists {
+                file,
+                code,
+                version,
+            } => vec![crate::i18n::tf(
+                lang,
+                "cli.import.version_exists",
+                &[
+                    ("file", file),
+                    ("code", code),
+                    ("version", &version.to_string()),
+                ],
+            )],
+            ImportError::App(e) => vec![e.to_string()],
+        }
+    }
 }
 
 impl From<diesel::result::Error> for ImportError {
@@ -151,8 +180,8 @@ pub fn check_instrument(file_name: &str, bytes: &[u8]) -> Result<CheckedInstrume
 
 /// Checks a methodology file without touching the database.
 pub fn check_methodology(file_name: &str, bytes: &[u8]) -> Result<CheckedMethodology, ImportError> {
-    let methodology = Methodology::parse(file_name, bytes)
-        .map_err(|errors| ImportError::Invalid(errors.iter().map(ToString::to_string).collect()))?;
+    let methodology =
+        Methodology::parse(file_name, bytes).map_err(ImportError::InvalidMethodology)?;
     let source_text = String::from_utf8_lossy(bytes).into_owned();
     Ok(CheckedMethodology {
         methodology,

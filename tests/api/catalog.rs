@@ -530,6 +530,45 @@ async fn a_methodology_with_a_coefficient_above_one_is_refused_with_its_line() {
 }
 
 #[tokio::test]
+async fn a_methodology_whose_points_do_not_add_up_is_refused_in_vietnamese() {
+    let app = admin_app().await;
+    let source = include_str!("../../assets/methodologies/par-2022.toml").replacen(
+        "version = 1",
+        "version = 2",
+        1,
+    );
+    let leader_max = "max_points = 22   # [B] 40 items";
+    let line = source
+        .lines()
+        .position(|l| l.contains(leader_max))
+        .expect("the leader group's maximum")
+        + 1;
+    let bad = source.replacen(leader_max, "max_points = 21   # [B] 40 items", 1);
+    // No language cookie: the page, and so the error, is in Vietnamese.
+    let response = app
+        .upload(
+            "/admin/instruments",
+            "/admin/methodologies/import",
+            "par-bad.toml",
+            bad.into_bytes(),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            "par-bad.toml:{line}:14: group[leader].max_points: điểm tối đa của nhóm đối tượng \
+             là 21 nhưng tổng điểm các câu hỏi là 22"
+        )),
+        "{html}"
+    );
+    assert!(
+        !html.contains("points sum to"),
+        "no English message: {html}"
+    );
+}
+
+#[tokio::test]
 async fn only_administrators_import_but_everyone_logged_in_reads() {
     let app = spawn_app().await;
     app.login_as("coord@sonoivu.gov.vn", Role::Coordinator)

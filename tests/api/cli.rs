@@ -272,6 +272,46 @@ fn instrument_check_accepts_every_bundled_file() {
 }
 
 #[test]
+fn methodology_check_names_the_problem_in_the_chosen_language() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.toml");
+    let source = include_str!("../../assets/methodologies/par-2022.toml");
+    let leader_max = "max_points = 22   # [B] 40 items";
+    let line = source
+        .lines()
+        .position(|l| l.contains(leader_max))
+        .expect("the leader group's maximum")
+        + 1;
+    std::fs::write(
+        &path,
+        source.replacen(leader_max, "max_points = 21   # [B] 40 items", 1),
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    let location = format!("broken.toml:{line}:14: group[leader].max_points: ");
+
+    let vi = khaosat(&db, &["--lang", "vi", "methodology", "check", path], "");
+    assert!(!vi.status.success());
+    let stderr = String::from_utf8_lossy(&vi.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{location}điểm tối đa của nhóm đối tượng là 21 nhưng tổng điểm các câu hỏi là 22"
+        )),
+        "{stderr}"
+    );
+
+    let en = khaosat(&db, &["methodology", "check", path], "");
+    let stderr = String::from_utf8_lossy(&en.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{location}group max_points is 21 but its items' points sum to 22"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn instrument_check_fails_with_located_errors() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();

@@ -551,7 +551,11 @@ fn check_methodology_errors(
     let newlines = bytes.iter().filter(|b| **b == b'\n').count();
     for e in errors {
         prop_assert_eq!(&e.file, file);
-        prop_assert!(!e.message.trim().is_empty(), "empty message: {:?}", e);
+        prop_assert!(
+            !e.message.to_string().trim().is_empty(),
+            "empty message: {:?}",
+            e
+        );
         prop_assert!(e.to_string().starts_with(file));
         if e.kind == ErrorKind::TooLarge {
             continue;

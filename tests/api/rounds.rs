@@ -578,6 +578,48 @@ async fn a_methodology_that_does_not_fit_the_questionnaire_is_refused() {
 }
 
 #[tokio::test]
+async fn a_methodology_scoring_an_item_the_questionnaire_lacks_is_refused_in_the_readers_language()
+{
+    let app = spawn_app().await;
+    let round = draft_round(&app, 0);
+    let (leader_instrument, _) = id_of(&app, "par-leader", "par-2022");
+    let text = include_str!("../../assets/methodologies/par-2022.toml")
+        .replacen("version = 1", "version = 2", 1)
+        .replacen("{ item = \"c1_01\"", "{ item = \"c1_99\"", 1);
+    let line = text
+        .lines()
+        .position(|l| l.contains("\"c1_99\""))
+        .expect("the renamed item")
+        + 1;
+    let mut conn = app.pool.get().unwrap();
+    let checked = khaosat::app::catalog::check_methodology("upload.toml", text.as_bytes()).unwrap();
+    let v2 =
+        khaosat::app::catalog::import_methodology(&mut conn, "upload.toml", &checked, false, ADMIN)
+            .unwrap()
+            .id();
+    let err =
+        rounds::set_group(&mut conn, round, "leader", leader_instrument, v2, ADMIN).unwrap_err();
+    let rounds::RoundError::MethodologyMisfit(misfit) = &err else {
+        panic!("expected a misfit, got {err}");
+    };
+    let location = format!("par-2022-v2.toml:{line}: group[leader].item[c1_99]: ");
+    let vi = misfit.text(khaosat::i18n::Lang::Vi);
+    assert!(
+        vi.starts_with("phương pháp par-2022 v2 không khớp với bảng hỏi par-leader v1:\n")
+            && vi.contains(&format!(
+                "{location}câu hỏi \"c1_99\" không phải là câu hỏi được chấm điểm của bảng hỏi"
+            )),
+        "{vi}"
+    );
+    assert!(
+        err.to_string().contains(&format!(
+            "{location}item \"c1_99\" is not a scorable item of the instrument"
+        )),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn opening_freezes_the_configuration_and_is_audited_and_coordinators_cannot_open() {
     let app = spawn_app().await;
     app.login_as("coord@sonoivu.gov.vn", Role::Coordinator)

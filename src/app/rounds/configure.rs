@@ -1,6 +1,35 @@
 //! Creating a round and configuring it: groups, targets and the comparison round.
 
 use super::*;
+use crate::domain::methodology::MethodologyError;
+use crate::i18n::Lang;
+
+/// A methodology that does not score exactly the items of a questionnaire: the refusal and
+/// its located problems, kept apart so each is shown in the reader's language.
+#[derive(Debug, Clone)]
+pub struct MethodologyMisfit {
+    /// `round.invalid.methodology_fit`, without its `{problems}`.
+    pub refusal: Refusal,
+    /// One problem per mapped item that does not fit.
+    pub problems: Vec<MethodologyError>,
+}
+
+impl MethodologyMisfit {
+    /// The refusal with one problem per line, all in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let problems: Vec<String> = self.problems.iter().map(|p| p.text(lang)).collect();
+        let mut refusal = self.refusal.clone();
+        refusal.args.push(("problems", problems.join("\n")));
+        refusal.text(lang)
+    }
+}
+
+/// English, for logs and tests.
+impl std::fmt::Display for MethodologyMisfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
 
 /// What an administrator enters to create a round.
 #[derive(Debug, Clone)]
@@ -120,20 +149,21 @@ pub fn set_group(
         }
         let problems = m.check_against(group_code, &instrument.instrument.scorable_items());
         if !problems.is_empty() {
-            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return Err(invalid(
-                "round.invalid.methodology_fit",
-                &[
-                    ("code", &m.code),
-                    ("version", &m.version.to_string()),
-                    ("instrument", &instrument.summary.code),
-                    (
-                        "instrument_version",
-                        &instrument.summary.version.to_string(),
-                    ),
-                    ("problems", &lines.join("\n")),
-                ],
-            ));
+            return Err(RoundError::MethodologyMisfit(MethodologyMisfit {
+                refusal: Refusal::new(
+                    "round.invalid.methodology_fit",
+                    &[
+                        ("code", &m.code),
+                        ("version", &m.version.to_string()),
+                        ("instrument", &instrument.summary.code),
+                        (
+                            "instrument_version",
+                            &instrument.summary.version.to_string(),
+                        ),
+                    ],
+                ),
+                problems,
+            }));
         }
         // The audit keeps what the group used before, so a change can be traced and undone.
         let old = db::rounds::groups(conn, round_id)?

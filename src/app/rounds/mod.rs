@@ -60,6 +60,9 @@ pub enum RoundError {
     /// it beside the field and in its summary.
     #[error("{}", .0.iter().map(|f| f.message.to_string()).collect::<Vec<_>>().join("\n"))]
     Fields(Vec<FieldRefusal>),
+    /// The methodology does not fit the questionnaire; the problems say where.
+    #[error("{0}")]
+    MethodologyMisfit(MethodologyMisfit),
     /// A file had bad rows; nothing was imported.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Rows(Vec<RowError>),
@@ -92,6 +95,7 @@ impl From<RoundError> for AppError {
             RoundError::NotFound => AppError::NotFound,
             RoundError::Invalid(_)
             | RoundError::Fields(_)
+            | RoundError::MethodologyMisfit(_)
             | RoundError::Rows(_)
             | RoundError::Lifecycle(_)
             | RoundError::TalliesDiffer { .. } => AppError::BadRequest("error.bad_request.body"),

@@ -204,6 +204,7 @@ use toml::Spanned;
 
 use crate::domain::items::ScorableItem;
 use crate::domain::number::decimal_key;
+use crate::i18n::{Lang, Localized};
 
 /// The only format string this parser accepts.
 pub const FORMAT: &str = "khaosat-methodology/1";
@@ -276,23 +277,39 @@ pub struct MethodologyError {
     pub path: String,
     /// The class of problem.
     pub kind: ErrorKind,
-    /// Human-readable explanation.
-    pub message: String,
+    /// The explanation, as a catalogue message (`methodology.*`) so each reader sees it in
+    /// their language; it serialises as its English text.
+    pub message: Localized,
 }
 
-impl fmt::Display for MethodologyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+impl MethodologyError {
+    /// The error as one line in `lang`: `file:line:column: path: message`. The location is
+    /// the same in every language; only the message is translated.
+    pub fn text(&self, lang: Lang) -> String {
+        format!("{}: {}", self.location(), self.message.text(lang))
+    }
+
+    /// `file:line:column: path`, leaving out the parts that are not known.
+    fn location(&self) -> String {
+        let mut out = self.file.clone();
         if let Some(line) = self.line {
-            write!(f, ":{line}")?;
+            out.push_str(&format!(":{line}"));
             if let Some(column) = self.column {
-                write!(f, ":{column}")?;
+                out.push_str(&format!(":{column}"));
             }
         }
         if !self.path.is_empty() {
-            write!(f, ": {}", self.path)?;
+            out.push_str(": ");
+            out.push_str(&self.path);
         }
-        write!(f, ": {}", self.message)
+        out
+    }
+}
+
+/// English, for logs, tests and machine-readable reports.
+impl fmt::Display for MethodologyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text(Lang::En))
     }
 }
 
@@ -470,9 +487,9 @@ impl Methodology {
                 "group",
                 String::new(),
                 ErrorKind::UnknownGroup,
-                format!(
-                    "group \"{group}\" is not defined in methodology {}",
-                    self.code
+                Localized::new(
+                    "methodology.unknown_group",
+                    &[("group", group), ("code", &self.code)],
                 ),
             ));
         }
@@ -492,7 +509,7 @@ impl Methodology {
                 path,
                 path.to_owned(),
                 ErrorKind::ItemNotInInstrument,
-                format!("item \"{item}\" is not a scorable item of the instrument"),
+                Localized::new("methodology.item_not_in_instrument", &[("item", item)]),
             ));
             return;
         };
@@ -502,15 +519,18 @@ impl Methodology {
                     path,
                     path.to_owned(),
                     ErrorKind::OptionNotInInstrument,
-                    format!("answer value \"{value}\" is not an option of item \"{item}\""),
+                    Localized::new(
+                        "methodology.option_not_in_instrument",
+                        &[("value", value), ("item", item)],
+                    ),
                 )),
                 Some(o) if !o.valid_for_scoring => out.push(self.located_error(
                     path,
                     path.to_owned(),
                     ErrorKind::InvalidOptionScored,
-                    format!(
-                        "option \"{value}\" of item \"{item}\" is marked invalid for scoring \
-                         in the instrument but has a coefficient here"
+                    Localized::new(
+                        "methodology.invalid_option_scored",
+                        &[("value", value), ("item", item)],
                     ),
                 )),
                 Some(_) => {}
@@ -522,10 +542,9 @@ impl Methodology {
                     path,
                     path.to_owned(),
                     ErrorKind::ValidOptionUnscored,
-                    format!(
-                        "option \"{}\" of item \"{item}\" is valid for scoring but has no \
-                         coefficient, so its answers would be dropped from the mean",
-                        o.value
+                    Localized::new(
+                        "methodology.valid_option_unscored",
+                        &[("value", &o.value), ("item", item)],
                     ),
                 ));
             }
@@ -537,7 +556,7 @@ impl Methodology {
         line_key: &str,
         path: String,
         kind: ErrorKind,
-        message: String,
+        message: Localized,
     ) -> MethodologyError {
         MethodologyError {
             file: self.source.file.clone(),

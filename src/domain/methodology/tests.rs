@@ -72,11 +72,46 @@ fn a_group_whose_items_do_not_add_up_to_its_max_is_reported_at_max_points() {
     assert_eq!(e.line, Some(line_of(&src, "max_points = 21.5", 0)));
     assert_eq!(e.path, "group[leader].max_points");
     assert!(
-        e.message.contains("21.5") && e.message.contains("22"),
+        e.message.to_string().contains("21.5") && e.message.to_string().contains("22"),
         "{}",
         e.message
     );
     assert_eq!(e.file, "test.toml");
+}
+
+#[test]
+fn points_that_do_not_add_up_read_in_vietnamese_with_file_line_and_path() {
+    let src = edit(PAR, "max_points = 22", "max_points = 21.5");
+    let errs = errors(&src);
+    let e = only(&errs, ErrorKind::PointsMismatch);
+    let line = line_of(&src, "max_points = 21.5", 0);
+    let column = e.column.expect("a column");
+    let location = format!("test.toml:{line}:{column}: group[leader].max_points: ");
+
+    let vi = e.text(crate::i18n::Lang::Vi);
+    let message = vi.strip_prefix(&location).unwrap_or_else(|| {
+        panic!("{vi:?} does not start with {location:?}");
+    });
+    assert!(message.contains("21.5") && message.contains("22"), "{vi}");
+    assert!(message.contains("nhóm đối tượng"), "{vi}");
+    // No word of the English message survives the translation.
+    let english = e.message.text(crate::i18n::Lang::En);
+    let vi_words: Vec<&str> = message
+        .split(|c: char| !c.is_alphanumeric() && c != '_' && c != '\'')
+        .collect();
+    for word in english
+        .split(|c: char| !c.is_alphanumeric() && c != '_' && c != '\'')
+        .filter(|w| w.chars().any(char::is_alphabetic))
+    {
+        assert!(!vi_words.contains(&word), "English {word:?} in {vi:?}");
+    }
+
+    // English stays what it was, with the same location.
+    assert_eq!(e.to_string(), e.text(crate::i18n::Lang::En));
+    assert_eq!(
+        e.to_string(),
+        format!("{location}group max_points is 21.5 but its items' points sum to 22")
+    );
 }
 
 #[test]
@@ -87,7 +122,7 @@ fn component_survey_points_that_do_not_match_the_mapped_items_are_reported() {
     let e = only(&errs, ErrorKind::PointsMismatch);
     assert_eq!(e.line, Some(line_of(&src, "survey_points = 18", 0)));
     assert_eq!(e.path, "component[C2].survey_points");
-    assert!(e.message.contains("20"), "{}", e.message);
+    assert!(e.message.to_string().contains("20"), "{}", e.message);
 }
 
 #[test]
@@ -128,6 +163,7 @@ fn duplicate_component_and_criterion_codes_are_reported_at_the_second_definition
     assert_eq!(dup.path, "component[C1].code");
     assert!(
         dup.message
+            .to_string()
             .contains(&format!("line {}", line_of(&src, "code = \"C1\"", 0)))
     );
 
@@ -207,16 +243,20 @@ fn unsorted_overlapping_and_gapped_tier_bands_are_reported() {
     let b_line = line_of(&unsorted, "code = \"B\", min = 80, below = 70", 0);
     assert_eq!(e.line, Some(b_line));
     assert_eq!(e.path, "tiers.bands[2].min");
-    assert!(e.message.contains("highest to lowest"), "{}", e.message);
+    assert!(
+        e.message.to_string().contains("highest to lowest"),
+        "{}",
+        e.message
+    );
 
     let overlap = edit(PAR, "min = 70, below = 80", "min = 70, below = 85");
     let e = only(&errors(&overlap), ErrorKind::BadTierBands).clone();
     assert_eq!(e.line, Some(line_of(&overlap, "below = 85", 0)));
-    assert!(e.message.contains("overlaps"), "{}", e.message);
+    assert!(e.message.to_string().contains("overlaps"), "{}", e.message);
 
     let gap = edit(PAR, "min = 70, below = 80", "min = 70, below = 75");
     let e = only(&errors(&gap), ErrorKind::BadTierBands).clone();
-    assert!(e.message.contains("gap"), "{}", e.message);
+    assert!(e.message.to_string().contains("gap"), "{}", e.message);
     assert_eq!(e.path, "tiers.bands[2].below");
 }
 
@@ -245,7 +285,7 @@ fn an_unknown_field_is_reported_with_its_line_and_table() {
     assert_eq!(e.line, Some(line_of(&src, "weight = 3", 0)));
     assert_eq!(e.column, Some(1));
     assert_eq!(e.path, "group.item.weight");
-    assert!(e.message.contains("weight"), "{}", e.message);
+    assert!(e.message.to_string().contains("weight"), "{}", e.message);
 }
 
 #[test]
@@ -360,7 +400,7 @@ fn sipas_rules_are_validated() {
     );
     assert!(
         errs.iter()
-            .any(|e| e.path == "sipas.part[II]" && e.message.contains("no element"))
+            .any(|e| e.path == "sipas.part[II]" && e.message.to_string().contains("no element"))
     );
 }
 
@@ -466,7 +506,7 @@ fn check_against_reports_missing_items_unknown_options_and_scored_invalid_option
     );
     assert_eq!(errs[0].line, Some(line_of(src, "item = \"q1\"", 0)));
     assert_eq!(errs[0].file, "test.toml");
-    assert!(errs[3].message.contains("\"5\""));
+    assert!(errs[3].message.to_string().contains("\"5\""));
 }
 
 #[test]

@@ -96,14 +96,7 @@ async fn import(
         }
         Err(ImportError::App(e)) => Err(e),
         Err(e) => {
-            let errors = match &e {
-                // Instrument errors are catalogue messages: shown in the reader's language.
-                ImportError::InvalidInstrument(errors) => {
-                    let lang = Lang::of_request(&req);
-                    errors.iter().map(|error| error.text(lang)).collect()
-                }
-                other => other.to_string().lines().map(str::to_owned).collect(),
-            };
+            let errors = e.messages(Lang::of_request(&req));
             let messages = ListMessages { errors };
             let page = list_page(&req, &state, &user, &messages).await?;
             Ok(crate::routes::html(StatusCode::UNPROCESSABLE_ENTITY, page))

@@ -117,30 +117,7 @@ pub(super) fn catalog_file(
     Ok(())
 }
 
-/// A refused import in `lang`, instrument errors included; the methodology's located
-/// validation messages come from its file check and stay as they are.
+/// A refused import in `lang`, one located problem a line.
 pub(super) fn import_error(lang: Lang, e: &crate::app::catalog::ImportError) -> anyhow::Error {
-    match e {
-        crate::app::catalog::ImportError::VersionExists {
-            file,
-            code,
-            version,
-        } => anyhow::anyhow!(tf(
-            lang,
-            "cli.import.version_exists",
-            &[
-                ("file", file),
-                ("code", code),
-                ("version", &version.to_string())
-            ]
-        )),
-        crate::app::catalog::ImportError::InvalidInstrument(errors) => anyhow::anyhow!(
-            errors
-                .iter()
-                .map(|error| error.text(lang))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
-        other => anyhow::anyhow!("{other}"),
-    }
+    anyhow::anyhow!(e.messages(lang).join("\n"))
 }

@@ -17,6 +17,7 @@ pub(super) fn round_error(
     use crate::app::rounds::RoundError;
     match e {
         RoundError::Invalid(refusal) => anyhow::anyhow!(refusal.text(lang)),
+        RoundError::MethodologyMisfit(misfit) => anyhow::anyhow!(misfit.text(lang)),
         RoundError::NotFound => anyhow::anyhow!(tf(
             lang,
             "cli.round.not_found",

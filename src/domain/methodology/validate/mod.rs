@@ -10,6 +10,7 @@ use self::tiers::{default_bands, validate_tiers};
 use super::raw::*;
 use super::*;
 use crate::domain::source::{LineIndex, line_of_byte};
+use crate::i18n::Localized;
 
 // ---------------------------------------------------------------------------------------------
 // Parsing and validation
@@ -33,7 +34,7 @@ impl Ctx<'_> {
         span: Option<Range<usize>>,
         path: impl Into<String>,
         kind: ErrorKind,
-        msg: impl Into<String>,
+        message: Localized,
     ) {
         let (line, column) = match span {
             Some(s) => {
@@ -48,7 +49,7 @@ impl Ctx<'_> {
             column,
             path: path.into(),
             kind,
-            message: msg.into(),
+            message,
         });
     }
 
@@ -65,7 +66,7 @@ impl Ctx<'_> {
                 Some(code.span()),
                 path,
                 ErrorKind::InvalidValue,
-                format!("code {c:?} must be non-empty and contain no whitespace"),
+                Localized::new("methodology.bad_code", &[("code", &format!("{c:?}"))]),
             );
             return false;
         }
@@ -78,12 +79,16 @@ impl Ctx<'_> {
         let x = *v.get_ref();
         let ok_sign = if allow_zero { x >= 0.0 } else { x > 0.0 };
         if !x.is_finite() || !ok_sign {
-            let want = if allow_zero { "≥ 0" } else { "> 0" };
+            let key = if allow_zero {
+                "methodology.points_not_non_negative"
+            } else {
+                "methodology.points_not_positive"
+            };
             self.err(
                 Some(v.span()),
                 path,
                 ErrorKind::InvalidValue,
-                format!("points must be a finite number {want}, found {x}"),
+                Localized::new(key, &[("value", &x.to_string())]),
             );
             return None;
         }
@@ -92,7 +97,13 @@ impl Ctx<'_> {
                 Some(v.span()),
                 path,
                 ErrorKind::InvalidValue,
-                format!("points {x} have more than {POINT_DECIMALS} decimals"),
+                Localized::new(
+                    "methodology.points_decimals",
+                    &[
+                        ("value", &x.to_string()),
+                        ("decimals", &POINT_DECIMALS.to_string()),
+                    ],
+                ),
             );
             None
         })
@@ -104,7 +115,7 @@ impl Ctx<'_> {
                 span,
                 path,
                 ErrorKind::InvalidValue,
-                "both `vi` and `en` names are required",
+                Localized::new("methodology.names_required", &[]),
             );
         }
     }
@@ -159,14 +170,25 @@ fn toml_error(ctx: &mut Ctx<'_>, e: &toml::de::Error, kind: ErrorKind) {
             }
         })
         .unwrap_or_default();
-    ctx.err(span, path, kind, e.message().trim().to_owned());
+    // The TOML parser's own explanation is English; it goes into a catalogued frame.
+    let key = if kind == ErrorKind::Syntax {
+        "methodology.toml_syntax"
+    } else {
+        "methodology.toml_structure"
+    };
+    ctx.err(
+        span,
+        path,
+        kind,
+        Localized::new(key, &[("detail", e.message().trim())]),
+    );
 }
 
 pub(super) fn parse_methodology(
     file: &str,
     bytes: &[u8],
 ) -> Result<Methodology, Vec<MethodologyError>> {
-    let whole_file = |kind, message: String, line: Option<usize>| {
+    let whole_file = |kind, message: Localized, line: Option<usize>| {
         vec![MethodologyError {
             file: file.to_owned(),
             line,
@@ -179,9 +201,12 @@ pub(super) fn parse_methodology(
     if bytes.len() > MAX_FILE_BYTES {
         return Err(whole_file(
             ErrorKind::TooLarge,
-            format!(
-                "file is {} bytes; the limit is {MAX_FILE_BYTES} bytes (1 MiB)",
-                bytes.len()
+            Localized::new(
+                "methodology.too_large",
+                &[
+                    ("bytes", &bytes.len().to_string()),
+                    ("limit", &MAX_FILE_BYTES.to_string()),
+                ],
             ),
             None,
         ));
@@ -192,9 +217,9 @@ pub(super) fn parse_methodology(
             let line = line_of_byte(bytes, e.valid_up_to());
             return Err(whole_file(
                 ErrorKind::NotUtf8,
-                format!(
-                    "file is not valid UTF-8 (first bad byte at offset {})",
-                    e.valid_up_to()
+                Localized::new(
+                    "methodology.not_utf8",
+                    &[("offset", &e.valid_up_to().to_string())],
                 ),
                 Some(line),
             ));
@@ -220,7 +245,7 @@ pub(super) fn parse_methodology(
                 Some(0..0),
                 "format",
                 ErrorKind::UnknownFormat,
-                format!("missing `format`; expected format = \"{FORMAT}\""),
+                Localized::new("methodology.format_missing", &[("format", FORMAT)]),
             );
             return Err(ctx.errors);
         }
@@ -229,9 +254,9 @@ pub(super) fn parse_methodology(
                 Some(f.span()),
                 "format",
                 ErrorKind::UnknownFormat,
-                format!(
-                    "unknown format {:?}; this version reads \"{FORMAT}\"",
-                    f.get_ref()
+                Localized::new(
+                    "methodology.format_unknown",
+                    &[("found", &format!("{:?}", f.get_ref())), ("format", FORMAT)],
                 ),
             );
             return Err(ctx.errors);
@@ -265,7 +290,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
             Some(raw.version.span()),
             "version",
             ErrorKind::InvalidValue,
-            "version must be ≥ 1",
+            Localized::new("methodology.version_zero", &[]),
         );
     }
     ctx.text(raw.name.get_ref(), Some(raw.name.span()), "name");
@@ -283,7 +308,10 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                     Some(d.span()),
                     "display.decimals",
                     ErrorKind::InvalidValue,
-                    format!("decimals must be at most {MAX_DISPLAY_DECIMALS}"),
+                    Localized::new(
+                        "methodology.decimals_too_many",
+                        &[("max", &MAX_DISPLAY_DECIMALS.to_string())],
+                    ),
                 );
             }
             *d.get_ref()
@@ -302,7 +330,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                     Some(c.span()),
                     "scoring.min_coverage",
                     ErrorKind::InvalidValue,
-                    "must be from 0 to 1",
+                    Localized::new("methodology.not_a_share", &[]),
                 );
             }
             scoring.min_coverage = v;
@@ -330,7 +358,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                         Some(n.span()),
                         "ranking.min_respondents",
                         ErrorKind::InvalidValue,
-                        "must be ≥ 1",
+                        Localized::new("methodology.at_least_one", &[]),
                     );
                 }
                 *n.get_ref()
@@ -356,7 +384,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                     Some(k.span()),
                     "quality.disclosure_min_n",
                     ErrorKind::InvalidValue,
-                    "must be ≥ 1",
+                    Localized::new("methodology.at_least_one", &[]),
                 );
             }
             quality.disclosure_min_n = *k.get_ref();
@@ -367,7 +395,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                     Some(s.span()),
                     "quality.speeder_seconds",
                     ErrorKind::InvalidValue,
-                    "must be ≥ 1",
+                    Localized::new("methodology.at_least_one", &[]),
                 );
             }
             quality.speeder_seconds = Some(*s.get_ref());
@@ -390,7 +418,10 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                 Some(rc.code.span()),
                 format!("{path}.code"),
                 ErrorKind::DuplicateCode,
-                format!("component \"{code}\" is already defined on line {first}"),
+                Localized::new(
+                    "methodology.component_duplicate",
+                    &[("code", &code), ("line", &first.to_string())],
+                ),
             );
         } else {
             comp_first_line.insert(code.clone(), ctx.line_of(&rc.code.span()));
@@ -409,10 +440,9 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                     Some(sp.span()),
                     format!("{path}.survey_points"),
                     ErrorKind::PointsMismatch,
-                    format!(
-                        "survey points {} exceed the component maximum {}",
-                        fmt_micro(s),
-                        fmt_micro(m)
+                    Localized::new(
+                        "methodology.survey_points_over_max",
+                        &[("survey", &fmt_micro(s)), ("max", &fmt_micro(m))],
                     ),
                 );
             }
@@ -437,10 +467,9 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
             span,
             "total_points",
             ErrorKind::PointsMismatch,
-            format!(
-                "component max_points sum to {}, but total_points is {}",
-                fmt_micro(sum),
-                fmt_micro(total)
+            Localized::new(
+                "methodology.total_mismatch",
+                &[("sum", &fmt_micro(sum)), ("total", &fmt_micro(total))],
             ),
         );
     }
@@ -460,7 +489,10 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                 Some(rc.code.span()),
                 format!("{path}.code"),
                 ErrorKind::DuplicateCode,
-                format!("criterion \"{code}\" is already defined on line {first}"),
+                Localized::new(
+                    "methodology.criterion_duplicate",
+                    &[("code", &code), ("line", &first.to_string())],
+                ),
             );
         } else {
             crit_line.insert(code.clone(), ctx.line_of(&rc.code.span()));
@@ -471,7 +503,10 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                 Some(rc.component.span()),
                 format!("{path}.component"),
                 ErrorKind::UnknownReference,
-                format!("unknown component \"{}\"", rc.component.get_ref()),
+                Localized::new(
+                    "methodology.unknown_component",
+                    &[("code", rc.component.get_ref())],
+                ),
             );
         }
         criteria.push(Criterion {
@@ -504,7 +539,10 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                 Some(rg.code.span()),
                 format!("{gpath}.code"),
                 ErrorKind::DuplicateCode,
-                format!("group \"{code}\" is already defined on line {first}"),
+                Localized::new(
+                    "methodology.group_duplicate",
+                    &[("code", &code), ("line", &first.to_string())],
+                ),
             );
         } else {
             let line = ctx.line_of(&rg.code.span());
@@ -517,7 +555,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                 Some(g.span()),
                 format!("{gpath}.item"),
                 ErrorKind::InvalidValue,
-                "group scores no item",
+                Localized::new("methodology.group_no_items", &[]),
             );
         }
         let mut item_line: BTreeMap<String, usize> = BTreeMap::new();
@@ -533,7 +571,10 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                     Some(ri.item.span()),
                     format!("{ipath}.item"),
                     ErrorKind::DuplicateCode,
-                    format!("item \"{item}\" is already mapped on line {first}"),
+                    Localized::new(
+                        "methodology.item_duplicate",
+                        &[("item", &item), ("line", &first.to_string())],
+                    ),
                 );
             } else {
                 let line = ctx.line_of(&ri.item.span());
@@ -546,7 +587,10 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                     Some(ri.criterion.span()),
                     format!("{ipath}.criterion"),
                     ErrorKind::UnknownReference,
-                    format!("unknown criterion \"{}\"", ri.criterion.get_ref()),
+                    Localized::new(
+                        "methodology.unknown_criterion",
+                        &[("code", ri.criterion.get_ref())],
+                    ),
                 );
             }
             let p = ctx.points(&ri.points, &format!("{ipath}.points"), false);
@@ -560,7 +604,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                         Some(c.span()),
                         format!("{ipath}.coefficients"),
                         ErrorKind::InvalidValue,
-                        "give either `table` or `coefficients`, not both",
+                        Localized::new("methodology.table_and_coefficients", &[]),
                     );
                     None
                 }
@@ -569,7 +613,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                         Some(it.span()),
                         format!("{ipath}.table"),
                         ErrorKind::InvalidValue,
-                        "missing `table` (a shared coefficient table) or inline `coefficients`",
+                        Localized::new("methodology.table_missing", &[]),
                     );
                     None
                 }
@@ -579,7 +623,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                             Some(t.span()),
                             format!("{ipath}.table"),
                             ErrorKind::UnknownReference,
-                            format!("unknown coefficient table \"{}\"", t.get_ref()),
+                            Localized::new("methodology.unknown_table", &[("table", t.get_ref())]),
                         );
                     }
                     None
@@ -602,10 +646,9 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                 Some(rg.max_points.span()),
                 format!("{gpath}.max_points"),
                 ErrorKind::PointsMismatch,
-                format!(
-                    "group max_points is {} but its items' points sum to {}",
-                    fmt_micro(max),
-                    fmt_micro(sum)
+                Localized::new(
+                    "methodology.group_points_mismatch",
+                    &[("max", &fmt_micro(max)), ("sum", &fmt_micro(sum))],
                 ),
             );
         }
@@ -634,7 +677,10 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                 Some(rl.code.span()),
                 format!("{path}.code"),
                 ErrorKind::DuplicateCode,
-                format!("linked index \"{code}\" is already defined on line {first}"),
+                Localized::new(
+                    "methodology.linked_index_duplicate",
+                    &[("code", &code), ("line", &first.to_string())],
+                ),
             );
         } else {
             linked_line.insert(code.clone(), ctx.line_of(&rl.code.span()));
@@ -644,7 +690,10 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                 Some(rl.component.span()),
                 format!("{path}.component"),
                 ErrorKind::UnknownReference,
-                format!("unknown component \"{}\"", rl.component.get_ref()),
+                Localized::new(
+                    "methodology.unknown_component",
+                    &[("code", rl.component.get_ref())],
+                ),
             );
         }
         if let Some(p) = ctx.points(&rl.points, &format!("{path}.points"), false) {
@@ -676,11 +725,13 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                         Some(sp.span()),
                         format!("{path}.survey_points"),
                         ErrorKind::PointsMismatch,
-                        format!(
-                            "survey_points is {} but counted group items and linked \
-                                 indices put {} points into component \"{code}\"",
-                            fmt_micro(declared),
-                            fmt_micro(survey)
+                        Localized::new(
+                            "methodology.survey_points_mismatch",
+                            &[
+                                ("declared", &fmt_micro(declared)),
+                                ("survey", &fmt_micro(survey)),
+                                ("code", code),
+                            ],
                         ),
                     );
                 }
@@ -693,11 +744,13 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
                         Some(rc.max_points.span()),
                         format!("{path}.max_points"),
                         ErrorKind::PointsMismatch,
-                        format!(
-                            "survey items put {} points into component \"{code}\", more \
-                                 than its max_points {}",
-                            fmt_micro(survey),
-                            fmt_micro(max)
+                        Localized::new(
+                            "methodology.survey_over_max",
+                            &[
+                                ("survey", &fmt_micro(survey)),
+                                ("code", code),
+                                ("max", &fmt_micro(max)),
+                            ],
                         ),
                     );
                 }
@@ -715,7 +768,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: RawFile) -> Option<Methodology> {
             Some(0..0),
             "group",
             ErrorKind::InvalidValue,
-            "the methodology scores nothing: define a [[group]], a [sipas] section or a [[linked_index]]",
+            Localized::new("methodology.scores_nothing", &[]),
         );
     }
 

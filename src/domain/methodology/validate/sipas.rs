@@ -16,9 +16,9 @@ pub(super) fn validate_sipas(
             Some(rs.group.span()),
             "sipas.group",
             ErrorKind::DuplicateCode,
-            format!(
-                "group \"{}\" is already a points group on line {first}",
-                rs.group.get_ref()
+            Localized::new(
+                "methodology.sipas_group_is_points_group",
+                &[("group", rs.group.get_ref()), ("line", &first.to_string())],
             ),
         );
     }
@@ -32,7 +32,7 @@ pub(super) fn validate_sipas(
                 Some(v.span()),
                 format!("sipas.scale.\"{value}\""),
                 ErrorKind::InvalidValue,
-                "scale value must be finite",
+                Localized::new("methodology.scale_not_finite", &[]),
             );
         }
         scale.insert(value.clone(), x);
@@ -43,7 +43,7 @@ pub(super) fn validate_sipas(
             Some(rs.scale.span()),
             "sipas.scale",
             ErrorKind::InvalidValue,
-            "the scale needs at least two distinct numeric values",
+            Localized::new("methodology.scale_too_small", &[]),
         );
     }
     let mut satisfied = Vec::new();
@@ -53,7 +53,10 @@ pub(super) fn validate_sipas(
                 Some(v.span()),
                 "sipas.satisfied",
                 ErrorKind::UnknownReference,
-                format!("satisfied value \"{}\" is not a scale value", v.get_ref()),
+                Localized::new(
+                    "methodology.satisfied_not_on_scale",
+                    &[("value", v.get_ref())],
+                ),
             );
         }
         satisfied.push(v.get_ref().clone());
@@ -63,7 +66,7 @@ pub(super) fn validate_sipas(
             Some(s.span()),
             "sipas.satisfied",
             ErrorKind::InvalidValue,
-            "rule \"share\" needs a non-empty `satisfied` set",
+            Localized::new("methodology.share_needs_satisfied", &[]),
         );
     }
     let mut invalid = Vec::new();
@@ -73,10 +76,7 @@ pub(super) fn validate_sipas(
                 Some(v.span()),
                 "sipas.invalid",
                 ErrorKind::InvalidValue,
-                format!(
-                    "answer \"{}\" is listed as invalid but is a scale value",
-                    v.get_ref()
-                ),
+                Localized::new("methodology.invalid_on_scale", &[("value", v.get_ref())]),
             );
         }
         invalid.push(v.get_ref().clone());
@@ -107,7 +107,7 @@ pub(super) fn validate_sipas(
                 Some(s.span()),
                 "sipas.overall_item",
                 ErrorKind::InvalidValue,
-                "headline = \"overall_item\" needs `overall_item`, the code of the directly asked overall item",
+                Localized::new("methodology.overall_item_missing", &[]),
             );
             None
         }
@@ -129,7 +129,10 @@ pub(super) fn validate_sipas(
                 Some(rp.code.span()),
                 format!("sipas.part[{code}].code"),
                 ErrorKind::DuplicateCode,
-                format!("part \"{code}\" is already defined on line {first}"),
+                Localized::new(
+                    "methodology.part_duplicate",
+                    &[("code", &code), ("line", &first.to_string())],
+                ),
             );
         } else {
             part_line.insert(code.clone(), ctx.line_of(&rp.code.span()));
@@ -144,7 +147,7 @@ pub(super) fn validate_sipas(
             Some(s.span()),
             "sipas.part",
             ErrorKind::InvalidValue,
-            "at least one [[sipas.part]] is required",
+            Localized::new("methodology.part_required", &[]),
         );
     }
 
@@ -163,7 +166,10 @@ pub(super) fn validate_sipas(
                 Some(re.code.span()),
                 format!("{path}.code"),
                 ErrorKind::DuplicateCode,
-                format!("element \"{code}\" is already defined on line {first}"),
+                Localized::new(
+                    "methodology.element_duplicate",
+                    &[("code", &code), ("line", &first.to_string())],
+                ),
             );
         } else {
             element_line.insert(code.clone(), ctx.line_of(&re.code.span()));
@@ -175,7 +181,7 @@ pub(super) fn validate_sipas(
                 Some(re.part.span()),
                 format!("{path}.part"),
                 ErrorKind::UnknownReference,
-                format!("unknown part \"{}\"", re.part.get_ref()),
+                Localized::new("methodology.unknown_part", &[("code", re.part.get_ref())]),
             );
         }
         if re.items.is_empty() {
@@ -183,7 +189,7 @@ pub(super) fn validate_sipas(
                 Some(e.span()),
                 format!("{path}.items"),
                 ErrorKind::InvalidValue,
-                "element has no items",
+                Localized::new("methodology.element_no_items", &[]),
             );
         }
         let mut items = Vec::new();
@@ -196,7 +202,10 @@ pub(super) fn validate_sipas(
                     Some(it.span()),
                     ipath,
                     ErrorKind::DuplicateCode,
-                    format!("item \"{item}\" is already mapped on line {first}"),
+                    Localized::new(
+                        "methodology.item_duplicate",
+                        &[("item", &item), ("line", &first.to_string())],
+                    ),
                 );
             } else {
                 let line = ctx.line_of(&it.span());
@@ -218,7 +227,7 @@ pub(super) fn validate_sipas(
                 Some(p.span()),
                 format!("sipas.part[{}]", p.get_ref().code.get_ref()),
                 ErrorKind::InvalidValue,
-                "part has no element",
+                Localized::new("methodology.part_no_element", &[]),
             );
         }
     }

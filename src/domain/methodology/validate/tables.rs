@@ -17,7 +17,7 @@ pub(super) fn validate_table(
                 Some(v.span()),
                 format!("{path}.values"),
                 ErrorKind::InvalidValue,
-                "empty answer value",
+                Localized::new("methodology.empty_answer_value", &[]),
             );
         }
         if !(0.0..=1.0).contains(&x) {
@@ -25,7 +25,10 @@ pub(super) fn validate_table(
                 Some(v.span()),
                 format!("{path}.values.\"{key}\""),
                 ErrorKind::CoefficientOutOfRange,
-                format!("coefficient {x} for answer \"{key}\" is outside [0, 1]"),
+                Localized::new(
+                    "methodology.coefficient_range",
+                    &[("value", &x.to_string()), ("answer", key)],
+                ),
             );
         }
         values.insert(key.clone(), x);
@@ -39,7 +42,7 @@ pub(super) fn validate_table(
                 Some(v.span()),
                 format!("{path}.invalid"),
                 ErrorKind::InvalidValue,
-                format!("answer \"{value}\" is listed as invalid but also has a coefficient"),
+                Localized::new("methodology.invalid_has_coefficient", &[("value", value)]),
             );
         }
         if !seen.insert(value.clone()) {
@@ -47,7 +50,7 @@ pub(super) fn validate_table(
                 Some(v.span()),
                 format!("{path}.invalid"),
                 ErrorKind::DuplicateCode,
-                format!("answer \"{value}\" is listed twice"),
+                Localized::new("methodology.answer_twice", &[("value", value)]),
             );
         }
         invalid.push(value.clone());
@@ -57,7 +60,7 @@ pub(super) fn validate_table(
             Some(t.span()),
             path,
             ErrorKind::EmptyCoefficientTable,
-            "coefficient table has no scored answer value; every answer would be excluded",
+            Localized::new("methodology.table_empty", &[]),
         );
     }
     CoefficientTable {

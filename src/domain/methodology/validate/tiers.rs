@@ -34,7 +34,7 @@ pub(super) fn validate_tiers(ctx: &mut Ctx<'_>, tiers: &Spanned<RawTiers>) -> Ti
             Some(tiers.span()),
             "tiers.bands",
             ErrorKind::BadTierBands,
-            "at least one tier band is required",
+            Localized::new("methodology.tier_band_required", &[]),
         );
     }
     let mut bands = Vec::new();
@@ -49,7 +49,10 @@ pub(super) fn validate_tiers(ctx: &mut Ctx<'_>, tiers: &Spanned<RawTiers>) -> Ti
                 Some(band.code.span()),
                 format!("{path}.code"),
                 ErrorKind::DuplicateCode,
-                format!("tier code \"{}\" is used twice", band.code.get_ref()),
+                Localized::new(
+                    "methodology.tier_code_twice",
+                    &[("code", band.code.get_ref())],
+                ),
             );
         }
         let min = *band.min.get_ref();
@@ -58,7 +61,7 @@ pub(super) fn validate_tiers(ctx: &mut Ctx<'_>, tiers: &Spanned<RawTiers>) -> Ti
                 Some(band.min.span()),
                 format!("{path}.min"),
                 ErrorKind::BadTierBands,
-                format!("min {min} must be a percent in [0, 100]"),
+                Localized::new("methodology.tier_min_range", &[("min", &min.to_string())]),
             );
         }
         match (prev, &band.below) {
@@ -66,18 +69,20 @@ pub(super) fn validate_tiers(ctx: &mut Ctx<'_>, tiers: &Spanned<RawTiers>) -> Ti
                 Some(below.span()),
                 format!("{path}.below"),
                 ErrorKind::BadTierBands,
-                "the first (highest) band has no upper limit; remove `below`",
+                Localized::new("methodology.tier_first_below", &[]),
             ),
             (None, None) => {}
             (Some(p), None) => ctx.err(
                 Some(b.span()),
                 format!("{path}.below"),
                 ErrorKind::BadTierBands,
-                format!(
-                    "band \"{}\" must state below = {} (the min of band \"{}\")",
-                    band.code.get_ref(),
-                    p.min.get_ref(),
-                    p.code.get_ref()
+                Localized::new(
+                    "methodology.tier_below_missing",
+                    &[
+                        ("band", band.code.get_ref()),
+                        ("previous_min", &p.min.get_ref().to_string()),
+                        ("previous", p.code.get_ref()),
+                    ],
                 ),
             ),
             (Some(p), Some(below)) => {
@@ -88,27 +93,33 @@ pub(super) fn validate_tiers(ctx: &mut Ctx<'_>, tiers: &Spanned<RawTiers>) -> Ti
                         Some(band.min.span()),
                         format!("{path}.min"),
                         ErrorKind::BadTierBands,
-                        format!(
-                            "bands must be listed from highest to lowest: min {min} is not below \
-                             the min {pmin} of band \"{}\"",
-                            p.code.get_ref()
+                        Localized::new(
+                            "methodology.tier_order",
+                            &[
+                                ("min", &min.to_string()),
+                                ("previous_min", &pmin.to_string()),
+                                ("previous", p.code.get_ref()),
+                            ],
                         ),
                     );
                 } else if decimal_key(below_v, 9) != decimal_key(pmin, 9) {
-                    let what = if below_v > pmin {
-                        "overlaps"
+                    let key = if below_v > pmin {
+                        "methodology.tier_overlap"
                     } else {
-                        "leaves a gap below"
+                        "methodology.tier_gap"
                     };
                     ctx.err(
                         Some(below.span()),
                         format!("{path}.below"),
                         ErrorKind::BadTierBands,
-                        format!(
-                            "band \"{}\" (below {below_v}) {what} band \"{}\" (min {pmin}); \
-                             below must equal {pmin}",
-                            band.code.get_ref(),
-                            p.code.get_ref()
+                        Localized::new(
+                            key,
+                            &[
+                                ("band", band.code.get_ref()),
+                                ("below", &below_v.to_string()),
+                                ("previous", p.code.get_ref()),
+                                ("previous_min", &pmin.to_string()),
+                            ],
                         ),
                     );
                 }

@@ -71,6 +71,9 @@ fn shown_errors(lang: Lang, error: RoundError) -> Result<Vec<String>, AppError> 
         )]),
         RoundError::Invalid(refusal) => Ok(refusal.text(lang).lines().map(str::to_owned).collect()),
         RoundError::Fields(fields) => Ok(fields.iter().map(|f| f.message.text(lang)).collect()),
+        RoundError::MethodologyMisfit(misfit) => {
+            Ok(misfit.text(lang).lines().map(str::to_owned).collect())
+        }
         other => Ok(other.to_string().lines().map(str::to_owned).collect()),
     }
 }
