@@ -88,12 +88,27 @@ pub async fn unit(
 ) -> AppResult<Markup> {
     let viewer = viewer_of(user.as_ref());
     let (round_id, code) = path.into_inner();
-    let r = state.results_of(round_id, viewer).await?;
+    let (r, labels) = results_with_labels(&state, round_id, viewer).await?;
     // A unit outside the viewer's scope is as absent as an unknown one.
     let card = results::scorecard(&r, &code).ok_or(AppError::NotFound)?;
     let ctx = PageContext::new(&req, user.as_ref());
     let charts = views::charts::unit(&ctx, &r, &card);
-    Ok(pages::unit_page(&ctx, &r, &card, charts))
+    Ok(pages::unit_page(&ctx, &r, &card, &labels, charts))
+}
+
+/// The results of a round with the question texts of its questionnaires, for the pages that
+/// name items.
+async fn results_with_labels(
+    state: &AppState,
+    round_id: i64,
+    viewer: Viewer,
+) -> AppResult<(results::RoundResults, jobs::ItemLabels)> {
+    state
+        .with_results(round_id, viewer, move |conn, r| {
+            let labels = jobs::item_labels(conn, round_id)?;
+            Ok((r, labels))
+        })
+        .await
 }
 
 /// `GET /results/{id}/items`: national answer distributions per question.
@@ -105,12 +120,7 @@ pub async fn items(
 ) -> AppResult<Markup> {
     let viewer = viewer_of(user.as_ref());
     let round_id = id.into_inner();
-    let (r, labels) = state
-        .with_results(round_id, viewer, move |conn, r| {
-            let labels = jobs::item_labels(conn, round_id)?;
-            Ok((r, labels))
-        })
-        .await?;
+    let (r, labels) = results_with_labels(&state, round_id, viewer).await?;
     let distributions = results::item_distributions(&r.scores);
     let ctx = PageContext::new(&req, user.as_ref());
     let charts = views::charts::items(&ctx, &r, &distributions, &labels);

@@ -12,8 +12,8 @@ use crate::db::methodologies::MethodologySummary;
 use crate::domain::answers::Answers;
 use crate::domain::instrument::{DiffEntry, DiffKind, DiffTarget};
 use crate::domain::methodology::{SipasRule, TieRule};
-use crate::domain::scoring::fmt_points;
 use crate::i18n::{Lang, tf};
+use crate::views::format::points;
 
 /// What the list page shows beside the tables.
 #[derive(Debug, Default)]
@@ -263,12 +263,12 @@ pub fn methodology_view(
                 tr { th { (ctx.t("catalog.code")) } td { code { (m.code) } } }
                 tr { th { (ctx.t("catalog.version")) } td { (m.version) } }
                 tr { th { (ctx.t("catalog.hash")) } td { code { (stored.summary.content_hash) } } }
-                tr { th { (ctx.t("method.total")) } td { (fmt_points(m.total_points)) } }
+                tr { th { (ctx.t("method.total")) } td { (points(ctx.lang, m.total_points)) } }
                 tr { th { (ctx.t("method.ties")) } td { (ctx.t(match m.ranking.ties { TieRule::Competition => "method.ties_competition", TieRule::Dense => "method.ties_dense" })) } }
                 tr { th { (ctx.t("method.decimals")) } td { (m.display.decimals) } }
                 tr { th { (ctx.t("method.tiers")) } td {
                     @for band in &m.tiers.bands {
-                        span.tag { (band.code) " ≥ " (fmt_points(band.min)) @if let Some(b) = band.below { " < " (fmt_points(b)) } } " "
+                        span.tag { (band.code) " ≥ " (points(ctx.lang, band.min)) @if let Some(b) = band.below { " < " (points(ctx.lang, b)) } } " "
                     }
                 } }
             } }
@@ -278,18 +278,18 @@ pub fn methodology_view(
                 table {
                     thead { tr { th { (ctx.t("catalog.code")) } th { (ctx.t("catalog.name")) } th.num { (ctx.t("method.max_points")) } th.num { (ctx.t("method.survey_points")) } } }
                     tbody { @for c in &m.components { tr {
-                        td { (c.code) } td { (c.name.get(lang)) } td.num { (fmt_points(c.max_points)) }
-                        td.num { (c.survey_points.map(fmt_points).unwrap_or_default()) }
+                        td { (c.code) } td { (c.name.get(lang)) } td.num { (points(ctx.lang, c.max_points)) }
+                        td.num { (c.survey_points.map(|p| points(ctx.lang, p)).unwrap_or_default()) }
                     } } }
                 }
             }
             @for g in &m.groups {
-                h2 { (g.name.get(lang)) " — " (fmt_points(g.max_points)) " " (ctx.t("method.points")) }
+                h2 { (g.name.get(lang)) " — " (points(ctx.lang, g.max_points)) " " (ctx.t("method.points")) }
                 p { (ctx.t(if g.counts_toward_index { "method.counts" } else { "method.reported_only" })) }
                 table {
                     thead { tr { th { (ctx.t("method.item")) } th { (ctx.t("method.criterion")) } th.num { (ctx.t("method.max_points")) } th { (ctx.t("method.coefficients")) } } }
                     tbody { @for item in &g.items { tr {
-                        td { code { (item.item) } } td { (item.criterion) } td.num { (fmt_points(item.points)) }
+                        td { code { (item.item) } } td { (item.criterion) } td.num { (points(ctx.lang, item.points)) }
                         td { @if let Some(table) = m.coefficients_for(item) {
                             @for (value, coef) in &table.values { span.tag { (value) " → " (coef) } " " }
                         } }
@@ -299,7 +299,7 @@ pub fn methodology_view(
             @if let Some(sipas) = &m.sipas {
                 h2 { (sipas.name.get(lang)) }
                 p { (ctx.t(match sipas.rule { SipasRule::Share => "method.sipas_share", SipasRule::Mean => "method.sipas_mean" }))
-                    " " (tf(lang, "method.sipas_points", &[("points", &fmt_points(sipas.index_points))])) }
+                    " " (tf(lang, "method.sipas_points", &[("points", &points(ctx.lang, sipas.index_points))])) }
                 table {
                     thead { tr { th { (ctx.t("method.part")) } th { (ctx.t("method.element")) } th.num { (ctx.t("method.items")) } } }
                     tbody { @for e in &sipas.elements { tr {

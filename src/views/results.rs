@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::format::{name, num, position, rank_move, signed};
+use super::format::{name, num, points, position, rank_move, round_title, signed};
 use super::layout::{PageContext, page};
 use crate::app::results::{
     ItemDistribution, Overview, RankingRow, RoundResults, Scorecard, SortKey, Source,
@@ -12,7 +12,7 @@ use crate::db::export_jobs::ExportJobRow;
 use crate::db::rounds::RoundRow;
 use crate::domain::export_job::ExportJobStatus;
 use crate::domain::methodology::Methodology;
-use crate::domain::scoring::{Standing, fmt_points, percent_of};
+use crate::domain::scoring::{Standing, percent_of};
 use crate::i18n::Lang;
 
 /// The catalogue key naming the total a round ranks on: the index total (of 100) once
@@ -80,7 +80,7 @@ pub fn round_list(ctx: &PageContext, rounds: &[(RoundRow, Option<i32>)]) -> Mark
             } @else {
                 ul { @for (r, published) in rounds {
                     li {
-                        a href={ "/results/" (r.id) } { (name(ctx.lang, &r.name_vi, &r.name_en)) " (" (r.year) ")" }
+                        a href={ "/results/" (r.id) } { (round_title(ctx.lang, &r.name_vi, &r.name_en, r.year)) }
                         " — "
                         @match published {
                             Some(v) => { (ctx.t("results.published")) " v" (v) }
@@ -149,7 +149,7 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
     html! {
         (page(ctx, name(lang, &round.name_vi, &round.name_en), html! {
             p { a href="/results" { "← " (ctx.t("results.title")) } }
-            h1 { (name(lang, &round.name_vi, &round.name_en)) " (" (round.year) ")" }
+            h1 { (round_title(lang, &round.name_vi, &round.name_en, round.year)) }
             (source_note(ctx, r.source))
             nav.subnav aria-label=(ctx.t("results.sections")) {
                 a href="#overview" { (ctx.t("results.overview")) }
@@ -162,13 +162,13 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                 h2 { (ctx.t("results.overview")) }
                 dl.figures {
                     dt { (ctx.t("results.units")) } dd #complete-units { (crate::i18n::tf(lang, "results.complete_units", &[("n", &o.complete.to_string()), ("total", &o.units.to_string())])) }
-                    dt { (ctx.t("results.mean_points")) ": " (ctx.t(total_label(o.full_index))) } dd #mean-points { (num(o.mean_points)) " / " (fmt_points(o.max_points)) " (" (n_of(ctx, o.with_total, o.units)) ")" }
-                    dt { (ctx.t("results.mean_percent")) } dd { (num(o.mean_percent)) " %" }
+                    dt { (ctx.t("results.mean_points")) ": " (ctx.t(total_label(o.full_index))) } dd #mean-points { (num(ctx.lang, o.mean_points)) " / " (points(ctx.lang, o.max_points)) " (" (n_of(ctx, o.with_total, o.units)) ")" }
+                    dt { (ctx.t("results.mean_percent")) } dd { (num(ctx.lang, o.mean_percent)) " %" }
                     @for g in &o.groups {
                         dt { (group_name(r, &g.group, lang)) }
-                        dd { (num(g.mean_points)) " / " (fmt_points(g.max_points)) " (" (n_of(ctx, g.units, o.units)) "; " (g.responses) " " (ctx.t("results.responses")) ")" }
+                        dd { (num(ctx.lang, g.mean_points)) " / " (points(ctx.lang, g.max_points)) " (" (n_of(ctx, g.units, o.units)) "; " (g.responses) " " (ctx.t("results.responses")) ")" }
                     }
-                    @if let Some(s) = o.mean_sipas_percent { dt { "SIPAS" } dd { (fmt_points(s)) " % (" (n_of(ctx, o.sipas_units, o.units)) ")" } }
+                    @if let Some(s) = o.mean_sipas_percent { dt { "SIPAS" } dd { (points(ctx.lang, s)) " % (" (n_of(ctx, o.sipas_units, o.units)) ")" } }
                 }
                 div.columns {
                     table {
@@ -187,7 +187,7 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                         tbody { @for reg in &o.regions {
                             tr {
                                 td { (region_name(r, &reg.region, lang)) } td.num { (reg.with_value) "/" (reg.units) }
-                                td.num { (num(reg.mean_percent)) } td.num { (num(reg.min_percent)) } td.num { (num(reg.max_percent)) }
+                                td.num { (num(ctx.lang, reg.mean_percent)) } td.num { (num(ctx.lang, reg.min_percent)) } td.num { (num(ctx.lang, reg.max_percent)) }
                             }
                         } }
                     }
@@ -234,15 +234,15 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                             td { a href={ "/results/" (round.id) "/units/" (row.unit) } { (name(lang, &row.name_vi, &row.name_en)) } }
                             td { (region_name(r, &row.region, lang)) }
                             td.num { (position(row.regional)) }
-                            td.num { (num(row.survey_points)) " / " (fmt_points(row.survey_max_points)) }
-                            @if d.results.scores.full_index() { td.num { (num(row.index_points)) " / " (fmt_points(row.index_max_points)) } }
-                            td.num { (num(row.percent)) }
+                            td.num { (num(ctx.lang, row.survey_points)) " / " (points(ctx.lang, row.survey_max_points)) }
+                            @if d.results.scores.full_index() { td.num { (num(ctx.lang, row.index_points)) " / " (points(ctx.lang, row.index_max_points)) } }
+                            td.num { (num(ctx.lang, row.percent)) }
                             td { (row.tier.as_deref().unwrap_or("—")) }
-                            @for g in &group_codes { td.num { (num(row.groups.iter().find(|x| x.0 == *g).and_then(|x| x.1))) } }
-                            @if has_sipas { td.num { (num(row.sipas_percent)) } }
-                            @for c in &m.components { td.num { (num(row.components.iter().find(|x| x.0 == c.code).and_then(|x| x.1))) } }
+                            @for g in &group_codes { td.num { (num(ctx.lang, row.groups.iter().find(|x| x.0 == *g).and_then(|x| x.1))) } }
+                            @if has_sipas { td.num { (num(ctx.lang, row.sipas_percent)) } }
+                            @for c in &m.components { td.num { (num(ctx.lang, row.components.iter().find(|x| x.0 == c.code).and_then(|x| x.1))) } }
                             @if r.yoy.is_some() {
-                                td.num { (signed(row.change_percent_points)) }
+                                td.num { (signed(ctx.lang, row.change_percent_points)) }
                                 td.num { (rank_move(row.rank_change)) }
                             }
                         }
@@ -253,7 +253,7 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                         @if i > 0 { "; " } strong { (c.code) } " " (name(lang, &c.name.vi, &c.name.en))
                     }
                 }
-                p.hint #ranked-on { (crate::i18n::tf(lang, if o.full_index { "scores.ranked_on_index" } else { "scores.ranked_on_survey" }, &[("max", &fmt_points(o.max_points))])) }
+                p.hint #ranked-on { (crate::i18n::tf(lang, if o.full_index { "scores.ranked_on_index" } else { "scores.ranked_on_survey" }, &[("max", &points(ctx.lang, o.max_points))])) }
                 @if d.rows.iter().any(|x| x.standing == Standing::Incomplete) {
                     p.hint { (ctx.t("results.incomplete")) ": " (ctx.t("results.incomplete_note")) }
                 }
@@ -292,7 +292,7 @@ fn fieldwork(ctx: &PageContext, d: &Dashboard<'_>, f: &crate::app::results::Fiel
                 tbody { @for g in &f.groups {
                     tr {
                         td { (group_name(d.results, &g.group, ctx.lang)) } td.num { (g.completed) } td.num { (g.target) }
-                        td.num { @if g.target > 0 { (fmt_points(ratio(g.completed, g.target))) } @else { "—" } }
+                        td.num { @if g.target > 0 { (points(ctx.lang, ratio(g.completed, g.target))) } @else { "—" } }
                         td.num { (g.units_behind) " / " (g.units) }
                     }
                 } }
@@ -363,6 +363,7 @@ pub fn unit_page(
     ctx: &PageContext,
     r: &RoundResults,
     card: &Scorecard<'_>,
+    labels: &crate::app::export::jobs::ItemLabels,
     charts: Markup,
 ) -> Markup {
     let lang = ctx.lang;
@@ -379,8 +380,10 @@ pub fn unit_page(
                 } }
                 tbody { @for i in items {
                     tr {
-                        td { (group_name(r, &i.group, lang)) } td { (i.item) }
-                        td.num { (fmt_points(i.percent)) } td.num { (num(i.national_percent)) } td.num { (i.valid_n) }
+                        td { (group_name(r, &i.group, lang)) }
+                        // The question's text; its code only when the questionnaire has none.
+                        td { (labels.get(&(i.group.clone(), i.item.clone())).map_or(i.item.as_str(), |(text, _)| text.get(lang))) }
+                        td.num { (points(ctx.lang, i.percent)) } td.num { (num(ctx.lang, i.national_percent)) } td.num { (i.valid_n) }
                     }
                 } }
             }
@@ -394,9 +397,9 @@ pub fn unit_page(
             h1 { (name(lang, &u.name_vi, &u.name_en)) }
             (source_note(ctx, r.source))
             dl.figures {
-                dt { (ctx.t("scores.survey_part")) } dd #survey-part { (num(u.index.survey_points)) " / " (fmt_points(u.index.survey_max_points)) " (" (num(u.index.survey_points.and_then(|p| percent_of(p, u.index.survey_max_points)))) " %)" }
+                dt { (ctx.t("scores.survey_part")) } dd #survey-part { (num(ctx.lang, u.index.survey_points)) " / " (points(ctx.lang, u.index.survey_max_points)) " (" (num(ctx.lang, u.index.survey_points.and_then(|p| percent_of(p, u.index.survey_max_points)))) " %)" }
                 @if r.scores.full_index() {
-                    dt { (ctx.t("scores.index_total")) } dd #index-total { (num(u.index_total())) " / " (fmt_points(r.methodology.total_points)) " (" (num(u.index_total().and(u.index.percent))) " %)" }
+                    dt { (ctx.t("scores.index_total")) } dd #index-total { (num(ctx.lang, u.index_total())) " / " (points(ctx.lang, r.methodology.total_points)) " (" (num(ctx.lang, u.index_total().and(u.index.percent))) " %)" }
                 }
                 dt { (ctx.t("results.national_rank")) } dd {
                     @match r.scores.standing(u).label_key() {
@@ -408,7 +411,7 @@ pub fn unit_page(
                 @if let Some(t) = &u.index.tier { dt { (ctx.t("results.tier")) } dd { (t) } }
                 @if let Some(n) = u.paper_responses { dt { (ctx.t("results.paper_responses")) } dd #paper-responses { (n) } }
                 @if let Some(c) = &card.change {
-                    dt { (ctx.t("results.change_pp")) } dd { (signed(c.change_percent_points)) " · " (ctx.t("scores.rank_change")) " " (rank_move(c.rank_change)) }
+                    dt { (ctx.t("results.change_pp")) } dd { (signed(ctx.lang, c.change_percent_points)) " · " (ctx.t("scores.rank_change")) " " (rank_move(c.rank_change)) }
                 }
             }
             h2 { (ctx.t("results.groups")) }
@@ -421,11 +424,11 @@ pub fn unit_page(
                 tbody {
                     @for g in &u.groups {
                         tr { td { (group_name(r, &g.group, lang)) } td.num { (g.responses) }
-                             td.num { (num(g.points)) " / " (fmt_points(g.max_points)) } td.num { (num(g.percent)) } }
+                             td.num { (num(ctx.lang, g.points)) " / " (points(ctx.lang, g.max_points)) } td.num { (num(ctx.lang, g.percent)) } }
                     }
                     @if let Some(s) = &u.sipas {
                         tr { td { (group_name(r, &s.group, lang)) } td.num { (s.responses) }
-                             td.num { (num(s.index_points)) " / " (fmt_points(s.index_max_points)) } td.num { (num(s.overall_percent)) } }
+                             td.num { (num(ctx.lang, s.index_points)) " / " (points(ctx.lang, s.index_max_points)) } td.num { (num(ctx.lang, s.overall_percent)) } }
                     }
                 }
             }
@@ -440,7 +443,7 @@ pub fn unit_page(
                     th.num scope="col" { (ctx.t("results.national_mean")) } th.num scope="col" { (ctx.t("results.national_rank")) }
                 } }
                 tbody { @for (code, pct, national, rank) in &card.components {
-                    tr { td { (component_name(m, code, lang)) } td.num { (num(*pct)) } td.num { (num(*national)) } td.num { (position(*rank)) } }
+                    tr { td { (component_name(m, code, lang)) } td.num { (num(ctx.lang, *pct)) } td.num { (num(ctx.lang, *national)) } td.num { (position(*rank)) } }
                 } }
             }
             (charts)
@@ -585,7 +588,7 @@ fn public_cell(ctx: &PageContext, e: Option<crate::domain::disclosure::Entry>) -
     html! {
         @match c {
             Some(c) if c.suppressed => { abbr.suppressed title=(ctx.t("results.suppressed")) { "•" } }
-            Some(c) => { (num(c.percent)) " " small { "(n=" (c.n.unwrap_or(0)) ")" } }
+            Some(c) => { (num(ctx.lang, c.percent)) " " small { "(n=" (c.n.unwrap_or(0)) ")" } }
             None => { "—" }
         }
     }

@@ -4,7 +4,7 @@
 use maud::{Markup, PreEscaped, html};
 
 use super::components::{FieldMessage, field_message, message_summary};
-use super::format::{name, num, position, rank_move, signed};
+use super::format::{name, num, percent, points, position, rank_move, signed};
 use super::layout::{PageContext, page};
 use crate::app::rounds::{CoverageRow, IssuedCode, RoundDeletion, RoundForm, RoundList};
 use crate::db::instruments::InstrumentSummary;
@@ -576,7 +576,7 @@ pub fn coverage(
                     td { (ctx.t(&format!("group.{}", row.group_code))) }
                     td.num { (row.target) } td.num { (row.listed) } td.num { (row.invited) }
                     td.num { (row.started) } td.num { (row.completed) }
-                    td.num { (row.response_rate().map(|r| format!("{r:.1} %")).unwrap_or_else(|| "—".to_owned()))
+                    td.num { (row.response_rate().map(|r| percent(ctx.lang, r)).unwrap_or_else(|| "—".to_owned()))
                         @if row.behind_target() { " " span.tag { (ctx.t("round.behind")) } } }
                 } } }
                 tfoot { tr {
@@ -631,10 +631,11 @@ pub fn scores(
     ctx: &PageContext,
     round: &RoundRow,
     scores: &crate::app::scores::RoundScores,
+    regions: &std::collections::BTreeMap<String, (String, String)>,
     yoy: Option<&[crate::domain::yoy::UnitChange]>,
     with_excluded: bool,
 ) -> Markup {
-    use crate::domain::scoring::{Standing, fmt_points};
+    use crate::domain::scoring::Standing;
     let lang = ctx.lang;
     page(
         ctx,
@@ -672,16 +673,16 @@ pub fn scores(
                             }
                         }
                         td { (name(lang, &u.name_vi, &u.name_en)) }
-                        td { (u.region) }
+                        td { (regions.get(&u.region).map_or(u.region.as_str(), |(vi, en)| name(lang, vi, en))) }
                         td.num { (position(rank.and_then(|r| r.regional))) }
-                        td.num { (num(leader.and_then(|g| g.points))) }
-                        td.num { (num(leader.and_then(|g| g.percent))) }
-                        td.num { (num(u.sipas.as_ref().and_then(|s| s.overall_percent))) }
-                        td.num { (num(u.index.survey_points)) " / " (fmt_points(u.index.survey_max_points)) }
-                        @if full { td.num { @match u.index_total() { Some(t) => { (fmt_points(t)) " / " (fmt_points(u.index.max_points)) } None => { "—" } } } }
+                        td.num { (num(ctx.lang, leader.and_then(|g| g.points))) }
+                        td.num { (num(ctx.lang, leader.and_then(|g| g.percent))) }
+                        td.num { (num(ctx.lang, u.sipas.as_ref().and_then(|s| s.overall_percent))) }
+                        td.num { (num(ctx.lang, u.index.survey_points)) " / " (points(ctx.lang, u.index.survey_max_points)) }
+                        @if full { td.num { @match u.index_total() { Some(t) => { (points(ctx.lang, t)) " / " (points(ctx.lang, u.index.max_points)) } None => { "—" } } } }
                         @if let Some(changes) = yoy {
                             @let change = changes.iter().find(|c| c.unit == u.unit);
-                            td.num { (signed(change.and_then(|c| c.change_points))) }
+                            td.num { (signed(ctx.lang, change.and_then(|c| c.change_points))) }
                             td.num { (rank_move(change.and_then(|c| c.rank_change))) }
                         }
                     }

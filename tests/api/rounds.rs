@@ -431,7 +431,10 @@ async fn the_coverage_page_shows_the_right_counts_after_some_responses() {
         .get_html(&format!("/admin/rounds/{round}/coverage?sort=completed"))
         .await;
     assert!(html.contains(&first.name_vi));
-    assert!(html.contains("66.7 %"), "2 of a target of 3");
+    assert!(
+        html.contains("66,7 %"),
+        "2 of a target of 3, with a decimal comma"
+    );
     let csv = app
         .get(&format!("/admin/rounds/{round}/coverage?format=csv"))
         .await

@@ -216,18 +216,7 @@ pub(super) fn full_results(
             (Source::Live, scores::compute(conn, round_id, &tallies)?)
         }
     };
-    let regions = db::rounds::units(conn, round_id)?
-        .into_iter()
-        .filter_map(|u| {
-            Some((
-                u.region_code?,
-                (
-                    u.region_vi.unwrap_or_default(),
-                    u.region_en.unwrap_or_default(),
-                ),
-            ))
-        })
-        .collect();
+    let regions = scores::region_names(conn, round_id)?;
     let group_names = db::rounds::group_names(conn)?
         .into_iter()
         .map(|(code, vi, en)| (code, (vi, en)))

@@ -19,6 +19,8 @@ pub struct LiveScores {
     pub scores: RoundScores,
     /// Changes against the comparison round, when one is set.
     pub year_over_year: Option<Vec<crate::domain::yoy::UnitChange>>,
+    /// Region code → (Vietnamese, English) name.
+    pub regions: std::collections::BTreeMap<String, (String, String)>,
 }
 
 /// Scores a round as it stands. The live tallies leave excluded responses out; with
@@ -39,7 +41,28 @@ pub fn live_scores(
         round,
         scores,
         year_over_year: super::year_over_year(conn, round_id)?,
+        regions: region_names(conn, round_id)?,
     })
+}
+
+/// Region code → (Vietnamese, English) name, for the regions of a round's units: pages show
+/// region names, never their codes.
+pub fn region_names(
+    conn: &mut AnyConnection,
+    round_id: i64,
+) -> Result<BTreeMap<String, (String, String)>, AppError> {
+    Ok(db::rounds::units(conn, round_id)?
+        .into_iter()
+        .filter_map(|u| {
+            Some((
+                u.region_code?,
+                (
+                    u.region_vi.unwrap_or_default(),
+                    u.region_en.unwrap_or_default(),
+                ),
+            ))
+        })
+        .collect())
 }
 
 /// Scores a round from tallies with its configured methodologies.

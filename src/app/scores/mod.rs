@@ -11,7 +11,7 @@ mod uncertainty;
 
 pub use appraised::import_appraised;
 pub use compare::{compare_rounds, main_methodology, year_over_year};
-pub use compute::{LiveScores, compute, live_scores};
+pub use compute::{LiveScores, compute, live_scores, region_names};
 pub use publish::{Snapshot, inputs_hash, publish, read_snapshot};
 pub use round_scores::UnitUncertainty;
 pub use round_scores::{NationalFigure, RoundScores, UnitScores, rank_unit_scores};

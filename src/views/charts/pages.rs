@@ -10,8 +10,8 @@ use super::{
 };
 use crate::app::export::jobs::ItemLabels;
 use crate::app::results::{ItemDistribution, Overview, RoundResults, Scorecard};
-use crate::domain::scoring::fmt_points;
 use crate::views::format::name;
+use crate::views::format::points_fn;
 use crate::views::layout::PageContext;
 use crate::views::results::{component_name, group_name, n_of, region_name};
 
@@ -29,7 +29,7 @@ fn text<'a>(ctx: &'a PageContext, id: &'a str, key: &'a str) -> ChartText<'a> {
         caption: ctx.t(key),
         table_summary: ctx.t("results.chart_table"),
         no_data: ctx.t("results.no_data"),
-        fmt: &fmt_points,
+        fmt: points_fn(ctx.lang),
     }
 }
 

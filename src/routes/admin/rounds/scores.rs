@@ -35,6 +35,7 @@ pub async fn scores(
         &ctx,
         &live.round,
         &live.scores,
+        &live.regions,
         live.year_over_year.as_deref(),
         with_excluded,
     ))
