@@ -481,8 +481,13 @@ pub fn items_page(
     )
 }
 
-/// A user's export jobs.
+/// A user's export jobs; refreshes itself while one of them is still being made.
 pub fn export_jobs(ctx: &PageContext, jobs: &[ExportJobRow]) -> Markup {
+    let mut ctx = ctx.clone();
+    if jobs.iter().any(is_running) {
+        ctx.refresh_seconds = Some(2);
+    }
+    let ctx = &ctx;
     page(
         ctx,
         ctx.t("results.my_exports"),
@@ -493,7 +498,7 @@ pub fn export_jobs(ctx: &PageContext, jobs: &[ExportJobRow]) -> Markup {
                     thead { tr { th scope="col" { (ctx.t("results.export")) } th scope="col" { (ctx.t("results.status")) } th scope="col" { (ctx.t("results.created")) } } }
                     tbody { @for j in jobs {
                         tr {
-                            td { a href={ "/exports/" (j.id) } { (j.kind) " · " (j.format) } }
+                            td { a href={ "/exports/" (j.id) } { (export_kind(ctx, &j.kind)) " · " (j.format) } }
                             td { (job_status(ctx, j)) }
                             td { (j.created_at.format("%Y-%m-%d %H:%M UTC")) }
                         }
@@ -514,13 +519,23 @@ fn job_status(ctx: &PageContext, j: &ExportJobRow) -> Markup {
     }
 }
 
+/// The name of an export kind in the page's language (its code if it is not a known kind).
+fn export_kind<'a>(ctx: &'a PageContext, code: &'a str) -> &'a str {
+    crate::app::export::jobs::ExportKind::parse(code).map_or(code, |kind| ctx.t(kind.label_key()))
+}
+
+/// Whether a job is still being made, so its page refreshes itself.
+fn is_running(job: &ExportJobRow) -> bool {
+    matches!(
+        job.status,
+        ExportJobStatus::Queued | ExportJobStatus::Running
+    )
+}
+
 /// One export job; refreshes itself every two seconds until it is finished (a meta refresh,
 /// since pages carry no script).
 pub fn export_job(ctx: &PageContext, job: &ExportJobRow) -> Markup {
-    let running = matches!(
-        job.status,
-        ExportJobStatus::Queued | ExportJobStatus::Running
-    );
+    let running = is_running(job);
     let percent = if job.total > 0 {
         job.progress.saturating_mul(100) / job.total
     } else {
@@ -535,7 +550,7 @@ pub fn export_job(ctx: &PageContext, job: &ExportJobRow) -> Markup {
         ctx.t("results.export"),
         html! {
             p { a href="/exports" { "← " (ctx.t("results.my_exports")) } }
-            h1 { (ctx.t("results.export")) ": " (job.kind) " · " (job.format) }
+            h1 { (ctx.t("results.export")) ": " (export_kind(&ctx, &job.kind)) " · " (job.format) }
             @if running {
                 p { label for="progress" { (ctx.t("results.running")) } " "
                     progress #progress max="100" value=(percent) { (percent) " %" } " " (job.progress) " / " (job.total) }

@@ -487,3 +487,68 @@ async fn coordinator_a_cannot_see_unit_b_through_pages_api_or_exports() {
         "{job} asks for a login"
     );
 }
+
+#[tokio::test]
+async fn vietnamese_result_pages_write_decimal_commas_region_names_and_question_texts() {
+    let app = spawn_app().await;
+    let round = demo_round(&app, 300);
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+
+    // Numbers in Vietnamese tables carry a decimal comma; none is written with a point.
+    let dashboard = app.get_html(&format!("/results/{round}")).await;
+    let numeric_cells: Vec<&str> = dashboard
+        .split("<td class=\"num\">")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('<').unwrap_or(rest.len())])
+        .collect();
+    assert!(
+        numeric_cells.iter().any(|c| c.contains(',')),
+        "{numeric_cells:?}"
+    );
+    assert!(
+        !numeric_cells
+            .iter()
+            .any(|c| c.chars().any(|ch| ch.is_ascii_digit()) && c.contains('.')),
+        "{numeric_cells:?}"
+    );
+    // The round's name already says its year: the title does not repeat it.
+    assert!(!dashboard.contains("(2025)</h1>"), "{dashboard}");
+
+    // A scorecard names its strongest and weakest items by their question text.
+    let unit = app
+        .get_html(&format!("/results/{round}/units/ha-noi"))
+        .await;
+    let strongest = &unit[unit.find("Cao nhất</caption>").unwrap()..];
+    let strongest = &strongest[..strongest.find("</table>").unwrap()];
+    let item_cells: Vec<&str> = strongest
+        .split("<tr>")
+        .skip(2)
+        .filter_map(|row| row.split("<td>").nth(2))
+        .map(|cell| &cell[..cell.find('<').unwrap_or(cell.len())])
+        .collect();
+    assert!(!item_cells.is_empty(), "{strongest}");
+    for cell in &item_cells {
+        assert!(
+            cell.contains(' ') && !cell.contains('_'),
+            "a question text, not a code: {cell}"
+        );
+    }
+
+    // The live score page names regions instead of showing their codes.
+    let units = {
+        let mut conn = app.pool.get().unwrap();
+        khaosat::db::rounds::units(&mut conn, round).unwrap()
+    };
+    let with_region = units
+        .iter()
+        .find(|u| u.region_code.is_some() && u.region_vi.is_some())
+        .expect("a unit with a region");
+    let scores = app
+        .get_html(&format!("/admin/rounds/{round}/scores"))
+        .await;
+    assert!(scores.contains(with_region.region_vi.as_deref().unwrap()));
+    assert!(!scores.contains(&format!(
+        "<td>{}</td>",
+        with_region.region_code.as_deref().unwrap()
+    )));
+}

@@ -37,7 +37,8 @@ pub enum ExportKind {
 }
 
 impl ExportKind {
-    fn parse(raw: &str) -> Option<Self> {
+    /// The kind with this stored code.
+    pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "microdata" => Some(Self::Microdata),
             "aggregates" => Some(Self::Aggregates),
@@ -56,6 +57,17 @@ impl ExportKind {
             Self::Codebook => "codebook",
             Self::Syntax => "syntax",
             Self::Breakdown => "breakdown",
+        }
+    }
+
+    /// The catalogue key of its name on pages ("Dữ liệu vi mô", not `microdata`).
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Microdata => "export.kind.microdata",
+            Self::Aggregates => "export.kind.aggregates",
+            Self::Codebook => "export.kind.codebook",
+            Self::Syntax => "export.kind.syntax",
+            Self::Breakdown => "export.kind.breakdown",
         }
     }
 
