@@ -281,6 +281,8 @@ pub struct RoundPage<'a> {
     pub instruments: &'a [InstrumentSummary],
     /// Every stored methodology.
     pub methodologies: &'a [MethodologySummary],
+    /// Each group with the questionnaire and methodology its form offers first.
+    pub group_choices: &'a [crate::app::rounds::GroupChoice],
     /// Target per group code when the same for every unit (None if mixed or unset).
     pub targets: &'a [(String, Option<i32>)],
     /// Respondents listed (in the user's units when `respondents_in_my_units`).
@@ -334,6 +336,81 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
                 tr { th { (ctx.t("round.closes")) } td { (fmt_time(lang, p.zone, r.closes_at)) } }
             } }
             p.hint { (tf(lang, "round.times_in", &[("zone", &zone_label(lang, p.zone))])) }
+            @if p.can_manage && matches!(status, RoundStatus::Draft | RoundStatus::Open) {
+                div.actions {
+                    a.btn.secondary href={ (base) "/edit" } {
+                        (ctx.t(if status == RoundStatus::Open { "round.extend" } else { "round.edit" }))
+                    }
+                    @if status == RoundStatus::Draft {
+                        a.btn.secondary href={ (base) "/delete" } { (ctx.t("round.delete")) }
+                    }
+                }
+            }
+            div.actions {
+                a.btn.secondary href={ (base) "/coverage" } { (ctx.t("round.coverage")) }
+                a.btn.secondary href={ (base) "/scores" } { (ctx.t("scores.title")) }
+                a.btn.secondary href={ (base) "/quality" } { (ctx.t("quality.title")) }
+                @if status == RoundStatus::Open { a.btn.secondary href={ (base) "/paper" } { (ctx.t("paper.title")) } }
+                @for action in p.actions {
+                    form method="post" action={ (base) "/actions/" (action.code()) } {
+                        (ctx.csrf_field())
+                        button.btn type="submit" { (ctx.t(&format!("round.action.{}", action.code()))) }
+                    }
+                }
+            }
+
+            @if p.can_manage && !p.earlier_rounds.is_empty() {
+                form method="post" action={ (base) "/compare" } {
+                    (ctx.csrf_field())
+                    div.field { label for="earlier" { (ctx.t("round.compare_with")) }
+                        select #earlier name="earlier" {
+                            option value="" { "—" }
+                            @for (id, label) in p.earlier_rounds {
+                                option value=(id) selected[r.compare_round_id == Some(*id)] { (label) }
+                            }
+                        }
+                    }
+                    button.btn.secondary type="submit" { (ctx.t("round.save")) }
+                }
+            }
+            h2 { (ctx.t("round.groups")) }
+            @if p.groups.is_empty() { p { (ctx.t("round.groups_none")) } } @else {
+                table {
+                    thead { tr { th { (ctx.t("catalog.group")) } th { (ctx.t("catalog.instruments")) } th { (ctx.t("catalog.methodologies")) } th.num { (ctx.t("round.target")) } } }
+                    tbody { @for g in p.groups { tr {
+                        td { (ctx.t(&format!("group.{}", g.group_code))) }
+                        td { a href={ "/admin/instruments/" (g.instrument_id) } { (g.instrument_code) " v" (g.instrument_version) } }
+                        td { a href={ "/admin/methodologies/" (g.methodology_id) } { (g.methodology_code) " v" (g.methodology_version) } }
+                        td.num { (p.targets.iter().find(|(c, _)| c == &g.group_code).and_then(|(_, t)| *t).map(|t| t.to_string()).unwrap_or_else(|| "—".to_owned())) }
+                    } } }
+                }
+            }
+            @if p.can_manage && !frozen {
+                // One form per group, each offering the group's own questionnaire first: a
+                // single form could not follow the chosen group without a script.
+                div.card {
+                    h3 { (ctx.t("round.set_group")) }
+                    @for choice in p.group_choices {
+                        @let id = |field: &str| format!("{field}-{}", choice.group);
+                        form.group-binding method="post" action={ (base) "/groups" } {
+                            (ctx.csrf_field())
+                            input type="hidden" name="group" value=(choice.group);
+                            fieldset {
+                                legend { (ctx.t(&format!("group.{}", choice.group))) }
+                                div.field { label for=(id("instrument_id")) { (ctx.t("catalog.instruments")) }
+                                    select id=(id("instrument_id")) name="instrument_id" { @for i in p.instruments {
+                                        option value=(i.id) selected[choice.instrument_id == Some(i.id)] { (i.code) " v" (i.version) " — " (ctx.t(&format!("group.{}", i.group_code))) }
+                                    } } }
+                                div.field { label for=(id("methodology_id")) { (ctx.t("catalog.methodologies")) }
+                                    select id=(id("methodology_id")) name="methodology_id" { @for m in p.methodologies {
+                                        option value=(m.id) selected[choice.methodology_id == Some(m.id)] { (m.code) " v" (m.version) }
+                                    } } }
+                                button.btn type="submit" { (ctx.t("round.save")) }
+                            }
+                        }
+                    }
+                }
+            }
             @if p.can_manage && matches!(status, RoundStatus::Draft | RoundStatus::Open) {
                 div.actions {
                     a.btn.secondary href={ (base) "/edit" } {

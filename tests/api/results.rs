@@ -543,9 +543,7 @@ async fn vietnamese_result_pages_write_decimal_commas_region_names_and_question_
         .iter()
         .find(|u| u.region_code.is_some() && u.region_vi.is_some())
         .expect("a unit with a region");
-    let scores = app
-        .get_html(&format!("/admin/rounds/{round}/scores"))
-        .await;
+    let scores = app.get_html(&format!("/admin/rounds/{round}/scores")).await;
     assert!(scores.contains(with_region.region_vi.as_deref().unwrap()));
     assert!(!scores.contains(&format!(
         "<td>{}</td>",

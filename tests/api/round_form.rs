@@ -324,3 +324,48 @@ async fn a_time_typed_as_eight_in_vietnam_is_stored_as_one_utc_and_shown_back_as
     let list = app.get_html("/admin/rounds").await;
     assert!(list.contains("01/09/2030 08:00"));
 }
+
+#[tokio::test]
+async fn each_group_is_offered_its_own_questionnaire_and_a_methodology_that_scores_it() {
+    let app = spawn_app().await;
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+    let round = {
+        let mut conn = app.pool.get().unwrap();
+        let input = rounds::NewRoundInput {
+            year: 2025,
+            name_vi: "Khảo sát CCHC 2025".into(),
+            name_en: "PAR survey 2025".into(),
+            unit_set_code: rounds::UNITS_2025.into(),
+            opens_at: None,
+            closes_at: None,
+        };
+        rounds::create_round(&mut conn, &input, ADMIN).unwrap()
+    };
+    let html = app.get_html(&format!("/admin/rounds/{round}")).await;
+    let selected_in = |select_id: &str| -> String {
+        let start = html
+            .find(&format!("id=\"{select_id}\""))
+            .unwrap_or_else(|| panic!("{select_id} in {html}"));
+        let select = &html[start..start + html[start..].find("</select>").unwrap()];
+        let option = &select[..select
+            .find(" selected")
+            .unwrap_or_else(|| panic!("a choice in {select}"))];
+        let text_start = select[option.len()..].find('>').unwrap() + option.len() + 1;
+        let text = &select[text_start..];
+        text[..text.find('<').unwrap()].to_owned()
+    };
+    for (group, instrument, methodology) in [
+        ("leader", "par-leader", "par-2022"),
+        ("civil_servant", "par-civil-servant", "par-2022"),
+        ("citizen", "sipas", "sipas-2023"),
+    ] {
+        assert!(
+            selected_in(&format!("instrument_id-{group}")).starts_with(instrument),
+            "{group}"
+        );
+        assert!(
+            selected_in(&format!("methodology_id-{group}")).starts_with(methodology),
+            "{group}"
+        );
+    }
+}

@@ -29,6 +29,8 @@ pub struct RoundOverview {
     pub instruments: Vec<InstrumentSummary>,
     /// Methodologies that can be bound to a group.
     pub methodologies: Vec<MethodologySummary>,
+    /// Each respondent group with the questionnaire and methodology its form offers first.
+    pub group_choices: Vec<GroupChoice>,
     /// Target per group code when the same for every unit (None if mixed or unset).
     pub targets: Vec<(String, Option<i32>)>,
     /// Respondents listed (in a coordinator's own units only, see `respondents_in_my_units`).
@@ -43,6 +45,64 @@ pub struct RoundOverview {
     pub earlier_rounds: Vec<(i64, String)>,
     /// The lifecycle actions the viewer may take now, from the permission table.
     pub actions: Vec<RoundAction>,
+}
+
+/// What the form binding a group to a questionnaire and methodology offers first: what the
+/// round already uses for the group, else the latest questionnaire written for the group and
+/// the latest methodology that scores it (never another group's questionnaire).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupChoice {
+    /// The group code.
+    pub group: String,
+    /// The questionnaire offered first.
+    pub instrument_id: Option<i64>,
+    /// The methodology offered first.
+    pub methodology_id: Option<i64>,
+}
+
+/// The first choices of every group's form (see [`GroupChoice`]).
+fn group_choices(
+    conn: &mut AnyConnection,
+    group_codes: &[String],
+    configured: &[RoundGroupRow],
+    instruments: &[InstrumentSummary],
+    methodologies: &[MethodologySummary],
+) -> Result<Vec<GroupChoice>, AppError> {
+    // Which groups each methodology scores; there are a handful of methodologies.
+    let mut scored: Vec<(i64, Vec<String>)> = Vec::with_capacity(methodologies.len());
+    for m in methodologies {
+        if let Some(stored) = crate::app::catalog::load_methodology(conn, m.id)? {
+            let groups = group_codes
+                .iter()
+                .filter(|g| stored.methodology.scores_group(g))
+                .cloned()
+                .collect();
+            scored.push((m.id, groups));
+        }
+    }
+    Ok(group_codes
+        .iter()
+        .map(|group| {
+            let current = configured.iter().find(|c| &c.group_code == group);
+            GroupChoice {
+                group: group.clone(),
+                instrument_id: current.map(|c| c.instrument_id).or_else(|| {
+                    instruments
+                        .iter()
+                        .filter(|i| &i.group_code == group)
+                        .max_by_key(|i| i.id)
+                        .map(|i| i.id)
+                }),
+                methodology_id: current.map(|c| c.methodology_id).or_else(|| {
+                    scored
+                        .iter()
+                        .filter(|(_, groups)| groups.contains(group))
+                        .map(|(id, _)| *id)
+                        .max()
+                }),
+            }
+        })
+        .collect())
 }
 
 /// Who looks at the round page.
@@ -94,13 +154,18 @@ pub fn overview(
         .map(|r| (r.id, format!("{} — {}", r.year, r.name_vi)))
         .collect();
     let actions = lifecycle::allowed_actions(viewer.role, round.status);
+    let instruments = db::instruments::list(conn)?;
+    let methodologies = db::methodologies::list(conn)?;
+    let group_codes: Vec<String> = all_groups.iter().map(|(_, code)| code.clone()).collect();
+    let group_choices = group_choices(conn, &group_codes, &groups, &instruments, &methodologies)?;
     Ok(RoundOverview {
         round,
         unit_set,
         units,
         groups,
-        instruments: db::instruments::list(conn)?,
-        methodologies: db::methodologies::list(conn)?,
+        instruments,
+        methodologies,
+        group_choices,
         targets,
         respondents,
         respondents_in_my_units: coordinator.is_some(),

@@ -414,6 +414,11 @@ impl Methodology {
         &self.source.file
     }
 
+    /// Whether this methodology scores respondent group `code`, as a points group or as SIPAS.
+    pub fn scores_group(&self, code: &str) -> bool {
+        self.group(code).is_some() || self.sipas.as_ref().is_some_and(|s| s.group == code)
+    }
+
     /// Looks up a points group.
     pub fn group(&self, code: &str) -> Option<&Group> {
         self.groups.iter().find(|g| g.code == code)

@@ -289,6 +289,7 @@ async fn round_page_with(
             groups: &o.groups,
             instruments: &o.instruments,
             methodologies: &o.methodologies,
+            group_choices: &o.group_choices,
             targets: &o.targets,
             respondents: o.respondents,
             respondents_in_my_units: o.respondents_in_my_units,
