@@ -148,7 +148,8 @@ async fn changing_a_stored_version_is_refused_and_changes_nothing() {
     assert_eq!(response.status(), 422);
     let html = response.text().await.unwrap();
     assert!(
-        html.contains("leader.toml: par-leader version 1 already exists with different content"),
+        // The page speaks the reader's language (Vietnamese by default).
+        html.contains("leader.toml: par-leader phiên bản 1 đã có với nội dung khác"),
         "{html}"
     );
     assert_eq!(count_instruments(&app), 3);
