@@ -32,8 +32,12 @@
 //! * `phone`: digits with spaces, `.`, `-`, `(`, `)` and an optional leading `+`; 8–15 digits.
 //!   Stored as `+` and digits only. Letters are refused.
 //! * `unit` and `group` are checked against the round through the caller's [`UnitLookup`] and
-//!   [`GroupLookup`]. Groups may also be written as their Vietnamese labels (`lãnh đạo`,
-//!   `công chức`, `người dân`) or with spaces (`civil servant`).
+//!   [`GroupLookup`], normally a [`Matcher`]: a unit by its code or its name (with or without
+//!   diacritics, `Tỉnh`/`Thành phố`/`TP.`), a group by its code or its label in either language
+//!   (`Lãnh đạo, quản lý`, `Công chức`, `Người dân, tổ chức`, `Civil servants`) or the short
+//!   forms `lãnh đạo`, `người dân`, `civil servant`. An unknown value names up to three close
+//!   matches; a value naming several units names them all.
+//! * `name`, `position` and `level` are stored in Unicode NFC.
 //! * Every cell: at most [`MAX_CELL_CHARS`] characters, no line breaks or control characters,
 //!   and nothing a spreadsheet would run as a formula (`=`, `@`, a leading tab or carriage
 //!   return, `+`/`-` unless alone — a common "none" placeholder — or followed by a
@@ -48,9 +52,10 @@
 use std::collections::HashMap;
 
 use crate::domain::tabular::{
-    Row, RowCells, RowError, header_key, map_header_with, read_csv, read_first_sheet, shown,
+    Row, RowCells, RowError, map_header_with, read_csv, read_first_sheet, shown,
 };
 use crate::domain::unit_list::UnitSet;
+use crate::domain::unit_match::{Match, Matcher, nfc};
 use crate::domain::xlsx::Limits;
 
 /// Most respondents in one file.
@@ -96,34 +101,52 @@ pub struct RespondentRow {
 
 /// The units of the round a list is imported into.
 pub trait UnitLookup {
-    /// The round's code for the unit written `input` (trimmed), or `None` when the round has
-    /// no such unit. Returning the canonical code lets the lookup ignore case.
-    fn resolve_unit(&self, input: &str) -> Option<String>;
+    /// What the unit written `input` (trimmed) is: the round's code for it, or the closest
+    /// units when it names none or several (see [`crate::domain::unit_match`]).
+    fn resolve_unit(&self, input: &str) -> Match;
 }
 
 /// The respondent groups of the round a list is imported into.
 pub trait GroupLookup {
-    /// The round's code for group `code` (already mapped from Vietnamese labels and
-    /// normalised to lower-case snake case), or `None` when the round has no such group.
-    fn resolve_group(&self, code: &str) -> Option<String>;
+    /// What the group written `input` (trimmed; a code or a label in either language) is.
+    fn resolve_group(&self, input: &str) -> Match;
 }
 
+/// A closure answering with a code or nothing (exact lookups, tests).
 impl<F: Fn(&str) -> Option<String>> UnitLookup for F {
-    fn resolve_unit(&self, input: &str) -> Option<String> {
-        self(input)
+    fn resolve_unit(&self, input: &str) -> Match {
+        self(input).map_or(Match::Unknown(Vec::new()), Match::Found)
     }
 }
 
 impl<F: Fn(&str) -> Option<String>> GroupLookup for F {
-    fn resolve_group(&self, code: &str) -> Option<String> {
-        self(code)
+    fn resolve_group(&self, input: &str) -> Match {
+        self(input).map_or(Match::Unknown(Vec::new()), Match::Found)
+    }
+}
+
+/// A [`Matcher`] built over the round's units or groups: the importer's lookup.
+impl UnitLookup for Matcher {
+    fn resolve_unit(&self, input: &str) -> Match {
+        self.find(input)
+    }
+}
+
+impl GroupLookup for Matcher {
+    fn resolve_group(&self, input: &str) -> Match {
+        self.find(input)
     }
 }
 
 impl UnitLookup for UnitSet {
-    /// Exact code first, then ignoring ASCII case.
-    fn resolve_unit(&self, input: &str) -> Option<String> {
-        self.find_ignoring_case(input).map(|u| u.code.clone())
+    /// Codes and names as [`Matcher`] reads them.
+    fn resolve_unit(&self, input: &str) -> Match {
+        Matcher::units(
+            self.units
+                .iter()
+                .map(|u| (u.code.as_str(), u.name_vi.as_str(), u.name_en.as_str())),
+        )
+        .find(input)
     }
 }
 
@@ -134,9 +157,49 @@ pub struct StandardGroups;
 /// The standard group codes.
 pub const STANDARD_GROUPS: [&str; 3] = ["leader", "civil_servant", "citizen"];
 
+/// The standard groups: code, Vietnamese and English label as the pages show them, and the
+/// shorter names people write (`lãnh đạo`, `civil servant`).
+pub const STANDARD_GROUP_NAMES: [(&str, &str, &str, &[&str]); 3] = [
+    (
+        "leader",
+        "Lãnh đạo, quản lý",
+        "Leaders and managers",
+        &["lãnh đạo", "quản lý", "leaders", "managers"],
+    ),
+    (
+        "civil_servant",
+        "Công chức",
+        "Civil servants",
+        &["civil servant", "công chức, viên chức"],
+    ),
+    (
+        "citizen",
+        "Người dân, tổ chức",
+        "Citizens and organisations",
+        &["người dân", "citizens", "citizens and organizations"],
+    ),
+];
+
+impl StandardGroups {
+    /// A matcher over the standard groups, plus any `extra` labels per code (e.g. the names a
+    /// database or catalogue gives them): `(code, label)`.
+    pub fn matcher(extra: &[(&str, &str)]) -> Matcher {
+        let mut m = Matcher::new();
+        for (code, vi, en, short) in STANDARD_GROUP_NAMES {
+            let mut names: Vec<&str> = vec![en];
+            names.extend_from_slice(short);
+            names.extend(extra.iter().filter(|e| e.0 == code).map(|e| e.1));
+            m.add(code, vi, &names);
+        }
+        m
+    }
+}
+
 impl GroupLookup for StandardGroups {
-    fn resolve_group(&self, code: &str) -> Option<String> {
-        STANDARD_GROUPS.contains(&code).then(|| code.to_owned())
+    fn resolve_group(&self, input: &str) -> Match {
+        static MATCHER: std::sync::LazyLock<Matcher> =
+            std::sync::LazyLock::new(|| StandardGroups::matcher(&[]));
+        MATCHER.find(input)
     }
 }
 
@@ -167,13 +230,6 @@ const ALIASES: [(&str, &str); 10] = [
 
 /// Header keys accepted and ignored.
 const IGNORED: [&str; 1] = ["stt"];
-
-/// Vietnamese group labels (after [`header_key`]) → group code.
-const GROUP_LABELS: [(&str, &str); 3] = [
-    ("lanh_dao", "leader"),
-    ("cong_chuc", "civil_servant"),
-    ("nguoi_dan", "citizen"),
-];
 
 /// Parses a CSV respondent list (UTF-8, optional BOM). Returns every row, or every problem.
 pub fn parse_respondent_csv(
@@ -225,7 +281,8 @@ fn validate(
             )]);
         }
         let mut check = RowCells::new(&row, &columns, file, &mut errors, true);
-        let name = check.value("name", MAX_CELL_CHARS);
+        // Names are stored in NFC so the same name typed on two systems is one text.
+        let name = check.value("name", MAX_CELL_CHARS).map(|v| nfc(&v));
         if name.as_deref() == Some("") {
             check.error("name", "the name is required".to_owned());
         }
@@ -260,45 +317,37 @@ fn validate(
                 check.error("unit", "the unit is required".to_owned());
                 return None;
             }
-            let found = units.resolve_unit(&v).or_else(|| {
+            let mut found = units.resolve_unit(&v);
+            if unit_numeric && v.len() == 1 && matches!(found, Match::Unknown(_)) {
                 // Excel turns a code like 01 typed into a cell into the number 1.
-                (unit_numeric && v.len() == 1)
-                    .then(|| units.resolve_unit(&format!("0{v}")))
-                    .flatten()
-            });
-            if found.is_none() {
-                check.error(
-                    "unit",
-                    format!("'{}' is not a unit of this round", shown(&v)),
-                );
+                if let Match::Found(code) = units.resolve_unit(&format!("0{v}")) {
+                    found = Match::Found(code);
+                }
             }
-            found
+            matched(&mut check, "unit", &v, found, "is not a unit of this round")
         });
         let group = check.value("group", MAX_CELL_CHARS).and_then(|v| {
             if v.is_empty() {
                 check.error("group", "the group is required".to_owned());
                 return None;
             }
-            let key = header_key(&v);
-            let code = GROUP_LABELS
-                .iter()
-                .find(|(label, _)| *label == key)
-                .map_or(key.as_str(), |(_, code)| code);
-            let found = groups.resolve_group(code);
-            if found.is_none() {
-                check.error(
-                    "group",
-                    format!("'{}' is not a respondent group of this round", shown(&v)),
-                );
-            }
-            found
+            let found = groups.resolve_group(&v);
+            matched(
+                &mut check,
+                "group",
+                &v,
+                found,
+                "is not a respondent group of this round",
+            )
         });
         let position = check
             .value("position", MAX_CELL_CHARS)
-            .filter(|v| !v.is_empty());
+            .filter(|v| !v.is_empty())
+            .map(|v| nfc(&v));
         let level = check
             .value("level", MAX_CELL_CHARS)
-            .filter(|v| !v.is_empty());
+            .filter(|v| !v.is_empty())
+            .map(|v| nfc(&v));
         check.unheaded_values();
         if let (Some(name), Some(unit), Some(group)) = (name.filter(|n| !n.is_empty()), unit, group)
         {
@@ -324,6 +373,47 @@ fn validate(
         Ok(out)
     } else {
         Err(errors)
+    }
+}
+
+/// The code a lookup found, or `None` after recording why not: unknown (with the closest
+/// choices, when any are close) or ambiguous (naming every candidate).
+fn matched(
+    check: &mut RowCells<'_>,
+    column: &str,
+    written: &str,
+    found: Match,
+    unknown: &str,
+) -> Option<String> {
+    let names = |labels: &[String]| labels.join(", ");
+    match found {
+        Match::Found(code) => Some(code),
+        Match::Unknown(close) if close.is_empty() => {
+            check.error(column, format!("'{}' {unknown}", shown(written)));
+            None
+        }
+        Match::Unknown(close) => {
+            check.error(
+                column,
+                format!(
+                    "'{}' {unknown}; did you mean {}?",
+                    shown(written),
+                    names(&close)
+                ),
+            );
+            None
+        }
+        Match::Ambiguous(all) => {
+            check.error(
+                column,
+                format!(
+                    "'{}' could be any of {}; write the code instead",
+                    shown(written),
+                    names(&all)
+                ),
+            );
+            None
+        }
     }
 }
 
@@ -664,6 +754,68 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(errs[0].column.as_deref(), Some("group"));
+    }
+
+    #[test]
+    fn province_names_and_group_labels_as_the_pages_show_them_are_accepted() {
+        let set = crate::domain::unit_list::provinces_2023().unwrap();
+        let nfd_name: String = "Lê Thị Hồng".chars().collect::<String>();
+        let nfd_name =
+            unicode_normalization::UnicodeNormalization::nfd(nfd_name.as_str()).collect::<String>();
+        let text = format!(
+            "Họ và tên,Đơn vị,Nhóm\n\
+             A,Hà Nội,\"Lãnh đạo, quản lý\"\n\
+             B,Thành phố Hồ Chí Minh,\"Người dân, tổ chức\"\n\
+             C,ha noi,Công chức\n\
+             D,HÀ  NỘI,Civil servants\n\
+             E,TP. Hồ Chí Minh,leader\n\
+             F,Thanh pho Ho Chi Minh,citizen\n\
+             G,Thừa Thiên Huế,lanh dao quan ly\n\
+             H,Bà Rịa - Vũng Tàu,NGƯỜI DÂN\n\
+             {nfd_name},1,civil_servant\n"
+        );
+        let rows = parse_respondent_csv(text.as_bytes(), "l.csv", &set, &StandardGroups).unwrap();
+        let got: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.unit.as_str(), r.group.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("01", "leader"),
+                ("79", "citizen"),
+                ("01", "civil_servant"),
+                ("01", "civil_servant"),
+                ("79", "leader"),
+                ("79", "citizen"),
+                ("46", "leader"),
+                ("77", "citizen"),
+                ("01", "civil_servant"),
+            ]
+        );
+        assert_eq!(rows[8].name, "Lê Thị Hồng", "stored in NFC");
+    }
+
+    #[test]
+    fn an_unknown_unit_or_group_names_the_closest_matches() {
+        let set = crate::domain::unit_list::provinces_2023().unwrap();
+        let errs = parse_respondent_csv(
+            "name,unit,group\nA,Ha Noii,Lanh dao quan lyy\n".as_bytes(),
+            "l.csv",
+            &set,
+            &StandardGroups,
+        )
+        .unwrap_err();
+        let errs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errs,
+            [
+                "l.csv row 2, column unit: 'Ha Noii' is not a unit of this round; did you mean \
+                 Hà Nội?",
+                "l.csv row 2, column group: 'Lanh dao quan lyy' is not a respondent group of \
+                 this round; did you mean Lãnh đạo, quản lý?",
+            ]
+        );
     }
 
     /// A cell to write: text, a number, or nothing.

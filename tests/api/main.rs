@@ -30,6 +30,7 @@ mod paper;
 mod permissions;
 mod properties;
 mod respond;
+mod respondent_import;
 mod results;
 mod rounds;
 mod scores;

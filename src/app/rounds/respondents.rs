@@ -1,6 +1,9 @@
 //! Respondent lists imported into a round.
 
 use super::*;
+use crate::domain::respondent_list::STANDARD_GROUP_NAMES;
+use crate::domain::unit_match::Matcher;
+use crate::i18n::Lang;
 
 /// Imports a respondent list (CSV or XLSX) into a draft or open round: every row is checked,
 /// including e-mails already in the round, and a file with any bad row imports nothing.
@@ -16,26 +19,18 @@ pub fn import_respondents(
         if !matches!(status_of(&round)?, RoundStatus::Draft | RoundStatus::Open) {
             return Err(invalid("round.invalid.respondents_state", &[]));
         }
-        let units = db::rounds::units(conn, round_id)?;
-        let by_code: HashMap<String, i64> = units
-            .iter()
-            .map(|u| (u.code.to_lowercase(), u.id))
-            .collect();
-        let canonical: HashMap<String, String> = units
-            .iter()
-            .map(|u| (u.code.to_lowercase(), u.code.clone()))
-            .collect();
-        let unit_lookup = |input: &str| canonical.get(&input.trim().to_lowercase()).cloned();
-        let groups: HashMap<String, i64> = db::rounds::all_groups(conn)?
-            .into_iter()
-            .map(|(id, code)| (code, id))
-            .collect();
+        let RoundLookups {
+            units: unit_matcher,
+            groups: group_matcher,
+            unit_ids: by_code,
+            group_ids: groups,
+        } = round_lookups(conn, round_id)?;
         let xlsx =
             file_name.to_ascii_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04");
         let rows = if xlsx {
-            parse_respondent_xlsx(bytes, file_name, &unit_lookup, &StandardGroups)
+            parse_respondent_xlsx(bytes, file_name, &unit_matcher, &group_matcher)
         } else {
-            parse_respondent_csv(bytes, file_name, &unit_lookup, &StandardGroups)
+            parse_respondent_csv(bytes, file_name, &unit_matcher, &group_matcher)
         }
         .map_err(RoundError::Rows)?;
         let existing: HashSet<String> = db::respondents::emails_in_round(conn, round_id)?
@@ -64,7 +59,7 @@ pub fn import_respondents(
             .filter_map(|r| {
                 Some(NewRespondent {
                     round_id,
-                    unit_id: *by_code.get(&r.unit.to_lowercase())?,
+                    unit_id: *by_code.get(&r.unit)?,
                     group_id: *groups.get(&r.group)?,
                     name: &r.name,
                     email: r.email.as_deref(),
@@ -89,5 +84,55 @@ pub fn import_respondents(
             Some(serde_json::json!({ "file": file_name, "rows": inserted }).to_string()),
         )?;
         Ok(inserted)
+    })
+}
+
+/// What a respondent list is checked against: the round's units and the respondent groups,
+/// each matchable by code or name, and their row ids by code.
+pub struct RoundLookups {
+    /// The round's units by code, Vietnamese or English name.
+    pub units: Matcher,
+    /// The groups by code or label (database names, both catalogues, short forms).
+    pub groups: Matcher,
+    /// Unit code → unit id.
+    pub unit_ids: HashMap<String, i64>,
+    /// Group code → group id.
+    pub group_ids: HashMap<String, i64>,
+}
+
+/// The lookups for importing into `round_id`. Every group may be named, as before: a draft
+/// round need not have its groups assigned yet.
+pub fn round_lookups(conn: &mut AnyConnection, round_id: i64) -> Result<RoundLookups> {
+    let units = db::rounds::units(conn, round_id)?;
+    let unit_matcher = Matcher::units(
+        units
+            .iter()
+            .map(|u| (u.code.as_str(), u.name_vi.as_str(), u.name_en.as_str())),
+    );
+    let unit_ids = units.iter().map(|u| (u.code.clone(), u.id)).collect();
+    let mut groups = Matcher::new();
+    for (code, name_vi, name_en) in db::rounds::group_names(conn)? {
+        let key = format!("group.{code}");
+        let vi = crate::i18n::t(Lang::Vi, &key).to_owned();
+        let en = crate::i18n::t(Lang::En, &key).to_owned();
+        let mut names: Vec<&str> = vec![&name_en, &vi, &en];
+        if let Some((_, std_vi, std_en, short)) = STANDARD_GROUP_NAMES.iter().find(|g| g.0 == code)
+        {
+            names.extend([*std_vi, *std_en]);
+            names.extend_from_slice(short);
+        }
+        // A catalogue without the key answers with the key itself: not a name.
+        names.retain(|n| !n.starts_with("group."));
+        groups.add(&code, &name_vi, &names);
+    }
+    let group_ids = db::rounds::all_groups(conn)?
+        .into_iter()
+        .map(|(id, code)| (code, id))
+        .collect();
+    Ok(RoundLookups {
+        units: unit_matcher,
+        groups,
+        unit_ids,
+        group_ids,
     })
 }
