@@ -52,7 +52,7 @@
 use std::collections::HashMap;
 
 use crate::domain::tabular::{
-    Row, RowCells, RowError, map_header_with, read_csv, read_first_sheet, shown,
+    Row, RowCells, RowError, map_header_with, msg, read_csv, read_first_sheet, shown,
 };
 use crate::domain::unit_list::UnitSet;
 use crate::domain::unit_match::{Match, Matcher, nfc};
@@ -250,8 +250,14 @@ pub fn parse_respondent_xlsx(
     units: &impl UnitLookup,
     groups: &impl GroupLookup,
 ) -> Result<Vec<RespondentRow>, Vec<RowError>> {
-    let rows = read_first_sheet(bytes, file_name, XLSX_LIMITS, MAX_ROWS, "respondents")
-        .map_err(|e| vec![e])?;
+    let rows = read_first_sheet(
+        bytes,
+        file_name,
+        XLSX_LIMITS,
+        MAX_ROWS,
+        "list.too_many_respondents",
+    )
+    .map_err(|e| vec![e])?;
     validate(rows, file_name, units, groups)
 }
 
@@ -264,7 +270,7 @@ fn validate(
 ) -> Result<Vec<RespondentRow>, Vec<RowError>> {
     let mut rows = rows.into_iter().filter(|r| !r.is_blank());
     let Some(header) = rows.next() else {
-        return Err(vec![RowError::file(file, "the file is empty".to_owned())]);
+        return Err(vec![RowError::file(file, msg("list.file_empty", &[]))]);
     };
     let columns = map_header_with(&header, file, &COLUMNS, &ALIASES, &IGNORED)?;
     let mut errors = Vec::new();
@@ -277,14 +283,17 @@ fn validate(
         if count > MAX_ROWS {
             return Err(vec![RowError::file(
                 file,
-                format!("the file has more than {MAX_ROWS} respondents"),
+                msg(
+                    "list.too_many_respondents",
+                    &[("max", &MAX_ROWS.to_string())],
+                ),
             )]);
         }
         let mut check = RowCells::new(&row, &columns, file, &mut errors, true);
         // Names are stored in NFC so the same name typed on two systems is one text.
         let name = check.value("name", MAX_CELL_CHARS).map(|v| nfc(&v));
         if name.as_deref() == Some("") {
-            check.error("name", "the name is required".to_owned());
+            check.error("name", msg("list.name_required", &[]));
         }
         let email = check
             .value("email", MAX_CELL_CHARS)
@@ -294,7 +303,7 @@ fn validate(
             None => {
                 check.error(
                     "email",
-                    format!("'{}' is not a valid e-mail address", shown(&raw)),
+                    msg("list.email_invalid", &[("value", &shown(&raw))]),
                 );
                 None
             }
@@ -303,7 +312,10 @@ fn validate(
             match emails.get(email) {
                 Some(&first) => check.error(
                     "email",
-                    format!("the e-mail address {email} is already on row {first}"),
+                    msg(
+                        "list.email_repeated",
+                        &[("email", email), ("row", &first.to_string())],
+                    ),
                 ),
                 None => {
                     emails.insert(email.clone(), row.row);
@@ -314,7 +326,7 @@ fn validate(
         let unit_numeric = check.cell("unit").is_some_and(|c| c.numeric);
         let unit = check.value("unit", MAX_CELL_CHARS).and_then(|v| {
             if v.is_empty() {
-                check.error("unit", "the unit is required".to_owned());
+                check.error("unit", msg("list.unit_required", &[]));
                 return None;
             }
             let mut found = units.resolve_unit(&v);
@@ -324,21 +336,15 @@ fn validate(
                     found = Match::Found(code);
                 }
             }
-            matched(&mut check, "unit", &v, found, "is not a unit of this round")
+            matched(&mut check, "unit", &v, found)
         });
         let group = check.value("group", MAX_CELL_CHARS).and_then(|v| {
             if v.is_empty() {
-                check.error("group", "the group is required".to_owned());
+                check.error("group", msg("list.group_required", &[]));
                 return None;
             }
             let found = groups.resolve_group(&v);
-            matched(
-                &mut check,
-                "group",
-                &v,
-                found,
-                "is not a respondent group of this round",
-            )
+            matched(&mut check, "group", &v, found)
         });
         let position = check
             .value("position", MAX_CELL_CHARS)
@@ -366,7 +372,7 @@ fn validate(
     if errors.is_empty() && out.is_empty() {
         errors.push(RowError::file(
             file,
-            "the file has a header row but no respondents".to_owned(),
+            msg("list.header_only_respondents", &[]),
         ));
     }
     if errors.is_empty() {
@@ -377,44 +383,41 @@ fn validate(
 }
 
 /// The code a lookup found, or `None` after recording why not: unknown (with the closest
-/// choices, when any are close) or ambiguous (naming every candidate).
+/// choices, when any are close) or ambiguous (naming every candidate). `column` is `unit` or
+/// `group`.
 fn matched(
     check: &mut RowCells<'_>,
-    column: &str,
+    column: &'static str,
     written: &str,
     found: Match,
-    unknown: &str,
 ) -> Option<String> {
-    let names = |labels: &[String]| labels.join(", ");
-    match found {
-        Match::Found(code) => Some(code),
-        Match::Unknown(close) if close.is_empty() => {
-            check.error(column, format!("'{}' {unknown}", shown(written)));
-            None
-        }
-        Match::Unknown(close) => {
-            check.error(
-                column,
-                format!(
-                    "'{}' {unknown}; did you mean {}?",
-                    shown(written),
-                    names(&close)
-                ),
-            );
-            None
-        }
-        Match::Ambiguous(all) => {
-            check.error(
-                column,
-                format!(
-                    "'{}' could be any of {}; write the code instead",
-                    shown(written),
-                    names(&all)
-                ),
-            );
-            None
-        }
-    }
+    let value = shown(written);
+    // Labels may hold commas ("Lãnh đạo, quản lý"), so choices are separated by semicolons.
+    let (key, choices) = match found {
+        Match::Found(code) => return Some(code),
+        Match::Unknown(close) if close.is_empty() => (
+            if column == "unit" {
+                "list.unit_unknown"
+            } else {
+                "list.group_unknown"
+            },
+            String::new(),
+        ),
+        Match::Unknown(close) => (
+            if column == "unit" {
+                "list.unit_unknown_close"
+            } else {
+                "list.group_unknown_close"
+            },
+            close.join("; "),
+        ),
+        Match::Ambiguous(all) => ("list.ambiguous", all.join("; ")),
+    };
+    check.error(
+        column,
+        msg(key, &[("value", &value), ("choices", &choices)]),
+    );
+    None
 }
 
 /// The phone number of a row, normalised, or `None` when blank or bad (bad ones recorded).
@@ -426,11 +429,36 @@ fn phone(check: &mut RowCells<'_>) -> Option<String> {
     match normalise_phone(&raw, numeric) {
         Ok(phone) => Some(phone),
         Err(why) => {
-            check.error(
-                "phone",
-                format!("'{}' is not a phone number: {why}", shown(&raw)),
-            );
+            check.error("phone", msg(why.key(), &[("value", &shown(&raw))]));
             None
+        }
+    }
+}
+
+/// Why a value is not a phone number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneProblem {
+    /// A numeric cell with decimals.
+    Decimals,
+    /// Letters (an extension, a name).
+    Letters,
+    /// Symbols other than spaces, `.`, `-`, `(`, `)` and a leading `+`.
+    Symbols,
+    /// Fewer than 8 digits.
+    TooFew,
+    /// More than 15 digits.
+    TooMany,
+}
+
+impl PhoneProblem {
+    /// The catalogue message, with a `{value}` parameter.
+    pub fn key(self) -> &'static str {
+        match self {
+            PhoneProblem::Decimals => "list.phone_decimals",
+            PhoneProblem::Letters => "list.phone_letters",
+            PhoneProblem::Symbols => "list.phone_symbols",
+            PhoneProblem::TooFew => "list.phone_too_few",
+            PhoneProblem::TooMany => "list.phone_too_many",
         }
     }
 }
@@ -444,31 +472,31 @@ fn normalise_email(raw: &str) -> Option<String> {
 
 /// `+` and digits only, or why the text is not a phone number. `numeric` cells get back the
 /// leading zero Excel dropped (see the module notes).
-fn normalise_phone(raw: &str, numeric: bool) -> Result<String, &'static str> {
+fn normalise_phone(raw: &str, numeric: bool) -> Result<String, PhoneProblem> {
     if numeric && raw.contains('.') {
-        return Err("it is a number with decimals");
+        return Err(PhoneProblem::Decimals);
     }
     let (plus, body) = match raw.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, raw),
     };
     if body.chars().any(char::is_alphabetic) {
-        return Err("it contains letters");
+        return Err(PhoneProblem::Letters);
     }
     if !body
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')'))
     {
-        return Err("use only digits, spaces, a leading + and . - ( )");
+        return Err(PhoneProblem::Symbols);
     }
     let mut digits: String = body.chars().filter(char::is_ascii_digit).collect();
     if numeric && !plus && (digits.len() == 9 || (digits.len() == 10 && digits.starts_with('2'))) {
         digits.insert(0, '0');
     }
     match digits.len() {
-        0..=7 => Err("it has too few digits"),
+        0..=7 => Err(PhoneProblem::TooFew),
         8..=15 => Ok(if plus { format!("+{digits}") } else { digits }),
-        _ => Err("it has too many digits"),
+        _ => Err(PhoneProblem::TooMany),
     }
 }
 
@@ -712,25 +740,22 @@ mod tests {
             normalise_phone("(024) 3824.1234", false),
             Ok("02438241234".into())
         );
-        assert_eq!(
-            normalise_phone("12345", false),
-            Err("it has too few digits")
-        );
+        assert_eq!(normalise_phone("12345", false), Err(PhoneProblem::TooFew));
         assert_eq!(
             normalise_phone("1234567890123456", false),
-            Err("it has too many digits")
+            Err(PhoneProblem::TooMany)
         );
         assert_eq!(
             normalise_phone("0912#345", false).unwrap_err(),
-            "use only digits, spaces, a leading + and . - ( )"
+            PhoneProblem::Symbols
         );
         assert_eq!(
             normalise_phone("0912 345 678 ext", false),
-            Err("it contains letters")
+            Err(PhoneProblem::Letters)
         );
         assert_eq!(
             normalise_phone("+84+912", false).unwrap_err(),
-            "use only digits, spaces, a leading + and . - ( )"
+            PhoneProblem::Symbols
         );
     }
 

@@ -45,7 +45,7 @@ pub fn import_respondents(
                         file_name,
                         r.row,
                         Some("email".to_owned()),
-                        format!("'{email}' is already invited to this round"),
+                        crate::i18n::Localized::new("list.already_invited", &[("email", email)]),
                     )
                 })
             })

@@ -80,6 +80,7 @@ fn shown_errors(lang: Lang, error: RoundError) -> Result<Vec<String>, AppError> 
             &[("count", &differences.to_string())],
         )]),
         RoundError::Invalid(refusal) => Ok(refusal.text(lang).lines().map(str::to_owned).collect()),
+        RoundError::Rows(rows) => Ok(rows.iter().map(|r| r.text(lang)).collect()),
         other => Ok(other.to_string().lines().map(str::to_owned).collect()),
     }
 }
