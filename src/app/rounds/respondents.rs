@@ -136,3 +136,107 @@ pub fn round_lookups(conn: &mut AnyConnection, round_id: i64) -> Result<RoundLoo
         group_ids,
     })
 }
+
+/// The file format of a respondent-list template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateFormat {
+    /// UTF-8 CSV with a BOM (Excel opens it with the diacritics intact).
+    Csv,
+    /// A workbook: the list on the first sheet, the round's units and groups on a second.
+    Xlsx,
+}
+
+/// The Vietnamese headers of a template, in the order the importer reads them best.
+const TEMPLATE_HEADERS: [&str; 7] = [
+    "Họ và tên",
+    "Thư điện tử",
+    "Số điện thoại",
+    "Đơn vị",
+    "Nhóm",
+    "Chức vụ",
+    "Cấp",
+];
+
+/// A respondent-list template for `round_id`: the headers the importer reads and one example
+/// row per group, each in the round's first unit, written with the names the pages show (so
+/// the file imports as it is). The workbook adds a sheet listing every unit and group with
+/// its code; the importer reads only the first sheet.
+pub fn respondent_template(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    format: TemplateFormat,
+) -> Result<Vec<u8>> {
+    round_or_404(conn, round_id)?;
+    let units = db::rounds::units(conn, round_id)?;
+    let groups = db::rounds::group_names(conn)?;
+    let first_unit = units.first().map_or("", |u| u.name_vi.as_str());
+    let examples: Vec<[String; 7]> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, (_, name_vi, _))| {
+            [
+                format!("Nguyễn Văn Mẫu {}", i + 1),
+                String::new(),
+                String::new(),
+                first_unit.to_owned(),
+                name_vi.clone(),
+                String::new(),
+                String::new(),
+            ]
+        })
+        .collect();
+    let failed = |e: String| RoundError::App(AppError::Internal(anyhow::anyhow!(e)));
+    match format {
+        TemplateFormat::Csv => {
+            let mut out = "\u{FEFF}".as_bytes().to_vec();
+            {
+                let mut w = csv::Writer::from_writer(&mut out);
+                w.write_record(TEMPLATE_HEADERS)
+                    .map_err(|e| failed(e.to_string()))?;
+                for row in &examples {
+                    w.write_record(row).map_err(|e| failed(e.to_string()))?;
+                }
+                w.flush().map_err(|e| failed(e.to_string()))?;
+            }
+            Ok(out)
+        }
+        TemplateFormat::Xlsx => {
+            let xlsx = |e: rust_xlsxwriter::XlsxError| failed(e.to_string());
+            let mut workbook = rust_xlsxwriter::Workbook::new();
+            let bold = rust_xlsxwriter::Format::new().set_bold();
+            let list = workbook.add_worksheet();
+            list.set_name("Danh sách").map_err(xlsx)?;
+            for (c, h) in (0u16..).zip(TEMPLATE_HEADERS) {
+                list.write_string_with_format(0, c, h, &bold)
+                    .map_err(xlsx)?;
+                list.set_column_width(c, 24).map_err(xlsx)?;
+            }
+            for (r, row) in (1u32..).zip(&examples) {
+                for (c, value) in (0u16..).zip(row) {
+                    if !value.is_empty() {
+                        list.write_string(r, c, value).map_err(xlsx)?;
+                    }
+                }
+            }
+            let lists = workbook.add_worksheet();
+            lists.set_name("Danh mục").map_err(xlsx)?;
+            for (c, h) in (0u16..).zip(["Đơn vị", "Mã đơn vị", "", "Nhóm", "Mã nhóm", "Group"])
+            {
+                lists
+                    .write_string_with_format(0, c, h, &bold)
+                    .map_err(xlsx)?;
+                lists.set_column_width(c, 28).map_err(xlsx)?;
+            }
+            for (r, u) in (1u32..).zip(&units) {
+                lists.write_string(r, 0, &u.name_vi).map_err(xlsx)?;
+                lists.write_string(r, 1, &u.code).map_err(xlsx)?;
+            }
+            for (r, (code, vi, en)) in (1u32..).zip(&groups) {
+                lists.write_string(r, 3, vi).map_err(xlsx)?;
+                lists.write_string(r, 4, code).map_err(xlsx)?;
+                lists.write_string(r, 5, en).map_err(xlsx)?;
+            }
+            workbook.save_to_buffer().map_err(xlsx)
+        }
+    }
+}
