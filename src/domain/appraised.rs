@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::domain::methodology::Methodology;
-use crate::domain::tabular::{Row, RowCells, RowError, map_header, read_csv};
+use crate::domain::tabular::{Row, RowCells, RowError, map_header, msg, read_csv};
 
 /// The header an appraised points file must have, in this order.
 const COLUMNS: [(&str, bool); 3] = [("unit", true), ("component", true), ("points", true)];
@@ -67,7 +67,7 @@ impl AppraisedFile {
                     file,
                     header.map_or(1, |h| h.row),
                     None,
-                    "the header must be unit,component,points".to_owned(),
+                    msg("list.points_header", &[]),
                 )]);
             }
         };
@@ -82,13 +82,16 @@ impl AppraisedFile {
                 cells.raw("points"),
             );
             let Some(unit_id) = unit_id(unit) else {
-                cells.error("unit", format!("'{unit}' is not a unit of this round"));
+                cells.error("unit", msg("list.unit_unknown", &[("value", unit)]));
                 continue;
             };
             let Some(comp) = methodology.component(component) else {
                 cells.error(
                     "component",
-                    format!("'{component}' is not a component of {}", methodology.code),
+                    msg(
+                        "list.component_unknown",
+                        &[("value", component), ("methodology", &methodology.code)],
+                    ),
                 );
                 continue;
             };
@@ -102,12 +105,18 @@ impl AppraisedFile {
                             points: p,
                         });
                     } else {
-                        cells.row_error(format!("{unit} {component} appears twice"));
+                        cells.row_error(msg(
+                            "list.points_repeated",
+                            &[("unit", unit), ("component", component)],
+                        ));
                     }
                 }
                 _ => cells.error(
                     "points",
-                    format!("'{points}' is not a number from 0 to {limit}"),
+                    msg(
+                        "list.points_range",
+                        &[("value", points), ("max", &limit.to_string())],
+                    ),
                 ),
             }
         }

@@ -30,6 +30,7 @@ pub mod tabular;
 pub mod text;
 pub mod throttle;
 pub mod unit_list;
+pub mod unit_match;
 pub mod xlsform;
 pub mod xlsx;
 pub mod yoy;

@@ -32,8 +32,12 @@
 //! * `phone`: digits with spaces, `.`, `-`, `(`, `)` and an optional leading `+`; 8–15 digits.
 //!   Stored as `+` and digits only. Letters are refused.
 //! * `unit` and `group` are checked against the round through the caller's [`UnitLookup`] and
-//!   [`GroupLookup`]. Groups may also be written as their Vietnamese labels (`lãnh đạo`,
-//!   `công chức`, `người dân`) or with spaces (`civil servant`).
+//!   [`GroupLookup`], normally a [`Matcher`]: a unit by its code or its name (with or without
+//!   diacritics, `Tỉnh`/`Thành phố`/`TP.`), a group by its code or its label in either language
+//!   (`Lãnh đạo, quản lý`, `Công chức`, `Người dân, tổ chức`, `Civil servants`) or the short
+//!   forms `lãnh đạo`, `người dân`, `civil servant`. An unknown value names up to three close
+//!   matches; a value naming several units names them all.
+//! * `name`, `position` and `level` are stored in Unicode NFC.
 //! * Every cell: at most [`MAX_CELL_CHARS`] characters, no line breaks or control characters,
 //!   and nothing a spreadsheet would run as a formula (`=`, `@`, a leading tab or carriage
 //!   return, `+`/`-` unless alone — a common "none" placeholder — or followed by a
@@ -48,9 +52,10 @@
 use std::collections::HashMap;
 
 use crate::domain::tabular::{
-    Row, RowCells, RowError, header_key, map_header_with, read_csv, read_first_sheet, shown,
+    Row, RowCells, RowError, map_header_with, msg, read_csv, read_first_sheet, shown,
 };
 use crate::domain::unit_list::UnitSet;
+use crate::domain::unit_match::{Match, Matcher, nfc};
 use crate::domain::xlsx::Limits;
 
 /// Most respondents in one file.
@@ -96,34 +101,52 @@ pub struct RespondentRow {
 
 /// The units of the round a list is imported into.
 pub trait UnitLookup {
-    /// The round's code for the unit written `input` (trimmed), or `None` when the round has
-    /// no such unit. Returning the canonical code lets the lookup ignore case.
-    fn resolve_unit(&self, input: &str) -> Option<String>;
+    /// What the unit written `input` (trimmed) is: the round's code for it, or the closest
+    /// units when it names none or several (see [`crate::domain::unit_match`]).
+    fn resolve_unit(&self, input: &str) -> Match;
 }
 
 /// The respondent groups of the round a list is imported into.
 pub trait GroupLookup {
-    /// The round's code for group `code` (already mapped from Vietnamese labels and
-    /// normalised to lower-case snake case), or `None` when the round has no such group.
-    fn resolve_group(&self, code: &str) -> Option<String>;
+    /// What the group written `input` (trimmed; a code or a label in either language) is.
+    fn resolve_group(&self, input: &str) -> Match;
 }
 
+/// A closure answering with a code or nothing (exact lookups, tests).
 impl<F: Fn(&str) -> Option<String>> UnitLookup for F {
-    fn resolve_unit(&self, input: &str) -> Option<String> {
-        self(input)
+    fn resolve_unit(&self, input: &str) -> Match {
+        self(input).map_or(Match::Unknown(Vec::new()), Match::Found)
     }
 }
 
 impl<F: Fn(&str) -> Option<String>> GroupLookup for F {
-    fn resolve_group(&self, code: &str) -> Option<String> {
-        self(code)
+    fn resolve_group(&self, input: &str) -> Match {
+        self(input).map_or(Match::Unknown(Vec::new()), Match::Found)
+    }
+}
+
+/// A [`Matcher`] built over the round's units or groups: the importer's lookup.
+impl UnitLookup for Matcher {
+    fn resolve_unit(&self, input: &str) -> Match {
+        self.find(input)
+    }
+}
+
+impl GroupLookup for Matcher {
+    fn resolve_group(&self, input: &str) -> Match {
+        self.find(input)
     }
 }
 
 impl UnitLookup for UnitSet {
-    /// Exact code first, then ignoring ASCII case.
-    fn resolve_unit(&self, input: &str) -> Option<String> {
-        self.find_ignoring_case(input).map(|u| u.code.clone())
+    /// Codes and names as [`Matcher`] reads them.
+    fn resolve_unit(&self, input: &str) -> Match {
+        Matcher::units(
+            self.units
+                .iter()
+                .map(|u| (u.code.as_str(), u.name_vi.as_str(), u.name_en.as_str())),
+        )
+        .find(input)
     }
 }
 
@@ -134,9 +157,49 @@ pub struct StandardGroups;
 /// The standard group codes.
 pub const STANDARD_GROUPS: [&str; 3] = ["leader", "civil_servant", "citizen"];
 
+/// The standard groups: code, Vietnamese and English label as the pages show them, and the
+/// shorter names people write (`lãnh đạo`, `civil servant`).
+pub const STANDARD_GROUP_NAMES: [(&str, &str, &str, &[&str]); 3] = [
+    (
+        "leader",
+        "Lãnh đạo, quản lý",
+        "Leaders and managers",
+        &["lãnh đạo", "quản lý", "leaders", "managers"],
+    ),
+    (
+        "civil_servant",
+        "Công chức",
+        "Civil servants",
+        &["civil servant", "công chức, viên chức"],
+    ),
+    (
+        "citizen",
+        "Người dân, tổ chức",
+        "Citizens and organisations",
+        &["người dân", "citizens", "citizens and organizations"],
+    ),
+];
+
+impl StandardGroups {
+    /// A matcher over the standard groups, plus any `extra` labels per code (e.g. the names a
+    /// database or catalogue gives them): `(code, label)`.
+    pub fn matcher(extra: &[(&str, &str)]) -> Matcher {
+        let mut m = Matcher::new();
+        for (code, vi, en, short) in STANDARD_GROUP_NAMES {
+            let mut names: Vec<&str> = vec![en];
+            names.extend_from_slice(short);
+            names.extend(extra.iter().filter(|e| e.0 == code).map(|e| e.1));
+            m.add(code, vi, &names);
+        }
+        m
+    }
+}
+
 impl GroupLookup for StandardGroups {
-    fn resolve_group(&self, code: &str) -> Option<String> {
-        STANDARD_GROUPS.contains(&code).then(|| code.to_owned())
+    fn resolve_group(&self, input: &str) -> Match {
+        static MATCHER: std::sync::LazyLock<Matcher> =
+            std::sync::LazyLock::new(|| StandardGroups::matcher(&[]));
+        MATCHER.find(input)
     }
 }
 
@@ -168,13 +231,6 @@ const ALIASES: [(&str, &str); 10] = [
 /// Header keys accepted and ignored.
 const IGNORED: [&str; 1] = ["stt"];
 
-/// Vietnamese group labels (after [`header_key`]) → group code.
-const GROUP_LABELS: [(&str, &str); 3] = [
-    ("lanh_dao", "leader"),
-    ("cong_chuc", "civil_servant"),
-    ("nguoi_dan", "citizen"),
-];
-
 /// Parses a CSV respondent list (UTF-8, optional BOM). Returns every row, or every problem.
 pub fn parse_respondent_csv(
     bytes: &[u8],
@@ -194,8 +250,14 @@ pub fn parse_respondent_xlsx(
     units: &impl UnitLookup,
     groups: &impl GroupLookup,
 ) -> Result<Vec<RespondentRow>, Vec<RowError>> {
-    let rows = read_first_sheet(bytes, file_name, XLSX_LIMITS, MAX_ROWS, "respondents")
-        .map_err(|e| vec![e])?;
+    let rows = read_first_sheet(
+        bytes,
+        file_name,
+        XLSX_LIMITS,
+        MAX_ROWS,
+        "list.too_many_respondents",
+    )
+    .map_err(|e| vec![e])?;
     validate(rows, file_name, units, groups)
 }
 
@@ -208,7 +270,7 @@ fn validate(
 ) -> Result<Vec<RespondentRow>, Vec<RowError>> {
     let mut rows = rows.into_iter().filter(|r| !r.is_blank());
     let Some(header) = rows.next() else {
-        return Err(vec![RowError::file(file, "the file is empty".to_owned())]);
+        return Err(vec![RowError::file(file, msg("list.file_empty", &[]))]);
     };
     let columns = map_header_with(&header, file, &COLUMNS, &ALIASES, &IGNORED)?;
     let mut errors = Vec::new();
@@ -221,13 +283,17 @@ fn validate(
         if count > MAX_ROWS {
             return Err(vec![RowError::file(
                 file,
-                format!("the file has more than {MAX_ROWS} respondents"),
+                msg(
+                    "list.too_many_respondents",
+                    &[("max", &MAX_ROWS.to_string())],
+                ),
             )]);
         }
         let mut check = RowCells::new(&row, &columns, file, &mut errors, true);
-        let name = check.value("name", MAX_CELL_CHARS);
+        // Names are stored in NFC so the same name typed on two systems is one text.
+        let name = check.value("name", MAX_CELL_CHARS).map(|v| nfc(&v));
         if name.as_deref() == Some("") {
-            check.error("name", "the name is required".to_owned());
+            check.error("name", msg("list.name_required", &[]));
         }
         let email = check
             .value("email", MAX_CELL_CHARS)
@@ -237,7 +303,7 @@ fn validate(
             None => {
                 check.error(
                     "email",
-                    format!("'{}' is not a valid e-mail address", shown(&raw)),
+                    msg("list.email_invalid", &[("value", &shown(&raw))]),
                 );
                 None
             }
@@ -246,7 +312,10 @@ fn validate(
             match emails.get(email) {
                 Some(&first) => check.error(
                     "email",
-                    format!("the e-mail address {email} is already on row {first}"),
+                    msg(
+                        "list.email_repeated",
+                        &[("email", email), ("row", &first.to_string())],
+                    ),
                 ),
                 None => {
                     emails.insert(email.clone(), row.row);
@@ -257,48 +326,34 @@ fn validate(
         let unit_numeric = check.cell("unit").is_some_and(|c| c.numeric);
         let unit = check.value("unit", MAX_CELL_CHARS).and_then(|v| {
             if v.is_empty() {
-                check.error("unit", "the unit is required".to_owned());
+                check.error("unit", msg("list.unit_required", &[]));
                 return None;
             }
-            let found = units.resolve_unit(&v).or_else(|| {
+            let mut found = units.resolve_unit(&v);
+            if unit_numeric && v.len() == 1 && matches!(found, Match::Unknown(_)) {
                 // Excel turns a code like 01 typed into a cell into the number 1.
-                (unit_numeric && v.len() == 1)
-                    .then(|| units.resolve_unit(&format!("0{v}")))
-                    .flatten()
-            });
-            if found.is_none() {
-                check.error(
-                    "unit",
-                    format!("'{}' is not a unit of this round", shown(&v)),
-                );
+                if let Match::Found(code) = units.resolve_unit(&format!("0{v}")) {
+                    found = Match::Found(code);
+                }
             }
-            found
+            matched(&mut check, "unit", &v, found)
         });
         let group = check.value("group", MAX_CELL_CHARS).and_then(|v| {
             if v.is_empty() {
-                check.error("group", "the group is required".to_owned());
+                check.error("group", msg("list.group_required", &[]));
                 return None;
             }
-            let key = header_key(&v);
-            let code = GROUP_LABELS
-                .iter()
-                .find(|(label, _)| *label == key)
-                .map_or(key.as_str(), |(_, code)| code);
-            let found = groups.resolve_group(code);
-            if found.is_none() {
-                check.error(
-                    "group",
-                    format!("'{}' is not a respondent group of this round", shown(&v)),
-                );
-            }
-            found
+            let found = groups.resolve_group(&v);
+            matched(&mut check, "group", &v, found)
         });
         let position = check
             .value("position", MAX_CELL_CHARS)
-            .filter(|v| !v.is_empty());
+            .filter(|v| !v.is_empty())
+            .map(|v| nfc(&v));
         let level = check
             .value("level", MAX_CELL_CHARS)
-            .filter(|v| !v.is_empty());
+            .filter(|v| !v.is_empty())
+            .map(|v| nfc(&v));
         check.unheaded_values();
         if let (Some(name), Some(unit), Some(group)) = (name.filter(|n| !n.is_empty()), unit, group)
         {
@@ -317,7 +372,7 @@ fn validate(
     if errors.is_empty() && out.is_empty() {
         errors.push(RowError::file(
             file,
-            "the file has a header row but no respondents".to_owned(),
+            msg("list.header_only_respondents", &[]),
         ));
     }
     if errors.is_empty() {
@@ -325,6 +380,44 @@ fn validate(
     } else {
         Err(errors)
     }
+}
+
+/// The code a lookup found, or `None` after recording why not: unknown (with the closest
+/// choices, when any are close) or ambiguous (naming every candidate). `column` is `unit` or
+/// `group`.
+fn matched(
+    check: &mut RowCells<'_>,
+    column: &'static str,
+    written: &str,
+    found: Match,
+) -> Option<String> {
+    let value = shown(written);
+    // Labels may hold commas ("Lãnh đạo, quản lý"), so choices are separated by semicolons.
+    let (key, choices) = match found {
+        Match::Found(code) => return Some(code),
+        Match::Unknown(close) if close.is_empty() => (
+            if column == "unit" {
+                "list.unit_unknown"
+            } else {
+                "list.group_unknown"
+            },
+            String::new(),
+        ),
+        Match::Unknown(close) => (
+            if column == "unit" {
+                "list.unit_unknown_close"
+            } else {
+                "list.group_unknown_close"
+            },
+            close.join("; "),
+        ),
+        Match::Ambiguous(all) => ("list.ambiguous", all.join("; ")),
+    };
+    check.error(
+        column,
+        msg(key, &[("value", &value), ("choices", &choices)]),
+    );
+    None
 }
 
 /// The phone number of a row, normalised, or `None` when blank or bad (bad ones recorded).
@@ -336,11 +429,36 @@ fn phone(check: &mut RowCells<'_>) -> Option<String> {
     match normalise_phone(&raw, numeric) {
         Ok(phone) => Some(phone),
         Err(why) => {
-            check.error(
-                "phone",
-                format!("'{}' is not a phone number: {why}", shown(&raw)),
-            );
+            check.error("phone", msg(why.key(), &[("value", &shown(&raw))]));
             None
+        }
+    }
+}
+
+/// Why a value is not a phone number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneProblem {
+    /// A numeric cell with decimals.
+    Decimals,
+    /// Letters (an extension, a name).
+    Letters,
+    /// Symbols other than spaces, `.`, `-`, `(`, `)` and a leading `+`.
+    Symbols,
+    /// Fewer than 8 digits.
+    TooFew,
+    /// More than 15 digits.
+    TooMany,
+}
+
+impl PhoneProblem {
+    /// The catalogue message, with a `{value}` parameter.
+    pub fn key(self) -> &'static str {
+        match self {
+            PhoneProblem::Decimals => "list.phone_decimals",
+            PhoneProblem::Letters => "list.phone_letters",
+            PhoneProblem::Symbols => "list.phone_symbols",
+            PhoneProblem::TooFew => "list.phone_too_few",
+            PhoneProblem::TooMany => "list.phone_too_many",
         }
     }
 }
@@ -354,31 +472,31 @@ fn normalise_email(raw: &str) -> Option<String> {
 
 /// `+` and digits only, or why the text is not a phone number. `numeric` cells get back the
 /// leading zero Excel dropped (see the module notes).
-fn normalise_phone(raw: &str, numeric: bool) -> Result<String, &'static str> {
+fn normalise_phone(raw: &str, numeric: bool) -> Result<String, PhoneProblem> {
     if numeric && raw.contains('.') {
-        return Err("it is a number with decimals");
+        return Err(PhoneProblem::Decimals);
     }
     let (plus, body) = match raw.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, raw),
     };
     if body.chars().any(char::is_alphabetic) {
-        return Err("it contains letters");
+        return Err(PhoneProblem::Letters);
     }
     if !body
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')'))
     {
-        return Err("use only digits, spaces, a leading + and . - ( )");
+        return Err(PhoneProblem::Symbols);
     }
     let mut digits: String = body.chars().filter(char::is_ascii_digit).collect();
     if numeric && !plus && (digits.len() == 9 || (digits.len() == 10 && digits.starts_with('2'))) {
         digits.insert(0, '0');
     }
     match digits.len() {
-        0..=7 => Err("it has too few digits"),
+        0..=7 => Err(PhoneProblem::TooFew),
         8..=15 => Ok(if plus { format!("+{digits}") } else { digits }),
-        _ => Err("it has too many digits"),
+        _ => Err(PhoneProblem::TooMany),
     }
 }
 
@@ -622,25 +740,22 @@ mod tests {
             normalise_phone("(024) 3824.1234", false),
             Ok("02438241234".into())
         );
-        assert_eq!(
-            normalise_phone("12345", false),
-            Err("it has too few digits")
-        );
+        assert_eq!(normalise_phone("12345", false), Err(PhoneProblem::TooFew));
         assert_eq!(
             normalise_phone("1234567890123456", false),
-            Err("it has too many digits")
+            Err(PhoneProblem::TooMany)
         );
         assert_eq!(
             normalise_phone("0912#345", false).unwrap_err(),
-            "use only digits, spaces, a leading + and . - ( )"
+            PhoneProblem::Symbols
         );
         assert_eq!(
             normalise_phone("0912 345 678 ext", false),
-            Err("it contains letters")
+            Err(PhoneProblem::Letters)
         );
         assert_eq!(
             normalise_phone("+84+912", false).unwrap_err(),
-            "use only digits, spaces, a leading + and . - ( )"
+            PhoneProblem::Symbols
         );
     }
 
@@ -664,6 +779,68 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(errs[0].column.as_deref(), Some("group"));
+    }
+
+    #[test]
+    fn province_names_and_group_labels_as_the_pages_show_them_are_accepted() {
+        let set = crate::domain::unit_list::provinces_2023().unwrap();
+        let nfd_name: String = "Lê Thị Hồng".chars().collect::<String>();
+        let nfd_name =
+            unicode_normalization::UnicodeNormalization::nfd(nfd_name.as_str()).collect::<String>();
+        let text = format!(
+            "Họ và tên,Đơn vị,Nhóm\n\
+             A,Hà Nội,\"Lãnh đạo, quản lý\"\n\
+             B,Thành phố Hồ Chí Minh,\"Người dân, tổ chức\"\n\
+             C,ha noi,Công chức\n\
+             D,HÀ  NỘI,Civil servants\n\
+             E,TP. Hồ Chí Minh,leader\n\
+             F,Thanh pho Ho Chi Minh,citizen\n\
+             G,Thừa Thiên Huế,lanh dao quan ly\n\
+             H,Bà Rịa - Vũng Tàu,NGƯỜI DÂN\n\
+             {nfd_name},1,civil_servant\n"
+        );
+        let rows = parse_respondent_csv(text.as_bytes(), "l.csv", &set, &StandardGroups).unwrap();
+        let got: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.unit.as_str(), r.group.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("01", "leader"),
+                ("79", "citizen"),
+                ("01", "civil_servant"),
+                ("01", "civil_servant"),
+                ("79", "leader"),
+                ("79", "citizen"),
+                ("46", "leader"),
+                ("77", "citizen"),
+                ("01", "civil_servant"),
+            ]
+        );
+        assert_eq!(rows[8].name, "Lê Thị Hồng", "stored in NFC");
+    }
+
+    #[test]
+    fn an_unknown_unit_or_group_names_the_closest_matches() {
+        let set = crate::domain::unit_list::provinces_2023().unwrap();
+        let errs = parse_respondent_csv(
+            "name,unit,group\nA,Ha Noii,Lanh dao quan lyy\n".as_bytes(),
+            "l.csv",
+            &set,
+            &StandardGroups,
+        )
+        .unwrap_err();
+        let errs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errs,
+            [
+                "l.csv row 2, column unit: 'Ha Noii' is not a unit of this round; did you mean \
+                 Hà Nội?",
+                "l.csv row 2, column group: 'Lanh dao quan lyy' is not a respondent group of \
+                 this round; did you mean Lãnh đạo, quản lý?",
+            ]
+        );
     }
 
     /// A cell to write: text, a number, or nothing.

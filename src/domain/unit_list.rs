@@ -41,7 +41,8 @@
 use std::collections::HashMap;
 
 use crate::domain::tabular::{
-    Row, RowCells, RowError, fold, header_key, map_header, read_csv, shown, split_csv, strip_bom,
+    Row, RowCells, RowError, fold, header_key, map_header, msg, read_csv, shown, split_csv,
+    strip_bom,
 };
 
 /// The bundled 2023 reference file (63 provinces and centrally-governed cities).
@@ -246,8 +247,12 @@ struct NamedTable {
 
 impl NamedTable {
     fn parse(text: &str) -> Result<NamedTable, ReferenceError> {
-        let rows = split_csv(strip_bom(text), usize::MAX)
-            .map_err(|(line, message)| ReferenceError::Csv { line, message })?;
+        let rows = split_csv(strip_bom(text), usize::MAX).map_err(|(line, message)| {
+            ReferenceError::Csv {
+                line,
+                message: message.to_string(),
+            }
+        })?;
         let mut rows = rows.into_iter().filter(|r| !r.is_blank());
         let columns = rows
             .next()
@@ -463,11 +468,11 @@ const UNIT_COLUMNS: [(&str, bool); 7] = [
 
 /// Parses a custom unit list (see the module notes). Returns every unit, or every problem.
 pub fn parse_unit_csv(bytes: &[u8], file_name: &str) -> Result<UnitSet, Vec<RowError>> {
-    let file_error = |message: String| vec![RowError::file(file_name, message)];
+    let file_error = |message| vec![RowError::file(file_name, message)];
     let rows = read_csv(bytes, file_name, MAX_UNIT_FILE_BYTES, MAX_UNITS)?;
     let mut rows = rows.into_iter().filter(|r| !r.is_blank());
     let Some(header) = rows.next() else {
-        return Err(file_error("the file is empty".to_owned()));
+        return Err(file_error(msg("list.file_empty", &[])));
     };
     let columns = map_header(&header, file_name, &UNIT_COLUMNS, &[])?;
     let mut errors = Vec::new();
@@ -492,7 +497,10 @@ pub fn parse_unit_csv(bytes: &[u8], file_name: &str) -> Result<UnitSet, Vec<RowE
                     file_name,
                     row.row,
                     column_of("code"),
-                    format!("duplicate code '{}' (already on row {first})", shown(code)),
+                    msg(
+                        "list.unit_code_repeated",
+                        &[("code", &shown(code)), ("row", &first.to_string())],
+                    ),
                 )),
                 None => {
                     seen.insert(code.to_ascii_lowercase(), row.row);
@@ -511,7 +519,7 @@ pub fn parse_unit_csv(bytes: &[u8], file_name: &str) -> Result<UnitSet, Vec<RowE
                     file_name,
                     row.row,
                     column_of(which),
-                    "a region name is given but region_code is empty".to_owned(),
+                    msg("list.region_without_code", &[]),
                 ));
                 (vi, en)
             }
@@ -526,10 +534,7 @@ pub fn parse_unit_csv(bytes: &[u8], file_name: &str) -> Result<UnitSet, Vec<RowE
                         file_name,
                         row.row,
                         column_of("region_vi").or_else(|| column_of("region_code")),
-                        format!(
-                            "region '{}' is not a standard region, so region_vi is required",
-                            shown(code)
-                        ),
+                        msg("list.region_unknown", &[("code", &shown(code))]),
                     ));
                     (vi, en)
                 }
@@ -554,7 +559,7 @@ pub fn parse_unit_csv(bytes: &[u8], file_name: &str) -> Result<UnitSet, Vec<RowE
     if errors.is_empty() && units.is_empty() {
         errors.push(RowError::file(
             file_name,
-            "the file has a header row but no units".to_owned(),
+            msg("list.header_only_units", &[]),
         ));
     }
     if errors.is_empty() {
@@ -575,10 +580,9 @@ fn code_of(cells: &mut RowCells<'_>, column: &str, required: bool) -> Option<Str
     } else {
         cells.error(
             column,
-            format!(
-                "'{}' is not a valid {column}: use only letters A–Z without accents, \
-                 digits, '-', '_' or '.'",
-                shown(&value)
+            msg(
+                "list.code_invalid",
+                &[("value", &shown(&value)), ("column", column)],
             ),
         );
         None

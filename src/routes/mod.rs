@@ -95,6 +95,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(admin::rounds::import_respondents),
         )
         .route(
+            "/admin/rounds/{id}/respondents/template.{ext}",
+            web::get().to(admin::rounds::respondent_template),
+        )
+        .route(
             "/admin/rounds/{id}/codes",
             web::post().to(admin::rounds::issue_codes),
         )

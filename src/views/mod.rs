@@ -14,6 +14,7 @@ pub mod layout;
 pub mod paper;
 pub mod questionnaire;
 pub mod respond;
+pub mod respondents;
 pub mod results;
 pub mod rounds;
 pub mod tokens;

@@ -501,6 +501,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
             p #respondent-count { (tf(lang, count_key, &[("n", &p.respondents.to_string())])) }
             @if p.can_manage && matches!(status, RoundStatus::Draft | RoundStatus::Open) {
                 div.card {
+                    (super::respondents::template_links(ctx, &base))
                     form method="post" action={ (base) "/respondents" } enctype="multipart/form-data" {
                         (ctx.csrf_field())
                         div.field { label for="rfile" { (ctx.t("round.respondent_file")) } p.hint { (ctx.t("round.respondent_hint")) }

@@ -30,6 +30,7 @@ mod paper;
 mod permissions;
 mod properties;
 mod respond;
+mod respondent_import;
 mod results;
 mod round_form;
 mod rounds;

@@ -2147,11 +2147,18 @@ fn check_row_errors(max_row: usize, file: &str, errors: &[RowError]) -> Result<(
     prop_assert!(!errors.is_empty(), "an Err without errors");
     for e in errors {
         prop_assert_eq!(&e.file, file);
-        prop_assert!(!e.message.trim().is_empty(), "empty message: {:?}", e);
+        prop_assert!(
+            !e.message.to_string().trim().is_empty(),
+            "empty message: {:?}",
+            e
+        );
         prop_assert!(e.to_string().starts_with(file));
         match e.row {
             None => prop_assert!(
-                FILE_LEVEL.iter().any(|p| e.message.starts_with(p)) && e.column.is_none(),
+                FILE_LEVEL
+                    .iter()
+                    .any(|p| e.message.to_string().starts_with(p))
+                    && e.column.is_none(),
                 "an error without a row: {}",
                 e
             ),
@@ -2164,7 +2171,9 @@ fn check_row_errors(max_row: usize, file: &str, errors: &[RowError]) -> Result<(
                 match &e.column {
                     Some(column) => prop_assert!(!column.trim().is_empty(), "{:?}", e),
                     None => prop_assert!(
-                        ROW_LEVEL.iter().any(|p| e.message.starts_with(p)),
+                        ROW_LEVEL
+                            .iter()
+                            .any(|p| e.message.to_string().starts_with(p)),
                         "an error without a column: {}",
                         e
                     ),

@@ -479,7 +479,8 @@ async fn a_respondent_file_with_bad_rows_reports_every_row_and_imports_nothing()
         .await;
     assert_eq!(response.status(), 422);
     let html = response.text().await.unwrap();
-    for row in ["row 3", "row 4", "row 5", "row 6", "row 7"] {
+    // Reported in the admin's language, Vietnamese by default.
+    for row in ["dòng 3", "dòng 4", "dòng 5", "dòng 6", "dòng 7"] {
         assert!(
             html.contains(&format!("xau.csv {row}")),
             "{row} reported: {html}"
@@ -510,7 +511,7 @@ async fn a_respondent_file_with_bad_rows_reports_every_row_and_imports_nothing()
             .text()
             .await
             .unwrap()
-            .contains("already invited to this round")
+            .contains("đã được mời tham gia đợt khảo sát này")
     );
 }
 
@@ -763,7 +764,7 @@ async fn a_custom_unit_list_imports_and_bad_rows_are_named() {
         .unwrap();
     assert_eq!(refused.status(), 422);
     let html = refused.text().await.unwrap();
-    assert!(html.contains("bo2.csv row 3"), "{html}");
+    assert!(html.contains("bo2.csv dòng 3"), "{html}");
     assert!(!app.get_html("/admin/units").await.contains("bo-2"));
 }
 

@@ -17,7 +17,7 @@ use crate::db::{self, AnyConnection, outbox};
 use crate::domain::access_code::{AccessCode, CodeKind, CodeState};
 use crate::domain::lifecycle::{self, LifecycleError, RoundAction, RoundStatus};
 use crate::domain::reminders::{self, InvitationState, ReminderPolicy};
-use crate::domain::respondent_list::{StandardGroups, parse_respondent_csv, parse_respondent_xlsx};
+use crate::domain::respondent_list::{parse_respondent_csv, parse_respondent_xlsx};
 use crate::domain::tabular::RowError;
 use crate::domain::unit_list::{UnitSet, provinces_2023, provinces_2025};
 use crate::error::AppError;

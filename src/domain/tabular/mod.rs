@@ -10,6 +10,12 @@ use calamine::Data;
 
 use crate::domain::source::line_of_byte;
 use crate::domain::xlsx::{Limits, Workbook, WorkbookError, column_letters};
+use crate::i18n::{Lang, Localized};
+
+/// A `list.*` catalogue message with its parameters.
+pub(crate) fn msg(key: &'static str, args: &[(&'static str, &str)]) -> Localized {
+    Localized::new(key, args)
+}
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -23,13 +29,13 @@ pub struct RowError {
     pub row: Option<u32>,
     /// The column's header as written in the file (or its letter when it has none).
     pub column: Option<String>,
-    /// What is wrong, in a sentence.
-    pub message: String,
+    /// What is wrong, in a sentence, in either language.
+    pub message: Localized,
 }
 
 impl RowError {
     /// A problem with the whole file.
-    pub fn file(file: &str, message: String) -> RowError {
+    pub fn file(file: &str, message: Localized) -> RowError {
         RowError {
             file: file.to_owned(),
             row: None,
@@ -39,7 +45,7 @@ impl RowError {
     }
 
     /// A problem at a row (and column, when known).
-    pub fn at(file: &str, row: u32, column: Option<String>, message: String) -> RowError {
+    pub fn at(file: &str, row: u32, column: Option<String>, message: Localized) -> RowError {
         RowError {
             file: file.to_owned(),
             row: Some(row),
@@ -49,17 +55,36 @@ impl RowError {
     }
 }
 
-impl fmt::Display for RowError {
+impl RowError {
+    /// The whole report in `lang`, located as a spreadsheet shows it:
     /// `file.csv row 7, column email: 'an@@x' is not a valid e-mail address`.
+    pub fn text(&self, lang: Lang) -> String {
+        let message = self.message.text(lang);
+        let row = self.row.map(|r| r.to_string());
+        let mut args: Vec<(&str, &str)> = vec![("file", &self.file), ("message", &message)];
+        let key = match (&row, &self.column) {
+            (Some(row), Some(column)) => {
+                args.extend([("row", row.as_str()), ("column", column.as_str())]);
+                "list.where_cell"
+            }
+            (Some(row), None) => {
+                args.push(("row", row));
+                "list.where_row"
+            }
+            (None, Some(column)) => {
+                args.push(("column", column));
+                "list.where_column"
+            }
+            (None, None) => "list.where_file",
+        };
+        crate::i18n::tf(lang, key, &args)
+    }
+}
+
+impl fmt::Display for RowError {
+    /// The report in English (logs, the command line's machine output, tests).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
-        if let Some(row) = self.row {
-            write!(f, " row {row}")?;
-        }
-        if let Some(column) = &self.column {
-            write!(f, ", column {column}")?;
-        }
-        write!(f, ": {}", self.message)
+        f.write_str(&self.text(Lang::En))
     }
 }
 
@@ -154,10 +179,7 @@ pub(crate) fn decode_utf8<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, Ro
                 file,
                 line,
                 None,
-                format!(
-                    "the file is not UTF-8 (first invalid byte at offset {offset}); \
-                     save it as 'CSV UTF-8' in Excel"
-                ),
+                msg("list.not_utf8", &[("offset", &offset.to_string())]),
             ))
         }
     }
@@ -184,7 +206,7 @@ fn sniff_delimiter(text: &str) -> char {
 /// which skips blank lines without counting them and so cannot number rows this way.
 /// Stops with an error after `max_rows` non-blank rows (the header included) or at an
 /// unterminated quote.
-pub(crate) fn split_csv(text: &str, max_rows: usize) -> Result<Vec<Row>, (u32, String)> {
+pub(crate) fn split_csv(text: &str, max_rows: usize) -> Result<Vec<Row>, (u32, Localized)> {
     let delimiter = sniff_delimiter(text);
     let mut rows: Vec<Row> = Vec::new();
     let mut non_blank = 0usize;
@@ -248,10 +270,7 @@ pub(crate) fn split_csv(text: &str, max_rows: usize) -> Result<Vec<Row>, (u32, S
         }
     }
     if in_quotes {
-        return Err((
-            quote_row,
-            "a quoted value is never closed (a '\"' is missing)".to_owned(),
-        ));
+        return Err((quote_row, msg("list.unclosed_quote", &[])));
     }
     // The last record when the text does not end with a line break.
     if !field_start || !field.is_empty() || !cells.is_empty() {
@@ -268,10 +287,10 @@ pub(crate) fn split_csv(text: &str, max_rows: usize) -> Result<Vec<Row>, (u32, S
     Ok(rows)
 }
 
-fn too_many_rows(max_rows: usize) -> String {
-    format!(
-        "the file has more than {} rows after the header",
-        max_rows.saturating_sub(1)
+fn too_many_rows(max_rows: usize) -> Localized {
+    msg(
+        "list.too_many_rows",
+        &[("max", &max_rows.saturating_sub(1).to_string())],
     )
 }
 
@@ -290,9 +309,12 @@ pub(crate) fn read_csv(
     if bytes.len() > max_bytes {
         return Err(vec![RowError::file(
             file,
-            format!(
-                "the file is too large ({} bytes; the limit is {max_bytes} bytes)",
-                bytes.len()
+            msg(
+                "list.too_large",
+                &[
+                    ("size", &bytes.len().to_string()),
+                    ("limit", &max_bytes.to_string()),
+                ],
             ),
         )]);
     }
@@ -313,28 +335,31 @@ fn workbook_error(file: &str, error: WorkbookError) -> RowError {
             file,
             row,
             Some(column),
-            format!("sheet '{sheet}': {problem}"),
+            msg(
+                "list.workbook_cell",
+                &[("sheet", &sheet), ("problem", &problem.to_string())],
+            ),
         ),
-        other => RowError::file(file, other.to_string()),
+        other => RowError::file(
+            file,
+            msg("list.workbook", &[("problem", &other.to_string())]),
+        ),
     }
 }
 
 /// The non-blank rows of a workbook's first sheet, within `limits`; more than `max_rows` rows
-/// after the header is refused as "more than {max_rows} {noun}".
+/// after the header is refused with the message `too_many` (its `{max}` is `max_rows`).
 pub(crate) fn read_first_sheet(
     bytes: &[u8],
     file: &str,
     limits: Limits,
     max_rows: usize,
-    noun: &str,
+    too_many: &'static str,
 ) -> Result<Vec<Row>, RowError> {
     let refused = |e| workbook_error(file, e);
     let mut workbook = Workbook::open(bytes, limits).map_err(refused)?;
     let Some(name) = workbook.sheet_names().first().cloned() else {
-        return Err(RowError::file(
-            file,
-            "the workbook has no worksheet".to_owned(),
-        ));
+        return Err(RowError::file(file, msg("list.no_worksheet", &[])));
     };
     let mut rows = Vec::new();
     for row in workbook.read_sheet(&name).map_err(refused)? {
@@ -345,7 +370,7 @@ pub(crate) fn read_first_sheet(
         if rows.len() > max_rows {
             return Err(RowError::file(
                 file,
-                format!("the file has more than {max_rows} {noun}"),
+                msg(too_many, &[("max", &max_rows.to_string())]),
             ));
         }
         rows.push(Row {
@@ -390,7 +415,7 @@ impl<'a> RowCells<'a> {
     }
 
     /// Records a problem with canonical column `column` of this row.
-    pub(crate) fn error(&mut self, column: &str, message: String) {
+    pub(crate) fn error(&mut self, column: &str, message: Localized) {
         self.errors.push(RowError::at(
             self.file,
             self.row.row,
@@ -400,7 +425,7 @@ impl<'a> RowCells<'a> {
     }
 
     /// Records a problem with this row as a whole.
-    pub(crate) fn row_error(&mut self, message: String) {
+    pub(crate) fn row_error(&mut self, message: Localized) {
         self.errors
             .push(RowError::at(self.file, self.row.row, None, message));
     }
@@ -424,10 +449,7 @@ impl<'a> RowCells<'a> {
             return Some(String::new());
         };
         if cell.excel_error {
-            let message = format!(
-                "the cell holds the spreadsheet error {}, not a value",
-                shown(&cell.text)
-            );
+            let message = msg("list.excel_error", &[("value", &shown(&cell.text))]);
             self.error(column, message);
             return None;
         }
@@ -451,7 +473,7 @@ impl<'a> RowCells<'a> {
         let value = self.value(column, max_chars)?;
         if value.is_empty() {
             if required {
-                self.error(column, format!("{column} is required"));
+                self.error(column, msg("list.required", &[("column", column)]));
             }
             return None;
         }
@@ -466,7 +488,7 @@ impl<'a> RowCells<'a> {
                     self.file,
                     self.row.row,
                     Some(column_letters(i)),
-                    "a value in a column without a header".to_owned(),
+                    msg("list.unheaded", &[]),
                 ));
             }
         }
@@ -548,16 +570,19 @@ pub(crate) fn map_header_with(
                 file,
                 header.row,
                 Some(shown(written)),
-                format!("the column {name} appears twice"),
+                msg("list.column_twice", &[("name", name)]),
             )),
             Some(name) => map.found.push((name, i, shown(written))),
             None => errors.push(RowError::at(
                 file,
                 header.row,
                 Some(shown(written)),
-                format!(
-                    "unknown column; the columns are {}",
-                    columns.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
+                msg(
+                    "list.unknown_column",
+                    &[(
+                        "columns",
+                        &columns.iter().map(|c| c.0).collect::<Vec<_>>().join(", "),
+                    )],
                 ),
             )),
         }
@@ -568,7 +593,7 @@ pub(crate) fn map_header_with(
                 file,
                 header.row,
                 None,
-                format!("the header has no {name} column"),
+                msg("list.missing_column", &[("name", name)]),
             ));
         }
     }
@@ -622,25 +647,22 @@ pub(crate) fn check_cell(
     raw: &str,
     max_chars: usize,
     signed_numbers_allowed: bool,
-) -> Result<String, String> {
+) -> Result<String, Localized> {
     let value = raw.trim();
     if formula_like(raw, signed_numbers_allowed) {
-        return Err(format!(
-            "'{}' looks like a spreadsheet formula; values may not start with =, +, -, @, \
-             a tab or a carriage return",
-            shown(value)
-        ));
+        return Err(msg("list.formula", &[("value", &shown(value))]));
     }
     if value.chars().any(char::is_control) {
-        return Err(format!(
-            "'{}' contains a line break or another control character",
-            shown(value)
-        ));
+        return Err(msg("list.control", &[("value", &shown(value))]));
     }
     let chars = value.chars().count();
     if chars > max_chars {
-        return Err(format!(
-            "the value is {chars} characters long; at most {max_chars} are allowed"
+        return Err(msg(
+            "list.too_long",
+            &[
+                ("chars", &chars.to_string()),
+                ("max", &max_chars.to_string()),
+            ],
         ));
     }
     Ok(value.to_owned())

@@ -70,6 +70,7 @@ fn shown_errors(lang: Lang, error: RoundError) -> Result<Vec<String>, AppError> 
             &[("count", &differences.to_string())],
         )]),
         RoundError::Invalid(refusal) => Ok(refusal.text(lang).lines().map(str::to_owned).collect()),
+        RoundError::Rows(rows) => Ok(rows.iter().map(|r| r.text(lang)).collect()),
         RoundError::Fields(fields) => Ok(fields.iter().map(|f| f.message.text(lang)).collect()),
         RoundError::MethodologyMisfit(misfit) => {
             Ok(misfit.text(lang).lines().map(str::to_owned).collect())

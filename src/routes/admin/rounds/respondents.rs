@@ -47,6 +47,34 @@ pub async fn import_respondents(
     .await
 }
 
+/// `GET /admin/rounds/{id}/respondents/template.{csv|xlsx}`: a list to fill in, with the
+/// headers the importer reads and the round's units and groups.
+pub async fn respondent_template(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i64, String)>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let (round_id, ext) = path.into_inner();
+    let (format, content_type) = match ext.as_str() {
+        "csv" => (rounds::TemplateFormat::Csv, "text/csv; charset=utf-8"),
+        "xlsx" => (
+            rounds::TemplateFormat::Xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => return Err(AppError::NotFound),
+    };
+    let bytes = state
+        .db(move |conn| Ok(rounds::respondent_template(conn, round_id, format)))
+        .await?
+        .map_err(AppError::from)?;
+    Ok(crate::routes::download(
+        &format!("danh-sach-nguoi-tra-loi-dot{round_id}.{ext}"),
+        content_type,
+        bytes,
+    ))
+}
+
 /// `POST /admin/rounds/{id}/invitations`: issues codes to respondents with e-mail addresses
 /// and queues their invitations; the background sender delivers them.
 pub async fn send_invitations(
