@@ -88,7 +88,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/admin/rounds/{id}/actions/{action}",
-            web::post().to(admin::rounds::action),
+            web::get().to(admin::rounds::actions::confirm),
+        )
+        .route(
+            "/admin/rounds/{id}/actions/{action}",
+            web::post().to(admin::rounds::actions::take),
+        )
+        .route(
+            "/admin/rounds/{id}/actions/{action}/done",
+            web::get().to(admin::rounds::actions::done),
         )
         .route(
             "/admin/rounds/{id}/respondents",

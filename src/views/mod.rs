@@ -16,6 +16,7 @@ pub mod questionnaire;
 pub mod respond;
 pub mod respondents;
 pub mod results;
+pub mod round_actions;
 pub mod rounds;
 pub mod tokens;
 

@@ -15,7 +15,7 @@ use crate::domain::lifecycle::{RoundAction, RoundStatus};
 use crate::domain::local_time::TimeZone;
 use crate::i18n::{Lang, tf};
 
-fn status_label(ctx: &PageContext, status: RoundStatus) -> String {
+pub(crate) fn status_label(ctx: &PageContext, status: RoundStatus) -> String {
     ctx.t(status.label_key()).to_owned()
 }
 
@@ -351,11 +351,9 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
                 a.btn.secondary href={ (base) "/scores" } { (ctx.t("scores.title")) }
                 a.btn.secondary href={ (base) "/quality" } { (ctx.t("quality.title")) }
                 @if status == RoundStatus::Open { a.btn.secondary href={ (base) "/paper" } { (ctx.t("paper.title")) } }
+                // Each action is confirmed on its own page, which says what it will do.
                 @for action in p.actions {
-                    form method="post" action={ (base) "/actions/" (action.code()) } {
-                        (ctx.csrf_field())
-                        button.btn type="submit" { (ctx.t(&format!("round.action.{}", action.code()))) }
-                    }
+                    a.btn href={ (base) "/actions/" (action.code()) } { (ctx.t(&format!("round.action.{}", action.code()))) }
                 }
             }
 

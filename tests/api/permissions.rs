@@ -81,7 +81,13 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/admin/rounds/{id}/delete", Access::Admin),
     ("POST", "/admin/rounds/{id}/groups", Access::Admin),
     ("POST", "/admin/rounds/{id}/targets", Access::Admin),
+    ("GET", "/admin/rounds/{id}/actions/{action}", Access::Admin),
     ("POST", "/admin/rounds/{id}/actions/{action}", Access::Admin),
+    (
+        "GET",
+        "/admin/rounds/{id}/actions/{action}/done",
+        Access::Admin,
+    ),
     ("POST", "/admin/rounds/{id}/respondents", Access::Admin),
     ("POST", "/admin/rounds/{id}/codes", Access::Admin),
     ("POST", "/admin/rounds/{id}/invitations", Access::Admin),

@@ -369,3 +369,36 @@ async fn each_group_is_offered_its_own_questionnaire_and_a_methodology_that_scor
         );
     }
 }
+
+#[tokio::test]
+async fn opening_a_round_says_what_will_happen_asks_for_confirmation_then_says_what_happened() {
+    let app = spawn_app().await;
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+    let round = draft_round(&app, 3);
+    let page = format!("/admin/rounds/{round}");
+    // The round page links to a confirmation page instead of acting at once.
+    let round_page = app.get_html(&page).await;
+    assert!(round_page.contains(&format!("href=\"{page}/actions/open\"")));
+    let confirm = app.get_html(&format!("{page}/actions/open")).await;
+    assert!(confirm.contains("Xác nhận"), "{confirm}");
+    assert!(confirm.contains("Người trong danh sách"));
+    assert_eq!(stored_round(&app, round).unwrap().status.code(), "draft");
+
+    let response = app
+        .submit(
+            &format!("{page}/actions/open"),
+            &format!("{page}/actions/open"),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let done_at = response.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(done_at, format!("{page}/actions/open/done"));
+    let done = app.get_html(&done_at).await;
+    assert!(done.contains("Đã thực hiện"), "{done}");
+    assert_eq!(stored_round(&app, round).unwrap().status.code(), "open");
+
+    // An action the round's state does not allow is refused with the reason, not confirmed.
+    let refused = app.get(&format!("{page}/actions/publish")).await;
+    assert_eq!(refused.status(), 422);
+}

@@ -77,3 +77,81 @@ pub fn apply_action(
     })?;
     outcome.map_err(|differences| RoundError::TalliesDiffer { differences })
 }
+
+/// What a lifecycle action does to a round, shown before it is confirmed and again after it
+/// was taken: the states, what the round holds, and for computing and publishing how many
+/// units the scores rank.
+#[derive(Debug, Clone)]
+pub struct ActionSummary {
+    /// The round as it is now.
+    pub round: RoundRow,
+    /// The action.
+    pub action: RoundAction,
+    /// The state the action leads to (before it is taken) or led to (after).
+    pub to: RoundStatus,
+    /// Units of the round.
+    pub units: usize,
+    /// Respondent groups with a questionnaire and methodology.
+    pub groups: usize,
+    /// Respondents listed.
+    pub respondents: i64,
+    /// Completed responses counted so far.
+    pub completed: i64,
+    /// For computing and publishing: units ranked by the live scores, of all units.
+    pub ranked: Option<(usize, usize)>,
+}
+
+/// Summarises `action` on `round_id` before it is taken: refused, with the lifecycle's
+/// reason, when the round's state does not allow it.
+pub fn action_preview(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    action: RoundAction,
+) -> Result<ActionSummary> {
+    let round = round_or_404(conn, round_id)?;
+    let to = lifecycle::transition(status_of(&round)?, action)?;
+    summarise(conn, round, action, to)
+}
+
+/// Summarises `action` after it was taken, from the round as it now stands.
+pub fn action_outcome(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    action: RoundAction,
+) -> Result<ActionSummary> {
+    let round = round_or_404(conn, round_id)?;
+    let to = status_of(&round)?;
+    summarise(conn, round, action, to)
+}
+
+fn summarise(
+    conn: &mut AnyConnection,
+    round: RoundRow,
+    action: RoundAction,
+    to: RoundStatus,
+) -> Result<ActionSummary> {
+    let round_id = round.id;
+    let completed = db::coverage::completed(conn, round_id)?
+        .iter()
+        .map(|(_, _, n)| n)
+        .sum();
+    let ranked = if matches!(action, RoundAction::Compute | RoundAction::Publish) {
+        let tallies = crate::app::scores::live_tallies(conn, round_id)?;
+        let scores = crate::app::scores::compute(conn, round_id, &tallies)?;
+        let by_rank = scores.by_rank();
+        let ranked = by_rank.iter().filter(|(_, rank)| rank.is_some()).count();
+        Some((ranked, by_rank.len()))
+    } else {
+        None
+    };
+    Ok(ActionSummary {
+        units: db::rounds::units(conn, round_id)?.len(),
+        groups: db::rounds::groups(conn, round_id)?.len(),
+        respondents: db::respondents::count_in_round(conn, round_id)?,
+        round,
+        action,
+        to,
+        completed,
+        ranked,
+    })
+}

@@ -6,13 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::{EmptyForm, READERS, act, act_form, refused, round_page_with, run, run_authorised};
+use super::{READERS, act, act_form, refused, round_page_with, run};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds;
 use crate::app::state::AppState;
 use crate::domain::account::Role;
-use crate::domain::lifecycle::RoundAction;
 use crate::error::{AppError, AppResult};
 use crate::routes::see_other;
 use crate::routes::upload::read_upload;
@@ -98,30 +97,6 @@ pub async fn set_targets(
 
 /// `POST /admin/rounds/{id}/actions/{action}`: open, close, reopen, compute (checking the
 /// live tallies against the raw answers) or publish (status and snapshot together). Who may
-/// use which action comes from `lifecycle::PERMISSIONS`, like the buttons of the round page.
-pub async fn action(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    path: web::Path<(i64, String)>,
-    _form: CsrfForm<EmptyForm>,
-) -> AppResult<HttpResponse> {
-    let (round_id, action) = path.into_inner();
-    let action: RoundAction = action.parse().map_err(|_| AppError::NotFound)?;
-    if !action.allowed_for(user.role) {
-        return Err(AppError::Forbidden);
-    }
-    run_authorised(
-        &req,
-        &state,
-        &user,
-        round_id,
-        "action",
-        move |conn, actor| rounds::apply_action(conn, round_id, action, actor).map(|_| ()),
-    )
-    .await
-}
-
 /// The comparison form.
 #[derive(Debug, Deserialize)]
 pub struct CompareForm {

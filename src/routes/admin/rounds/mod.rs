@@ -20,6 +20,7 @@ use crate::views::components::FieldMessage;
 use crate::views::rounds::{FormProblems, RoundPage};
 use crate::views::{self, PageContext};
 
+pub mod actions;
 mod codes;
 mod configure;
 mod edit;
