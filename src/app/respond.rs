@@ -205,6 +205,27 @@ pub fn reveals_unanswered_question(section: &Section, before: &Answers, after: &
     })
 }
 
+/// The problems of `errors` that belong to questions of `section` the respondent could see:
+/// those shown when the page was rendered (from `before`). A question revealed only by the
+/// answers just posted has not been seen yet, so it is never reported as unanswered; the page
+/// is shown again with it (see [`reveals_unanswered_question`]) for the respondent to answer.
+pub fn errors_on_seen_questions(
+    section: &Section,
+    before: &Answers,
+    errors: Vec<FieldError>,
+) -> Vec<FieldError> {
+    let unseen: Vec<&str> = section
+        .questions
+        .iter()
+        .filter(|q| q.relevant.as_ref().is_some_and(|c| !c.eval(before)))
+        .flat_map(|q| q.answer_codes())
+        .collect();
+    errors
+        .into_iter()
+        .filter(|e| !unseen.contains(&e.code.as_str()))
+        .collect()
+}
+
 /// The button a respondent pressed under a section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {

@@ -30,6 +30,7 @@ mod paper;
 mod permissions;
 mod properties;
 mod respond;
+mod respond_pages;
 mod results;
 mod rounds;
 mod scores;
