@@ -512,3 +512,38 @@ mod navigation_tests {
         assert_eq!(Nav::parse(None), Nav::Next);
     }
 }
+
+#[cfg(test)]
+mod follow_up_tests {
+    use super::{errors_on_seen_questions, reveals_unanswered_question};
+    use crate::app::bundled::INSTRUMENTS;
+    use crate::domain::answers::{AnswerValue, Answers, decode_section};
+    use crate::domain::instrument::Instrument;
+
+    #[test]
+    fn a_follow_up_revealed_by_the_same_post_is_shown_but_not_reported_missing() {
+        let sipas = Instrument::from_toml(INSTRUMENTS[2].bytes, INSTRUMENTS[2].name).unwrap();
+        let section = sipas
+            .sections()
+            .iter()
+            .find(|s| s.questions.iter().any(|q| q.code == "s_mode"))
+            .unwrap();
+        let before = Answers::new();
+        let posted = [("s_used".to_owned(), "yes".to_owned())];
+        let decoded = decode_section(section, &posted, &before);
+        assert!(
+            decoded.errors.iter().any(|e| e.code == "s_mode"),
+            "the decoder alone calls it missing"
+        );
+        let mut after = before.clone();
+        after.insert("s_used".into(), AnswerValue::Choice("yes".into()));
+        assert!(reveals_unanswered_question(section, &before, &after));
+        assert!(errors_on_seen_questions(section, &before, decoded.errors).is_empty());
+
+        // Once shown, it is reported like any other question.
+        let decoded = decode_section(section, &posted, &after);
+        let errors = errors_on_seen_questions(section, &after, decoded.errors);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, "s_mode");
+    }
+}
