@@ -210,6 +210,27 @@ pub fn reveals_unanswered_question(section: &Section, before: &Answers, after: &
     })
 }
 
+/// The problems of `errors` that belong to questions of `section` the respondent could see:
+/// those shown when the page was rendered (from `before`). A question revealed only by the
+/// answers just posted has not been seen yet, so it is never reported as unanswered; the page
+/// is shown again with it (see [`reveals_unanswered_question`]) for the respondent to answer.
+pub fn errors_on_seen_questions(
+    section: &Section,
+    before: &Answers,
+    errors: Vec<FieldError>,
+) -> Vec<FieldError> {
+    let unseen: Vec<&str> = section
+        .questions
+        .iter()
+        .filter(|q| q.relevant.as_ref().is_some_and(|c| !c.eval(before)))
+        .flat_map(|q| q.answer_codes())
+        .collect();
+    errors
+        .into_iter()
+        .filter(|e| !unseen.contains(&e.code.as_str()))
+        .collect()
+}
+
 /// The button a respondent pressed under a section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
@@ -500,5 +521,40 @@ mod navigation_tests {
         assert_eq!(Nav::parse(Some("back")), Nav::Back);
         assert_eq!(Nav::parse(Some("next")), Nav::Next);
         assert_eq!(Nav::parse(None), Nav::Next);
+    }
+}
+
+#[cfg(test)]
+mod follow_up_tests {
+    use super::{errors_on_seen_questions, reveals_unanswered_question};
+    use crate::app::bundled::INSTRUMENTS;
+    use crate::domain::answers::{AnswerValue, Answers, decode_section};
+    use crate::domain::instrument::Instrument;
+
+    #[test]
+    fn a_follow_up_revealed_by_the_same_post_is_shown_but_not_reported_missing() {
+        let sipas = Instrument::from_toml(INSTRUMENTS[2].bytes, INSTRUMENTS[2].name).unwrap();
+        let section = sipas
+            .sections()
+            .iter()
+            .find(|s| s.questions.iter().any(|q| q.code == "s_mode"))
+            .unwrap();
+        let before = Answers::new();
+        let posted = [("s_used".to_owned(), "yes".to_owned())];
+        let decoded = decode_section(section, &posted, &before);
+        assert!(
+            decoded.errors.iter().any(|e| e.code == "s_mode"),
+            "the decoder alone calls it missing"
+        );
+        let mut after = before.clone();
+        after.insert("s_used".into(), AnswerValue::Choice("yes".into()));
+        assert!(reveals_unanswered_question(section, &before, &after));
+        assert!(errors_on_seen_questions(section, &before, decoded.errors).is_empty());
+
+        // Once shown, it is reported like any other question.
+        let decoded = decode_section(section, &posted, &after);
+        let errors = errors_on_seen_questions(section, &after, decoded.errors);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, "s_mode");
     }
 }

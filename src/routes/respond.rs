@@ -217,10 +217,10 @@ pub async fn section(
     };
     let canonical = o.session.code.as_canonical();
     let index = n.saturating_sub(1);
-    let Some(position) = o.visible.iter().position(|&i| i == index) else {
+    if !o.visible.contains(&index) {
         let first = o.visible.first().copied().unwrap_or(0);
         return Ok(see_other(format!("/s/{canonical}/p/{}", first + 1)));
-    };
+    }
     let ctx = PageContext::new(&req, None);
     Ok(private_html(
         StatusCode::OK,
@@ -229,8 +229,7 @@ pub async fn section(
             canonical,
             &o.instrument,
             index,
-            position + 1,
-            o.visible.len(),
+            &o.visible,
             &o.answers,
             &[],
             None,
@@ -269,8 +268,8 @@ pub async fn save_section(
     let visible = respond::visible_sections(&o.instrument, &answers);
     let lang = crate::i18n::Lang::of_request(&req);
     let reveals = respond::reveals_unanswered_question(section, &o.answers, &answers);
-    let step =
-        respond::step_after_section(&visible, index, nav, !decoded.errors.is_empty(), reveals);
+    let errors = respond::errors_on_seen_questions(section, &o.answers, decoded.errors);
+    let step = respond::step_after_section(&visible, index, nav, !errors.is_empty(), reveals);
     let code_id = o.session.code_id;
     let SectionStep::Go { resume_at, to } = step else {
         // Keep the valid answers, show the page again with every problem.
@@ -279,19 +278,17 @@ pub async fn save_section(
             .db(move |conn| respond::save(conn, code_id, &to_save, index, lang.code()))
             .await?;
         let ctx = PageContext::new(&req, None);
-        let position = visible.iter().position(|&i| i == index);
         let page = views::respond::section_page(
             &ctx,
             &canonical,
             &o.instrument,
             index,
-            position.map_or(1, |p| p + 1),
-            visible.len().max(1),
+            &visible,
             &answers,
-            &decoded.errors,
+            &errors,
             Some(&form.fields),
         );
-        let status = if decoded.errors.is_empty() {
+        let status = if errors.is_empty() {
             StatusCode::OK
         } else {
             StatusCode::UNPROCESSABLE_ENTITY

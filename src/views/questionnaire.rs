@@ -116,6 +116,66 @@ pub fn error_summary(state: &FormState<'_>) -> Markup {
     }
 }
 
+/// The longest question label, in characters, that an error summary repeats in full.
+pub const SUMMARY_LABEL_CHARS: usize = 90;
+
+/// `text` cut at a word boundary to about `max` characters, with an ellipsis when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    // Cut before the last whole word so no word is broken, unless that loses most of it.
+    let kept = match cut.rfind(char::is_whitespace) {
+        Some(at) if at > cut.len() / 2 => &cut[..at],
+        _ => cut.as_str(),
+    };
+    format!(
+        "{}…",
+        kept.trim_end_matches(|c: char| c.is_whitespace() || c == ',')
+    )
+}
+
+/// The label the respondent sees for the form field `code` (a question, or a battery item)
+/// among `sections`, in `lang`.
+pub fn field_label<'a>(sections: &'a [Section], code: &str, lang: Lang) -> Option<&'a str> {
+    sections
+        .iter()
+        .flat_map(|s| &s.questions)
+        .find_map(|q| match &q.kind {
+            QuestionKind::Battery { items, .. } => items
+                .iter()
+                .find(|i| i.code == code)
+                .map(|i| i.label.get(lang)),
+            _ => (q.code == code).then(|| q.label.get(lang)),
+        })
+}
+
+/// The error summary of a page showing `sections`: one link per error, naming its question
+/// (shortened when long) and saying what is wrong, so that seven unanswered questions read as
+/// seven different lines.
+pub fn named_error_summary(sections: &[Section], state: &FormState<'_>) -> Markup {
+    let lang = state.lang;
+    html! {
+        @if !state.errors.is_empty() {
+            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+                h2 #error-summary-title { (t(lang, "form.errors.title")) }
+                ul {
+                    @for e in state.errors {
+                        li { a href={ "#" (anchor_id(&e.code)) } {
+                            @if let Some(label) = field_label(sections, &e.code, lang) {
+                                (shorten(label, SUMMARY_LABEL_CHARS)) " — "
+                            }
+                            (error_text(lang, e))
+                        } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// All questions of a section.
 pub fn section_fields(section: &Section, state: &FormState<'_>) -> Markup {
     html! {

@@ -5,7 +5,9 @@
 use maud::{Markup, html};
 
 use super::layout::{PageContext, page};
-use super::questionnaire::{FormState, Mode, error_summary, section_fields};
+use super::questionnaire::{
+    FormState, Mode, SUMMARY_LABEL_CHARS, field_label, named_error_summary, section_fields, shorten,
+};
 use crate::db::rounds::RoundRow;
 use crate::domain::answers::{AnswerValue, Answers, FieldError};
 use crate::domain::instrument::{Instrument, QuestionKind};
@@ -17,6 +19,66 @@ fn round_name(lang: Lang, round: &RoundRow) -> &str {
     } else {
         &round.name_en
     }
+}
+
+/// Words that mark a note about where a questionnaire comes from (a reconstruction, an annex
+/// to replace it with). Such notes are for staff pages and the codebook, never for respondents.
+const PROVENANCE_MARKERS: [&str; 6] = [
+    "tái dựng",
+    "nguồn công khai",
+    "phụ lục chính thức",
+    "reconstructed",
+    "public sources",
+    "official annex",
+];
+
+fn mentions_provenance(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    PROVENANCE_MARKERS.iter().any(|m| lower.contains(m))
+}
+
+/// The questionnaire's title as respondents see it: without a bracketed provenance note such
+/// as "(bản tái dựng)", and without the edition year when it is not the round's year (a 2022
+/// questionnaire used in a 2024 round is, for the respondent, the 2024 survey).
+fn respondent_title(title: &str, round_year: i32) -> String {
+    let mut out = title.trim().to_owned();
+    while out.ends_with(')') {
+        match out.rfind('(') {
+            Some(open) if mentions_provenance(&out[open..]) => {
+                out.truncate(open);
+                out.truncate(out.trim_end().len());
+            }
+            _ => break,
+        }
+    }
+    let year_start = out.len().saturating_sub(4);
+    let ends_with_year = out.len() > 4
+        && out.is_char_boundary(year_start)
+        && out[year_start..].bytes().all(|b| b.is_ascii_digit())
+        && !out[..year_start].ends_with(|c: char| c.is_ascii_digit());
+    if ends_with_year && out[year_start..] != round_year.to_string() {
+        let rest = out[..year_start].trim_end();
+        let rest = rest
+            .strip_suffix(" năm")
+            .or_else(|| rest.strip_suffix(" in"))
+            .unwrap_or(rest);
+        let rest = rest.trim_end_matches(|c: char| c.is_whitespace() || c == ',');
+        if !rest.is_empty() {
+            out = rest.to_owned();
+        }
+    }
+    out
+}
+
+/// The instructions as respondents see them: every sentence that is a provenance note left
+/// out. `None` when nothing else remains.
+fn respondent_instructions(instructions: &str) -> Option<String> {
+    let kept: Vec<&str> = instructions
+        .split_inclusive(". ")
+        .map(str::trim)
+        .filter(|sentence| !sentence.is_empty() && !mentions_provenance(sentence))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(" "))
 }
 
 /// The entry form on the landing page.
@@ -45,18 +107,26 @@ pub fn intro(
     resume: bool,
 ) -> Markup {
     let lang = ctx.lang;
+    let title = respondent_title(instrument.title().get(lang), round.year);
+    let instructions = instrument
+        .instructions()
+        .and_then(|i| respondent_instructions(i.get(lang)));
+    let some_conditional = instrument.sections().iter().any(|s| s.relevant.is_some());
     page(
         ctx,
-        instrument.title().get(lang),
+        &title,
         html! {
             p.hint { (round_name(lang, round)) }
-            h1 { (instrument.title().get(lang)) }
+            h1 { (title) }
             div.notice {
                 h2 { (ctx.t("respond.anonymous_title")) }
                 p { (ctx.t("respond.anonymous_body")) }
             }
-            @if let Some(instructions) = instrument.instructions() { p { (instructions.get(lang)) } }
-            p { (tf(lang, "respond.sections", &[("n", &instrument.sections().len().to_string())])) }
+            @if let Some(instructions) = instructions { p { (instructions) } }
+            p {
+                (tf(lang, "respond.sections", &[("n", &instrument.sections().len().to_string())]))
+                @if some_conditional { " " (ctx.t("respond.sections_conditional")) }
+            }
             form method="post" action={ "/s/" (code) "/start" } {
                 (ctx.csrf_field())
                 button.btn type="submit" { (ctx.t(if resume { "respond.resume" } else { "respond.start" })) }
@@ -76,14 +146,24 @@ pub fn section_page(
     code: &str,
     instrument: &Instrument,
     index: usize,
-    position: usize,
-    total: usize,
+    visible: &[usize],
     answers: &Answers,
     errors: &[FieldError],
     posted: Option<&[(String, String)]>,
 ) -> Markup {
     let lang = ctx.lang;
-    let section = &instrument.sections()[index.min(instrument.sections().len().saturating_sub(1))];
+    let sections = instrument.sections();
+    let index = index.min(sections.len().saturating_sub(1));
+    let section = &sections[index];
+    // The count is over every section of the questionnaire, so it never changes while the
+    // respondent answers and agrees with the first page; sections that do not apply are named.
+    let (position, total) = (index + 1, sections.len());
+    let skipped: Vec<String> = (0..total)
+        .filter(|i| !visible.contains(i))
+        .map(|i| (i + 1).to_string())
+        .collect();
+    let is_first = visible.first().is_none_or(|&first| first >= index);
+    let is_last = visible.last().is_none_or(|&last| last <= index);
     let state = FormState {
         lang,
         answers,
@@ -96,14 +176,11 @@ pub fn section_page(
         "form.progress",
         &[("n", &position.to_string()), ("total", &total.to_string())],
     );
+    // The prefix carries its own colon ("Lỗi:", "Error:").
     let title = if errors.is_empty() {
         section.title.get(lang).to_owned()
     } else {
-        format!(
-            "{}: {}",
-            ctx.t("form.error_prefix"),
-            section.title.get(lang)
-        )
+        format!("{} {}", ctx.t("form.error_prefix"), section.title.get(lang))
     };
     page(
         ctx,
@@ -111,17 +188,20 @@ pub fn section_page(
         html! {
             p.progress-label { (progress) }
             progress max=(total) value=(position) aria-hidden="true" {}
-            (error_summary(&state))
+            @if !skipped.is_empty() {
+                p.hint { (tf(lang, "respond.sections_skipped", &[("list", &skipped.join(", "))])) }
+            }
+            (named_error_summary(std::slice::from_ref(section), &state))
             h1 { (section.title.get(lang)) }
             @if let Some(intro) = &section.intro { p { (intro.get(lang)) } }
             form method="post" action={ "/s/" (code) "/p/" (index + 1) } novalidate {
                 (ctx.csrf_field())
                 (section_fields(section, &state))
                 div.actions {
-                    @if position > 1 {
+                    @if !is_first {
                         button.btn.secondary type="submit" name="nav" value="back" { (ctx.t("respond.back")) }
                     }
-                    button.btn type="submit" name="nav" value="next" { (ctx.t(if position == total { "respond.to_review" } else { "respond.next" })) }
+                    button.btn type="submit" name="nav" value="next" { (ctx.t(if is_last { "respond.to_review" } else { "respond.next" })) }
                 }
                 p.hint { (ctx.t("respond.saved_hint")) }
             }
@@ -170,7 +250,12 @@ pub fn review(
                     h2 #missing-title { (ctx.t("respond.missing")) }
                     ul { @for e in errors {
                         @if let Some((section, _)) = instrument.sections().iter().enumerate().find(|(_, s)| s.questions.iter().any(|q| q.answer_codes().contains(&e.code.as_str()))) {
-                            li { a href={ "/s/" (code) "/p/" (section + 1) "#q-" (e.code) } { (instrument.sections()[section].title.get(lang)) } }
+                            li {
+                                a href={ "/s/" (code) "/p/" (section + 1) "#q-" (e.code) } {
+                                    (field_label(instrument.sections(), &e.code, lang).map(|l| shorten(l, SUMMARY_LABEL_CHARS)).unwrap_or_else(|| e.code.clone()))
+                                }
+                                " (" (instrument.sections()[section].title.get(lang)) ")"
+                            }
                         }
                     } }
                 }
@@ -224,4 +309,57 @@ pub fn receipt(ctx: &PageContext, receipt: &str) -> Markup {
             p { (ctx.t("respond.receipt_body")) }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{respondent_instructions, respondent_title};
+    use crate::views::questionnaire::shorten;
+
+    #[test]
+    fn a_reconstructed_title_loses_its_note_and_an_edition_year_of_another_round() {
+        assert_eq!(
+            respondent_title(
+                "Phiếu khảo sát công chức về cải cách hành chính năm 2022 (bản tái dựng)",
+                2024
+            ),
+            "Phiếu khảo sát công chức về cải cách hành chính"
+        );
+        assert_eq!(
+            respondent_title(
+                "Civil servant survey on public administration reform, 2022 (reconstructed)",
+                2024
+            ),
+            "Civil servant survey on public administration reform"
+        );
+        assert_eq!(
+            respondent_title("Phiếu khảo sát (SIPAS) năm 2024", 2024),
+            "Phiếu khảo sát (SIPAS) năm 2024",
+            "the round's own year and other brackets stay"
+        );
+    }
+
+    #[test]
+    fn instructions_keep_every_sentence_but_the_provenance_note() {
+        assert_eq!(
+            respondent_instructions(
+                "Phiếu này được tái dựng từ nguồn công khai; thay bằng phụ lục chính thức khi có. Xin Ông/Bà cho biết đánh giá. Phiếu không ghi tên."
+            )
+            .as_deref(),
+            Some("Xin Ông/Bà cho biết đánh giá. Phiếu không ghi tên.")
+        );
+        assert_eq!(
+            respondent_instructions("This form is reconstructed from public sources."),
+            None
+        );
+    }
+
+    #[test]
+    fn long_labels_are_shortened_at_a_word() {
+        assert_eq!(shorten("Ngắn gọn", 20), "Ngắn gọn");
+        assert_eq!(
+            shorten("Ông/Bà đánh giá thế nào về công tác cải cách", 20),
+            "Ông/Bà đánh giá thế…"
+        );
+    }
 }

@@ -31,6 +31,7 @@ mod permissions;
 mod properties;
 mod respond;
 mod respondent_import;
+mod respond_pages;
 mod results;
 mod round_form;
 mod rounds;
