@@ -68,6 +68,10 @@ pub(super) fn change_account(
             )
         }
         Change::Units(list) => {
+            // The bundled unit lists are otherwise loaded when the server first starts; units
+            // can be assigned before that.
+            crate::app::rounds::load_reference_units(&mut conn)
+                .map_err(|e| anyhow::anyhow!(crate::error::cause_chain(&e)))?;
             let references: Vec<&str> = list
                 .split(',')
                 .map(str::trim)
