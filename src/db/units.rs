@@ -186,3 +186,11 @@ pub fn codes_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<String
         .select(units::code)
         .load(conn)
 }
+
+/// Every unit of every set, by set then code.
+pub fn all_units(conn: &mut AnyConnection) -> QueryResult<Vec<UnitRow>> {
+    units::table
+        .order((units::unit_set_id, units::code))
+        .select(UnitRow::as_select())
+        .load(conn)
+}

@@ -117,3 +117,51 @@ pub fn add_unit(conn: &mut AnyConnection, user_id: i64, unit_id: i64) -> QueryRe
         ))
         .execute(conn)
 }
+
+/// Every account, ordered by e-mail.
+pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<User>> {
+    users::table
+        .order(users::email)
+        .select(User::as_select())
+        .load(conn)
+}
+
+/// How many active administrators there are (the last one may not be removed).
+pub fn count_active_admins(conn: &mut AnyConnection) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq(Role::Admin.code()))
+        .filter(users::active.eq(true))
+        .count()
+        .get_result(conn)
+}
+
+/// Changes an account's role; returns the number of accounts changed (0 or 1).
+pub fn set_role(conn: &mut AnyConnection, id: i64, role: Role) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::role.eq(role.code()),
+            users::updated_at.eq(super::now()),
+        ))
+        .execute(conn)
+}
+
+/// Activates or deactivates an account; returns the number of accounts changed (0 or 1).
+pub fn set_active(conn: &mut AnyConnection, id: i64, active: bool) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((users::active.eq(active), users::updated_at.eq(super::now())))
+        .execute(conn)
+}
+
+/// Every (account, unit) assignment, for the accounts list.
+pub fn all_unit_assignments(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, i64)>> {
+    use super::schema::user_units;
+    user_units::table
+        .select((user_units::user_id, user_units::unit_id))
+        .load(conn)
+}
+
+/// Removes every unit assignment of an account; returns how many.
+pub fn clear_units(conn: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
+    use super::schema::user_units;
+    diesel::delete(user_units::table.filter(user_units::user_id.eq(user_id))).execute(conn)
+}

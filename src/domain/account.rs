@@ -185,6 +185,23 @@ pub fn parse_name(raw: &str) -> Result<String, AccountError> {
     }
 }
 
+/// A unit reference typed by a person (a code, or a name with or without diacritics and with
+/// or without "Tỉnh"/"Thành phố") reduced to what is compared: folded, spaces collapsed, the
+/// administrative prefix dropped. `Thành phố Hà Nội`, `ha  noi` and `HÀ NỘI` give `ha noi`.
+pub fn unit_match_key(text: &str) -> String {
+    let folded = crate::domain::tabular::fold(text);
+    let words: Vec<&str> = folded.split_whitespace().collect();
+    let rest = match words.as_slice() {
+        ["tinh", rest @ ..] | ["thanh", "pho", rest @ ..] | ["tp" | "tp.", rest @ ..]
+            if !rest.is_empty() =>
+        {
+            rest
+        }
+        all => all,
+    };
+    rest.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +242,16 @@ mod tests {
             NewPassword::parse(&"x".repeat(257)).unwrap_err(),
             AccountError::PasswordTooLong
         );
+    }
+
+    #[test]
+    fn unit_references_match_without_case_diacritics_or_prefix() {
+        for typed in ["Thành phố Hà Nội", "ha  noi", "HÀ NỘI", "TP Hà Nội"] {
+            assert_eq!(unit_match_key(typed), "ha noi", "{typed}");
+        }
+        assert_eq!(unit_match_key("Tỉnh Đắk Lắk"), "dak lak");
+        // A name that is only the prefix word stays as typed.
+        assert_eq!(unit_match_key("Tỉnh"), "tinh");
     }
 
     #[test]

@@ -160,6 +160,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/tokens/{id}/revoke",
             web::post().to(admin::tokens::revoke),
         )
+        .route("/admin/accounts", web::get().to(admin::accounts::list))
+        .route("/admin/accounts/{id}", web::get().to(admin::accounts::show))
+        .route(
+            "/admin/accounts/{id}/role",
+            web::post().to(admin::accounts::set_role),
+        )
+        .route(
+            "/admin/accounts/{id}/units",
+            web::post().to(admin::accounts::set_units),
+        )
+        .route(
+            "/admin/accounts/{id}/deactivate",
+            web::post().to(admin::accounts::deactivate),
+        )
+        .route(
+            "/admin/accounts/{id}/activate",
+            web::post().to(admin::accounts::activate),
+        )
         .route("/results", web::get().to(results::list))
         .route("/results/{id}", web::get().to(results::dashboard))
         .route("/results/{id}/items", web::get().to(results::items))

@@ -103,6 +103,9 @@ pub fn dashboard(ctx: &PageContext, name: &str, role: Role) -> Markup {
                 li { a href="/admin/rounds" { (ctx.t("nav.rounds")) } }
                 li { a href="/admin/instruments" { (ctx.t("admin.dashboard.catalog")) } }
                 li { a href="/admin/units" { (ctx.t("nav.units")) } }
+                @if role == Role::Admin {
+                    li { a href="/admin/accounts" { (ctx.t("accounts.title")) } }
+                }
             }
         },
     )

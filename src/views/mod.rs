@@ -1,6 +1,7 @@
 //! HTML views rendered with maud. Functions return `Markup`; maud escapes every interpolated
 //! value, and `PreEscaped` is never used on anything a user supplied.
 
+pub mod accounts;
 pub mod admin;
 pub mod api_docs;
 pub mod assets;

@@ -6,6 +6,7 @@
     reason = "test helpers fail the test loudly on any setup error; that is their job"
 )]
 
+mod accounts;
 mod analyst_files;
 mod audit;
 mod auth;

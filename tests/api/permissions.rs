@@ -112,6 +112,12 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/admin/tokens", Access::Staff),
     ("POST", "/admin/tokens", Access::Staff),
     ("POST", "/admin/tokens/{id}/revoke", Access::Staff),
+    ("GET", "/admin/accounts", Access::Admin),
+    ("GET", "/admin/accounts/{id}", Access::Admin),
+    ("POST", "/admin/accounts/{id}/role", Access::Admin),
+    ("POST", "/admin/accounts/{id}/units", Access::Admin),
+    ("POST", "/admin/accounts/{id}/deactivate", Access::Admin),
+    ("POST", "/admin/accounts/{id}/activate", Access::Admin),
     ("GET", "/results", Access::Public),
     // The round in this test is unpublished: its results are for staff only.
     ("GET", "/results/{id}", Access::Staff),
@@ -295,6 +301,8 @@ async fn every_route_answers_each_visitor_as_the_permission_table_says() {
             .replace("/admin/instruments/{id}", "/admin/instruments/1")
             .replace("/admin/methodologies/{id}", "/admin/methodologies/1")
             .replace("/admin/tokens/{id}", "/admin/tokens/999999")
+            // No such account: the walk must not change the roles of the visitors it uses.
+            .replace("/admin/accounts/{id}", "/admin/accounts/999999")
             .replace("{id}", &round.to_string())
             .replace("/units/{code}", &format!("/units/{}", unit.code))
             .replace("{code}", &code)

@@ -1,5 +1,6 @@
 //! Administration routes.
 
+pub mod accounts;
 pub mod catalog;
 pub mod dashboard;
 pub mod login;

@@ -13,9 +13,11 @@ use crate::domain::account::{AccountError, Email, NewPassword, Role, parse_name}
 use crate::i18n::{Lang, t, tf};
 use crate::server::startup::Application;
 
+mod accounts;
 mod files;
 mod rounds;
 
+use accounts::{Change, change_account};
 use files::{Kind, catalog_file};
 use rounds::{compute, round_command};
 
@@ -152,6 +154,31 @@ enum AdminCommand {
         #[arg(long)]
         email: String,
     },
+    /// Give an account another role (the last active administrator keeps theirs).
+    Role {
+        /// Login e-mail.
+        email: String,
+        /// admin, coordinator or analyst.
+        role: String,
+    },
+    /// Replace a coordinator's units: unit codes or names, comma-separated (`01,Đà Nẵng`);
+    /// an empty list removes them all.
+    Units {
+        /// Login e-mail.
+        email: String,
+        /// Unit codes or names, comma-separated.
+        units: String,
+    },
+    /// Deactivate an account: it cannot log in, its sessions end and its API tokens are revoked.
+    Deactivate {
+        /// Login e-mail.
+        email: String,
+    },
+    /// Reactivate a deactivated account.
+    Activate {
+        /// Login e-mail.
+        email: String,
+    },
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -181,6 +208,21 @@ pub fn run() -> ExitCode {
         Command::Admin {
             command: AdminCommand::ResetPassword { email },
         } => admin_reset_password(&settings, lang, &email),
+        Command::Admin {
+            command: AdminCommand::Role { email, role },
+        } => role
+            .parse()
+            .map_err(|e| account_error(lang, "ROLE", &e))
+            .and_then(|role| change_account(&settings, lang, &email, &Change::Role(role))),
+        Command::Admin {
+            command: AdminCommand::Units { email, units },
+        } => change_account(&settings, lang, &email, &Change::Units(units)),
+        Command::Admin {
+            command: AdminCommand::Deactivate { email },
+        } => change_account(&settings, lang, &email, &Change::Active(false)),
+        Command::Admin {
+            command: AdminCommand::Activate { email },
+        } => change_account(&settings, lang, &email, &Change::Active(true)),
         Command::Instrument { command } => {
             catalog_file(&settings, lang, Kind::Instrument, &command)
         }
