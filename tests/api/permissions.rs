@@ -89,6 +89,11 @@ const TABLE: &[(&str, &str, Access)] = &[
         Access::Admin,
     ),
     ("POST", "/admin/rounds/{id}/respondents", Access::Admin),
+    (
+        "GET",
+        "/admin/rounds/{id}/respondents/template.{ext}",
+        Access::Admin,
+    ),
     ("POST", "/admin/rounds/{id}/codes", Access::Admin),
     ("POST", "/admin/rounds/{id}/invitations", Access::Admin),
     ("POST", "/admin/rounds/{id}/reminders", Access::Admin),
@@ -308,6 +313,7 @@ async fn every_route_answers_each_visitor_as_the_permission_table_says() {
             .replace("{code}", &code)
             .replace("{n}", "1")
             .replace("{action}", "no-such-action")
+            .replace("{ext}", "csv")
             .replace("{file}", "scores.csv")
             .replace("{job}", "no-such-job")
             .replace("{hash}/{name}", "nohash/app.css")
@@ -471,7 +477,8 @@ async fn only_those_allowed_to_compute_see_the_compute_button_and_others_are_ref
             .text()
             .await
             .unwrap();
-        let shown = html.contains(&format!("action=\"{compute}\""));
+        // The button leads to the confirmation page.
+        let shown = html.contains(&format!("href=\"{compute}\""));
         assert_eq!(shown, *visitor == Visitor::Admin, "{visitor:?}");
         if *visitor != Visitor::Admin {
             let token = csrf_from(&html);
