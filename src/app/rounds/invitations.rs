@@ -68,8 +68,9 @@ pub fn queue_invitations(
 
 /// Queues a reminder for each invitation that is due under `policy`: never to those who
 /// responded or opted out, at most `max_reminders`, and not sooner than `min_days_between`.
-/// A reminder carries a fresh code that replaces the earlier one (which is not stored in
-/// clear and so cannot be repeated); a started draft stays attached.
+/// A reminder carries a further code for the same access code (the earlier one is not stored
+/// in clear and so cannot be repeated): every code the respondent was sent keeps opening the
+/// same draft until one of them is used, which uses them all.
 pub fn queue_reminders(
     conn: &mut AnyConnection,
     secret: &SecretKey,
@@ -103,11 +104,8 @@ pub fn queue_reminders(
                 continue;
             };
             let code = AccessCode::generate();
-            if db::access_codes::replace_hash(
-                conn,
-                status.access_code_id,
-                &code_hash(secret, &code),
-            )? != 1
+            if db::access_codes::add_alias(conn, status.access_code_id, &code_hash(secret, &code))?
+                != 1
             {
                 continue; // submitted meanwhile
             }
