@@ -1,7 +1,8 @@
 //! E-mail invitations and reminders as a respondent and an operator meet them: codes that keep
 //! working after a reminder, interrupted sends, the sender address and the wording.
 
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use khaosat::app::rounds;
 use khaosat::domain::lifecycle::RoundAction;
@@ -97,5 +98,117 @@ async fn the_invitation_link_still_opens_after_a_reminder_and_one_submission_use
             .await
             .unwrap()
             .contains("Phiếu khảo sát với mã này đã được gửi")
+    );
+}
+
+/// Starts `khaosat round send-invitations ROUND` against `sink`, in Vietnamese.
+fn send_invitations(app: &TestApp, sink: &SmtpSink, round: i64, lease: u32) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_khaosat"))
+        .args([
+            "--lang",
+            "vi",
+            "round",
+            "send-invitations",
+            &round.to_string(),
+        ])
+        .env("DATABASE_URL", app._db.url())
+        .env("SMTP_URL", sink.url())
+        .env("SMTP_FROM", "khaosat@sonoivu.gov.vn")
+        .env("KHAOSAT_MAIL_LEASE_SECONDS", lease.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the sink holds the sender before its next message (nothing half-sent).
+fn wait_until_held(sink: &SmtpSink) {
+    let start = Instant::now();
+    while !sink.is_holding() && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(sink.is_holding(), "the sender reached the hold point");
+}
+
+#[tokio::test]
+async fn an_interrupted_send_gives_its_messages_back_and_an_immediate_rerun_sends_them() {
+    let app = spawn_app().await;
+    let round = draft_round(&app, 30);
+    let sink = SmtpSink::start();
+    sink.hold_after(12);
+    let first = send_invitations(&app, &sink, round, 120);
+    wait_until_held(&sink);
+    let status = Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let first = first.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        said.contains("đã được trả lại hàng đợi"),
+        "the interrupted run says it gave its messages back: {said}"
+    );
+    assert_eq!(sink.messages().len(), 12);
+    sink.release();
+    // No waiting for the 120 s lease: the rerun sends the rest at once.
+    let second = send_invitations(&app, &sink, round, 120)
+        .wait_with_output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success(), "{out}");
+    assert!(out.contains("đã gửi 18"), "{out}");
+    assert!(!out.contains("giữ"), "nothing is held: {out}");
+    let mut recipients: Vec<String> = sink
+        .wait_for(30, Duration::from_secs(10))
+        .iter()
+        .flat_map(|m| m.to.clone())
+        .collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 30, "each once");
+}
+
+#[tokio::test]
+async fn a_rerun_after_a_killed_send_says_how_many_are_held_and_until_when() {
+    let app = spawn_app().await;
+    let round = draft_round(&app, 20);
+    let sink = SmtpSink::start();
+    sink.hold_after(5);
+    let mut first = send_invitations(&app, &sink, round, 600);
+    wait_until_held(&sink);
+    // SIGKILL cannot be handled: the claims stay until the lease runs out.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    sink.release();
+    let second = send_invitations(&app, &sink, round, 600)
+        .wait_with_output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success(), "{out}");
+    let held_line = out
+        .lines()
+        .find(|l| l.contains("đang do một lần gửi khác giữ"))
+        .unwrap_or_else(|| panic!("the held messages are named: {out}"));
+    assert!(
+        !out.contains("gửi lại từ"),
+        "none is said to wait for a retry: {out}"
+    );
+    // The whole batch of ten claimed by the killed run (the held message among them) stays
+    // held; the date is dd/mm/yyyy HH:MM in Vietnam's time.
+    let held: usize = held_line
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(held >= 1 && held <= 10, "{held_line}");
+    let until = khaosat::domain::local_time::TimeZone::default()
+        .to_local(khaosat::db::now() + chrono::Duration::seconds(600));
+    assert!(
+        held_line.contains(&until.format("%d/%m/%Y").to_string())
+            && held_line.contains("Giờ Việt Nam"),
+        "{held_line}"
     );
 }
