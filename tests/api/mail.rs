@@ -212,3 +212,43 @@ async fn a_rerun_after_a_killed_send_says_how_many_are_held_and_until_when() {
         "{held_line}"
     );
 }
+
+#[tokio::test]
+async fn a_sender_name_with_parentheses_is_quoted_and_reply_to_and_contact_reach_the_message() {
+    let app = spawn_app().await;
+    let round = draft_round(&app, 1);
+    let secret = secret(&app);
+    let sink = SmtpSink::start();
+    let mut settings = khaosat::app::config::Settings::for_database(app._db.database_url());
+    settings.smtp_url = Some(sink.url());
+    settings.smtp_from = Some("Ban chỉ đạo CCHC (Sở Nội vụ) <cchc@example.gov.vn>".into());
+    settings.smtp_reply_to = Some("Phòng CCHC, Sở Nội vụ <phongcchc@example.gov.vn>".into());
+    settings.smtp_contact = Some("Phòng CCHC, 024 3825 0000".into());
+    let mailer = khaosat::app::mail::Mailer::from_settings(&settings)
+        .unwrap()
+        .unwrap();
+    {
+        let mut conn = app.pool.get().unwrap();
+        rounds::apply_action(&mut conn, round, RoundAction::Open, ADMIN).unwrap();
+        rounds::queue_invitations(&mut conn, &secret, &app.address, round, ADMIN).unwrap();
+    }
+    deliver(&app, &mailer);
+    let messages = sink.wait_for(1, Duration::from_secs(10));
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&messages[0].data)
+        .unwrap();
+    let from = parsed.from().and_then(|a| a.first()).unwrap();
+    assert_eq!(from.name(), Some("Ban chỉ đạo CCHC (Sở Nội vụ)"));
+    assert_eq!(from.address(), Some("cchc@example.gov.vn"));
+    let reply_to = parsed.reply_to().and_then(|a| a.first()).unwrap();
+    assert_eq!(reply_to.name(), Some("Phòng CCHC, Sở Nội vụ"));
+    assert_eq!(reply_to.address(), Some("phongcchc@example.gov.vn"));
+    let text = messages[0].text();
+    assert!(
+        text.contains("Mọi thắc mắc xin liên hệ: Phòng CCHC, 024 3825 0000"),
+        "{text}"
+    );
+    assert!(text.contains("please contact: Phòng CCHC, 024 3825 0000"));
+    let html = parsed.body_html(0).unwrap();
+    assert!(html.contains("Mọi thắc mắc xin liên hệ"), "{html}");
+}
