@@ -30,6 +30,11 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// The From address of outgoing mail.
     pub smtp_from: Option<String>,
+    /// The Reply-To address of outgoing mail, when replies should reach someone else.
+    pub smtp_reply_to: Option<String>,
+    /// Who respondents can contact, shown at the end of every message (a name, address or
+    /// telephone number).
+    pub smtp_contact: Option<String>,
     /// Whether to apply pending migrations when the server starts.
     pub migrate_on_start: bool,
     /// SQLite durability level.
@@ -68,6 +73,8 @@ struct FileSettings {
     secret_key: Option<String>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
+    smtp_reply_to: Option<String>,
+    smtp_contact: Option<String>,
     migrate_on_start: Option<bool>,
     sqlite_synchronous: Option<String>,
     db_pool_size: Option<u32>,
@@ -187,6 +194,17 @@ impl Settings {
                 format!("'{from}' is not an e-mail address"),
             ));
         }
+
+        let smtp_reply_to = env("SMTP_REPLY_TO").or(file.smtp_reply_to);
+        if let Some(reply_to) = &smtp_reply_to
+            && !reply_to.contains('@')
+        {
+            return Err(config_error(
+                "SMTP_REPLY_TO",
+                format!("'{reply_to}' is not an e-mail address"),
+            ));
+        }
+        let smtp_contact = env("SMTP_CONTACT").or(file.smtp_contact);
 
         let migrate_on_start = match env("KHAOSAT_MIGRATE_ON_START") {
             Some(v) => parse_bool(&v).ok_or_else(|| {
@@ -313,6 +331,8 @@ impl Settings {
             secret_key,
             smtp_url,
             smtp_from,
+            smtp_reply_to,
+            smtp_contact,
             migrate_on_start,
             sqlite_sync,
             db_pool_size,

@@ -107,6 +107,8 @@ enum Command {
     Memory,
     /// 11: questionnaire page weight.
     Weight,
+    /// 12: e-mail delivery from the outbox to an SMTP receiver on loopback.
+    Mail,
 }
 
 impl Cli {
@@ -279,6 +281,15 @@ async fn run(cli: &Cli) -> Result<(Vec<Row>, Vec<String>)> {
                 "Page weight",
                 scenarios::weight(&opts).await.map(|r| vec![r]),
             ));
+            rows.extend(rows_or_failure(
+                "12",
+                "E-mail delivery",
+                tokio::task::spawn_blocking(scenarios::mail)
+                    .await
+                    .map_err(anyhow::Error::from)
+                    .and_then(|r| r)
+                    .map(|r| vec![r]),
+            ));
             rows.extend(large_round(&opts, &large, &mut notes).await);
         }
         Command::Smoke => {
@@ -326,6 +337,7 @@ async fn run(cli: &Cli) -> Result<(Vec<Row>, Vec<String>)> {
         Command::Healthz => rows.extend(scenarios::healthz(&opts).await?),
         Command::ColdStart => rows.push(scenarios::cold_start(&opts).await?),
         Command::Weight => rows.push(scenarios::weight(&opts).await?),
+        Command::Mail => rows.push(tokio::task::spawn_blocking(scenarios::mail).await??),
         Command::Compute | Command::Dashboard | Command::ExportCsv | Command::ExportXlsx => {
             rows.extend(large_round(&opts, &[cli.command], &mut notes).await);
         }

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::access_codes;
+use super::schema::{access_code_aliases, access_codes};
 use crate::domain::access_code::{CodeKind, CodeState};
 
 /// A stored access code.
@@ -62,24 +62,62 @@ pub fn insert(
         .first(conn)
 }
 
-/// The code with this hash.
+/// The code with this hash: its own first code, or a further one a reminder carried
+/// ([`add_alias`]).
 pub fn by_hash(conn: &mut AnyConnection, code_hash: &str) -> QueryResult<Option<AccessCodeRow>> {
-    access_codes::table
+    let own = access_codes::table
         .filter(access_codes::code_hash.eq(code_hash))
+        .select(AccessCodeRow::as_select())
+        .first(conn)
+        .optional()?;
+    if own.is_some() {
+        return Ok(own);
+    }
+    access_code_aliases::table
+        .inner_join(access_codes::table)
+        .filter(access_code_aliases::code_hash.eq(code_hash))
         .select(AccessCodeRow::as_select())
         .first(conn)
         .optional()
 }
 
-/// Replaces the hash of a code that has not been used (re-issuing a lost code).
+/// Replaces the hash of a code that has not been used (re-issuing a lost code). Every further
+/// code of the row stops working too: a reissue is for a code that must no longer open it.
 pub fn replace_hash(conn: &mut AnyConnection, id: i64, code_hash: &str) -> QueryResult<usize> {
-    diesel::update(
+    let replaced = diesel::update(
         access_codes::table
             .find(id)
             .filter(access_codes::state.ne(CodeState::Used.code())),
     )
     .set(access_codes::code_hash.eq(code_hash))
-    .execute(conn)
+    .execute(conn)?;
+    if replaced == 1 {
+        diesel::delete(
+            access_code_aliases::table.filter(access_code_aliases::access_code_id.eq(id)),
+        )
+        .execute(conn)?;
+    }
+    Ok(replaced)
+}
+
+/// Adds a further code that opens the code row `id`, unless the row is used; 1 when added.
+/// The earlier codes keep working: they all share the row's state, so using one uses all.
+pub fn add_alias(conn: &mut AnyConnection, id: i64, code_hash: &str) -> QueryResult<usize> {
+    let open: bool = diesel::select(diesel::dsl::exists(
+        access_codes::table
+            .find(id)
+            .filter(access_codes::state.ne(CodeState::Used.code())),
+    ))
+    .get_result(conn)?;
+    if !open {
+        return Ok(0);
+    }
+    diesel::insert_into(access_code_aliases::table)
+        .values((
+            access_code_aliases::code_hash.eq(code_hash),
+            access_code_aliases::access_code_id.eq(id),
+        ))
+        .execute(conn)
 }
 
 /// Moves a code from one state to another; 0 rows means it was not in `from`.

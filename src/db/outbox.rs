@@ -146,6 +146,62 @@ pub fn renew_lease(
     .map(|n| n == 1)
 }
 
+/// Gives back a message this sender claimed (as `claimed_attempts`) but did not send because
+/// it was interrupted: pending again at once, and the attempt it never made is not counted.
+/// 0 when the message is no longer this sender's (sent, failed, or re-claimed by another).
+pub fn release(conn: &mut AnyConnection, id: i64, claimed_attempts: i32) -> QueryResult<usize> {
+    diesel::update(
+        mail_outbox::table
+            .find(id)
+            .filter(mail_outbox::status.eq(OutboxStatus::Sending.code()))
+            .filter(mail_outbox::attempts.eq(claimed_attempts)),
+    )
+    .set((
+        mail_outbox::status.eq(OutboxStatus::Pending.code()),
+        mail_outbox::locked_until.eq(None::<NaiveDateTime>),
+        mail_outbox::attempts.eq(mail_outbox::attempts - 1),
+    ))
+    .execute(conn)
+}
+
+/// What keeps a prefix's undelivered messages from being sent right now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Waiting {
+    /// Pending messages whose next attempt is later (after a temporary failure).
+    pub retrying: i64,
+    /// The earliest of those next attempts.
+    pub next_retry: Option<NaiveDateTime>,
+    /// Messages claimed by a sender whose lease has not run out (another run, or one that
+    /// died without giving them back).
+    pub held: i64,
+    /// When the last of those leases runs out.
+    pub held_until: Option<NaiveDateTime>,
+}
+
+/// Counts what of the messages whose key starts with `prefix` waits, and until when.
+pub fn waiting(conn: &mut AnyConnection, prefix: &str, now: NaiveDateTime) -> QueryResult<Waiting> {
+    use diesel::dsl::{count_star, max, min};
+    let of_prefix = mail_outbox::message_key.like(format!("{prefix}%"));
+    let (retrying, next_retry): (i64, Option<NaiveDateTime>) = mail_outbox::table
+        .filter(of_prefix.clone())
+        .filter(mail_outbox::status.eq(OutboxStatus::Pending.code()))
+        .filter(mail_outbox::next_attempt_at.gt(now))
+        .select((count_star(), min(mail_outbox::next_attempt_at)))
+        .first(conn)?;
+    let (held, held_until): (i64, Option<NaiveDateTime>) = mail_outbox::table
+        .filter(of_prefix)
+        .filter(mail_outbox::status.eq(OutboxStatus::Sending.code()))
+        .filter(mail_outbox::locked_until.ge(now))
+        .select((count_star(), max(mail_outbox::locked_until)))
+        .first(conn)?;
+    Ok(Waiting {
+        retrying,
+        next_retry,
+        held,
+        held_until,
+    })
+}
+
 /// Marks a message sent and drops its bodies and address: the bodies contain an access code,
 /// which must not outlive its delivery, and the address is personal data the sent record no
 /// longer needs.

@@ -227,6 +227,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    access_code_aliases (code_hash) {
+        code_hash -> Text,
+        access_code_id -> BigInt,
+    }
+}
+
+diesel::table! {
     invitations (id) {
         id -> BigInt,
         respondent_id -> BigInt,
@@ -442,6 +449,7 @@ diesel::joinable!(appraised_points -> units (unit_id));
 diesel::joinable!(score_snapshots -> rounds (round_id));
 diesel::joinable!(score_snapshots -> users (published_by));
 diesel::joinable!(mail_outbox -> invitations (invitation_id));
+diesel::joinable!(access_code_aliases -> access_codes (access_code_id));
 diesel::joinable!(audit_log -> users (actor_user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(export_jobs -> users (user_id));
@@ -467,6 +475,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     open_links,
     respondents,
     access_codes,
+    access_code_aliases,
     invitations,
     drafts,
     responses,

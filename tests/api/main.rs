@@ -25,6 +25,7 @@ mod incomplete;
 mod incomplete_journey;
 mod limits;
 mod logs;
+mod mail;
 mod migrations;
 mod openapi;
 mod paper;

@@ -91,7 +91,7 @@ pub fn draft_round(app: &TestApp, n: usize) -> i64 {
 }
 
 /// The code in a message's link `…/s/{code}`.
-fn code_in(text: &str) -> AccessCode {
+pub fn code_in(text: &str) -> AccessCode {
     let start = text.find("/s/").expect("a link") + 3;
     let code: String = text[start..]
         .chars()

@@ -6,6 +6,7 @@
 //! more with the same Message-ID; every other crash point (before the server accepted it)
 //! loses nothing and duplicates nothing.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::app::mail::Mailer;
@@ -30,6 +31,33 @@ impl BatchReport {
     }
 }
 
+/// The messages one sender holds claimed right now (row id and the attempt count of the
+/// claim), so that a run that is interrupted can give them back at once instead of leaving
+/// them locked until its lease runs out.
+#[derive(Debug, Clone, Default)]
+pub struct HeldClaims(Arc<Mutex<Vec<(i64, i32)>>>);
+
+impl HeldClaims {
+    fn forget(&self, id: i64) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|&(held, _)| held != id);
+    }
+
+    /// Gives back every message still held and returns how many were given back. Claiming
+    /// waits while this runs, so no claim made meanwhile escapes it.
+    pub fn release(&self, pool: &DbPool) -> anyhow::Result<usize> {
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut conn = pool.get()?;
+        let mut released = 0;
+        for (id, attempts) in held.drain(..) {
+            released += outbox::release(&mut conn, id, attempts)?;
+        }
+        Ok(released)
+    }
+}
+
 /// Claims and sends up to `limit` due messages.
 /// `lease` is how long the claimed messages stay reserved for this sender.
 pub fn send_batch(
@@ -38,21 +66,40 @@ pub fn send_batch(
     limit: i64,
     lease: chrono::Duration,
 ) -> anyhow::Result<BatchReport> {
+    send_batch_holding(pool, mailer, limit, lease, &HeldClaims::default())
+}
+
+/// [`send_batch`], keeping the messages it holds in `held` until each is done with.
+pub fn send_batch_holding(
+    pool: &DbPool,
+    mailer: &Mailer,
+    limit: i64,
+    lease: chrono::Duration,
+    held: &HeldClaims,
+) -> anyhow::Result<BatchReport> {
     let mut conn = pool.get()?;
     let now = db::now();
-    let claimed = db::write_transaction(&mut conn, |conn| {
-        outbox::claim(conn, now, now + lease, limit)
-    })?;
+    let claimed = {
+        // Held across the claim, so a release on interrupt sees every claimed row.
+        let mut holding = held.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let claimed = db::write_transaction(&mut conn, |conn| {
+            outbox::claim(conn, now, now + lease, limit)
+        })?;
+        holding.extend(claimed.iter().map(|m| (m.id, m.attempts)));
+        claimed
+    };
     let mut report = BatchReport::default();
     let claimed_any = !claimed.is_empty();
     for message in claimed {
         // The batch may have outlived its lease; only a message still ours is sent.
         if !outbox::renew_lease(&mut conn, message.id, message.attempts, db::now() + lease)? {
+            held.forget(message.id);
             continue;
         }
         match mailer.send(&message) {
             Ok(()) => {
                 outbox::mark_sent(&mut conn, message.id, db::now())?;
+                held.forget(message.id);
                 report.sent += 1;
             }
             Err(error) => {
@@ -64,6 +111,7 @@ pub fn send_batch(
                 let reason = redact_addresses(&error.to_string());
                 tracing::warn!(outbox_id = message.id, attempts, error = %reason, "sending a message failed");
                 outbox::mark_failed(&mut conn, message.id, &reason, retry_at)?;
+                held.forget(message.id);
                 if retry_at.is_some() {
                     report.retried += 1;
                 } else {

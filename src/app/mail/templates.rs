@@ -1,7 +1,11 @@
 //! Bilingual (Vietnamese first, then English) invitation and reminder messages, as plain text
-//! and HTML. The HTML is maud, so names from a respondent list are escaped.
+//! and HTML, under a Vietnamese subject. The HTML is maud, so names from a respondent list are
+//! escaped; names are put in Unicode NFC, so a name typed with combining marks reads (and
+//! searches) like the same name typed precomposed.
 
+use chrono::NaiveDate;
 use maud::{DOCTYPE, html};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::i18n::{Lang, t, tf};
 
@@ -18,8 +22,8 @@ pub struct InvitationContent<'a> {
     pub link: &'a str,
     /// The code, grouped for reading.
     pub code: &'a str,
-    /// Closing date as text, if the round has one.
-    pub closes: Option<&'a str>,
+    /// Closing date (in the deployment's time zone), if the round has one.
+    pub closes: Option<NaiveDate>,
     /// The link that stops further e-mail to this person.
     pub opt_out: &'a str,
 }
@@ -45,7 +49,7 @@ impl Kind {
 /// A rendered message.
 #[derive(Debug, Clone)]
 pub struct Rendered {
-    /// Subject line (both languages).
+    /// Subject line (Vietnamese: one language keeps it short).
     pub subject: String,
     /// Plain-text body.
     pub text: String,
@@ -60,14 +64,19 @@ fn paragraphs(kind: Kind, lang: Lang, c: &InvitationContent<'_>) -> Vec<String> 
         c.round_en
     };
     let p = kind.prefix();
+    let name: String = c.name.trim().nfc().collect();
     let mut out = vec![
-        tf(lang, "mail.greeting", &[("name", c.name)]),
+        tf(lang, "mail.greeting", &[("name", &name)]),
         tf(lang, &format!("{p}.body"), &[("round", round)]),
         tf(lang, "mail.code", &[("code", c.code)]),
         t(lang, "mail.anonymous").to_owned(),
     ];
     if let Some(closes) = c.closes {
-        out.push(tf(lang, "mail.closes", &[("date", closes)]));
+        let date = match lang {
+            Lang::Vi => closes.format("%d/%m/%Y").to_string(),
+            Lang::En => closes.format("%-d %B %Y").to_string(),
+        };
+        out.push(tf(lang, "mail.closes", &[("date", &date)]));
     }
     out
 }
@@ -75,11 +84,7 @@ fn paragraphs(kind: Kind, lang: Lang, c: &InvitationContent<'_>) -> Vec<String> 
 /// Renders an invitation or reminder in both languages.
 pub fn render(kind: Kind, c: &InvitationContent<'_>) -> Rendered {
     let p = kind.prefix();
-    let subject = format!(
-        "{} / {}",
-        tf(Lang::Vi, &format!("{p}.subject"), &[("round", c.round_vi)]),
-        tf(Lang::En, &format!("{p}.subject"), &[("round", c.round_en)])
-    );
+    let subject = tf(Lang::Vi, &format!("{p}.subject"), &[("round", c.round_vi)]);
     let mut text = String::new();
     for lang in [Lang::Vi, Lang::En] {
         for paragraph in paragraphs(kind, lang, c) {
@@ -132,7 +137,7 @@ mod tests {
             round_en: "PAR survey 2025",
             link: "https://khaosat.example.vn/s/K7QF9MXC2B",
             code: "K7QF-9MXC-2B",
-            closes: Some("2025-12-31"),
+            closes: NaiveDate::from_ymd_opt(2025, 12, 31),
             opt_out: "https://khaosat.example.vn/optout/1.abc",
         }
     }
@@ -140,13 +145,30 @@ mod tests {
     #[test]
     fn an_invitation_speaks_both_languages_with_the_link_and_code() {
         let m = render(Kind::Invitation, &content("Nguyễn Văn An"));
-        assert!(m.subject.contains("Khảo sát CCHC 2025") && m.subject.contains("PAR survey 2025"));
+        // The subject is Vietnamese only; the body speaks both languages.
+        assert_eq!(m.subject, "Mời tham gia Khảo sát CCHC 2025");
         for body in [&m.text, &m.html] {
             assert!(body.contains("https://khaosat.example.vn/s/K7QF9MXC2B"));
             assert!(body.contains("K7QF-9MXC-2B"));
             assert!(body.contains("Nguyễn Văn An"));
         }
         assert!(m.text.contains("ẩn danh") && m.text.contains("anonymous"));
+    }
+
+    #[test]
+    fn the_greeting_is_formal_the_date_vietnamese_and_the_name_nfc() {
+        // "Nguyễn" typed with combining marks (e + circumflex + tilde).
+        let decomposed = "Nguye\u{302}\u{303}n Va\u{306}n An";
+        let m = render(Kind::Invitation, &content(decomposed));
+        assert!(
+            m.text.contains("Kính gửi Ông/Bà Nguyễn Văn An,"),
+            "{}",
+            m.text
+        );
+        assert!(m.text.contains("Dear Nguyễn Văn An,"));
+        assert!(!m.text.contains(decomposed));
+        assert!(m.text.contains("Hạn trả lời: 31/12/2025."));
+        assert!(m.text.contains("Please answer by 31 December 2025."));
     }
 
     #[test]

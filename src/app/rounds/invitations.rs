@@ -2,8 +2,14 @@
 
 use super::*;
 
-pub(super) fn closes_text(round: &RoundRow) -> Option<String> {
-    round.closes_at.map(|c| c.format("%Y-%m-%d").to_string())
+/// The closing day as respondents read it: in Vietnam's time (the default zone), where a
+/// 17:00 UTC closing is already the next day.
+pub(super) fn closes_date(round: &RoundRow) -> Option<chrono::NaiveDate> {
+    round.closes_at.map(|c| {
+        crate::domain::local_time::TimeZone::default()
+            .to_local(c)
+            .date()
+    })
 }
 
 /// The outbox key prefix of a round's messages.
@@ -25,7 +31,7 @@ pub fn queue_invitations(
         let round = round_or_404(conn, round_id)?;
         let issued = issue_codes(conn, secret, round_id, true, None, actor)?;
         let now = db::now();
-        let closes = closes_text(&round);
+        let closes = closes_date(&round);
         let mut queued = 0;
         for code in &issued {
             let Some(email) = &code.email else { continue };
@@ -39,7 +45,7 @@ pub fn queue_invitations(
                     round_en: &round.name_en,
                     link: &link,
                     code: &grouped,
-                    closes: closes.as_deref(),
+                    closes,
                     opt_out: &opt_out_link(base_url, secret, code.invitation_id),
                 },
             );
@@ -68,8 +74,9 @@ pub fn queue_invitations(
 
 /// Queues a reminder for each invitation that is due under `policy`: never to those who
 /// responded or opted out, at most `max_reminders`, and not sooner than `min_days_between`.
-/// A reminder carries a fresh code that replaces the earlier one (which is not stored in
-/// clear and so cannot be repeated); a started draft stays attached.
+/// A reminder carries a further code for the same access code (the earlier one is not stored
+/// in clear and so cannot be repeated): every code the respondent was sent keeps opening the
+/// same draft until one of them is used, which uses them all.
 pub fn queue_reminders(
     conn: &mut AnyConnection,
     secret: &SecretKey,
@@ -84,7 +91,7 @@ pub fn queue_reminders(
         if status_of(&round)? != RoundStatus::Open {
             return Err(invalid("round.invalid.reminders_state", &[]));
         }
-        let closes = closes_text(&round);
+        let closes = closes_date(&round);
         let mut queued = 0;
         for status in db::respondents::invitation_statuses(conn, round_id)? {
             let state = InvitationState {
@@ -103,11 +110,8 @@ pub fn queue_reminders(
                 continue;
             };
             let code = AccessCode::generate();
-            if db::access_codes::replace_hash(
-                conn,
-                status.access_code_id,
-                &code_hash(secret, &code),
-            )? != 1
+            if db::access_codes::add_alias(conn, status.access_code_id, &code_hash(secret, &code))?
+                != 1
             {
                 continue; // submitted meanwhile
             }
@@ -121,7 +125,7 @@ pub fn queue_reminders(
                     round_en: &round.name_en,
                     link: &link,
                     code: &grouped,
-                    closes: closes.as_deref(),
+                    closes,
                     opt_out: &opt_out_link(base_url, secret, status.invitation_id),
                 },
             );

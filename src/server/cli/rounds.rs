@@ -98,10 +98,12 @@ pub(super) fn round_command(
         round_id,
         queued,
         chrono::Duration::seconds(settings.mail_lease_seconds),
+        settings.time_zone,
     )
 }
 
-/// Delivers the outbox of a round with a progress bar until nothing is due.
+/// Delivers the outbox of a round with a progress bar until nothing is due. Interrupted
+/// (Ctrl+C, SIGTERM), it gives back the messages it holds so that a rerun sends them at once.
 pub(super) fn deliver_round_queue(
     lang: Lang,
     pool: &db::DbPool,
@@ -109,6 +111,7 @@ pub(super) fn deliver_round_queue(
     round_id: i64,
     queued: usize,
     lease: chrono::Duration,
+    zone: crate::domain::local_time::TimeZone,
 ) -> anyhow::Result<()> {
     use crate::domain::mail_outbox::OutboxStatus as MailStatus;
     let prefix = crate::app::rounds::message_prefix(round_id);
@@ -121,6 +124,8 @@ pub(super) fn deliver_round_queue(
             .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
             .sum())
     };
+    let held = crate::app::mail::sender::HeldClaims::default();
+    release_on_interrupt(lang, pool.clone(), held.clone())?;
     let total = pending(pool)?;
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
@@ -130,7 +135,7 @@ pub(super) fn deliver_round_queue(
     let mut sent = 0;
     let mut failed = 0;
     loop {
-        let report = crate::app::mail::sender::send_batch(pool, mailer, 10, lease)?;
+        let report = crate::app::mail::sender::send_batch_holding(pool, mailer, 10, lease, &held)?;
         sent += report.sent;
         failed += report.failed;
         bar.inc(u64::try_from(report.sent + report.failed).unwrap_or(0));
@@ -139,9 +144,13 @@ pub(super) fn deliver_round_queue(
         }
     }
     bar.finish_and_clear();
-    let waiting = pending(pool)?;
+    let waiting = {
+        let mut conn = pool.get()?;
+        db::outbox::waiting(&mut conn, &prefix, db::now())?
+    };
+    let mut out = std::io::stdout().lock();
     writeln!(
-        std::io::stdout(),
+        out,
         "{}",
         tf(
             lang,
@@ -150,10 +159,86 @@ pub(super) fn deliver_round_queue(
                 ("queued", &queued.to_string()),
                 ("sent", &sent.to_string()),
                 ("failed", &failed.to_string()),
-                ("waiting", &waiting.to_string()),
             ],
         )
     )?;
+    let at = |time| {
+        format!(
+            "{}, {}",
+            crate::views::rounds::fmt_time(lang, zone, time),
+            crate::views::rounds::zone_label(lang, zone)
+        )
+    };
+    if waiting.retrying > 0 {
+        writeln!(
+            out,
+            "{}",
+            tf(
+                lang,
+                "cli.mail.retrying",
+                &[
+                    ("count", &waiting.retrying.to_string()),
+                    ("time", &at(waiting.next_retry)),
+                ],
+            )
+        )?;
+    }
+    if waiting.held > 0 {
+        writeln!(
+            out,
+            "{}",
+            tf(
+                lang,
+                "cli.mail.held",
+                &[
+                    ("count", &waiting.held.to_string()),
+                    ("time", &at(waiting.held_until)),
+                ],
+            )
+        )?;
+    }
+    Ok(())
+}
+
+/// On Ctrl+C or SIGTERM, gives back the messages `held` names, says so, and ends the process:
+/// otherwise they would stay locked for the whole lease and a rerun could not send them.
+fn release_on_interrupt(
+    lang: Lang,
+    pool: db::DbPool,
+    held: crate::app::mail::sender::HeldClaims,
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Registered here, before sending starts, so no signal arrives unhandled.
+    let (mut interrupt, mut terminate) = {
+        let _context = runtime.enter();
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
+    };
+    std::thread::Builder::new()
+        .name("khaosat-interrupt".to_owned())
+        .spawn(move || {
+            let code = runtime.block_on(async {
+                tokio::select! {
+                    _ = interrupt.recv() => 130,
+                    _ = terminate.recv() => 143,
+                }
+            });
+            let message = match held.release(&pool) {
+                Ok(n) => tf(lang, "cli.mail.interrupted", &[("count", &n.to_string())]),
+                Err(e) => tf(
+                    lang,
+                    "cli.mail.release_failed",
+                    &[("error", &format!("{e:#}"))],
+                ),
+            };
+            let _ = writeln!(std::io::stderr(), "{message}");
+            std::process::exit(code);
+        })?;
     Ok(())
 }
 

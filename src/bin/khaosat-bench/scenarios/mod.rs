@@ -3,6 +3,7 @@
 
 mod big_round;
 mod journey;
+mod mail;
 mod serving;
 mod submit;
 
@@ -13,6 +14,7 @@ use crate::load::LoadReport;
 
 pub use big_round::{big_round, compute, dashboard, export};
 pub use journey::{journey, journey_row, memory_rows};
+pub use mail::mail;
 pub use serving::{cold_start, healthz, weight};
 pub use submit::{ceiling, submit_only, submit_vs_ceiling};
 
