@@ -203,7 +203,7 @@ async fn a_rerun_after_a_killed_send_says_how_many_are_held_and_until_when() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(held >= 1 && held <= 10, "{held_line}");
+    assert!((1..=10).contains(&held), "{held_line}");
     let until = khaosat::domain::local_time::TimeZone::default()
         .to_local(khaosat::db::now() + chrono::Duration::seconds(600));
     assert!(
