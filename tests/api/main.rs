@@ -13,6 +13,7 @@ mod backup;
 mod browser;
 mod catalog;
 mod cli;
+mod codes;
 mod disclosure;
 mod disk;
 mod errors;
