@@ -567,16 +567,18 @@ pub fn code_sheet(
     )
 }
 
-/// The reissue page: the round's code holders (optionally of one unit) with a tick box each,
-/// and a form that reissues every code of one unit × group.
+/// The reissue page: the round's code holders (optionally of one unit, or one respondent,
+/// ticked already) with a tick box each, and a form that reissues every code of one unit ×
+/// group. `shown` is (unit filter, single respondent).
 pub fn reissue(
     ctx: &PageContext,
     round: &RoundRow,
     units: &[UnitRow],
     holders: &[crate::app::rounds::CodeHolderLine],
-    unit_filter: Option<i64>,
+    shown: (Option<i64>, Option<i64>),
     errors: &[String],
 ) -> Markup {
+    let (unit_filter, only) = shown;
     use crate::domain::access_code::CodeState;
     let lang = ctx.lang;
     let base = format!("/admin/rounds/{}/codes/reissue", round.id);
@@ -626,7 +628,7 @@ pub fn reissue(
                                 @if h.state == CodeState::Used {
                                     "—"
                                 } @else {
-                                    input type="checkbox" name="respondent" value=(h.respondent_id) id={ "r" (h.respondent_id) };
+                                    input type="checkbox" name="respondent" value=(h.respondent_id) id={ "r" (h.respondent_id) } checked[only == Some(h.respondent_id)];
                                 }
                             }
                             td { @if h.state == CodeState::Used { (h.name) } @else { label for={ "r" (h.respondent_id) } { (h.name) } } }

@@ -93,6 +93,10 @@ async fn a_reissued_code_replaces_the_old_one_and_opens_the_same_draft() {
         "{list}"
     );
     let first = respondent_ids(&app, round)[0].to_string();
+    // A link for one respondent lists them alone, ticked.
+    let one = app.get_html(&format!("{page}?respondent={first}")).await;
+    assert!(one.contains("Người 0") && !one.contains("Người 1"), "{one}");
+    assert!(one.contains(&format!("value=\"{first}\" id=\"r{first}\" checked")));
     let sheet = app
         .submit(
             &page,

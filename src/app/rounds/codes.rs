@@ -102,29 +102,18 @@ pub(super) fn issue_new_code(
     kind: CodeKind,
     open_link_id: Option<i64>,
 ) -> Result<(i64, AccessCode)> {
-    // A collision between two random 44-bit codes is astronomically unlikely, but the unique
-    // index would refuse it; try a fresh code rather than fail.
-    for _ in 0..5 {
-        let code = AccessCode::generate();
-        let hash = code_hash(secret, &code);
-        if db::access_codes::by_hash(conn, &hash)?.is_some() {
-            continue;
-        }
-        let id = db::access_codes::insert(
-            conn,
-            round_id,
-            unit_id,
-            group_id,
-            &hash,
-            kind,
-            open_link_id,
-            db::now(),
-        )?;
-        return Ok((id, code));
-    }
-    Err(RoundError::App(AppError::internal(anyhow::anyhow!(
-        "could not draw a unique access code"
-    ))))
+    let code = fresh_code(conn, secret)?;
+    let id = db::access_codes::insert(
+        conn,
+        round_id,
+        unit_id,
+        group_id,
+        &code_hash(secret, &code),
+        kind,
+        open_link_id,
+        db::now(),
+    )?;
+    Ok((id, code))
 }
 
 /// Gives a code to every respondent of the round who has none yet (all, or only those with
@@ -304,7 +293,9 @@ pub fn reissue_codes(
     })
 }
 
-/// A new random code whose hash is not taken yet.
+/// A new random code whose hash is not taken yet. A collision between two random 44-bit
+/// codes is astronomically unlikely, but the unique index would refuse it: draw again rather
+/// than fail.
 fn fresh_code(conn: &mut AnyConnection, secret: &SecretKey) -> Result<AccessCode> {
     for _ in 0..5 {
         let code = AccessCode::generate();
@@ -332,17 +323,20 @@ pub struct CodeHolderLine {
     pub state: CodeState,
 }
 
-/// The respondents of a round who hold a code, optionally of one unit, for the reissue page.
+/// The respondents of a round who hold a code, optionally of one unit or only one respondent
+/// (a link from that respondent's line), for the reissue page.
 pub fn code_holders(
     conn: &mut AnyConnection,
     round_id: i64,
     unit_id: Option<i64>,
+    respondent_id: Option<i64>,
 ) -> Result<Vec<CodeHolderLine>> {
     round_or_404(conn, round_id)?;
     let names = Names::load(conn, round_id)?;
     let filter = db::respondents::HolderFilter {
         unit_id,
-        ..Default::default()
+        respondent_ids: respondent_id.map(|id| vec![id]),
+        group_id: None,
     };
     Ok(db::respondents::code_holders(conn, round_id, &filter)?
         .into_iter()

@@ -130,6 +130,8 @@ fn sheet_page(
 #[derive(Debug, Deserialize)]
 pub struct ReissueQuery {
     unit_id: Option<String>,
+    /// One respondent only, ticked (a link from their line on another page).
+    respondent: Option<i64>,
 }
 
 /// An optional unit id as a form sends it ("" for none).
@@ -153,17 +155,27 @@ pub async fn reissue_page(
     query: web::Query<ReissueQuery>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
-    let unit_id = unit_param(query.unit_id.as_deref())?;
+    let shown = Shown {
+        unit_id: unit_param(query.unit_id.as_deref())?,
+        respondent_id: query.respondent,
+    };
     reissue_form(
         &req,
         &state,
         &user,
         id.into_inner(),
-        unit_id,
+        shown,
         &[],
         StatusCode::OK,
     )
     .await
+}
+
+/// Whom the reissue page lists: one unit, or one respondent (ticked), or everyone.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shown {
+    unit_id: Option<i64>,
+    respondent_id: Option<i64>,
 }
 
 async fn reissue_form(
@@ -171,7 +183,7 @@ async fn reissue_form(
     state: &AppState,
     user: &CurrentUser,
     round_id: i64,
-    unit_id: Option<i64>,
+    shown: Shown,
     errors: &[String],
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
@@ -179,11 +191,12 @@ async fn reissue_form(
         .db(move |conn| {
             let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
             let units = db::rounds::units(conn, round_id)?;
-            let holders = rounds::code_holders(conn, round_id, unit_id).map_err(|e| match e {
-                RoundError::App(e) => e,
-                RoundError::NotFound => AppError::NotFound,
-                other => AppError::internal(anyhow::anyhow!("{other}")),
-            })?;
+            let holders = rounds::code_holders(conn, round_id, shown.unit_id, shown.respondent_id)
+                .map_err(|e| match e {
+                    RoundError::App(e) => e,
+                    RoundError::NotFound => AppError::NotFound,
+                    other => AppError::internal(anyhow::anyhow!("{other}")),
+                })?;
             Ok::<_, AppError>((round, units, holders))
         })
         .await?;
@@ -191,7 +204,15 @@ async fn reissue_form(
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(
-            views::rounds::reissue(&ctx, &round, &units, &holders, unit_id, errors).into_string(),
+            views::rounds::reissue(
+                &ctx,
+                &round,
+                &units,
+                &holders,
+                (shown.unit_id, shown.respondent_id),
+                errors,
+            )
+            .into_string(),
         ))
 }
 
@@ -258,7 +279,10 @@ pub async fn reissue_codes(
                 &state,
                 &user,
                 round_id,
-                unit_id,
+                Shown {
+                    unit_id,
+                    respondent_id: None,
+                },
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
