@@ -135,3 +135,34 @@ pub fn set_state(
     .set(access_codes::state.eq(to.code()))
     .execute(conn)
 }
+
+/// Sets the time after which a code no longer opens the form (codes from public links).
+pub fn set_expiry(conn: &mut AnyConnection, id: i64, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(access_codes::table.find(id))
+        .set(access_codes::expires_at.eq(Some(at)))
+        .execute(conn)
+}
+
+/// Responses through a public link: (completed, in progress and not expired at `now`).
+pub fn open_link_progress(
+    conn: &mut AnyConnection,
+    open_link_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<(i64, i64)> {
+    let completed = access_codes::table
+        .filter(access_codes::open_link_id.eq(open_link_id))
+        .filter(access_codes::state.eq(CodeState::Used.code()))
+        .count()
+        .get_result(conn)?;
+    let in_progress = access_codes::table
+        .filter(access_codes::open_link_id.eq(open_link_id))
+        .filter(access_codes::state.eq(CodeState::Started.code()))
+        .filter(
+            access_codes::expires_at
+                .is_null()
+                .or(access_codes::expires_at.gt(now)),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok((completed, in_progress))
+}

@@ -78,3 +78,13 @@ pub fn save(
 pub fn delete(conn: &mut AnyConnection, access_code_id: i64) -> QueryResult<usize> {
     diesel::delete(drafts::table.find(access_code_id)).execute(conn)
 }
+
+/// Deletes the drafts whose access code expired at or before `now` (abandoned public-link
+/// answers): they can never be submitted, so they are not kept.
+pub fn delete_expired(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    use super::schema::access_codes;
+    let expired = access_codes::table
+        .filter(access_codes::expires_at.le(now))
+        .select(access_codes::id);
+    diesel::delete(drafts::table.filter(drafts::access_code_id.eq_any(expired))).execute(conn)
+}

@@ -1,4 +1,4 @@
-//! Open links: one public link per round × unit × group with a quota of one-time codes.
+//! Open links: one public link per round × unit × group, with a quota of completed responses.
 
 use diesel::prelude::*;
 
@@ -17,9 +17,9 @@ pub struct OpenLinkRow {
     pub unit_id: i64,
     /// Group.
     pub group_id: i64,
-    /// Codes allowed.
+    /// Completed responses allowed.
     pub quota: i32,
-    /// Codes handed out.
+    /// Codes handed out (a statistic).
     pub issued: i32,
     /// Switched on.
     pub active: bool,
@@ -80,16 +80,12 @@ pub fn by_token_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option
         .optional()
 }
 
-/// Counts one more code against the quota; false when the quota is used up.
-pub fn take_one(conn: &mut AnyConnection, id: i64) -> QueryResult<bool> {
-    let changed = diesel::update(
-        open_links::table
-            .find(id)
-            .filter(open_links::issued.lt(open_links::quota)),
-    )
-    .set(open_links::issued.eq(open_links::issued + 1))
-    .execute(conn)?;
-    Ok(changed == 1)
+/// Counts one more code handed out through the link (a statistic; the quota counts
+/// completed responses).
+pub fn count_handed_out(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(open_links::table.find(id))
+        .set(open_links::issued.eq(open_links::issued + 1))
+        .execute(conn)
 }
 
 /// The links of a round.

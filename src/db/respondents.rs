@@ -225,3 +225,73 @@ pub fn opt_out_by_invitation(conn: &mut AnyConnection, invitation_id: i64) -> Qu
         .execute(conn)?;
     Ok(true)
 }
+
+/// A listed respondent who holds an access code, for reissuing it.
+#[derive(Debug, Clone, Queryable)]
+pub struct CodeHolder {
+    /// Respondent id.
+    pub respondent_id: i64,
+    /// Unit id.
+    pub unit_id: i64,
+    /// Group id.
+    pub group_id: i64,
+    /// Full name.
+    pub name: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Invitation id.
+    pub invitation_id: i64,
+    /// Access code id.
+    pub access_code_id: i64,
+    /// How far the code has come (an unknown stored code fails the query).
+    #[diesel(deserialize_as = String)]
+    pub code_state: crate::domain::access_code::CodeState,
+}
+
+/// Which code holders of a round to list.
+#[derive(Debug, Clone, Default)]
+pub struct HolderFilter {
+    /// Only these respondents (when set).
+    pub respondent_ids: Option<Vec<i64>>,
+    /// Only this unit.
+    pub unit_id: Option<i64>,
+    /// Only this group.
+    pub group_id: Option<i64>,
+}
+
+/// Respondents of a round who hold an access code, in list order.
+pub fn code_holders(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    filter: &HolderFilter,
+) -> QueryResult<Vec<CodeHolder>> {
+    let mut query = respondents::table
+        .inner_join(invitations::table.inner_join(access_codes::table))
+        .filter(respondents::round_id.eq(round_id))
+        .into_boxed();
+    if let Some(ids) = &filter.respondent_ids {
+        query = query.filter(respondents::id.eq_any(ids.clone()));
+    }
+    if let Some(unit) = filter.unit_id {
+        query = query.filter(respondents::unit_id.eq(unit));
+    }
+    if let Some(group) = filter.group_id {
+        query = query.filter(respondents::group_id.eq(group));
+    }
+    query
+        .order(respondents::id)
+        .select((
+            respondents::id,
+            respondents::unit_id,
+            respondents::group_id,
+            respondents::name,
+            respondents::email,
+            respondents::phone,
+            invitations::id,
+            access_codes::id,
+            access_codes::state,
+        ))
+        .load(conn)
+}

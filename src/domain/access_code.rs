@@ -52,6 +52,11 @@ crate::stored_code! {
     }
 }
 
+/// How long a code drawn from a public link keeps working, in days from when it was handed
+/// out. A visitor who started answering can finish within this time on any device; after it
+/// the code opens nothing, its draft is deleted and it no longer counts as in progress.
+pub const OPEN_LINK_CODE_DAYS: i64 = 7;
+
 use std::fmt;
 use std::str::FromStr;
 

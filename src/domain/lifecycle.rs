@@ -226,6 +226,12 @@ impl RoundStatus {
             && closes_at.is_none_or(|close| now < close)
     }
 
+    /// True when the round was opened ahead of its window and `now` is before `opens_at`:
+    /// shown as scheduled, with its opening date, and nobody is invited to begin yet.
+    pub fn is_scheduled(self, now: NaiveDateTime, opens_at: Option<NaiveDateTime>) -> bool {
+        self == RoundStatus::Open && opens_at.is_some_and(|open| now < open)
+    }
+
     /// True from `open` on: units, group → instrument and methodology, and targets can no
     /// longer change, because responses have been (or are being) collected under them.
     pub fn config_frozen(self) -> bool {
@@ -508,5 +514,13 @@ mod tests {
                 assert!(action.allowed_for(Role::Admin));
             }
         }
+    }
+
+    #[test]
+    fn an_open_round_before_its_opening_time_is_scheduled_and_only_then() {
+        assert!(S::Open.is_scheduled(t(0), Some(t(60))));
+        assert!(!S::Open.is_scheduled(t(60), Some(t(60))));
+        assert!(!S::Open.is_scheduled(t(0), None));
+        assert!(!S::Draft.is_scheduled(t(0), Some(t(60))));
     }
 }

@@ -111,6 +111,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(admin::rounds::issue_codes),
         )
         .route(
+            "/admin/rounds/{id}/codes/reissue",
+            web::get().to(admin::rounds::reissue_page),
+        )
+        .route(
+            "/admin/rounds/{id}/codes/reissue",
+            web::post().to(admin::rounds::reissue_codes),
+        )
+        .route(
             "/admin/rounds/{id}/invitations",
             web::post().to(admin::rounds::send_invitations),
         )

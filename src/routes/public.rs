@@ -63,14 +63,70 @@ pub async fn asset(path: web::Path<(String, String)>) -> AppResult<HttpResponse>
         .body(asset.body))
 }
 
-/// `GET /o/{token}`: the start page of an open (intercept) link. Starting is a POST, so link
-/// previews and prefetching never use up the quota.
-pub async fn open_link_page(req: HttpRequest, token: web::Path<String>) -> Markup {
-    let ctx = PageContext::new(&req, None);
-    views::home::open_link(&ctx, &token)
+/// Maps a round use-case failure on a public page to the error to show.
+fn public_error(error: crate::app::rounds::RoundError) -> AppError {
+    match error {
+        crate::app::rounds::RoundError::App(e) => e,
+        crate::app::rounds::RoundError::NotFound => AppError::NotFound,
+        other => AppError::internal(anyhow::anyhow!("{other}")),
+    }
 }
 
-/// `POST /o/{token}`: gives the visitor a one-time code and sends them to the questionnaire.
+/// `GET /o/{token}`: the start page of an open (intercept) link, inviting the visitor to
+/// begin only when the round takes answers; a scheduled round shows its opening date. Starting
+/// is a POST, so link previews and prefetching hand out nothing.
+pub async fn open_link_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let token = token.into_inner();
+    let lookup = token.clone();
+    let status = state
+        .db(move |conn| crate::app::rounds::open_link_status(conn, &lookup).map_err(public_error))
+        .await?;
+    let ctx = PageContext::new(&req, None);
+    Ok(match status {
+        Ok(()) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(views::home::open_link(&ctx, &token).into_string()),
+        Err(refusal) => open_link_refused(&ctx, &state, refusal),
+    })
+}
+
+/// The page of a public link that takes no answers now: scheduled (200, with the opening
+/// date), or unknown, closed or full (410).
+fn open_link_refused(
+    ctx: &PageContext,
+    state: &AppState,
+    refusal: crate::app::rounds::OpenLinkRefusal,
+) -> HttpResponse {
+    use crate::app::rounds::OpenLinkRefusal;
+    let (status, body) = match refusal {
+        OpenLinkRefusal::Scheduled(opens_at) => (
+            actix_web::http::StatusCode::OK,
+            views::home::open_link_scheduled(ctx, state.settings.time_zone, opens_at),
+        ),
+        other => {
+            let key = match other {
+                OpenLinkRefusal::QuotaReached => "open.quota",
+                OpenLinkRefusal::NotOpen => "open.not_open",
+                OpenLinkRefusal::Unknown | OpenLinkRefusal::Scheduled(_) => "open.unknown",
+            };
+            (
+                actix_web::http::StatusCode::GONE,
+                views::home::notice_page(ctx, "open.title", key),
+            )
+        }
+    };
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body.into_string())
+}
+
+/// `POST /o/{token}`: gives the visitor a code of their own and shows it, to keep for
+/// continuing later on any device, with the way on to the questionnaire. Nothing counts
+/// against the quota until a response is completed. The page is never cached.
 pub async fn open_link_start(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -89,27 +145,16 @@ pub async fn open_link_start(
             crate::app::auth::throttle::check(conn, &[(&ip_key, OPEN_LINK_PER_IP)])?;
             // Every start counts, successful or not: the limit is on starts per address.
             crate::app::auth::throttle::record_failure(conn, &[(&ip_key, OPEN_LINK_PER_IP)])?;
-            crate::app::rounds::start_from_open_link(conn, &secret, &token).map_err(|e| match e {
-                crate::app::rounds::RoundError::App(e) => e,
-                other => AppError::internal(anyhow::anyhow!("{other}")),
-            })
+            crate::app::rounds::start_from_open_link(conn, &secret, &token).map_err(public_error)
         })
         .await?;
+    let ctx = PageContext::new(&req, None);
     match outcome {
-        Ok(code) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/s/{}", code.as_canonical())))
-            .finish()),
-        Err(refusal) => {
-            let ctx = PageContext::new(&req, None);
-            let key = match refusal {
-                crate::app::rounds::OpenLinkRefusal::Unknown => "open.unknown",
-                crate::app::rounds::OpenLinkRefusal::NotOpen => "open.not_open",
-                crate::app::rounds::OpenLinkRefusal::QuotaReached => "open.quota",
-            };
-            Ok(HttpResponse::build(actix_web::http::StatusCode::GONE)
-                .content_type("text/html; charset=utf-8")
-                .body(views::home::notice_page(&ctx, "open.title", key).into_string()))
-        }
+        Ok(code) => Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(views::home::open_link_code(&ctx, &state.settings.base(), &code).into_string())),
+        Err(refusal) => Ok(open_link_refused(&ctx, &state, refusal)),
     }
 }
 

@@ -3,6 +3,7 @@
 use maud::{Markup, html};
 
 use super::layout::{PageContext, page};
+use crate::i18n::tf;
 
 /// The landing page: what this site is, where respondents go, where staff log in.
 pub fn home(ctx: &PageContext) -> Markup {
@@ -39,6 +40,54 @@ pub fn open_link(ctx: &PageContext, token: &str) -> Markup {
                 (ctx.csrf_field())
                 button.btn type="submit" { (ctx.t("open.start")) }
             }
+        },
+    )
+}
+
+/// The start page of a public link whose round opens later: the opening date, and no button.
+pub fn open_link_scheduled(
+    ctx: &PageContext,
+    zone: crate::domain::local_time::TimeZone,
+    opens_at: chrono::NaiveDateTime,
+) -> Markup {
+    let date = super::rounds::fmt_time(ctx.lang, zone, Some(opens_at));
+    page(
+        ctx,
+        ctx.t("open.title"),
+        html! {
+            h1 { (ctx.t("open.title")) }
+            p.lead { (ctx.t("open.intro")) }
+            div.notice role="status" {
+                p { strong { (tf(ctx.lang, "open.scheduled", &[("date", &date)])) } }
+                p { (tf(ctx.lang, "round.times_in", &[("zone", &super::rounds::zone_label(ctx.lang, zone))])) }
+            }
+        },
+    )
+}
+
+/// The code a public-link visitor just received: shown plainly to copy, as a slip to print,
+/// with the note to keep it and the way on to the questionnaire.
+pub fn open_link_code(
+    ctx: &PageContext,
+    base_url: &str,
+    code: &crate::domain::access_code::AccessCode,
+) -> Markup {
+    let shown = code.to_string();
+    let days = crate::domain::access_code::OPEN_LINK_CODE_DAYS.to_string();
+    page(
+        ctx,
+        ctx.t("open.code_title"),
+        html! {
+            h1 { (ctx.t("open.code_title")) }
+            div.slip.open-code {
+                p { (ctx.t("open.code_label")) }
+                p.slip-code { output #access-code aria-live="polite" { code { (shown) } } }
+                p { strong { (ctx.t("open.keep_code")) } }
+                p { (tf(ctx.lang, "open.code_where", &[("url", &format!("{base_url}/s"))])) }
+                p.hint { (tf(ctx.lang, "open.code_days", &[("days", &days)])) }
+            }
+            p.hint.noprint { (ctx.t("open.code_print")) }
+            p.noprint { a.btn href={ "/s/" (code.as_canonical()) } { (ctx.t("open.continue")) } }
         },
     )
 }

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 
 use super::format::name;
 use super::layout::{PageContext, page};
-use super::rounds::status_label;
+use super::rounds::status_name;
 use crate::app::rounds::ActionSummary;
 use crate::domain::lifecycle::RoundAction;
 use crate::i18n::tf;
@@ -51,7 +51,7 @@ pub fn confirm(ctx: &PageContext, s: &ActionSummary) -> Markup {
         html! {
             p { a href=(base) { "← " (name(lang, &r.name_vi, &r.name_en)) } }
             h1 { (title) }
-            p.lead { (tf(lang, "round.action.will", &[("from", &status_label(ctx, r.status)), ("to", &status_label(ctx, s.to))])) }
+            p.lead { (tf(lang, "round.action.will", &[("from", &status_name(ctx, r.status)), ("to", &status_name(ctx, s.to))])) }
             p { (ctx.t(&format!("round.action.explain.{}", s.action.code()))) }
             (facts(ctx, s))
             form method="post" action={ (base) "/actions/" (s.action.code()) } {
@@ -77,7 +77,7 @@ pub fn done(ctx: &PageContext, s: &ActionSummary) -> Markup {
         html! {
             p { a href=(base) { "← " (name(lang, &r.name_vi, &r.name_en)) } }
             div.notice role="status" {
-                (tf(lang, "round.action.done", &[("action", &action_name(ctx, s.action)), ("status", &status_label(ctx, s.to))]))
+                (tf(lang, "round.action.done", &[("action", &action_name(ctx, s.action)), ("status", &status_name(ctx, s.to))]))
             }
             h1 { (name(lang, &r.name_vi, &r.name_en)) }
             (facts(ctx, s))

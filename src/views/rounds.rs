@@ -15,8 +15,24 @@ use crate::domain::lifecycle::{RoundAction, RoundStatus};
 use crate::domain::local_time::TimeZone;
 use crate::i18n::{Lang, tf};
 
-pub(crate) fn status_label(ctx: &PageContext, status: RoundStatus) -> String {
+/// A status's plain name ("Đang mở"), for pages that speak of a state rather than a round.
+pub(crate) fn status_name(ctx: &PageContext, status: RoundStatus) -> String {
     ctx.t(status.label_key()).to_owned()
+}
+
+/// A round's status as shown: an open round before its opening time is "scheduled", with
+/// the date it opens, rather than "open".
+pub fn status_label(ctx: &PageContext, round: &RoundRow, zone: TimeZone) -> String {
+    // The page shows the status at the moment it is drawn.
+    let now = chrono::Utc::now().naive_utc();
+    match round.opens_at {
+        Some(opens) if round.status.is_scheduled(now, round.opens_at) => tf(
+            ctx.lang,
+            "round.status.scheduled",
+            &[("date", &fmt_time(ctx.lang, zone, Some(opens)))],
+        ),
+        _ => status_name(ctx, round.status),
+    }
 }
 
 /// A stored (UTC) time in the deployment's zone: `dd/mm/yyyy HH:MM` in Vietnamese,
@@ -172,7 +188,7 @@ pub fn list(
                     tbody { @for r in &list.rounds { tr {
                         td { (r.year) }
                         td { a href={ "/admin/rounds/" (r.id) } { (name(lang, &r.name_vi, &r.name_en)) } }
-                        td { (status_label(ctx, r.status)) }
+                        td { (status_label(ctx, r, zone)) }
                         td { (fmt_time(lang, zone, r.opens_at)) } td { (fmt_time(lang, zone, r.closes_at)) }
                     } } }
                 }
@@ -291,8 +307,8 @@ pub struct RoundPage<'a> {
     pub respondents_in_my_units: bool,
     /// Outbox counts by status.
     pub outbox: &'a [(crate::domain::mail_outbox::OutboxStatus, i64)],
-    /// Open links: (unit name, group code, quota, issued, url).
-    pub open_links: &'a [(String, String, i32, i32, String)],
+    /// Open links with their progress.
+    pub open_links: &'a [crate::app::rounds::OpenLinkLine],
     /// The viewer may change the round.
     pub can_manage: bool,
     /// Lifecycle actions the viewer may take now.
@@ -329,7 +345,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
             (message_summary(ctx, p.errors, p.field_errors))
             h1 { (name(lang, &r.name_vi, &r.name_en)) }
             table { tbody {
-                tr { th { (ctx.t("round.status")) } td { strong { (status_label(ctx, r.status)) } } }
+                tr { th { (ctx.t("round.status")) } td { strong { (status_label(ctx, r, p.zone)) } } }
                 tr { th { (ctx.t("round.year")) } td { (r.year) } }
                 tr { th { (ctx.t("round.unit_set")) } td { (name(lang, &p.unit_set.name_vi, &p.unit_set.name_en)) " (" (p.units.len()) ")" } }
                 tr { th { (ctx.t("round.opens")) } td { (fmt_time(lang, p.zone, r.opens_at)) } }
@@ -456,6 +472,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
                         }
                         button.btn type="submit" { (ctx.t("round.codes_issue")) }
                     }
+                    p { a href={ (base) "/codes/reissue" } { (ctx.t("round.reissue")) } " — " (ctx.t("round.reissue_hint")) }
                 }
                 h2 { (ctx.t("round.mail")) }
                 @if p.mail_configured {
@@ -475,11 +492,17 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
                 p { (ctx.t("round.open_links_hint")) }
                 @if !p.open_links.is_empty() {
                     table {
-                        thead { tr { th { (ctx.t("round.unit")) } th { (ctx.t("catalog.group")) } th.num { (ctx.t("round.quota")) } th.num { (ctx.t("round.issued")) } th { (ctx.t("round.link")) } } }
-                        tbody { @for (unit, group, quota, issued, url) in p.open_links { tr {
-                            td { (unit) } td { (ctx.t(&format!("group.{group}"))) } td.num { (quota) } td.num { (issued) } td { code { (url) } }
+                        thead { tr {
+                            th { (ctx.t("round.unit")) } th { (ctx.t("catalog.group")) } th.num { (ctx.t("round.quota")) }
+                            th.num { (ctx.t("round.link_completed")) } th.num { (ctx.t("round.link_in_progress")) } th.num { (ctx.t("round.issued")) }
+                            th { (ctx.t("round.link")) }
+                        } }
+                        tbody { @for l in p.open_links { tr {
+                            td { (l.unit_name) } td { (ctx.t(&format!("group.{}", l.group_code))) } td.num { (l.quota) }
+                            td.num { (l.completed) } td.num { (l.in_progress) } td.num { (l.handed_out) } td { code { (l.url) } }
                         } } }
                     }
+                    p.hint { (tf(lang, "round.open_links_expiry", &[("days", &crate::domain::access_code::OPEN_LINK_CODE_DAYS.to_string())])) }
                 }
                 div.card {
                     form method="post" action={ (base) "/open-links" } {
@@ -497,26 +520,54 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
     )
 }
 
-/// Printable code slips: one per respondent, with link, code, QR code and instructions.
+/// What a code sheet page carries besides the slips.
+#[derive(Debug, Clone, Copy)]
+pub struct SheetExtras<'a> {
+    /// The codes as a CSV `data:` URI, downloadable again without asking the server.
+    pub download_href: &'a str,
+    /// The file name the download gets.
+    pub download_name: &'a str,
+    /// Respondents left alone by a reissue because they already submitted.
+    pub already_submitted: usize,
+    /// Whether these codes replace earlier ones.
+    pub reissued: bool,
+}
+
+/// Printable code slips: one per respondent, with link, code, QR code and instructions, and a
+/// link that saves the same codes as a CSV file (a `data:` URI: nothing is stored).
 pub fn code_sheet(
     ctx: &PageContext,
     round: &RoundRow,
     base_url: &str,
     codes: &[IssuedCode],
+    extras: SheetExtras<'_>,
 ) -> Markup {
+    let n = codes.len().to_string();
     page(
         ctx,
         ctx.t("round.codes_sheet"),
         html! {
             div.noprint {
+                p { a href={ "/admin/rounds/" (round.id) } { "← " (name(ctx.lang, &round.name_vi, &round.name_en)) } }
                 h1 { (ctx.t("round.codes_sheet")) }
-                div.notice { p { (tf(ctx.lang, "round.codes_once", &[("n", &codes.len().to_string())])) } }
+                div.notice role="status" {
+                    p { (tf(ctx.lang, if extras.reissued { "round.reissued_once" } else { "round.codes_once" }, &[("n", &n)])) }
+                    @if extras.already_submitted > 0 {
+                        p { (tf(ctx.lang, "round.reissue_skipped_used", &[("n", &extras.already_submitted.to_string())])) }
+                    }
+                }
+                @if !codes.is_empty() {
+                    p.actions {
+                        a.btn href=(extras.download_href) download=(extras.download_name) { (ctx.t("round.codes_download")) }
+                    }
+                    p.hint { (ctx.t("round.codes_download_hint")) }
+                }
             }
             div.slips {
                 @for c in codes {
                     div.slip {
                         p.slip-round { (round.name_vi) " / " (round.name_en) }
-                        p { strong { (c.name) } " — " (c.unit_name) }
+                        p { strong { (c.name) } " — " (c.unit_name) " — " (c.group_name) }
                         div.slip-body {
                             div.qr aria-hidden="true" { (PreEscaped(qr_svg(&crate::app::rounds::code_link(base_url, &c.code)))) }
                             div {
@@ -527,6 +578,83 @@ pub fn code_sheet(
                             }
                         }
                     }
+                }
+            }
+        },
+    )
+}
+
+/// The reissue page: the round's code holders (optionally of one unit, or one respondent,
+/// ticked already) with a tick box each, and a form that reissues every code of one unit ×
+/// group. `shown` is (unit filter, single respondent).
+pub fn reissue(
+    ctx: &PageContext,
+    round: &RoundRow,
+    units: &[UnitRow],
+    holders: &[crate::app::rounds::CodeHolderLine],
+    shown: (Option<i64>, Option<i64>),
+    errors: &[String],
+) -> Markup {
+    let (unit_filter, only) = shown;
+    use crate::domain::access_code::CodeState;
+    let lang = ctx.lang;
+    let base = format!("/admin/rounds/{}/codes/reissue", round.id);
+    page(
+        ctx,
+        ctx.t("round.reissue"),
+        html! {
+            p { a href={ "/admin/rounds/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
+            (errors_box(ctx, errors))
+            h1 { (ctx.t("round.reissue")) }
+            p { (ctx.t("round.reissue_intro")) }
+            h2 { (ctx.t("round.reissue_unit_group")) }
+            div.card {
+                form method="post" action=(base) {
+                    (ctx.csrf_field())
+                    input type="hidden" name="mode" value="unit_group";
+                    div.field { label for="rg_unit" { (ctx.t("round.unit")) }
+                        select #rg_unit name="unit_id" { @for u in units { option value=(u.id) selected[unit_filter == Some(u.id)] { (name(lang, &u.name_vi, &u.name_en)) } } } }
+                    div.field { label for="rg_group" { (ctx.t("catalog.group")) }
+                        select #rg_group name="group" { @for g in ["leader", "civil_servant", "citizen"] { option value=(g) { (ctx.t(&format!("group.{g}"))) } } } }
+                    button.btn type="submit" { (ctx.t("round.reissue_unit_group_button")) }
+                }
+            }
+            h2 { (ctx.t("round.reissue_chosen")) }
+            form method="get" action=(base) {
+                div.field { label for="filter_unit" { (ctx.t("round.unit")) }
+                    select #filter_unit name="unit_id" {
+                        option value="" { (ctx.t("round.all_units")) }
+                        @for u in units { option value=(u.id) selected[unit_filter == Some(u.id)] { (name(lang, &u.name_vi, &u.name_en)) } }
+                    } }
+                button.btn.secondary type="submit" { (ctx.t("round.reissue_filter")) }
+            }
+            @if holders.is_empty() {
+                p { (ctx.t("round.reissue_no_holders")) }
+            } @else {
+                form method="post" action=(base) {
+                    (ctx.csrf_field())
+                    input type="hidden" name="mode" value="chosen";
+                    table {
+                        caption { (ctx.t("round.reissue_chosen")) }
+                        thead { tr {
+                            th { span.visually-hidden { (ctx.t("round.reissue_pick")) } }
+                            th { (ctx.t("catalog.name")) } th { (ctx.t("round.unit")) } th { (ctx.t("catalog.group")) } th { (ctx.t("round.code_state")) }
+                        } }
+                        tbody { @for h in holders { tr {
+                            td {
+                                @if h.state == CodeState::Used {
+                                    "—"
+                                } @else {
+                                    input type="checkbox" name="respondent" value=(h.respondent_id) id={ "r" (h.respondent_id) } checked[only == Some(h.respondent_id)];
+                                }
+                            }
+                            td { @if h.state == CodeState::Used { (h.name) } @else { label for={ "r" (h.respondent_id) } { (h.name) } } }
+                            td { (h.unit_name) }
+                            td { (ctx.t(&format!("group.{}", h.group_code))) }
+                            td { (ctx.t(&format!("round.code_state.{}", h.state.code()))) }
+                        } } }
+                    }
+                    button.btn type="submit" { (ctx.t("round.reissue_chosen_button")) }
                 }
             }
         },

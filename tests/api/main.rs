@@ -14,6 +14,7 @@ mod backup;
 mod browser;
 mod catalog;
 mod cli;
+mod codes;
 mod disclosure;
 mod disk;
 mod errors;

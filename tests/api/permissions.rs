@@ -95,6 +95,8 @@ const TABLE: &[(&str, &str, Access)] = &[
         Access::Admin,
     ),
     ("POST", "/admin/rounds/{id}/codes", Access::Admin),
+    ("GET", "/admin/rounds/{id}/codes/reissue", Access::Admin),
+    ("POST", "/admin/rounds/{id}/codes/reissue", Access::Admin),
     ("POST", "/admin/rounds/{id}/invitations", Access::Admin),
     ("POST", "/admin/rounds/{id}/reminders", Access::Admin),
     ("POST", "/admin/rounds/{id}/open-links", Access::Admin),

@@ -1,6 +1,7 @@
 //! Access codes: issued once in clear, stored only as keyed hashes.
 
 use super::*;
+use crate::i18n::{Lang, t};
 
 /// The keyed hash under which an access code is stored. Keyed (HMAC) rather than a plain
 /// hash, so a copy of the database alone does not let anyone test guesses offline.
@@ -28,10 +29,68 @@ pub struct IssuedCode {
     pub unit_name: String,
     /// Group code.
     pub group_code: String,
+    /// Group name (Vietnamese), as the pages show it.
+    pub group_name: String,
     /// The code.
     pub code: AccessCode,
     /// Invitation id (for e-mail).
     pub invitation_id: i64,
+}
+
+/// Unit and group names of a round, to print beside codes.
+struct Names {
+    units: HashMap<i64, UnitRow>,
+    groups: HashMap<i64, (String, String)>,
+}
+
+impl Names {
+    fn load(conn: &mut AnyConnection, round_id: i64) -> Result<Names> {
+        let units = db::rounds::units(conn, round_id)?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let names: HashMap<String, String> = db::rounds::group_names(conn)?
+            .into_iter()
+            .map(|(code, vi, _)| (code, vi))
+            .collect();
+        let groups = db::rounds::all_groups(conn)?
+            .into_iter()
+            .map(|(id, code)| {
+                let name = names.get(&code).cloned().unwrap_or_else(|| code.clone());
+                (id, (code, name))
+            })
+            .collect();
+        Ok(Names { units, groups })
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one field each of the slip; a struct would only rename them"
+    )]
+    fn issued(
+        &self,
+        name: String,
+        email: Option<String>,
+        phone: Option<String>,
+        unit_id: i64,
+        group_id: i64,
+        code: AccessCode,
+        invitation_id: i64,
+    ) -> IssuedCode {
+        let unit = self.units.get(&unit_id);
+        let group = self.groups.get(&group_id);
+        IssuedCode {
+            name,
+            email,
+            phone,
+            unit_code: unit.map(|u| u.code.clone()).unwrap_or_default(),
+            unit_name: unit.map(|u| u.name_vi.clone()).unwrap_or_default(),
+            group_code: group.map(|g| g.0.clone()).unwrap_or_default(),
+            group_name: group.map(|g| g.1.clone()).unwrap_or_default(),
+            code,
+            invitation_id,
+        }
+    }
 }
 
 pub(super) fn issue_new_code(
@@ -43,29 +102,18 @@ pub(super) fn issue_new_code(
     kind: CodeKind,
     open_link_id: Option<i64>,
 ) -> Result<(i64, AccessCode)> {
-    // A collision between two random 44-bit codes is astronomically unlikely, but the unique
-    // index would refuse it; try a fresh code rather than fail.
-    for _ in 0..5 {
-        let code = AccessCode::generate();
-        let hash = code_hash(secret, &code);
-        if db::access_codes::by_hash(conn, &hash)?.is_some() {
-            continue;
-        }
-        let id = db::access_codes::insert(
-            conn,
-            round_id,
-            unit_id,
-            group_id,
-            &hash,
-            kind,
-            open_link_id,
-            db::now(),
-        )?;
-        return Ok((id, code));
-    }
-    Err(RoundError::App(AppError::internal(anyhow::anyhow!(
-        "could not draw a unique access code"
-    ))))
+    let code = fresh_code(conn, secret)?;
+    let id = db::access_codes::insert(
+        conn,
+        round_id,
+        unit_id,
+        group_id,
+        &code_hash(secret, &code),
+        kind,
+        open_link_id,
+        db::now(),
+    )?;
+    Ok((id, code))
 }
 
 /// Gives a code to every respondent of the round who has none yet (all, or only those with
@@ -84,11 +132,7 @@ pub fn issue_codes(
         if !matches!(status_of(&round)?, RoundStatus::Draft | RoundStatus::Open) {
             return Err(invalid("round.invalid.codes_state", &[]));
         }
-        let units: HashMap<i64, UnitRow> = db::rounds::units(conn, round_id)?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect();
-        let groups: HashMap<i64, String> = db::rounds::all_groups(conn)?.into_iter().collect();
+        let names = Names::load(conn, round_id)?;
         let invitees =
             db::respondents::without_invitation(conn, round_id, with_email_only, unit_id)?;
         let now = db::now();
@@ -105,17 +149,15 @@ pub fn issue_codes(
             )?;
             let invitation_id =
                 db::respondents::insert_invitation(conn, invitee.respondent_id, code_id, now)?;
-            let unit = units.get(&invitee.unit_id);
-            issued.push(IssuedCode {
-                name: invitee.name,
-                email: invitee.email,
-                phone: invitee.phone,
-                unit_code: unit.map(|u| u.code.clone()).unwrap_or_default(),
-                unit_name: unit.map(|u| u.name_vi.clone()).unwrap_or_default(),
-                group_code: groups.get(&invitee.group_id).cloned().unwrap_or_default(),
+            issued.push(names.issued(
+                invitee.name,
+                invitee.email,
+                invitee.phone,
+                invitee.unit_id,
+                invitee.group_id,
                 code,
                 invitation_id,
-            });
+            ));
         }
         audit(
             conn,
@@ -132,10 +174,196 @@ pub fn issue_codes(
     })
 }
 
-/// Issued codes as a CSV file (UTF-8 with BOM): one respondent per line with code and link.
+/// Which respondents get a new code in place of the one they hold.
+#[derive(Debug, Clone)]
+pub enum ReissueTarget {
+    /// These respondents (ticked on the list, or one respondent).
+    Respondents(Vec<i64>),
+    /// Everyone of one unit and one group.
+    UnitGroup {
+        /// Unit id.
+        unit_id: i64,
+        /// Group code.
+        group: String,
+    },
+}
+
+/// The outcome of a reissue: the new codes (shown once) and who was left alone.
+#[derive(Debug, Clone)]
+pub struct Reissued {
+    /// The new codes, one per respondent whose code was replaced.
+    pub codes: Vec<IssuedCode>,
+    /// Respondents whose code was already used to submit: a used code is never replaced.
+    pub already_submitted: usize,
+}
+
+/// Replaces the access code of the chosen respondents by a new one: the old code stops
+/// working at once, a started draft stays with the respondent (it hangs on the code's row,
+/// whose hash alone changes), and a code already used to submit is left alone. Audited with
+/// the count, units and groups, never the codes.
+pub fn reissue_codes(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    round_id: i64,
+    target: &ReissueTarget,
+    actor: Actor<'_>,
+) -> Result<Reissued> {
+    db::write_transaction(conn, |conn| {
+        let round = round_or_404(conn, round_id)?;
+        if !matches!(status_of(&round)?, RoundStatus::Draft | RoundStatus::Open) {
+            return Err(invalid("round.invalid.codes_state", &[]));
+        }
+        let filter = match target {
+            ReissueTarget::Respondents(ids) if ids.is_empty() => {
+                return Err(invalid("round.invalid.reissue_none_chosen", &[]));
+            }
+            ReissueTarget::Respondents(ids) => db::respondents::HolderFilter {
+                respondent_ids: Some(ids.clone()),
+                ..Default::default()
+            },
+            ReissueTarget::UnitGroup { unit_id, group } => {
+                let group_id = db::rounds::group_id(conn, group)?
+                    .ok_or_else(|| invalid("round.invalid.unknown_group", &[("group", group)]))?;
+                db::respondents::HolderFilter {
+                    respondent_ids: None,
+                    unit_id: Some(*unit_id),
+                    group_id: Some(group_id),
+                }
+            }
+        };
+        let holders = db::respondents::code_holders(conn, round_id, &filter)?;
+        if holders.is_empty() {
+            return Err(invalid("round.invalid.reissue_nobody", &[]));
+        }
+        let names = Names::load(conn, round_id)?;
+        let mut codes = Vec::with_capacity(holders.len());
+        let mut already_submitted = 0;
+        let mut units = BTreeMap::<String, usize>::new();
+        let mut groups = BTreeMap::<String, usize>::new();
+        for holder in holders {
+            if holder.code_state == CodeState::Used {
+                already_submitted += 1;
+                continue;
+            }
+            let code = fresh_code(conn, secret)?;
+            if db::access_codes::replace_hash(
+                conn,
+                holder.access_code_id,
+                &code_hash(secret, &code),
+            )? != 1
+            {
+                // Submitted between the listing and now, inside this transaction's view.
+                already_submitted += 1;
+                continue;
+            }
+            let issued = names.issued(
+                holder.name,
+                holder.email,
+                holder.phone,
+                holder.unit_id,
+                holder.group_id,
+                code,
+                holder.invitation_id,
+            );
+            *units.entry(issued.unit_code.clone()).or_default() += 1;
+            *groups.entry(issued.group_code.clone()).or_default() += 1;
+            codes.push(issued);
+        }
+        audit(
+            conn,
+            actor,
+            "round:reissue_codes",
+            round_id,
+            None,
+            Some(
+                serde_json::json!({
+                    "codes": codes.len(),
+                    "already_submitted": already_submitted,
+                    "units": units,
+                    "groups": groups,
+                    "whole_unit_group": matches!(target, ReissueTarget::UnitGroup { .. }),
+                })
+                .to_string(),
+            ),
+        )?;
+        Ok(Reissued {
+            codes,
+            already_submitted,
+        })
+    })
+}
+
+/// A new random code whose hash is not taken yet. A collision between two random 44-bit
+/// codes is astronomically unlikely, but the unique index would refuse it: draw again rather
+/// than fail.
+fn fresh_code(conn: &mut AnyConnection, secret: &SecretKey) -> Result<AccessCode> {
+    for _ in 0..5 {
+        let code = AccessCode::generate();
+        if db::access_codes::by_hash(conn, &code_hash(secret, &code))?.is_none() {
+            return Ok(code);
+        }
+    }
+    Err(RoundError::App(AppError::internal(anyhow::anyhow!(
+        "could not draw a unique access code"
+    ))))
+}
+
+/// A respondent on the reissue page: who, where, and how far their code has come.
+#[derive(Debug, Clone)]
+pub struct CodeHolderLine {
+    /// Respondent id.
+    pub respondent_id: i64,
+    /// Full name.
+    pub name: String,
+    /// Unit name (Vietnamese).
+    pub unit_name: String,
+    /// Group code.
+    pub group_code: String,
+    /// The code's state; a used one cannot be reissued.
+    pub state: CodeState,
+}
+
+/// The respondents of a round who hold a code, optionally of one unit or only one respondent
+/// (a link from that respondent's line), for the reissue page.
+pub fn code_holders(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    unit_id: Option<i64>,
+    respondent_id: Option<i64>,
+) -> Result<Vec<CodeHolderLine>> {
+    round_or_404(conn, round_id)?;
+    let names = Names::load(conn, round_id)?;
+    let filter = db::respondents::HolderFilter {
+        unit_id,
+        respondent_ids: respondent_id.map(|id| vec![id]),
+        group_id: None,
+    };
+    Ok(db::respondents::code_holders(conn, round_id, &filter)?
+        .into_iter()
+        .map(|h| CodeHolderLine {
+            respondent_id: h.respondent_id,
+            name: h.name,
+            unit_name: names
+                .units
+                .get(&h.unit_id)
+                .map(|u| u.name_vi.clone())
+                .unwrap_or_default(),
+            group_code: names
+                .groups
+                .get(&h.group_id)
+                .map(|g| g.0.clone())
+                .unwrap_or_default(),
+            state: h.code_state,
+        })
+        .collect())
+}
+
+/// Issued codes as a CSV file (UTF-8 with BOM): one respondent per line with unit and group
+/// by code and by name, the code and its link; headers in `lang`.
 pub fn code_sheet_csv(
     base_url: &str,
     codes: &[IssuedCode],
+    lang: Lang,
 ) -> std::result::Result<Vec<u8>, AppError> {
     let rows = codes.iter().map(|c| {
         vec![
@@ -143,14 +371,58 @@ pub fn code_sheet_csv(
             c.phone.clone().unwrap_or_default(),
             c.email.clone().unwrap_or_default(),
             c.unit_code.clone(),
+            c.unit_name.clone(),
             c.group_code.clone(),
+            c.group_name.clone(),
             c.code.to_string(),
             code_link(base_url, &c.code),
         ]
     });
-    crate::app::export::csv_with_bom(
-        &["name", "phone", "email", "unit", "group", "code", "link"],
-        rows,
-    )
-    .map_err(AppError::internal)
+    let headers = [
+        "codes.csv.name",
+        "codes.csv.phone",
+        "codes.csv.email",
+        "codes.csv.unit_code",
+        "codes.csv.unit",
+        "codes.csv.group_code",
+        "codes.csv.group",
+        "codes.csv.code",
+        "codes.csv.link",
+    ]
+    .map(|key| t(lang, key));
+    crate::app::export::csv_with_bom(&headers, rows).map_err(AppError::internal)
+}
+
+/// The code CSV as a `data:` URI, so the sheet page offers it as a download without storing
+/// the codes anywhere or needing JavaScript.
+pub fn code_sheet_data_uri(
+    base_url: &str,
+    codes: &[IssuedCode],
+    lang: Lang,
+) -> std::result::Result<String, AppError> {
+    use base64::Engine as _;
+    let bytes = code_sheet_csv(base_url, codes, lang)?;
+    Ok(format!(
+        "data:text/csv;charset=utf-8;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
+/// Why "issue codes" handed out none: nobody is listed (in the chosen unit), or everyone
+/// already holds a code (and reissuing is the way to give someone a new one).
+pub fn nothing_to_issue(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    unit_id: Option<i64>,
+) -> Result<RoundError> {
+    let filter = db::respondents::HolderFilter {
+        unit_id,
+        ..Default::default()
+    };
+    let holders = db::respondents::code_holders(conn, round_id, &filter)?;
+    Ok(if holders.is_empty() {
+        invalid("round.invalid.codes_nobody_listed", &[])
+    } else {
+        invalid("round.invalid.codes_all_issued", &[])
+    })
 }

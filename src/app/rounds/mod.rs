@@ -40,7 +40,7 @@ pub use coverage::*;
 pub use edit::*;
 pub use invitations::*;
 pub use open_links::*;
-pub use overview::{GroupChoice, RoundOverview, RoundViewer, overview};
+pub use overview::{GroupChoice, OpenLinkLine, RoundOverview, RoundViewer, overview};
 pub use respondents::*;
 pub use units::*;
 

@@ -39,8 +39,8 @@ pub struct RoundOverview {
     pub respondents_in_my_units: bool,
     /// The round's queued mail, counted by status.
     pub outbox: Vec<(OutboxStatus, i64)>,
-    /// Its open links: (unit name, group code, quota, issued, public URL).
-    pub open_links: Vec<(String, String, i32, i32, String)>,
+    /// Its open links with their progress.
+    pub open_links: Vec<OpenLinkLine>,
     /// Earlier rounds year-over-year may compare with: (id, "year — name").
     pub earlier_rounds: Vec<(i64, String)>,
     /// The lifecycle actions the viewer may take now, from the permission table.
@@ -105,6 +105,25 @@ fn group_choices(
         .collect())
 }
 
+/// A public link on the round page.
+#[derive(Debug, Clone)]
+pub struct OpenLinkLine {
+    /// Unit name (Vietnamese).
+    pub unit_name: String,
+    /// Group code.
+    pub group_code: String,
+    /// Completed responses allowed.
+    pub quota: i32,
+    /// Responses completed through it.
+    pub completed: i64,
+    /// Responses started and not expired.
+    pub in_progress: i64,
+    /// Codes handed out (visitors who pressed start, whether or not they answered).
+    pub handed_out: i32,
+    /// Its public URL.
+    pub url: String,
+}
+
 /// Who looks at the round page.
 #[derive(Debug, Clone, Copy)]
 pub struct RoundViewer {
@@ -131,23 +150,30 @@ pub fn overview(
     let targets = uniform_targets(&all_groups, &db::rounds::targets(conn, round_id)?);
     let respondents = super::respondent_count(conn, round_id, coordinator)?;
     let outbox = db::outbox::counts_by_status(conn, &super::message_prefix(round_id))?;
-    let open_links = db::open_links::of_round(conn, round_id)?
-        .into_iter()
-        .map(|link| {
-            let unit_name = units
-                .iter()
-                .find(|u| u.id == link.unit_id)
-                .map(|u| u.name_vi.clone())
-                .unwrap_or_default();
-            let group_code = all_groups
-                .iter()
-                .find(|(id, _)| *id == link.group_id)
-                .map(|(_, code)| code.clone())
-                .unwrap_or_default();
-            let url = format!("{base_url}/o/{}", super::open_link_token(secret, link.id));
-            (unit_name, group_code, link.quota, link.issued, url)
-        })
-        .collect();
+    let now = db::now();
+    let mut open_links = Vec::new();
+    for link in db::open_links::of_round(conn, round_id)? {
+        let unit_name = units
+            .iter()
+            .find(|u| u.id == link.unit_id)
+            .map(|u| u.name_vi.clone())
+            .unwrap_or_default();
+        let group_code = all_groups
+            .iter()
+            .find(|(id, _)| *id == link.group_id)
+            .map(|(_, code)| code.clone())
+            .unwrap_or_default();
+        let (completed, in_progress) = db::access_codes::open_link_progress(conn, link.id, now)?;
+        open_links.push(OpenLinkLine {
+            unit_name,
+            group_code,
+            quota: link.quota,
+            completed,
+            in_progress,
+            handed_out: link.issued,
+            url: format!("{base_url}/o/{}", super::open_link_token(secret, link.id)),
+        });
+    }
     let earlier_rounds = db::rounds::list(conn)?
         .into_iter()
         .filter(|r| r.year < round.year)

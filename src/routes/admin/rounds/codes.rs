@@ -1,15 +1,16 @@
-//! Code sheets: access codes handed out once, as a printable page or a CSV file.
+//! Code sheets: access codes handed out (or reissued) once, as a printable page that also
+//! saves them as a CSV file, or as the CSV file alone.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::{act, refused, round_page};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
-use crate::app::rounds::{self, RoundError};
+use crate::app::rounds::{self, IssuedCode, ReissueTarget, RoundError};
 use crate::app::state::AppState;
-use crate::db;
+use crate::db::{self, rounds::RoundRow};
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::views::{self, PageContext};
@@ -44,6 +45,11 @@ pub async fn issue_codes(
     let result = act(&req, &state, &user, move |conn, actor| {
         let round = db::rounds::by_id(conn, round_id)?.ok_or(RoundError::NotFound)?;
         let codes = rounds::issue_codes(conn, &secret, round_id, false, unit_id, actor)?;
+        if codes.is_empty() {
+            // "0 codes issued" would leave the administrator guessing: say why, and where
+            // to go instead.
+            return Err(rounds::nothing_to_issue(conn, round_id, unit_id)?);
+        }
         Ok((round, codes))
     })
     .await?;
@@ -55,24 +61,232 @@ pub async fn issue_codes(
             ));
         }
     };
-    let base = state.settings.base();
+    let sheet = Sheet {
+        round,
+        codes,
+        already_submitted: 0,
+        reissued: false,
+    };
     if as_csv {
-        let bytes = rounds::code_sheet_csv(&base, &codes)?;
-        // Codes exist in clear only in this response: no cache may keep it.
-        let mut response = crate::routes::download(
-            &format!("codes-round{round_id}.csv"),
-            "text/csv; charset=utf-8",
-            bytes,
-        );
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-store"),
-        );
-        return Ok(response);
+        return csv_file(&req, &state, &sheet);
     }
-    let ctx = PageContext::new(&req, Some(&user));
+    sheet_page(&req, &state, &user, &sheet)
+}
+
+/// Codes just handed out, with what the page says about them.
+struct Sheet {
+    round: RoundRow,
+    codes: Vec<IssuedCode>,
+    already_submitted: usize,
+    reissued: bool,
+}
+
+/// The file name of a round's code sheet.
+fn file_name(round_id: i64) -> String {
+    format!("ma-khao-sat-dot-{round_id}.csv")
+}
+
+/// The codes as a CSV download; no cache may keep it, since the codes exist in clear only here.
+fn csv_file(req: &HttpRequest, state: &AppState, sheet: &Sheet) -> AppResult<HttpResponse> {
+    let lang = crate::i18n::Lang::of_request(req);
+    let bytes = rounds::code_sheet_csv(&state.settings.base(), &sheet.codes, lang)?;
+    let mut response =
+        crate::routes::download(&file_name(sheet.round.id), "text/csv; charset=utf-8", bytes);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// The printable sheet, carrying the same codes as a `data:` CSV link so they can be saved
+/// again without anything being stored; never cached.
+fn sheet_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    sheet: &Sheet,
+) -> AppResult<HttpResponse> {
+    let ctx = PageContext::new(req, Some(user));
+    let base = state.settings.base();
+    let href = rounds::code_sheet_data_uri(&base, &sheet.codes, ctx.lang)?;
+    let name = file_name(sheet.round.id);
+    let extras = views::rounds::SheetExtras {
+        download_href: &href,
+        download_name: &name,
+        already_submitted: sheet.already_submitted,
+        reissued: sheet.reissued,
+    };
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(views::rounds::code_sheet(&ctx, &round, &base, &codes).into_string()))
+        .body(
+            views::rounds::code_sheet(&ctx, &sheet.round, &base, &sheet.codes, extras)
+                .into_string(),
+        ))
+}
+
+/// Query of the reissue page.
+#[derive(Debug, Deserialize)]
+pub struct ReissueQuery {
+    unit_id: Option<String>,
+    /// One respondent only, ticked (a link from their line on another page).
+    respondent: Option<i64>,
+}
+
+/// An optional unit id as a form sends it ("" for none).
+fn unit_param(raw: Option<&str>) -> AppResult<Option<i64>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(raw) => raw
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| AppError::BadRequest("error.bad_request.body")),
+    }
+}
+
+/// `GET /admin/rounds/{id}/codes/reissue`: the respondents who hold a code, to tick those
+/// who need a new one, and the unit × group form.
+pub async fn reissue_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<ReissueQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let shown = Shown {
+        unit_id: unit_param(query.unit_id.as_deref())?,
+        respondent_id: query.respondent,
+    };
+    reissue_form(
+        &req,
+        &state,
+        &user,
+        id.into_inner(),
+        shown,
+        &[],
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Whom the reissue page lists: one unit, or one respondent (ticked), or everyone.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shown {
+    unit_id: Option<i64>,
+    respondent_id: Option<i64>,
+}
+
+async fn reissue_form(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    shown: Shown,
+    errors: &[String],
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let (round, units, holders) = state
+        .db(move |conn| {
+            let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
+            let units = db::rounds::units(conn, round_id)?;
+            let holders = rounds::code_holders(conn, round_id, shown.unit_id, shown.respondent_id)
+                .map_err(|e| match e {
+                    RoundError::App(e) => e,
+                    RoundError::NotFound => AppError::NotFound,
+                    other => AppError::internal(anyhow::anyhow!("{other}")),
+                })?;
+            Ok::<_, AppError>((round, units, holders))
+        })
+        .await?;
+    let ctx = PageContext::new(req, Some(user));
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(
+            views::rounds::reissue(
+                &ctx,
+                &round,
+                &units,
+                &holders,
+                (shown.unit_id, shown.respondent_id),
+                errors,
+            )
+            .into_string(),
+        ))
+}
+
+/// The reissue form: ticked respondents (`mode=chosen`, `respondent` repeated), or a whole
+/// unit × group (`mode=unit_group`).
+#[derive(Debug, Deserialize)]
+pub struct ReissueForm {
+    mode: String,
+    unit_id: Option<String>,
+    group: Option<String>,
+}
+
+/// `POST /admin/rounds/{id}/codes/reissue`: new codes in place of the chosen ones, handed out
+/// once on a sheet; the old codes stop working at once and started answers are kept.
+pub async fn reissue_codes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<ReissueForm>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let round_id = id.into_inner();
+    let unit_id = unit_param(form.data.unit_id.as_deref())?;
+    let target = match form.data.mode.as_str() {
+        "chosen" => {
+            let ids = form
+                .fields
+                .iter()
+                .filter(|(k, _)| k == "respondent")
+                .map(|(_, v)| v.trim().parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| AppError::BadRequest("error.bad_request.body"))?;
+            ReissueTarget::Respondents(ids)
+        }
+        "unit_group" => ReissueTarget::UnitGroup {
+            unit_id: unit_id.ok_or(AppError::BadRequest("error.bad_request.body"))?,
+            group: form.data.group.clone().unwrap_or_default(),
+        },
+        _ => return Err(AppError::BadRequest("error.bad_request.body")),
+    };
+    let secret = state.secret.clone();
+    let result = act(&req, &state, &user, move |conn, actor| {
+        let round = db::rounds::by_id(conn, round_id)?.ok_or(RoundError::NotFound)?;
+        let reissued = rounds::reissue_codes(conn, &secret, round_id, &target, actor)?;
+        Ok((round, reissued))
+    })
+    .await?;
+    match result {
+        Ok((round, reissued)) => sheet_page(
+            &req,
+            &state,
+            &user,
+            &Sheet {
+                round,
+                codes: reissued.codes,
+                already_submitted: reissued.already_submitted,
+                reissued: true,
+            },
+        ),
+        Err(errors) => {
+            reissue_form(
+                &req,
+                &state,
+                &user,
+                round_id,
+                Shown {
+                    unit_id,
+                    respondent_id: None,
+                },
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
 }
