@@ -31,6 +31,7 @@ mod permissions;
 mod properties;
 mod respond;
 mod respondent_import;
+mod respondents_page;
 mod results;
 mod round_form;
 mod rounds;

@@ -83,6 +83,36 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/admin/rounds/{id}/targets", Access::Admin),
     ("POST", "/admin/rounds/{id}/actions/{action}", Access::Admin),
     ("POST", "/admin/rounds/{id}/respondents", Access::Admin),
+    (
+        "GET",
+        "/admin/rounds/{id}/respondents",
+        Access::AdminCoordinator,
+    ),
+    (
+        "POST",
+        "/admin/rounds/{id}/respondents/confirm",
+        Access::Admin,
+    ),
+    (
+        "GET",
+        "/admin/rounds/{id}/respondents/{respondent}/edit",
+        Access::Admin,
+    ),
+    (
+        "POST",
+        "/admin/rounds/{id}/respondents/{respondent}/edit",
+        Access::Admin,
+    ),
+    (
+        "GET",
+        "/admin/rounds/{id}/respondents/{respondent}/remove",
+        Access::Admin,
+    ),
+    (
+        "POST",
+        "/admin/rounds/{id}/respondents/{respondent}/remove",
+        Access::Admin,
+    ),
     ("POST", "/admin/rounds/{id}/codes", Access::Admin),
     ("POST", "/admin/rounds/{id}/invitations", Access::Admin),
     ("POST", "/admin/rounds/{id}/reminders", Access::Admin),
@@ -290,6 +320,7 @@ async fn every_route_answers_each_visitor_as_the_permission_table_says() {
             .replace("/admin/methodologies/{id}", "/admin/methodologies/1")
             .replace("/admin/tokens/{id}", "/admin/tokens/999999")
             .replace("{id}", &round.to_string())
+            .replace("{respondent}", "999999")
             .replace("/units/{code}", &format!("/units/{}", unit.code))
             .replace("{code}", &code)
             .replace("{n}", "1")
