@@ -85,6 +85,11 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/admin/rounds/{id}/respondents", Access::Admin),
     (
         "GET",
+        "/admin/rounds/{id}/respondents/template.{ext}",
+        Access::Admin,
+    ),
+    (
+        "GET",
         "/admin/rounds/{id}/respondents",
         Access::AdminCoordinator,
     ),

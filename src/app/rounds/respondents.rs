@@ -310,14 +310,17 @@ pub fn confirm_respondents(
     let user_id = actor
         .user_id
         .ok_or_else(|| invalid("list.preview_gone", &[]))?;
-    let outcome = db::write_transaction(conn, |conn| {
+    // The outer result carries database failures (rolled back); the inner one a refusal,
+    // returned after the transaction committed the forgotten preview.
+    db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
         let Some(upload) =
             db::respondent_uploads::find(conn, &hash_token(token), round_id, user_id)?
         else {
             return Err(invalid("list.preview_gone", &[]));
         };
-        // Whatever happens next, this preview is used up.
+        // This preview is used up whether it is stored or refused below (a failure to store
+        // rolls everything back, and the preview can then be tried again within its hour).
         db::respondent_uploads::delete(conn, upload.id)?;
         let refusal = if upload.created_at < db::now() - PREVIEW_LIFETIME {
             Some(invalid("list.preview_gone", &[]))
@@ -336,8 +339,7 @@ pub fn confirm_respondents(
         let rows: Vec<RespondentRow> = serde_json::from_str(&upload.rows_json)
             .map_err(|e| RoundError::App(AppError::internal(anyhow::anyhow!(e))))?;
         store_rows(conn, round_id, &upload.file_name, &rows, actor).map(Ok)
-    })?;
-    outcome
+    })?
 }
 /// What a respondent list is checked against: the round's units and the respondent groups,
 /// each matchable by code or name, and their row ids by code.
