@@ -14,6 +14,7 @@ pub mod methodologies;
 pub mod open_links;
 pub mod outbox;
 pub mod paper;
+pub mod respondent_uploads;
 pub mod respondents;
 pub mod responses;
 pub mod rounds;

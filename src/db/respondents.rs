@@ -295,3 +295,129 @@ pub fn code_holders(
         ))
         .load(conn)
 }
+
+/// A respondent as the respondents page lists them, with how far their code has come.
+#[derive(Debug, Clone, Queryable)]
+pub struct RosterRow {
+    /// Respondent id.
+    pub id: i64,
+    /// Unit id.
+    pub unit_id: i64,
+    /// Group id.
+    pub group_id: i64,
+    /// Full name.
+    pub name: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// The state of their code, when one was issued.
+    pub code_state: Option<String>,
+}
+
+/// Every respondent of a round in list order, with their code's state.
+pub fn roster(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<RosterRow>> {
+    respondents::table
+        .left_join(invitations::table.left_join(access_codes::table))
+        .filter(respondents::round_id.eq(round_id))
+        .order(respondents::id)
+        .select((
+            respondents::id,
+            respondents::unit_id,
+            respondents::group_id,
+            respondents::name,
+            respondents::email,
+            respondents::phone,
+            access_codes::state.nullable(),
+        ))
+        .load(conn)
+}
+
+/// One respondent of a round, as listed.
+pub fn roster_entry(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    respondent_id: i64,
+) -> QueryResult<Option<RosterRow>> {
+    respondents::table
+        .left_join(invitations::table.left_join(access_codes::table))
+        .filter(respondents::round_id.eq(round_id))
+        .filter(respondents::id.eq(respondent_id))
+        .select((
+            respondents::id,
+            respondents::unit_id,
+            respondents::group_id,
+            respondents::name,
+            respondents::email,
+            respondents::phone,
+            access_codes::state.nullable(),
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Whether another respondent of the round has this (lower-cased) e-mail address.
+pub fn email_taken(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    email: &str,
+    except: i64,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        respondents::table
+            .filter(respondents::round_id.eq(round_id))
+            .filter(respondents::email.eq(email))
+            .filter(respondents::id.ne(except)),
+    ))
+    .get_result(conn)
+}
+
+/// Corrects a respondent's name, e-mail and phone.
+pub fn update_contact(
+    conn: &mut AnyConnection,
+    respondent_id: i64,
+    name: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(respondents::table.find(respondent_id))
+        .set((
+            respondents::name.eq(name),
+            respondents::email.eq(email),
+            respondents::phone.eq(phone),
+        ))
+        .execute(conn)
+}
+
+/// Revokes the respondent's code when it was not used: the code row goes (with its invitation
+/// and any unfinished draft), so it opens nothing from now on, and mail not yet sent with it is
+/// cancelled. A used code is left as it is. Returns whether a code was revoked.
+pub fn revoke_unused_code(conn: &mut AnyConnection, respondent_id: i64) -> QueryResult<bool> {
+    use super::schema::mail_outbox;
+    use crate::domain::access_code::CodeState;
+    use crate::domain::mail_outbox::OutboxStatus;
+    let found: Option<(i64, i64)> = invitations::table
+        .inner_join(access_codes::table)
+        .filter(invitations::respondent_id.eq(respondent_id))
+        .filter(access_codes::state.ne(CodeState::Used.code()))
+        .select((invitations::id, access_codes::id))
+        .first(conn)
+        .optional()?;
+    let Some((invitation_id, code_id)) = found else {
+        return Ok(false);
+    };
+    diesel::update(
+        mail_outbox::table
+            .filter(mail_outbox::invitation_id.eq(invitation_id))
+            .filter(mail_outbox::status.eq(OutboxStatus::Pending.code())),
+    )
+    .set(mail_outbox::status.eq(OutboxStatus::Cancelled.code()))
+    .execute(conn)?;
+    diesel::delete(access_codes::table.find(code_id)).execute(conn)?;
+    Ok(true)
+}
+
+/// Deletes a respondent (their invitation goes with them; a used code stays).
+pub fn delete(conn: &mut AnyConnection, respondent_id: i64) -> QueryResult<usize> {
+    diesel::delete(respondents::table.find(respondent_id)).execute(conn)
+}

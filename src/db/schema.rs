@@ -398,6 +398,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    respondent_uploads (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        round_id -> BigInt,
+        user_id -> BigInt,
+        round_status -> Text,
+        listed_before -> BigInt,
+        file_name -> Text,
+        rows_json -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(units -> unit_sets (unit_set_id));
 diesel::joinable!(unit_lineage -> units (unit_id));
 diesel::joinable!(user_units -> users (user_id));
@@ -454,6 +468,8 @@ diesel::joinable!(audit_log -> users (actor_user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(export_jobs -> users (user_id));
 diesel::joinable!(export_jobs -> rounds (round_id));
+diesel::joinable!(respondent_uploads -> rounds (round_id));
+diesel::joinable!(respondent_uploads -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -488,4 +504,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     api_tokens,
     export_jobs,
+    respondent_uploads,
 );

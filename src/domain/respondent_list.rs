@@ -52,11 +52,12 @@
 use std::collections::HashMap;
 
 use crate::domain::tabular::{
-    Row, RowCells, RowError, map_header_with, msg, read_csv, read_first_sheet, shown,
+    Row, RowCells, RowError, check_cell, map_header_with, msg, read_csv, read_first_sheet, shown,
 };
 use crate::domain::unit_list::UnitSet;
 use crate::domain::unit_match::{Match, Matcher, nfc};
 use crate::domain::xlsx::Limits;
+use crate::i18n::Localized;
 
 /// Most respondents in one file.
 pub const MAX_ROWS: usize = 100_000;
@@ -497,6 +498,72 @@ fn normalise_phone(raw: &str, numeric: bool) -> Result<String, PhoneProblem> {
         0..=7 => Err(PhoneProblem::TooFew),
         8..=15 => Ok(if plus { format!("+{digits}") } else { digits }),
         _ => Err(PhoneProblem::TooMany),
+    }
+}
+
+/// A respondent's contact details as corrected on the respondents page, normalised the way an
+/// import stores them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// Full name, in NFC.
+    pub name: String,
+    /// Lower-cased e-mail address.
+    pub email: Option<String>,
+    /// Phone number as `+` and digits only.
+    pub phone: Option<String>,
+}
+
+/// Checks contact details typed into a form with the rules of an import (see the module
+/// notes): a name is required, every value is a safe cell, e-mail and phone are optional and
+/// normalised. Each problem names its field (`name`, `email` or `phone`).
+pub fn check_contact(
+    name: &str,
+    email: &str,
+    phone: &str,
+) -> Result<Contact, Vec<(&'static str, Localized)>> {
+    let mut errors = Vec::new();
+    let mut cell = |field: &'static str, raw: &str| match check_cell(raw, MAX_CELL_CHARS, true) {
+        Ok(value) => Some(value),
+        Err(message) => {
+            errors.push((field, message));
+            None
+        }
+    };
+    let (name, email_raw, phone_raw) = (
+        cell("name", name),
+        cell("email", email),
+        cell("phone", phone),
+    );
+    let name = name.map(|n| nfc(&n));
+    if name.as_deref() == Some("") {
+        errors.push(("name", msg("list.name_required", &[])));
+    }
+    let email = match email_raw.filter(|e| !e.is_empty()) {
+        None => None,
+        Some(raw) => match normalise_email(&raw) {
+            Some(email) => Some(email),
+            None => {
+                errors.push((
+                    "email",
+                    msg("list.email_invalid", &[("value", &shown(&raw))]),
+                ));
+                None
+            }
+        },
+    };
+    let phone = match phone_raw.filter(|p| !p.is_empty()) {
+        None => None,
+        Some(raw) => match normalise_phone(&raw, false) {
+            Ok(phone) => Some(phone),
+            Err(why) => {
+                errors.push(("phone", msg(why.key(), &[("value", &shown(&raw))])));
+                None
+            }
+        },
+    };
+    match name {
+        Some(name) if errors.is_empty() => Ok(Contact { name, email, phone }),
+        _ => Err(errors),
     }
 }
 
@@ -1041,5 +1108,23 @@ mod tests {
         let bytes = xlsx(&[]);
         let errs = parse_respondent_xlsx(&bytes, "list.xlsx", &units, &StandardGroups).unwrap_err();
         assert_eq!(errs[0].to_string(), "list.xlsx: the file is empty");
+    }
+
+    #[test]
+    fn contact_details_are_checked_with_the_import_rules() {
+        let ok = check_contact(
+            " Nguye\u{302}\u{303}n Văn A ",
+            "An@SoNoiVu.gov.vn",
+            "0912 345 678",
+        )
+        .unwrap();
+        assert_eq!(ok.name, "Nguyễn Văn A");
+        assert_eq!(ok.email.as_deref(), Some("an@sonoivu.gov.vn"));
+        assert_eq!(ok.phone.as_deref(), Some("0912345678"));
+        let blank = check_contact("Lan", "", "").unwrap();
+        assert_eq!((blank.email, blank.phone), (None, None));
+        let bad = check_contact("", "an@@x", "=1+1").unwrap_err();
+        let fields: Vec<&str> = bad.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["phone", "name", "email"]);
     }
 }

@@ -107,6 +107,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(admin::rounds::respondent_template),
         )
         .route(
+            "/admin/rounds/{id}/respondents/confirm",
+            web::post().to(admin::rounds::confirm_respondents),
+        )
+        .route(
+            "/admin/rounds/{id}/respondents",
+            web::get().to(admin::rounds::roster),
+        )
+        .route(
+            "/admin/rounds/{id}/respondents/{respondent}/edit",
+            web::get().to(admin::rounds::edit_respondent_form),
+        )
+        .route(
+            "/admin/rounds/{id}/respondents/{respondent}/edit",
+            web::post().to(admin::rounds::edit_respondent),
+        )
+        .route(
+            "/admin/rounds/{id}/respondents/{respondent}/remove",
+            web::get().to(admin::rounds::remove_respondent_form),
+        )
+        .route(
+            "/admin/rounds/{id}/respondents/{respondent}/remove",
+            web::post().to(admin::rounds::remove_respondent),
+        )
+        .route(
             "/admin/rounds/{id}/codes",
             web::post().to(admin::rounds::issue_codes),
         )

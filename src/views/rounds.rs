@@ -449,6 +449,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
             h2 { (ctx.t("round.respondents")) }
             @let count_key = if p.respondents_in_my_units { "round.respondents_count_units" } else { "round.respondents_count" };
             p #respondent-count { (tf(lang, count_key, &[("n", &p.respondents.to_string())])) }
+            @if p.can_manage || p.respondents_in_my_units { (super::respondents::roster_link(ctx, &base)) }
             @if p.can_manage && matches!(status, RoundStatus::Draft | RoundStatus::Open) {
                 div.card {
                     (super::respondents::template_links(ctx, &base))

@@ -35,6 +35,7 @@ mod properties;
 mod respond;
 mod respond_pages;
 mod respondent_import;
+mod respondents_page;
 mod results;
 mod round_form;
 mod rounds;

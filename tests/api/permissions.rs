@@ -94,6 +94,36 @@ const TABLE: &[(&str, &str, Access)] = &[
         "/admin/rounds/{id}/respondents/template.{ext}",
         Access::Admin,
     ),
+    (
+        "GET",
+        "/admin/rounds/{id}/respondents",
+        Access::AdminCoordinator,
+    ),
+    (
+        "POST",
+        "/admin/rounds/{id}/respondents/confirm",
+        Access::Admin,
+    ),
+    (
+        "GET",
+        "/admin/rounds/{id}/respondents/{respondent}/edit",
+        Access::Admin,
+    ),
+    (
+        "POST",
+        "/admin/rounds/{id}/respondents/{respondent}/edit",
+        Access::Admin,
+    ),
+    (
+        "GET",
+        "/admin/rounds/{id}/respondents/{respondent}/remove",
+        Access::Admin,
+    ),
+    (
+        "POST",
+        "/admin/rounds/{id}/respondents/{respondent}/remove",
+        Access::Admin,
+    ),
     ("POST", "/admin/rounds/{id}/codes", Access::Admin),
     ("GET", "/admin/rounds/{id}/codes/reissue", Access::Admin),
     ("POST", "/admin/rounds/{id}/codes/reissue", Access::Admin),
@@ -311,6 +341,7 @@ async fn every_route_answers_each_visitor_as_the_permission_table_says() {
             // No such account: the walk must not change the roles of the visitors it uses.
             .replace("/admin/accounts/{id}", "/admin/accounts/999999")
             .replace("{id}", &round.to_string())
+            .replace("{respondent}", "999999")
             .replace("/units/{code}", &format!("/units/{}", unit.code))
             .replace("{code}", &code)
             .replace("{n}", "1")

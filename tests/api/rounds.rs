@@ -174,14 +174,9 @@ async fn an_admin_creates_a_round_imports_100_respondents_and_every_invitation_a
     assert_eq!(configured.status(), 303);
 
     let csv = respondents_csv(100, &unit_codes(&app, rounds::UNITS_2025));
-    let imported = app
-        .upload(
-            &page,
-            &format!("{page}/respondents"),
-            "danh-sach.csv",
-            csv.into_bytes(),
-        )
-        .await;
+    // Checked and previewed first, then imported as previewed.
+    let imported =
+        crate::respondent_import::import_list(&app, &page, "danh-sach.csv", csv.into_bytes()).await;
     assert_eq!(imported.status(), 303);
     assert!(
         app.get_html(&page)

@@ -31,6 +31,7 @@ mod invitations;
 mod open_links;
 mod overview;
 mod respondents;
+mod roster;
 mod units;
 
 pub use actions::*;
@@ -42,6 +43,7 @@ pub use invitations::*;
 pub use open_links::*;
 pub use overview::{GroupChoice, OpenLinkLine, RoundOverview, RoundViewer, overview};
 pub use respondents::*;
+pub use roster::*;
 pub use units::*;
 
 /// Code of the bundled set of 63 provinces (rounds up to 2024).

@@ -26,6 +26,7 @@ mod configure;
 mod edit;
 mod quality;
 mod respondents;
+mod roster;
 mod scores;
 
 pub use codes::*;
@@ -33,6 +34,7 @@ pub use configure::*;
 pub use edit::*;
 pub use quality::*;
 pub use respondents::*;
+pub use roster::*;
 pub use scores::*;
 
 /// Every role that may read the round pages.

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{EmptyForm, READERS, run};
+use super::{EmptyForm, READERS, act, refused, round_page, run};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, CoverageSort, RoundError};
@@ -22,7 +22,9 @@ use crate::views::{self, PageContext};
 /// The largest respondent list accepted.
 const MAX_LIST_BYTES: usize = 20 * 1024 * 1024;
 
-/// `POST /admin/rounds/{id}/respondents` (multipart: CSV or XLSX).
+/// `POST /admin/rounds/{id}/respondents` (multipart: CSV or XLSX): checks the list and shows
+/// a preview (its first rows, counts per unit and group, every problem); nothing is stored
+/// until the preview is confirmed. A file with problems answers 422.
 pub async fn import_respondents(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -33,16 +35,53 @@ pub async fn import_respondents(
     user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
     let upload = read_upload(&req, multipart, MAX_LIST_BYTES).await?;
+    let user_id = user.user.id;
+    match act(&req, &state, &user, move |conn, _actor| {
+        rounds::preview_respondents(conn, round_id, &upload.file_name, &upload.bytes, user_id)
+    })
+    .await?
+    {
+        Ok(preview) => {
+            let ctx = PageContext::new(&req, Some(&user));
+            let status = if preview.errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Ok(crate::routes::private_html(
+                status,
+                views::respondents::preview(&ctx, &preview),
+            ))
+        }
+        Err(errors) => Ok(refused(
+            round_page(&req, &state, &user, round_id, &errors, None).await?,
+        )),
+    }
+}
+
+/// The confirm form of a preview.
+#[derive(Debug, Deserialize)]
+pub struct ConfirmForm {
+    token: String,
+}
+
+/// `POST /admin/rounds/{id}/respondents/confirm`: stores exactly the previewed list.
+pub async fn confirm_respondents(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<ConfirmForm>,
+) -> AppResult<HttpResponse> {
+    let round_id = id.into_inner();
+    let token = form.data.token;
     run(
         &req,
         &state,
         &user,
         round_id,
         "respondents",
-        move |conn, actor| {
-            rounds::import_respondents(conn, round_id, &upload.file_name, &upload.bytes, actor)
-                .map(|_| ())
-        },
+        move |conn, actor| rounds::confirm_respondents(conn, round_id, &token, actor).map(|_| ()),
     )
     .await
 }

@@ -1,0 +1,221 @@
+//! The respondents page of a round: list and search (administrators, and coordinators for
+//! their own units), correct and remove (administrators).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{EmptyForm, FormErrors, act, act_form};
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::CurrentUser;
+use crate::app::rounds::{self, ContactForm, RosterViewer};
+use crate::app::state::AppState;
+use crate::domain::account::Role;
+use crate::error::{AppError, AppResult};
+use crate::routes::{private_html, see_other};
+use crate::views::respondents::RosterPage;
+use crate::views::{self, PageContext};
+
+/// Who may read the respondents page (personal data: not analysts).
+const ROSTER_READERS: &[Role] = &[Role::Admin, Role::Coordinator];
+
+/// Query of the respondents page.
+#[derive(Debug, Deserialize)]
+pub struct RosterQuery {
+    q: Option<String>,
+    done: Option<String>,
+}
+
+fn viewer(user: &CurrentUser) -> RosterViewer {
+    RosterViewer {
+        user_id: user.user.id,
+        role: user.role,
+    }
+}
+
+/// `GET /admin/rounds/{id}/respondents[?q=…]`.
+pub async fn roster(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<RosterQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(ROSTER_READERS)?;
+    let notice = match query.done.as_deref() {
+        Some("edited") => Some("roster.done_edited"),
+        Some("removed") => Some("roster.done_removed"),
+        Some("revoked") => Some("roster.done_revoked"),
+        _ => None,
+    };
+    let search = query.q.clone().unwrap_or_default();
+    roster_page(
+        &req,
+        &state,
+        &user,
+        id.into_inner(),
+        search,
+        notice,
+        &[],
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page's parts, each passed through as it is"
+)]
+async fn roster_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    search: String,
+    notice: Option<&'static str>,
+    errors: &[String],
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let viewer = viewer(user);
+    let typed = search.clone();
+    let roster = state
+        .db(move |conn| rounds::roster(conn, round_id, viewer, &typed).map_err(AppError::from))
+        .await?;
+    let ctx = PageContext::new(req, Some(user));
+    Ok(private_html(
+        status,
+        views::respondents::roster(
+            &ctx,
+            &RosterPage {
+                roster: &roster,
+                search: &search,
+                can_manage: user.role == Role::Admin,
+                notice,
+                errors,
+            },
+        ),
+    ))
+}
+
+/// `GET /admin/rounds/{id}/respondents/{respondent}/edit`.
+pub async fn edit_respondent_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let (round_id, respondent_id) = path.into_inner();
+    let viewer = viewer(&user);
+    let (round, entry) = state
+        .db(move |conn| {
+            rounds::roster_entry(conn, round_id, respondent_id, viewer).map_err(AppError::from)
+        })
+        .await?;
+    let form = ContactForm {
+        name: entry.name.clone(),
+        email: entry.email.clone().unwrap_or_default(),
+        phone: entry.phone.clone().unwrap_or_default(),
+    };
+    let ctx = PageContext::new(&req, Some(&user));
+    Ok(private_html(
+        StatusCode::OK,
+        views::respondents::edit_form(&ctx, &round, &entry, &form, &[], &[]),
+    ))
+}
+
+/// `POST /admin/rounds/{id}/respondents/{respondent}/edit`: a refused form comes back as
+/// typed, each message beside its field.
+pub async fn edit_respondent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i64, i64)>,
+    form: CsrfForm<ContactForm>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let (round_id, respondent_id) = path.into_inner();
+    let form = form.data;
+    let typed = form.clone();
+    let outcome = act_form(&req, &state, &user, move |conn, actor| {
+        rounds::edit_respondent(conn, round_id, respondent_id, &typed, actor)
+    })
+    .await?;
+    let errors: FormErrors = match outcome {
+        Ok(()) => {
+            return Ok(see_other(format!(
+                "/admin/rounds/{round_id}/respondents?done=edited"
+            )));
+        }
+        Err(errors) => errors,
+    };
+    let viewer = viewer(&user);
+    let (round, entry) = state
+        .db(move |conn| {
+            rounds::roster_entry(conn, round_id, respondent_id, viewer).map_err(AppError::from)
+        })
+        .await?;
+    let ctx = PageContext::new(&req, Some(&user));
+    Ok(private_html(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        views::respondents::edit_form(&ctx, &round, &entry, &form, &errors.general, &errors.fields),
+    ))
+}
+
+/// `GET /admin/rounds/{id}/respondents/{respondent}/remove`: what removing will do, and the
+/// button that does it.
+pub async fn remove_respondent_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let (round_id, respondent_id) = path.into_inner();
+    let viewer = viewer(&user);
+    let (round, entry) = state
+        .db(move |conn| {
+            rounds::roster_entry(conn, round_id, respondent_id, viewer).map_err(AppError::from)
+        })
+        .await?;
+    let ctx = PageContext::new(&req, Some(&user));
+    Ok(private_html(
+        StatusCode::OK,
+        views::respondents::remove_form(&ctx, &round, &entry),
+    ))
+}
+
+/// `POST /admin/rounds/{id}/respondents/{respondent}/remove`.
+pub async fn remove_respondent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i64, i64)>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let (round_id, respondent_id) = path.into_inner();
+    match act(&req, &state, &user, move |conn, actor| {
+        rounds::remove_respondent(conn, round_id, respondent_id, actor)
+    })
+    .await?
+    {
+        Ok(revoked) => Ok(see_other(format!(
+            "/admin/rounds/{round_id}/respondents?done={}",
+            if revoked { "revoked" } else { "removed" }
+        ))),
+        Err(errors) => {
+            roster_page(
+                &req,
+                &state,
+                &user,
+                round_id,
+                String::new(),
+                None,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
