@@ -456,7 +456,8 @@ fn parse_instrument(
 /// Parsed files by the SHA-256 of their text. Stored versions never change and the same text
 /// always parses to the same value, so dashboards and exports parse each file once per process
 /// instead of on every request (keyed by content, not id, so several databases in one process
-/// cannot mix them up). It is the only cache of parsed files: the respondent pages read it too.
+/// cannot mix them up). It is the only cache of parsed values: the application state's map
+/// from instrument id (`AppState::instrument`) holds these same values, to skip the lookup.
 type ParsedCache<T> =
     std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], Arc<T>>>>;
 

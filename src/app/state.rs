@@ -26,6 +26,12 @@ pub struct AppState {
     pub api_usage: std::sync::Mutex<std::collections::HashMap<i64, crate::domain::throttle::State>>,
     /// Computed round results, reused while nothing they depend on changed.
     pub results: std::sync::Arc<crate::app::results::ResultsCache>,
+    /// Which parsed instrument each stored id of this database is. A stored version never
+    /// changes, so after the first request the respondent pages find their questionnaire
+    /// without reading and hashing its source again; the parsed values themselves are the
+    /// catalogue's (one parse per text, shared).
+    pub instruments_by_id:
+        std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<Instrument>>>,
 }
 
 impl AppState {
@@ -69,11 +75,25 @@ impl AppState {
 }
 
 impl AppState {
-    /// A stored instrument, parsed once per process (through the catalogue's cache).
+    /// A stored instrument, parsed once per process (through the catalogue's cache) and
+    /// found by id without the database after its first use.
     pub async fn instrument(&self, id: i64) -> AppResult<std::sync::Arc<Instrument>> {
-        self.db(move |conn| crate::app::catalog::shared_instrument(conn, id))
+        let known = self
+            .instruments_by_id
+            .lock()
+            .ok()
+            .and_then(|by_id| by_id.get(&id).cloned());
+        if let Some(instrument) = known {
+            return Ok(instrument);
+        }
+        let instrument = self
+            .db(move |conn| crate::app::catalog::shared_instrument(conn, id))
             .await?
-            .ok_or(AppError::NotFound)
+            .ok_or(AppError::NotFound)?;
+        if let Ok(mut by_id) = self.instruments_by_id.lock() {
+            by_id.insert(id, instrument.clone());
+        }
+        Ok(instrument)
     }
 }
 

@@ -81,6 +81,7 @@ impl Application {
             mail_configured: mailer.is_some(),
             api_usage: std::sync::Mutex::default(),
             results: std::sync::Arc::default(),
+            instruments_by_id: std::sync::Mutex::default(),
         });
         let mut server = HttpServer::new(move || {
             App::new()
