@@ -401,4 +401,22 @@ async fn opening_a_round_says_what_will_happen_asks_for_confirmation_then_says_w
     // An action the round's state does not allow is refused with the reason, not confirmed.
     let refused = app.get(&format!("{page}/actions/publish")).await;
     assert_eq!(refused.status(), 422);
+
+    // A round that could not open is not offered a confirmation either.
+    let empty = {
+        let mut conn = app.pool.get().unwrap();
+        let input = rounds::NewRoundInput {
+            year: 2025,
+            name_vi: "Khảo sát trống".into(),
+            name_en: "Empty survey".into(),
+            unit_set_code: rounds::UNITS_2025.into(),
+            opens_at: None,
+            closes_at: None,
+        };
+        rounds::create_round(&mut conn, &input, ADMIN).unwrap()
+    };
+    let not_ready = app
+        .get(&format!("/admin/rounds/{empty}/actions/open"))
+        .await;
+    assert_eq!(not_ready.status(), 422);
 }

@@ -28,15 +28,7 @@ pub fn apply_action(
         let round = round_or_404(conn, round_id)?;
         let from = status_of(&round)?;
         let to = lifecycle::transition(from, action)?;
-        if action == RoundAction::Open {
-            if db::rounds::groups(conn, round_id)?.is_empty() {
-                return Err(invalid("round.invalid.open_no_groups", &[]));
-            }
-            if db::rounds::units(conn, round_id)?.is_empty() {
-                return Err(invalid("round.invalid.open_no_units", &[]));
-            }
-            lifecycle::validate_schedule(round.opens_at, round.closes_at)?;
-        }
+        check_ready(conn, &round, action)?;
         // Checked inside the transaction, so the status changes on exactly the tallies just
         // read. On SQLite this holds the write lock while recomputing: seconds for a national
         // round, once per computation, which is worth a check that cannot race.
@@ -78,6 +70,22 @@ pub fn apply_action(
     outcome.map_err(|differences| RoundError::TalliesDiffer { differences })
 }
 
+/// What `action` needs beyond the lifecycle table: a round opens only with groups, units and
+/// a consistent schedule. The confirmation page and the action itself both ask here, so the
+/// page never offers what the action would then refuse.
+fn check_ready(conn: &mut AnyConnection, round: &RoundRow, action: RoundAction) -> Result<()> {
+    if action == RoundAction::Open {
+        if db::rounds::groups(conn, round.id)?.is_empty() {
+            return Err(invalid("round.invalid.open_no_groups", &[]));
+        }
+        if db::rounds::units(conn, round.id)?.is_empty() {
+            return Err(invalid("round.invalid.open_no_units", &[]));
+        }
+        lifecycle::validate_schedule(round.opens_at, round.closes_at)?;
+    }
+    Ok(())
+}
+
 /// What a lifecycle action does to a round, shown before it is confirmed and again after it
 /// was taken: the states, what the round holds, and for computing and publishing how many
 /// units the scores rank.
@@ -110,6 +118,7 @@ pub fn action_preview(
 ) -> Result<ActionSummary> {
     let round = round_or_404(conn, round_id)?;
     let to = lifecycle::transition(status_of(&round)?, action)?;
+    check_ready(conn, &round, action)?;
     summarise(conn, round, action, to)
 }
 
