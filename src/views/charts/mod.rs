@@ -58,6 +58,14 @@ const CHAR_EM: f64 = 0.56;
 const AXIS_H: f64 = 26.0;
 const TICKS: usize = 5;
 const LINE_H: f64 = 16.0;
+/// Most lines a row label wraps onto; only a label longer than this is shortened.
+const LABEL_LINES: usize = 3;
+/// Widest the label column grows to fit its longest label, so the plot keeps most of the width.
+const LABEL_MAX_W: f64 = 256.0;
+/// Baseline distance between the lines of a wrapped row label.
+const LABEL_LINE_H: f64 = 11.0;
+/// Room between the row label and the plot, and at the left edge.
+const LABEL_GAP: f64 = PAD + 6.0;
 const INK: &str = "#1b1b1b";
 const MUTED: &str = "#4a4a4a";
 const GRID: &str = "#d0d3d6";
@@ -210,6 +218,66 @@ fn clip(s: &str, max_w: f64, size: f64) -> Cow<'_, str> {
     cut.truncate(cut.trim_end().len());
     cut.push('…');
     Cow::Owned(cut)
+}
+
+/// Whole characters of font `size` that fit `max_w` pixels (at least two).
+fn chars_in(max_w: f64, size: f64) -> usize {
+    // The small epsilon keeps a width computed from a label's own length from losing a char.
+    ((max_w / (size * CHAR_EM) + 1e-6).floor().max(2.0)) as usize
+}
+
+/// `s` wrapped at word boundaries onto lines that fit `max_w` pixels at font `size` (a word
+/// wider than a line is broken inside it), at most `max_lines` of them. Only when more would
+/// be needed is the last line shortened with an ellipsis; the flag says so.
+fn wrap(s: &str, max_w: f64, size: f64, max_lines: usize) -> (Vec<String>, bool) {
+    let per = chars_in(max_w, size);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in s.split_whitespace() {
+        let len = word.chars().count();
+        if !line.is_empty() && line.chars().count() + 1 + len <= per {
+            line.push(' ');
+            line.push_str(word);
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        let chars: Vec<char> = word.chars().collect();
+        let mut pieces = chars.chunks(per).map(|c| c.iter().collect::<String>());
+        line = pieces.next_back().unwrap_or_default();
+        lines.extend(pieces);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    let max_lines = max_lines.max(1);
+    if lines.len() <= max_lines {
+        return (lines, false);
+    }
+    let rest = lines.split_off(max_lines - 1).join(" ");
+    let last = clip(&rest, max_w, size).into_owned();
+    lines.push(last);
+    (lines, true)
+}
+
+/// A row label right-aligned at `x`, centred on `y`: one line as plain text, or wrapped onto
+/// up to [`LABEL_LINES`] `<tspan>` lines; a label shortened even so carries its full text in
+/// a `<title>`.
+fn label_at(x: f64, y: f64, max_w: f64, name: &str) -> Markup {
+    let (lines, cut) = wrap(name, max_w, FS, LABEL_LINES);
+    if lines.len() <= 1 && !cut {
+        return text_at(x, y, "end", name);
+    }
+    let first = y - (lines.len() - 1) as f64 * LABEL_LINE_H / 2.0;
+    html! {
+        text x=(N(x)) y=(N(y)) font-size=(N(FS)) text-anchor="end" fill=(INK) {
+            @if cut { title { (name) } }
+            @for (k, line) in lines.iter().enumerate() {
+                tspan x=(N(x)) y=(N(first + k as f64 * LABEL_LINE_H)) dy="0.35em" { (line) }
+            }
+        }
+    }
 }
 
 fn text_at(x: f64, y: f64, anchor: &str, content: impl Render) -> Markup {
@@ -383,22 +451,18 @@ impl Rows {
         self.top + self.n as f64 * self.row_h
     }
 
-    /// A row's name, right-aligned in the label column.
+    /// A row's name, right-aligned in the label column and wrapped to fit it.
     fn name(&self, i: usize, name: &str) -> Markup {
-        text_at(
-            self.x.r0 - 6.0,
-            self.mid(i),
-            "end",
-            clip(name, self.x.r0 - PAD - 6.0, FS),
-        )
+        label_at(self.x.r0 - 6.0, self.mid(i), self.x.r0 - LABEL_GAP, name)
     }
 }
 
 /// Fixed geometry of one kind of row chart.
 #[derive(Clone, Copy)]
 struct RowLayout {
+    /// Least row height; rows grow when their labels wrap onto more lines.
     row_h: f64,
-    /// Width of the label column left of the plot.
+    /// Least width of the label column left of the plot; it grows to fit the longest label.
     label_w: f64,
     /// Margin right of the plot, for value labels.
     right_w: f64,
@@ -406,7 +470,7 @@ struct RowLayout {
     extra_top: f64,
 }
 
-/// What a row chart needs besides its rows: legend, row count, geometry and value axis.
+/// What a row chart needs besides its rows: legend, row names, geometry and value axis.
 struct RowSpec<'a> {
     keys: &'a [(Key<'a>, &'a str)],
     n: usize,
@@ -416,20 +480,54 @@ struct RowSpec<'a> {
 }
 
 impl<'a> RowSpec<'a> {
-    fn new(
+    /// The spec of rows named `names` (in order): the layout's label column and rows grow so
+    /// that the longest name fits on one line, or else wraps onto at most [`LABEL_LINES`].
+    fn new<S: AsRef<str>>(
         keys: &'a [(Key<'a>, &'a str)],
-        n: usize,
+        names: &[S],
         layout: RowLayout,
         domain: (f64, f64),
         tick_fmt: &'a dyn Fn(f64) -> String,
     ) -> Self {
         Self {
             keys,
-            n,
-            layout,
+            n: names.len(),
+            layout: fit_labels(layout, names),
             domain,
             tick_fmt,
         }
+    }
+}
+
+/// `layout` with a label column wide enough for the longest of `names` (up to
+/// [`LABEL_MAX_W`]) and rows tall enough for the most lines any name wraps onto there.
+fn fit_labels<S: AsRef<str>>(layout: RowLayout, names: &[S]) -> RowLayout {
+    let longest = names
+        .iter()
+        .map(|n| text_width(n.as_ref().trim(), FS))
+        .fold(0.0, f64::max);
+    let label_w = (longest + LABEL_GAP)
+        .ceil()
+        .clamp(layout.label_w, LABEL_MAX_W.max(layout.label_w));
+    let lines = names
+        .iter()
+        .map(|n| {
+            wrap(n.as_ref(), label_w - LABEL_GAP, FS, LABEL_LINES)
+                .0
+                .len()
+        })
+        .max()
+        .unwrap_or(1);
+    // One line keeps the layout's own row height (tier bars are denser than a text line).
+    let row_h = if lines > 1 {
+        layout.row_h.max(lines as f64 * LABEL_LINE_H + 4.0)
+    } else {
+        layout.row_h
+    };
+    RowLayout {
+        label_w,
+        row_h,
+        ..layout
     }
 }
 

@@ -62,7 +62,8 @@ pub fn component_profile(
         ),
     ];
     let domain = fit_domain((0.0, 100.0), rows.iter().flat_map(|r| [r.unit, r.national]));
-    let spec = RowSpec::new(&keys, rows.len(), PROFILE_LAYOUT, domain, fmt);
+    let names: Vec<&str> = rows.iter().map(|r| r.label).collect();
+    let spec = RowSpec::new(&keys, &names, PROFILE_LAYOUT, domain, fmt);
     let draw = |lay: &Rows| {
         html! {
             @for (i, r) in rows.iter().enumerate() {

@@ -110,13 +110,8 @@ pub fn regional_distribution(
         (Key::Stroke(MUTED, None, None), labels.range),
     ];
     let values = groups.iter().flat_map(|g| g.points.iter().map(|p| p.value));
-    let spec = RowSpec::new(
-        &keys,
-        groups.len(),
-        STRIP_LAYOUT,
-        fit_domain(axis, values),
-        fmt,
-    );
+    let names: Vec<&str> = groups.iter().map(|g| g.label).collect();
+    let spec = RowSpec::new(&keys, &names, STRIP_LAYOUT, fit_domain(axis, values), fmt);
     let draw = |lay: &Rows| {
         html! {
             @for (i, g) in groups.iter().enumerate() {

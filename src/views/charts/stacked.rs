@@ -12,7 +12,8 @@ use super::{
 pub struct StackedRow<'a> {
     /// Question code, drawn before the label and written to `data-question`.
     pub code: &'a str,
-    /// Question text; truncated in the SVG, in full in the tooltip and table.
+    /// Question text; wrapped in the SVG (shortened only past three lines), in full in the
+    /// tooltip and table.
     pub label: &'a str,
     /// Answer options in order, with their counts.
     pub answers: Vec<(&'a str, u64)>,
@@ -161,13 +162,15 @@ pub fn stacked_distribution(
         .map(|(c, l)| (Key::Block(c), *l))
         .collect();
     let pct = |v: f64| format!("{}%", fmt(v));
-    let spec = RowSpec::new(&keys, rows.len(), STACK_LAYOUT, (0.0, 100.0), &pct);
+    let names: Vec<String> = rows.iter().map(question_name).collect();
+    let spec = RowSpec::new(&keys, &names, STACK_LAYOUT, (0.0, 100.0), &pct);
     let draw = |lay: &Rows| {
         html! {
             @for (i, row) in rows.iter().enumerate() {
                 g.stack data-question=(row.code) {
-                    title { (question_name(row)) }
-                    (lay.name(i, &question_name(row)))
+                    @let name = names.get(i).map_or("", String::as_str);
+                    title { (name) }
+                    (lay.name(i, name))
                     (stack_segments(lay, i, row, &colours, text.no_data, &pct))
                 }
             }

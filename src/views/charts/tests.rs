@@ -455,19 +455,157 @@ fn negative_values_extend_the_axis_and_bars_grow_left_from_zero() {
     );
 }
 
+/// The lines of every wrapped label (`<tspan>` texts), one list per `<text>`.
+fn wrapped_labels(html: &str) -> Vec<Vec<String>> {
+    svg_part(html)
+        .split("<text ")
+        .filter(|t| t.contains("<tspan "))
+        .map(|t| {
+            t.split("</text>")
+                .next()
+                .unwrap_or_default()
+                .split("<tspan ")
+                .skip(1)
+                .filter_map(|l| l.split_once('>')?.1.split("</tspan>").next())
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+/// The `x` of the `<text>` element whose whole content is `content`.
+fn text_x(html: &str, content: &str) -> Option<f64> {
+    let end = html.find(&format!(">{content}</text>"))?;
+    let open = html[..end].rfind("<text ")?;
+    html[open..end]
+        .split("x=\"")
+        .nth(1)?
+        .split('"')
+        .next()?
+        .parse()
+        .ok()
+}
+
 #[test]
-fn long_names_are_truncated_in_the_svg_but_shown_in_full_in_tooltip_and_table() {
+fn long_region_names_are_wrapped_not_cut() {
+    let long = "Bắc Trung Bộ và Duyên hải miền Trung";
+    let longer =
+        "Vùng Bắc Trung Bộ và Duyên hải miền Trung cùng các tỉnh Tây Nguyên giáp biên giới";
+    let regions = [("N", "Đồng bằng sông Hồng"), ("C", long), ("X", longer)];
+    let points = [
+        point("01", "Hà Nội", "N", 70.0),
+        point("46", "Huế", "C", 80.0),
+        point("66", "Đắk Lắk", "X", 60.0),
+    ];
+    let html = regional_distribution(&text("r"), &REGION_LABELS, &regions, &points, (0.0, 100.0))
+        .into_string();
+    assert!(!svg_part(&html).contains('…'), "{html}");
+    // The label column grows to fit the long name on one line, from the chart's left edge.
+    let x = text_x(&html, long).expect("the whole region name on one line");
+    assert!(x - text_width(long, FS) >= PAD - 0.5, "{x}");
+    // A name too long even for the widest column wraps at spaces, every word kept.
+    let wrapped = wrapped_labels(&html);
+    assert_eq!(wrapped.len(), 1, "{html}");
+    assert!((2..=3).contains(&wrapped[0].len()), "{wrapped:?}");
+    assert_eq!(wrapped[0].join(" "), longer);
+    assert!(
+        wrapped[0]
+            .iter()
+            .all(|l| text_width(l, FS) <= LABEL_MAX_W - LABEL_GAP)
+    );
+    assert!(
+        !html.contains(&format!("<title>{longer}</title>")),
+        "not cut, so no extra title"
+    );
+    assert!(html.contains(&format!("<td>{longer}</td>")));
+}
+
+#[test]
+fn rows_grow_to_fit_a_wrapped_label() {
     let long = "Ủy ban nhân dân tỉnh Bà Rịa – Vũng Tàu, một tên rất dài để thử";
-    let html = bars("b", &[bar("1", long, 70.0, None)]);
-    let label = html
-        .split("text-anchor=\"end\" fill=\"#1b1b1b\">")
-        .nth(1)
-        .unwrap_or_default();
-    let label = label.split("</text>").next().unwrap_or_default();
-    assert!(label.ends_with('…'), "{label}");
-    assert!(label.chars().count() < long.chars().count());
-    assert!(html.contains(&format!("<title>{long}: 70.0 (No tier)</title>")));
-    assert!(html.contains(&format!("<td>{long}</td>")));
+    let height = |html: &str| -> f64 {
+        let view = html.split("viewBox=\"0 0 640 ").nth(1).unwrap_or_default();
+        view.split('"')
+            .next()
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(0.0)
+    };
+    let rows = |name| [bar("1", name, 70.0, None), bar("2", "Huế", 60.0, None)];
+    let short = bars("b", &rows("Hà Nội"));
+    let wrapped = bars("b", &rows(long));
+    let lines = wrapped_labels(&wrapped);
+    assert_eq!(lines.len(), 1, "{wrapped}");
+    assert_eq!(lines[0].len(), 2, "{lines:?}");
+    assert_eq!(lines[0].join(" "), long);
+    let grown = 2.0 * (2.0 * LABEL_LINE_H + 4.0 - 14.0);
+    assert!(
+        (height(&wrapped) - height(&short) - grown).abs() < 0.01,
+        "{wrapped}"
+    );
+    assert!(!svg_part(&wrapped).contains('…'));
+    assert!(wrapped.contains(&format!("<title>{long}: 70.0 (No tier)</title>")));
+}
+
+#[test]
+fn labels_longer_than_three_lines_are_shortened_with_the_full_text_in_a_title() {
+    let long = format!("{HOSTILE} {}", "Câu hỏi về thủ tục hành chính ".repeat(8));
+    let html = stacked(&[question("Q1", &long, &[1, 2, 3])]);
+    let wrapped = wrapped_labels(&html);
+    assert_eq!(wrapped.len(), 1, "{html}");
+    assert_eq!(wrapped[0].len(), LABEL_LINES);
+    assert!(
+        wrapped[0].last().is_some_and(|l| l.ends_with('…')),
+        "{wrapped:?}"
+    );
+    let full = format!("Q1 {}", long.trim())
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let full = full.replace('"', "&quot;");
+    assert!(svg_part(&html).contains(&format!(
+        "text-anchor=\"end\" fill=\"#1b1b1b\"><title>{full}</title><tspan "
+    )));
+    assert!(!html.contains("<script") && !html.contains("<img"));
+}
+
+#[test]
+fn wrapping_breaks_at_spaces_and_splits_only_words_wider_than_a_line() {
+    let per_line = 10.0 * FS * CHAR_EM;
+    assert_eq!(
+        wrap("Hà Nội", per_line, FS, 3),
+        (vec!["Hà Nội".to_owned()], false)
+    );
+    assert_eq!(
+        wrap("Quảng Ninh  và Hải Phòng", per_line, FS, 3),
+        (
+            vec![
+                "Quảng Ninh".to_owned(),
+                "và Hải".to_owned(),
+                "Phòng".to_owned()
+            ],
+            false
+        )
+    );
+    assert_eq!(
+        wrap("abcdefghijklmnopqrstuvwxyz", per_line, FS, 3),
+        (
+            vec![
+                "abcdefghij".to_owned(),
+                "klmnopqrst".to_owned(),
+                "uvwxyz".to_owned()
+            ],
+            false
+        )
+    );
+    let (lines, cut) = wrap(
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+        per_line,
+        FS,
+        2,
+    );
+    assert!(cut);
+    assert_eq!(lines, ["a b c d e", "f g h i j…"]);
+    assert_eq!(wrap("", per_line, FS, 3), (vec![String::new()], false));
 }
 
 #[test]

@@ -12,7 +12,8 @@ use super::{
 pub struct TierBar<'a> {
     /// Unit code, written to the bar's `data-unit` attribute.
     pub unit_code: &'a str,
-    /// Display name; truncated in the SVG, shown in full in the tooltip and the table.
+    /// Display name; wrapped in the SVG (shortened only past three lines), in full in the
+    /// tooltip and the table.
     pub name: &'a str,
     /// Score in percent (0..100); non-finite values are skipped.
     pub value: f64,
@@ -95,7 +96,8 @@ pub fn tier_bar_chart(
         extra_top: if reference.is_some() { 16.0 } else { 0.0 },
         ..BAR_LAYOUT
     };
-    let spec = RowSpec::new(&keys, rows.len(), layout, domain, fmt);
+    let names: Vec<&str> = rows.iter().map(|r| r.name).collect();
+    let spec = RowSpec::new(&keys, &names, layout, domain, fmt);
     let tier_text = |r: &TierBar<'_>| tier_name(r.tier, tiers, labels.no_tier).to_owned();
     let draw = |lay: &Rows| {
         let x0 = lay.x.at(0.0);
