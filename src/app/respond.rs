@@ -46,6 +46,9 @@ pub enum CodeState {
     Used,
     /// Its round is not accepting answers now (not yet open, closed, or outside the window).
     NotOpen(Box<RoundRow>),
+    /// A public-link code left unfinished past its expiry: its draft is gone, and the holder
+    /// can only start again from the link.
+    Expired,
     /// No such code, a mistyped one (wrong check character), or its group has no
     /// questionnaire: the respondent cannot tell these apart, so neither can a guesser.
     Unknown,
@@ -112,11 +115,13 @@ fn resolve(
         return Ok(CodeState::Unknown);
     };
     let now = db::now();
-    let expired = row.expires_at.is_some_and(|e| e <= now);
-    if expired
-        || !round
-            .status
-            .accepts_responses(now, round.opens_at, round.closes_at)
+    // Expiry is said first: it is what the holder can act on (start again from the link).
+    if row.expires_at.is_some_and(|e| e <= now) {
+        return Ok(CodeState::Expired);
+    }
+    if !round
+        .status
+        .accepts_responses(now, round.opens_at, round.closes_at)
     {
         return Ok(CodeState::NotOpen(Box::new(round)));
     }
@@ -334,6 +339,8 @@ pub enum Submitted {
     AlreadyUsed,
     /// The round is not accepting answers.
     NotOpen,
+    /// The code expired (a public-link code left unfinished too long).
+    Expired,
     /// The submission key does not belong to this code's draft (a stale or forged form).
     Stale,
 }
@@ -412,6 +419,7 @@ fn submit_once(
         CodeState::Ready(session) => session,
         CodeState::Used => return Ok(Submitted::AlreadyUsed),
         CodeState::NotOpen(_) => return Ok(Submitted::NotOpen),
+        CodeState::Expired => return Ok(Submitted::Expired),
         CodeState::Unknown => return Ok(Submitted::Stale),
     };
     let Some(draft) = session

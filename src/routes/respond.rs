@@ -14,18 +14,20 @@ use crate::app::auth::csrf::CsrfForm;
 use crate::app::respond::{self, CodeState, Destination, Nav, SectionStep, Session, Submitted};
 use crate::app::state::AppState;
 use crate::db::drafts::DraftRow;
-use crate::domain::access_code::AccessCode;
+use crate::domain::access_code::{AccessCode, OPEN_LINK_CODE_DAYS};
 use crate::domain::answers::{Answers, FieldError, decode_section};
 use crate::domain::instrument::Instrument;
 use crate::error::{AppError, AppResult};
 use crate::views::{self, PageContext};
 
-/// A friendly page for a code that does not open a questionnaire.
+/// A friendly page for a code that does not open a questionnaire; the message may say how
+/// many days a public-link code lasts (`{days}`).
 fn code_problem(req: &HttpRequest, status: StatusCode, key: &str) -> HttpResponse {
     let ctx = PageContext::new(req, None);
+    let days = OPEN_LINK_CODE_DAYS.to_string();
     private_html(
         status,
-        views::home::notice_page(&ctx, "respond.problem_title", key),
+        views::home::notice_page_with(&ctx, "respond.problem_title", key, &[("days", &days)]),
     )
 }
 
@@ -48,6 +50,7 @@ fn ready(found: CodeState) -> Result<Session, (StatusCode, &'static str)> {
         CodeState::Ready(session) => Ok(*session),
         CodeState::Used => Err((StatusCode::GONE, "respond.code_used")),
         CodeState::NotOpen(_) => Err((StatusCode::FORBIDDEN, "respond.not_open")),
+        CodeState::Expired => Err((StatusCode::GONE, "respond.code_expired")),
         CodeState::Unknown => Err((StatusCode::NOT_FOUND, "respond.code_unknown")),
     }
 }
@@ -380,6 +383,7 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
             "respond.not_open",
         )),
+        Submitted::Expired => Ok(code_problem(&req, StatusCode::GONE, "respond.code_expired")),
         Submitted::Stale => Ok(see_other(format!("/s/{canonical}"))),
     }
 }

@@ -94,12 +94,23 @@ pub fn open_link_code(
 
 /// A page with a title and one explanatory paragraph.
 pub fn notice_page(ctx: &PageContext, title_key: &str, body_key: &str) -> Markup {
+    notice_page_with(ctx, title_key, body_key, &[])
+}
+
+/// A page with a title and one explanatory paragraph whose `{name}` placeholders are filled
+/// from `args`.
+pub fn notice_page_with(
+    ctx: &PageContext,
+    title_key: &str,
+    body_key: &str,
+    args: &[(&str, &str)],
+) -> Markup {
     page(
         ctx,
         ctx.t(title_key),
         html! {
             h1 { (ctx.t(title_key)) }
-            p.lead { (ctx.t(body_key)) }
+            p.lead { (tf(ctx.lang, body_key, args)) }
             p { a href="/" { (ctx.t("error.back_home")) } }
         },
     )

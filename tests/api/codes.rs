@@ -359,6 +359,49 @@ async fn a_public_link_respondent_sees_their_code_and_resumes_on_another_device(
 }
 
 #[tokio::test]
+async fn an_expired_public_link_code_says_it_expired_and_to_start_again_from_the_link() {
+    let app = spawn_app().await;
+    let (_, path) = round_with_public_link(&app, 5);
+    let code = start_public(&app, &path).await;
+    answer_first_section(&app, &code).await;
+    // A week and a minute pass without the response being submitted: the code's expiry
+    // (set to seven days after it was handed out) is now behind us.
+    use khaosat::db::schema::access_codes;
+    let past = khaosat::db::now() - chrono::Duration::minutes(1);
+    diesel::update(access_codes::table.filter(access_codes::kind.eq("open_link")))
+        .set(access_codes::expires_at.eq(Some(past)))
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    // Typed at the entry form on the home page, the code leads to its page...
+    let entered = app.submit("/", "/s", &[("code", &code)]).await;
+    assert_eq!(entered.status(), 303);
+    let location = entered.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/s/{code}"));
+    // ...which, like resuming a section, says the code expired and what to do, not "not open".
+    for page in [
+        location,
+        format!("/s/{code}/p/2"),
+        format!("/s/{code}/review"),
+    ] {
+        let response = app.get(&page).await;
+        assert_eq!(response.status(), 410, "{page}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Mã này đã hết hạn"), "{html}");
+        assert!(html.contains("chỉ được giữ 7 ngày nếu chưa gửi"), "{html}");
+        assert!(html.contains("mở lại liên kết công khai"), "{html}");
+        assert!(!html.contains("hiện không nhận câu trả lời"), "{html}");
+    }
+    app.get("/lang/en").await;
+    let html = app.get(&format!("/s/{code}")).await.text().await.unwrap();
+    assert!(
+        html.contains("This code has expired")
+            && html.contains("kept for 7 days unless it is submitted")
+            && html.contains("open the public link you were given again"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
 async fn a_scheduled_round_shows_its_opening_date_and_no_start_button() {
     let app = spawn_app().await;
     let mut conn = app.pool.get().unwrap();
