@@ -567,7 +567,7 @@ pub fn code_sheet(
             div.slips {
                 @for c in codes {
                     div.slip {
-                        p.slip-round { (round.name_vi) " / " (round.name_en) }
+                        p.slip-round { (round.name_vi) " / " span lang="en" { (round.name_en) } }
                         p { strong { (c.name) } " — " (c.unit_name) " — " (c.group_name) }
                         div.slip-body {
                             div.qr aria-hidden="true" { (PreEscaped(qr_svg(&crate::app::rounds::code_link(base_url, &c.code)))) }

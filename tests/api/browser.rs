@@ -20,11 +20,12 @@ use crate::respond::{fill, leader, open_round_with_codes};
 /// Dropping it (also while a failed assertion unwinds) closes the session, so chromedriver
 /// quits Chromium itself, and then kills the driver's whole process group: Chromium's helpers
 /// are re-parented to init when their parent dies, and only the group still reaches them.
-struct Browser {
+pub struct Browser {
     driver: Child,
     port: u16,
     session: Option<String>,
-    client: Client,
+    /// The WebDriver session.
+    pub client: Client,
 }
 
 impl Drop for Browser {
@@ -65,7 +66,14 @@ fn stop_driver(driver: &mut Child) {
     let _ = driver.wait();
 }
 
+/// A phone-sized browser (390 × 900), with or without JavaScript.
 async fn browser(javascript: bool) -> Option<Browser> {
+    browser_sized(javascript, (390, 900)).await
+}
+
+/// A browser with a window of `(width, height)` pixels; `None` (after saying why) when
+/// Chromium is not installed and the test may skip.
+pub async fn browser_sized(javascript: bool, (width, height): (u32, u32)) -> Option<Browser> {
     let Some(chromedriver) = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
@@ -91,7 +99,8 @@ async fn browser(javascript: bool) -> Option<Browser> {
         "binary": "/usr/bin/chromium",
         "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-crash-reporter", "--disable-breakpad", "--window-size=390,900"],
+                 "--disable-crash-reporter", "--disable-breakpad", format!("--window-size={width},{height}"),
+                 "--lang=vi-VN"],
     });
     if !javascript {
         options["prefs"] =
@@ -120,13 +129,13 @@ async fn browser(javascript: bool) -> Option<Browser> {
 }
 
 impl Browser {
-    async fn go(&self, url: &str) {
+    pub async fn go(&self, url: &str) {
         self.client.goto(url).await.unwrap();
     }
 
     /// Waits (up to 10 s) for an element: after a click that navigates, the old page may
     /// still be shown for a moment.
-    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         match self
             .client
             .wait()
@@ -139,12 +148,27 @@ impl Browser {
         }
     }
 
-    async fn click(&self, css: &str) {
+    pub async fn click(&self, css: &str) {
         self.wait_for(css).await.click().await.unwrap();
     }
 
+    /// Clicks a link or button that loads a page, and waits until the new page replaced the
+    /// old one (a redirect to the same address included).
+    pub async fn click_through(&self, css: &str) {
+        let old = self.wait_for("html").await;
+        self.click(css).await;
+        for _ in 0..100 {
+            if old.tag_name().await.is_err() {
+                self.wait_for("html").await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("clicking {css} loaded no page, at {}", self.path().await);
+    }
+
     /// Waits until the browser is at `path`.
-    async fn wait_path(&self, path: &str) {
+    pub async fn wait_path(&self, path: &str) {
         for _ in 0..100 {
             if self.path().await == path {
                 return;
@@ -154,16 +178,87 @@ impl Browser {
         panic!("expected {path}, at {}", self.path().await);
     }
 
-    async fn source(&self) -> String {
+    pub async fn source(&self) -> String {
         self.client.source().await.unwrap()
     }
 
-    async fn path(&self) -> String {
+    pub async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_owned()
     }
 
+    /// Types `text` into the field at `css`, replacing what it held.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self.wait_for(css).await;
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    /// Types a `datetime-local` value (`2024-09-01T08:00`) the way a person does, segment by
+    /// segment after clicking the field's label, in the order the browser's locale shows:
+    /// day first in Vietnamese (24-hour clock), month first in American English (12-hour).
+    pub async fn fill_datetime(&self, css: &str, value: &str) {
+        let (date, time) = value.split_once('T').unwrap();
+        let mut date = date.split('-');
+        let (year, month, day) = (
+            date.next().unwrap(),
+            date.next().unwrap(),
+            date.next().unwrap(),
+        );
+        let (hour, minute) = time.split_once(':').unwrap();
+        let h: u32 = hour.parse().unwrap();
+        let (h12, half) = match h {
+            0 => (12, "A"),
+            1..=11 => (h, "A"),
+            12 => (12, "P"),
+            _ => (h - 12, "P"),
+        };
+        let field = self.wait_for(css).await;
+        let id = field.attr("id").await.unwrap().unwrap();
+        // The year segment takes up to six digits, so Tab moves on from it.
+        let tab = '\u{e004}';
+        for keys in [
+            format!("{day}{month}{year}{tab}{hour}{minute}"),
+            format!("{month}{day}{year}{tab}{h12:02}{minute}{half}"),
+        ] {
+            field.clear().await.unwrap();
+            self.click(&format!("label[for='{id}']")).await;
+            field.send_keys(&keys).await.unwrap();
+            if self.value(css).await == value {
+                return;
+            }
+        }
+        panic!(
+            "could not type {value} into {css}: it shows {}",
+            self.value(css).await
+        );
+    }
+
+    /// Chooses the option with `value` in the `<select>` at `css`.
+    pub async fn choose(&self, css: &str, value: &str) {
+        self.wait_for(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
+    /// Picks the local file at `path` in the file field at `css`.
+    pub async fn upload(&self, css: &str, path: &str) {
+        self.wait_for(css).await.send_keys(path).await.unwrap();
+    }
+
+    /// The current value of a form field, as the browser would send it.
+    pub async fn value(&self, css: &str) -> String {
+        self.wait_for(css)
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
     /// Answers the fields of a section as `fill` chooses them.
-    async fn answer(
+    pub async fn answer(
         &self,
         fields: &[(String, String)],
         section: &khaosat::domain::instrument::Section,

@@ -7,6 +7,7 @@
 )]
 
 mod accounts;
+mod admin_journey;
 mod analyst_files;
 mod audit;
 mod auth;

@@ -127,21 +127,49 @@ pub async fn post_page(
         .unwrap()
 }
 
-/// Answers every section and returns the review page's HTML.
+/// The bundled questionnaire of a group (`leader`, `civil_servant` or `citizen`).
+pub fn bundled(group: &str) -> Instrument {
+    let source: &[u8] = match group {
+        "leader" => include_bytes!("../../assets/instruments/par-leader-2022.toml"),
+        "civil_servant" => include_bytes!("../../assets/instruments/par-civil-servant-2022.toml"),
+        "citizen" => include_bytes!("../../assets/instruments/sipas-2023.toml"),
+        other => panic!("no bundled questionnaire for {other}"),
+    };
+    Instrument::from_toml(source, group).unwrap()
+}
+
+/// Answers every section of the leader questionnaire and returns the review page's HTML.
 pub async fn answer_everything(app: &TestApp, code: &str) -> String {
-    let instrument = leader();
+    answer_everything_of(app, code, &leader()).await
+}
+
+/// Answers every section of `instrument` and returns the review page's HTML.
+pub async fn answer_everything_of(app: &TestApp, code: &str, instrument: &Instrument) -> String {
     let start = app
         .submit(&format!("/s/{code}"), &format!("/s/{code}/start"), &[])
         .await;
     assert_eq!(start.status(), 303);
-    for (i, section) in instrument.sections().iter().enumerate() {
-        let page = format!("/s/{code}/p/{}", i + 1);
+    // Each Next leads to the next section shown; sections whose condition does not hold are
+    // skipped, so the address says which one it is.
+    let mut next = location(&start);
+    while let Some(n) = next
+        .rsplit_once("/p/")
+        .and_then(|(_, n)| n.parse::<usize>().ok())
+    {
+        let section = &instrument.sections()[n - 1];
         let mut fields = fill(section, false);
         fields.push(("nav".into(), "next".into()));
-        let response = post_page(app, &page, &page, &fields).await;
-        assert_eq!(response.status(), 303, "section {} accepted", i + 1);
+        let response = post_page(app, &next, &next, &fields).await;
+        assert_eq!(response.status(), 303, "section {n} accepted");
+        next = location(&response);
     }
+    assert!(next.ends_with("/review"), "ends at the review, not {next}");
     app.get_html(&format!("/s/{code}/review")).await
+}
+
+/// The path a redirect leads to.
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// Submits the response shown on `review` (the review page's HTML).
