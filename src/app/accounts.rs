@@ -490,9 +490,9 @@ pub struct ActiveChange {
     pub tokens_revoked: usize,
 }
 
-/// Deactivates (`active = false`) or reactivates an account. Deactivation ends its sessions
-/// and revokes its API tokens at once, in the same transaction, so nothing it held still works;
-/// the last active administrator cannot be deactivated.
+/// Deactivates (`active = false`) or reactivates an account. Deactivation ends its sessions,
+/// revokes its API tokens and spends its password links at once, in the same transaction, so
+/// nothing it held still works; the last active administrator cannot be deactivated.
 pub fn set_active(
     conn: &mut AnyConnection,
     actor: Actor<'_>,
@@ -508,9 +508,11 @@ pub fn set_active(
         let changed = user.active != active;
         let (mut sessions_ended, mut tokens_revoked) = (0, 0);
         if !active {
-            // Even an account already inactive loses whatever it still holds.
+            // Even an account already inactive loses whatever it still holds, its password
+            // links included: reactivating must not revive a link handed out before.
             sessions_ended = db::sessions::delete_for_user(conn, user_id)?;
             tokens_revoked = db::api_tokens::revoke_all_of_user(conn, user_id, db::now())?;
+            db::account_links::spend_all_of_user(conn, user_id, db::now())?;
         }
         if changed {
             db::users::set_active(conn, user_id, active)?;

@@ -663,6 +663,14 @@ async fn a_used_or_expired_account_link_is_refused() {
     assert_eq!(reader.get(&fresh).send().await.unwrap().status(), 410);
     let refused = post_on_account(&app, expiring, "link", &[]).await;
     assert_eq!(refused.status(), 422);
+    // Reactivating does not revive it: the administrator makes a new one.
+    assert_eq!(
+        post_on_account(&app, expiring, "activate", &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(reader.get(&fresh).send().await.unwrap().status(), 410);
 
     // An account whose owner has chosen a password gets no link.
     let mot = user_id(&app, "mot@sonoivu.gov.vn");
