@@ -1,15 +1,17 @@
-//! Account operations shared by the web pages and the CLI: creating users, resetting
+//! Account operations shared by the web pages and the CLI: creating users (with a password,
+//! or through the page without one and with a one-time link for its owner), resetting
 //! passwords, changing roles, assigning a coordinator's units and deactivating accounts, each
 //! with its audit entry. Callers hash the password first (off the executor).
 
 use std::collections::{BTreeMap, HashSet};
 
 use crate::app::actor::Actor;
+use crate::app::auth::account_link;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::units::{UnitRow, UnitSetRow};
 use crate::db::users::{NewUser, User};
 use crate::db::{self, AnyConnection};
-use crate::domain::account::{Email, Role, unit_match_key};
+use crate::domain::account::{Email, NO_PASSWORD, Role, unit_match_key};
 use crate::error::{AppError, AppResult};
 
 /// Why an account could not be created.
@@ -74,6 +76,79 @@ pub fn create_user(
         },
     )?;
     Ok(user)
+}
+
+/// An account added through the accounts page, with the token of its owner's link.
+#[derive(Debug, Clone)]
+pub struct AddedAccount {
+    /// The new account (without a password).
+    pub user: User,
+    /// The token of the one-time link with which its owner chooses a password.
+    pub link_token: String,
+}
+
+/// Adds an account without a password (nobody can log in to it until its owner uses the link)
+/// and makes its first one-time link, in one transaction: an account never exists without a
+/// way in. Only administrators may.
+pub fn add_account(
+    conn: &mut AnyConnection,
+    actor: Actor<'_>,
+    email: &Email,
+    name: &str,
+    role: Role,
+) -> Result<AddedAccount, CreateUserError> {
+    if actor.role != Role::Admin {
+        return Err(AppError::Forbidden.into());
+    }
+    db::write_transaction(conn, |conn| {
+        let user = create_user(
+            conn,
+            email,
+            name,
+            role,
+            NO_PASSWORD,
+            actor.label,
+            actor.user_id,
+        )?;
+        let link_token = account_link::issue(conn, user.id)?;
+        Ok(AddedAccount { user, link_token })
+    })
+}
+
+/// Makes a new one-time link for an account whose owner has not chosen a password yet,
+/// spending the earlier ones (a lost or expired link is replaced, never revived). Returns the
+/// token.
+pub fn new_link(
+    conn: &mut AnyConnection,
+    actor: Actor<'_>,
+    user_id: i64,
+) -> Result<String, AccountChangeError> {
+    require_admin(actor)?;
+    db::write_transaction(conn, |conn| {
+        let user = db::users::by_id(conn, user_id)?.ok_or(AccountChangeError::NotFound)?;
+        if user.has_password() {
+            return Err(AccountChangeError::PasswordChosen);
+        }
+        if !user.active {
+            return Err(AccountChangeError::Inactive);
+        }
+        let token = account_link::issue(conn, user_id)?;
+        record(
+            conn,
+            &AuditEntry {
+                actor_user_id: actor.user_id,
+                actor: actor.label,
+                action: "user:link",
+                entity: "user",
+                entity_id: Some(user_id.to_string()),
+                new_value: Some(
+                    serde_json::json!({ "valid_hours": account_link::LINK_HOURS }).to_string(),
+                ),
+                ..AuditEntry::default()
+            },
+        )?;
+        Ok(token)
+    })
 }
 
 /// What a password reset ended besides the old password.
@@ -143,6 +218,12 @@ pub enum AccountChangeError {
         /// The units it matches, as `code name`.
         matches: String,
     },
+    /// The account's owner has chosen a password: a link would replace it behind their back.
+    #[error("the account's owner has already chosen a password")]
+    PasswordChosen,
+    /// The account is deactivated, and its links would not work.
+    #[error("the account is deactivated")]
+    Inactive,
     /// A database failure, or an actor who is not an administrator.
     #[error(transparent)]
     App(#[from] AppError),
@@ -163,6 +244,8 @@ impl AccountChangeError {
             AccountChangeError::NotCoordinator => "accounts.error.not_coordinator",
             AccountChangeError::UnknownUnit(_) => "accounts.error.unknown_unit",
             AccountChangeError::AmbiguousUnit { .. } => "accounts.error.ambiguous_unit",
+            AccountChangeError::PasswordChosen => "accounts.error.password_chosen",
+            AccountChangeError::Inactive => "accounts.error.link_inactive",
             AccountChangeError::App(_) => "error.internal.title",
         }
     }
@@ -407,9 +490,9 @@ pub struct ActiveChange {
     pub tokens_revoked: usize,
 }
 
-/// Deactivates (`active = false`) or reactivates an account. Deactivation ends its sessions
-/// and revokes its API tokens at once, in the same transaction, so nothing it held still works;
-/// the last active administrator cannot be deactivated.
+/// Deactivates (`active = false`) or reactivates an account. Deactivation ends its sessions,
+/// revokes its API tokens and spends its password links at once, in the same transaction, so
+/// nothing it held still works; the last active administrator cannot be deactivated.
 pub fn set_active(
     conn: &mut AnyConnection,
     actor: Actor<'_>,
@@ -425,9 +508,11 @@ pub fn set_active(
         let changed = user.active != active;
         let (mut sessions_ended, mut tokens_revoked) = (0, 0);
         if !active {
-            // Even an account already inactive loses whatever it still holds.
+            // Even an account already inactive loses whatever it still holds, its password
+            // links included: reactivating must not revive a link handed out before.
             sessions_ended = db::sessions::delete_for_user(conn, user_id)?;
             tokens_revoked = db::api_tokens::revoke_all_of_user(conn, user_id, db::now())?;
+            db::account_links::spend_all_of_user(conn, user_id, db::now())?;
         }
         if changed {
             db::users::set_active(conn, user_id, active)?;

@@ -2,6 +2,7 @@
 //! small query modules that return `QueryResult` and know nothing of HTTP.
 
 pub mod access_codes;
+pub mod account_links;
 pub mod api_tokens;
 pub mod appraised;
 pub mod audit;

@@ -97,6 +97,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    account_links (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     auth_throttle (key) {
         key -> Text,
         failures -> Integer,
@@ -466,6 +476,7 @@ diesel::joinable!(mail_outbox -> invitations (invitation_id));
 diesel::joinable!(access_code_aliases -> access_codes (access_code_id));
 diesel::joinable!(audit_log -> users (actor_user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(account_links -> users (user_id));
 diesel::joinable!(export_jobs -> users (user_id));
 diesel::joinable!(export_jobs -> rounds (round_id));
 diesel::joinable!(respondent_uploads -> rounds (round_id));
@@ -481,6 +492,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_units,
     sessions,
     setup_tokens,
+    account_links,
     auth_throttle,
     instruments,
     methodologies,

@@ -20,7 +20,7 @@ pub struct User {
     /// What the account may do (an unknown stored code fails the query).
     #[diesel(deserialize_as = String)]
     pub role: Role,
-    /// Argon2id PHC string.
+    /// Argon2id PHC string, or [`crate::domain::account::NO_PASSWORD`].
     pub password_hash: String,
     /// Inactive accounts cannot log in.
     pub active: bool,
@@ -30,6 +30,14 @@ pub struct User {
     pub updated_at: NaiveDateTime,
     /// Last successful login.
     pub last_login_at: Option<NaiveDateTime>,
+}
+
+impl User {
+    /// Whether the account's owner has chosen a password (an account an administrator made has
+    /// none until its link is used).
+    pub fn has_password(&self) -> bool {
+        crate::domain::account::has_password(&self.password_hash)
+    }
 }
 
 /// A new account to insert.

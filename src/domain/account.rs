@@ -138,6 +138,31 @@ impl fmt::Debug for NewPassword {
     }
 }
 
+/// A new password typed twice, as every form that sets one asks it: the policy of
+/// [`NewPassword::parse`] first, then the confirmation (a mismatch is only worth reporting
+/// once the password itself is acceptable).
+pub fn parse_password_pair(
+    password: &str,
+    confirmation: &str,
+) -> Result<NewPassword, AccountError> {
+    let parsed = NewPassword::parse(password)?;
+    if password == confirmation {
+        Ok(parsed)
+    } else {
+        Err(AccountError::PasswordMismatch)
+    }
+}
+
+/// The stored password hash of an account whose owner has not chosen a password yet (one an
+/// administrator made, waiting for its link to be used). It is not a PHC string, so no
+/// password ever verifies against it, and no hash function produces it.
+pub const NO_PASSWORD: &str = "!no-password";
+
+/// Whether a stored hash is a real password (not [`NO_PASSWORD`]).
+pub fn has_password(stored_hash: &str) -> bool {
+    stored_hash != NO_PASSWORD
+}
+
 /// Why account input was refused. Each variant has a message-catalogue key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {
@@ -252,6 +277,26 @@ mod tests {
         assert_eq!(unit_match_key("Tỉnh Đắk Lắk"), "dak lak");
         // A name that is only the prefix word stays as typed.
         assert_eq!(unit_match_key("Tỉnh"), "tinh");
+    }
+
+    #[test]
+    fn a_password_pair_reports_the_policy_before_the_confirmation() {
+        assert_eq!(
+            parse_password_pair("short", "other").unwrap_err(),
+            AccountError::PasswordTooShort
+        );
+        assert_eq!(
+            parse_password_pair("correct horse battery", "correct horse batter").unwrap_err(),
+            AccountError::PasswordMismatch
+        );
+        assert!(parse_password_pair("correct horse battery", "correct horse battery").is_ok());
+    }
+
+    #[test]
+    fn the_no_password_marker_is_no_phc_string() {
+        assert!(!has_password(NO_PASSWORD));
+        assert!(!NO_PASSWORD.starts_with('$'));
+        assert!(has_password("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"));
     }
 
     #[test]

@@ -55,13 +55,22 @@ pub const SETUP_PER_IP: Policy = Policy {
     lockout: Duration::minutes(15),
 };
 
+/// Account-link submissions per client address, for the same reason as [`SETUP_PER_IP`]: a
+/// link is used once by one person, so only someone trying tokens reaches the limit.
+pub const ACCOUNT_LINK_PER_IP: Policy = Policy {
+    max_failures: 10,
+    window: Duration::minutes(15),
+    lockout: Duration::minutes(15),
+};
+
 /// Every policy kept in the database, for the purge to know how long a row can matter.
-const STORED_POLICIES: [Policy; 5] = [
+const STORED_POLICIES: [Policy; 6] = [
     LOGIN_PER_ACCOUNT,
     LOGIN_PER_IP,
     CODE_PER_IP,
     OPEN_LINK_PER_IP,
     SETUP_PER_IP,
+    ACCOUNT_LINK_PER_IP,
 ];
 
 /// A stored state whose window started this long ago and whose lock (if any) has ended

@@ -28,6 +28,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/logout", web::post().to(admin::login::logout))
         .route("/admin/setup/{token}", web::get().to(admin::setup::form))
         .route("/admin/setup/{token}", web::post().to(admin::setup::submit))
+        .route(
+            "/admin/welcome/{token}",
+            web::get().to(admin::welcome::form),
+        )
+        .route(
+            "/admin/welcome/{token}",
+            web::post().to(admin::welcome::submit),
+        )
         .route("/admin/instruments", web::get().to(admin::catalog::list))
         .route(
             "/admin/instruments/import",
@@ -193,7 +201,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(admin::tokens::revoke),
         )
         .route("/admin/accounts", web::get().to(admin::accounts::list))
+        .route("/admin/accounts", web::post().to(admin::accounts::create))
         .route("/admin/accounts/{id}", web::get().to(admin::accounts::show))
+        .route(
+            "/admin/accounts/{id}/link",
+            web::get().to(admin::accounts::link_page),
+        )
+        .route(
+            "/admin/accounts/{id}/link",
+            web::post().to(admin::accounts::new_link),
+        )
         .route(
             "/admin/accounts/{id}/role",
             web::post().to(admin::accounts::set_role),

@@ -1,11 +1,15 @@
-//! The accounts pages for administrators: every account with its role, status and units, and
-//! one account's page to change its role, assign a coordinator's units and (de)activate it.
+//! The accounts pages for administrators: every account with its role, status and units and
+//! the form that adds one, one account's page to change its role, assign a coordinator's
+//! units, (de)activate it and replace its password link, the page that shows a fresh link
+//! once, and the page where a new account's owner chooses their password.
 
 use maud::{Markup, html};
 
+use super::components::{FieldError, Input, error_summary};
 use super::layout::{PageContext, page};
 use crate::app::accounts::{AccountDetail, AccountSummary};
 use crate::db::units::{UnitRow, UnitSetRow};
+use crate::db::users::User;
 use crate::domain::account::Role;
 use crate::i18n::{Lang, tf};
 
@@ -34,13 +38,59 @@ fn status(ctx: &PageContext, active: bool) -> &str {
     })
 }
 
-/// `/admin/accounts`: every account.
-pub fn list(ctx: &PageContext, accounts: &[AccountSummary]) -> Markup {
+/// What was typed into the form that adds an account, shown again after an error.
+#[derive(Debug, Clone)]
+pub struct NewAccountValues {
+    /// Name typed.
+    pub name: String,
+    /// E-mail typed.
+    pub email: String,
+    /// Role code chosen.
+    pub role: String,
+}
+
+impl Default for NewAccountValues {
+    /// An empty form, with the role most accounts get.
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            email: String::new(),
+            role: Role::Coordinator.code().to_owned(),
+        }
+    }
+}
+
+/// The role select of the add form, with its error beside it like [`Input`]'s.
+fn role_select(ctx: &PageContext, chosen: &str, errors: &[FieldError]) -> Markup {
+    let error = errors.iter().find(|e| e.field == "role");
+    html! {
+        div.field.has-error[error.is_some()] {
+            label for="role" { (ctx.t("accounts.role")) }
+            @if let Some(e) = error { p.error-message #role-error { (ctx.t(e.message_key)) } }
+            select #role name="role" aria-describedby=[error.map(|_| "role-error")]
+                aria-invalid=[error.map(|_| "true")] {
+                @for role in ROLES {
+                    option value=(role.code()) selected[role.code() == chosen] { (ctx.t(role.label_key())) }
+                }
+            }
+        }
+    }
+}
+
+/// `/admin/accounts`: every account, and the form that adds one (with `values` and `errors`
+/// after a refused submission).
+pub fn list(
+    ctx: &PageContext,
+    accounts: &[AccountSummary],
+    values: &NewAccountValues,
+    errors: &[FieldError],
+) -> Markup {
     page(
         ctx,
         ctx.t("accounts.title"),
         html! {
             h1 { (ctx.t("accounts.title")) }
+            (error_summary(ctx, errors))
             p.lead { (ctx.t("accounts.intro")) }
             table {
                 caption { (ctx.t("accounts.title")) }
@@ -56,7 +106,10 @@ pub fn list(ctx: &PageContext, accounts: &[AccountSummary]) -> Markup {
                         td { a href={ "/admin/accounts/" (a.user.id) } { (a.user.name) } }
                         td { (a.user.email) }
                         td { (ctx.t(a.user.role.label_key())) }
-                        td { (status(ctx, a.user.active)) }
+                        td {
+                            (status(ctx, a.user.active))
+                            @if !a.user.has_password() { " (" (ctx.t("accounts.awaiting_password")) ")" }
+                        }
                         td {
                             @if a.user.role != Role::Coordinator {
                                 (ctx.t("accounts.units_all_or_none"))
@@ -69,7 +122,95 @@ pub fn list(ctx: &PageContext, accounts: &[AccountSummary]) -> Markup {
                     }
                 } }
             }
-            p { (ctx.t("accounts.create_hint")) }
+
+            h2 #add { (ctx.t("accounts.add.title")) }
+            p { (ctx.t("accounts.add.intro")) }
+            form method="post" action="/admin/accounts" novalidate {
+                (ctx.csrf_field())
+                (Input { name: "name", kind: "text", label_key: "accounts.name", hint_key: None, value: &values.name, autocomplete: "off" }.render(ctx, errors))
+                (Input { name: "email", kind: "email", label_key: "accounts.email", hint_key: None, value: &values.email, autocomplete: "off" }.render(ctx, errors))
+                (role_select(ctx, &values.role, errors))
+                div.actions { button.btn type="submit" { (ctx.t("accounts.add.submit")) } }
+            }
+            p.hint { (ctx.t("accounts.create_hint")) }
+        },
+    )
+}
+
+/// The page after an account was added or given a new link. `link` is the full address,
+/// present only on the first view after it was made (it is never stored and so never shown
+/// again).
+pub fn link_page(ctx: &PageContext, user: &User, link: Option<&str>) -> Markup {
+    let title = tf(ctx.lang, "accounts.link.title", &[("name", &user.name)]);
+    page(
+        ctx,
+        &title,
+        html! {
+            p { a href={ "/admin/accounts/" (user.id) } { "← " (ctx.t("accounts.link.to_account")) } }
+            h1 { (title) }
+            @if let Some(link) = link {
+                p.lead { (tf(ctx.lang, "accounts.link.give", &[("name", &user.name), ("email", &user.email)])) }
+                p { code #account-link { (link) } }
+            } @else if user.has_password() {
+                p { (ctx.t("accounts.link.has_password")) }
+            } @else {
+                p { (ctx.t("accounts.link.not_shown")) }
+                (new_link_form(ctx, user))
+            }
+        },
+    )
+}
+
+/// The button that replaces an account's password link (or says why it cannot).
+fn new_link_form(ctx: &PageContext, user: &User) -> Markup {
+    html! {
+        @if user.active {
+            form method="post" action={ "/admin/accounts/" (user.id) "/link" } {
+                (ctx.csrf_field())
+                button type="submit" { (ctx.t("accounts.link.new")) }
+            }
+        } @else {
+            p { (ctx.t("accounts.error.link_inactive")) }
+        }
+    }
+}
+
+/// The form with which a new account's owner chooses a password, reached by their link.
+pub fn welcome(ctx: &PageContext, token: &str, email: &str, errors: &[FieldError]) -> Markup {
+    page(
+        ctx,
+        ctx.t("welcome.title"),
+        html! {
+            h1 { (ctx.t("welcome.title")) }
+            p.lead { (tf(ctx.lang, "welcome.intro", &[("email", email)])) }
+            (error_summary(ctx, errors))
+            form method="post" action={ "/admin/welcome/" (token) } novalidate {
+                (ctx.csrf_field())
+                // Password managers file the new password under this address.
+                input type="hidden" name="username" value=(email) autocomplete="username";
+                (Input { name: "password", kind: "password", label_key: "login.password", hint_key: Some("setup.password_hint"), value: "", autocomplete: "new-password" }.render(ctx, errors))
+                (Input { name: "password_confirm", kind: "password", label_key: "setup.password_confirm", hint_key: None, value: "", autocomplete: "new-password" }.render(ctx, errors))
+                div.actions { button.btn type="submit" { (ctx.t("welcome.submit")) } }
+            }
+        },
+    )
+}
+
+/// The page for a link that does not work: `spent` when it existed (used, replaced, expired,
+/// or its account deactivated), else unknown.
+pub fn welcome_invalid(ctx: &PageContext, spent: bool) -> Markup {
+    let (title, body) = if spent {
+        ("welcome.spent.title", "welcome.spent.body")
+    } else {
+        ("welcome.unknown.title", "welcome.unknown.body")
+    };
+    page(
+        ctx,
+        ctx.t(title),
+        html! {
+            h1 { (ctx.t(title)) }
+            p.lead { (ctx.t(body)) }
+            p { a href="/admin/login" { (ctx.t("login.title")) } }
         },
     )
 }
@@ -145,6 +286,12 @@ pub fn detail(
                 }
             } @else {
                 p { (ctx.t("accounts.units_only_coordinators")) }
+            }
+
+            @if !user.has_password() {
+                h2 #link { (ctx.t("accounts.link.section")) }
+                p { (ctx.t("accounts.link.pending")) }
+                (new_link_form(ctx, user))
             }
 
             h2 #status { (ctx.t("accounts.status_title")) }

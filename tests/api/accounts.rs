@@ -1,9 +1,11 @@
 //! The accounts page and `khaosat admin role|units|deactivate|activate`: roles, a
-//! coordinator's units, deactivation that ends sessions and tokens at once, and the last
-//! administrator who cannot lock everybody out.
+//! coordinator's units, deactivation that ends sessions and tokens at once, the last
+//! administrator who cannot lock everybody out, and accounts added through the page whose
+//! owners choose their own password through a one-time link.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use khaosat::domain::account::Role;
 
@@ -378,4 +380,458 @@ async fn the_cli_changes_roles_units_and_activation_and_names_an_unknown_email()
             );
         }
     }
+}
+
+/// A client of its own (another person's browser), reading pages in `lang`.
+fn browser(app: &TestApp, lang: &str) -> reqwest::Client {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    jar.add_cookie_str(&format!("lang={lang}"), &app.address.parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The text of the element `<code id="account-link">` of a page, if it has one.
+fn shown_link(page: &str) -> Option<String> {
+    let marker = "<code id=\"account-link\">";
+    let start = page.find(marker)? + marker.len();
+    let end = page[start..].find("</code>")? + start;
+    Some(page[start..end].to_owned())
+}
+
+/// Adds an account through the page as the signed-in administrator and follows the redirect
+/// to the page that shows its link: the account's id and the link.
+async fn add_through_page(app: &TestApp, name: &str, email: &str, role: &str) -> (i64, String) {
+    let added = app
+        .submit(
+            "/admin/accounts",
+            "/admin/accounts",
+            &[("name", name), ("email", email), ("role", role)],
+        )
+        .await;
+    assert_eq!(added.status(), 303, "{email} is added");
+    let location = added.headers()["location"].to_str().unwrap().to_owned();
+    let id = user_id(app, &email.trim().to_lowercase());
+    assert_eq!(location, format!("/admin/accounts/{id}/link"));
+    let page = app.get_html(&location).await;
+    let link = shown_link(&page).expect("the fresh link is shown");
+    (id, link)
+}
+
+/// Opens `link` in `visitor` and chooses `password` on its form.
+async fn choose_password(
+    visitor: &reqwest::Client,
+    link: &str,
+    password: &str,
+    confirmation: &str,
+) -> reqwest::Response {
+    let form = visitor.get(link).send().await.unwrap();
+    assert_eq!(form.status(), 200, "{link}");
+    let token = csrf_from(&form.text().await.unwrap());
+    visitor
+        .post(link)
+        .form(&[
+            ("password", password),
+            ("password_confirm", confirmation),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_adds_a_coordinator_who_sets_their_own_password_through_the_link() {
+    let app = spawn_app().await;
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+    let list = app.get_html("/admin/accounts").await;
+    assert!(
+        list.contains(r#"<form method="post" action="/admin/accounts""#),
+        "{list}"
+    );
+    assert!(list.contains("Thêm tài khoản"));
+    for (code, label) in [
+        ("admin", "Quản trị viên"),
+        ("coordinator", "Điều phối viên"),
+        ("analyst", "Chuyên viên phân tích"),
+    ] {
+        assert!(list.contains(&format!(r#"value="{code}""#)), "{code}");
+        assert!(list.contains(label), "{label}");
+    }
+
+    let (id, link) = add_through_page(
+        &app,
+        "Trần Thị Bình",
+        " Binh@SoNoiVu.gov.vn ",
+        "coordinator",
+    )
+    .await;
+    assert!(
+        link.starts_with(&format!("{}/admin/welcome/", app.address)),
+        "{link}"
+    );
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    {
+        let mut conn = app.pool.get().unwrap();
+        let user = khaosat::db::users::by_id(&mut conn, id).unwrap().unwrap();
+        assert_eq!(user.email, "binh@sonoivu.gov.vn");
+        assert_eq!(user.role, Role::Coordinator);
+        assert!(!user.has_password(), "nobody has chosen a password yet");
+        let created = khaosat::db::audit::latest_new_value(&mut conn, "user:create")
+            .unwrap()
+            .unwrap();
+        assert!(created.contains("binh@sonoivu.gov.vn"), "{created}");
+        // Only the digest of the token is stored.
+        let hash = khaosat::app::auth::tokens::hash_token(&token);
+        let row = khaosat::db::account_links::by_hash(&mut conn, &hash)
+            .unwrap()
+            .expect("the link is stored by its digest");
+        assert_eq!(row.user_id, id);
+        assert_eq!((row.expires_at - row.created_at).num_hours(), 72);
+        assert!(
+            khaosat::db::account_links::by_hash(&mut conn, &token)
+                .unwrap()
+                .is_none()
+        );
+    }
+    // The link is shown once; the page then offers a new one.
+    let again = app.get_html(&format!("/admin/accounts/{id}/link")).await;
+    assert!(shown_link(&again).is_none(), "{again}");
+    assert!(again.contains("Tạo liên kết mới"));
+    let account = app.get_html(&format!("/admin/accounts/{id}")).await;
+    assert!(account.contains(&format!(r#"action="/admin/accounts/{id}/link""#)));
+    assert!(account.contains("Tạo liên kết mới"));
+
+    // Nothing typed at the login form opens the account before its owner chooses a password.
+    let stranger = browser(&app, "vi");
+    for guess in [khaosat::domain::account::NO_PASSWORD, "", PASSWORD] {
+        let page = stranger.get(app.url("/admin/login")).send().await.unwrap();
+        let csrf = csrf_from(&page.text().await.unwrap());
+        let refused = stranger
+            .post(app.url("/admin/login"))
+            .form(&[
+                ("email", "binh@sonoivu.gov.vn"),
+                ("password", guess),
+                ("csrf_token", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401, "{guess:?}");
+    }
+
+    // The owner opens the link in their own browser, sees their address and chooses.
+    let owner = browser(&app, "vi");
+    let form = owner.get(&link).send().await.unwrap().text().await.unwrap();
+    assert!(form.contains("binh@sonoivu.gov.vn"), "{form}");
+    assert!(form.contains(r#"name="password_confirm""#));
+    let mismatch = choose_password(&owner, &link, PASSWORD, "something else entirely").await;
+    assert_eq!(mismatch.status(), 422);
+    assert!(
+        mismatch
+            .text()
+            .await
+            .unwrap()
+            .contains("Hai mật khẩu không khớp nhau.")
+    );
+    let short = choose_password(&owner, &link, "short", "short").await;
+    assert_eq!(short.status(), 422);
+    assert!(short.text().await.unwrap().contains("ít nhất 12 ký tự"));
+
+    let chosen = choose_password(&owner, &link, PASSWORD, PASSWORD).await;
+    assert_eq!(chosen.status(), 303);
+    assert_eq!(chosen.headers()["location"], "/admin");
+    let home = owner.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(home.status(), 200, "signed in by the link");
+    assert!(home.text().await.unwrap().contains("Trần Thị Bình"));
+    assert_eq!(audit_count(&app, "user:password_chosen"), 1);
+
+    // From now on the password works at the login form, and the link no more.
+    let later = crate::permissions::client(&app, Some("binh@sonoivu.gov.vn")).await;
+    assert_eq!(
+        later.get(app.url("/admin")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(owner.get(&link).send().await.unwrap().status(), 410);
+    let account = app.get_html(&format!("/admin/accounts/{id}")).await;
+    assert!(!account.contains(&format!(r#"action="/admin/accounts/{id}/link""#)));
+}
+
+#[tokio::test]
+async fn a_used_or_expired_account_link_is_refused() {
+    let app = spawn_app().await;
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+
+    // Used.
+    let (_, used) = add_through_page(&app, "Một", "mot@sonoivu.gov.vn", "analyst").await;
+    let owner = browser(&app, "vi");
+    assert_eq!(
+        choose_password(&owner, &used, PASSWORD, PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let reader = browser(&app, "en");
+    let gone = reader.get(&used).send().await.unwrap();
+    assert_eq!(gone.status(), 410);
+    assert!(
+        gone.text()
+            .await
+            .unwrap()
+            .contains("This link no longer works")
+    );
+    let vi = browser(&app, "vi");
+    let gone = vi.get(&used).send().await.unwrap();
+    assert_eq!(gone.status(), 410);
+    assert!(
+        gone.text()
+            .await
+            .unwrap()
+            .contains("Liên kết không còn dùng được")
+    );
+
+    // Expired.
+    let (expiring, expired) = add_through_page(&app, "Hai", "hai@sonoivu.gov.vn", "analyst").await;
+    {
+        use diesel::prelude::*;
+        use khaosat::db::schema::account_links;
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(account_links::table.filter(account_links::user_id.eq(expiring)))
+            .set(account_links::expires_at.eq(khaosat::db::now() - chrono::Duration::minutes(1)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert_eq!(reader.get(&expired).send().await.unwrap().status(), 410);
+    let csrf = csrf_from(&app.get_html("/admin/login").await);
+    let late = app
+        .client
+        .post(&expired)
+        .form(&[
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 410);
+
+    // Unknown, in the reader's language.
+    let unknown = reader
+        .get(app.url("/admin/welcome/not-a-link"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert!(
+        unknown
+            .text()
+            .await
+            .unwrap()
+            .contains("This link is not valid")
+    );
+
+    // A new link replaces the earlier one, which stops working.
+    let renewed = post_on_account(&app, expiring, "link", &[]).await;
+    assert_eq!(renewed.status(), 303);
+    assert_eq!(
+        renewed.headers()["location"],
+        format!("/admin/accounts/{expiring}/link").as_str()
+    );
+    let page = app
+        .get_html(&format!("/admin/accounts/{expiring}/link"))
+        .await;
+    let fresh = shown_link(&page).expect("the new link is shown");
+    assert!(page.contains("72"), "{page}");
+    assert_ne!(fresh, expired);
+    assert_eq!(audit_count(&app, "user:link"), 1);
+    let (_, replaced) = add_through_page(&app, "Ba", "ba@sonoivu.gov.vn", "analyst").await;
+    let ba = user_id(&app, "ba@sonoivu.gov.vn");
+    assert_eq!(post_on_account(&app, ba, "link", &[]).await.status(), 303);
+    assert_eq!(reader.get(&replaced).send().await.unwrap().status(), 410);
+
+    // A deactivated account's link does not work, and no new one is made for it.
+    assert_eq!(reader.get(&fresh).send().await.unwrap().status(), 200);
+    assert_eq!(
+        post_on_account(&app, expiring, "deactivate", &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(reader.get(&fresh).send().await.unwrap().status(), 410);
+    let refused = post_on_account(&app, expiring, "link", &[]).await;
+    assert_eq!(refused.status(), 422);
+    // Reactivating does not revive it: the administrator makes a new one.
+    assert_eq!(
+        post_on_account(&app, expiring, "activate", &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(reader.get(&fresh).send().await.unwrap().status(), 410);
+
+    // An account whose owner has chosen a password gets no link.
+    let mot = user_id(&app, "mot@sonoivu.gov.vn");
+    assert_eq!(post_on_account(&app, mot, "link", &[]).await.status(), 422);
+}
+
+#[tokio::test]
+async fn two_submissions_racing_on_one_link_set_one_password() {
+    let app = spawn_app().await;
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+    let (_, link) = add_through_page(&app, "Bốn", "bon@sonoivu.gov.vn", "analyst").await;
+    let (first, second) = (browser(&app, "vi"), browser(&app, "vi"));
+    let mut forms = Vec::new();
+    for visitor in [&first, &second] {
+        let page = visitor
+            .get(&link)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        forms.push(csrf_from(&page));
+    }
+    let post = |visitor: &reqwest::Client, csrf: String, password: &'static str| {
+        visitor
+            .post(&link)
+            .form(&[
+                ("password", password),
+                ("password_confirm", password),
+                ("csrf_token", &csrf),
+            ])
+            .send()
+    };
+    let (a, b) = tokio::join!(
+        post(&first, forms[0].clone(), "first password, long enough"),
+        post(&second, forms[1].clone(), "second password, long enough"),
+    );
+    let mut statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 410]);
+    assert_eq!(audit_count(&app, "user:password_chosen"), 1);
+}
+
+#[tokio::test]
+async fn guessing_account_links_from_one_address_is_throttled() {
+    let app = spawn_app().await;
+    let csrf = csrf_from(&app.get_html("/admin/login").await);
+    let form = [
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+        ("csrf_token", csrf.as_str()),
+    ];
+    for i in 0..10 {
+        let guess = app
+            .client
+            .post(app.url(&format!("/admin/welcome/guess-{i}")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(guess.status(), 404, "guess {i}");
+    }
+    let throttled = app
+        .client
+        .post(app.url("/admin/welcome/guess-10"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(throttled.status(), 429);
+}
+
+#[tokio::test]
+async fn a_coordinator_cannot_add_accounts() {
+    let app = spawn_app().await;
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+    let coordinator = desk(&app, "coord@sonoivu.gov.vn", Role::Coordinator).await;
+    let page = coordinator
+        .get(app.url("/admin/accounts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 403);
+    let csrf = csrf_from(
+        &coordinator
+            .get(app.url("/admin/tokens"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let refused = coordinator
+        .post(app.url("/admin/accounts"))
+        .form(&[
+            ("name", "Kẻ Lạ"),
+            ("email", "stranger@sonoivu.gov.vn"),
+            ("role", "admin"),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let mut conn = app.pool.get().unwrap();
+    assert!(
+        khaosat::db::users::by_email(&mut conn, "stranger@sonoivu.gov.vn")
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_taken_email_comes_back_with_the_typed_values() {
+    let app = spawn_app().await;
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+    desk(&app, "coord@sonoivu.gov.vn", Role::Coordinator).await;
+    let taken = app
+        .submit(
+            "/admin/accounts",
+            "/admin/accounts",
+            &[
+                ("name", "Lê Văn Cường"),
+                ("email", "COORD@sonoivu.gov.vn"),
+                ("role", "analyst"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status(), 422);
+    let page = taken.text().await.unwrap();
+    assert!(page.contains(r#"value="Lê Văn Cường""#), "{page}");
+    assert!(page.contains(r#"value="COORD@sonoivu.gov.vn""#));
+    assert!(page.contains(r#"<option value="analyst" selected"#));
+    assert!(
+        page.contains(r##"<a href="#email">Đã có tài khoản dùng địa chỉ thư điện tử này.</a>"##)
+    );
+    assert!(page.contains(r#"id="email-error""#));
+    assert_eq!(
+        audit_count(&app, "user:create"),
+        2,
+        "only the two test accounts"
+    );
+
+    // Every other mistake at once, each beside its field.
+    let wrong = app
+        .submit(
+            "/admin/accounts",
+            "/admin/accounts",
+            &[
+                ("name", "  "),
+                ("email", "not an address"),
+                ("role", "root"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    let page = wrong.text().await.unwrap();
+    for id in ["name-error", "email-error", "role-error"] {
+        assert!(page.contains(&format!(r#"id="{id}""#)), "{id}: {page}");
+    }
+    assert!(page.contains(r#"value="not an address""#));
 }

@@ -1,6 +1,8 @@
 //! Authentication and request integrity: password hashing, random tokens, login sessions,
-//! CSRF protection, login throttling and the purge of what they leave behind.
+//! CSRF protection, login throttling, one-time account links and the purge of what they leave
+//! behind.
 
+pub mod account_link;
 pub mod api_token;
 pub mod csrf;
 pub mod housekeeping;

@@ -177,20 +177,20 @@ static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_ungated(&crate::app::auth::tokens::random_token()).unwrap_or_default());
 
 /// Checks `password` against a stored PHC string, through the process-wide [`gate`]. With
-/// `None` (no such account) it still does the full work and returns false.
+/// `None` (no such account) or a stored value that is no PHC string (an account whose owner
+/// has not chosen a password yet, `domain::account::NO_PASSWORD`) it still does the full work
+/// and returns false, so the answer's timing does not tell such accounts apart.
 pub fn verify(password: &str, stored: Option<&str>) -> Result<bool, PasswordError> {
-    let (phc, real) = match stored {
-        Some(phc) => (phc, true),
-        None => (DUMMY_HASH.as_str(), false),
-    };
-    let Ok(parsed) = PasswordHash::new(phc) else {
+    let real = stored.and_then(|phc| PasswordHash::new(phc).ok());
+    let is_real = real.is_some();
+    let Some(parsed) = real.or_else(|| PasswordHash::new(DUMMY_HASH.as_str()).ok()) else {
         return Ok(false);
     };
     let _permit = gate().acquire()?;
     Ok(hasher()
         .verify_password(password.as_bytes(), &parsed)
         .is_ok()
-        && real)
+        && is_real)
 }
 
 #[cfg(test)]
@@ -213,6 +213,13 @@ mod tests {
     #[test]
     fn a_corrupt_stored_hash_does_not_verify() {
         assert!(!verify("anything", Some("not a phc string")).unwrap());
+    }
+
+    #[test]
+    fn an_account_without_a_password_never_verifies() {
+        let none = crate::domain::account::NO_PASSWORD;
+        assert!(!verify(none, Some(none)).unwrap());
+        assert!(!verify("", Some(none)).unwrap());
     }
 
     #[test]

@@ -1,21 +1,25 @@
-//! `/admin/accounts`: administrators list accounts, change roles, assign a coordinator's units
-//! and deactivate or reactivate accounts. Every change goes through `app::accounts`, which
-//! audits it.
+//! `/admin/accounts`: administrators list and add accounts, change roles, assign a
+//! coordinator's units, deactivate or reactivate accounts and replace the one-time link with
+//! which a new account's owner chooses a password. Every change goes through `app::accounts`,
+//! which audits it.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use crate::app::accounts::{self, AccountChangeError};
+use crate::app::accounts::{self, AccountChangeError, CreateUserError};
 use crate::app::actor::Actor;
+use crate::app::auth::account_link::{self, LINK_COOKIE};
 use crate::app::auth::csrf::{CsrfForm, EmptyForm};
 use crate::app::auth::session::CurrentUser;
 use crate::app::state::AppState;
 use crate::db::AnyConnection;
-use crate::domain::account::Role;
+use crate::domain::account::{AccountError, Email, Role, parse_name};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, tf};
 use crate::routes::{html, see_other};
+use crate::views::accounts::NewAccountValues;
+use crate::views::components::FieldError;
 use crate::views::{self, PageContext};
 
 /// Only administrators manage accounts.
@@ -30,7 +34,197 @@ pub async fn list(
     user.require(MANAGERS)?;
     let rows = state.db(accounts::list).await?;
     let ctx = PageContext::new(&req, Some(&user));
-    Ok(views::accounts::list(&ctx, &rows))
+    Ok(views::accounts::list(
+        &ctx,
+        &rows,
+        &NewAccountValues::default(),
+        &[],
+    ))
+}
+
+/// The form that adds an account. Missing fields are empty, so a bare post is answered with
+/// the form's own errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewAccountForm {
+    name: String,
+    email: String,
+    role: String,
+}
+
+/// A new account as typed, checked.
+struct ValidAccount {
+    name: String,
+    email: Email,
+    role: Role,
+}
+
+fn parse_new_account(form: &NewAccountForm) -> Result<ValidAccount, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut push = |field: &'static str, e: AccountError| {
+        errors.push(FieldError {
+            field,
+            message_key: e.message_key(),
+        });
+    };
+    let name = parse_name(&form.name).map_err(|e| push("name", e)).ok();
+    let email = Email::parse(&form.email).map_err(|e| push("email", e)).ok();
+    let role = form.role.parse::<Role>().map_err(|e| push("role", e)).ok();
+    match (name, email, role) {
+        (Some(name), Some(email), Some(role)) => Ok(ValidAccount { name, email, role }),
+        _ => Err(errors),
+    }
+}
+
+/// `POST /admin/accounts`: adds an account without a password and shows its one-time link;
+/// a refused form comes back (422) with what was typed and each error beside its field.
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    form: CsrfForm<NewAccountForm>,
+) -> AppResult<HttpResponse> {
+    user.require(MANAGERS)?;
+    let refused = |errors: Vec<FieldError>| {
+        let req = req.clone();
+        let state = state.clone();
+        let user = user.clone();
+        let values = NewAccountValues {
+            name: form.data.name.clone(),
+            email: form.data.email.clone(),
+            role: form.data.role.clone(),
+        };
+        async move {
+            let rows = state.db(accounts::list).await?;
+            let ctx = PageContext::new(&req, Some(&user));
+            let page = views::accounts::list(&ctx, &rows, &values, &errors);
+            Ok::<_, AppError>(html(StatusCode::UNPROCESSABLE_ENTITY, page))
+        }
+    };
+    let valid = match parse_new_account(&form.data) {
+        Ok(valid) => valid,
+        Err(errors) => return refused(errors).await,
+    };
+    let (user_id, role, label) = (Some(user.user.id), user.role, user.user.email.clone());
+    let added = state
+        .db(move |conn| {
+            let actor = Actor {
+                user_id,
+                label: &label,
+                role,
+            };
+            Ok(accounts::add_account(
+                conn,
+                actor,
+                &valid.email,
+                &valid.name,
+                valid.role,
+            ))
+        })
+        .await?;
+    match added {
+        Ok(added) => Ok(show_link_once(&state, added.user.id, &added.link_token)),
+        Err(CreateUserError::EmailTaken) => {
+            refused(vec![FieldError {
+                field: "email",
+                message_key: "accounts.error.email_taken",
+            }])
+            .await
+        }
+        Err(CreateUserError::App(e)) => Err(e),
+    }
+}
+
+/// `303` to the page that shows a fresh link, handing it the token in a cookie only that page
+/// receives: the token never appears in a URL, a log or the database.
+fn show_link_once(state: &AppState, user_id: i64, token: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            account_link::page_path(user_id),
+        ))
+        .cookie(account_link::link_cookie(
+            user_id,
+            token,
+            state.settings.is_https(),
+        ))
+        .finish()
+}
+
+/// `GET /admin/accounts/{id}/link`: the fresh link, on the first view after it was made;
+/// afterwards the page says it is not shown again and offers a new one.
+pub async fn link_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(MANAGERS)?;
+    let id = id.into_inner();
+    let token = req
+        .cookie(LINK_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty());
+    let (account, shown) = state
+        .db(move |conn| {
+            let account = crate::db::users::by_id(conn, id)?;
+            let shown = match (&account, token) {
+                (Some(_), Some(token)) => {
+                    account_link::is_usable_link_of(conn, &token, id)?.then_some(token)
+                }
+                _ => None,
+            };
+            Ok((account, shown))
+        })
+        .await?;
+    let account = account.ok_or(AppError::NotFound)?;
+    let ctx = PageContext::new(&req, Some(&user));
+    let link = shown.map(|token| account_link::url(&state.settings.base(), &token));
+    let page = views::accounts::link_page(&ctx, &account, link.as_deref());
+    let mut response = HttpResponse::Ok();
+    response.content_type("text/html; charset=utf-8");
+    if req.cookie(LINK_COOKIE).is_some() {
+        // Shown once: a reload or the back button finds no link to show.
+        response.cookie(account_link::clear_link_cookie(
+            id,
+            state.settings.is_https(),
+        ));
+    }
+    Ok(response.body(page.into_string()))
+}
+
+/// `POST /admin/accounts/{id}/link`: a new link, spending the earlier ones, shown once.
+pub async fn new_link(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> AppResult<HttpResponse> {
+    user.require(MANAGERS)?;
+    let id = id.into_inner();
+    let (user_id, role, label) = (Some(user.user.id), user.role, user.user.email.clone());
+    let made = state
+        .db(move |conn| {
+            let actor = Actor {
+                user_id,
+                label: &label,
+                role,
+            };
+            Ok(accounts::new_link(conn, actor, id))
+        })
+        .await?;
+    match made {
+        Ok(token) => Ok(show_link_once(&state, id, &token)),
+        Err(AccountChangeError::App(e)) => Err(e),
+        Err(AccountChangeError::NotFound) => Err(AppError::NotFound),
+        Err(refusal) => {
+            let ctx = PageContext::new(&req, Some(&user));
+            let message = refusal_text(ctx.lang, &refusal);
+            let page = account_page(&ctx, &state, id, None, &[message]).await?;
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
+        }
+    }
 }
 
 /// The notice shown after a change (`?done=`).

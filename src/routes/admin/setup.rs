@@ -66,12 +66,9 @@ fn parse_setup(form: &SetupForm) -> Result<ValidSetup, Vec<FieldError>> {
     };
     let name = parse_name(&form.name).map_err(|e| push("name", e)).ok();
     let email = Email::parse(&form.email).map_err(|e| push("email", e)).ok();
-    let password = NewPassword::parse(&form.password)
-        .map_err(|e| push("password", e))
+    let password = super::new_password(&form.password, &form.password_confirm)
+        .map_err(|e| errors.push(e))
         .ok();
-    if password.is_some() && form.password != form.password_confirm {
-        push("password_confirm", AccountError::PasswordMismatch);
-    }
     match (name, email, password) {
         (Some(name), Some(email), Some(password)) if errors.is_empty() => Ok(ValidSetup {
             name,
