@@ -531,7 +531,7 @@ async fn a_new_administrator_runs_a_whole_round_through_the_pages_in_vietnamese(
     }
     assert_eq!(answered, 28);
 
-    // 11. Closing, computing and publishing, each confirmed.
+    // 10. Closing, computing and publishing, each confirmed.
     for action in ["close", "compute", "publish"] {
         desk.back_to(&round_page).await;
         desk.press(&format!("a[href$='/actions/{action}']")).await;
@@ -551,7 +551,7 @@ async fn a_new_administrator_runs_a_whole_round_through_the_pages_in_vietnamese(
         }
     }
 
-    // 12. The published results and their downloads, as anyone sees them.
+    // 11. The published results and their downloads, as anyone sees them.
     desk.press(&format!("a[href='/results/{round}']")).await;
     keep_picture(&desk.browser, "09-ket-qua").await;
     let results = desk.source().await;
@@ -565,7 +565,7 @@ async fn a_new_administrator_runs_a_whole_round_through_the_pages_in_vietnamese(
     assert_eq!(file.status(), 200, "{download}");
     assert!(!file.bytes().await.unwrap().is_empty());
 
-    // 10. A coordinator for two provinces, added and given units on the pages, sets their
+    // 12. A coordinator for two provinces, added and given units on the pages, sets their
     // own password through the link and sees those two provinces alone.
     desk.press("header a[href='/admin']").await;
     desk.press("a[href='/admin/accounts']").await;
@@ -602,10 +602,21 @@ async fn a_new_administrator_runs_a_whole_round_through_the_pages_in_vietnamese(
         .await
         .trim_end_matches("/link")
         .to_owned();
-    desk.go(&app, &account_page).await;
+    desk.press(&format!("a[href='{account_page}']")).await;
     let account = desk.source().await;
     for province in ["Sơn La", "Quảng Ninh"] {
         let id = checkbox_beside(&account, province);
+        // The units sit in a folded list per unit list, as a person finds them.
+        let folded = format!("details:not([open]):has(input[value='{id}']) > summary");
+        if desk
+            .browser
+            .client
+            .find(fantoccini::Locator::Css(&folded))
+            .await
+            .is_ok()
+        {
+            desk.browser.click(&folded).await;
+        }
         desk.browser
             .click(&format!("input[name='unit'][value='{id}']"))
             .await;
@@ -614,6 +625,7 @@ async fn a_new_administrator_runs_a_whole_round_through_the_pages_in_vietnamese(
         "form[action='{account_page}/units'] button[type='submit']"
     ))
     .await;
+    keep_picture(&desk.browser, "10-dieu-phoi-vien").await;
     {
         let Some(coordinator) = browser_sized(false, (1280, 900)).await else {
             return;
@@ -685,4 +697,24 @@ fn code_shown(html: &str) -> AccessCode {
         .text()
         .collect();
     AccessCode::parse(text.trim()).unwrap()
+}
+
+#[test]
+fn the_english_check_flags_english_prose_but_not_names_codes_or_marked_english() {
+    let page = r#"<html lang="vi"><body>
+        <h1>Đợt khảo sát</h1>
+        <p>Long An — Đồng bằng sông Cửu Long — <code>civil_servant</code> — nguoi1@vidu.gov.vn</p>
+        <p class="slip-round">Khảo sát 2024 / <span lang="en">PAR survey 2024</span></p>
+        <button>Save changes</button>
+        <input placeholder="Search respondents">
+    </body></html>"#;
+    let found = english_words(page);
+    assert!(
+        found.contains("save") && found.contains("changes"),
+        "{found:?}"
+    );
+    assert!(found.contains("search"), "attributes are read: {found:?}");
+    for allowed in ["long", "civil", "servant", "survey", "vidu"] {
+        assert!(!found.contains(allowed), "{allowed} flagged: {found:?}");
+    }
 }

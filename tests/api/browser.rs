@@ -88,6 +88,8 @@ pub async fn browser_sized(javascript: bool, (width, height): (u32, u32)) -> Opt
         .port();
     let mut driver = Command::new(chromedriver)
         .arg(format!("--port={port}"))
+        // Chromium takes its locale (the order of a date field's parts) from the environment.
+        .env("LANG", "vi_VN.UTF-8")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         // Its own process group, with Chromium and every helper inside: see `stop_driver`.
