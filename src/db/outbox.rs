@@ -125,7 +125,7 @@ pub fn claim(
     Ok(claimed)
 }
 
-/// Renews this sender's lease on a claimed message just before sending it, and says whether
+/// Renews this sender's lease on a claimed message not yet sent, and says whether
 /// the message is still this sender's: each claim increments `attempts`, so a message another
 /// sender re-claimed (after this one's lease ran out) no longer has `attempts` as claimed here.
 /// Without this check a slow batch would send its tail twice.

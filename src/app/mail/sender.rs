@@ -188,9 +188,9 @@ pub fn send_batch_holding(
     Ok(report)
 }
 
-/// Renews the lease of the messages from `from` on, in one transaction that also marks sent
-/// what was accepted before `from`; a message another sender has taken over meanwhile is
-/// marked [`Outcome::Lost`].
+/// Renews the lease of the messages from `from` on, in one transaction that also records the
+/// outcomes before `from`; a message another sender has taken over meanwhile is marked
+/// [`Outcome::Lost`].
 fn renew(
     conn: &mut AnyConnection,
     held: &HeldClaims,
@@ -200,32 +200,47 @@ fn renew(
     lease_until: chrono::NaiveDateTime,
 ) -> anyhow::Result<()> {
     let mut holding = held.0.lock().unwrap_or_else(PoisonError::into_inner);
-    let accepted = sent_ids(claimed, &outcomes[..from]);
     let lost = db::write_transaction(conn, |conn| {
-        outbox::mark_sent(conn, &accepted, db::now())?;
+        write_outcomes(conn, &holding, &claimed[..from], &outcomes[..from])?;
         let mut lost = Vec::new();
         for (i, message) in claimed.iter().enumerate().skip(from) {
             if !outbox::renew_lease(conn, message.id, message.attempts, lease_until)? {
-                lost.push(i);
+                lost.push(message.id);
+                outcomes[i] = Some(Outcome::Lost);
             }
         }
         Ok::<_, diesel::result::Error>(lost)
     })?;
-    for &i in &lost {
-        outcomes[i] = Some(Outcome::Lost);
-    }
-    holding.retain(|h| !accepted.contains(&h.id) && !lost.iter().any(|&i| claimed[i].id == h.id));
+    let done = &claimed[..from];
+    holding.retain(|h| !lost.contains(&h.id) && !done.iter().any(|m| m.id == h.id));
     Ok(())
 }
 
-/// The ids of the messages whose outcome is [`Outcome::Sent`].
-fn sent_ids(claimed: &[OutboxMessage], outcomes: &[Option<Outcome>]) -> Vec<i64> {
-    claimed
+/// Writes the outcomes of the messages that are still `holding` (an interrupt or an earlier
+/// renewal may have written theirs already): the accepted ones marked sent in one statement,
+/// each failure with its retry time.
+fn write_outcomes(
+    conn: &mut AnyConnection,
+    holding: &[Held],
+    claimed: &[OutboxMessage],
+    outcomes: &[Option<Outcome>],
+) -> diesel::QueryResult<()> {
+    let still_held = |id: i64| holding.iter().any(|h| h.id == id);
+    let sent: Vec<i64> = claimed
         .iter()
         .zip(outcomes)
-        .filter(|(_, o)| matches!(o, Some(Outcome::Sent)))
+        .filter(|(m, o)| matches!(o, Some(Outcome::Sent)) && still_held(m.id))
         .map(|(m, _)| m.id)
-        .collect()
+        .collect();
+    outbox::mark_sent(conn, &sent, db::now())?;
+    for (message, outcome) in claimed.iter().zip(outcomes) {
+        if let Some(Outcome::Failed { reason, retry_at }) = outcome
+            && still_held(message.id)
+        {
+            outbox::mark_failed(conn, message.id, reason, *retry_at)?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the outcomes of a batch in one transaction and lets go of its messages.
@@ -236,35 +251,21 @@ fn record(
     outcomes: &[Option<Outcome>],
 ) -> anyhow::Result<BatchReport> {
     let mut holding = held.0.lock().unwrap_or_else(PoisonError::into_inner);
-    // Only messages still held: an interrupt may have recorded them already.
-    let still_held = |id: i64| holding.iter().any(|h| h.id == id);
-    let mut report = BatchReport::default();
-    let sent: Vec<i64> = sent_ids(claimed, outcomes)
-        .into_iter()
-        .filter(|&id| still_held(id))
-        .collect();
-    report.sent = sent_ids(claimed, outcomes).len();
     db::write_transaction(conn, |conn| {
-        outbox::mark_sent(conn, &sent, db::now())?;
-        for (message, outcome) in claimed.iter().zip(outcomes) {
-            if let Some(Outcome::Failed { reason, retry_at }) = outcome
-                && still_held(message.id)
-            {
-                outbox::mark_failed(conn, message.id, reason, *retry_at)?;
-            }
-        }
-        Ok::<_, diesel::result::Error>(())
+        write_outcomes(conn, &holding, claimed, outcomes)
     })?;
+    holding.retain(|h| !claimed.iter().any(|m| m.id == h.id));
+    let mut report = BatchReport::default();
     for outcome in outcomes.iter().flatten() {
         match outcome {
+            Outcome::Sent => report.sent += 1,
             Outcome::Failed {
                 retry_at: Some(_), ..
             } => report.retried += 1,
             Outcome::Failed { retry_at: None, .. } => report.failed += 1,
-            Outcome::Sent | Outcome::Lost => {}
+            Outcome::Lost => {}
         }
     }
-    holding.retain(|h| !claimed.iter().any(|m| m.id == h.id));
     Ok(report)
 }
 
