@@ -125,7 +125,7 @@ pub fn claim(
     Ok(claimed)
 }
 
-/// Renews this sender's lease on a claimed message just before sending it, and says whether
+/// Renews this sender's lease on a claimed message not yet sent, and says whether
 /// the message is still this sender's: each claim increments `attempts`, so a message another
 /// sender re-claimed (after this one's lease ran out) no longer has `attempts` as claimed here.
 /// Without this check a slow batch would send its tail twice.
@@ -202,11 +202,14 @@ pub fn waiting(conn: &mut AnyConnection, prefix: &str, now: NaiveDateTime) -> Qu
     })
 }
 
-/// Marks a message sent and drops its bodies and address: the bodies contain an access code,
-/// which must not outlive its delivery, and the address is personal data the sent record no
-/// longer needs.
-pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(mail_outbox::table.find(id))
+/// Marks messages sent (a batch's, in one statement) and drops their bodies and addresses: the
+/// bodies contain an access code, which must not outlive its delivery, and the address is
+/// personal data the sent record no longer needs.
+pub fn mark_sent(conn: &mut AnyConnection, ids: &[i64], now: NaiveDateTime) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::update(mail_outbox::table.filter(mail_outbox::id.eq_any(ids)))
         .set((
             mail_outbox::status.eq(OutboxStatus::Sent.code()),
             mail_outbox::sent_at.eq(Some(now)),

@@ -884,7 +884,15 @@ fn queue_invitations(app: &TestApp, round: i64, n: usize, base_url: &str) {
     }
     rounds::import_respondents(&mut conn, round, "moi.csv", csv.as_bytes(), ADMIN).unwrap();
     let secret = SecretKey::new(stored_secret(app).as_bytes());
-    let queued = rounds::queue_invitations(&mut conn, &secret, base_url, round, ADMIN).unwrap();
+    let queued = rounds::queue_invitations(
+        &mut conn,
+        &secret,
+        base_url,
+        khaosat::domain::local_time::TimeZone::default(),
+        round,
+        ADMIN,
+    )
+    .unwrap();
     assert_eq!(queued, n);
 }
 

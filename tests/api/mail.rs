@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use khaosat::app::rounds;
 use khaosat::domain::lifecycle::RoundAction;
+use khaosat::domain::local_time::TimeZone;
 
 use crate::helpers::{TestApp, spawn_app};
 use crate::respond::complete_journey;
@@ -50,7 +51,15 @@ async fn the_invitation_link_still_opens_after_a_reminder_and_one_submission_use
     {
         let mut conn = app.pool.get().unwrap();
         rounds::apply_action(&mut conn, round, RoundAction::Open, ADMIN).unwrap();
-        rounds::queue_invitations(&mut conn, &secret, &app.address, round, ADMIN).unwrap();
+        rounds::queue_invitations(
+            &mut conn,
+            &secret,
+            &app.address,
+            TimeZone::default(),
+            round,
+            ADMIN,
+        )
+        .unwrap();
     }
     deliver(&app, &mailer);
     {
@@ -65,6 +74,7 @@ async fn the_invitation_link_still_opens_after_a_reminder_and_one_submission_use
                 &mut conn,
                 &secret,
                 &app.address,
+                TimeZone::default(),
                 round,
                 &policy,
                 later,
@@ -103,7 +113,19 @@ async fn the_invitation_link_still_opens_after_a_reminder_and_one_submission_use
 
 /// Starts `khaosat round send-invitations ROUND` against `sink`, in Vietnamese.
 fn send_invitations(app: &TestApp, sink: &SmtpSink, round: i64, lease: u32) -> Child {
+    send_invitations_with(app, sink, round, lease, &[])
+}
+
+/// [`send_invitations`] with more environment variables.
+fn send_invitations_with(
+    app: &TestApp,
+    sink: &SmtpSink,
+    round: i64,
+    lease: u32,
+    env: &[(&str, &str)],
+) -> Child {
     Command::new(env!("CARGO_BIN_EXE_khaosat"))
+        .envs(env.iter().copied())
         .args([
             "--lang",
             "vi",
@@ -230,7 +252,15 @@ async fn a_sender_name_with_parentheses_is_quoted_and_reply_to_and_contact_reach
     {
         let mut conn = app.pool.get().unwrap();
         rounds::apply_action(&mut conn, round, RoundAction::Open, ADMIN).unwrap();
-        rounds::queue_invitations(&mut conn, &secret, &app.address, round, ADMIN).unwrap();
+        rounds::queue_invitations(
+            &mut conn,
+            &secret,
+            &app.address,
+            TimeZone::default(),
+            round,
+            ADMIN,
+        )
+        .unwrap();
     }
     deliver(&app, &mailer);
     let messages = sink.wait_for(1, Duration::from_secs(10));
@@ -251,4 +281,38 @@ async fn a_sender_name_with_parentheses_is_quoted_and_reply_to_and_contact_reach
     assert!(text.contains("please contact: Phòng CCHC, 024 3825 0000"));
     let html = parsed.body_html(0).unwrap();
     assert!(html.contains("Mọi thắc mắc xin liên hệ"), "{html}");
+}
+
+#[tokio::test]
+async fn the_closing_date_in_an_invitation_is_the_day_in_the_configured_time_zone() {
+    let app = spawn_app().await;
+    let round = draft_round(&app, 1);
+    // 30 June 2027 20:00 UTC: still the 30th in UTC, already 1 July in Vietnam.
+    let closes = chrono::NaiveDate::from_ymd_opt(2027, 6, 30)
+        .unwrap()
+        .and_hms_opt(20, 0, 0)
+        .unwrap();
+    {
+        use diesel::prelude::*;
+        use khaosat::db::schema::rounds as r;
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(r::table.find(round))
+            .set(r::closes_at.eq(Some(closes)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let sink = SmtpSink::start();
+    let run = send_invitations_with(&app, &sink, round, 120, &[("KHAOSAT_TIME_ZONE", "UTC")])
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let messages = sink.wait_for(1, Duration::from_secs(10));
+    let text = messages[0].text();
+    assert!(text.contains("Hạn trả lời: 30/06/2027."), "{text}");
+    assert!(text.contains("Please answer by 30 June 2027."), "{text}");
+    assert!(!text.contains("01/07/2027"), "not Vietnam's day: {text}");
 }

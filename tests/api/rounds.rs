@@ -11,6 +11,7 @@ use khaosat::app::rounds::{self, Actor};
 use khaosat::db::schema::{access_codes, instruments, mail_outbox, methodologies, response_counts};
 use khaosat::domain::access_code::AccessCode;
 use khaosat::domain::account::Role;
+use khaosat::domain::local_time::TimeZone;
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::smtp::SmtpSink;
@@ -289,7 +290,15 @@ async fn a_reminder_goes_only_to_those_who_have_not_responded() {
     )
     .unwrap();
     assert_eq!(
-        rounds::queue_invitations(&mut conn, &secret, "http://x", round, ADMIN).unwrap(),
+        rounds::queue_invitations(
+            &mut conn,
+            &secret,
+            "http://x",
+            TimeZone::default(),
+            round,
+            ADMIN
+        )
+        .unwrap(),
         10
     );
     // Four respond.
@@ -308,20 +317,47 @@ async fn a_reminder_goes_only_to_those_who_have_not_responded() {
     };
     let now = khaosat::db::now();
     assert_eq!(
-        rounds::queue_reminders(&mut conn, &secret, "http://x", round, &policy, now, ADMIN)
-            .unwrap(),
+        rounds::queue_reminders(
+            &mut conn,
+            &secret,
+            "http://x",
+            TimeZone::default(),
+            round,
+            &policy,
+            now,
+            ADMIN
+        )
+        .unwrap(),
         0,
         "too soon"
     );
     let later = now + chrono::Duration::days(8);
     assert_eq!(
-        rounds::queue_reminders(&mut conn, &secret, "http://x", round, &policy, later, ADMIN)
-            .unwrap(),
+        rounds::queue_reminders(
+            &mut conn,
+            &secret,
+            "http://x",
+            TimeZone::default(),
+            round,
+            &policy,
+            later,
+            ADMIN
+        )
+        .unwrap(),
         6
     );
     assert_eq!(
-        rounds::queue_reminders(&mut conn, &secret, "http://x", round, &policy, later, ADMIN)
-            .unwrap(),
+        rounds::queue_reminders(
+            &mut conn,
+            &secret,
+            "http://x",
+            TimeZone::default(),
+            round,
+            &policy,
+            later,
+            ADMIN
+        )
+        .unwrap(),
         0,
         "not twice"
     );
@@ -783,7 +819,15 @@ async fn an_opted_out_respondent_is_never_mailed_again() {
         ADMIN,
     )
     .unwrap();
-    rounds::queue_invitations(&mut conn, &secret, "http://x", round, ADMIN).unwrap();
+    rounds::queue_invitations(
+        &mut conn,
+        &secret,
+        "http://x",
+        TimeZone::default(),
+        round,
+        ADMIN,
+    )
+    .unwrap();
     let first = khaosat::db::respondents::invitation_statuses(&mut conn, round).unwrap()[0].clone();
     let path = format!(
         "/optout/{}",
@@ -805,8 +849,17 @@ async fn an_opted_out_respondent_is_never_mailed_again() {
     };
     let later = khaosat::db::now() + chrono::Duration::days(8);
     assert_eq!(
-        rounds::queue_reminders(&mut conn, &secret, "http://x", round, &policy, later, ADMIN)
-            .unwrap(),
+        rounds::queue_reminders(
+            &mut conn,
+            &secret,
+            "http://x",
+            TimeZone::default(),
+            round,
+            &policy,
+            later,
+            ADMIN
+        )
+        .unwrap(),
         2
     );
     let cancelled: i64 = mail_outbox::table

@@ -177,7 +177,14 @@ fn invitations_queued(app: &TestApp, n: usize) {
         ADMIN,
     )
     .unwrap();
-    let queued = rounds::queue_invitations(&mut conn, &secret(app), "http://x", round, ADMIN);
+    let queued = rounds::queue_invitations(
+        &mut conn,
+        &secret(app),
+        "http://x",
+        khaosat::domain::local_time::TimeZone::default(),
+        round,
+        ADMIN,
+    );
     assert_eq!(queued.unwrap(), n);
 }
 

@@ -2,20 +2,20 @@
 //! and the outbox sender that delivers queued messages in batches with retry and backoff.
 
 pub mod sender;
+mod smtp;
 pub mod templates;
 
+use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{Message, SmtpTransport, Transport};
 
 use crate::app::config::Settings;
 use crate::db::outbox::OutboxMessage;
 
-/// A configured SMTP transport and sender address. The transport keeps a pool of open
-/// connections (lettre's `pool`), so a batch does not pay a TCP and SMTP handshake per
-/// message; clones share the pool.
+/// A configured SMTP client and sender address. The client keeps its connection open between
+/// messages, so a batch does not pay a TCP and SMTP handshake per message; clones share it.
 #[derive(Clone)]
 pub struct Mailer {
-    transport: SmtpTransport,
+    smtp: smtp::SmtpClient,
     from: Mailbox,
     reply_to: Option<Mailbox>,
     /// The contact line of every message, in both languages.
@@ -123,10 +123,8 @@ impl Mailer {
         let Some(url) = &settings.smtp_url else {
             return Ok(None);
         };
-        let transport = SmtpTransport::from_url(url)
-            .map_err(|e| crate::i18n::Message::new("mail.config.smtp_url", &[]).because(e))?
-            .timeout(Some(std::time::Duration::from_secs(30)))
-            .build();
+        let smtp = smtp::SmtpClient::from_url(url, Some(std::time::Duration::from_secs(30)))
+            .map_err(|e| crate::i18n::Message::new("mail.config.smtp_url", &[]).because(e))?;
         let from_text = settings.smtp_from.clone().unwrap_or_else(|| {
             format!(
                 "khaosat <noreply@{}>",
@@ -149,7 +147,7 @@ impl Mailer {
             .filter(|c| !c.is_empty())
             .map(Contact::new);
         Ok(Some(Self {
-            transport,
+            smtp,
             from,
             reply_to,
             contact,
@@ -184,8 +182,7 @@ impl Mailer {
             )))
             .multipart(MultiPart::alternative_plain_html(text, html))
             .map_err(|e| MailError::Build(e.to_string()))?;
-        self.transport.send(&email)?;
-        Ok(())
+        self.smtp.send(&email)
     }
 }
 

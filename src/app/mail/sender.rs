@@ -1,16 +1,26 @@
-//! Delivers the outbox: claims a batch under a lease, sends each message, and records the
-//! outcome. Temporary failures retry with exponential backoff; permanent ones stop.
+//! Delivers the outbox: claims a batch under a lease, sends its messages one after another
+//! over one kept-open SMTP connection, and records the outcomes of the batch in one write
+//! transaction. Temporary failures retry with exponential backoff; permanent ones stop.
 //!
-//! Delivery guarantee: a message is marked sent right after the SMTP server accepts it. If the
-//! process dies in the instant between the two, the lease expires and the message is sent once
-//! more with the same Message-ID; every other crash point (before the server accepted it)
-//! loses nothing and duplicates nothing.
+//! Delivery guarantee (at least once, exactly once unless the process dies): a message is
+//! marked sent only after the SMTP server accepted it, and the accepted messages of a batch
+//! are marked together, in the transaction that ends the batch (or renews its lease). The
+//! at-least-once window is therefore the messages accepted since that last transaction, at
+//! most one batch (50 for the server's worker, 10 for `round send-invitations`): if the process
+//! is killed (SIGKILL, a crash, power loss) inside it, they are sent once more with the same
+//! Message-ID when the lease runs out. An interrupt (Ctrl+C, SIGTERM) closes the window: it
+//! marks what was accepted as sent before giving the rest back ([`HeldClaims::release`]).
+//! Every other crash point (before the server accepted) loses nothing and duplicates nothing.
+//! One transaction per batch instead of two per message keeps the database off the critical
+//! path; a SQLite commit in WAL mode still costs a lock and a log write, a PostgreSQL commit a
+//! flush to disk.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::app::mail::Mailer;
-use crate::db::{self, DbPool, outbox};
+use crate::db::outbox::OutboxMessage;
+use crate::db::{self, AnyConnection, DbPool, outbox};
 use crate::domain::reminders::{attempts_exhausted, next_attempt_after};
 
 /// What one batch did.
@@ -31,31 +41,67 @@ impl BatchReport {
     }
 }
 
-/// The messages one sender holds claimed right now (row id and the attempt count of the
-/// claim), so that a run that is interrupted can give them back at once instead of leaving
-/// them locked until its lease runs out.
+/// A message a sender holds claimed.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    id: i64,
+    /// The attempt count of the claim, which tells this claim from a later one by another
+    /// sender.
+    attempts: i32,
+    /// The SMTP server accepted it; only the mark-sent is still to be written.
+    accepted: bool,
+}
+
+/// The messages one sender holds claimed right now, so that a run that is interrupted can
+/// give them back at once instead of leaving them locked until its lease runs out, and can
+/// record as sent those the server accepted but the batch has not marked yet.
 #[derive(Debug, Clone, Default)]
-pub struct HeldClaims(Arc<Mutex<Vec<(i64, i32)>>>);
+pub struct HeldClaims(Arc<Mutex<Vec<Held>>>);
 
 impl HeldClaims {
-    fn forget(&self, id: i64) {
-        self.0
+    fn accepted(&self, id: i64) {
+        if let Some(held) = self
+            .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .retain(|&(held, _)| held != id);
+            .iter_mut()
+            .find(|h| h.id == id)
+        {
+            held.accepted = true;
+        }
     }
 
-    /// Gives back every message still held and returns how many were given back. Claiming
-    /// waits while this runs, so no claim made meanwhile escapes it.
+    /// Marks the accepted messages sent and gives back every other message still held, in one
+    /// transaction; returns how many were given back. Claiming and recording wait while this
+    /// runs, so no claim made meanwhile escapes it.
     pub fn release(&self, pool: &DbPool) -> anyhow::Result<usize> {
         let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let mut conn = pool.get()?;
-        let mut released = 0;
-        for (id, attempts) in held.drain(..) {
-            released += outbox::release(&mut conn, id, attempts)?;
-        }
+        let released = db::write_transaction(&mut conn, |conn| {
+            let accepted: Vec<i64> = held.iter().filter(|h| h.accepted).map(|h| h.id).collect();
+            outbox::mark_sent(conn, &accepted, db::now())?;
+            let mut released = 0;
+            for h in held.iter().filter(|h| !h.accepted) {
+                released += outbox::release(conn, h.id, h.attempts)?;
+            }
+            Ok::<_, diesel::result::Error>(released)
+        })?;
+        held.clear();
         Ok(released)
     }
+}
+
+/// How a claimed message fared.
+enum Outcome {
+    /// Accepted by the server, to be marked sent.
+    Sent,
+    /// Refused or unreachable: retry at the time given, or never.
+    Failed {
+        reason: String,
+        retry_at: Option<chrono::NaiveDateTime>,
+    },
+    /// Another sender took it over (this one's lease ran out): neither sent nor recorded.
+    Lost,
 }
 
 /// Claims and sends up to `limit` due messages.
@@ -85,22 +131,44 @@ pub fn send_batch_holding(
         let claimed = db::write_transaction(&mut conn, |conn| {
             outbox::claim(conn, now, now + lease, limit)
         })?;
-        holding.extend(claimed.iter().map(|m| (m.id, m.attempts)));
+        holding.extend(claimed.iter().map(|m| Held {
+            id: m.id,
+            attempts: m.attempts,
+            accepted: false,
+        }));
         claimed
     };
-    let mut report = BatchReport::default();
-    let claimed_any = !claimed.is_empty();
-    for message in claimed {
-        // The batch may have outlived its lease; only a message still ours is sent.
-        if !outbox::renew_lease(&mut conn, message.id, message.attempts, db::now() + lease)? {
-            held.forget(message.id);
-            continue;
+    if claimed.is_empty() {
+        return Ok(BatchReport::default());
+    }
+    // Each send starts with most of a lease ahead of it: once a tenth of the lease has passed
+    // since the claim or the last renewal, the batch's lease is renewed (and what was accepted
+    // meanwhile marked sent). Through a fast relay a batch never gets there; through a slow
+    // one this is the per-message renewal that keeps a batch from outliving its lease, so
+    // another sender never takes over a message this one is about to send.
+    let renew_after = (lease / 10).to_std().unwrap_or(Duration::ZERO);
+    let mut renewed = Instant::now();
+    let mut outcomes: Vec<Option<Outcome>> = claimed.iter().map(|_| None).collect();
+    for i in 0..claimed.len() {
+        if renewed.elapsed() >= renew_after {
+            renew(
+                &mut conn,
+                held,
+                &claimed,
+                &mut outcomes,
+                i,
+                db::now() + lease,
+            )?;
+            renewed = Instant::now();
         }
-        match mailer.send(&message) {
+        if outcomes[i].is_some() {
+            continue; // lost to another sender
+        }
+        let message = &claimed[i];
+        outcomes[i] = Some(match mailer.send(message) {
             Ok(()) => {
-                outbox::mark_sent(&mut conn, message.id, db::now())?;
-                held.forget(message.id);
-                report.sent += 1;
+                held.accepted(message.id);
+                Outcome::Sent
             }
             Err(error) => {
                 let attempts = u32::try_from(message.attempts).unwrap_or(u32::MAX);
@@ -110,19 +178,93 @@ pub fn send_batch_holding(
                 // address must reach neither the log nor the stored error.
                 let reason = redact_addresses(&error.to_string());
                 tracing::warn!(outbox_id = message.id, attempts, error = %reason, "sending a message failed");
-                outbox::mark_failed(&mut conn, message.id, &reason, retry_at)?;
-                held.forget(message.id);
-                if retry_at.is_some() {
-                    report.retried += 1;
-                } else {
-                    report.failed += 1;
-                }
+                Outcome::Failed { reason, retry_at }
+            }
+        });
+    }
+    let report = record(&mut conn, held, &claimed, &outcomes)?;
+    // Sent messages had their bodies (with access codes) and addresses blanked.
+    db::scrub_log(&mut conn);
+    Ok(report)
+}
+
+/// Renews the lease of the messages from `from` on, in one transaction that also records the
+/// outcomes before `from`; a message another sender has taken over meanwhile is marked
+/// [`Outcome::Lost`].
+fn renew(
+    conn: &mut AnyConnection,
+    held: &HeldClaims,
+    claimed: &[OutboxMessage],
+    outcomes: &mut [Option<Outcome>],
+    from: usize,
+    lease_until: chrono::NaiveDateTime,
+) -> anyhow::Result<()> {
+    let mut holding = held.0.lock().unwrap_or_else(PoisonError::into_inner);
+    let lost = db::write_transaction(conn, |conn| {
+        write_outcomes(conn, &holding, &claimed[..from], &outcomes[..from])?;
+        let mut lost = Vec::new();
+        for (i, message) in claimed.iter().enumerate().skip(from) {
+            if !outbox::renew_lease(conn, message.id, message.attempts, lease_until)? {
+                lost.push(message.id);
+                outcomes[i] = Some(Outcome::Lost);
             }
         }
+        Ok::<_, diesel::result::Error>(lost)
+    })?;
+    let done = &claimed[..from];
+    holding.retain(|h| !lost.contains(&h.id) && !done.iter().any(|m| m.id == h.id));
+    Ok(())
+}
+
+/// Writes the outcomes of the messages that are still `holding` (an interrupt or an earlier
+/// renewal may have written theirs already): the accepted ones marked sent in one statement,
+/// each failure with its retry time.
+fn write_outcomes(
+    conn: &mut AnyConnection,
+    holding: &[Held],
+    claimed: &[OutboxMessage],
+    outcomes: &[Option<Outcome>],
+) -> diesel::QueryResult<()> {
+    let still_held = |id: i64| holding.iter().any(|h| h.id == id);
+    let sent: Vec<i64> = claimed
+        .iter()
+        .zip(outcomes)
+        .filter(|(m, o)| matches!(o, Some(Outcome::Sent)) && still_held(m.id))
+        .map(|(m, _)| m.id)
+        .collect();
+    outbox::mark_sent(conn, &sent, db::now())?;
+    for (message, outcome) in claimed.iter().zip(outcomes) {
+        if let Some(Outcome::Failed { reason, retry_at }) = outcome
+            && still_held(message.id)
+        {
+            outbox::mark_failed(conn, message.id, reason, *retry_at)?;
+        }
     }
-    if claimed_any {
-        // Sent messages had their bodies (with access codes) and addresses blanked.
-        db::scrub_log(&mut conn);
+    Ok(())
+}
+
+/// Writes the outcomes of a batch in one transaction and lets go of its messages.
+fn record(
+    conn: &mut AnyConnection,
+    held: &HeldClaims,
+    claimed: &[OutboxMessage],
+    outcomes: &[Option<Outcome>],
+) -> anyhow::Result<BatchReport> {
+    let mut holding = held.0.lock().unwrap_or_else(PoisonError::into_inner);
+    db::write_transaction(conn, |conn| {
+        write_outcomes(conn, &holding, claimed, outcomes)
+    })?;
+    holding.retain(|h| !claimed.iter().any(|m| m.id == h.id));
+    let mut report = BatchReport::default();
+    for outcome in outcomes.iter().flatten() {
+        match outcome {
+            Outcome::Sent => report.sent += 1,
+            Outcome::Failed {
+                retry_at: Some(_), ..
+            } => report.retried += 1,
+            Outcome::Failed { retry_at: None, .. } => report.failed += 1,
+            Outcome::Lost => {}
+        }
     }
     Ok(report)
 }

@@ -1,15 +1,12 @@
 //! E-mail invitations and reminders, queued in the outbox, and opt-out links.
 
 use super::*;
+use crate::domain::local_time::TimeZone;
 
-/// The closing day as respondents read it: in Vietnam's time (the default zone), where a
-/// 17:00 UTC closing is already the next day.
-pub(super) fn closes_date(round: &RoundRow) -> Option<chrono::NaiveDate> {
-    round.closes_at.map(|c| {
-        crate::domain::local_time::TimeZone::default()
-            .to_local(c)
-            .date()
-    })
+/// The closing day as respondents read it: in the deployment's time zone (`KHAOSAT_TIME_ZONE`),
+/// where a 17:00 UTC closing is already the next day in Vietnam and still the same day in UTC.
+pub(super) fn closes_date(round: &RoundRow, zone: TimeZone) -> Option<chrono::NaiveDate> {
+    round.closes_at.map(|c| zone.to_local(c).date())
 }
 
 /// The outbox key prefix of a round's messages.
@@ -19,11 +16,13 @@ pub fn message_prefix(round_id: i64) -> String {
 
 /// Issues codes to every respondent with an e-mail address and no invitation yet, and queues
 /// their invitations, in one transaction: a code exists in clear only inside its queued
-/// message, whose body is erased once delivered. Returns how many were queued.
+/// message, whose body is erased once delivered. The closing date is written in `zone`.
+/// Returns how many were queued.
 pub fn queue_invitations(
     conn: &mut AnyConnection,
     secret: &SecretKey,
     base_url: &str,
+    zone: TimeZone,
     round_id: i64,
     actor: Actor<'_>,
 ) -> Result<usize> {
@@ -31,7 +30,7 @@ pub fn queue_invitations(
         let round = round_or_404(conn, round_id)?;
         let issued = issue_codes(conn, secret, round_id, true, None, actor)?;
         let now = db::now();
-        let closes = closes_date(&round);
+        let closes = closes_date(&round, zone);
         let mut queued = 0;
         for code in &issued {
             let Some(email) = &code.email else { continue };
@@ -76,11 +75,17 @@ pub fn queue_invitations(
 /// responded or opted out, at most `max_reminders`, and not sooner than `min_days_between`.
 /// A reminder carries a further code for the same access code (the earlier one is not stored
 /// in clear and so cannot be repeated): every code the respondent was sent keeps opening the
-/// same draft until one of them is used, which uses them all.
+/// same draft until one of them is used, which uses them all. The closing date is written in
+/// `zone`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the deployment's settings, the round, the policy and its clock, each needed"
+)]
 pub fn queue_reminders(
     conn: &mut AnyConnection,
     secret: &SecretKey,
     base_url: &str,
+    zone: TimeZone,
     round_id: i64,
     policy: &ReminderPolicy,
     now: NaiveDateTime,
@@ -91,7 +96,7 @@ pub fn queue_reminders(
         if status_of(&round)? != RoundStatus::Open {
             return Err(invalid("round.invalid.reminders_state", &[]));
         }
-        let closes = closes_date(&round);
+        let closes = closes_date(&round, zone);
         let mut queued = 0;
         for status in db::respondents::invitation_statuses(conn, round_id)? {
             let state = InvitationState {

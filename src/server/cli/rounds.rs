@@ -62,7 +62,7 @@ pub(super) fn round_command(
     let (round_id, queued) = match command {
         RoundCommand::SendInvitations { round } => (
             *round,
-            rounds::queue_invitations(&mut conn, &secret, &base, *round, actor)
+            rounds::queue_invitations(&mut conn, &secret, &base, settings.time_zone, *round, actor)
                 .map_err(|e| round_error(lang, *round, e))?,
         ),
         RoundCommand::ImportAppraised { .. } => unreachable!("handled above"),
@@ -81,6 +81,7 @@ pub(super) fn round_command(
                     &mut conn,
                     &secret,
                     &base,
+                    settings.time_zone,
                     *round,
                     &policy,
                     db::now(),

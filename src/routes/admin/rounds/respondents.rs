@@ -129,6 +129,7 @@ pub async fn send_invitations(
     }
     let secret = state.secret.clone();
     let base = state.settings.base();
+    let zone = state.settings.time_zone;
     run(
         &req,
         &state,
@@ -136,7 +137,7 @@ pub async fn send_invitations(
         round_id,
         "invitations",
         move |conn, actor| {
-            rounds::queue_invitations(conn, &secret, &base, round_id, actor).map(|_| ())
+            rounds::queue_invitations(conn, &secret, &base, zone, round_id, actor).map(|_| ())
         },
     )
     .await
@@ -156,6 +157,7 @@ pub async fn send_reminders(
     }
     let secret = state.secret.clone();
     let base = state.settings.base();
+    let zone = state.settings.time_zone;
     run(
         &req,
         &state,
@@ -167,6 +169,7 @@ pub async fn send_reminders(
                 conn,
                 &secret,
                 &base,
+                zone,
                 round_id,
                 &DEFAULT_POLICY,
                 db::now(),
