@@ -167,7 +167,7 @@ fn new_link_form(ctx: &PageContext, user: &User) -> Markup {
         @if user.active {
             form method="post" action={ "/admin/accounts/" (user.id) "/link" } {
                 (ctx.csrf_field())
-                button type="submit" { (ctx.t("accounts.link.new")) }
+                button.btn type="submit" { (ctx.t("accounts.link.new")) }
             }
         } @else {
             p { (ctx.t("accounts.error.link_inactive")) }
@@ -256,7 +256,7 @@ pub fn detail(
                     }
                 }
                 p.hint { (ctx.t("accounts.role_hint")) }
-                button type="submit" { (ctx.t("accounts.role_save")) }
+                button.btn.secondary type="submit" { (ctx.t("accounts.role_save")) }
             }
 
             h2 #units { (ctx.t("accounts.units_title")) }
@@ -282,7 +282,7 @@ pub fn detail(
                             }
                         }
                     }
-                    button type="submit" { (ctx.t("accounts.units_save")) }
+                    button.btn type="submit" { (ctx.t("accounts.units_save")) }
                 }
             } @else {
                 p { (ctx.t("accounts.units_only_coordinators")) }
@@ -305,7 +305,7 @@ pub fn detail(
                 p { (ctx.t("accounts.activate_hint")) }
                 form method="post" action={ "/admin/accounts/" (user.id) "/activate" } {
                     (ctx.csrf_field())
-                    button type="submit" { (ctx.t("accounts.activate")) }
+                    button.btn type="submit" { (ctx.t("accounts.activate")) }
                 }
             }
         },
