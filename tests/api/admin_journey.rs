@@ -16,7 +16,7 @@ use khaosat::domain::access_code::AccessCode;
 use scraper::{Html, Node};
 
 use crate::browser::{Browser, browser_sized};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::spawn_app;
 use crate::respond::{answer_everything_of, bundled, fill, submit_review};
 
 const ADMIN_EMAIL: &str = "chanh.vanphong@sonoivu.gov.vn";
@@ -189,11 +189,7 @@ impl Desk {
         }
     }
 
-    async fn go(&mut self, app: &TestApp, path: &str) {
-        self.browser.go(&app.url(path)).await;
-        self.assert_vietnamese().await;
-    }
-
+    /// The HTML of the page shown.
     async fn source(&self) -> String {
         self.browser.source().await
     }
