@@ -109,6 +109,21 @@ pub fn check_submission(
     state(conn, token_hash)
 }
 
+/// What the page of an account's new link shows: the account, and the token only when it is
+/// a usable link of that same account (a token cookie meant for another page shows nothing).
+pub fn link_page(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    token: Option<String>,
+) -> AppResult<(Option<crate::db::users::User>, Option<String>)> {
+    let account = crate::db::users::by_id(conn, user_id)?;
+    let shown = match (&account, token) {
+        (Some(_), Some(token)) => is_usable_link_of(conn, &token, user_id)?.then_some(token),
+        _ => None,
+    };
+    Ok((account, shown))
+}
+
 /// Whether `token` (from the link cookie) is a usable link of account `user_id`: the link
 /// page shows only such a token, so a stale or planted cookie shows nothing.
 pub fn is_usable_link_of(conn: &mut AnyConnection, token: &str, user_id: i64) -> AppResult<bool> {

@@ -408,6 +408,52 @@ pub fn code_sheet_data_uri(
     ))
 }
 
+/// Issues codes for a code sheet: the round with the codes handed out, or, when there were
+/// none to hand out, the reason as the refusal ([`nothing_to_issue`]).
+pub fn issue_sheet(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    round_id: i64,
+    unit_id: Option<i64>,
+    actor: Actor<'_>,
+) -> Result<(RoundRow, Vec<IssuedCode>)> {
+    let round = round_or_404(conn, round_id)?;
+    let codes = issue_codes(conn, secret, round_id, false, unit_id, actor)?;
+    if codes.is_empty() {
+        // "0 codes issued" would leave the administrator guessing: say why, and where to go
+        // instead.
+        return Err(nothing_to_issue(conn, round_id, unit_id)?);
+    }
+    Ok((round, codes))
+}
+
+/// Reissues codes for a code sheet: the round with the outcome of [`reissue_codes`].
+pub fn reissue_sheet(
+    conn: &mut AnyConnection,
+    secret: &SecretKey,
+    round_id: i64,
+    target: &ReissueTarget,
+    actor: Actor<'_>,
+) -> Result<(RoundRow, Reissued)> {
+    let round = round_or_404(conn, round_id)?;
+    let reissued = reissue_codes(conn, secret, round_id, target, actor)?;
+    Ok((round, reissued))
+}
+
+/// What the reissue page shows: the round, its units (for the unit × group form) and the code
+/// holders ([`code_holders`]).
+pub fn reissue_page(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    unit_id: Option<i64>,
+    respondent_id: Option<i64>,
+) -> Result<(RoundRow, Vec<db::units::UnitRow>, Vec<CodeHolderLine>)> {
+    let round = round_or_404(conn, round_id)?;
+    let units = db::rounds::units(conn, round_id)?;
+    let holders = code_holders(conn, round_id, unit_id, respondent_id)?;
+    Ok((round, units, holders))
+}
+
 /// Why "issue codes" handed out none: nobody is listed (in the chosen unit), or everyone
 /// already holds a code (and reissuing is the way to give someone a new one).
 pub fn nothing_to_issue(

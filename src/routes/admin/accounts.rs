@@ -166,16 +166,7 @@ pub async fn link_page(
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty());
     let (account, shown) = state
-        .db(move |conn| {
-            let account = crate::db::users::by_id(conn, id)?;
-            let shown = match (&account, token) {
-                (Some(_), Some(token)) => {
-                    account_link::is_usable_link_of(conn, &token, id)?.then_some(token)
-                }
-                _ => None,
-            };
-            Ok((account, shown))
-        })
+        .db(move |conn| account_link::link_page(conn, id, token))
         .await?;
     let account = account.ok_or(AppError::NotFound)?;
     let ctx = PageContext::new(&req, Some(&user));

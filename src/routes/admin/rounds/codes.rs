@@ -10,7 +10,7 @@ use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, IssuedCode, ReissueTarget, RoundError};
 use crate::app::state::AppState;
-use crate::db::{self, rounds::RoundRow};
+use crate::db::rounds::RoundRow;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::views::{self, PageContext};
@@ -43,14 +43,7 @@ pub async fn issue_codes(
     let as_csv = form.data.format == "csv";
     let secret = state.secret.clone();
     let result = act(&req, &state, &user, move |conn, actor| {
-        let round = db::rounds::by_id(conn, round_id)?.ok_or(RoundError::NotFound)?;
-        let codes = rounds::issue_codes(conn, &secret, round_id, false, unit_id, actor)?;
-        if codes.is_empty() {
-            // "0 codes issued" would leave the administrator guessing: say why, and where
-            // to go instead.
-            return Err(rounds::nothing_to_issue(conn, round_id, unit_id)?);
-        }
-        Ok((round, codes))
+        rounds::issue_sheet(conn, &secret, round_id, unit_id, actor)
     })
     .await?;
     let (round, codes) = match result {
@@ -189,15 +182,13 @@ async fn reissue_form(
 ) -> AppResult<HttpResponse> {
     let (round, units, holders) = state
         .db(move |conn| {
-            let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
-            let units = db::rounds::units(conn, round_id)?;
-            let holders = rounds::code_holders(conn, round_id, shown.unit_id, shown.respondent_id)
-                .map_err(|e| match e {
+            rounds::reissue_page(conn, round_id, shown.unit_id, shown.respondent_id).map_err(|e| {
+                match e {
                     RoundError::App(e) => e,
                     RoundError::NotFound => AppError::NotFound,
                     other => AppError::internal(anyhow::anyhow!("{other}")),
-                })?;
-            Ok::<_, AppError>((round, units, holders))
+                }
+            })
         })
         .await?;
     let ctx = PageContext::new(req, Some(user));
@@ -256,9 +247,7 @@ pub async fn reissue_codes(
     };
     let secret = state.secret.clone();
     let result = act(&req, &state, &user, move |conn, actor| {
-        let round = db::rounds::by_id(conn, round_id)?.ok_or(RoundError::NotFound)?;
-        let reissued = rounds::reissue_codes(conn, &secret, round_id, &target, actor)?;
-        Ok((round, reissued))
+        rounds::reissue_sheet(conn, &secret, round_id, &target, actor)
     })
     .await?;
     match result {
