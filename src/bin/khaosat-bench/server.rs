@@ -204,6 +204,9 @@ pub fn run_khaosat(
     let started = Instant::now();
     let mut child = khaosat_command(database_url, dir)?
         .args(args)
+        // The bench reads what the command prints, so it asks for the English messages
+        // whatever the machine's locale (the CLI speaks Vietnamese by default).
+        .env("KHAOSAT_LANG", "en")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
