@@ -7,6 +7,7 @@ pub mod api_docs;
 pub mod assets;
 pub mod catalog;
 pub mod charts;
+pub mod codes;
 pub mod components;
 pub mod errors;
 pub mod format;

@@ -104,7 +104,7 @@ fn sheet_page(
     let base = state.settings.base();
     let href = rounds::code_sheet_data_uri(&base, &sheet.codes, ctx.lang)?;
     let name = file_name(sheet.round.id);
-    let extras = views::rounds::SheetExtras {
+    let extras = views::codes::SheetExtras {
         download_href: &href,
         download_name: &name,
         already_submitted: sheet.already_submitted,
@@ -114,8 +114,7 @@ fn sheet_page(
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(
-            views::rounds::code_sheet(&ctx, &sheet.round, &base, &sheet.codes, extras)
-                .into_string(),
+            views::codes::code_sheet(&ctx, &sheet.round, &base, &sheet.codes, extras).into_string(),
         ))
 }
 
@@ -195,7 +194,7 @@ async fn reissue_form(
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(
-            views::rounds::reissue(
+            views::codes::reissue(
                 &ctx,
                 &round,
                 &units,
