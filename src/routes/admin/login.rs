@@ -7,7 +7,7 @@ use maud::Markup;
 use serde::Deserialize;
 
 use crate::app::auth::csrf::{CsrfForm, EmptyForm};
-use crate::app::auth::session::{self, clear_session_cookie, session_cookie};
+use crate::app::auth::session::{self, clear_session_cookie};
 use crate::app::auth::{login, password};
 use crate::app::state::{AppState, blocking};
 use crate::domain::redirect::is_local_path;
@@ -85,13 +85,11 @@ pub async fn submit(
                 .db(move |conn| login::succeed(conn, &attempt, user.id, previous.as_deref()))
                 .await?;
             tracing::info!(event = "login", "an account logged in");
-            Ok(HttpResponse::SeeOther()
-                .insert_header((
-                    header::LOCATION,
-                    next.unwrap_or_else(|| DEFAULT_NEXT.to_owned()),
-                ))
-                .cookie(session_cookie(&token, state.settings.is_https()))
-                .finish())
+            Ok(super::signed_in(
+                &state,
+                &token,
+                next.as_deref().unwrap_or(DEFAULT_NEXT),
+            ))
         }
     }
 }

@@ -10,7 +10,13 @@ pub mod setup;
 pub mod tokens;
 pub mod welcome;
 
+use actix_web::HttpResponse;
+use actix_web::http::header;
+
+use crate::app::auth::{password, session::session_cookie};
+use crate::app::state::{AppState, blocking};
 use crate::domain::account::{AccountError, NewPassword, parse_password_pair};
+use crate::error::AppResult;
 use crate::views::components::FieldError;
 
 /// A new password typed twice on a form (`password`, `password_confirm`), checked by the one
@@ -24,4 +30,19 @@ pub fn new_password(password: &str, confirmation: &str) -> Result<NewPassword, F
         },
         message_key: e.message_key(),
     })
+}
+
+/// The argon2id hash of a new password, computed off the async executor (a hash takes tens of
+/// milliseconds of CPU and 19 MiB).
+pub async fn hash_new_password(chosen: NewPassword) -> AppResult<String> {
+    Ok(blocking(move || password::hash(chosen.expose())).await??)
+}
+
+/// `303` to `location` with the new session's cookie: how every sign-in ends (login, the
+/// first administrator's setup link, an account's password link).
+pub fn signed_in(state: &AppState, session_token: &str, location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .cookie(session_cookie(session_token, state.settings.is_https()))
+        .finish()
 }

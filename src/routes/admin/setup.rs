@@ -2,15 +2,14 @@
 //! password: at a start with no accounts the server prints this link.
 
 use crate::routes::html;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::auth::session::session_cookie;
+use crate::app::auth::setup_link;
 use crate::app::auth::tokens::hash_token;
-use crate::app::auth::{password, setup_link};
-use crate::app::state::{AppState, blocking};
+use crate::app::state::AppState;
 use crate::domain::account::{AccountError, Email, NewPassword, parse_name};
 use crate::error::AppResult;
 use crate::views::components::FieldError;
@@ -118,8 +117,7 @@ pub async fn submit(
             ));
         }
     };
-    let secret = valid.password.clone();
-    let password_hash = blocking(move || password::hash(secret.expose())).await??;
+    let password_hash = super::hash_new_password(valid.password).await?;
 
     let created = state
         .db(move |conn| {
@@ -138,10 +136,7 @@ pub async fn submit(
                 event = "first_admin_created",
                 "the first administrator was created"
             );
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/admin"))
-                .cookie(session_cookie(&session_token, state.settings.is_https()))
-                .finish())
+            Ok(super::signed_in(&state, &session_token, "/admin"))
         }
         None => Ok(html(
             StatusCode::NOT_FOUND,

@@ -2,16 +2,15 @@
 //! administrator added chooses their password, then is signed in. An unknown link is a 404,
 //! a used, replaced or expired one (or one whose account was deactivated) a 410.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::auth::account_link::{self, LinkState};
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::auth::password;
-use crate::app::auth::session::{self, session_cookie};
+use crate::app::auth::session;
 use crate::app::auth::tokens::hash_token;
-use crate::app::state::{AppState, blocking};
+use crate::app::state::AppState;
 use crate::error::AppResult;
 use crate::routes::html;
 use crate::views::{self, PageContext};
@@ -90,7 +89,7 @@ pub async fn submit(
             ));
         }
     };
-    let password_hash = blocking(move || password::hash(chosen.expose())).await??;
+    let password_hash = super::hash_new_password(chosen).await?;
     let previous = session::token_of(&req);
     let signed_in = state
         .db(move |conn| {
@@ -103,10 +102,7 @@ pub async fn submit(
                 event = "account_password_chosen",
                 "an account's owner chose a password through their link"
             );
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/admin"))
-                .cookie(session_cookie(&session_token, state.settings.is_https()))
-                .finish())
+            Ok(super::signed_in(&state, &session_token, "/admin"))
         }
         // Another submission used the link first (or it ran out meanwhile).
         None => Ok(invalid(&ctx, true)),

@@ -8,8 +8,9 @@ use serde::Deserialize;
 use super::{EmptyForm, FormErrors, act, act_form};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
-use crate::app::rounds::{self, ContactForm, RosterViewer};
+use crate::app::rounds::{self, ContactForm, RosterEntry, RosterViewer};
 use crate::app::state::AppState;
+use crate::db::rounds::RoundRow;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::routes::{private_html, see_other};
@@ -97,6 +98,22 @@ async fn roster_page(
     ))
 }
 
+/// One listed respondent of a round, as the user may see them (their units only, for a
+/// coordinator), for the edit and remove pages.
+async fn entry_of(
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    respondent_id: i64,
+) -> AppResult<(RoundRow, RosterEntry)> {
+    let viewer = viewer(user);
+    state
+        .db(move |conn| {
+            rounds::roster_entry(conn, round_id, respondent_id, viewer).map_err(AppError::from)
+        })
+        .await
+}
+
 /// `GET /admin/rounds/{id}/respondents/{respondent}/edit`.
 pub async fn edit_respondent_form(
     req: HttpRequest,
@@ -106,12 +123,7 @@ pub async fn edit_respondent_form(
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let (round_id, respondent_id) = path.into_inner();
-    let viewer = viewer(&user);
-    let (round, entry) = state
-        .db(move |conn| {
-            rounds::roster_entry(conn, round_id, respondent_id, viewer).map_err(AppError::from)
-        })
-        .await?;
+    let (round, entry) = entry_of(&state, &user, round_id, respondent_id).await?;
     let form = ContactForm {
         name: entry.name.clone(),
         email: entry.email.clone().unwrap_or_default(),
@@ -149,12 +161,7 @@ pub async fn edit_respondent(
         }
         Err(errors) => errors,
     };
-    let viewer = viewer(&user);
-    let (round, entry) = state
-        .db(move |conn| {
-            rounds::roster_entry(conn, round_id, respondent_id, viewer).map_err(AppError::from)
-        })
-        .await?;
+    let (round, entry) = entry_of(&state, &user, round_id, respondent_id).await?;
     let ctx = PageContext::new(&req, Some(&user));
     Ok(private_html(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -172,12 +179,7 @@ pub async fn remove_respondent_form(
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let (round_id, respondent_id) = path.into_inner();
-    let viewer = viewer(&user);
-    let (round, entry) = state
-        .db(move |conn| {
-            rounds::roster_entry(conn, round_id, respondent_id, viewer).map_err(AppError::from)
-        })
-        .await?;
+    let (round, entry) = entry_of(&state, &user, round_id, respondent_id).await?;
     let ctx = PageContext::new(&req, Some(&user));
     Ok(private_html(
         StatusCode::OK,
