@@ -224,8 +224,48 @@ pub fn decode_section(
         if !is_relevant(question.relevant.as_ref(), &view) {
             continue;
         }
+        if let QuestionKind::Calculate { calculation } = &question.kind {
+            // Computed here, never taken from the post, so a respondent cannot set it.
+            if let Some(value) = calculation.eval(&view) {
+                out.answers.insert(question.code.clone(), value);
+            }
+            continue;
+        }
         let mut decoded = Vec::new();
+        let errors_before = out.errors.len();
         decode_question(question, fields, &mut decoded, &mut out.errors);
+        if let Some(message) = &question.required_message {
+            for e in &mut out.errors[errors_before..] {
+                if e.message_key == keys::REQUIRED {
+                    e.message = Some(message.clone());
+                }
+            }
+        }
+        if question.choice_filter.is_some() {
+            // An option the filter does not offer is as unknown as one the list lacks.
+            let view = PageView {
+                earlier,
+                page_codes: &page_codes,
+                current: &out.answers,
+                own: None,
+            };
+            let offered = question.offered_options(&view);
+            decoded.retain(|(code, value)| {
+                let chosen: Vec<&str> = match value {
+                    AnswerValue::Choice(c) => vec![c.as_str()],
+                    AnswerValue::Choices(cs) => cs.iter().map(String::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                let refused = chosen
+                    .iter()
+                    .find(|c| !offered.iter().any(|o| o.value == **c));
+                if let Some(c) = refused {
+                    out.errors
+                        .push(FieldError::new(code, keys::UNKNOWN_OPTION).with("value", c));
+                }
+                refused.is_none()
+            });
+        }
         for (code, value) in decoded {
             if let Some(constraint) = &question.constraint {
                 let view = PageView {
@@ -266,6 +306,8 @@ fn decode_question(
     let values = posted(fields, code);
     let before = errors.len();
     let value = match &q.kind {
+        // Computed by the caller (calculate) or nothing to store (note).
+        QuestionKind::Calculate { .. } | QuestionKind::Note => return,
         QuestionKind::Battery { choices, items, .. } => {
             for item in items {
                 let values = posted(fields, &item.code);
@@ -425,6 +467,17 @@ pub fn prune_irrelevant(instrument: &Instrument, answers: &mut Answers) -> Vec<S
         let section_shown = is_relevant(section.relevant.as_ref(), answers);
         for question in &section.questions {
             if section_shown && is_relevant(question.relevant.as_ref(), answers) {
+                if let QuestionKind::Calculate { calculation } = &question.kind {
+                    // Earlier answers may have changed since it was computed.
+                    match calculation.eval(answers) {
+                        Some(value) => {
+                            answers.insert(question.code.clone(), value);
+                        }
+                        None => {
+                            answers.remove(&question.code);
+                        }
+                    }
+                }
                 continue;
             }
             for code in question.answer_codes() {
@@ -451,7 +504,9 @@ pub fn missing_required(instrument: &Instrument, answers: &Answers) -> Vec<Field
             }
             for code in q.answer_codes() {
                 if answers.get(code).is_none() {
-                    out.push(FieldError::new(code, keys::REQUIRED));
+                    let mut e = FieldError::new(code, keys::REQUIRED);
+                    e.message = q.required_message.clone();
+                    out.push(e);
                 }
             }
         }

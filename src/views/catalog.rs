@@ -128,6 +128,7 @@ pub fn instrument_preview(
     let i = &stored.instrument;
     let answers = Answers::new();
     let state = FormState {
+        instrument: i,
         lang: preview_lang,
         answers: &answers,
         errors: &[],

@@ -98,6 +98,7 @@ pub fn keying_form(
     posted: Option<&[(String, String)]>,
 ) -> Markup {
     let state = FormState {
+        instrument,
         lang: ctx.lang,
         answers,
         errors,

@@ -6,7 +6,9 @@
 use maud::{Markup, html};
 
 use crate::domain::answers::{AnswerValue, Answers, FieldError};
-use crate::domain::instrument::{ChoiceOption, Question, QuestionKind, Section};
+use crate::domain::instrument::{
+    Appearance, ChoiceOption, Instrument, Question, QuestionKind, Section,
+};
 use crate::i18n::{Lang, t, tf};
 
 /// Whether the form is live or a preview.
@@ -21,6 +23,8 @@ pub enum Mode {
 /// What the form shows: answers so far, errors, and the raw values posted with an error.
 #[derive(Debug, Clone, Copy)]
 pub struct FormState<'a> {
+    /// The questionnaire (for option labels inside `${code}` placeholders).
+    pub instrument: &'a Instrument,
     /// Display language.
     pub lang: Lang,
     /// All answers known (earlier sections and this one).
@@ -60,7 +64,48 @@ impl FormState<'_> {
             }
             Some(AnswerValue::Date(d)) => d.format("%Y-%m-%d").to_string(),
             Some(AnswerValue::Choices(vs)) => vs.join(", "),
-            None => String::new(),
+            None => self.default_of(code).unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// A question's `default`, shown while it has no answer.
+    fn default_of(&self, code: &str) -> Option<&str> {
+        self.instrument
+            .question(code)
+            .and_then(|q| q.default.as_deref())
+    }
+
+    /// A label or hint with its `${code}` placeholders filled (left as written in a preview,
+    /// where there are no answers to fill them with).
+    fn fill(&self, text: &str) -> String {
+        match self.mode {
+            Mode::Preview => text.to_owned(),
+            Mode::Respond => self.instrument.fill(text, self.answers, self.lang),
+        }
+    }
+
+    /// The options a choice question offers now: those its filter allows, or all of them
+    /// while an answer the filter needs is still missing (it may be on this very page, and
+    /// without scripts the page cannot narrow the list as it is filled; the server checks
+    /// the choice against the filter when the page is sent).
+    fn offered<'q>(&self, question: &'q Question) -> Vec<&'q ChoiceOption> {
+        let all = || {
+            question
+                .kind
+                .choices()
+                .map(|c| c.options.iter().collect())
+                .unwrap_or_default()
+        };
+        match (&question.choice_filter, self.mode) {
+            (Some(filter), Mode::Respond)
+                if filter
+                    .references()
+                    .iter()
+                    .all(|c| self.answers.get(c).is_some()) =>
+            {
+                question.offered_options(self.answers)
+            }
+            _ => all(),
         }
     }
 
@@ -71,7 +116,10 @@ impl FormState<'_> {
         match self.answers.get(code) {
             Some(AnswerValue::Choice(v)) => v == value,
             Some(AnswerValue::Choices(vs)) => vs.iter().any(|v| v == value),
-            _ => false,
+            Some(_) => false,
+            None => self
+                .default_of(code)
+                .is_some_and(|d| d.split_whitespace().any(|v| v == value)),
         }
     }
 }
@@ -221,21 +269,51 @@ fn described_by(hint: bool, error: bool, code: &str) -> Option<String> {
     (!ids.is_empty()).then(|| ids.join(" "))
 }
 
-/// A group of radios or checkboxes in a fieldset (a scale, a yes/no, one battery item).
+/// How a group of choices is laid out.
+#[derive(Debug, Clone, Copy)]
+struct ChoiceLayout {
+    multiple: bool,
+    appearance: Option<Appearance>,
+}
+
+/// A group of radios or checkboxes in a fieldset (a scale, a yes/no, one battery item), or a
+/// drop-down list for the `minimal` appearance of a single choice.
 fn choice_fieldset(
     code: &str,
     legend: &str,
     hint: Option<&str>,
     required: bool,
-    options: &[ChoiceOption],
-    multiple: bool,
+    options: &[&ChoiceOption],
+    layout: ChoiceLayout,
     state: &FormState<'_>,
 ) -> Markup {
     let lang = state.lang;
     let error = state.error_for(code).is_some();
-    let input_type = if multiple { "checkbox" } else { "radio" };
+    let input_type = if layout.multiple { "checkbox" } else { "radio" };
+    if layout.appearance == Some(Appearance::Minimal) && !layout.multiple {
+        let describedby = described_by(hint.is_some(), error, code);
+        return html! {
+            div.field.has-error[error] {
+                label for=(anchor_id(code)) { (legend) (required_mark(lang, required)) }
+                @if let Some(hint) = hint { p.hint id={ (code) "-hint" } { (hint) } }
+                (error_line(state, code))
+                select id=(anchor_id(code)) name=(code) aria-describedby=[describedby]
+                    aria-invalid=[error.then_some("true")] {
+                    option value="" { (t(lang, "form.choose")) }
+                    @for option in options {
+                        option value=(option.value) selected[state.is_checked(code, &option.value)] {
+                            (option.label.get(lang))
+                        }
+                    }
+                }
+            }
+        };
+    }
+    let likert = layout.appearance == Some(Appearance::Likert);
+    let horizontal = layout.appearance == Some(Appearance::Horizontal);
     html! {
-        fieldset.field.has-error[error] id=(anchor_id(code)) tabindex="-1"
+        fieldset.field.has-error[error].likert[likert].horizontal[horizontal]
+            id=(anchor_id(code)) tabindex="-1"
             aria-describedby=[described_by(hint.is_some(), error, code)] {
             legend { (legend) (required_mark(lang, required)) }
             @if let Some(hint) = hint { p.hint id={ (code) "-hint" } { (hint) } }
@@ -255,22 +333,28 @@ fn choice_fieldset(
 pub fn question_block(question: &Question, state: &FormState<'_>) -> Markup {
     let lang = state.lang;
     let code = question.code.as_str();
-    let label = question.label.get(lang);
-    let hint = question.hint.as_ref().map(|h| h.get(lang));
+    let label = state.fill(question.label.get(lang));
+    let label = label.as_str();
+    let hint = question.hint.as_ref().map(|h| state.fill(h.get(lang)));
+    let hint = hint.as_deref();
     let error = state.error_for(code).is_some();
+    let layout = |multiple| ChoiceLayout {
+        multiple,
+        appearance: question.appearance,
+    };
     html! {
         @match &question.kind {
-            QuestionKind::Single { choices, .. } => {
+            QuestionKind::Single { .. } => {
                 (condition_note(question, state))
-                (choice_fieldset(code, label, hint, question.required, &choices.options, false, state))
+                (choice_fieldset(code, label, hint, question.required, &state.offered(question), layout(false), state))
             }
-            QuestionKind::Multiple { choices } => {
+            QuestionKind::Multiple { .. } => {
                 (condition_note(question, state))
-                (choice_fieldset(code, label, hint, question.required, &choices.options, true, state))
+                (choice_fieldset(code, label, hint, question.required, &state.offered(question), layout(true), state))
             }
             QuestionKind::YesNo { .. } => {
                 (condition_note(question, state))
-                (choice_fieldset(code, label, hint, question.required, &question.options().unwrap_or_default(), false, state))
+                (choice_fieldset(code, label, hint, question.required, &question.options().unwrap_or_default().iter().collect::<Vec<_>>(), layout(false), state))
             }
             QuestionKind::Battery { choices, items, .. } => {
                 div.battery id=(anchor_id(code)) {
@@ -278,7 +362,22 @@ pub fn question_block(question: &Question, state: &FormState<'_>) -> Markup {
                     h2.battery-title { (label) (required_mark(lang, question.required)) }
                     @if let Some(hint) = hint { p.hint { (hint) } }
                     @for item in items {
-                        (choice_fieldset(&item.code, item.label.get(lang), None, question.required, &choices.options, false, state))
+                        (choice_fieldset(&item.code, item.label.get(lang), None, question.required, &choices.options.iter().collect::<Vec<_>>(), layout(false), state))
+                    }
+                }
+            }
+            QuestionKind::Note => {
+                div.field.note id=(anchor_id(code)) {
+                    (condition_note(question, state))
+                    p { (label) }
+                    @if let Some(hint) = hint { p.hint { (hint) } }
+                }
+            }
+            QuestionKind::Calculate { calculation } => {
+                // Computed on the server and never shown to respondents; the preview says how.
+                @if state.mode == Mode::Preview {
+                    p.hint.condition {
+                        (t(lang, "form.calculated")) " " code { (code) " = " (calculation.to_string()) }
                     }
                 }
             }
@@ -343,6 +442,7 @@ mod tests {
         let instrument = leader();
         let answers = Answers::new();
         let state = FormState {
+            instrument: &instrument,
             lang: Lang::Vi,
             answers: &answers,
             errors: &[],
@@ -382,6 +482,7 @@ mod tests {
             .unwrap();
         let empty = Answers::new();
         let live = FormState {
+            instrument: &instrument,
             lang: Lang::En,
             answers: &empty,
             errors: &[],
@@ -422,6 +523,7 @@ label = { vi = "<img src=x onerror=alert(1)>", en = "x" }
         let instrument = Instrument::from_toml(source.as_bytes(), "xss.toml").unwrap();
         let answers = Answers::new();
         let state = FormState {
+            instrument: &instrument,
             lang: Lang::Vi,
             answers: &answers,
             errors: &[],

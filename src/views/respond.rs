@@ -165,6 +165,7 @@ pub fn section_page(
     let is_first = visible.first().is_none_or(|&first| first >= index);
     let is_last = visible.last().is_none_or(|&last| last <= index);
     let state = FormState {
+        instrument,
         lang,
         answers,
         errors,

@@ -43,8 +43,11 @@
 //! Limits: a condition is at most [`MAX_EXPR_CHARS`] characters and nests at most
 //! [`MAX_EXPR_DEPTH`] levels of parentheses / `not`, so hostile input cannot exhaust the stack.
 //!
-//! This file holds the syntax tree and its evaluation; `parse` turns text into it.
+//! This file holds the syntax tree and its evaluation; `parse` turns text into it. `calc` holds
+//! the arithmetic of `calculate` questions and `filter` the `choice_filter` of choice questions.
 
+mod calc;
+mod filter;
 mod parse;
 
 use std::collections::BTreeSet;
@@ -52,6 +55,8 @@ use std::fmt;
 
 use crate::domain::answer_value::{AnswerValue, decimal_to_f64, normalize_decimal};
 
+pub use calc::{ArithOp, Calc, CalcFn};
+pub use filter::{ChoiceFilter, FilterTerm, FilterValue};
 pub use parse::is_valid_code;
 
 /// Longest accepted condition, in characters.

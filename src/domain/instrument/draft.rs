@@ -1,7 +1,9 @@
 //! What a reader (TOML or XLSForm) extracted, with locations, before validation.
 
+use std::collections::BTreeMap;
+
 use super::{Location, Text};
-use crate::domain::expr::Expr;
+use crate::domain::expr::{Calc, ChoiceFilter, Expr};
 /// A value with the place it was read from.
 #[derive(Debug, Clone)]
 pub(crate) struct At<T> {
@@ -33,6 +35,8 @@ pub(crate) struct DraftOption {
     pub value: Option<At<String>>,
     pub label: Option<Text>,
     pub valid: bool,
+    /// Extra columns for choice filters.
+    pub attributes: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +70,11 @@ pub(crate) struct DraftQuestion {
     pub max_length: Option<At<i64>>,
     pub scored: Option<At<bool>>,
     pub continues: Option<At<DraftContinuation>>,
+    pub calculation: Option<At<Calc>>,
+    pub required_message: Option<At<Text>>,
+    pub default: Option<At<String>>,
+    pub appearance: Option<At<String>>,
+    pub choice_filter: Option<At<ChoiceFilter>>,
 }
 
 impl DraftQuestion {
@@ -87,6 +96,11 @@ impl DraftQuestion {
             max_length: None,
             scored: None,
             continues: None,
+            calculation: None,
+            required_message: None,
+            default: None,
+            appearance: None,
+            choice_filter: None,
         }
     }
 }

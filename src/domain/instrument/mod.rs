@@ -19,6 +19,8 @@
 //! - `draft`: what a reader extracted, before validation;
 //! - `validate`: the draft → instrument rules shared by the TOML and XLSForm readers;
 //! - `toml_reader` / `toml_writer`: [`Instrument::from_toml`] and [`Instrument::to_toml`];
+//! - `features`: calculate, note, default, appearance, choice filters and `${code}`
+//!   placeholders (checks and filling);
 //! - `compare`: year-over-year [`Comparability`];
 //! - `diff`: structured differences between two versions ([`diff()`]).
 
@@ -26,6 +28,7 @@ mod compare;
 mod diff;
 mod draft;
 mod error;
+mod features;
 #[cfg(test)]
 mod test_support;
 mod toml_reader;
@@ -37,7 +40,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::expr::Expr;
+use crate::domain::expr::{Calc, ChoiceFilter, Expr};
 use crate::domain::items::{ScorableItem, ScorableOption};
 
 pub use crate::domain::source::Location;
@@ -49,6 +52,7 @@ pub(crate) use draft::{
 };
 pub use error::{InstrumentError, MAX_REPORTED_ERRORS};
 pub(crate) use error::{limit_errors, more_errors, place, sort_errors};
+pub use features::{fill_placeholders, placeholders};
 pub(crate) use validate::validate;
 
 /// The only `format` value this version reads.
@@ -123,6 +127,10 @@ pub struct ChoiceOption {
     pub label: Text,
     /// False for "don't know" / "no answer": accepted, but left out of scoring.
     pub valid: bool,
+    /// Extra columns a `choice_filter` can compare (e.g. the province of a district).
+    /// Left out of the hash when empty, so instruments without filters keep their hash.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// The options of a choice question, with the shared list they came from (if any).
@@ -220,10 +228,53 @@ pub enum QuestionKind {
     },
     /// A calendar date.
     Date,
+    /// A value computed on the server from earlier answers and stored like an answer; never
+    /// shown as a field.
+    Calculate {
+        /// The formula.
+        calculation: Calc,
+    },
+    /// Text shown to the respondent (its label, with `${code}` filled in); stores nothing.
+    Note,
+}
+
+/// How a choice question is laid out (XLSForm's `appearance`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Appearance {
+    /// The options side by side as a scale, labels under the buttons.
+    Likert,
+    /// A drop-down list.
+    Minimal,
+    /// The options in a row that wraps.
+    Horizontal,
+}
+
+impl Appearance {
+    /// Every appearance, in documentation order.
+    pub const ALL: [Appearance; 3] = [
+        Appearance::Likert,
+        Appearance::Minimal,
+        Appearance::Horizontal,
+    ];
+
+    /// The name used in files.
+    pub fn code(self) -> &'static str {
+        match self {
+            Appearance::Likert => "likert",
+            Appearance::Minimal => "minimal",
+            Appearance::Horizontal => "horizontal",
+        }
+    }
+
+    /// Reads a name used in files.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
 }
 
 /// The accepted `type` values.
-pub const QUESTION_TYPES: [&str; 9] = [
+pub const QUESTION_TYPES: [&str; 11] = [
     "single",
     "multiple",
     "battery",
@@ -233,6 +284,8 @@ pub const QUESTION_TYPES: [&str; 9] = [
     "text",
     "long_text",
     "date",
+    "calculate",
+    "note",
 ];
 
 impl QuestionKind {
@@ -248,6 +301,8 @@ impl QuestionKind {
             QuestionKind::Text { .. } => "text",
             QuestionKind::LongText { .. } => "long_text",
             QuestionKind::Date => "date",
+            QuestionKind::Calculate { .. } => "calculate",
+            QuestionKind::Note => "note",
         }
     }
 
@@ -281,6 +336,18 @@ pub struct Question {
     pub continues: Continuation,
     /// Type-specific settings.
     pub kind: QuestionKind,
+    /// Shown instead of the standard message when a required answer is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_message: Option<Text>,
+    /// The value the field starts with (an option code, a number, a date or a text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// The layout of a choice question.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<Appearance>,
+    /// Which options are offered, depending on earlier answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choice_filter: Option<ChoiceFilter>,
 }
 
 impl Question {
@@ -288,7 +355,26 @@ impl Question {
     pub fn answer_codes(&self) -> Vec<&str> {
         match &self.kind {
             QuestionKind::Battery { items, .. } => items.iter().map(|i| i.code.as_str()).collect(),
+            QuestionKind::Note => Vec::new(),
             _ => vec![self.code.as_str()],
+        }
+    }
+
+    /// The options offered under `answers`: all of them, or those its `choice_filter` allows.
+    pub fn offered_options<'q>(
+        &'q self,
+        answers: &impl crate::domain::expr::AnswerLookup,
+    ) -> Vec<&'q ChoiceOption> {
+        let Some(choices) = self.kind.choices() else {
+            return Vec::new();
+        };
+        match &self.choice_filter {
+            None => choices.options.iter().collect(),
+            Some(filter) => choices
+                .options
+                .iter()
+                .filter(|o| filter.allows(&o.value, &o.attributes, answers))
+                .collect(),
         }
     }
 
@@ -465,11 +551,13 @@ pub fn yes_no_options() -> Vec<ChoiceOption> {
             value: "yes".to_owned(),
             label: Text::new("Có", "Yes"),
             valid: true,
+            attributes: BTreeMap::new(),
         },
         ChoiceOption {
             value: "no".to_owned(),
             label: Text::new("Không", "No"),
             valid: true,
+            attributes: BTreeMap::new(),
         },
     ]
 }

@@ -87,3 +87,85 @@ pub(super) fn line_of(doc: &str, needle: &str) -> usize {
     let at = doc.find(needle).unwrap();
     doc[..at].matches('\n').count() + 1
 }
+
+/// A document using every feature that came with XLSForm: calculate, note, default,
+/// appearance, a cascading choice filter, required_message and `${code}` placeholders.
+pub(crate) const FEATURES: &str = r#"format = "khaosat-instrument/1"
+code = "features"
+version = 1
+group = "citizen"
+provenance = "written for tests"
+title = { vi = "Tính năng", en = "Features" }
+
+[choices.province]
+options = [
+  { value = "01", label = { vi = "Hà Nội", en = "Ha Noi" } },
+  { value = "14", label = { vi = "Sơn La", en = "Son La" } },
+]
+
+[choices.district]
+options = [
+  { value = "001", label = { vi = "Ba Đình", en = "Ba Dinh" }, filter = { province = "01" } },
+  { value = "116", label = { vi = "Mộc Châu", en = "Moc Chau" }, filter = { province = "14" } },
+]
+
+[[sections]]
+code = "s1"
+title = { vi = "Phần 1", en = "Part 1" }
+
+[[sections.questions]]
+code = "name"
+type = "text"
+label = { vi = "Tên", en = "Name" }
+required = true
+required_message = { vi = "Xin cho biết tên", en = "Please give a name" }
+
+[[sections.questions]]
+code = "province"
+type = "single"
+choices = "province"
+label = { vi = "Tỉnh", en = "Province" }
+appearance = "minimal"
+default = "14"
+
+[[sections.questions]]
+code = "district"
+type = "single"
+choices = "district"
+label = { vi = "Huyện của ${name}", en = "District of ${name}" }
+choice_filter = "province = ${province}"
+
+[[sections.questions]]
+code = "adults"
+type = "integer"
+label = { vi = "Người lớn", en = "Adults" }
+
+[[sections.questions]]
+code = "children"
+type = "integer"
+label = { vi = "Trẻ em", en = "Children" }
+default = "0"
+
+[[sections.questions]]
+code = "household"
+type = "calculate"
+calculation = "${adults} + ${children}"
+
+[[sections.questions]]
+code = "size_class"
+type = "calculate"
+calculation = "if(household >= 5, 'large', 'small')"
+
+[[sections.questions]]
+code = "greeting"
+type = "note"
+label = { vi = "Cảm ơn ${name}: hộ ${household} người ở ${province}", en = "Thanks ${name}: ${household} people in ${province}" }
+
+[[sections.questions]]
+code = "rating"
+type = "single"
+choices = "province"
+label = { vi = "Đánh giá", en = "Rating" }
+appearance = "likert"
+relevant = "household > 2"
+"#;

@@ -13,7 +13,7 @@ use super::{
     DraftQuestion, DraftSection, FORMAT, Instrument, InstrumentError, Location, MAX_FILE_BYTES,
     MAX_REPORTED_ERRORS, Number, Text, limit_errors, more_errors, validate,
 };
-use crate::domain::expr::Expr;
+use crate::domain::expr::{Calc, ChoiceFilter, Expr, ExprError};
 use crate::domain::source::{LineIndex, line_of_byte};
 use crate::i18n::Localized;
 type Val<'i> = Spanned<DeValue<'i>>;
@@ -253,6 +253,52 @@ impl<'a> TomlReader<'a> {
         }
     }
 
+    /// A string field read by `parse`; its errors are placed inside the string.
+    fn parsed<T>(
+        &mut self,
+        f: &Fields<'_, '_>,
+        key: &str,
+        parse: impl Fn(&str) -> Result<T, ExprError>,
+    ) -> Option<At<T>> {
+        let s = self.string(f, key, false)?;
+        match parse(&s.value) {
+            Ok(value) => Some(At::new(value, s.at)),
+            Err(e) => {
+                self.errors.push(InstrumentError {
+                    file: self.file.to_owned(),
+                    location: s.at,
+                    message: Localized::new("instrument.invalid_field", &[("field", key)])
+                        .with("detail", e.localized()),
+                });
+                None
+            }
+        }
+    }
+
+    /// A calculation; the conditions of its `if(...)` are written like `relevant`.
+    fn calculation(&mut self, f: &Fields<'_, '_>) -> Option<At<Calc>> {
+        self.parsed(f, "calculation", |src| {
+            Calc::parse(src, &|c| Expr::parse(c).map_err(|e| e.localized()))
+        })
+    }
+
+    /// A value written as a string, a number or a boolean, kept as text (a `default`).
+    fn scalar_text(&mut self, f: &Fields<'_, '_>, key: &str) -> Option<At<String>> {
+        let (v, path) = self.get(f, key, false)?;
+        let at = self.loc(&v.span(), &path);
+        let text = match v.get_ref() {
+            DeValue::String(s) => s.to_string(),
+            DeValue::Integer(_) => self.integer_value(v, &path)?.value.to_string(),
+            DeValue::Float(x) => x.to_string(),
+            DeValue::Boolean(b) => if *b { "yes" } else { "no" }.to_owned(),
+            _ => {
+                self.type_error(v, &path, "instrument.expected.string");
+                return None;
+            }
+        };
+        Some(At::new(text, at))
+    }
+
     fn array<'t, 'i>(
         &mut self,
         f: &Fields<'t, 'i>,
@@ -283,7 +329,7 @@ impl<'a> TomlReader<'a> {
     }
 
     fn option(&mut self, v: &Val<'_>, path: &str) -> Option<DraftOption> {
-        let f = self.fields(v, path, &["value", "label", "valid"])?;
+        let f = self.fields(v, path, &["value", "label", "valid", "filter"])?;
         let value = match f.map.get("value") {
             Some(val) if matches!(val.get_ref(), DeValue::Integer(_)) => {
                 // Numeric codes may be written without quotes; they are stored as text.
@@ -294,10 +340,34 @@ impl<'a> TomlReader<'a> {
         };
         let label = self.text(&f, "label", true).map(|t| t.value);
         let valid = self.boolean(&f, "valid").is_none_or(|b| b.value);
+        let mut attributes = BTreeMap::new();
+        if let Some((table, tpath)) = self.get(&f, "filter", false) {
+            match table.get_ref() {
+                DeValue::Table(t) => {
+                    for (key, value) in t.iter() {
+                        let vpath = join_path(&tpath, key.get_ref());
+                        match value.get_ref() {
+                            DeValue::String(s) => {
+                                attributes.insert(key.get_ref().to_string(), s.to_string());
+                            }
+                            DeValue::Integer(_) => {
+                                if let Some(n) = self.integer_value(value, &vpath) {
+                                    attributes
+                                        .insert(key.get_ref().to_string(), n.value.to_string());
+                                }
+                            }
+                            _ => self.type_error(value, &vpath, "instrument.expected.string"),
+                        }
+                    }
+                }
+                _ => self.type_error(table, &tpath, "instrument.expected.table"),
+            }
+        }
         Some(DraftOption {
             value,
             label,
             valid,
+            attributes,
         })
     }
 
@@ -449,12 +519,24 @@ impl<'a> TomlReader<'a> {
                 "max_length",
                 "scored",
                 "continues",
+                "calculation",
+                "required_message",
+                "default",
+                "appearance",
+                "choice_filter",
             ],
         )?;
         let mut q = DraftQuestion::new(self.loc(&v.span(), path));
         q.code = self.string(&f, "code", true);
         q.kind = self.string(&f, "type", true);
-        q.label = self.text(&f, "label", true).map(|t| t.value);
+        // A calculation is never shown, so it needs no label.
+        let is_calculation = q.kind.as_ref().is_some_and(|k| k.value == "calculate");
+        q.label = self.text(&f, "label", !is_calculation).map(|t| t.value);
+        q.calculation = self.calculation(&f);
+        q.required_message = self.text(&f, "required_message", false);
+        q.default = self.scalar_text(&f, "default");
+        q.appearance = self.string(&f, "appearance", false);
+        q.choice_filter = self.parsed(&f, "choice_filter", ChoiceFilter::parse);
         q.hint = self.text(&f, "hint", false).map(|t| t.value);
         q.required = self.boolean(&f, "required").is_some_and(|b| b.value);
         q.relevant = self.expr(&f, "relevant");

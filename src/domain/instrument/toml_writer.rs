@@ -47,12 +47,32 @@ impl Instrument {
                 line("[[sections.questions]]".to_owned());
                 line(format!("code = {}", tq(&q.code)));
                 line(format!("type = {}", tq(q.kind.type_name())));
-                line(format!("label = {}", tt(&q.label)));
+                let unlabelled_calculation = matches!(q.kind, QuestionKind::Calculate { .. })
+                    && q.label.vi.is_empty()
+                    && q.label.en.is_empty();
+                if !unlabelled_calculation {
+                    line(format!("label = {}", tt(&q.label)));
+                }
+                if let QuestionKind::Calculate { calculation } = &q.kind {
+                    line(format!("calculation = {}", tq(&calculation.to_string())));
+                }
                 if let Some(h) = &q.hint {
                     line(format!("hint = {}", tt(h)));
                 }
                 if q.required {
                     line("required = true".to_owned());
+                }
+                if let Some(m) = &q.required_message {
+                    line(format!("required_message = {}", tt(m)));
+                }
+                if let Some(d) = &q.default {
+                    line(format!("default = {}", tq(d)));
+                }
+                if let Some(a) = q.appearance {
+                    line(format!("appearance = {}", tq(a.code())));
+                }
+                if let Some(f) = &q.choice_filter {
+                    line(format!("choice_filter = {}", tq(&f.to_string())));
                 }
                 if let Some(r) = &q.relevant {
                     line(format!("relevant = {}", tq(&r.to_string())));
@@ -166,11 +186,22 @@ fn tcont(c: &Continuation) -> Option<String> {
 fn toptions(options: &[ChoiceOption]) -> String {
     let mut s = String::from("[\n");
     for o in options {
+        let filter = if o.attributes.is_empty() {
+            String::new()
+        } else {
+            let pairs: Vec<String> = o
+                .attributes
+                .iter()
+                .map(|(k, v)| format!("{} = {}", tq(k), tq(v)))
+                .collect();
+            format!(", filter = {{ {} }}", pairs.join(", "))
+        };
         s.push_str(&format!(
-            "  {{ value = {}, label = {}{} }},\n",
+            "  {{ value = {}, label = {}{}{} }},\n",
             tq(&o.value),
             tt(&o.label),
-            if o.valid { "" } else { ", valid = false" }
+            if o.valid { "" } else { ", valid = false" },
+            filter
         ));
     }
     s.push(']');

@@ -1,9 +1,11 @@
 //! Validation of a draft into an [`Instrument`], shared by the TOML and XLSForm readers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use super::features::check_default;
+use super::placeholders;
 use super::{
-    At, BatteryItem, ChoiceOption, Choices, Constraint, Continuation, Continues,
+    Appearance, At, BatteryItem, ChoiceOption, Choices, Constraint, Continuation, Continues,
     DEFAULT_LONG_TEXT_MAX, DEFAULT_TEXT_MAX, DraftChoices, DraftContinuation, DraftInstrument,
     DraftOption, DraftQuestion, Instrument, InstrumentError, Location, MAX_CODE_CHARS,
     MAX_TEXT_MAX, Number, QUESTION_TYPES, Question, QuestionKind, RespondentGroup, Section, Text,
@@ -28,9 +30,13 @@ struct CodeInfo {
     battery_items: Option<Vec<String>>,
 }
 
+/// References to check once every code is known: a condition's, a calculation's, a choice
+/// filter's, or the `${code}` placeholders of a label.
 struct PendingCondition {
     owner: Localized,
-    expr: Expr,
+    refs: BTreeSet<String>,
+    /// (code, literal as an option code) pairs compared by equality.
+    literals: Vec<(String, String)>,
     at: Location,
     /// References must have an ordinal below this.
     limit: usize,
@@ -107,6 +113,7 @@ impl Validator<'_> {
                 value: value.value,
                 label,
                 valid: opt.valid,
+                attributes: opt.attributes,
             });
         }
         if seen.is_empty() {
@@ -318,7 +325,8 @@ pub(crate) fn validate(
         if let Some(rel) = &ds.relevant {
             pending.push(PendingCondition {
                 owner: msg("instrument.owner.section", &[("code", &section_name)]),
-                expr: rel.value.clone(),
+                refs: rel.value.references(),
+                literals: literals_of(&rel.value),
                 at: rel.at.clone(),
                 limit: ordinal,
                 own_codes: Vec::new(),
@@ -527,6 +535,20 @@ fn build_question(
     } else {
         None
     };
+    if let Some(f) = &dq.choice_filter {
+        if !matches!(kind, "single" | "multiple") {
+            v.not_allowed(&dq.choice_filter, "choice_filter", kind);
+        } else if let Some(c) = &choices {
+            for column in f.value.columns() {
+                if !c.options.iter().any(|o| o.attributes.contains_key(column)) {
+                    v.err(
+                        &f.at,
+                        msg("instrument.filter_column_missing", &[("column", column)]),
+                    );
+                }
+            }
+        }
+    }
     let scored = dq.scored.as_ref().is_none_or(|s| s.value);
     let continues = if kind == "battery" {
         Continuation::Same
@@ -687,14 +709,61 @@ fn build_question(
                     QuestionKind::LongText { max_length }
                 }
             }
+            "calculate" => match &dq.calculation {
+                Some(c) => QuestionKind::Calculate {
+                    calculation: c.value.clone(),
+                },
+                None => {
+                    v.err(&dq.at, msg("instrument.needs_calculation", &[]));
+                    return None;
+                }
+            },
+            "note" => QuestionKind::Note,
             _ => QuestionKind::Date,
         },
     };
+    if kind != "calculate" {
+        v.not_allowed(&dq.calculation, "calculation", kind);
+    }
+    let owner = || msg("instrument.owner.question", &[("code", &code.value)]);
+    let mut later_refs =
+        |refs: BTreeSet<String>, literals: Vec<(String, String)>, at: &Location| {
+            if !refs.is_empty() {
+                pending.push(PendingCondition {
+                    owner: owner(),
+                    refs,
+                    literals,
+                    at: at.clone(),
+                    limit: ordinal,
+                    own_codes: own_codes.clone(),
+                    is_constraint: false,
+                    is_section: false,
+                });
+            }
+        };
+    if let Some(c) = &dq.calculation {
+        let literals = c
+            .value
+            .conditions()
+            .into_iter()
+            .flat_map(literals_of)
+            .collect();
+        later_refs(c.value.references(), literals, &c.at);
+    }
+    if let Some(f) = &dq.choice_filter {
+        later_refs(f.value.references(), Vec::new(), &f.at);
+    }
+    for text in [&dq.label, &dq.hint].into_iter().flatten() {
+        let mut refs = placeholders(&text.vi);
+        refs.extend(placeholders(&text.en));
+        later_refs(refs, Vec::new(), &dq.at);
+    }
 
     if let Some(rel) = &dq.relevant {
         pending.push(PendingCondition {
             owner: msg("instrument.owner.question", &[("code", &code.value)]),
-            expr: rel.value.clone(),
+            refs: rel.value.references(),
+            literals: literals_of(&rel.value),
             at: rel.at.clone(),
             limit: ordinal,
             own_codes: own_codes.clone(),
@@ -705,7 +774,8 @@ fn build_question(
     if let Some(c) = &dq.constraint {
         pending.push(PendingCondition {
             owner: msg("instrument.owner.question", &[("code", &code.value)]),
-            expr: c.value.clone(),
+            refs: c.value.references(),
+            literals: literals_of(&c.value),
             at: c.at.clone(),
             limit: ordinal,
             own_codes,
@@ -713,7 +783,29 @@ fn build_question(
             is_section: false,
         });
     }
-    Some(Question {
+    let appearance = dq.appearance.as_ref().and_then(|a| {
+        let found = Appearance::from_code(&a.value);
+        let fits = matches!(kind, "single" | "multiple" | "yes_no" | "battery");
+        match found {
+            None => {
+                let known: Vec<&str> = Appearance::ALL.iter().map(|a| a.code()).collect();
+                v.err(
+                    &a.at,
+                    msg(
+                        "instrument.unknown_appearance",
+                        &[("value", &a.value), ("known", &known.join(", "))],
+                    ),
+                );
+            }
+            Some(_) if !fits => v.not_allowed(&dq.appearance, "appearance", kind),
+            Some(_) => {}
+        }
+        found.filter(|_| fits)
+    });
+    if !dq.required {
+        v.not_allowed(&dq.required_message, "required_message", kind);
+    }
+    let question = Question {
         code: code.value.clone(),
         label: dq.label.unwrap_or_else(|| Text::new("", "")),
         hint: dq.hint,
@@ -725,7 +817,32 @@ fn build_question(
         }),
         continues,
         kind: kind_value,
+        required_message: dq.required_message.map(|m| m.value),
+        default: None,
+        appearance,
+        choice_filter: dq.choice_filter.map(|f| f.value),
+    };
+    let default = dq
+        .default
+        .and_then(|d| match check_default(&question, &d.value) {
+            Ok(()) => Some(d.value),
+            Err(message) => {
+                v.err(&d.at, message);
+                None
+            }
+        });
+    Some(Question {
+        default,
+        ..question
     })
+}
+
+/// The (code, option code) pairs a condition compares by equality.
+fn literals_of(expr: &Expr) -> Vec<(String, String)> {
+    expr.equality_literals()
+        .into_iter()
+        .map(|(code, lit)| (code.to_owned(), lit.as_code()))
+        .collect()
 }
 
 fn check_condition(
@@ -734,8 +851,7 @@ fn check_condition(
     sections: &BTreeMap<String, Location>,
     v: &mut Validator<'_>,
 ) {
-    let literals = p.expr.equality_literals();
-    for r in p.expr.references() {
+    for r in p.refs.iter().cloned() {
         if r == SELF_REF {
             if !p.is_constraint {
                 v.err(&p.at, msg("instrument.self_outside_constraint", &[]));
@@ -794,16 +910,15 @@ fn check_condition(
             continue;
         }
         if let Some(options) = &info.options {
-            for (code, lit) in &literals {
-                let value = lit.as_code();
-                if *code == r && !options.contains(&value) {
+            for (code, value) in &p.literals {
+                if *code == r && !options.contains(value) {
                     v.err(
                         &p.at,
                         msg(
                             "instrument.no_such_option",
                             &[
                                 ("code", &r),
-                                ("value", &value),
+                                ("value", value),
                                 ("options", &options.join(", ")),
                             ],
                         ),
@@ -1037,7 +1152,7 @@ mod tests {
         assert_eq!(
             errors(&doc),
             [format!(
-                "demo.toml:{line}:8: sections[0].questions[1].type: unknown question type 'yesno' (expected one of: single, multiple, battery, yes_no, integer, decimal, text, long_text, date)"
+                "demo.toml:{line}:8: sections[0].questions[1].type: unknown question type 'yesno' (expected one of: single, multiple, battery, yes_no, integer, decimal, text, long_text, date, calculate, note)"
             )]
         );
     }

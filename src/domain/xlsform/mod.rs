@@ -450,6 +450,7 @@ impl Importer<'_> {
                 value,
                 label,
                 valid,
+                attributes: Default::default(),
             };
             match lists.iter_mut().find(|l| l.name.value == list) {
                 Some(l) => l.options.push(option),

@@ -105,6 +105,23 @@ pub fn variables(instrument: &Instrument, m: &Methodology, group: &str) -> Vec<V
                 QuestionKind::Date => {
                     out.push(var(&q.code, q.label.clone(), VarKind::Date, Vec::new()))
                 }
+                QuestionKind::Calculate { calculation } => {
+                    // An unlabelled calculation is described by its formula.
+                    let label = if q.label.vi.is_empty() && q.label.en.is_empty() {
+                        let formula = calculation.to_string();
+                        super::super::microdata::Text::new(formula.clone(), formula)
+                    } else {
+                        q.label.clone()
+                    };
+                    let kind = if calculation.is_numeric() {
+                        VarKind::Decimal
+                    } else {
+                        VarKind::Text
+                    };
+                    out.push(var(&q.code, label, kind, Vec::new()));
+                }
+                // A note stores nothing.
+                QuestionKind::Note => {}
             }
         }
     }
