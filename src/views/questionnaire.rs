@@ -213,7 +213,7 @@ pub fn named_error_summary(sections: &[Section], state: &FormState<'_>) -> Marku
                     @for e in state.errors {
                         li { a href={ "#" (anchor_id(&e.code)) } {
                             @if let Some(label) = field_label(sections, &e.code, lang) {
-                                (shorten(label, SUMMARY_LABEL_CHARS)) " — "
+                                (shorten(&state.fill(label), SUMMARY_LABEL_CHARS)) " — "
                             }
                             (error_text(lang, e))
                         } }

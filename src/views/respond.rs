@@ -276,8 +276,11 @@ pub fn review(
                                         dd { (answers.get(&item.code).map(|v| answer_text(lang, Some(&choices.options), v)).unwrap_or_else(|| not_answered.to_owned())) }
                                     }
                                 }
+                                // Nothing the respondent answered: a note, or a value the
+                                // server computes.
+                                QuestionKind::Note | QuestionKind::Calculate { .. } => {}
                                 _ => {
-                                    dt { (question.label.get(lang)) }
+                                    dt { (instrument.fill(question.label.get(lang), answers, lang)) }
                                     dd { (answers.get(&question.code).map(|v| answer_text(lang, question.options().as_deref(), v)).unwrap_or_else(|| not_answered.to_owned())) }
                                 }
                             }

@@ -33,6 +33,7 @@ mod openapi;
 mod paper;
 mod permissions;
 mod properties;
+mod question_features;
 mod respond;
 mod respond_pages;
 mod respondent_import;

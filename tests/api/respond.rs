@@ -20,6 +20,16 @@ const ADMIN: Actor<'static> = Actor {
 
 /// An open round on the 2025 units with the bundled leader questionnaire; returns `n` codes.
 pub fn open_round_with_codes(app: &TestApp, n: usize) -> (i64, Vec<AccessCode>) {
+    open_round_with_instrument(app, n, None)
+}
+
+/// An open round on the 2025 units whose leaders answer the stored questionnaire
+/// `instrument_id` (the bundled one when `None`); returns `n` codes.
+pub fn open_round_with_instrument(
+    app: &TestApp,
+    n: usize,
+    instrument_id: Option<i64>,
+) -> (i64, Vec<AccessCode>) {
     let mut conn = app.pool.get().unwrap();
     let input = rounds::NewRoundInput {
         year: 2025,
@@ -31,11 +41,13 @@ pub fn open_round_with_codes(app: &TestApp, n: usize) -> (i64, Vec<AccessCode>) 
     };
     let round = rounds::create_round(&mut conn, &input, ADMIN).unwrap();
     use khaosat::db::schema::{instruments, methodologies};
-    let i: i64 = instruments::table
-        .filter(instruments::code.eq("par-leader"))
-        .select(instruments::id)
-        .first(&mut conn)
-        .unwrap();
+    let i: i64 = instrument_id.unwrap_or_else(|| {
+        instruments::table
+            .filter(instruments::code.eq("par-leader"))
+            .select(instruments::id)
+            .first(&mut conn)
+            .unwrap()
+    });
     let m: i64 = methodologies::table
         .filter(methodologies::code.eq("par-2022"))
         .select(methodologies::id)
@@ -168,7 +180,7 @@ pub async fn answer_everything_of(app: &TestApp, code: &str, instrument: &Instru
 }
 
 /// The path a redirect leads to.
-fn location(response: &reqwest::Response) -> String {
+pub fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
 }
 

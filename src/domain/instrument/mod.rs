@@ -30,7 +30,7 @@ mod draft;
 mod error;
 mod features;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod toml_reader;
 mod toml_writer;
 mod validate;

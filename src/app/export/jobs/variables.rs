@@ -196,3 +196,49 @@ pub fn item_labels(conn: &mut AnyConnection, round_id: i64) -> AppResult<ItemLab
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::bundled::METHODOLOGIES;
+    use crate::app::export::codebook::codebook_csv;
+    use crate::app::export::microdata::{CsvOptions, Decimal, Lang};
+    use crate::app::export::syntax::{SyntaxOptions, r_syntax, spss_syntax, stata_syntax};
+    use crate::domain::instrument::test_support::FEATURES;
+
+    #[test]
+    fn a_calculation_is_a_column_in_the_data_codebook_and_syntax_and_a_note_is_none() {
+        let instrument = Instrument::from_toml(FEATURES.as_bytes(), "features.toml").unwrap();
+        let m = Methodology::parse(METHODOLOGIES[0].name, METHODOLOGIES[0].bytes).unwrap();
+        let vars = variables(&instrument, &m, "citizen");
+        let kind = |name: &str| vars.iter().find(|v| v.name == name).map(|v| v.kind);
+        assert_eq!(kind("household"), Some(VarKind::Decimal));
+        assert_eq!(kind("size_class"), Some(VarKind::Text));
+        assert_eq!(kind("greeting"), None, "a note stores nothing");
+        let household = vars.iter().find(|v| v.name == "household").unwrap();
+        assert_eq!(household.label.en, "${adults} + ${children}");
+
+        let mut answers = Answers::new();
+        answers.insert("household".into(), AnswerValue::Integer(5));
+        let row = values(&vars, &answers);
+        let at = vars.iter().position(|v| v.name == "household").unwrap();
+        assert_eq!(row[at].as_deref(), Some("5"));
+
+        let codebook =
+            String::from_utf8(codebook_csv(&vars, &CsvOptions::new(Decimal::Point)).unwrap())
+                .unwrap();
+        assert!(codebook.contains("household"), "{codebook}");
+        let opts = SyntaxOptions::new("data.csv", CsvOptions::new(Decimal::Point), Lang::En);
+        for syntax in [
+            spss_syntax(&vars, &opts).unwrap(),
+            stata_syntax(&vars, &opts).unwrap(),
+            r_syntax(&vars, &opts).unwrap(),
+        ] {
+            assert!(
+                syntax.contains("household") && syntax.contains("size_class"),
+                "{syntax}"
+            );
+            assert!(!syntax.contains("greeting"), "{syntax}");
+        }
+    }
+}
