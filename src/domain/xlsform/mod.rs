@@ -22,6 +22,7 @@
 //! - Workbooks are read through [`crate::domain::xlsx`] within [`XLSX_LIMITS`]: a value beyond
 //!   column IV, or a workbook that unpacks too large, is refused as a whole.
 
+mod features;
 mod xpath;
 
 use calamine::Data;
