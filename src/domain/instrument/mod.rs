@@ -48,7 +48,7 @@ pub(crate) use draft::{
     DraftQuestion, DraftSection, Number,
 };
 pub use error::{InstrumentError, MAX_REPORTED_ERRORS};
-pub(crate) use error::{limit_errors, more_errors, place, sort_errors};
+pub(crate) use error::{group_errors, limit_errors, more_errors, place, sort_errors};
 pub(crate) use validate::validate;
 
 /// The only `format` value this version reads.
