@@ -11,7 +11,7 @@ use crate::db::methodologies::{MethodologySummary, NewMethodology};
 use crate::db::{self, AnyConnection};
 use crate::domain::instrument::{Instrument, MAX_FILE_BYTES};
 use crate::domain::methodology::{Methodology, MethodologyError};
-use crate::domain::xlsform::{XlsFormOptions, import_xlsform};
+use crate::domain::xlsform::{XlsFormOptions, is_legacy_xls, no_group_error, read_xlsform};
 use crate::error::AppError;
 
 /// The largest XLSForm workbook accepted.
@@ -45,6 +45,12 @@ pub struct CheckedInstrument {
     pub format: SourceFormat,
     /// The TOML to store: the file itself, or the TOML equivalent of a workbook.
     pub source_text: String,
+    /// Located remarks that did not stop the check (a language not shown, a version read
+    /// from free text); shown beside the result.
+    pub warnings: Vec<crate::domain::instrument::InstrumentError>,
+    /// A workbook that names no respondent group and was given none: it checks, but
+    /// [`import_instrument`] refuses it until a group is chosen.
+    pub group_missing: bool,
 }
 
 /// A checked methodology file, ready to import.
@@ -137,11 +143,23 @@ impl Imported {
 }
 
 fn looks_like_xlsx(file_name: &str, bytes: &[u8]) -> bool {
-    file_name.to_ascii_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04")
+    file_name.to_ascii_lowercase().ends_with(".xlsx")
+        || bytes.starts_with(b"PK\x03\x04")
+        || is_legacy_xls(file_name, bytes)
 }
 
 /// Checks an instrument file (TOML, or an XLSForm `.xlsx`) without touching the database.
 pub fn check_instrument(file_name: &str, bytes: &[u8]) -> Result<CheckedInstrument, ImportError> {
+    check_instrument_with(file_name, bytes, &XlsFormOptions::default())
+}
+
+/// Checks an instrument file with values chosen at import (code, version, group) that win over
+/// an XLSForm's settings sheet. A TOML file names its own, so choosing any is refused for it.
+pub fn check_instrument_with(
+    file_name: &str,
+    bytes: &[u8],
+    options: &XlsFormOptions,
+) -> Result<CheckedInstrument, ImportError> {
     if looks_like_xlsx(file_name, bytes) {
         if bytes.len() > MAX_XLSX_BYTES {
             return Err(ImportError::InvalidInstrument(vec![
@@ -158,14 +176,25 @@ pub fn check_instrument(file_name: &str, bytes: &[u8]) -> Result<CheckedInstrume
                 },
             ]));
         }
-        let instrument = import_xlsform(bytes, file_name, &XlsFormOptions::default())
-            .map_err(ImportError::InvalidInstrument)?;
-        let source_text = instrument.to_toml();
+        let read =
+            read_xlsform(bytes, file_name, options).map_err(ImportError::InvalidInstrument)?;
+        let source_text = read.instrument.to_toml();
         return Ok(CheckedInstrument {
-            instrument,
+            instrument: read.instrument,
             format: SourceFormat::XlsForm,
             source_text,
+            warnings: read.warnings,
+            group_missing: read.group_missing,
         });
+    }
+    if *options != XlsFormOptions::default() {
+        return Err(ImportError::InvalidInstrument(vec![
+            crate::domain::instrument::InstrumentError {
+                file: file_name.to_owned(),
+                location: crate::domain::instrument::Location::File,
+                message: crate::i18n::Localized::new("xlsform.options_for_toml", &[]),
+            },
+        ]));
     }
     let instrument =
         Instrument::from_toml(bytes, file_name).map_err(ImportError::InvalidInstrument)?;
@@ -175,6 +204,8 @@ pub fn check_instrument(file_name: &str, bytes: &[u8]) -> Result<CheckedInstrume
         instrument,
         format: SourceFormat::Toml,
         source_text,
+        warnings: Vec::new(),
+        group_missing: false,
     })
 }
 
@@ -204,6 +235,11 @@ pub fn import_instrument(
     builtin: bool,
     actor: Actor<'_>,
 ) -> Result<Imported, ImportError> {
+    if checked.group_missing {
+        return Err(ImportError::InvalidInstrument(vec![no_group_error(
+            file_name,
+        )]));
+    }
     let instrument = &checked.instrument;
     let hash = instrument.content_hash();
     let definition = serde_json::to_string(instrument).map_err(AppError::internal)?;

@@ -20,13 +20,22 @@ use crate::views::format::points;
 pub struct ListMessages {
     /// Errors of a failed import, one located message per line.
     pub errors: Vec<String>,
+    /// A stored instrument's id and its remarks (a language not shown, ...), when an import
+    /// succeeded with remarks; one located message per line.
+    pub warnings: Option<(i64, Vec<String>)>,
 }
 
 fn short_hash(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
 
-fn upload_form(ctx: &PageContext, action: &str, label_key: &str, accept: &str) -> Markup {
+fn upload_form(
+    ctx: &PageContext,
+    action: &str,
+    label_key: &str,
+    accept: &str,
+    extra: Markup,
+) -> Markup {
     html! {
         form method="post" action=(action) enctype="multipart/form-data" {
             (ctx.csrf_field())
@@ -34,6 +43,7 @@ fn upload_form(ctx: &PageContext, action: &str, label_key: &str, accept: &str) -
                 label for={ "file-" (action.len()) } { (ctx.t(label_key)) }
                 input type="file" name="file" id={ "file-" (action.len()) } accept=(accept) required;
             }
+            (extra)
             button.btn type="submit" { (ctx.t("catalog.import")) }
         }
     }
@@ -58,6 +68,14 @@ pub fn list(
                 div.error-summary role="alert" tabindex="-1" aria-labelledby="import-errors" {
                     h2 #import-errors { (ctx.t("catalog.import_failed")) }
                     ul { @for e in &messages.errors { li { code { (e) } } } }
+                }
+            }
+            @if let Some((id, warnings)) = &messages.warnings {
+                div.notice role="status" aria-labelledby="import-warnings" {
+                    h2 #import-warnings {
+                        a href={ "/admin/instruments/" (id) } { (ctx.t("catalog.import_warnings")) }
+                    }
+                    ul { @for w in warnings { li { code { (w) } } } }
                 }
             }
             h2 { (ctx.t("catalog.instruments")) }
@@ -101,11 +119,34 @@ pub fn list(
             @if can_import {
                 h2 { (ctx.t("catalog.import_title")) }
                 p { (ctx.t("catalog.import_help")) }
-                div.card { (upload_form(ctx, "/admin/instruments/import", "catalog.instrument_file", ".toml,.xlsx")) }
-                div.card { (upload_form(ctx, "/admin/methodologies/import", "catalog.methodology_file", ".toml")) }
+                div.card { (upload_form(ctx, "/admin/instruments/import", "catalog.instrument_file", ".toml,.xlsx", xlsform_choices(ctx))) }
+                div.card { (upload_form(ctx, "/admin/methodologies/import", "catalog.methodology_file", ".toml", html! {})) }
             }
         },
     )
+}
+
+/// The values an XLSForm workbook may lack: respondent group, code and version.
+fn xlsform_choices(ctx: &PageContext) -> Markup {
+    html! {
+        div.field {
+            label for="import-group" { (ctx.t("catalog.import_group")) }
+            select #import-group name="group" {
+                option value="" { (ctx.t("catalog.import_group_from_file")) }
+                @for g in crate::domain::instrument::RespondentGroup::ALL {
+                    option value=(g.code()) { (ctx.t(&format!("group.{}", g.code()))) }
+                }
+            }
+        }
+        div.field {
+            label for="import-code" { (ctx.t("catalog.import_code")) }
+            input #import-code type="text" name="code" maxlength="64";
+        }
+        div.field {
+            label for="import-version" { (ctx.t("catalog.import_version")) }
+            input #import-version type="number" name="version" min="1" max="4294967295";
+        }
+    }
 }
 
 fn origin(ctx: &PageContext, builtin: bool) -> &'static str {

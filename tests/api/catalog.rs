@@ -635,3 +635,65 @@ async fn an_oversized_upload_gets_413() {
         .await;
     assert_eq!(response.status(), 413);
 }
+
+/// Uploads a real-world XLSForm of the corpus with the page's group, code and version fields.
+async fn upload_corpus_form(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
+    let bytes = std::fs::read(format!(
+        "{}/tests/fixtures/xlsform-corpus/yes_or_no_question.xlsx",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let token = crate::helpers::csrf_from(&app.get_html("/admin/instruments").await);
+    let mut form = reqwest::multipart::Form::new().text("csrf_token", token);
+    for (name, value) in fields {
+        form = form.text((*name).to_owned(), (*value).to_owned());
+    }
+    let form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name("yes_or_no_question.xlsx"),
+    );
+    app.client
+        .post(app.url("/admin/instruments/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_real_xlsform_imports_with_the_group_chosen_on_the_page_and_its_remarks_shown() {
+    let app = admin_app().await;
+    let page = app.get_html("/admin/instruments?lang=en").await;
+    assert!(page.contains("name=\"group\""), "the page offers a group");
+    // Without a group nothing is stored, and the page says how to give one.
+    let refused = upload_corpus_form(&app, &[("group", "")]).await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    // In either language the message names the group codes to choose from.
+    assert!(
+        html.contains("civil_servant or citizen") || html.contains("civil_servant hoặc citizen"),
+        "{html}"
+    );
+    assert_eq!(count_instruments(&app), 3);
+    // With one, the form is stored and the remark about its code is shown.
+    let stored = upload_corpus_form(&app, &[("group", "citizen"), ("version", "")]).await;
+    assert_eq!(stored.status(), 200);
+    let html = stored.text().await.unwrap();
+    assert!(
+        html.contains("form_id") && html.contains("yes_or_no_question"),
+        "{html}"
+    );
+    let id = instrument_id(&app, "yes_or_no_question", 1);
+    assert!(html.contains(&format!("/admin/instruments/{id}")), "{html}");
+    // A chosen code and version win; a version that is not a number is refused.
+    let chosen = upload_corpus_form(
+        &app,
+        &[("group", "leader"), ("code", "good-day"), ("version", "5")],
+    )
+    .await;
+    assert_eq!(chosen.status(), 303);
+    instrument_id(&app, "good-day", 5);
+    let bad = upload_corpus_form(&app, &[("group", "leader"), ("version", "five")]).await;
+    assert_eq!(bad.status(), 422);
+    assert_eq!(count_instruments(&app), 5);
+}

@@ -422,3 +422,146 @@ fn cli_errors_are_vietnamese_by_default_and_english_when_asked() {
     let variable = backup_without_database(&[], &[("KHAOSAT_LANG", "vi"), ("LANG", "en_US.UTF-8")]);
     assert!(variable.contains("chưa ghi tệp nào"), "{variable}");
 }
+
+/// A real-world XLSForm of the corpus: no settings sheet, `label:english`, `list name`,
+/// `select one from yes_or_no`.
+fn corpus_form(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/xlsform-corpus/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn instrument_check_reads_a_real_xlsform_without_a_group_and_import_asks_for_one() {
+    let db = TestDb::new();
+    let form = corpus_form("yes_or_no_question.xlsx");
+    let check = khaosat(&db, &["instrument", "check", &form], "");
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "yes_or_no_question.xlsx: ok: yes_or_no_question version 1 (none yet (give --group when importing))"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: yes_or_no_question.xlsx: no form_id in the settings sheet"),
+        "{stdout}"
+    );
+    let refused = khaosat(&db, &["instrument", "import", &form], "");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("yes_or_no_question.xlsx: no respondent group: give one with --group"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn group_code_and_version_flags_choose_what_the_workbook_lacks() {
+    let db = TestDb::new();
+    let form = corpus_form("yes_or_no_question.xlsx");
+    let args = [
+        "instrument",
+        "import",
+        &form,
+        "--group",
+        "citizen",
+        "--code",
+        "good-day",
+        "--version",
+        "4",
+    ];
+    let first = khaosat(&db, &args, "");
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        stdout.contains("ok: good-day version 4 (citizen), 1 sections, 1 questions"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("imported as id"), "{stdout}");
+    // A chosen code leaves nothing to warn about.
+    assert!(!stdout.contains("warning:"), "{stdout}");
+    let again = khaosat(&db, &args, "");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing changed"));
+    // `check` takes the same flags.
+    let check = khaosat(
+        &db,
+        &[
+            "instrument",
+            "check",
+            &form,
+            "--group",
+            "leader",
+            "--version",
+            "2",
+        ],
+        "",
+    );
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains("version 2 (leader)"),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn instrument_flags_are_refused_for_a_toml_file_and_checked_by_the_parser() {
+    let db = TestDb::new();
+    let toml = format!(
+        "{}/assets/instruments/sipas-2023.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = khaosat(
+        &db,
+        &["instrument", "check", &toml, "--group", "citizen"],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("sipas-2023.toml: a code, version or group chosen at import applies to XLSForm workbooks only"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let form = corpus_form("yes_or_no_question.xlsx");
+    for bad in [
+        ["--group", "everyone"],
+        ["--version", "0"],
+        ["--version", "x"],
+    ] {
+        let mut args = vec!["instrument", "check", form.as_str()];
+        args.extend(bad);
+        let out = khaosat(&db, &args, "");
+        assert!(!out.status.success(), "{bad:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(bad[0]),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn an_old_xls_workbook_is_refused_with_advice_on_the_command_line() {
+    let db = TestDb::new();
+    let form = corpus_form("legacy_yes_or_no_question.xls");
+    let out = khaosat(&db, &["instrument", "check", &form], "");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "legacy_yes_or_no_question.xls: this is an old-format Excel workbook (.xls), which khaosat does not read: open it in Excel or LibreOffice Calc and save it as .xlsx"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

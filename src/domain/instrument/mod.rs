@@ -51,7 +51,7 @@ pub(crate) use draft::{
     DraftQuestion, DraftSection, Number,
 };
 pub use error::{InstrumentError, MAX_REPORTED_ERRORS};
-pub(crate) use error::{limit_errors, more_errors, place, sort_errors};
+pub(crate) use error::{group_errors, limit_errors, more_errors, place, sort_errors};
 pub use features::{fill_placeholders, placeholders};
 pub(crate) use validate::validate;
 

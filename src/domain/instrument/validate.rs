@@ -48,6 +48,11 @@ struct PendingCondition {
 struct Validator<'f> {
     file: &'f str,
     errors: Vec<InstrumentError>,
+    /// Question codes that were given but are not valid codes (already reported).
+    unreadable: BTreeSet<String>,
+    /// Conditions naming an unreadable code: the first place and how many, reported once
+    /// after the real causes instead of one error each.
+    follow_ons: BTreeMap<String, (Location, usize)>,
 }
 
 impl Validator<'_> {
@@ -189,7 +194,12 @@ pub(crate) fn validate(
     file: &str,
     errors: Vec<InstrumentError>,
 ) -> Result<Instrument, Vec<InstrumentError>> {
-    let mut v = Validator { file, errors };
+    let mut v = Validator {
+        file,
+        errors,
+        unreadable: BTreeSet::new(),
+        follow_ons: BTreeMap::new(),
+    };
 
     let code = draft.code.and_then(|c| {
         if is_instrument_code(&c.value) {
@@ -370,6 +380,15 @@ pub(crate) fn validate(
     for p in &pending {
         check_condition(p, &codes, &section_codes, &mut v);
     }
+    for (code, (at, count)) in std::mem::take(&mut v.follow_ons) {
+        v.err(
+            &at,
+            msg(
+                "instrument.refers_to_unreadable",
+                &[("code", &code), ("count", &count.to_string())],
+            ),
+        );
+    }
 
     let mut errors = v.errors;
     if !errors.is_empty() {
@@ -409,6 +428,9 @@ fn build_question(
 ) -> Option<Question> {
     let code = dq.code.as_ref()?;
     let valid_code = v.question_code(code, "instrument.what.question_code");
+    if !valid_code {
+        v.unreadable.insert(code.value.clone());
+    }
 
     // Register the codes before anything else can fail, so that a broken question does not
     // cascade into "unknown question code" errors in the conditions that refer to it.
@@ -859,7 +881,9 @@ fn check_condition(
             continue;
         }
         let Some(info) = codes.get(&r) else {
-            if sections.contains_key(&r) {
+            if v.unreadable.contains(&r) {
+                v.follow_ons.entry(r.clone()).or_insert((p.at.clone(), 0)).1 += 1;
+            } else if sections.contains_key(&r) {
                 v.err(
                     &p.at,
                     msg("instrument.section_in_condition", &[("code", &r)]),

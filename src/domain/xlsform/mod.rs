@@ -3,39 +3,58 @@
 //! Sheets `survey`, `choices` and `settings` are read (names matched case-insensitively). Only
 //! the subset that maps onto the khaosat model is accepted; everything else is an error naming
 //! the sheet, the row as Excel shows it, and the column letter with its header, e.g.
-//! `survey!C7 (relevant): unsupported function 'count-selected'`. All errors are reported.
+//! `survey!C7 (relevant): unsupported function 'count-selected'`. All errors are reported, the
+//! first real cause first: one problem found in many cells is one line naming the other cells,
+//! and errors that only follow from an earlier one come last, counted.
 //! The mapping is documented in `docs/instrument-format.md`.
 //!
+//! - Headers are read in every spelling pyxform accepts ([`headers`]): any case, stray
+//!   spaces, `label:english`, `label::Tiếng Việt`, `list name`, `bind::…`, `media::image`.
 //! - `begin group` / `end group` become sections (not nested); questions outside any group go
 //!   into a default section per run of ungrouped rows (`main`, `main_2`, ...). A `note` that is
 //!   the first row of a group becomes the section's introduction.
-//! - `select_one L` → `single`, `select_multiple L` → `multiple`, `integer`, `decimal`, `text`,
-//!   `date` map directly. Metadata rows (`start`, `end`, `today`, `deviceid`, `username`, ...)
-//!   are skipped. Anything else (`geopoint`, `calculate`, `begin repeat`, ...) is rejected.
-//! - Labels/hints: `label`, `label::Vietnamese (vi)`, `label::English (en)` (the language is
-//!   taken from the code in parentheses, or a bare `vi` / `en`). A missing language falls back
-//!   to the plain `label`, then to the other language.
+//! - `select_one L` (and `select one from L`, ...) → `single`, `select_multiple L` →
+//!   `multiple`, `integer`, `decimal`, `text`, `date` map directly; `string`, `int`,
+//!   `phone number` → text, `percentage` → integer 0–100, `range` → integer between its start
+//!   and end, `acknowledge` → a single choice "OK". Metadata rows (`start`, `end`, `today`,
+//!   `deviceid`, `username`, ...) are skipped. Repeats, geo types, media, times,
+//!   `select_one_from_file`, external data (`pulldata`, `instance(…)`, `search()`) are refused,
+//!   each saying what to do instead.
+//! - Labels/hints: `label`, `label::Vietnamese (vi)`, `label::English (en)`, `label::Tiếng
+//!   Việt`, `label:english`, ... A missing language falls back to the plain `label`, then to
+//!   the other language, then to any other language (which is reported once, as not shown).
 //! - `relevant` / `constraint` are translated from the XPath subset described in the docs;
 //!   a numeric constraint made only of bounds (`. >= 1 and . <= 10`) becomes `min` / `max`.
+//! - Settings default as in XLSForm: the code is `form_id`, else the file name; the version is
+//!   `version` (free text read by [`headers::version_from_text`]), else 1. The respondent
+//!   group is khaosat's own: from [`XlsFormOptions`], else a `group` column in `settings`;
+//!   without one, [`read_xlsform`] still checks the form ([`XlsFormImport::group_missing`]).
 //! - khaosat extensions: a `valid` column in `choices` (`no` marks "don't know"), a `group`
 //!   column in `settings`.
 //! - Workbooks are read through [`crate::domain::xlsx`] within [`XLSX_LIMITS`]: a value beyond
-//!   column IV, or a workbook that unpacks too large, is refused as a whole.
+//!   column IV, or a workbook that unpacks too large, is refused as a whole. An old binary
+//!   `.xls` workbook is refused with the advice to save it as `.xlsx`.
 
 mod features;
+mod headers;
+#[cfg(test)]
+mod lenient_tests;
 mod xpath;
+
+use std::collections::BTreeSet;
 
 use calamine::Data;
 
 use crate::domain::expr::{CmpOp, Expr, Literal, SELF_REF};
 use crate::domain::instrument::{
     At, DraftChoices, DraftInstrument, DraftList, DraftOption, DraftQuestion, DraftSection,
-    Instrument, InstrumentError, Lang, Location, Number, RespondentGroup, Text, limit_errors,
-    place, sort_errors, validate,
+    Instrument, InstrumentError, Lang, Location, Number, RespondentGroup, Text, group_errors,
+    limit_errors, place, validate,
 };
 use crate::domain::xlsx::{Limits, Workbook, WorkbookError, column_letters};
 use crate::i18n::Localized;
 
+use headers::{ColumnLang, MEDIA_KEYS, RowType, parse_header, row_type};
 use xpath::translate_xpath;
 
 /// What reading an XLSForm workbook may cost: 10 MiB of file unpacking to at most 100 MiB, and
@@ -53,41 +72,103 @@ pub const XLSX_LIMITS: Limits = Limits {
 /// Most rows read from one sheet.
 pub const MAX_ROWS: usize = 10_000;
 
+/// The group an instrument carries while no group was given, so that a form can be checked
+/// before anyone has said who answers it. [`XlsFormImport::group_missing`] says so; such an
+/// instrument is never stored.
+const PLACEHOLDER_GROUP: RespondentGroup = RespondentGroup::Citizen;
+
 /// Values chosen at import time; each one, when given, wins over the `settings` sheet.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct XlsFormOptions {
-    /// The instrument code (otherwise `settings.form_id`).
+    /// The instrument code (otherwise `settings.form_id`, otherwise the file name).
     pub code: Option<String>,
-    /// The version (otherwise `settings.version`, which must then be a whole number).
+    /// The version (otherwise `settings.version`, otherwise 1).
     pub version: Option<u32>,
     /// The respondent group (otherwise the `settings.group` column).
     pub group: Option<RespondentGroup>,
 }
 
-/// Imports an XLSForm workbook. `file_name` is only used in messages and the provenance note.
+/// A workbook read into an instrument, with what the reader noticed without refusing it.
+#[derive(Debug, Clone)]
+pub struct XlsFormImport {
+    /// The validated instrument (with a placeholder group when [`Self::group_missing`]).
+    pub instrument: Instrument,
+    /// Located remarks that do not stop the import: a language that is not shown, choice
+    /// images, a code or version derived from free text.
+    pub warnings: Vec<InstrumentError>,
+    /// True when neither the options nor the `settings` sheet gave a respondent group: the
+    /// form is valid, but it cannot be stored until a group is chosen.
+    pub group_missing: bool,
+}
+
+/// The error saying that a group must be chosen, and how.
+pub fn no_group_error(file_name: &str) -> InstrumentError {
+    InstrumentError {
+        file: file_name.to_owned(),
+        location: Location::File,
+        message: Localized::new("xlsform.no_group", &[]),
+    }
+}
+
+/// True for an old binary Excel workbook (`.xls`, an OLE compound file), which is not read.
+pub fn is_legacy_xls(file_name: &str, bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1])
+        || (file_name.to_ascii_lowercase().ends_with(".xls") && !bytes.starts_with(b"PK"))
+}
+
+/// Imports an XLSForm workbook that must be complete, group included. `file_name` is only used
+/// in messages, the provenance note and as the default code.
 pub fn import_xlsform(
     bytes: &[u8],
     file_name: &str,
     options: &XlsFormOptions,
 ) -> Result<Instrument, Vec<InstrumentError>> {
-    let sheets = read_sheets(bytes).map_err(|message| {
+    let read = read_xlsform(bytes, file_name, options)?;
+    if read.group_missing {
+        return Err(vec![no_group_error(file_name)]);
+    }
+    Ok(read.instrument)
+}
+
+/// Reads and checks an XLSForm workbook; a missing respondent group is not an error here (see
+/// [`XlsFormImport::group_missing`]).
+pub fn read_xlsform(
+    bytes: &[u8],
+    file_name: &str,
+    options: &XlsFormOptions,
+) -> Result<XlsFormImport, Vec<InstrumentError>> {
+    let file_error = |message| {
         vec![InstrumentError {
             file: file_name.to_owned(),
             location: Location::File,
             message,
         }]
-    })?;
+    };
+    if is_legacy_xls(file_name, bytes) {
+        return Err(file_error(Localized::new("xlsform.old_xls", &[])));
+    }
+    let sheets = read_sheets(bytes).map_err(file_error)?;
     let mut importer = Importer {
         file: file_name,
         errors: Vec::new(),
+        warnings: Vec::new(),
+        follow_ons: Vec::new(),
+        group_missing: false,
     };
     let draft = importer.build(sheets, options);
-    match draft {
-        Some(d) => validate(d, file_name, importer.errors).map_err(|e| limit_errors(e, file_name)),
-        None => {
-            sort_errors(&mut importer.errors);
-            Err(limit_errors(importer.errors, file_name))
-        }
+    let mut errors = importer.errors;
+    errors.extend(importer.follow_ons);
+    let result = match draft {
+        Some(d) => validate(d, file_name, errors),
+        None => Err(errors),
+    };
+    match result {
+        Ok(instrument) => Ok(XlsFormImport {
+            instrument,
+            warnings: importer.warnings,
+            group_missing: importer.group_missing,
+        }),
+        Err(errors) => Err(limit_errors(group_errors(errors), file_name)),
     }
 }
 
@@ -96,12 +177,10 @@ pub fn import_xlsform(
 struct Column {
     letter: String,
     header: String,
-    /// Lowercase header before any `::` (e.g. `label`).
+    /// The canonical key (`label`, `list_name`, `constraint_message`, ...), see [`headers`].
     key: String,
-    /// The language of a `key::language` header, when it is one we use.
-    lang: Option<Lang>,
-    /// True for `key::language` headers (also for languages we ignore).
-    translated: bool,
+    /// The language after `::` (or `:`), if any.
+    lang: ColumnLang,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +193,8 @@ struct SheetRow {
 #[derive(Debug, Clone)]
 struct Sheet {
     name: String,
+    /// The row of the headers, as Excel shows it.
+    header_row: u32,
     columns: Vec<Column>,
     rows: Vec<SheetRow>,
 }
@@ -128,31 +209,18 @@ fn cell_text(data: &Data) -> String {
     }
 }
 
-fn language_of(part: &str) -> Option<Lang> {
-    let lower = part.trim().to_lowercase();
-    let code = match (lower.rfind('('), lower.rfind(')')) {
-        (Some(a), Some(b)) if a < b => lower.get(a + 1..b).unwrap_or_default().trim().to_owned(),
-        _ => lower,
-    };
-    match code.as_str() {
-        "vi" | "vietnamese" | "tiếng việt" => Some(Lang::Vi),
-        "en" | "english" => Some(Lang::En),
-        _ => None,
-    }
-}
-
 /// A workbook the shared reader refused, its own words kept as the detail.
 fn unreadable(error: WorkbookError) -> Localized {
     Localized::new("xlsform.unreadable", &[("detail", &error.to_string())])
 }
 
-/// Reads the `survey`, `choices` and `settings` sheets (the first of each name, ignoring case)
-/// through the shared bounded reader.
+/// Reads the `survey`, `choices` and `settings` sheets (the first of each name, ignoring case
+/// and stray spaces) through the shared bounded reader.
 fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, Localized> {
     let mut workbook = Workbook::open(bytes, XLSX_LIMITS).map_err(unreadable)?;
     let mut out: Vec<Sheet> = Vec::new();
     for name in workbook.sheet_names() {
-        let lower = name.to_lowercase();
+        let lower = name.trim().to_lowercase();
         if !matches!(lower.as_str(), "survey" | "choices" | "settings")
             || out.iter().any(|s| s.name == lower)
         {
@@ -163,27 +231,25 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, Localized> {
         let Some(header) = rows.next() else {
             out.push(Sheet {
                 name: lower,
+                header_row: 1,
                 columns: Vec::new(),
                 rows: Vec::new(),
             });
             continue;
         };
-        let columns: Vec<Column> = header
-            .cells
-            .iter()
+        let texts: Vec<String> = header.cells.iter().map(cell_text).collect();
+        // pyxform: when any header uses `::`, a single `:` never separates a language.
+        let double_colon = texts.iter().any(|h| h.contains("::"));
+        let columns: Vec<Column> = texts
+            .into_iter()
             .enumerate()
-            .map(|(i, cell)| {
-                let header = cell_text(cell);
-                let (key, lang, translated) = match header.split_once("::") {
-                    Some((k, l)) => (k.trim().to_lowercase(), language_of(l), true),
-                    None => (header.trim().to_lowercase(), None, false),
-                };
+            .map(|(i, header)| {
+                let parsed = parse_header(&header, double_colon);
                 Column {
                     letter: column_letters(i),
                     header,
-                    key,
-                    lang,
-                    translated,
+                    key: parsed.key,
+                    lang: parsed.lang,
                 }
             })
             .collect();
@@ -206,6 +272,7 @@ fn read_sheets(bytes: &[u8]) -> Result<Vec<Sheet>, Localized> {
         }
         out.push(Sheet {
             name: lower,
+            header_row: header.number,
             columns,
             rows: sheet_rows,
         });
@@ -217,7 +284,7 @@ impl Sheet {
     fn col(&self, key: &str) -> Option<usize> {
         self.columns
             .iter()
-            .position(|c| !c.translated && c.key == key)
+            .position(|c| c.lang == ColumnLang::Plain && c.key == key)
     }
 
     fn get<'r>(&self, row: &'r SheetRow, key: &str) -> Option<(&'r str, usize)> {
@@ -243,16 +310,38 @@ impl Sheet {
         }
     }
 
+    /// The location of a column's header cell.
+    fn header_loc(&self, col: usize) -> Location {
+        self.loc(
+            &SheetRow {
+                row: self.header_row,
+                cells: Vec::new(),
+            },
+            col,
+        )
+    }
+
     /// The location of `key` in `row`, or of the row's first cell when the column is absent.
     fn loc_of(&self, row: &SheetRow, key: &str) -> Location {
         self.loc(row, self.col(key).unwrap_or(0))
     }
 
-    /// A bilingual text from `key`, `key::… (vi)` and `key::… (en)`.
+    /// The first filled cell of `row` in any column with one of `keys`, any language.
+    fn first_of(&self, row: &SheetRow, keys: &[&str]) -> Option<usize> {
+        self.columns.iter().enumerate().find_map(|(i, c)| {
+            (keys.contains(&c.key.as_str()) && row.cells.get(i).is_some_and(|v| !v.is_empty()))
+                .then_some(i)
+        })
+    }
+
+    /// A bilingual text from `key` in any of its languages: each of Vietnamese and English
+    /// from its own column, else the plain column, else the other one of the two, else the
+    /// first other language.
     fn text(&self, row: &SheetRow, key: &str) -> Option<Text> {
         let mut plain = None;
         let mut vi = None;
         let mut en = None;
+        let mut other = None;
         for (i, c) in self.columns.iter().enumerate() {
             if c.key != key {
                 continue;
@@ -260,38 +349,23 @@ impl Sheet {
             let Some(value) = row.cells.get(i).filter(|s| !s.is_empty()) else {
                 continue;
             };
-            match (c.translated, c.lang) {
-                (false, _) => plain = Some(value.clone()),
-                (true, Some(Lang::Vi)) => vi = Some(value.clone()),
-                (true, Some(Lang::En)) => en = Some(value.clone()),
-                (true, None) => {}
-            }
+            let slot = match c.lang {
+                ColumnLang::Plain => &mut plain,
+                ColumnLang::Ours(Lang::Vi) => &mut vi,
+                ColumnLang::Ours(Lang::En) => &mut en,
+                ColumnLang::Other(_) => &mut other,
+            };
+            slot.get_or_insert_with(|| value.clone());
         }
         let vi_text = vi
             .clone()
             .or_else(|| plain.clone())
-            .or_else(|| en.clone())?;
-        let en_text = en.or(plain).or(vi).unwrap_or_default();
+            .or_else(|| en.clone())
+            .or_else(|| other.clone())?;
+        let en_text = en.or(plain).or(vi).or(other).unwrap_or_default();
         Some(Text::new(vi_text, en_text))
     }
 }
-
-const METADATA_TYPES: [&str; 14] = [
-    "start",
-    "end",
-    "today",
-    "deviceid",
-    "subscriberid",
-    "simserial",
-    "phonenumber",
-    "username",
-    "email",
-    "audit",
-    "start-geopoint",
-    "background-audio",
-    "uri:deviceid",
-    "uri:email",
-];
 
 /// Survey columns that change a form's meaning but that we cannot represent.
 const UNSUPPORTED_COLUMNS: [&str; 6] = [
@@ -303,9 +377,28 @@ const UNSUPPORTED_COLUMNS: [&str; 6] = [
     "read_only",
 ];
 
+/// Survey columns whose cells are XPath expressions, searched for external data.
+const EXPRESSION_COLUMNS: [&str; 9] = [
+    "relevant",
+    "constraint",
+    "calculation",
+    "choice_filter",
+    "default",
+    "repeat_count",
+    "required",
+    "read_only",
+    "trigger",
+];
+
 struct Importer<'f> {
     file: &'f str,
     errors: Vec<InstrumentError>,
+    /// Remarks that do not stop the import.
+    warnings: Vec<InstrumentError>,
+    /// Errors that only follow from an earlier one, listed last.
+    follow_ons: Vec<InstrumentError>,
+    /// No respondent group was given.
+    group_missing: bool,
 }
 
 struct OpenGroup {
@@ -327,6 +420,86 @@ impl Importer<'_> {
         });
     }
 
+    fn warn(&mut self, at: Location, key: &'static str, args: &[(&'static str, &str)]) {
+        self.warnings.push(InstrumentError {
+            file: self.file.to_owned(),
+            location: at,
+            message: Localized::new(key, args),
+        });
+    }
+
+    /// Warns once per language that khaosat does not show, at the first header using it, when
+    /// any cell of such a column holds text.
+    fn other_languages(&mut self, sheets: &[Sheet], warned: &mut BTreeSet<String>) {
+        for sheet in sheets {
+            for (i, c) in sheet.columns.iter().enumerate() {
+                let ColumnLang::Other(name) = &c.lang else {
+                    continue;
+                };
+                let used = sheet
+                    .rows
+                    .iter()
+                    .any(|r| r.cells.get(i).is_some_and(|v| !v.is_empty()));
+                if used && warned.insert(name.to_lowercase()) {
+                    self.warn(
+                        sheet.header_loc(i),
+                        "xlsform.warn.language",
+                        &[("language", name)],
+                    );
+                }
+            }
+        }
+    }
+
+    /// Refuses pictures, sound and film in the survey (each filled cell; the identical
+    /// messages are shown as one).
+    fn survey_media(&mut self, sheet: &Sheet) {
+        for row in &sheet.rows {
+            for (i, c) in sheet.columns.iter().enumerate() {
+                if MEDIA_KEYS.contains(&c.key.as_str())
+                    && row.cells.get(i).is_some_and(|v| !v.is_empty())
+                {
+                    self.err(
+                        sheet.loc(row, i),
+                        "xlsform.refused.media_column",
+                        &[("column", &c.key)],
+                    );
+                }
+            }
+        }
+    }
+
+    /// Refuses external data (`pulldata()`, `instance('…')`) in any expression cell and
+    /// `search()` appearances, each filled cell once.
+    fn external_data(&mut self, sheet: &Sheet) {
+        for row in &sheet.rows {
+            for (i, c) in sheet.columns.iter().enumerate() {
+                let Some(value) = row.cells.get(i).filter(|v| !v.is_empty()) else {
+                    continue;
+                };
+                let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+                let key = if c.key == "appearance" {
+                    compact
+                        .contains("search(")
+                        .then_some("xlsform.refused.search")
+                } else if EXPRESSION_COLUMNS.contains(&c.key.as_str()) {
+                    if compact.contains("pulldata(") {
+                        Some("xlsform.refused.pulldata")
+                    } else if compact.contains("instance(") {
+                        Some("xlsform.refused.instance")
+                    } else {
+                        None
+                    }
+                } else {
+                    None
+                };
+                if let Some(key) = key {
+                    self.err(sheet.loc(row, i), key, &[]);
+                }
+            }
+        }
+    }
+
     fn build(&mut self, sheets: Vec<Sheet>, options: &XlsFormOptions) -> Option<DraftInstrument> {
         let find = |name: &str| sheets.iter().find(|s| s.name == name);
         let Some(survey) = find("survey") else {
@@ -337,8 +510,13 @@ impl Importer<'_> {
             self.err(Location::File, "xlsform.survey_columns", &[]);
             return None;
         }
-        let choice_lists = find("choices").map(|c| self.choices(c)).unwrap_or_default();
-        let sections = self.survey(survey);
+        self.other_languages(&sheets, &mut BTreeSet::new());
+        self.survey_media(survey);
+        self.external_data(survey);
+        let choices = find("choices");
+        let choice_lists = choices.map(|c| self.choices(c)).unwrap_or_default();
+        let choices_readable = choices.is_some_and(|c| c.col("list_name").is_some());
+        let sections = self.survey(survey, choices.is_some(), choices_readable);
 
         let settings = find("settings");
         let setting = |key: &str| -> Option<(String, Location)> {
@@ -347,54 +525,75 @@ impl Importer<'_> {
             s.get(row, key).map(|(v, i)| (v.to_owned(), s.loc(row, i)))
         };
         let code = match &options.code {
-            Some(c) => Some(At::new(c.clone(), Location::File)),
-            None => match setting("form_id") {
-                Some((v, at)) => Some(At::new(v, at)),
-                None => {
-                    self.err(Location::File, "xlsform.no_code", &[]);
-                    None
+            Some(c) => At::new(c.clone(), Location::File),
+            None => {
+                let (text, at) = setting("form_id").unwrap_or_else(|| {
+                    let stem = std::path::Path::new(self.file)
+                        .file_stem()
+                        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+                    (stem, Location::File)
+                });
+                let code = headers::code_from_text(&text);
+                if at == Location::File {
+                    self.warn(
+                        at.clone(),
+                        "xlsform.warn.code_from_file",
+                        &[("code", &code)],
+                    );
+                } else if code != text {
+                    self.warn(
+                        at.clone(),
+                        "xlsform.warn.code_changed",
+                        &[("form_id", &text), ("code", &code)],
+                    );
                 }
-            },
+                At::new(code, at)
+            }
         };
         let version = match options.version {
-            Some(v) => Some(At::new(i64::from(v), Location::File)),
+            Some(v) => At::new(i64::from(v), Location::File),
             None => match setting("version") {
-                Some((v, at)) => match v.parse::<i64>() {
-                    Ok(n) => Some(At::new(n, at)),
-                    Err(_) => {
-                        self.err(at, "xlsform.version_not_whole", &[("version", &v)]);
-                        None
+                Some((v, at)) => {
+                    let (n, exact) = headers::version_from_text(&v);
+                    if !exact {
+                        self.warn(
+                            at.clone(),
+                            "xlsform.warn.version",
+                            &[("version", &v), ("number", &n.to_string())],
+                        );
                     }
-                },
-                None => {
-                    self.err(Location::File, "xlsform.no_version", &[]);
-                    None
+                    At::new(i64::from(n), at)
                 }
+                None => At::new(1, Location::File),
             },
         };
         let group = match options.group {
-            Some(g) => Some(At::new(g.code().to_owned(), Location::File)),
+            Some(g) => At::new(g.code().to_owned(), Location::File),
             None => match setting("group") {
-                Some((v, at)) => Some(At::new(v, at)),
+                // `Civil servant` and `civil_servant` both name the group.
+                Some((v, at)) => At::new(
+                    v.split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join("_")
+                        .to_lowercase(),
+                    at,
+                ),
                 None => {
-                    self.err(Location::File, "xlsform.no_group", &[]);
-                    None
+                    self.group_missing = true;
+                    At::new(PLACEHOLDER_GROUP.code().to_owned(), Location::File)
                 }
             },
         };
         let title = settings
             .and_then(|s| s.rows.first().and_then(|row| s.text(row, "form_title")))
-            .or_else(|| {
-                code.as_ref()
-                    .map(|c| Text::new(c.value.clone(), c.value.clone()))
-            });
+            .unwrap_or_else(|| Text::new(code.value.clone(), code.value.clone()));
         Some(DraftInstrument {
             at: Location::File,
-            code,
-            version,
-            group,
+            code: Some(code),
+            version: Some(version),
+            group: Some(group),
             provenance: Some(format!("Imported from XLSForm '{}'", self.file)),
-            title,
+            title: Some(title),
             instructions: None,
             continues: None,
             choice_lists,
@@ -403,22 +602,18 @@ impl Importer<'_> {
     }
 
     fn choices(&mut self, sheet: &Sheet) -> Vec<DraftList> {
-        let list_col = sheet.col("list_name").or_else(|| sheet.col("list name"));
-        if list_col.is_none() || sheet.col("name").is_none() {
+        if sheet.col("list_name").is_none() || sheet.col("name").is_none() {
             self.err(Location::File, "xlsform.choices_columns", &[]);
             return Vec::new();
         }
-        let list_key = if sheet.col("list_name").is_some() {
-            "list_name"
-        } else {
-            "list name"
-        };
         let mut lists: Vec<DraftList> = Vec::new();
+        let mut media_warned = false;
         for row in &sheet.rows {
-            let Some((list, list_i)) = sheet.get(row, list_key) else {
+            let Some((list, list_i)) = sheet.get(row, "list_name") else {
                 continue;
             };
-            let value = match sheet.get(row, "name") {
+            let name = sheet.get(row, "name");
+            let value = match name {
                 Some((v, i)) => Some(At::new(v.to_owned(), sheet.loc(row, i))),
                 None => {
                     self.err(
@@ -429,14 +624,31 @@ impl Importer<'_> {
                     None
                 }
             };
-            let label = sheet.text(row, "label");
-            if label.is_none() {
-                self.err(
-                    sheet.loc_of(row, "label"),
-                    "xlsform.missing_choice_label",
-                    &[],
+            let media = sheet.first_of(row, &MEDIA_KEYS);
+            if let Some(i) = media
+                && !media_warned
+            {
+                media_warned = true;
+                let column = sheet.columns.get(i).map_or("", |c| c.key.as_str());
+                self.warn(
+                    sheet.loc(row, i),
+                    "xlsform.warn.choice_media",
+                    &[("column", column)],
                 );
             }
+            let label = match (sheet.text(row, "label"), media, name) {
+                (Some(label), _, _) => Some(label),
+                // A picture choice: its name is the only text there is to show.
+                (None, Some(_), Some((n, _))) => Some(Text::new(n, n)),
+                (None, _, _) => {
+                    self.err(
+                        sheet.loc_of(row, "label"),
+                        "xlsform.missing_choice_label",
+                        &[],
+                    );
+                    None
+                }
+            };
             let valid = match sheet.get(row, "valid") {
                 None => true,
                 Some((v, i)) => match yes_no(v) {
@@ -464,11 +676,18 @@ impl Importer<'_> {
         lists
     }
 
-    fn survey(&mut self, sheet: &Sheet) -> Vec<DraftSection> {
+    fn survey(
+        &mut self,
+        sheet: &Sheet,
+        has_choices: bool,
+        choices_readable: bool,
+    ) -> Vec<DraftSection> {
         let mut sections: Vec<DraftSection> = Vec::new();
         let mut group: Option<OpenGroup> = None;
         let mut loose: Option<DraftSection> = None;
         let mut loose_count = 0usize;
+        // Select questions left unread because their choice lists are missing.
+        let mut orphan_selects: Option<(Location, usize)> = None;
         for row in &sheet.rows {
             for key in UNSUPPORTED_COLUMNS {
                 if let Some((_, i)) = sheet.get(row, key) {
@@ -486,14 +705,9 @@ impl Importer<'_> {
                 continue;
             };
             let type_at = sheet.loc(row, type_i);
-            let kind = raw_type
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_lowercase();
-            let kind = kind.replace("begin_", "begin ").replace("end_", "end ");
-            match kind.as_str() {
-                "begin group" => {
+            let parsed = row_type(raw_type);
+            match parsed {
+                RowType::BeginGroup => {
                     if let Some(open) = &group {
                         let message =
                             Localized::new("xlsform.nested_group", &[("group", &open.name)])
@@ -528,14 +742,14 @@ impl Importer<'_> {
                         },
                     });
                 }
-                "end group" => match group.take() {
+                RowType::EndGroup => match group.take() {
                     Some(open) => sections.push(open.section),
                     None => self.err(type_at, "xlsform.end_without_begin", &[]),
                 },
-                "begin repeat" | "end repeat" => {
+                RowType::Repeat => {
                     self.err(type_at, "xlsform.repeats", &[]);
                 }
-                "note" => match &mut group {
+                RowType::Note => match &mut group {
                     Some(open)
                         if open.section.questions.is_empty() && open.section.intro.is_none() =>
                     {
@@ -543,33 +757,26 @@ impl Importer<'_> {
                     }
                     _ => self.err(type_at, "xlsform.note_position", &[]),
                 },
-                k if METADATA_TYPES.contains(&k) => {}
-                _ => {
-                    let Some(question) = self.question(sheet, row, &kind, type_at) else {
+                RowType::Metadata => {}
+                RowType::Select { .. } if !choices_readable => {
+                    // The choices sheet is missing or unreadable: that is the real cause,
+                    // reported once; the questions that need it are counted after it and kept
+                    // by name only, so that nothing else cascades from them.
+                    if !has_choices && orphan_selects.is_none() {
+                        self.err(type_at.clone(), "xlsform.no_choices_sheet", &[]);
+                    }
+                    orphan_selects.get_or_insert((type_at.clone(), 0)).1 += 1;
+                    let mut q = DraftQuestion::new(type_at);
+                    q.code = sheet
+                        .get(row, "name")
+                        .map(|(n, i)| At::new(n.to_owned(), sheet.loc(row, i)));
+                    self.place_question(q, &mut group, &mut loose, &mut loose_count);
+                }
+                parsed => {
+                    let Some(question) = self.question(sheet, row, &parsed, type_at) else {
                         continue;
                     };
-                    match &mut group {
-                        Some(open) => open.section.questions.push(question),
-                        None => {
-                            let section = loose.get_or_insert_with(|| {
-                                loose_count += 1;
-                                let code = if loose_count == 1 {
-                                    "main".to_owned()
-                                } else {
-                                    format!("main_{loose_count}")
-                                };
-                                DraftSection {
-                                    at: question.at.clone(),
-                                    code: Some(At::new(code, question.at.clone())),
-                                    title: Some(Text::new("Câu hỏi chung", "General questions")),
-                                    intro: None,
-                                    relevant: None,
-                                    questions: Vec::new(),
-                                }
-                            });
-                            section.questions.push(question);
-                        }
-                    }
+                    self.place_question(question, &mut group, &mut loose, &mut loose_count);
                 }
             }
         }
@@ -584,7 +791,49 @@ impl Importer<'_> {
         if let Some(l) = loose {
             sections.push(l);
         }
+        if let Some((at, count)) = orphan_selects {
+            self.follow_ons.push(InstrumentError {
+                file: self.file.to_owned(),
+                location: at,
+                message: Localized::new(
+                    "xlsform.selects_without_choices",
+                    &[("count", &count.to_string())],
+                ),
+            });
+        }
         sections
+    }
+
+    /// Adds a question to the open group, or to the default section of ungrouped rows.
+    fn place_question(
+        &mut self,
+        question: DraftQuestion,
+        group: &mut Option<OpenGroup>,
+        loose: &mut Option<DraftSection>,
+        loose_count: &mut usize,
+    ) {
+        match group {
+            Some(open) => open.section.questions.push(question),
+            None => {
+                let section = loose.get_or_insert_with(|| {
+                    *loose_count += 1;
+                    let code = if *loose_count == 1 {
+                        "main".to_owned()
+                    } else {
+                        format!("main_{loose_count}")
+                    };
+                    DraftSection {
+                        at: question.at.clone(),
+                        code: Some(At::new(code, question.at.clone())),
+                        title: Some(Text::new("Câu hỏi chung", "General questions")),
+                        intro: None,
+                        relevant: None,
+                        questions: Vec::new(),
+                    }
+                });
+                section.questions.push(question);
+            }
+        }
     }
 
     fn condition(
@@ -596,6 +845,11 @@ impl Importer<'_> {
     ) -> Option<At<Expr>> {
         let (src, i) = sheet.get(row, key)?;
         let at = sheet.loc(row, i);
+        let compact: String = src.chars().filter(|c| !c.is_whitespace()).collect();
+        if compact.contains("pulldata(") || compact.contains("instance(") {
+            // Refused as external data already (see `external_data`).
+            return None;
+        }
         match translate_xpath(src, is_constraint) {
             Ok(e) => Some(At::new(e, at)),
             Err(message) => {
@@ -605,17 +859,47 @@ impl Importer<'_> {
         }
     }
 
+    /// The `start`, `end` and `step` of a `range` row's `parameters` (`start=1 end=10`), as
+    /// whole-number bounds when the step is 1; otherwise the range is refused.
+    fn range_bounds(
+        &mut self,
+        sheet: &Sheet,
+        row: &SheetRow,
+        type_at: &Location,
+    ) -> Option<(i64, i64)> {
+        let (mut start, mut end, mut step) = (1i64, 10i64, 1i64);
+        let (text, at) = match sheet.get(row, "parameters") {
+            Some((t, i)) => (t, sheet.loc(row, i)),
+            None => ("", type_at.clone()),
+        };
+        let mut ok = true;
+        for pair in text.split([' ', ';', ',']).filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match name.trim().to_lowercase().as_str() {
+                "start" => &mut start,
+                "end" => &mut end,
+                "step" => &mut step,
+                _ => continue,
+            };
+            match value.trim().parse::<i64>() {
+                Ok(n) => *slot = n,
+                Err(_) => ok = false,
+            }
+        }
+        if !ok || step != 1 {
+            self.err(at, "xlsform.refused.range", &[("parameters", text)]);
+            return None;
+        }
+        Some((start.min(end), start.max(end)))
+    }
+
     fn question(
         &mut self,
         sheet: &Sheet,
         row: &SheetRow,
-        kind: &str,
+        parsed: &RowType,
         type_at: Location,
     ) -> Option<DraftQuestion> {
-        let mut parts = kind.split(' ');
-        let base = parts.next().unwrap_or_default();
-        let arg = parts.next();
-        let extra = parts.next();
         let mut q = DraftQuestion::new(type_at.clone());
         q.code = match sheet.get(row, "name") {
             Some((n, i)) => Some(At::new(n.to_owned(), sheet.loc(row, i))),
@@ -624,30 +908,72 @@ impl Importer<'_> {
                 None
             }
         };
-        let (our_kind, list) = match (base, arg, extra) {
-            ("select_one", Some(l), None) => ("single", Some(l)),
-            ("select_multiple", Some(l), None) => ("multiple", Some(l)),
-            ("integer" | "decimal" | "text" | "date", None, _) => (base, None),
-            _ => {
-                if matches!(base, "select_one" | "select_multiple") && arg.is_none() {
-                    self.err(type_at, "xlsform.select_needs_list", &[("type", base)]);
-                } else {
-                    self.err(type_at, "xlsform.unsupported_type", &[("type", kind)]);
+        let raw_type = sheet.get(row, "type").map_or("", |(t, _)| t);
+        let kind_text = || {
+            raw_type
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
+        let mut bounds: Option<(i64, i64)> = None;
+        let mut inline = false;
+        let (our_kind, list) = match parsed {
+            RowType::Select {
+                kind,
+                list: Some(l),
+                extra,
+            } if extra.is_empty() => (*kind, Some(l.clone())),
+            RowType::Select { list: None, .. } => {
+                let first = raw_type.split_whitespace().next().unwrap_or_default();
+                self.err(type_at, "xlsform.select_needs_list", &[("type", first)]);
+                return Some(q);
+            }
+            RowType::Plain(kind) => (*kind, None),
+            RowType::Percentage => {
+                bounds = Some((0, 100));
+                ("integer", None)
+            }
+            RowType::Range => match self.range_bounds(sheet, row, &type_at) {
+                Some(b) => {
+                    bounds = Some(b);
+                    ("integer", None)
                 }
+                None => return Some(q),
+            },
+            RowType::Acknowledge => {
+                inline = true;
+                ("single", None)
+            }
+            RowType::Refused(key) => {
+                self.err(type_at, key, &[("type", &kind_text())]);
                 // Keep the row's name (without a type) so that conditions referring to it are
                 // not reported as unknown on top of this error.
                 return Some(q);
             }
+            _ => {
+                self.err(
+                    type_at,
+                    "xlsform.unsupported_type",
+                    &[("type", &kind_text())],
+                );
+                return Some(q);
+            }
         };
-        // The list name keeps its original case (the type cell was lowercased for matching).
-        let list = list.map(|_| {
-            sheet
-                .get(row, "type")
-                .and_then(|(t, _)| t.split_whitespace().nth(1))
-                .unwrap_or_default()
-                .to_owned()
-        });
         q.kind = Some(At::new(our_kind.to_owned(), type_at.clone()));
+        if let Some((min, max)) = bounds {
+            q.min = Some(At::new(Number::Int(min), type_at.clone()));
+            q.max = Some(At::new(Number::Int(max), type_at.clone()));
+        }
+        if inline {
+            let ok = DraftOption {
+                value: Some(At::new("OK".to_owned(), type_at.clone())),
+                label: Some(Text::new("OK", "OK")),
+                valid: true,
+                attributes: Default::default(),
+            };
+            q.choices = Some(At::new(DraftChoices::Inline(vec![ok]), type_at.clone()));
+        }
         q.label = sheet.text(row, "label");
         if q.label.is_none() {
             self.err(sheet.loc_of(row, "label"), "xlsform.missing_label", &[]);
@@ -669,11 +995,11 @@ impl Importer<'_> {
         }
         if let Some(constraint) = self.condition(sheet, row, "constraint", true) {
             match numeric_bounds(&constraint.value, our_kind) {
-                Some((min, max)) => {
+                Some((min, max)) if bounds.is_none() => {
                     q.min = min.map(|n| At::new(n, constraint.at.clone()));
                     q.max = max.map(|n| At::new(n, constraint.at.clone()));
                 }
-                None => {
+                _ => {
                     let message = sheet.text(row, "constraint_message");
                     q.constraint_message = message.map(|m| At::new(m, constraint.at.clone()));
                     q.constraint = Some(constraint);
@@ -1049,7 +1375,9 @@ mod tests {
         survey[6] = &["geopoint", "age", "Ở đâu", "Where", "", "", "", "", "", ""];
         assert_eq!(
             import_errors(&survey),
-            ["form.xlsx: survey!A7 (type): unsupported question type 'geopoint'"]
+            [
+                "form.xlsx: survey!A7 (type): location type 'geopoint' is not supported: khaosat does not record GPS positions; ask for the place (province, commune, village) as a choice or text question"
+            ]
         );
     }
 
@@ -1066,7 +1394,9 @@ mod tests {
         let vi: Vec<String> = errors.iter().map(|e| e.text(Lang::Vi)).collect();
         assert_eq!(
             vi,
-            ["form.xlsx: survey!A7 (type): không hỗ trợ loại câu hỏi 'geopoint'"]
+            [
+                "form.xlsx: survey!A7 (type): không hỗ trợ loại vị trí 'geopoint': khaosat không ghi tọa độ GPS; hãy hỏi địa điểm (tỉnh, xã, thôn) bằng câu hỏi lựa chọn hoặc nhập chữ"
+            ]
         );
         // English stays exactly what `Display` writes.
         assert_eq!(errors[0].text(Lang::En), errors[0].to_string());
@@ -1180,10 +1510,8 @@ mod tests {
         assert_eq!(
             import_errors(&survey),
             [
-                "form.xlsx: survey!A8 (type): nested groups are not supported (group 'g1' opened at survey!A3 is still open)",
-                "form.xlsx: survey!A9 (type): nested groups are not supported (group 'g1' opened at survey!A3 is still open)",
-                "form.xlsx: survey!A14 (type): 'end group' without a matching 'begin group'",
-                "form.xlsx: survey!A15 (type): 'end group' without a matching 'begin group'",
+                "form.xlsx: survey!A8 (type): nested groups are not supported (group 'g1' opened at survey!A3 is still open) (also at survey!A9)",
+                "form.xlsx: survey!A14 (type): 'end group' without a matching 'begin group' (also at survey!A15)",
             ]
         );
     }
@@ -1233,12 +1561,11 @@ mod tests {
             .iter()
             .map(ToString::to_string)
             .collect();
+        // Code and version have XLSForm's defaults; only the group must be chosen.
         assert_eq!(
             errors,
             [
-                "f.xlsx: no instrument code: add 'form_id' to the settings sheet or choose a code at import",
-                "f.xlsx: no version: add 'version' to the settings sheet or choose a version at import",
-                "f.xlsx: no respondent group: add a 'group' column to the settings sheet or choose a group at import",
+                "f.xlsx: no respondent group: give one with --group (leader, civil_servant or citizen) on the command line, choose it on the import page, or add a 'group' column to the settings sheet",
             ]
         );
         let bytes = xlsx(&[("choices", &good_choices())]);

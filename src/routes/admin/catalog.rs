@@ -57,6 +57,19 @@ async fn import(
     user.require(&[Role::Admin])?;
     let upload = read_upload(&req, multipart, catalog::max_upload_bytes()).await?;
     let file_name = upload.file_name.clone();
+    let options = match xlsform_options(&upload.fields) {
+        Ok(options) => options,
+        Err(key) => {
+            let lang = Lang::of_request(&req);
+            let messages = ListMessages {
+                errors: vec![crate::i18n::t(lang, key).to_owned()],
+                warnings: None,
+            };
+            let page = list_page(&req, &state, &user, &messages).await?;
+            return Ok(crate::routes::html(StatusCode::UNPROCESSABLE_ENTITY, page));
+        }
+    };
+    let lang = Lang::of_request(&req);
     let user_id = user.user.id;
     let label = user.user.email.clone();
     let role = user.role;
@@ -69,10 +82,19 @@ async fn import(
                 role,
             };
             let result = match kind {
-                CatalogKind::Instrument => catalog::check_instrument(&file_name, &upload.bytes)
-                    .and_then(|c| catalog::import_instrument(conn, &file_name, &c, false, actor)),
+                CatalogKind::Instrument => {
+                    catalog::check_instrument_with(&file_name, &upload.bytes, &options).and_then(
+                        |c| {
+                            let warnings: Vec<String> =
+                                c.warnings.iter().map(|w| w.text(lang)).collect();
+                            catalog::import_instrument(conn, &file_name, &c, false, actor)
+                                .map(|imported| (imported, warnings))
+                        },
+                    )
+                }
                 CatalogKind::Methodology => catalog::check_methodology(&file_name, &upload.bytes)
-                    .and_then(|c| catalog::import_methodology(conn, &file_name, &c, false, actor)),
+                    .and_then(|c| catalog::import_methodology(conn, &file_name, &c, false, actor))
+                    .map(|imported| (imported, Vec::new())),
             };
             Ok(result)
         })
@@ -82,7 +104,17 @@ async fn import(
         CatalogKind::Methodology => "/admin/methodologies",
     };
     match outcome {
-        Ok(imported) => {
+        // Remarks must be read before anything else: the list page shows them with a link to
+        // the stored version instead of redirecting.
+        Ok((imported, warnings)) if !warnings.is_empty() => {
+            let messages = ListMessages {
+                errors: Vec::new(),
+                warnings: Some((imported.id(), warnings)),
+            };
+            let page = list_page(&req, &state, &user, &messages).await?;
+            Ok(crate::routes::html(StatusCode::OK, page))
+        }
+        Ok((imported, _)) => {
             let notice = match imported {
                 Imported::New(_) => "new",
                 Imported::AlreadyPresent(_) => "existing",
@@ -96,12 +128,41 @@ async fn import(
         }
         Err(ImportError::App(e)) => Err(e),
         Err(e) => {
-            let errors = e.messages(Lang::of_request(&req));
-            let messages = ListMessages { errors };
+            let errors = e.messages(lang);
+            let messages = ListMessages {
+                errors,
+                warnings: None,
+            };
             let page = list_page(&req, &state, &user, &messages).await?;
             Ok(crate::routes::html(StatusCode::UNPROCESSABLE_ENTITY, page))
         }
     }
+}
+
+/// The code, version and group chosen on the import page (empty fields choose nothing), or
+/// the message key of a version that is not a whole number.
+fn xlsform_options(
+    fields: &[(String, String)],
+) -> Result<crate::domain::xlsform::XlsFormOptions, &'static str> {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    let version = match field("version") {
+        None => None,
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if n >= 1 => Some(n),
+            _ => return Err("catalog.import_bad_version"),
+        },
+    };
+    Ok(crate::domain::xlsform::XlsFormOptions {
+        code: field("code").map(str::to_owned),
+        version,
+        group: field("group").and_then(crate::domain::instrument::RespondentGroup::from_code),
+    })
 }
 
 /// `POST /admin/instruments/import` (multipart): a TOML instrument or an XLSForm workbook.

@@ -1,11 +1,80 @@
 //! `khaosat instrument|methodology check|import FILE`: questionnaire and methodology files.
+//! An XLSForm workbook's code, version and respondent group can be chosen with `--code`,
+//! `--version` and `--group`; `check` needs no group, `import` does.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use super::FileCommand;
 use crate::app::config::Settings;
 use crate::db;
-use crate::i18n::{Lang, tf};
+use crate::domain::instrument::RespondentGroup;
+use crate::domain::xlsform::XlsFormOptions;
+use crate::i18n::{Lang, t, tf};
+
+/// `khaosat instrument check|import`.
+#[derive(Debug, clap::Subcommand)]
+pub(super) enum InstrumentCommand {
+    /// Validate a file without importing it; exits non-zero on errors. An XLSForm workbook
+    /// is checked even when it names no respondent group.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+        #[command(flatten)]
+        choices: ImportChoices,
+    },
+    /// Validate and store a file as a new version.
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        #[command(flatten)]
+        choices: ImportChoices,
+    },
+}
+
+/// Values an XLSForm workbook's `settings` sheet may lack or that should be overridden.
+#[derive(Debug, Clone, clap::Args)]
+pub(super) struct ImportChoices {
+    /// Respondent group (XLSForm only; otherwise the settings sheet's `group` column).
+    #[arg(long, value_parser = ["leader", "civil_servant", "citizen"])]
+    group: Option<String>,
+    /// Instrument code (XLSForm only; otherwise `form_id`, otherwise the file name).
+    #[arg(long)]
+    code: Option<String>,
+    /// Version, a whole number from 1 (XLSForm only; otherwise `version`, otherwise 1).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    version: Option<u32>,
+}
+
+impl ImportChoices {
+    fn options(&self) -> XlsFormOptions {
+        XlsFormOptions {
+            code: self.code.clone(),
+            version: self.version,
+            group: self.group.as_deref().and_then(RespondentGroup::from_code),
+        }
+    }
+}
+
+/// `khaosat instrument check|import FILE [--group G] [--code C] [--version N]`.
+pub(super) fn instrument_file(
+    settings: &Settings,
+    lang: Lang,
+    command: &InstrumentCommand,
+) -> anyhow::Result<()> {
+    let (file, import, choices) = match command {
+        InstrumentCommand::Check { file, choices } => (file, false, choices),
+        InstrumentCommand::Import { file, choices } => (file, true, choices),
+    };
+    run(
+        settings,
+        lang,
+        Kind::Instrument,
+        file,
+        import,
+        &choices.options(),
+    )
+}
 
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Kind {
@@ -47,16 +116,39 @@ pub(super) fn catalog_file(
     kind: Kind,
     command: &FileCommand,
 ) -> anyhow::Result<()> {
-    use crate::app::catalog::{self, Actor, Imported};
     let (path, import) = match command {
         FileCommand::Check { file } => (file, false),
         FileCommand::Import { file } => (file, true),
     };
+    run(
+        settings,
+        lang,
+        kind,
+        path,
+        import,
+        &XlsFormOptions::default(),
+    )
+}
+
+fn run(
+    settings: &Settings,
+    lang: Lang,
+    kind: Kind,
+    path: &std::path::Path,
+    import: bool,
+    options: &XlsFormOptions,
+) -> anyhow::Result<()> {
+    use crate::app::catalog::{self, Actor, Imported};
     let (name, bytes) = read_catalog_file(lang, path)?;
     let mut out = std::io::stdout().lock();
     let checked = match kind {
-        Kind::Instrument => catalog::check_instrument(&name, &bytes).map(|c| {
+        Kind::Instrument => catalog::check_instrument_with(&name, &bytes, options).map(|c| {
             let i = &c.instrument;
+            let group = if c.group_missing {
+                t(lang, "cli.instrument.no_group_yet")
+            } else {
+                i.group().code()
+            };
             let questions = i.questions().count();
             let summary = tf(
                 lang,
@@ -65,7 +157,7 @@ pub(super) fn catalog_file(
                     ("file", &name),
                     ("code", i.code()),
                     ("version", &i.version().to_string()),
-                    ("group", i.group().code()),
+                    ("group", group),
                     ("sections", &i.sections().len().to_string()),
                     ("questions", &questions.to_string()),
                     ("items", &i.scorable_items().len().to_string()),
@@ -94,6 +186,14 @@ pub(super) fn catalog_file(
     };
     let (summary, instrument, methodology) = checked.map_err(|e| import_error(lang, &e))?;
     writeln!(out, "{summary}")?;
+    for warning in instrument.iter().flat_map(|c| &c.warnings) {
+        let line = tf(
+            lang,
+            "cli.instrument.warning",
+            &[("warning", &warning.text(lang))],
+        );
+        writeln!(out, "{line}")?;
+    }
     if !import {
         return Ok(());
     }

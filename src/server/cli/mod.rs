@@ -18,7 +18,7 @@ mod files;
 mod rounds;
 
 use accounts::{Change, change_account};
-use files::{Kind, catalog_file};
+use files::{InstrumentCommand, Kind, catalog_file, instrument_file};
 use rounds::{compute, round_command};
 
 /// khaosat: online surveys for the Public Administration Reform Index.
@@ -47,7 +47,7 @@ enum Command {
     /// Check or import questionnaires (TOML, or XLSForm .xlsx).
     Instrument {
         #[command(subcommand)]
-        command: FileCommand,
+        command: InstrumentCommand,
     },
     /// Check or import scoring methodologies (TOML).
     Methodology {
@@ -223,9 +223,7 @@ pub fn run() -> ExitCode {
         Command::Admin {
             command: AdminCommand::Activate { email },
         } => change_account(&settings, lang, &email, &Change::Active(true)),
-        Command::Instrument { command } => {
-            catalog_file(&settings, lang, Kind::Instrument, &command)
-        }
+        Command::Instrument { command } => instrument_file(&settings, lang, &command),
         Command::Methodology { command } => {
             catalog_file(&settings, lang, Kind::Methodology, &command)
         }
