@@ -91,8 +91,13 @@ impl ChoiceFilter {
             } else {
                 return Err(err(column_at, "filter.term", &[("term", term)]));
             };
-            let column = column.trim();
-            let value = value.trim().trim_start_matches('=').trim();
+            let (column, value) = (column.trim(), value.trim().trim_start_matches('=').trim());
+            // `${state} = state` is the same filter written the other way round.
+            let (column, value) = if column.starts_with("${") && !value.starts_with("${") {
+                (value, column)
+            } else {
+                (column, value)
+            };
             if !is_valid_code(column) {
                 return Err(err(column_at, "filter.column", &[("column", column)]));
             }
@@ -265,6 +270,8 @@ mod tests {
         assert!(!f.allows("a", &cols(&[("kind", "x y")]), &first));
         assert!(!f.allows("b", &cols(&[("kind", "x")]), &first));
         assert_eq!(ChoiceFilter::parse(&f.to_string()).unwrap(), f);
+        let reversed = ChoiceFilter::parse("${first} != name and 'x y' = kind").unwrap();
+        assert_eq!(reversed.to_string(), "name != ${first} and kind = 'x y'");
     }
 
     #[test]

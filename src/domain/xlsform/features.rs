@@ -145,7 +145,10 @@ mod tests {
         q.code = Some(At::new("job".to_owned(), Location::File));
         let other = other_question(&q).unwrap();
         assert_eq!(other.code.unwrap().value, "job_other");
-        assert_eq!(other.relevant.unwrap().value.to_string(), "job == \"other\"");
+        assert_eq!(
+            other.relevant.unwrap().value.to_string(),
+            "job == \"other\""
+        );
         let DraftChoices::Inline(options) = with_other(Vec::new(), &Location::File) else {
             panic!("inline options")
         };

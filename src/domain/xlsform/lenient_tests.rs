@@ -266,12 +266,18 @@ fn capitalised_headers_aliases_and_type_spellings_import() {
         QuestionKind::Multiple { .. }
     ));
     assert!(i.question("Q1").unwrap().required);
+    // Bounds with the form's own message stay a constraint, so the message is shown.
+    let n = i.question("n").unwrap();
     assert_eq!(
-        i.question("n").unwrap().kind,
+        n.kind,
         QuestionKind::Integer {
-            min: Some(1),
-            max: Some(5)
+            min: None,
+            max: None
         }
+    );
+    assert_eq!(
+        n.constraint.as_ref().unwrap().message.as_ref().unwrap().vi,
+        "1 đến 5"
     );
     assert_eq!(
         i.question("n")
@@ -426,10 +432,10 @@ fn the_first_real_cause_comes_first_and_its_follow_ons_are_counted() {
     // A name that is not a code, referred to by later conditions.
     let survey: Rows<'_> = &[
         &["type", "name", "label", "relevant"],
-        &["integer", "q-3", "Ba", ""],
-        &["text", "a", "A", "${q-3} > 1"],
-        &["text", "b", "B", "${q-3} > 2"],
-        &["text", "c", "C", "${q-3} > 3"],
+        &["integer", "3q", "Ba", ""],
+        &["text", "a", "A", "${3q} > 1"],
+        &["text", "b", "B", "${3q} > 2"],
+        &["text", "c", "C", "${3q} > 3"],
     ];
     let lines = errors(&[("survey", survey)]);
     assert_eq!(lines.len(), 2, "{lines:#?}");
@@ -440,7 +446,7 @@ fn the_first_real_cause_comes_first_and_its_follow_ons_are_counted() {
     );
     assert_eq!(
         lines[1],
-        "form.xlsx: survey!D3 (relevant): 3 conditions refer to 'q-3', which could not be read (see above)"
+        "form.xlsx: survey!D3 (relevant): 3 conditions refer to '3q', which could not be read (see above)"
     );
     // No choices sheet: one cause, then the count of select questions it leaves unread.
     let survey: Rows<'_> = &[
@@ -462,7 +468,7 @@ fn the_first_real_cause_comes_first_and_its_follow_ons_are_counted() {
 fn many_rows_with_one_problem_read_as_one_line() {
     let mut rows: Vec<Vec<String>> = vec![vec!["type".into(), "name".into(), "label".into()]];
     for n in 0..30 {
-        rows.push(vec!["note".into(), format!("n{n}"), "Ghi chú".into()]);
+        rows.push(vec!["geopoint".into(), format!("n{n}"), "Vị trí".into()]);
     }
     rows.push(vec!["text".into(), "t".into(), "Chữ".into()]);
     let refs: Vec<Vec<&str>> = rows
@@ -474,7 +480,7 @@ fn many_rows_with_one_problem_read_as_one_line() {
     assert_eq!(
         lines,
         [
-            "form.xlsx: survey!A2 (type): a note is only supported as the first row of a group (it becomes the page introduction) (also at survey!A3, survey!A4, survey!A5, survey!A6, survey!A7 and 24 more)"
+            "form.xlsx: survey!A2 (type): location type 'geopoint' is not supported: khaosat does not record GPS positions; ask for the place (province, commune, village) as a choice or text question (also at survey!A3, survey!A4, survey!A5, survey!A6, survey!A7 and 24 more)"
         ]
     );
 }

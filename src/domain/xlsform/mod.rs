@@ -35,17 +35,21 @@
 //!   column IV, or a workbook that unpacks too large, is refused as a whole. An old binary
 //!   `.xls` workbook is refused with the advice to save it as `.xlsx`.
 
+#[cfg(test)]
+mod feature_tests;
 mod features;
 mod headers;
 #[cfg(test)]
 mod lenient_tests;
+#[cfg(test)]
+mod test_support;
 mod xpath;
 
 use std::collections::BTreeSet;
 
 use calamine::Data;
 
-use crate::domain::expr::{CmpOp, Expr, Literal, SELF_REF};
+use crate::domain::expr::{Calc, ChoiceFilter, CmpOp, Expr, Literal, SELF_REF, is_valid_code};
 use crate::domain::instrument::{
     At, DraftChoices, DraftInstrument, DraftList, DraftOption, DraftQuestion, DraftSection,
     Instrument, InstrumentError, Lang, Location, Number, RespondentGroup, Text, group_errors,
@@ -154,6 +158,8 @@ pub fn read_xlsform(
         warnings: Vec::new(),
         follow_ons: Vec::new(),
         group_missing: false,
+        or_other: BTreeSet::new(),
+        metadata: BTreeSet::new(),
     };
     let draft = importer.build(sheets, options);
     let mut errors = importer.errors;
@@ -368,14 +374,7 @@ impl Sheet {
 }
 
 /// Survey columns that change a form's meaning but that we cannot represent.
-const UNSUPPORTED_COLUMNS: [&str; 6] = [
-    "choice_filter",
-    "repeat_count",
-    "calculation",
-    "default",
-    "trigger",
-    "read_only",
-];
+const UNSUPPORTED_COLUMNS: [&str; 3] = ["repeat_count", "trigger", "read_only"];
 
 /// Survey columns whose cells are XPath expressions, searched for external data.
 const EXPRESSION_COLUMNS: [&str; 9] = [
@@ -399,6 +398,11 @@ struct Importer<'f> {
     follow_ons: Vec<InstrumentError>,
     /// No respondent group was given.
     group_missing: bool,
+    /// Codes of the `select_one LIST or_other` questions, whose list gains "other" once the
+    /// lists are read.
+    or_other: BTreeSet<String>,
+    /// Names of the metadata rows (`start`, `deviceid`, ...), which khaosat does not collect.
+    metadata: BTreeSet<String>,
 }
 
 struct OpenGroup {
@@ -501,6 +505,10 @@ impl Importer<'_> {
     }
 
     fn build(&mut self, sheets: Vec<Sheet>, options: &XlsFormOptions) -> Option<DraftInstrument> {
+        let mut sheets = sheets;
+        if let Some(survey) = sheets.iter_mut().find(|s| s.name == "survey") {
+            self.hyphenated_names(survey);
+        }
         let find = |name: &str| sheets.iter().find(|s| s.name == name);
         let Some(survey) = find("survey") else {
             self.err(Location::File, "xlsform.no_survey_sheet", &[]);
@@ -514,9 +522,14 @@ impl Importer<'_> {
         self.survey_media(survey);
         self.external_data(survey);
         let choices = find("choices");
-        let choice_lists = choices.map(|c| self.choices(c)).unwrap_or_default();
+        let filter_columns = choice_filter_columns(survey);
+        let mut choice_lists = choices
+            .map(|c| self.choices(c, &filter_columns))
+            .unwrap_or_default();
         let choices_readable = choices.is_some_and(|c| c.col("list_name").is_some());
-        let sections = self.survey(survey, choices.is_some(), choices_readable);
+        let mut sections = self.survey(survey, choices.is_some(), choices_readable);
+        self.expand_or_other(&mut sections, &mut choice_lists);
+        self.metadata_placeholders(&mut sections);
 
         let settings = find("settings");
         let setting = |key: &str| -> Option<(String, Location)> {
@@ -601,7 +614,97 @@ impl Importer<'_> {
         })
     }
 
-    fn choices(&mut self, sheet: &Sheet) -> Vec<DraftList> {
+    /// XLSForm names may contain `-`, which khaosat codes cannot (a code is also a name in
+    /// conditions): `q-1` becomes `q_1` in its name cell and in every `${q-1}` of the sheet,
+    /// unless that name is taken. Warns once.
+    fn hyphenated_names(&mut self, survey: &mut Sheet) {
+        let Some(name_col) = survey.col("name") else {
+            return;
+        };
+        let names: BTreeSet<String> = survey
+            .rows
+            .iter()
+            .filter_map(|r| r.cells.get(name_col).cloned())
+            .collect();
+        let renamed: Vec<(String, String)> = names
+            .iter()
+            .filter(|n| n.contains('-'))
+            .map(|n| (n.clone(), n.replace('-', "_")))
+            .filter(|(_, new)| !names.contains(new) && is_valid_code(new))
+            .collect();
+        let Some((first_old, first_new)) = renamed.first().cloned() else {
+            return;
+        };
+        for row in &mut survey.rows {
+            for (i, cell) in row.cells.iter_mut().enumerate() {
+                for (old, new) in &renamed {
+                    if i == name_col && cell == old {
+                        cell.clone_from(new);
+                    } else if cell.contains("${") {
+                        *cell = cell.replace(&format!("${{{old}}}"), &format!("${{{new}}}"));
+                    }
+                }
+            }
+        }
+        self.warn(
+            Location::File,
+            "xlsform.warn.hyphens",
+            &[
+                ("old", &first_old),
+                ("new", &first_new),
+                ("count", &renamed.len().to_string()),
+            ],
+        );
+    }
+
+    /// `${start}`, `${deviceid}` and other metadata in labels and hints would always show
+    /// empty, since khaosat does not collect them: they are left out, with one warning each.
+    fn metadata_placeholders(&mut self, sections: &mut [DraftSection]) {
+        let mut warned = BTreeSet::new();
+        for q in sections.iter_mut().flat_map(|s| s.questions.iter_mut()) {
+            for text in [&mut q.label, &mut q.hint].into_iter().flatten() {
+                for name in &self.metadata {
+                    let placeholder = format!("${{{name}}}");
+                    if text.vi.contains(&placeholder) || text.en.contains(&placeholder) {
+                        text.vi = text.vi.replace(&placeholder, "");
+                        text.en = text.en.replace(&placeholder, "");
+                        if warned.insert(name.clone()) {
+                            self.warnings.push(InstrumentError {
+                                file: self.file.to_owned(),
+                                location: q.at.clone(),
+                                message: Localized::new(
+                                    "xlsform.warn.metadata_placeholder",
+                                    &[("name", name)],
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The questions written `select_one LIST or_other` get the list with "other" appended,
+    /// as their own inline options (other questions sharing the list keep it unchanged).
+    fn expand_or_other(&self, sections: &mut [DraftSection], lists: &mut [DraftList]) {
+        for q in sections.iter_mut().flat_map(|s| s.questions.iter_mut()) {
+            let Some(code) = &q.code else { continue };
+            if !self.or_other.contains(&code.value) {
+                continue;
+            }
+            if let Some(At {
+                value: DraftChoices::List(name),
+                at,
+            }) = &q.choices
+                && let Some(list) = lists.iter().find(|l| &l.name.value == name)
+            {
+                let at = at.clone();
+                q.choices = Some(At::new(features::with_other(list.options.clone(), &at), at));
+            }
+        }
+    }
+
+    fn choices(&mut self, sheet: &Sheet, filter_columns: &BTreeSet<String>) -> Vec<DraftList> {
         if sheet.col("list_name").is_none() || sheet.col("name").is_none() {
             self.err(Location::File, "xlsform.choices_columns", &[]);
             return Vec::new();
@@ -659,11 +762,16 @@ impl Importer<'_> {
                     }
                 },
             };
+            // Only the columns a choice filter reads are kept with the option.
+            let attributes = filter_columns
+                .iter()
+                .filter_map(|c| sheet.get(row, c).map(|(v, _)| (c.clone(), v.to_owned())))
+                .collect();
             let option = DraftOption {
                 value,
                 label,
                 valid,
-                attributes: Default::default(),
+                attributes,
             };
             match lists.iter_mut().find(|l| l.name.value == list) {
                 Some(l) => l.options.push(option),
@@ -749,15 +857,24 @@ impl Importer<'_> {
                 RowType::Repeat => {
                     self.err(type_at, "xlsform.repeats", &[]);
                 }
-                RowType::Note => match &mut group {
-                    Some(open)
-                        if open.section.questions.is_empty() && open.section.intro.is_none() =>
-                    {
+                // A note opening a group introduces its page; any other note is shown where
+                // it stands.
+                RowType::Note
+                    if group.as_ref().is_some_and(|open| {
+                        open.section.questions.is_empty()
+                            && open.section.intro.is_none()
+                            && sheet.get(row, "relevant").is_none()
+                    }) =>
+                {
+                    if let Some(open) = &mut group {
                         open.section.intro = sheet.text(row, "label");
                     }
-                    _ => self.err(type_at, "xlsform.note_position", &[]),
-                },
-                RowType::Metadata => {}
+                }
+                RowType::Metadata => {
+                    if let Some((name, _)) = sheet.get(row, "name") {
+                        self.metadata.insert(name.to_owned());
+                    }
+                }
                 RowType::Select { .. } if !choices_readable => {
                     // The choices sheet is missing or unreadable: that is the real cause,
                     // reported once; the questions that need it are counted after it and kept
@@ -776,7 +893,15 @@ impl Importer<'_> {
                     let Some(question) = self.question(sheet, row, &parsed, type_at) else {
                         continue;
                     };
+                    let other = question
+                        .code
+                        .as_ref()
+                        .filter(|c| self.or_other.contains(&c.value))
+                        .and_then(|_| features::other_question(&question));
                     self.place_question(question, &mut group, &mut loose, &mut loose_count);
+                    if let Some(other) = other {
+                        self.place_question(other, &mut group, &mut loose, &mut loose_count);
+                    }
                 }
             }
         }
@@ -845,8 +970,7 @@ impl Importer<'_> {
     ) -> Option<At<Expr>> {
         let (src, i) = sheet.get(row, key)?;
         let at = sheet.loc(row, i);
-        let compact: String = src.chars().filter(|c| !c.is_whitespace()).collect();
-        if compact.contains("pulldata(") || compact.contains("instance(") {
+        if is_external(src) {
             // Refused as external data already (see `external_data`).
             return None;
         }
@@ -924,6 +1048,18 @@ impl Importer<'_> {
                 list: Some(l),
                 extra,
             } if extra.is_empty() => (*kind, Some(l.clone())),
+            RowType::Select {
+                kind,
+                list: Some(l),
+                extra,
+            } if extra.len() == 1 && extra[0].eq_ignore_ascii_case("or_other") => {
+                if let Some(code) = &q.code {
+                    self.or_other.insert(code.value.clone());
+                }
+                (*kind, Some(l.clone()))
+            }
+            RowType::Note => ("note", None),
+            RowType::Other(k) if k == "calculate" => ("calculate", None),
             RowType::Select { list: None, .. } => {
                 let first = raw_type.split_whitespace().next().unwrap_or_default();
                 self.err(type_at, "xlsform.select_needs_list", &[("type", first)]);
@@ -975,10 +1111,12 @@ impl Importer<'_> {
             q.choices = Some(At::new(DraftChoices::Inline(vec![ok]), type_at.clone()));
         }
         q.label = sheet.text(row, "label");
-        if q.label.is_none() {
+        // A calculation is never shown, so it needs no label.
+        if q.label.is_none() && our_kind != "calculate" {
             self.err(sheet.loc_of(row, "label"), "xlsform.missing_label", &[]);
         }
         q.hint = sheet.text(row, "hint");
+        self.features(sheet, row, &mut q, our_kind);
         if let Some((v, i)) = sheet.get(row, "required") {
             match yes_no(v) {
                 Some(b) => q.required = b,
@@ -994,13 +1132,14 @@ impl Importer<'_> {
             q.choices = Some(At::new(DraftChoices::List(l), type_at));
         }
         if let Some(constraint) = self.condition(sheet, row, "constraint", true) {
+            let message = sheet.text(row, "constraint_message");
+            // Bounds have the standard message; a form's own message keeps the constraint.
             match numeric_bounds(&constraint.value, our_kind) {
-                Some((min, max)) if bounds.is_none() => {
+                Some((min, max)) if bounds.is_none() && message.is_none() => {
                     q.min = min.map(|n| At::new(n, constraint.at.clone()));
                     q.max = max.map(|n| At::new(n, constraint.at.clone()));
                 }
                 _ => {
-                    let message = sheet.text(row, "constraint_message");
                     q.constraint_message = message.map(|m| At::new(m, constraint.at.clone()));
                     q.constraint = Some(constraint);
                 }
@@ -1008,6 +1147,101 @@ impl Importer<'_> {
         }
         Some(q)
     }
+}
+
+impl Importer<'_> {
+    /// The columns of the features khaosat shares with XLSForm: `calculation`,
+    /// `required_message`, `default`, `appearance` and `choice_filter`.
+    fn features(&mut self, sheet: &Sheet, row: &SheetRow, q: &mut DraftQuestion, kind: &str) {
+        if let Some((src, i)) = sheet.get(row, "calculation") {
+            let at = sheet.loc(row, i);
+            let parsed = if is_external(src) {
+                // Refused as external data already (see `external_data`).
+                None
+            } else {
+                match Calc::parse(src, &|c| translate_xpath(c, false)) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        self.report(
+                            at.clone(),
+                            Localized::new("instrument.invalid_field", &[("field", "calculation")])
+                                .with("detail", e.localized()),
+                        );
+                        None
+                    }
+                }
+            };
+            match parsed {
+                Some(c) => q.calculation = Some(At::new(c, at)),
+                // Without its formula the row is kept by name only, so that nothing else is
+                // reported about it.
+                None => q.kind = None,
+            }
+        }
+        if let Some((_, i)) = sheet.get(row, "required_message") {
+            q.required_message = sheet
+                .text(row, "required_message")
+                .map(|m| At::new(m, sheet.loc(row, i)));
+        }
+        if let Some((value, i)) = sheet.get(row, "default") {
+            let at = sheet.loc(row, i);
+            if features::default_is_dynamic(value) {
+                self.err(at, "xlsform.dynamic_default", &[("value", value)]);
+            } else {
+                q.default = Some(At::new(value.to_owned(), at));
+            }
+        }
+        if let Some((value, i)) = sheet.get(row, "appearance") {
+            match features::appearance(value) {
+                features::AppearanceMeaning::Layout(a) if matches!(kind, "single" | "multiple") => {
+                    q.appearance = Some(At::new(a.code().to_owned(), sheet.loc(row, i)));
+                }
+                features::AppearanceMeaning::LongText if kind == "text" => {
+                    q.kind = Some(At::new("long_text".to_owned(), sheet.loc(row, i)));
+                }
+                // Layout words on other types change nothing in a web form, and `search()`
+                // is refused once as external data.
+                _ => {}
+            }
+        }
+        if let Some((src, i)) = sheet
+            .get(row, "choice_filter")
+            .filter(|(src, _)| !is_always_true(src) && !is_external(src))
+        {
+            let at = sheet.loc(row, i);
+            match ChoiceFilter::parse(src) {
+                Ok(f) => q.choice_filter = Some(At::new(f, at)),
+                Err(e) => self.report(
+                    at,
+                    Localized::new("instrument.invalid_field", &[("field", "choice_filter")])
+                        .with("detail", e.localized()),
+                ),
+            }
+        }
+    }
+}
+
+/// Whether an expression reads external data (`pulldata()`, `instance()`), which is refused
+/// once where it is found.
+fn is_external(src: &str) -> bool {
+    let compact: String = src.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.contains("pulldata(") || compact.contains("instance(")
+}
+
+/// `true()` as a choice filter keeps every option: no filter at all.
+fn is_always_true(src: &str) -> bool {
+    matches!(src.trim(), "true()" | "1" | "true")
+}
+
+/// The extra `choices` columns that the survey's choice filters compare.
+fn choice_filter_columns(survey: &Sheet) -> BTreeSet<String> {
+    let filters: Vec<ChoiceFilter> = survey
+        .rows
+        .iter()
+        .filter_map(|row| survey.get(row, "choice_filter"))
+        .filter_map(|(src, _)| ChoiceFilter::parse(src).ok())
+        .collect();
+    features::filter_columns(filters.iter())
 }
 
 fn yes_no(v: &str) -> Option<bool> {
