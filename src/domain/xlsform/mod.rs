@@ -22,6 +22,9 @@
 //! - Workbooks are read through [`crate::domain::xlsx`] within [`XLSX_LIMITS`]: a value beyond
 //!   column IV, or a workbook that unpacks too large, is refused as a whole.
 
+mod export;
+mod extensions;
+mod to_xpath;
 mod xpath;
 
 use calamine::Data;
@@ -35,7 +38,12 @@ use crate::domain::instrument::{
 use crate::domain::xlsx::{Limits, Workbook, WorkbookError, column_letters};
 use crate::i18n::Localized;
 
+use export::ext;
+use extensions::OpenBattery;
+use to_xpath::RefKind;
 use xpath::translate_xpath;
+
+pub use export::export_xlsform;
 
 /// What reading an XLSForm workbook may cost: 10 MiB of file unpacking to at most 100 MiB, and
 /// room for far more than a questionnaire needs (a form with 10,000 rows and many translated
@@ -79,6 +87,7 @@ pub fn import_xlsform(
     let mut importer = Importer {
         file: file_name,
         errors: Vec::new(),
+        ext: extensions::Found::default(),
     };
     let draft = importer.build(sheets, options);
     match draft {
@@ -305,12 +314,60 @@ const UNSUPPORTED_COLUMNS: [&str; 6] = [
 struct Importer<'f> {
     file: &'f str,
     errors: Vec<InstrumentError>,
+    /// What the khaosat extension columns told (see `extensions`).
+    ext: extensions::Found,
 }
 
 struct OpenGroup {
     section: DraftSection,
     at: Location,
     name: String,
+}
+
+/// The default section of a run of questions outside any group (`main`, `main_2`, ...).
+#[derive(Default)]
+struct Loose {
+    section: Option<DraftSection>,
+    count: usize,
+}
+
+impl Loose {
+    fn is_empty(&self) -> bool {
+        self.section.is_none() && self.count == 0
+    }
+
+    /// Ends the current run of ungrouped questions.
+    fn close(&mut self, sections: &mut Vec<DraftSection>) {
+        if let Some(l) = self.section.take() {
+            sections.push(l);
+        }
+    }
+
+    /// Adds a question to the open group, or else to the current default section.
+    fn place(&mut self, question: DraftQuestion, group: &mut Option<OpenGroup>) {
+        if let Some(open) = group {
+            open.section.questions.push(question);
+            return;
+        }
+        let count = &mut self.count;
+        let section = self.section.get_or_insert_with(|| {
+            *count += 1;
+            let code = if *count == 1 {
+                "main".to_owned()
+            } else {
+                format!("main_{count}")
+            };
+            DraftSection {
+                at: question.at.clone(),
+                code: Some(At::new(code, question.at.clone())),
+                title: Some(Text::new("Câu hỏi chung", "General questions")),
+                intro: None,
+                relevant: None,
+                questions: Vec::new(),
+            }
+        });
+        section.questions.push(question);
+    }
 }
 
 impl Importer<'_> {
@@ -336,8 +393,9 @@ impl Importer<'_> {
             self.err(Location::File, "xlsform.survey_columns", &[]);
             return None;
         }
-        let choice_lists = find("choices").map(|c| self.choices(c)).unwrap_or_default();
-        let sections = self.survey(survey);
+        let mut choice_lists = find("choices").map(|c| self.choices(c)).unwrap_or_default();
+        let mut sections = self.survey(survey);
+        self.settle_generated_lists(&mut choice_lists, &mut sections);
 
         let settings = find("settings");
         let setting = |key: &str| -> Option<(String, Location)> {
@@ -386,16 +444,28 @@ impl Importer<'_> {
             .or_else(|| {
                 code.as_ref()
                     .map(|c| Text::new(c.value.clone(), c.value.clone()))
+            })
+            .map(|t| match setting(ext::TITLE_EN) {
+                Some((en, _)) => Text::new(t.vi, en),
+                None => t,
             });
+        // An exported questionnaire keeps its own provenance.
+        let provenance = setting(ext::PROVENANCE)
+            .map(|(p, _)| p)
+            .unwrap_or_else(|| format!("Imported from XLSForm '{}'", self.file));
+        let continues = self.settings_continues(
+            setting(ext::CONTINUES_INSTRUMENT),
+            setting(ext::CONTINUES_VERSION),
+        );
         Some(DraftInstrument {
             at: Location::File,
             code,
             version,
             group,
-            provenance: Some(format!("Imported from XLSForm '{}'", self.file)),
+            provenance: Some(provenance),
             title,
-            instructions: None,
-            continues: None,
+            instructions: self.ext.instructions.take(),
+            continues,
             choice_lists,
             sections,
         })
@@ -465,8 +535,8 @@ impl Importer<'_> {
     fn survey(&mut self, sheet: &Sheet) -> Vec<DraftSection> {
         let mut sections: Vec<DraftSection> = Vec::new();
         let mut group: Option<OpenGroup> = None;
-        let mut loose: Option<DraftSection> = None;
-        let mut loose_count = 0usize;
+        let mut battery: Option<OpenBattery> = None;
+        let mut loose = Loose::default();
         for row in &sheet.rows {
             for key in UNSUPPORTED_COLUMNS {
                 if let Some((_, i)) = sheet.get(row, key) {
@@ -490,7 +560,23 @@ impl Importer<'_> {
                 .join(" ")
                 .to_lowercase();
             let kind = kind.replace("begin_", "begin ").replace("end_", "end ");
+            // Inside a battery group every row is an item, until the group ends.
+            if let Some(open) = &mut battery {
+                if kind == "end group" {
+                    if let Some(b) = battery.take() {
+                        let question = self.finish_battery(b);
+                        loose.place(question, &mut group);
+                    }
+                } else if !METADATA_TYPES.contains(&kind.as_str()) {
+                    self.battery_row(sheet, row, &kind, type_at, open);
+                }
+                continue;
+            }
+            let mark = self.khaosat_type(sheet, row).map(|(m, _)| m);
             match kind.as_str() {
+                "begin group" if mark.as_deref() == Some(ext::BATTERY) => {
+                    battery = Some(self.begin_battery(sheet, row, type_at));
+                }
                 "begin group" => {
                     if let Some(open) = &group {
                         let message =
@@ -499,14 +585,12 @@ impl Importer<'_> {
                         self.report(type_at, message);
                         continue;
                     }
-                    if let Some(l) = loose.take() {
-                        sections.push(l);
-                    }
+                    loose.close(&mut sections);
                     let name = sheet.get(row, "name").map(|(n, i)| (n, sheet.loc(row, i)));
                     if name.is_none() {
                         self.err(sheet.loc_of(row, "name"), "xlsform.group_needs_name", &[]);
                     }
-                    let relevant = self.condition(sheet, row, "relevant", false);
+                    let relevant = self.relevant(sheet, row, RefKind::Text);
                     let title = sheet
                         .text(row, "label")
                         .or_else(|| name.as_ref().map(|(n, _)| Text::new(*n, *n)));
@@ -533,6 +617,14 @@ impl Importer<'_> {
                 "begin repeat" | "end repeat" => {
                     self.err(type_at, "xlsform.repeats", &[]);
                 }
+                // The instructions: a note before any page.
+                "note" if mark.as_deref() == Some(ext::INSTRUCTIONS) => {
+                    if group.is_none() && sections.is_empty() && loose.is_empty() {
+                        self.ext.instructions = sheet.text(row, "label");
+                    } else {
+                        self.err(type_at, "xlsform.instructions_position", &[]);
+                    }
+                }
                 "note" => match &mut group {
                     Some(open)
                         if open.section.questions.is_empty() && open.section.intro.is_none() =>
@@ -543,33 +635,18 @@ impl Importer<'_> {
                 },
                 k if METADATA_TYPES.contains(&k) => {}
                 _ => {
-                    let Some(question) = self.question(sheet, row, &kind, type_at) else {
-                        continue;
-                    };
-                    match &mut group {
-                        Some(open) => open.section.questions.push(question),
-                        None => {
-                            let section = loose.get_or_insert_with(|| {
-                                loose_count += 1;
-                                let code = if loose_count == 1 {
-                                    "main".to_owned()
-                                } else {
-                                    format!("main_{loose_count}")
-                                };
-                                DraftSection {
-                                    at: question.at.clone(),
-                                    code: Some(At::new(code, question.at.clone())),
-                                    title: Some(Text::new("Câu hỏi chung", "General questions")),
-                                    intro: None,
-                                    relevant: None,
-                                    questions: Vec::new(),
-                                }
-                            });
-                            section.questions.push(question);
-                        }
+                    if let Some(question) = self.question(sheet, row, &kind, type_at) {
+                        loose.place(question, &mut group);
                     }
                 }
             }
+        }
+        if let Some(b) = battery {
+            let at = b.at().clone();
+            let name = b.name().to_owned();
+            self.err(at, "xlsform.group_not_closed", &[("group", &name)]);
+            let question = self.finish_battery(b);
+            loose.place(question, &mut group);
         }
         if let Some(open) = group {
             self.err(
@@ -579,9 +656,7 @@ impl Importer<'_> {
             );
             sections.push(open.section);
         }
-        if let Some(l) = loose {
-            sections.push(l);
-        }
+        loose.close(&mut sections);
         sections
     }
 
@@ -645,6 +720,7 @@ impl Importer<'_> {
                 .unwrap_or_default()
                 .to_owned()
         });
+        let our_kind = self.refined_kind(sheet, row, our_kind);
         q.kind = Some(At::new(our_kind.to_owned(), type_at.clone()));
         q.label = sheet.text(row, "label");
         if q.label.is_none() {
@@ -661,9 +737,30 @@ impl Importer<'_> {
                 ),
             }
         }
-        q.relevant = self.condition(sheet, row, "relevant", false);
-        if let Some(l) = list {
-            q.choices = Some(At::new(DraftChoices::List(l), type_at));
+        let own = RefKind::of_type(our_kind);
+        q.relevant = self.relevant(sheet, row, own);
+        q.scored = self.scored(sheet, row);
+        q.max_length = self.max_length(sheet, row);
+        q.continues = self.continues(sheet, row);
+        let inline = self.inline_choices(sheet, row);
+        match list {
+            // A yes/no question's list is the export's fixed yes/no options.
+            Some(l) if our_kind == "yes_no" => {
+                self.ext.yes_no_lists.insert(l);
+            }
+            Some(l) => {
+                if inline {
+                    self.ext.inline_lists.insert(l.clone());
+                }
+                q.choices = Some(At::new(DraftChoices::List(l), type_at));
+            }
+            None => {}
+        }
+        if let Some(code) = &q.code {
+            self.ext.kinds.insert(code.value.clone(), own);
+        }
+        if self.exported_constraint(sheet, row, &mut q, our_kind) {
+            return Some(q);
         }
         if let Some(constraint) = self.condition(sheet, row, "constraint", true) {
             match numeric_bounds(&constraint.value, our_kind) {

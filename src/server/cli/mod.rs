@@ -18,7 +18,7 @@ mod files;
 mod rounds;
 
 use accounts::{Change, change_account};
-use files::{Kind, catalog_file};
+use files::{Kind, catalog_file, export_xlsform};
 use rounds::{compute, round_command};
 
 /// khaosat: online surveys for the Public Administration Reform Index.
@@ -44,10 +44,10 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Check or import questionnaires (TOML, or XLSForm .xlsx).
+    /// Check, import or export questionnaires (TOML, or XLSForm .xlsx).
     Instrument {
         #[command(subcommand)]
-        command: FileCommand,
+        command: InstrumentCommand,
     },
     /// Check or import scoring methodologies (TOML).
     Methodology {
@@ -131,6 +131,25 @@ enum FileCommand {
     Import {
         /// The file to import.
         file: std::path::PathBuf,
+    },
+}
+
+/// The questionnaire commands: those shared with methodologies, and the XLSForm export.
+#[derive(Debug, Subcommand)]
+enum InstrumentCommand {
+    #[command(flatten)]
+    File(FileCommand),
+    /// Write a stored questionnaire as an XLSForm workbook for ODK Collect and KoboCollect
+    /// (importing it again gives the same questionnaire).
+    ExportXlsform {
+        /// The questionnaire's code, e.g. `sipas`.
+        code: String,
+        /// The version (default: the latest stored one).
+        #[arg(long)]
+        version: Option<u32>,
+        /// The file to write (default: CODE-vVERSION.xlsx in the current directory).
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
     },
 }
 
@@ -223,9 +242,17 @@ pub fn run() -> ExitCode {
         Command::Admin {
             command: AdminCommand::Activate { email },
         } => change_account(&settings, lang, &email, &Change::Active(true)),
-        Command::Instrument { command } => {
-            catalog_file(&settings, lang, Kind::Instrument, &command)
-        }
+        Command::Instrument {
+            command: InstrumentCommand::File(command),
+        } => catalog_file(&settings, lang, Kind::Instrument, &command),
+        Command::Instrument {
+            command:
+                InstrumentCommand::ExportXlsform {
+                    code,
+                    version,
+                    output,
+                },
+        } => export_xlsform(&settings, lang, &code, version, output.as_deref()),
         Command::Methodology { command } => {
             catalog_file(&settings, lang, Kind::Methodology, &command)
         }
