@@ -11,7 +11,9 @@ use crate::db::methodologies::{MethodologySummary, NewMethodology};
 use crate::db::{self, AnyConnection};
 use crate::domain::instrument::{Instrument, MAX_FILE_BYTES};
 use crate::domain::methodology::{Methodology, MethodologyError};
-use crate::domain::xlsform::{XlsFormOptions, is_legacy_xls, no_group_error, read_xlsform};
+use crate::domain::xlsform::{
+    XlsFormOptions, export_xlsform, is_legacy_xls, no_group_error, read_xlsform,
+};
 use crate::error::AppError;
 
 /// The largest XLSForm workbook accepted.
@@ -430,6 +432,34 @@ pub fn source_file(
             .map(|(summary, text)| (summary.code, summary.version, text)),
     };
     Ok(stored.map(|(code, version, text)| (format!("{code}-v{version}.toml"), text)))
+}
+
+/// A stored questionnaire version as an XLSForm workbook for ODK Collect and KoboCollect: its
+/// download name (`CODE-vVERSION.xlsx`) and bytes; `None` when there is no such version.
+/// Importing the workbook again gives the same content hash.
+pub fn xlsform_file(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<(String, Vec<u8>)>, AppError> {
+    let Some(stored) = load_instrument(conn, id)? else {
+        return Ok(None);
+    };
+    let i = &stored.instrument;
+    let bytes = export_xlsform(i).map_err(AppError::internal)?;
+    Ok(Some((format!("{}-v{}.xlsx", i.code(), i.version()), bytes)))
+}
+
+/// Questionnaire `code` at `version`, or at its latest stored version when none is given.
+pub fn find_instrument(
+    conn: &mut AnyConnection,
+    code: &str,
+    version: Option<u32>,
+) -> Result<Option<InstrumentSummary>, AppError> {
+    Ok(db::instruments::list(conn)?
+        .into_iter()
+        .filter(|s| s.code == code)
+        .filter(|s| version.is_none_or(|v| i64::from(s.version) == i64::from(v)))
+        .max_by_key(|s| s.version))
 }
 
 /// A stored instrument version, parsed back into its domain type.

@@ -50,6 +50,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(admin::catalog::export_instrument),
         )
         .route(
+            "/admin/instruments/{id}/xlsform",
+            web::get().to(admin::catalog::export_instrument_xlsform),
+        )
+        .route(
             "/admin/instruments/{id}/diff",
             web::get().to(admin::catalog::diff_instruments),
         )

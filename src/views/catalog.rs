@@ -206,6 +206,7 @@ pub fn instrument_preview(
             }
             div.actions {
                 a.btn.secondary href={ "/admin/instruments/" (s.id) "/export" } download { (ctx.t("catalog.export")) }
+                a.btn.secondary href={ "/admin/instruments/" (s.id) "/xlsform" } download { (ctx.t("catalog.export_xlsform")) }
                 @for l in [Lang::Vi, Lang::En] {
                     @if l == preview_lang {
                         span.tag aria-current="true" { (ctx.t("catalog.preview_in")) " " (crate::i18n::t(l, "lang.name")) }

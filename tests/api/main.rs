@@ -48,4 +48,5 @@ mod security_requests;
 mod security_results;
 mod smtp;
 mod spreadsheets;
+mod xlsform_export;
 mod xss;

@@ -68,6 +68,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/admin/instruments/import", Access::Admin),
     ("GET", "/admin/instruments/{id}", Access::Staff),
     ("GET", "/admin/instruments/{id}/export", Access::Staff),
+    ("GET", "/admin/instruments/{id}/xlsform", Access::Staff),
     ("GET", "/admin/instruments/{id}/diff", Access::Staff),
     ("POST", "/admin/methodologies/import", Access::Admin),
     ("GET", "/admin/methodologies/{id}", Access::Staff),

@@ -93,7 +93,8 @@ impl ChoiceFilter {
             };
             let (column, value) = (column.trim(), value.trim().trim_start_matches('=').trim());
             // `${state} = state` is the same filter written the other way round.
-            let (column, value) = if column.starts_with("${") && !value.starts_with("${") {
+            let is_value = |side: &str| side.starts_with("${") || quoted(side).is_some();
+            let (column, value) = if is_value(column) && !is_value(value) {
                 (value, column)
             } else {
                 (column, value)

@@ -35,6 +35,8 @@
 //!   column IV, or a workbook that unpacks too large, is refused as a whole. An old binary
 //!   `.xls` workbook is refused with the advice to save it as `.xlsx`.
 
+mod export;
+mod extensions;
 #[cfg(test)]
 mod feature_tests;
 mod features;
@@ -43,6 +45,7 @@ mod headers;
 mod lenient_tests;
 #[cfg(test)]
 mod test_support;
+mod to_xpath;
 mod xpath;
 
 use std::collections::BTreeSet;
@@ -58,8 +61,13 @@ use crate::domain::instrument::{
 use crate::domain::xlsx::{Limits, Workbook, WorkbookError, column_letters};
 use crate::i18n::Localized;
 
+use export::ext;
+use extensions::OpenBattery;
 use headers::{ColumnLang, MEDIA_KEYS, RowType, parse_header, row_type};
+use to_xpath::RefKind;
 use xpath::translate_xpath;
+
+pub use export::export_xlsform;
 
 /// What reading an XLSForm workbook may cost: 10 MiB of file unpacking to at most 100 MiB, and
 /// room for far more than a questionnaire needs (a form with 10,000 rows and many translated
@@ -160,6 +168,7 @@ pub fn read_xlsform(
         group_missing: false,
         or_other: BTreeSet::new(),
         metadata: BTreeSet::new(),
+        ext: extensions::Found::default(),
     };
     let draft = importer.build(sheets, options);
     let mut errors = importer.errors;
@@ -403,12 +412,60 @@ struct Importer<'f> {
     or_other: BTreeSet<String>,
     /// Names of the metadata rows (`start`, `deviceid`, ...), which khaosat does not collect.
     metadata: BTreeSet<String>,
+    /// What the khaosat extension columns told (see `extensions`).
+    ext: extensions::Found,
 }
 
 struct OpenGroup {
     section: DraftSection,
     at: Location,
     name: String,
+}
+
+/// The default section of a run of questions outside any group (`main`, `main_2`, ...).
+#[derive(Default)]
+struct Loose {
+    section: Option<DraftSection>,
+    count: usize,
+}
+
+impl Loose {
+    fn is_empty(&self) -> bool {
+        self.section.is_none() && self.count == 0
+    }
+
+    /// Ends the current run of ungrouped questions.
+    fn close(&mut self, sections: &mut Vec<DraftSection>) {
+        if let Some(l) = self.section.take() {
+            sections.push(l);
+        }
+    }
+
+    /// Adds a question to the open group, or else to the current default section.
+    fn place(&mut self, question: DraftQuestion, group: &mut Option<OpenGroup>) {
+        if let Some(open) = group {
+            open.section.questions.push(question);
+            return;
+        }
+        let count = &mut self.count;
+        let section = self.section.get_or_insert_with(|| {
+            *count += 1;
+            let code = if *count == 1 {
+                "main".to_owned()
+            } else {
+                format!("main_{count}")
+            };
+            DraftSection {
+                at: question.at.clone(),
+                code: Some(At::new(code, question.at.clone())),
+                title: Some(Text::new("Câu hỏi chung", "General questions")),
+                intro: None,
+                relevant: None,
+                questions: Vec::new(),
+            }
+        });
+        section.questions.push(question);
+    }
 }
 
 impl Importer<'_> {
@@ -530,6 +587,7 @@ impl Importer<'_> {
         let mut sections = self.survey(survey, choices.is_some(), choices_readable);
         self.expand_or_other(&mut sections, &mut choice_lists);
         self.metadata_placeholders(&mut sections);
+        self.settle_generated_lists(&mut choice_lists, &mut sections);
 
         let settings = find("settings");
         let setting = |key: &str| -> Option<(String, Location)> {
@@ -600,15 +658,27 @@ impl Importer<'_> {
         let title = settings
             .and_then(|s| s.rows.first().and_then(|row| s.text(row, "form_title")))
             .unwrap_or_else(|| Text::new(code.value.clone(), code.value.clone()));
+        let title = match setting(ext::TITLE_EN) {
+            Some((en, _)) => Text::new(title.vi, en),
+            None => title,
+        };
+        // An exported questionnaire keeps its own provenance.
+        let provenance = setting(ext::PROVENANCE)
+            .map(|(p, _)| p)
+            .unwrap_or_else(|| format!("Imported from XLSForm '{}'", self.file));
+        let continues = self.settings_continues(
+            setting(ext::CONTINUES_INSTRUMENT),
+            setting(ext::CONTINUES_VERSION),
+        );
         Some(DraftInstrument {
             at: Location::File,
             code: Some(code),
             version: Some(version),
             group: Some(group),
-            provenance: Some(format!("Imported from XLSForm '{}'", self.file)),
+            provenance: Some(provenance),
             title: Some(title),
-            instructions: None,
-            continues: None,
+            instructions: self.ext.instructions.take(),
+            continues,
             choice_lists,
             sections,
         })
@@ -792,8 +862,8 @@ impl Importer<'_> {
     ) -> Vec<DraftSection> {
         let mut sections: Vec<DraftSection> = Vec::new();
         let mut group: Option<OpenGroup> = None;
-        let mut loose: Option<DraftSection> = None;
-        let mut loose_count = 0usize;
+        let mut battery: Option<OpenBattery> = None;
+        let mut loose = Loose::default();
         // Select questions left unread because their choice lists are missing.
         let mut orphan_selects: Option<(Location, usize)> = None;
         for row in &sheet.rows {
@@ -814,7 +884,32 @@ impl Importer<'_> {
             };
             let type_at = sheet.loc(row, type_i);
             let parsed = row_type(raw_type);
+            // Inside a battery group every row is an item, until the group ends.
+            if let Some(open) = &mut battery {
+                match parsed {
+                    RowType::EndGroup => {
+                        if let Some(b) = battery.take() {
+                            let question = self.finish_battery(b);
+                            loose.place(question, &mut group);
+                        }
+                    }
+                    RowType::Metadata => {}
+                    _ => {
+                        let kind = raw_type
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .to_lowercase();
+                        self.battery_row(sheet, row, &kind, type_at, open);
+                    }
+                }
+                continue;
+            }
+            let mark = self.khaosat_type(sheet, row).map(|(m, _)| m);
             match parsed {
+                RowType::BeginGroup if mark.as_deref() == Some(ext::BATTERY) => {
+                    battery = Some(self.begin_battery(sheet, row, type_at));
+                }
                 RowType::BeginGroup => {
                     if let Some(open) = &group {
                         let message =
@@ -823,14 +918,12 @@ impl Importer<'_> {
                         self.report(type_at, message);
                         continue;
                     }
-                    if let Some(l) = loose.take() {
-                        sections.push(l);
-                    }
+                    loose.close(&mut sections);
                     let name = sheet.get(row, "name").map(|(n, i)| (n, sheet.loc(row, i)));
                     if name.is_none() {
                         self.err(sheet.loc_of(row, "name"), "xlsform.group_needs_name", &[]);
                     }
-                    let relevant = self.condition(sheet, row, "relevant", false);
+                    let relevant = self.relevant(sheet, row, RefKind::Text);
                     let title = sheet
                         .text(row, "label")
                         .or_else(|| name.as_ref().map(|(n, _)| Text::new(*n, *n)));
@@ -857,14 +950,23 @@ impl Importer<'_> {
                 RowType::Repeat => {
                     self.err(type_at, "xlsform.repeats", &[]);
                 }
+                // The instructions: a note before any page.
+                RowType::Note if mark.as_deref() == Some(ext::INSTRUCTIONS) => {
+                    if group.is_none() && sections.is_empty() && loose.is_empty() {
+                        self.ext.instructions = sheet.text(row, "label");
+                    } else {
+                        self.err(type_at, "xlsform.instructions_position", &[]);
+                    }
+                }
                 // A note opening a group introduces its page; any other note is shown where
                 // it stands.
                 RowType::Note
-                    if group.as_ref().is_some_and(|open| {
-                        open.section.questions.is_empty()
-                            && open.section.intro.is_none()
-                            && sheet.get(row, "relevant").is_none()
-                    }) =>
+                    if mark.as_deref() != Some(ext::NOTE)
+                        && group.as_ref().is_some_and(|open| {
+                            open.section.questions.is_empty()
+                                && open.section.intro.is_none()
+                                && sheet.get(row, "relevant").is_none()
+                        }) =>
                 {
                     if let Some(open) = &mut group {
                         open.section.intro = sheet.text(row, "label");
@@ -887,7 +989,7 @@ impl Importer<'_> {
                     q.code = sheet
                         .get(row, "name")
                         .map(|(n, i)| At::new(n.to_owned(), sheet.loc(row, i)));
-                    self.place_question(q, &mut group, &mut loose, &mut loose_count);
+                    loose.place(q, &mut group);
                 }
                 parsed => {
                     let Some(question) = self.question(sheet, row, &parsed, type_at) else {
@@ -898,12 +1000,19 @@ impl Importer<'_> {
                         .as_ref()
                         .filter(|c| self.or_other.contains(&c.value))
                         .and_then(|_| features::other_question(&question));
-                    self.place_question(question, &mut group, &mut loose, &mut loose_count);
+                    loose.place(question, &mut group);
                     if let Some(other) = other {
-                        self.place_question(other, &mut group, &mut loose, &mut loose_count);
+                        loose.place(other, &mut group);
                     }
                 }
             }
+        }
+        if let Some(b) = battery {
+            let at = b.at().clone();
+            let name = b.name().to_owned();
+            self.err(at, "xlsform.group_not_closed", &[("group", &name)]);
+            let question = self.finish_battery(b);
+            loose.place(question, &mut group);
         }
         if let Some(open) = group {
             self.err(
@@ -913,9 +1022,7 @@ impl Importer<'_> {
             );
             sections.push(open.section);
         }
-        if let Some(l) = loose {
-            sections.push(l);
-        }
+        loose.close(&mut sections);
         if let Some((at, count)) = orphan_selects {
             self.follow_ons.push(InstrumentError {
                 file: self.file.to_owned(),
@@ -927,38 +1034,6 @@ impl Importer<'_> {
             });
         }
         sections
-    }
-
-    /// Adds a question to the open group, or to the default section of ungrouped rows.
-    fn place_question(
-        &mut self,
-        question: DraftQuestion,
-        group: &mut Option<OpenGroup>,
-        loose: &mut Option<DraftSection>,
-        loose_count: &mut usize,
-    ) {
-        match group {
-            Some(open) => open.section.questions.push(question),
-            None => {
-                let section = loose.get_or_insert_with(|| {
-                    *loose_count += 1;
-                    let code = if *loose_count == 1 {
-                        "main".to_owned()
-                    } else {
-                        format!("main_{loose_count}")
-                    };
-                    DraftSection {
-                        at: question.at.clone(),
-                        code: Some(At::new(code, question.at.clone())),
-                        title: Some(Text::new("Câu hỏi chung", "General questions")),
-                        intro: None,
-                        relevant: None,
-                        questions: Vec::new(),
-                    }
-                });
-                section.questions.push(question);
-            }
-        }
     }
 
     fn condition(
@@ -1096,6 +1171,7 @@ impl Importer<'_> {
                 return Some(q);
             }
         };
+        let our_kind = self.refined_kind(sheet, row, our_kind);
         q.kind = Some(At::new(our_kind.to_owned(), type_at.clone()));
         if let Some((min, max)) = bounds {
             q.min = Some(At::new(Number::Int(min), type_at.clone()));
@@ -1127,9 +1203,30 @@ impl Importer<'_> {
                 ),
             }
         }
-        q.relevant = self.condition(sheet, row, "relevant", false);
-        if let Some(l) = list {
-            q.choices = Some(At::new(DraftChoices::List(l), type_at));
+        let own = RefKind::of_type(our_kind);
+        q.relevant = self.relevant(sheet, row, own);
+        q.scored = self.scored(sheet, row);
+        q.max_length = self.max_length(sheet, row);
+        q.continues = self.continues(sheet, row);
+        let inline = self.inline_choices(sheet, row);
+        match list {
+            // A yes/no question's list is the export's fixed yes/no options.
+            Some(l) if our_kind == "yes_no" => {
+                self.ext.yes_no_lists.insert(l);
+            }
+            Some(l) => {
+                if inline {
+                    self.ext.inline_lists.insert(l.clone());
+                }
+                q.choices = Some(At::new(DraftChoices::List(l), type_at));
+            }
+            None => {}
+        }
+        if let Some(code) = &q.code {
+            self.ext.kinds.insert(code.value.clone(), own);
+        }
+        if self.exported_constraint(sheet, row, &mut q, our_kind) {
+            return Some(q);
         }
         if let Some(constraint) = self.condition(sheet, row, "constraint", true) {
             let message = sheet.text(row, "constraint_message");
@@ -1178,10 +1275,9 @@ impl Importer<'_> {
                 None => q.kind = None,
             }
         }
-        if let Some((_, i)) = sheet.get(row, "required_message") {
-            q.required_message = sheet
-                .text(row, "required_message")
-                .map(|m| At::new(m, sheet.loc(row, i)));
+        // Often written only per language (`required_message::English (en)`).
+        if let Some(m) = sheet.text(row, "required_message") {
+            q.required_message = Some(At::new(m, sheet.loc_of(row, "required_message")));
         }
         if let Some((value, i)) = sheet.get(row, "default") {
             let at = sheet.loc(row, i);

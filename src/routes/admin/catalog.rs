@@ -238,6 +238,26 @@ pub async fn export_instrument(
     export_file(state, user, id.into_inner(), CatalogKind::Instrument).await
 }
 
+/// `GET /admin/instruments/{id}/xlsform`: the questionnaire as an XLSForm workbook for ODK
+/// Collect and KoboCollect.
+pub async fn export_instrument_xlsform(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    user.require(READERS)?;
+    let id = id.into_inner();
+    // Writing the workbook is CPU work: off the executor with the database read.
+    let (name, bytes) = state
+        .db(move |conn| catalog::xlsform_file(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::routes::download(&name, XLSX_CONTENT_TYPE, bytes))
+}
+
+/// The media type of an `.xlsx` workbook.
+const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 /// A stored version's TOML file, as it was imported.
 async fn export_file(
     state: web::Data<AppState>,

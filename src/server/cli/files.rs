@@ -1,6 +1,7 @@
 //! `khaosat instrument|methodology check|import FILE`: questionnaire and methodology files.
 //! An XLSForm workbook's code, version and respondent group can be chosen with `--code`,
 //! `--version` and `--group`; `check` needs no group, `import` does.
+//! `khaosat instrument export-xlsform CODE`: a stored questionnaire as an XLSForm workbook.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,6 +30,18 @@ pub(super) enum InstrumentCommand {
         file: PathBuf,
         #[command(flatten)]
         choices: ImportChoices,
+    },
+    /// Write a stored questionnaire as an XLSForm workbook for ODK Collect and KoboCollect
+    /// (importing it again gives the same questionnaire).
+    ExportXlsform {
+        /// The questionnaire's code, e.g. `sipas`.
+        code: String,
+        /// The version (default: the latest stored one).
+        #[arg(long)]
+        version: Option<u32>,
+        /// The file to write (default: CODE-vVERSION.xlsx in the current directory).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -65,6 +78,11 @@ pub(super) fn instrument_file(
     let (file, import, choices) = match command {
         InstrumentCommand::Check { file, choices } => (file, false, choices),
         InstrumentCommand::Import { file, choices } => (file, true, choices),
+        InstrumentCommand::ExportXlsform {
+            code,
+            version,
+            output,
+        } => return export_xlsform(settings, lang, code, *version, output.as_deref()),
     };
     run(
         settings,
@@ -220,4 +238,65 @@ fn run(
 /// A refused import in `lang`, one located problem a line.
 pub(super) fn import_error(lang: Lang, e: &crate::app::catalog::ImportError) -> anyhow::Error {
     anyhow::anyhow!(e.messages(lang).join("\n"))
+}
+
+/// `khaosat instrument export-xlsform CODE [--version N] [-o FILE]`: writes the stored
+/// questionnaire (its latest version unless one is given) as an XLSForm workbook, by default
+/// to `CODE-vVERSION.xlsx` in the current directory, and prints the path.
+pub(super) fn export_xlsform(
+    settings: &Settings,
+    lang: Lang,
+    code: &str,
+    version: Option<u32>,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use crate::app::catalog;
+    let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, 1);
+    let mut conn = pool.get()?;
+    if settings.migrate_on_start {
+        db::run_migrations(&mut conn)?;
+    }
+    // The bundled questionnaires are stored at the server's first start; a fresh database
+    // gets them here too, so that they can be exported before that.
+    catalog::load_bundled(&mut conn).map_err(|e| import_error(lang, &e))?;
+    let not_stored = || {
+        let version = version.map_or_else(String::new, |v| format!(" v{v}"));
+        anyhow::anyhow!(tf(
+            lang,
+            "cli.instrument.not_stored",
+            &[("code", code), ("version", &version)]
+        ))
+    };
+    let found = catalog::find_instrument(&mut conn, code, version)?.ok_or_else(not_stored)?;
+    let (name, bytes) = catalog::xlsform_file(&mut conn, found.id)?.ok_or_else(not_stored)?;
+    let path = output.map_or_else(
+        || std::path::PathBuf::from(&name),
+        std::path::Path::to_path_buf,
+    );
+    // Written beside the target and renamed over it, so that a failure leaves no half file.
+    let mut part = path.clone().into_os_string();
+    part.push(".part");
+    let part = std::path::PathBuf::from(part);
+    let written = std::fs::File::create(&part)
+        .and_then(|mut f| f.write_all(&bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&part, &path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&part);
+        anyhow::bail!("{}: {e}", path.display());
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}",
+        tf(
+            lang,
+            "cli.instrument.exported",
+            &[
+                ("file", &path.display().to_string()),
+                ("code", &found.code),
+                ("version", &found.version.to_string()),
+            ]
+        )
+    )?;
+    Ok(())
 }

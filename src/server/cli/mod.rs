@@ -44,7 +44,7 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Check or import questionnaires (TOML, or XLSForm .xlsx).
+    /// Check, import or export questionnaires (TOML, or XLSForm .xlsx).
     Instrument {
         #[command(subcommand)]
         command: InstrumentCommand,
