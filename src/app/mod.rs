@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod export;
+pub mod field_import;
 pub mod mail;
 pub mod metrics;
 pub mod paper;

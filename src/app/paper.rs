@@ -11,9 +11,7 @@ use crate::db::rounds::{RoundGroupRow, RoundRow};
 use crate::db::units::UnitRow;
 use crate::db::{self, AnyConnection};
 use crate::domain::account::Role;
-use crate::domain::answers::{
-    Answers, FieldError, decode_section, missing_required, prune_irrelevant,
-};
+use crate::domain::answers::{Answers, FieldError};
 use crate::domain::instrument::Instrument;
 use crate::domain::lifecycle::{RoundAction, RoundStatus};
 use crate::domain::paper_form::PaperEntryStatus;
@@ -159,23 +157,13 @@ pub fn check_keying(
     Ok(())
 }
 
-/// Decodes a whole keyed form: every section in order, each seeing the answers before it.
+/// Decodes a whole keyed form: every section in order, each seeing the answers before it
+/// (see [`crate::domain::answers::decode_form`], which field submissions share).
 pub fn decode_form(
     instrument: &Instrument,
     fields: &[(String, String)],
 ) -> (Answers, Vec<FieldError>) {
-    let mut answers = Answers::new();
-    let mut errors = Vec::new();
-    for section in instrument.sections() {
-        let decoded = decode_section(section, fields, &answers);
-        answers.merge(&decoded.answers);
-        errors.extend(decoded.errors);
-    }
-    prune_irrelevant(instrument, &mut answers);
-    if errors.is_empty() {
-        errors = missing_required(instrument, &answers);
-    }
-    (answers, errors)
+    crate::domain::answers::decode_form(instrument, fields)
 }
 
 /// Which form was keyed, by whom, how.

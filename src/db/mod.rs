@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod settings;
 pub mod setup_tokens;
 pub mod snapshots;
+pub mod submission_uploads;
 pub mod throttle;
 pub mod units;
 pub mod users;

@@ -27,7 +27,7 @@ pub struct NewResponse<'a> {
     pub instrument_id: i64,
     /// Date only, no time of day.
     pub submitted_on: NaiveDate,
-    /// `web` or `paper`.
+    /// `web`, `paper` or `field` (see [`crate::domain::field_submissions::ResponseSource`]).
     pub source: &'a str,
     /// Seconds from start to submission (data quality), if known.
     pub duration_seconds: Option<i32>,
@@ -281,7 +281,7 @@ pub struct ResponseForExport {
     pub unit_id: i64,
     /// Day of submission.
     pub submitted_on: chrono::NaiveDate,
-    /// `web` or `paper`.
+    /// `web`, `paper` or `field`.
     pub source: String,
     /// Compact JSON answers.
     pub answers: String,
@@ -446,4 +446,47 @@ pub fn counted_in(conn: &mut AnyConnection, rounds: &[i64]) -> QueryResult<i64> 
         .select(response_counts::responses)
         .load(conn)?;
     Ok(counts.into_iter().sum())
+}
+
+/// The round of each response stored under one of `keys` (hashed submission keys), for
+/// telling a submission imported before from a new one. Asked in chunks, so a file of many
+/// thousand submissions stays within every backend's limit on query parameters.
+pub fn rounds_of_keys(
+    conn: &mut AnyConnection,
+    keys: &[String],
+) -> QueryResult<Vec<(String, i64)>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(1000) {
+        out.extend(
+            responses::table
+                .filter(responses::submission_key.eq_any(chunk))
+                .select((responses::submission_key, responses::round_id))
+                .load::<(String, i64)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Counted (not excluded) responses of a round that did not come from the web form, per unit,
+/// group and source (`paper`, `field`): the coverage table's and the results' split by source.
+/// Partial indexes hold only these rows, so the count costs nothing beside the web responses.
+pub fn counted_by_source(
+    conn: &mut AnyConnection,
+    round_id: i64,
+) -> QueryResult<Vec<(i64, i64, String, i64)>> {
+    use diesel::dsl::{count_star, sql};
+    responses::table
+        .filter(responses::round_id.eq(round_id))
+        .filter(sql::<diesel::sql_types::Bool>(
+            "source IN ('paper', 'field')",
+        ))
+        .filter(responses::excluded.eq(false))
+        .group_by((responses::unit_id, responses::group_id, responses::source))
+        .select((
+            responses::unit_id,
+            responses::group_id,
+            responses::source,
+            count_star(),
+        ))
+        .load(conn)
 }

@@ -422,6 +422,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    submission_uploads (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        round_id -> BigInt,
+        user_id -> BigInt,
+        round_status -> Text,
+        file_name -> Text,
+        submissions_json -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(units -> unit_sets (unit_set_id));
 diesel::joinable!(unit_lineage -> units (unit_id));
 diesel::joinable!(user_units -> users (user_id));
@@ -481,6 +494,8 @@ diesel::joinable!(export_jobs -> users (user_id));
 diesel::joinable!(export_jobs -> rounds (round_id));
 diesel::joinable!(respondent_uploads -> rounds (round_id));
 diesel::joinable!(respondent_uploads -> users (user_id));
+diesel::joinable!(submission_uploads -> rounds (round_id));
+diesel::joinable!(submission_uploads -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -517,4 +532,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     export_jobs,
     respondent_uploads,
+    submission_uploads,
 );

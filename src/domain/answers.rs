@@ -514,6 +514,29 @@ pub fn missing_required(instrument: &Instrument, answers: &Answers) -> Vec<Field
     out
 }
 
+/// Decodes a whole response posted at once (a keyed paper form, a field submission): every
+/// section in order, each seeing the answers before it, then relevance re-applied over the
+/// whole (answers to questions that are not relevant are dropped, as the web form drops
+/// them). Missing required answers are reported only when nothing else is wrong, so a wrong
+/// answer that hides a question is not also reported as that question's missing answer.
+pub fn decode_form(
+    instrument: &Instrument,
+    fields: &[(String, String)],
+) -> (Answers, Vec<FieldError>) {
+    let mut answers = Answers::new();
+    let mut errors = Vec::new();
+    for section in instrument.sections() {
+        let decoded = decode_section(section, fields, &answers);
+        answers.merge(&decoded.answers);
+        errors.extend(decoded.errors);
+    }
+    prune_irrelevant(instrument, &mut answers);
+    if errors.is_empty() {
+        errors = missing_required(instrument, &answers);
+    }
+    (answers, errors)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scanning stored answers for tallies without building them
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 //! |--------------------|---------------------------------------------------|---------------------|
 //! | `key_paper`        | key a form as one of two keyings (double entry)   | admin, coordinator  |
 //! | `key_paper_single` | key a form that counts at once (single entry)     | admin               |
+//! | `import_submissions` | import the submissions collected offline with ODK or Kobo | admin |
 //!
 //! * **Reopen** is allowed until publication: extending fieldwork because a province's response
 //!   rate is too low is routine, and a computation made before that is simply stale (the round
@@ -39,6 +40,9 @@
 //!   single coordinator may add one alone: they key by double entry, and the two keyings must
 //!   come from two different accounts and agree. Administrators, who already answer for the
 //!   whole round, may also key a form that counts at once. Every keying is audited.
+//! * **Field submissions** (collected offline with ODK Collect or KoboCollect) become responses
+//!   in bulk, each counting at once with no second pair of eyes: like a single-entry paper
+//!   form, only an administrator imports them, and every import is audited.
 //! * The configuration (units, group → instrument and methodology) is frozen from `open` on,
 //!   so every response is scored against the set-up it was collected under. What steers
 //!   fieldwork without entering a score stays adjustable while the round is open: the group
@@ -86,6 +90,8 @@ pub enum RoundAction {
     KeyPaper,
     /// Key a paper form that counts at once, without a second keying (not a transition).
     KeyPaperSingle,
+    /// Import a file of field submissions (ODK, KoboToolbox) as responses (not a transition).
+    ImportSubmissions,
 }
 
 /// Why a lifecycle request is refused.
@@ -134,7 +140,7 @@ pub const ALL_ACTIONS: [RoundAction; 5] = [
 
 /// Which account roles may perform which action. Kept as data so the rule can be shown on
 /// the round page and reviewed at a glance.
-pub const PERMISSIONS: [(RoundAction, &[Role]); 7] = [
+pub const PERMISSIONS: [(RoundAction, &[Role]); 8] = [
     (RoundAction::Open, &[Role::Admin]),
     (RoundAction::Close, &[Role::Admin]),
     (RoundAction::Reopen, &[Role::Admin]),
@@ -142,6 +148,7 @@ pub const PERMISSIONS: [(RoundAction, &[Role]); 7] = [
     (RoundAction::Publish, &[Role::Admin]),
     (RoundAction::KeyPaper, &[Role::Admin, Role::Coordinator]),
     (RoundAction::KeyPaperSingle, &[Role::Admin]),
+    (RoundAction::ImportSubmissions, &[Role::Admin]),
 ];
 
 /// The state after `action` on a round in state `from`, or why it is refused.
@@ -258,6 +265,7 @@ impl RoundAction {
             RoundAction::Publish => "publish",
             RoundAction::KeyPaper => "key_paper",
             RoundAction::KeyPaperSingle => "key_paper_single",
+            RoundAction::ImportSubmissions => "import_submissions",
         }
     }
 
@@ -276,6 +284,7 @@ impl RoundAction {
             RoundAction::Compute => "computed",
             RoundAction::Publish => "published",
             RoundAction::KeyPaper | RoundAction::KeyPaperSingle => "keyed into",
+            RoundAction::ImportSubmissions => "imported into",
         }
     }
 }
@@ -423,6 +432,17 @@ mod tests {
             assert!(!status.available_actions().contains(&A::KeyPaperSingle));
         }
         assert!("key_paper_single".parse::<RoundAction>().is_err());
+    }
+
+    #[test]
+    fn only_admins_import_field_submissions_and_no_form_can_ask_for_it_as_a_transition() {
+        assert!(A::ImportSubmissions.allowed_for(Role::Admin));
+        assert!(!A::ImportSubmissions.allowed_for(Role::Coordinator));
+        assert!(!A::ImportSubmissions.allowed_for(Role::Analyst));
+        for status in ALL_STATUSES {
+            assert!(transition(status, A::ImportSubmissions).is_err());
+        }
+        assert!("import_submissions".parse::<RoundAction>().is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod client_addr;
 pub mod disclosure;
 pub mod export_job;
 pub mod expr;
+pub mod field_submissions;
 pub mod instrument;
 pub mod items;
 pub mod lifecycle;

@@ -195,6 +195,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(admin::paper::page),
         )
         .route(
+            "/admin/rounds/{id}/field",
+            web::get().to(admin::field::page),
+        )
+        .route(
+            "/admin/rounds/{id}/field",
+            web::post().to(admin::field::upload),
+        )
+        .route(
+            "/admin/rounds/{id}/field/confirm",
+            web::post().to(admin::field::confirm),
+        )
+        .route(
             "/admin/rounds/{id}/paper",
             web::post().to(admin::paper::save),
         )

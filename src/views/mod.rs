@@ -10,6 +10,7 @@ pub mod charts;
 pub mod codes;
 pub mod components;
 pub mod errors;
+pub mod field;
 pub mod format;
 pub mod home;
 pub mod layout;

@@ -410,6 +410,7 @@ pub fn unit_page(
                 dt { (ctx.t("scores.regional_rank")) } dd { (position(card.regional)) " — " (region_name(r, &u.region, lang)) }
                 @if let Some(t) = &u.index.tier { dt { (ctx.t("results.tier")) } dd { (t) } }
                 @if let Some(n) = u.paper_responses { dt { (ctx.t("results.paper_responses")) } dd #paper-responses { (n) } }
+                @if let Some(n) = u.field_responses { dt { (ctx.t("results.field_responses")) } dd #field-responses { (n) } }
                 @if let Some(c) = &card.change {
                     dt { (ctx.t("results.change_pp")) } dd { (signed(ctx.lang, c.change_percent_points)) " · " (ctx.t("scores.rank_change")) " " (rank_move(c.rank_change)) }
                 }

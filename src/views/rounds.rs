@@ -367,6 +367,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
                 a.btn.secondary href={ (base) "/scores" } { (ctx.t("scores.title")) }
                 a.btn.secondary href={ (base) "/quality" } { (ctx.t("quality.title")) }
                 @if status == RoundStatus::Open { a.btn.secondary href={ (base) "/paper" } { (ctx.t("paper.title")) } }
+                @if status == RoundStatus::Open && p.can_manage { a.btn.secondary #field-link href={ (base) "/field" } { (ctx.t("field.link")) } }
                 // Each action is confirmed on its own page, which says what it will do.
                 @for action in p.actions {
                     a.btn href={ (base) "/actions/" (action.code()) } { (ctx.t(&format!("round.action.{}", action.code()))) }
@@ -524,7 +525,8 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
 /// The coverage orders, defined with the sorting in the rounds use case.
 pub use crate::app::rounds::CoverageSort;
 
-/// The coverage table: unit × group with target, listed, invited, started, completed, rate.
+/// The coverage table: unit × group with target, listed, invited, started, completed (and of
+/// those, how many came from paper forms and from the field), rate.
 pub fn coverage(
     ctx: &PageContext,
     round: &RoundRow,
@@ -556,20 +558,24 @@ pub fn coverage(
                     th scope="col" { (ctx.t("round.unit")) } th scope="col" { (ctx.t("catalog.group")) }
                     th.num scope="col" { (ctx.t("round.target")) } th.num scope="col" { (ctx.t("round.listed")) }
                     th.num scope="col" { (ctx.t("round.invited")) } th.num scope="col" { (ctx.t("round.started")) }
-                    th.num scope="col" { (ctx.t("round.completed")) } th.num scope="col" { (ctx.t("round.rate")) }
+                    th.num scope="col" { (ctx.t("round.completed")) }
+                    th.num scope="col" { (ctx.t("round.paper")) } th.num scope="col" { (ctx.t("round.field")) }
+                    th.num scope="col" { (ctx.t("round.rate")) }
                 } }
                 tbody { @for row in rows { tr.behind[row.behind_target()] {
                     td { (name(lang, &row.unit_name_vi, &row.unit_name_en)) }
                     td { (ctx.t(&format!("group.{}", row.group_code))) }
                     td.num { (row.target) } td.num { (row.listed) } td.num { (row.invited) }
                     td.num { (row.started) } td.num { (row.completed) }
+                    td.num.paper { (row.paper) } td.num.field { (row.field) }
                     td.num { (row.response_rate().map(|r| percent(ctx.lang, r)).unwrap_or_else(|| "—".to_owned()))
                         @if row.behind_target() { " " span.tag { (ctx.t("round.behind")) } } }
                 } } }
                 tfoot { tr {
                     th colspan="2" { (ctx.t("round.total")) }
                     td.num { (total(|r| r.target)) } td.num { (total(|r| r.listed)) } td.num { (total(|r| r.invited)) }
-                    td.num { (total(|r| r.started)) } td.num { (total(|r| r.completed)) } td {}
+                    td.num { (total(|r| r.started)) } td.num { (total(|r| r.completed)) }
+                    td.num #paper-total { (total(|r| r.paper)) } td.num #field-total { (total(|r| r.field)) } td {}
                 } }
             }
         },

@@ -21,6 +21,7 @@ mod disk;
 mod errors;
 mod exclusions;
 mod faults;
+mod field_import;
 mod health;
 mod helpers;
 mod incomplete;

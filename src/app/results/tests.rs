@@ -66,6 +66,7 @@ fn unit_with(
         sipas: None,
         index,
         paper_responses: Some(0),
+        field_responses: Some(0),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Coverage: listed, invited, started and completed respondents against targets.
 
 use super::*;
+use crate::domain::field_submissions::ResponseSource;
 
 /// One row of the coverage table.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -25,6 +26,10 @@ pub struct CoverageRow {
     pub started: i64,
     /// Responses submitted.
     pub completed: i64,
+    /// Of the counted responses, those keyed in from paper forms.
+    pub paper: i64,
+    /// Of the counted responses, those collected in the field (ODK, KoboToolbox) and imported.
+    pub field: i64,
 }
 
 impl CoverageRow {
@@ -98,6 +103,16 @@ pub fn coverage(conn: &mut AnyConnection, round_id: i64) -> Result<Vec<CoverageR
     let invited = index(db::coverage::invited(conn, round_id)?);
     let started = index(db::coverage::started(conn, round_id)?);
     let completed = index(db::coverage::completed(conn, round_id)?);
+    let mut by_source: BTreeMap<(i64, i64, String), i64> = BTreeMap::new();
+    for (unit, group, source, n) in db::responses::counted_by_source(conn, round_id)? {
+        by_source.insert((unit, group, source), n);
+    }
+    let from = |key: (i64, i64), source: ResponseSource| {
+        by_source
+            .get(&(key.0, key.1, source.code().to_owned()))
+            .copied()
+            .unwrap_or(0)
+    };
     let mut rows = Vec::with_capacity(units.len() * configured.len());
     for unit in &units {
         for group in &configured {
@@ -114,6 +129,8 @@ pub fn coverage(conn: &mut AnyConnection, round_id: i64) -> Result<Vec<CoverageR
                 invited: get(&invited),
                 started: get(&started),
                 completed: get(&completed),
+                paper: from(key, ResponseSource::Paper),
+                field: from(key, ResponseSource::Field),
             });
         }
     }
@@ -169,6 +186,8 @@ pub fn coverage_csv(rows: &[CoverageRow]) -> std::result::Result<Vec<u8>, AppErr
             r.invited.to_string(),
             r.started.to_string(),
             r.completed.to_string(),
+            r.paper.to_string(),
+            r.field.to_string(),
             r.response_rate()
                 .map(|x| format!("{x:.1}"))
                 .unwrap_or_default(),
@@ -184,6 +203,8 @@ pub fn coverage_csv(rows: &[CoverageRow]) -> std::result::Result<Vec<u8>, AppErr
             "invited",
             "started",
             "completed",
+            "paper",
+            "field",
             "rate_percent",
         ],
         csv_rows,

@@ -5,6 +5,7 @@ use super::round_scores::{NationalFigure, RoundScores, UnitScores, rank_unit_sco
 use super::tallies::Tallies;
 use crate::app::catalog;
 use crate::db::{self, AnyConnection};
+use crate::domain::field_submissions::ResponseSource;
 use crate::domain::methodology::{Methodology, NationalAggregate};
 use crate::domain::scoring::{self, GroupScore, SipasScore, Tally};
 use crate::error::AppError;
@@ -110,6 +111,12 @@ pub fn compute(
     let paper: BTreeMap<i64, i64> = db::paper::counted_per_unit(conn, round_id)?
         .into_iter()
         .collect();
+    let mut field: BTreeMap<i64, i64> = BTreeMap::new();
+    for (unit, _, source, n) in db::responses::counted_by_source(conn, round_id)? {
+        if source == ResponseSource::Field.code() {
+            *field.entry(unit).or_default() += n;
+        }
+    }
     let empty = Tally::default();
     let mut unit_scores = Vec::with_capacity(units.len());
     for unit in &units {
@@ -160,6 +167,11 @@ pub fn compute(
             index,
             paper_responses: Some(
                 paper
+                    .get(&unit.id)
+                    .map_or(0, |n| u64::try_from(*n).unwrap_or(0)),
+            ),
+            field_responses: Some(
+                field
                     .get(&unit.id)
                     .map_or(0, |n| u64::try_from(*n).unwrap_or(0)),
             ),

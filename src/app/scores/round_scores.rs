@@ -26,6 +26,10 @@ pub struct UnitScores {
     /// `None` in snapshots published before the count was kept.
     #[serde(default)]
     pub paper_responses: Option<u64>,
+    /// Counted responses collected in the field (ODK, KoboToolbox) and imported, likewise a
+    /// count per unit; `None` in snapshots published before the count was kept.
+    #[serde(default)]
+    pub field_responses: Option<u64>,
 }
 
 impl UnitScores {

@@ -128,6 +128,16 @@ impl Cell {
                 numeric: true,
                 ..Cell::text(f.to_string())
             },
+            // A date typed into Excel (an XLSX export's date answers) reads as the date a
+            // person sees, `2025-03-02`, not as Excel's serial number.
+            Data::DateTime(d) if d.is_datetime() => {
+                let (y, mo, day, h, mi, s, _) = d.to_ymd_hms_milli();
+                Cell::text(if (h, mi, s) == (0, 0, 0) {
+                    format!("{y:04}-{mo:02}-{day:02}")
+                } else {
+                    format!("{y:04}-{mo:02}-{day:02}T{h:02}:{mi:02}:{s:02}")
+                })
+            }
             Data::Error(e) => Cell {
                 excel_error: true,
                 ..Cell::text(e.to_string())

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod dashboard;
+pub mod field;
 pub mod login;
 pub mod paper;
 pub mod rounds;

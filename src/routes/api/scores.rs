@@ -103,6 +103,9 @@ pub struct ApiUnitScore {
     /// Counted responses keyed in from paper forms (absent in snapshots published before the
     /// count was kept).
     pub paper_responses: Option<u64>,
+    /// Counted responses collected in the field with ODK or KoboToolbox and imported (absent
+    /// in snapshots published before the count was kept).
+    pub field_responses: Option<u64>,
 }
 
 /// A unit's place in a ranking.
@@ -201,6 +204,7 @@ pub async fn scores(
                 })
                 .collect(),
             paper_responses: u.paper_responses,
+            field_responses: u.field_responses,
         })
         .collect();
     Ok(HttpResponse::Ok().json(paginate(items, &query, Some(r.source))))

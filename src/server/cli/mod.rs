@@ -107,6 +107,22 @@ enum RoundCommand {
         /// The CSV file.
         file: std::path::PathBuf,
     },
+    /// Import the CSV or XLSX submission export of ODK Central or KoboToolbox (a questionnaire
+    /// exported to XLSForm and collected offline) as responses of an open round. Every row is
+    /// checked like a web response and a file with errors stores nothing; submissions imported
+    /// before are skipped, so the same export can be imported again.
+    ImportSubmissions {
+        /// The round id.
+        round: i64,
+        /// The export (.csv or .xlsx).
+        file: std::path::PathBuf,
+        /// The unit (code or name) of rows without a `unit` column.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The respondent group (code or name) of rows without a `group` column.
+        #[arg(long)]
+        group: Option<String>,
+    },
     /// Queue reminders for those who have not responded, and deliver the queue.
     SendReminders {
         /// The round id.

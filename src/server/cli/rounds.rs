@@ -1,4 +1,5 @@
-//! `khaosat round …` and `khaosat compute ROUND`: sending a round's mail and printing its scores.
+//! `khaosat round …` and `khaosat compute ROUND`: sending a round's mail, importing field
+//! submissions and appraised points, and printing its scores.
 
 use std::io::Write;
 
@@ -17,6 +18,12 @@ pub(super) fn round_error(
     use crate::app::rounds::RoundError;
     match e {
         RoundError::Invalid(refusal) => anyhow::anyhow!(refusal.text(lang)),
+        RoundError::Rows(rows) => anyhow::anyhow!(
+            rows.iter()
+                .map(|r| r.text(lang))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
         RoundError::MethodologyMisfit(misfit) => anyhow::anyhow!(misfit.text(lang)),
         RoundError::NotFound => anyhow::anyhow!(tf(
             lang,
@@ -49,6 +56,22 @@ pub(super) fn round_command(
             Err(errors) => anyhow::bail!("{}", errors.join("\n")),
         };
     }
+    if let RoundCommand::ImportSubmissions {
+        round,
+        file,
+        unit,
+        group,
+    } = command
+    {
+        return import_submissions(
+            settings,
+            lang,
+            *round,
+            file,
+            unit.as_deref(),
+            group.as_deref(),
+        );
+    }
     let mailer = crate::app::mail::Mailer::from_settings(settings)?
         .ok_or_else(|| anyhow::anyhow!(t(lang, "cli.mail.no_smtp").to_owned()))?;
     let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, 2);
@@ -65,7 +88,9 @@ pub(super) fn round_command(
             rounds::queue_invitations(&mut conn, &secret, &base, settings.time_zone, *round, actor)
                 .map_err(|e| round_error(lang, *round, e))?,
         ),
-        RoundCommand::ImportAppraised { .. } => unreachable!("handled above"),
+        RoundCommand::ImportAppraised { .. } | RoundCommand::ImportSubmissions { .. } => {
+            unreachable!("handled above")
+        }
         RoundCommand::SendReminders {
             round,
             max,
@@ -101,6 +126,76 @@ pub(super) fn round_command(
         chrono::Duration::seconds(settings.mail_lease_seconds),
         settings.time_zone,
     )
+}
+
+/// `khaosat round import-submissions`: imports a field submission export through the same
+/// use case as the round's page, printing what was stored and every ignored column.
+fn import_submissions(
+    settings: &Settings,
+    lang: Lang,
+    round: i64,
+    path: &std::path::Path,
+    unit: Option<&str>,
+    group: Option<&str>,
+) -> anyhow::Result<()> {
+    use crate::app::field_import::{SubmissionFile, import_submissions};
+    use crate::domain::field_submissions::MAX_CSV_BYTES;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let size = std::fs::metadata(path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        .len();
+    if usize::try_from(size).map_or(true, |s| s > MAX_CSV_BYTES) {
+        anyhow::bail!(tf(
+            lang,
+            "cli.file.too_large",
+            &[
+                ("file", &name),
+                ("size", &size.to_string()),
+                ("limit", &MAX_CSV_BYTES.to_string())
+            ]
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let pool = open_pool(settings)?;
+    let mut conn = pool.get()?;
+    let file = SubmissionFile {
+        round_id: round,
+        file_name: &name,
+        bytes: &bytes,
+        unit,
+        group,
+    };
+    let outcome = import_submissions(&mut conn, file, crate::app::rounds::Actor::service("cli"))
+        .map_err(|e| round_error(lang, round, e))?;
+    let mut err = std::io::stderr();
+    for warning in &outcome.warnings {
+        writeln!(
+            err,
+            "{}",
+            tf(
+                lang,
+                "cli.field.warning",
+                &[("message", &warning.text(lang))]
+            )
+        )?;
+    }
+    writeln!(
+        std::io::stdout(),
+        "{}",
+        tf(
+            lang,
+            "cli.field.imported",
+            &[
+                ("stored", &outcome.stored.to_string()),
+                ("already", &outcome.already.to_string()),
+                ("repeated", &outcome.repeated.to_string()),
+            ]
+        )
+    )?;
+    Ok(())
 }
 
 /// Delivers the outbox of a round with a progress bar until nothing is due. Interrupted

@@ -1,0 +1,51 @@
+-- Responses collected offline with ODK Collect or KoboCollect and imported from the server's
+-- submission export carry the source 'field'. SQLite cannot change a CHECK constraint in
+-- place, so the table is rebuilt with the same columns, rows (ids kept) and indexes; no other
+-- table references it.
+CREATE TABLE responses_new (
+    id INTEGER PRIMARY KEY NOT NULL,
+    receipt TEXT NOT NULL UNIQUE,
+    submission_key TEXT NOT NULL UNIQUE,
+    round_id BIGINT NOT NULL REFERENCES rounds (id),
+    unit_id BIGINT NOT NULL REFERENCES units (id),
+    group_id BIGINT NOT NULL REFERENCES respondent_groups (id),
+    instrument_id BIGINT NOT NULL REFERENCES instruments (id),
+    submitted_on DATE NOT NULL,
+    source TEXT NOT NULL DEFAULT 'web' CHECK (source IN ('web', 'paper', 'field')),
+    duration_seconds INTEGER,
+    answers TEXT NOT NULL,
+    flags TEXT,
+    excluded BOOLEAN NOT NULL DEFAULT FALSE
+);
+INSERT INTO responses_new (id, receipt, submission_key, round_id, unit_id, group_id,
+    instrument_id, submitted_on, source, duration_seconds, answers, flags, excluded)
+SELECT id, receipt, submission_key, round_id, unit_id, group_id,
+    instrument_id, submitted_on, source, duration_seconds, answers, flags, excluded
+FROM responses;
+DROP TABLE responses;
+ALTER TABLE responses_new RENAME TO responses;
+CREATE INDEX responses_round_unit_group ON responses (round_id, unit_id, group_id);
+CREATE INDEX responses_flagged ON responses (round_id, unit_id) WHERE flags IS NOT NULL;
+CREATE INDEX responses_excluded ON responses (round_id, unit_id) WHERE excluded;
+CREATE INDEX responses_round_order ON responses (round_id, id);
+CREATE INDEX responses_round_group_order ON responses (round_id, group_id, id);
+CREATE INDEX responses_paper ON responses (round_id, unit_id) WHERE source = 'paper';
+-- Coverage and results count field responses per unit and group; like the paper index, this
+-- one holds only those rows.
+CREATE INDEX responses_field ON responses (round_id, unit_id, group_id) WHERE source = 'field';
+
+-- A field submission export checked and shown as a preview, kept until its administrator
+-- confirms it or until it is an hour old. The token is kept only as a hash; the submissions
+-- are the checked responses as JSON (answers, unit, group, date, the hashed instance ID), so
+-- the confirm stores exactly what was previewed.
+CREATE TABLE submission_uploads (
+    id INTEGER PRIMARY KEY NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    round_id BIGINT NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    round_status TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    submissions_json TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX submission_uploads_created_at ON submission_uploads (created_at);

@@ -1,0 +1,194 @@
+//! Importing field submissions (ODK Central, KoboToolbox exports) into a round: the upload
+//! page, the preview and the confirm. Who may import, and every check, live in
+//! [`crate::app::field_import`].
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::CurrentUser;
+use crate::app::field_import::{self, SubmissionFile};
+use crate::app::rounds::{Actor, RoundError};
+use crate::app::state::AppState;
+use crate::domain::field_submissions::MAX_CSV_BYTES;
+use crate::domain::lifecycle::RoundAction;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+use crate::routes::upload::read_upload;
+use crate::routes::{private_html, see_other};
+use crate::views::field::FieldPage;
+use crate::views::{self, PageContext};
+
+/// Query of the field page after an import.
+#[derive(Debug, Deserialize)]
+pub struct FieldQuery {
+    stored: Option<usize>,
+    already: Option<usize>,
+}
+
+/// The page with the upload form, showing `errors` (422 when there are any).
+async fn upload_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    done: Option<(usize, usize)>,
+    errors: &[String],
+) -> AppResult<HttpResponse> {
+    let (user_id, role, label) = (user.user.id, user.role, user.user.email.clone());
+    let (round, units, groups) = state
+        .db(move |conn| {
+            let actor = Actor {
+                user_id: Some(user_id),
+                label: &label,
+                role,
+            };
+            Ok(field_import::import_scope(conn, round_id, actor)?)
+        })
+        .await?;
+    let ctx = PageContext::new(req, Some(user));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(private_html(
+        status,
+        views::field::upload(
+            &ctx,
+            &FieldPage {
+                round: &round,
+                units: &units,
+                groups: &groups,
+                done,
+                errors,
+            },
+        ),
+    ))
+}
+
+/// `GET /admin/rounds/{id}/field`: the upload form (and what the last import stored).
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<FieldQuery>,
+) -> AppResult<HttpResponse> {
+    let done = query.stored.map(|s| (s, query.already.unwrap_or(0)));
+    upload_page(&req, &state, &user, id.into_inner(), done, &[]).await
+}
+
+/// A refused import as messages in the reader's language, or the error to propagate.
+fn refusal(lang: Lang, error: RoundError) -> Result<Vec<String>, AppError> {
+    match error {
+        RoundError::App(e) => Err(e),
+        RoundError::NotFound => Err(AppError::NotFound),
+        RoundError::Invalid(refusal) => Ok(vec![refusal.text(lang)]),
+        RoundError::Rows(rows) => Ok(rows.iter().map(|r| r.text(lang)).collect()),
+        other => Ok(vec![other.to_string()]),
+    }
+}
+
+/// `POST /admin/rounds/{id}/field` (multipart: the export, and optionally `unit` and
+/// `group`): checks the file and shows a preview; nothing is stored until it is confirmed. A
+/// file with problems answers 422.
+pub async fn upload(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    // Refused before a large file is read in vain.
+    if !RoundAction::ImportSubmissions.allowed_for(user.role) {
+        return Err(AppError::Forbidden);
+    }
+    let round_id = id.into_inner();
+    let upload = read_upload(&req, multipart, MAX_CSV_BYTES).await?;
+    let field = |name: &str| {
+        upload
+            .fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let (unit, group) = (field("unit"), field("group"));
+    let (user_id, role, label) = (user.user.id, user.role, user.user.email.clone());
+    let result = state
+        .db(move |conn| {
+            let actor = Actor {
+                user_id: Some(user_id),
+                label: &label,
+                role,
+            };
+            let file = SubmissionFile {
+                round_id,
+                file_name: &upload.file_name,
+                bytes: &upload.bytes,
+                unit: unit.as_deref(),
+                group: group.as_deref(),
+            };
+            Ok(field_import::preview_submissions(conn, file, actor))
+        })
+        .await?;
+    let lang = Lang::of_request(&req);
+    match result {
+        Ok(preview) => {
+            let ctx = PageContext::new(&req, Some(&user));
+            let status = if preview.errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Ok(private_html(status, views::field::preview(&ctx, &preview)))
+        }
+        Err(e) => {
+            let errors = refusal(lang, e)?;
+            upload_page(&req, &state, &user, round_id, None, &errors).await
+        }
+    }
+}
+
+/// The confirm form of a preview.
+#[derive(Debug, Deserialize)]
+pub struct ConfirmForm {
+    token: String,
+}
+
+/// `POST /admin/rounds/{id}/field/confirm`: stores exactly the previewed submissions.
+pub async fn confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<ConfirmForm>,
+) -> AppResult<HttpResponse> {
+    let round_id = id.into_inner();
+    let token = form.data.token;
+    let (user_id, role, label) = (user.user.id, user.role, user.user.email.clone());
+    let result = state
+        .db(move |conn| {
+            let actor = Actor {
+                user_id: Some(user_id),
+                label: &label,
+                role,
+            };
+            Ok(field_import::confirm_submissions(
+                conn, round_id, &token, actor,
+            ))
+        })
+        .await?;
+    match result {
+        Ok(outcome) => Ok(see_other(format!(
+            "/admin/rounds/{round_id}/field?stored={}&already={}",
+            outcome.stored, outcome.already
+        ))),
+        Err(e) => {
+            let errors = refusal(Lang::of_request(&req), e)?;
+            upload_page(&req, &state, &user, round_id, None, &errors).await
+        }
+    }
+}
