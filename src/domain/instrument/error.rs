@@ -216,7 +216,7 @@ mod tests {
             [
                 "f.xlsx: survey!A3 (type): unsupported question type 'geopoint' (also at survey!A4, survey!A5, survey!A6, survey!A7, survey!A8 and 2 more)",
                 "f.xlsx: survey!A10 (type): missing label",
-                "f.xlsx: survey!A2 (type): 12 conditions refer to 'q-1', which could not be read (see above)",
+                "f.xlsx: survey!A2 (type): 12 conditions refer to 'q-1', whose own row has an error (see above)",
             ]
         );
     }

@@ -446,7 +446,7 @@ fn the_first_real_cause_comes_first_and_its_follow_ons_are_counted() {
     );
     assert_eq!(
         lines[1],
-        "form.xlsx: survey!D3 (relevant): 3 conditions refer to '3q', which could not be read (see above)"
+        "form.xlsx: survey!D3 (relevant): 3 conditions refer to '3q', whose own row has an error (see above)"
     );
     // No choices sheet: one cause, then the count of select questions it leaves unread.
     let survey: Rows<'_> = &[
@@ -459,7 +459,7 @@ fn the_first_real_cause_comes_first_and_its_follow_ons_are_counted() {
         errors(&[("survey", survey)]),
         [
             "form.xlsx: survey!A2 (type): the workbook has no 'choices' sheet, but this select question needs its choice list there",
-            "form.xlsx: survey!A2 (type): 3 select questions could not be read because their choice lists are missing (see above)",
+            "form.xlsx: survey!A2 (type): 3 select questions are left out because their choice lists are missing (see above)",
         ]
     );
 }
