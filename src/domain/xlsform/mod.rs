@@ -18,7 +18,9 @@
 //! - `relevant` / `constraint` are translated from the XPath subset described in the docs;
 //!   a numeric constraint made only of bounds (`. >= 1 and . <= 10`) becomes `min` / `max`.
 //! - khaosat extensions: a `valid` column in `choices` (`no` marks "don't know"), a `group`
-//!   column in `settings`.
+//!   column in `settings`, and the `khaosat_*` columns and nested battery groups that the
+//!   export ([`export_xlsform`]) writes so that a questionnaire reads back unchanged (read in
+//!   `extensions`).
 //! - Workbooks are read through [`crate::domain::xlsx`] within [`XLSX_LIMITS`]: a value beyond
 //!   column IV, or a workbook that unpacks too large, is refused as a whole.
 
@@ -572,7 +574,20 @@ impl Importer<'_> {
                 }
                 continue;
             }
-            let mark = self.khaosat_type(sheet, row).map(|(m, _)| m);
+            let mark = self.khaosat_type(sheet, row);
+            // Marks on structural rows are checked here; question rows check their own.
+            if let Some((m, at)) = &mark {
+                let fits = match kind.as_str() {
+                    "begin group" => m == ext::BATTERY,
+                    "note" => m == ext::INSTRUCTIONS,
+                    "end group" => false,
+                    _ => true,
+                };
+                if !fits {
+                    self.mismatched_type(at.clone(), m);
+                }
+            }
+            let mark = mark.map(|(m, _)| m);
             match kind.as_str() {
                 "begin group" if mark.as_deref() == Some(ext::BATTERY) => {
                     battery = Some(self.begin_battery(sheet, row, type_at));
