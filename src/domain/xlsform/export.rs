@@ -647,6 +647,18 @@ mod tests {
             "{:?}",
             choices[0]
         );
+        // A page opening with a note (and no introduction) keeps the note as a question.
+        let opening = FEATURES.replacen(
+            "[[sections.questions]]\ncode = \"name\"",
+            "[[sections.questions]]\ncode = \"welcome\"\ntype = \"note\"\nlabel = { vi = \"Chào\", en = \"Hello\" }\n\n[[sections.questions]]\ncode = \"name\"",
+            1,
+        );
+        let original = parse("opening.toml", opening.as_bytes());
+        assert!(matches!(
+            original.sections()[0].questions[0].kind,
+            QuestionKind::Note
+        ));
+        assert_eq!(reimport(&original), original);
     }
 
     #[test]
@@ -722,6 +734,60 @@ mod tests {
         let q3 = again.question("q3").unwrap();
         assert_eq!(q3.relevant.as_ref().unwrap().to_string(), "q1 == \"3\"");
         assert_ne!(again.content_hash(), original.content_hash());
+    }
+
+    /// The errors of importing the every-kind export after `edit` changed its survey sheet.
+    fn errors_after(edit: impl FnOnce(&mut Vec<Vec<String>>, usize, usize)) -> Vec<String> {
+        let original = parse("every-kind.toml", EVERY_KIND.as_bytes());
+        let bytes = export_xlsform(&original).unwrap();
+        let mut survey = sheet(&bytes, "survey");
+        let nm = survey[0].iter().position(|h| h == "name").unwrap();
+        let ty = survey[0].iter().position(|h| h == "type").unwrap();
+        edit(&mut survey, nm, ty);
+        import_xlsform(
+            &rewrite(&bytes, &survey),
+            "f.xlsx",
+            &XlsFormOptions::default(),
+        )
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+    }
+
+    #[test]
+    fn a_misplaced_or_unknown_khaosat_type_names_its_cell() {
+        let errors = errors_after(|survey, nm, _| {
+            let mark = survey[0].iter().position(|h| h == "khaosat_type").unwrap();
+            let row = survey.iter().position(|r| cell(r, nm) == "n").unwrap();
+            survey[row][mark] = "long_text".to_owned();
+            let row = survey.iter().position(|r| cell(r, nm) == "lt").unwrap();
+            survey[row][mark] = "memo".to_owned();
+        });
+        assert_eq!(
+            errors,
+            [
+                "f.xlsx: survey!M20 (khaosat_type): khaosat_type 'long_text' does not fit this row's type (long_text goes with text, yes_no with select_one, battery with begin_group, instructions with note)",
+                "f.xlsx: survey!M29 (khaosat_type): unknown khaosat_type 'memo' (expected one of: long_text, yes_no, battery, instructions, note)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_battery_group_holds_only_select_one_rows_of_one_list() {
+        let errors = errors_after(|survey, nm, ty| {
+            let row = survey.iter().position(|r| cell(r, nm) == "b_2").unwrap();
+            survey[row][ty] = "select_one yes_no".to_owned();
+            let row = survey.iter().position(|r| cell(r, nm) == "b_3").unwrap();
+            survey[row][ty] = "integer".to_owned();
+        });
+        assert_eq!(
+            errors,
+            [
+                "f.xlsx: survey!A14 (type): every item of battery 'b' must use the same choice list ('agree4')",
+                "f.xlsx: survey!A15 (type): battery 'b' may only hold 'select_one' rows, one per item, until its 'end group'",
+            ]
+        );
     }
 
     fn cell(row: &[String], i: usize) -> &str {

@@ -75,6 +75,7 @@ impl Importer<'_> {
         match (mark.as_str(), kind) {
             (ext::LONG_TEXT, "text") => "long_text",
             (ext::YES_NO, "single") => "yes_no",
+            (ext::NOTE, "note") => "note",
             _ => {
                 self.mismatched_type(at, &mark);
                 kind
@@ -84,7 +85,13 @@ impl Importer<'_> {
 
     /// Reports a `khaosat_type` that does not fit its row.
     pub(super) fn mismatched_type(&mut self, at: Location, mark: &str) {
-        let known = [ext::LONG_TEXT, ext::YES_NO, ext::BATTERY, ext::INSTRUCTIONS];
+        let known = [
+            ext::LONG_TEXT,
+            ext::YES_NO,
+            ext::BATTERY,
+            ext::INSTRUCTIONS,
+            ext::NOTE,
+        ];
         if known.contains(&mark) {
             self.err(at, "xlsform.khaosat_type_mismatch", &[("value", mark)]);
         } else {

@@ -30,7 +30,9 @@
 //!   group is khaosat's own: from [`XlsFormOptions`], else a `group` column in `settings`;
 //!   without one, [`read_xlsform`] still checks the form ([`XlsFormImport::group_missing`]).
 //! - khaosat extensions: a `valid` column in `choices` (`no` marks "don't know"), a `group`
-//!   column in `settings`.
+//!   column in `settings`, and the `khaosat_*` columns and nested battery groups that the
+//!   export ([`export_xlsform`]) writes so that a questionnaire reads back unchanged (read in
+//!   `extensions`).
 //! - Workbooks are read through [`crate::domain::xlsx`] within [`XLSX_LIMITS`]: a value beyond
 //!   column IV, or a workbook that unpacks too large, is refused as a whole. An old binary
 //!   `.xls` workbook is refused with the advice to save it as `.xlsx`.
@@ -905,7 +907,20 @@ impl Importer<'_> {
                 }
                 continue;
             }
-            let mark = self.khaosat_type(sheet, row).map(|(m, _)| m);
+            let mark = self.khaosat_type(sheet, row);
+            // Marks on structural rows are checked here; question rows check their own.
+            if let Some((m, at)) = &mark {
+                let fits = match parsed {
+                    RowType::BeginGroup => m == ext::BATTERY,
+                    RowType::Note => m == ext::INSTRUCTIONS || m == ext::NOTE,
+                    RowType::EndGroup => false,
+                    _ => true,
+                };
+                if !fits {
+                    self.mismatched_type(at.clone(), m);
+                }
+            }
+            let mark = mark.map(|(m, _)| m);
             match parsed {
                 RowType::BeginGroup if mark.as_deref() == Some(ext::BATTERY) => {
                     battery = Some(self.begin_battery(sheet, row, type_at));
