@@ -10,7 +10,8 @@
 //!
 //! - Headers are read in every spelling pyxform accepts ([`headers`]): any case, stray
 //!   spaces, `label:english`, `label::Tiếng Việt`, `list name`, `bind::…`, `media::image`.
-//! - `begin group` / `end group` become sections (not nested); questions outside any group go
+//! - `begin group` / `end group` become sections (a group inside one is folded into it, its
+//!   condition joined to its questions'); questions outside any group go
 //!   into a default section per run of ungrouped rows (`main`, `main_2`, ...). A `note` that is
 //!   the first row of a group becomes the section's introduction.
 //! - `select_one L` (and `select one from L`, ...) → `single`, `select_multiple L` →
@@ -58,7 +59,7 @@ use crate::domain::expr::{Calc, ChoiceFilter, CmpOp, Expr, Literal, SELF_REF, is
 use crate::domain::instrument::{
     At, DraftChoices, DraftInstrument, DraftList, DraftOption, DraftQuestion, DraftSection,
     Instrument, InstrumentError, Lang, Location, Number, RespondentGroup, Text, group_errors,
-    limit_errors, place, validate,
+    limit_errors, validate,
 };
 use crate::domain::xlsx::{Limits, Workbook, WorkbookError, column_letters};
 use crate::i18n::Localized;
@@ -866,6 +867,8 @@ impl Importer<'_> {
         let mut group: Option<OpenGroup> = None;
         let mut battery: Option<OpenBattery> = None;
         let mut loose = Loose::default();
+        // The conditions of the groups open inside the current page, outermost first.
+        let mut inner: Vec<Option<At<Expr>>> = Vec::new();
         // Select questions left unread because their choice lists are missing.
         let mut orphan_selects: Option<(Location, usize)> = None;
         for row in &sheet.rows {
@@ -925,14 +928,12 @@ impl Importer<'_> {
                 RowType::BeginGroup if mark.as_deref() == Some(ext::BATTERY) => {
                     battery = Some(self.begin_battery(sheet, row, type_at));
                 }
+                // A group inside a page is folded into it: its condition joins those of
+                // the questions it holds (a page is the unit khaosat shows).
+                RowType::BeginGroup if group.is_some() => {
+                    inner.push(self.relevant(sheet, row, RefKind::Text));
+                }
                 RowType::BeginGroup => {
-                    if let Some(open) = &group {
-                        let message =
-                            Localized::new("xlsform.nested_group", &[("group", &open.name)])
-                                .with("first", place(&open.at));
-                        self.report(type_at, message);
-                        continue;
-                    }
                     loose.close(&mut sections);
                     let name = sheet.get(row, "name").map(|(n, i)| (n, sheet.loc(row, i)));
                     if name.is_none() {
@@ -957,6 +958,9 @@ impl Importer<'_> {
                             questions: Vec::new(),
                         },
                     });
+                }
+                RowType::EndGroup if !inner.is_empty() => {
+                    inner.pop();
                 }
                 RowType::EndGroup => match group.take() {
                     Some(open) => sections.push(open.section),
@@ -1007,9 +1011,10 @@ impl Importer<'_> {
                     loose.place(q, &mut group);
                 }
                 parsed => {
-                    let Some(question) = self.question(sheet, row, &parsed, type_at) else {
+                    let Some(mut question) = self.question(sheet, row, &parsed, type_at) else {
                         continue;
                     };
+                    question.relevant = all_of(inner.iter().flatten().cloned(), question.relevant);
                     let other = question
                         .code
                         .as_ref()
@@ -1329,6 +1334,23 @@ impl Importer<'_> {
                 ),
             }
         }
+    }
+}
+
+/// The conditions of the enclosing groups and a question's own, all of which must hold.
+fn all_of(enclosing: impl Iterator<Item = At<Expr>>, own: Option<At<Expr>>) -> Option<At<Expr>> {
+    let all: Vec<At<Expr>> = enclosing.chain(own).collect();
+    let at = all.last()?.at.clone();
+    let mut exprs: Vec<Expr> = Vec::new();
+    for c in all {
+        match c.value {
+            Expr::And(parts) => exprs.extend(parts),
+            other => exprs.push(other),
+        }
+    }
+    match exprs.len() {
+        1 => exprs.pop().map(|e| At::new(e, at)),
+        _ => Some(At::new(Expr::And(exprs), at)),
     }
 }
 
@@ -1836,7 +1858,7 @@ mod tests {
     }
 
     #[test]
-    fn nested_groups_and_stray_end_groups_are_rejected() {
+    fn a_group_inside_a_page_is_folded_into_it_and_a_stray_end_group_is_rejected() {
         let mut survey = good_survey();
         survey[7] = &[
             "begin group",
@@ -1846,18 +1868,26 @@ mod tests {
             "",
             "",
             "",
-            "",
+            "${age} > 18",
             "",
             "",
         ];
-        survey.push(&["end group", "", "", "", "", "", "", "", "", ""]);
-        survey.push(&["end group", "", "", "", "", "", "", "", "", ""]);
-        assert_eq!(
-            import_errors(&survey),
-            [
-                "form.xlsx: survey!A8 (type): nested groups are not supported (group 'g1' opened at survey!A3 is still open) (also at survey!A9)",
-                "form.xlsx: survey!A14 (type): 'end group' without a matching 'begin group' (also at survey!A15)",
-            ]
+        let end: &[&str] = &["end group", "", "", "", "", "", "", "", "", ""];
+        survey.push(end);
+        survey.push(end);
+        let folded = import(&survey, &good_choices()).unwrap();
+        assert_eq!(folded.sections().len(), 1, "one page, as the outer group");
+        let why = folded.question("why").unwrap().relevant.as_ref().unwrap();
+        assert!(
+            why.to_string().starts_with("age > 18 and "),
+            "the inner group's condition joins the question's: {why}"
+        );
+        survey.push(end);
+        let errors = import_errors(&survey);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(
+            errors[0].contains("'end group' without a matching 'begin group'"),
+            "{errors:#?}"
         );
     }
 
