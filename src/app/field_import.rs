@@ -35,6 +35,9 @@ use crate::i18n::Localized;
 
 type Result<T> = std::result::Result<T, RoundError>;
 
+/// (round, unit, group): where a response counts.
+type TallyKey = (i64, i64, i64);
+
 /// How long a previewed export can be confirmed.
 pub const PREVIEW_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
@@ -377,8 +380,8 @@ fn store(
         .collect();
     let today = chrono::Utc::now().date_naive();
     // Tallies are added once per cell, not once per response.
-    let mut counts: BTreeMap<(i64, i64, i64), i64> = BTreeMap::new();
-    let mut cells: BTreeMap<((i64, i64, i64), String, String), i64> = BTreeMap::new();
+    let mut counts: BTreeMap<TallyKey, i64> = BTreeMap::new();
+    let mut cells: BTreeMap<(TallyKey, String, String), i64> = BTreeMap::new();
     for s in submissions {
         let (Some(&unit_id), Some(group)) = (
             unit_ids.get(&s.unit),
