@@ -35,6 +35,9 @@ use crate::i18n::Localized;
 
 type Result<T> = std::result::Result<T, RoundError>;
 
+/// (round, unit, group): where a response counts.
+type TallyKey = (i64, i64, i64);
+
 /// How long a previewed export can be confirmed.
 pub const PREVIEW_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
@@ -356,9 +359,6 @@ pub fn confirm_submissions(
 
 /// Stores checked submissions as responses (source `field`) with their live tallies, and
 /// audits the import: who, which file, how many stored and skipped; never an answer, an
-/// A round × unit × group, the key of the live tallies.
-type TallyCell = (i64, i64, i64);
-
 /// instance ID or anything about the device.
 #[expect(
     clippy::too_many_arguments,
@@ -380,8 +380,8 @@ fn store(
         .collect();
     let today = chrono::Utc::now().date_naive();
     // Tallies are added once per cell, not once per response.
-    let mut counts: BTreeMap<TallyCell, i64> = BTreeMap::new();
-    let mut cells: BTreeMap<(TallyCell, String, String), i64> = BTreeMap::new();
+    let mut counts: BTreeMap<TallyKey, i64> = BTreeMap::new();
+    let mut cells: BTreeMap<(TallyKey, String, String), i64> = BTreeMap::new();
     for s in submissions {
         let (Some(&unit_id), Some(group)) = (
             unit_ids.get(&s.unit),

@@ -149,6 +149,10 @@ const TABLE: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/admin/rounds/{id}/paper", Access::AdminCoordinator),
     ("POST", "/admin/rounds/{id}/paper", Access::AdminCoordinator),
+    // Field submissions count at once, like single-entry paper keying: administrators only.
+    ("GET", "/admin/rounds/{id}/field", Access::Admin),
+    ("POST", "/admin/rounds/{id}/field", Access::Admin),
+    ("POST", "/admin/rounds/{id}/field/confirm", Access::Admin),
     ("GET", "/admin/tokens", Access::Staff),
     ("POST", "/admin/tokens", Access::Staff),
     ("POST", "/admin/tokens/{id}/revoke", Access::Staff),

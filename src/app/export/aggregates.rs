@@ -88,7 +88,6 @@ fn scores_table(r: &RoundResults) -> Table {
         "national_rank",
         "regional_rank",
         "paper_responses",
-        "field_responses",
         "complete",
         "insufficient_data",
         "standing",
@@ -103,6 +102,8 @@ fn scores_table(r: &RoundResults) -> Table {
         "sipas_responses",
         "sipas_percent",
         "sipas_points",
+        // Appended last, so files read by column position keep their layout.
+        "field_responses",
     ]));
     let rows = r
         .scores
@@ -128,7 +129,6 @@ fn scores_table(r: &RoundResults) -> Table {
                 Cell::rank(rank.and_then(|x| x.national)),
                 Cell::rank(rank.and_then(|x| x.regional)),
                 u.paper_responses.map_or(Cell::Empty, Cell::count),
-                u.field_responses.map_or(Cell::Empty, Cell::count),
                 Cell::Int(i64::from(u.index.is_complete())),
                 Cell::Int(i64::from(u.index.insufficient_data)),
                 text(r.scores.standing(u).code()),
@@ -152,6 +152,7 @@ fn scores_table(r: &RoundResults) -> Table {
                 ]),
                 None => row.extend([Cell::Empty, Cell::Empty, Cell::Empty]),
             }
+            row.push(u.field_responses.map_or(Cell::Empty, Cell::count));
             row
         })
         .collect();

@@ -186,11 +186,12 @@ pub fn coverage_csv(rows: &[CoverageRow]) -> std::result::Result<Vec<u8>, AppErr
             r.invited.to_string(),
             r.started.to_string(),
             r.completed.to_string(),
-            r.paper.to_string(),
-            r.field.to_string(),
             r.response_rate()
                 .map(|x| format!("{x:.1}"))
                 .unwrap_or_default(),
+            // Appended after the columns scripts already read by position.
+            r.paper.to_string(),
+            r.field.to_string(),
         ]
     });
     crate::app::export::csv_with_bom(
@@ -203,9 +204,9 @@ pub fn coverage_csv(rows: &[CoverageRow]) -> std::result::Result<Vec<u8>, AppErr
             "invited",
             "started",
             "completed",
+            "rate_percent",
             "paper",
             "field",
-            "rate_percent",
         ],
         csv_rows,
     )

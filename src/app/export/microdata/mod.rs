@@ -137,7 +137,10 @@ pub const FIXED_COLUMN_LABELS: [(&str, &str); 7] = [
     ("Tên đơn vị", "Unit name"),
     ("Vùng", "Region"),
     ("Nhóm người trả lời", "Respondent group"),
-    ("Kênh trả lời (web hoặc giấy)", "Channel (web or paper)"),
+    (
+        "Kênh trả lời (web, phiếu giấy hoặc thực địa)",
+        "Channel (web, paper or field)",
+    ),
     ("Ngày nộp phiếu", "Submission date"),
 ];
 
@@ -320,7 +323,7 @@ pub struct Record {
     pub region: String,
     /// The respondent group's code.
     pub group: String,
-    /// `web` or `paper`.
+    /// `web`, `paper` or `field`.
     pub channel: String,
     /// The submission date only (`YYYY-MM-DD`), coarsened on purpose.
     pub submitted_date: String,
