@@ -1435,26 +1435,8 @@ fn numeric_bounds(e: &Expr, kind: &str) -> Option<(Option<Number>, Option<Number
 mod tests {
     use super::*;
     use crate::domain::instrument::QuestionKind;
-    use rust_xlsxwriter::Workbook;
 
-    type Rows<'a> = &'a [&'a [&'a str]];
-
-    /// Writes a workbook with the given sheets; empty strings leave the cell blank.
-    fn xlsx(sheets: &[(&str, Rows<'_>)]) -> Vec<u8> {
-        let mut wb = Workbook::new();
-        for (name, rows) in sheets {
-            let ws = wb.add_worksheet();
-            ws.set_name(*name).unwrap();
-            for (r, row) in rows.iter().enumerate() {
-                for (c, value) in row.iter().enumerate() {
-                    if !value.is_empty() {
-                        ws.write_string(r as u32, c as u16, *value).unwrap();
-                    }
-                }
-            }
-        }
-        wb.save_to_buffer().unwrap()
-    }
+    use super::test_support::xlsx;
 
     const SURVEY_HEADER: &[&str] = &[
         "type",
