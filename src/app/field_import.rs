@@ -19,6 +19,7 @@ use crate::db::audit::{AuditEntry, record};
 use crate::db::responses::NewResponse;
 use crate::db::rounds::{RoundGroupRow, RoundRow};
 use crate::db::units::UnitRow;
+use crate::db::upload_previews::PreviewKind;
 use crate::db::{self, AnyConnection};
 use crate::domain::access_code::AccessCode;
 use crate::domain::account::Role;
@@ -280,16 +281,24 @@ pub fn preview_submissions(
         .map_err(|e| RoundError::App(AppError::internal(anyhow::anyhow!(e))))?;
     db::write_transaction(conn, |conn| {
         let now = db::now();
-        db::submission_uploads::forget_stale(conn, now - PREVIEW_LIFETIME, file.round_id, user_id)?;
-        db::submission_uploads::insert(
+        db::upload_previews::forget_stale(
             conn,
-            &db::submission_uploads::NewSubmissionUpload {
+            PreviewKind::Submissions,
+            now - PREVIEW_LIFETIME,
+            file.round_id,
+            user_id,
+        )?;
+        db::upload_previews::insert(
+            conn,
+            PreviewKind::Submissions,
+            &db::upload_previews::NewPreview {
                 token_hash: &hash_token(&token),
                 round_id: file.round_id,
                 user_id,
                 round_status: preview.round.status.code(),
+                listed_before: None,
                 file_name: file.file_name,
-                submissions_json: &json,
+                payload_json: &json,
                 created_at: now,
             },
         )?;
@@ -316,12 +325,17 @@ pub fn confirm_submissions(
     // returned after the transaction committed the forgotten preview.
     db::write_transaction(conn, |conn| {
         let (round, _, groups) = import_scope(conn, round_id, actor)?;
-        let Some(upload) =
-            db::submission_uploads::find(conn, &hash_token(token), round_id, user_id)?
+        let Some(upload) = db::upload_previews::find(
+            conn,
+            PreviewKind::Submissions,
+            &hash_token(token),
+            round_id,
+            user_id,
+        )?
         else {
             return Err(RoundError::invalid("list.preview_gone", &[]));
         };
-        db::submission_uploads::delete(conn, upload.id)?;
+        db::upload_previews::delete(conn, upload.id)?;
         if upload.created_at < db::now() - PREVIEW_LIFETIME {
             return Ok(Err(RoundError::invalid("list.preview_gone", &[])));
         }
@@ -329,7 +343,7 @@ pub fn confirm_submissions(
             return Ok(Err(RoundError::invalid("list.preview_state_changed", &[])));
         }
         require_open(&round)?;
-        let mut submissions: Vec<FieldSubmission> = serde_json::from_str(&upload.submissions_json)
+        let mut submissions: Vec<FieldSubmission> = serde_json::from_str(&upload.payload_json)
             .map_err(|e| RoundError::App(AppError::internal(anyhow::anyhow!(e))))?;
         let keys: Vec<String> = submissions.iter().map(|s| s.key.clone()).collect();
         let stored: HashMap<String, i64> = db::responses::rounds_of_keys(conn, &keys)?

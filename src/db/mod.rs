@@ -15,7 +15,6 @@ pub mod methodologies;
 pub mod open_links;
 pub mod outbox;
 pub mod paper;
-pub mod respondent_uploads;
 pub mod respondents;
 pub mod responses;
 pub mod rounds;
@@ -24,9 +23,9 @@ pub mod sessions;
 pub mod settings;
 pub mod setup_tokens;
 pub mod snapshots;
-pub mod submission_uploads;
 pub mod throttle;
 pub mod units;
+pub mod upload_previews;
 pub mod users;
 mod versioned;
 

@@ -409,28 +409,16 @@ diesel::table! {
 }
 
 diesel::table! {
-    respondent_uploads (id) {
+    upload_previews (id) {
         id -> BigInt,
         token_hash -> Text,
         round_id -> BigInt,
         user_id -> BigInt,
+        kind -> Text,
         round_status -> Text,
-        listed_before -> BigInt,
+        listed_before -> Nullable<BigInt>,
         file_name -> Text,
-        rows_json -> Text,
-        created_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    submission_uploads (id) {
-        id -> BigInt,
-        token_hash -> Text,
-        round_id -> BigInt,
-        user_id -> BigInt,
-        round_status -> Text,
-        file_name -> Text,
-        submissions_json -> Text,
+        payload_json -> Text,
         created_at -> Timestamp,
     }
 }
@@ -492,10 +480,8 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(account_links -> users (user_id));
 diesel::joinable!(export_jobs -> users (user_id));
 diesel::joinable!(export_jobs -> rounds (round_id));
-diesel::joinable!(respondent_uploads -> rounds (round_id));
-diesel::joinable!(respondent_uploads -> users (user_id));
-diesel::joinable!(submission_uploads -> rounds (round_id));
-diesel::joinable!(submission_uploads -> users (user_id));
+diesel::joinable!(upload_previews -> rounds (round_id));
+diesel::joinable!(upload_previews -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -531,6 +517,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     api_tokens,
     export_jobs,
-    respondent_uploads,
-    submission_uploads,
+    upload_previews,
 );

@@ -16,6 +16,7 @@ use khaosat::domain::instrument::{Instrument, QuestionKind};
 
 use crate::helpers::{TestApp, csrf_from, spawn_app};
 use crate::respond::{fill, leader, open_round_with_codes};
+use crate::respondent_import::{preview_list, preview_token};
 
 const ADMIN: Actor<'static> = Actor {
     user_id: None,
@@ -479,6 +480,82 @@ async fn a_kobo_xlsx_export_is_previewed_then_confirmed_on_the_round_page_and_sh
         .unwrap();
     assert_eq!(card.field_responses, Some(2));
     assert_eq!(card.paper_responses, Some(0));
+}
+
+#[tokio::test]
+async fn a_respondent_list_preview_and_a_field_export_preview_never_confirm_each_other() {
+    let app = spawn_app().await;
+    let (round, _) = open_round_with_codes(&app, 0);
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+    let unit = units(&app, round)[0].clone();
+    let round_page = format!("/admin/rounds/{round}");
+    let field_page = format!("{round_page}/field");
+    let xlsx = kobo_xlsx(&unit.code, &[("x-1", complete()), ("x-2", complete())]);
+    let html = upload(&app, round, "kobo.xlsx", xlsx, "", "leader")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let field_token = preview_token(&html);
+    // Previewing a list afterwards replaces the user's earlier list previews only: the
+    // export's preview for the same round and user stays.
+    let list = format!(
+        "Họ và tên,Thư điện tử,Đơn vị,Nhóm\nNguyễn Văn An,,{},leader\n",
+        unit.code
+    );
+    let list_token =
+        preview_token(&preview_list(&app, &round_page, "list.csv", list.into_bytes()).await);
+    // Each token is unknown to the other kind's confirm, which stores nothing and uses up
+    // nothing.
+    let crossed = app
+        .submit(
+            &field_page,
+            &format!("{field_page}/confirm"),
+            &[("token", &list_token)],
+        )
+        .await;
+    assert_ne!(crossed.status(), 303);
+    let crossed = app
+        .submit(
+            &round_page,
+            &format!("{round_page}/respondents/confirm"),
+            &[("token", &field_token)],
+        )
+        .await;
+    assert_ne!(crossed.status(), 303);
+    assert_eq!(field_responses(&app), 0);
+    let mut conn = app.pool.get().unwrap();
+    assert!(
+        khaosat::db::respondents::roster(&mut conn, round)
+            .unwrap()
+            .is_empty()
+    );
+    drop(conn);
+    // Each still confirms its own import.
+    let stored = app
+        .submit(
+            &field_page,
+            &format!("{field_page}/confirm"),
+            &[("token", &field_token)],
+        )
+        .await;
+    assert_eq!(stored.status(), 303);
+    assert_eq!(field_responses(&app), 2);
+    let listed = app
+        .submit(
+            &round_page,
+            &format!("{round_page}/respondents/confirm"),
+            &[("token", &list_token)],
+        )
+        .await;
+    assert_eq!(listed.status(), 303);
+    let mut conn = app.pool.get().unwrap();
+    let names: Vec<String> = khaosat::db::respondents::roster(&mut conn, round)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, ["Nguyễn Văn An"]);
 }
 
 #[tokio::test]

@@ -1,6 +1,5 @@
 -- Field responses cannot be kept under the old constraint: reverting fails on them (the copy
 -- below violates the CHECK) rather than dropping collected data silently.
-DROP TABLE submission_uploads;
 CREATE TABLE responses_old (
     id INTEGER PRIMARY KEY NOT NULL,
     receipt TEXT NOT NULL UNIQUE,
@@ -29,3 +28,18 @@ CREATE INDEX responses_excluded ON responses (round_id, unit_id) WHERE excluded;
 CREATE INDEX responses_round_order ON responses (round_id, id);
 CREATE INDEX responses_round_group_order ON responses (round_id, group_id, id);
 CREATE INDEX responses_paper ON responses (round_id, unit_id) WHERE source = 'paper';
+
+-- Previews are transient: the respondent-list table comes back empty.
+DROP TABLE upload_previews;
+CREATE TABLE respondent_uploads (
+    id INTEGER PRIMARY KEY NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    round_id BIGINT NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    round_status TEXT NOT NULL,
+    listed_before BIGINT NOT NULL,
+    file_name TEXT NOT NULL,
+    rows_json TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX respondent_uploads_created_at ON respondent_uploads (created_at);

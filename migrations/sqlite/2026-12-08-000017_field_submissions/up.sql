@@ -34,18 +34,26 @@ CREATE INDEX responses_paper ON responses (round_id, unit_id) WHERE source = 'pa
 -- one holds only those rows.
 CREATE INDEX responses_field ON responses (round_id, unit_id, group_id) WHERE source = 'field';
 
--- A field submission export checked and shown as a preview, kept until its administrator
--- confirms it or until it is an hour old. The token is kept only as a hash; the submissions
--- are the checked responses as JSON (answers, unit, group, date, the hashed instance ID), so
--- the confirm stores exactly what was previewed.
-CREATE TABLE submission_uploads (
+-- An import checked and shown as a preview, kept until its administrator confirms it (then
+-- it is stored and this row goes) or until it is an hour old: a respondent list
+-- ('respondents') or a field submission export ('submissions'). The token is kept only as a
+-- hash; the payload is the checked rows or responses as JSON, so the confirm stores exactly
+-- what was previewed. `listed_before` (how many respondents the round had at the preview)
+-- belongs to respondent lists alone, hence the second CHECK. One table serves both kinds;
+-- the respondent-list table it replaces is dropped with its rows, which are at most an hour
+-- old: an administrator with a preview open uploads the list again.
+CREATE TABLE upload_previews (
     id INTEGER PRIMARY KEY NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,
     round_id BIGINT NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
     user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('respondents', 'submissions')),
     round_status TEXT NOT NULL,
+    listed_before BIGINT,
     file_name TEXT NOT NULL,
-    submissions_json TEXT NOT NULL,
-    created_at TIMESTAMP NOT NULL
+    payload_json TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    CHECK ((kind = 'respondents') = (listed_before IS NOT NULL))
 );
-CREATE INDEX submission_uploads_created_at ON submission_uploads (created_at);
+CREATE INDEX upload_previews_created_at ON upload_previews (created_at);
+DROP TABLE respondent_uploads;

@@ -1,6 +1,7 @@
 //! Respondent lists imported into a round.
 
 use super::*;
+use crate::db::upload_previews::PreviewKind;
 use crate::domain::respondent_list::{RespondentRow, STANDARD_GROUP_NAMES};
 use crate::domain::unit_match::Matcher;
 use crate::i18n::Lang;
@@ -267,18 +268,25 @@ pub fn preview_respondents(
         .map_err(|e| RoundError::App(AppError::internal(anyhow::anyhow!(e))))?;
     db::write_transaction(conn, |conn| {
         let now = db::now();
-        db::respondent_uploads::forget_stale(conn, now - PREVIEW_LIFETIME, round_id, user_id)?;
-        let listed_before = db::respondents::count_in_round(conn, round_id)?;
-        db::respondent_uploads::insert(
+        db::upload_previews::forget_stale(
             conn,
-            &db::respondent_uploads::NewUpload {
+            PreviewKind::Respondents,
+            now - PREVIEW_LIFETIME,
+            round_id,
+            user_id,
+        )?;
+        let listed_before = db::respondents::count_in_round(conn, round_id)?;
+        db::upload_previews::insert(
+            conn,
+            PreviewKind::Respondents,
+            &db::upload_previews::NewPreview {
                 token_hash: &hash_token(&token),
                 round_id,
                 user_id,
                 round_status: round.status.code(),
-                listed_before,
+                listed_before: Some(listed_before),
                 file_name,
-                rows_json: &rows_json,
+                payload_json: &rows_json,
                 created_at: now,
             },
         )?;
@@ -314,19 +322,24 @@ pub fn confirm_respondents(
     // returned after the transaction committed the forgotten preview.
     db::write_transaction(conn, |conn| {
         let round = round_or_404(conn, round_id)?;
-        let Some(upload) =
-            db::respondent_uploads::find(conn, &hash_token(token), round_id, user_id)?
+        let Some(upload) = db::upload_previews::find(
+            conn,
+            PreviewKind::Respondents,
+            &hash_token(token),
+            round_id,
+            user_id,
+        )?
         else {
             return Err(invalid("list.preview_gone", &[]));
         };
         // This preview is used up whether it is stored or refused below (a failure to store
         // rolls everything back, and the preview can then be tried again within its hour).
-        db::respondent_uploads::delete(conn, upload.id)?;
+        db::upload_previews::delete(conn, upload.id)?;
         let refusal = if upload.created_at < db::now() - PREVIEW_LIFETIME {
             Some(invalid("list.preview_gone", &[]))
         } else if upload.round_status != round.status.code() {
             Some(invalid("list.preview_state_changed", &[]))
-        } else if db::respondents::count_in_round(conn, round_id)? != upload.listed_before {
+        } else if Some(db::respondents::count_in_round(conn, round_id)?) != upload.listed_before {
             Some(invalid("list.preview_list_changed", &[]))
         } else {
             None
@@ -336,7 +349,7 @@ pub fn confirm_respondents(
             return Ok(Err(refusal));
         }
         require_list_open(&round)?;
-        let rows: Vec<RespondentRow> = serde_json::from_str(&upload.rows_json)
+        let rows: Vec<RespondentRow> = serde_json::from_str(&upload.payload_json)
             .map_err(|e| RoundError::App(AppError::internal(anyhow::anyhow!(e))))?;
         store_rows(conn, round_id, &upload.file_name, &rows, actor).map(Ok)
     })?
