@@ -596,7 +596,7 @@ mod tests {
         wb.read_sheet(name)
             .unwrap()
             .into_iter()
-            .map(|r| r.cells.iter().map(super::super::cell_text).collect())
+            .map(|r| r.cells.iter().map(super::super::sheet::cell_text).collect())
             .collect()
     }
 

@@ -10,8 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::export::ext;
+use super::sheet::{Sheet, SheetRow};
 use super::to_xpath::{RefKind, constraint_xpath, to_xpath};
-use super::{Importer, Sheet, SheetRow, yes_no};
+use super::{Importer, yes_no};
 use crate::domain::expr::{Expr, SELF_REF};
 use crate::domain::instrument::{
     At, DraftChoices, DraftContinuation, DraftItem, DraftList, DraftQuestion, DraftSection,
