@@ -3,6 +3,8 @@
 //! input has a real `label`, and errors follow the GOV.UK pattern. The admin preview renders
 //! the very same markup.
 
+use std::borrow::Cow;
+
 use maud::{Markup, html};
 
 use crate::domain::answers::{AnswerValue, Answers, FieldError};
@@ -52,8 +54,9 @@ impl FormState<'_> {
         })
     }
 
-    /// The text shown in a text-like input: what was posted, else the stored answer.
-    fn text_value(&self, code: &str) -> String {
+    /// The text shown in a text-like input: what was posted, else the stored answer, else the
+    /// question's `default`.
+    fn text_value(&self, code: &str, default: Option<&str>) -> String {
         if let Some(values) = self.posted_values(code) {
             return values.first().map(|v| (*v).to_owned()).unwrap_or_default();
         }
@@ -64,23 +67,19 @@ impl FormState<'_> {
             }
             Some(AnswerValue::Date(d)) => d.format("%Y-%m-%d").to_string(),
             Some(AnswerValue::Choices(vs)) => vs.join(", "),
-            None => self.default_of(code).unwrap_or_default().to_owned(),
+            None => default.unwrap_or_default().to_owned(),
         }
-    }
-
-    /// A question's `default`, shown while it has no answer.
-    fn default_of(&self, code: &str) -> Option<&str> {
-        self.instrument
-            .question(code)
-            .and_then(|q| q.default.as_deref())
     }
 
     /// A label or hint with its `${code}` placeholders filled (left as written in a preview,
     /// where there are no answers to fill them with).
-    fn fill(&self, text: &str) -> String {
+    fn fill<'t>(&self, text: &'t str) -> Cow<'t, str> {
         match self.mode {
-            Mode::Preview => text.to_owned(),
-            Mode::Respond => self.instrument.fill(text, self.answers, self.lang),
+            // Most labels have no placeholder: they are shown as they are, without a copy.
+            Mode::Respond if text.contains("${") => {
+                Cow::Owned(self.instrument.fill(text, self.answers, self.lang))
+            }
+            _ => Cow::Borrowed(text),
         }
     }
 
@@ -109,7 +108,8 @@ impl FormState<'_> {
         }
     }
 
-    fn is_checked(&self, code: &str, value: &str) -> bool {
+    /// Whether `value` is chosen: as posted, else as answered, else by the `default`.
+    fn is_checked(&self, code: &str, value: &str, default: Option<&str>) -> bool {
         if let Some(values) = self.posted_values(code) {
             return values.contains(&value);
         }
@@ -117,9 +117,7 @@ impl FormState<'_> {
             Some(AnswerValue::Choice(v)) => v == value,
             Some(AnswerValue::Choices(vs)) => vs.iter().any(|v| v == value),
             Some(_) => false,
-            None => self
-                .default_of(code)
-                .is_some_and(|d| d.split_whitespace().any(|v| v == value)),
+            None => default.is_some_and(|d| d.split_whitespace().any(|v| v == value)),
         }
     }
 }
@@ -271,9 +269,11 @@ fn described_by(hint: bool, error: bool, code: &str) -> Option<String> {
 
 /// How a group of choices is laid out.
 #[derive(Debug, Clone, Copy)]
-struct ChoiceLayout {
+struct ChoiceLayout<'q> {
     multiple: bool,
     appearance: Option<Appearance>,
+    /// The question's `default` (battery items have none).
+    default: Option<&'q str>,
 }
 
 /// A group of radios or checkboxes in a fieldset (a scale, a yes/no, one battery item), or a
@@ -284,7 +284,7 @@ fn choice_fieldset(
     hint: Option<&str>,
     required: bool,
     options: &[&ChoiceOption],
-    layout: ChoiceLayout,
+    layout: ChoiceLayout<'_>,
     state: &FormState<'_>,
 ) -> Markup {
     let lang = state.lang;
@@ -301,7 +301,7 @@ fn choice_fieldset(
                     aria-invalid=[error.then_some("true")] {
                     option value="" { (t(lang, "form.choose")) }
                     @for option in options {
-                        option value=(option.value) selected[state.is_checked(code, &option.value)] {
+                        option value=(option.value) selected[state.is_checked(code, &option.value, layout.default)] {
                             (option.label.get(lang))
                         }
                     }
@@ -321,7 +321,7 @@ fn choice_fieldset(
             @for (i, option) in options.iter().enumerate() {
                 div.choice {
                     input type=(input_type) id={ (code) "-" (i) } name=(code) value=(option.value)
-                        checked[state.is_checked(code, &option.value)];
+                        checked[state.is_checked(code, &option.value, layout.default)];
                     label for={ (code) "-" (i) } { (option.label.get(lang)) }
                 }
             }
@@ -334,13 +334,14 @@ pub fn question_block(question: &Question, state: &FormState<'_>) -> Markup {
     let lang = state.lang;
     let code = question.code.as_str();
     let label = state.fill(question.label.get(lang));
-    let label = label.as_str();
+    let label = label.as_ref();
     let hint = question.hint.as_ref().map(|h| state.fill(h.get(lang)));
     let hint = hint.as_deref();
     let error = state.error_for(code).is_some();
     let layout = |multiple| ChoiceLayout {
         multiple,
         appearance: question.appearance,
+        default: question.default.as_deref(),
     };
     html! {
         @match &question.kind {
@@ -362,7 +363,7 @@ pub fn question_block(question: &Question, state: &FormState<'_>) -> Markup {
                     h2.battery-title { (label) (required_mark(lang, question.required)) }
                     @if let Some(hint) = hint { p.hint { (hint) } }
                     @for item in items {
-                        (choice_fieldset(&item.code, item.label.get(lang), None, question.required, &choices.options.iter().collect::<Vec<_>>(), layout(false), state))
+                        (choice_fieldset(&item.code, item.label.get(lang), None, question.required, &choices.options.iter().collect::<Vec<_>>(), ChoiceLayout { default: None, ..layout(false) }, state))
                     }
                 }
             }
@@ -397,7 +398,7 @@ pub fn question_block(question: &Question, state: &FormState<'_>) -> Markup {
 fn text_like_input(question: &Question, state: &FormState<'_>, hint: bool, error: bool) -> Markup {
     let code = question.code.as_str();
     let id = anchor_id(code);
-    let value = state.text_value(code);
+    let value = state.text_value(code, question.default.as_deref());
     let describedby = described_by(hint, error, code);
     html! {
         @match &question.kind {
