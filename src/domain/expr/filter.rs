@@ -81,7 +81,7 @@ impl ChoiceFilter {
         let mut terms = Vec::new();
         let mut offset = 0usize;
         for part in split_and(src) {
-            let column_at = offset + part.len() - part.trim_start().len() + 1;
+            let column_at = offset + part.chars().count() - part.trim_start().chars().count() + 1;
             offset += part.chars().count() + " and ".len();
             let term = part.trim();
             let (column, negated, value) = if let Some((c, v)) = term.split_once("!=") {
@@ -197,7 +197,8 @@ fn split_and(src: &str) -> Vec<&str> {
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None if c == '\'' || c == '"' => quote = Some(c),
-            None if src[i..].starts_with(" and ") => {
+            // Bytes, not `&src[i..]`: `i` may sit inside a multi-byte letter.
+            None if bytes[i..].starts_with(b" and ") => {
                 parts.push(&src[start..i]);
                 i += " and ".len();
                 start = i;
@@ -281,5 +282,19 @@ mod tests {
         assert_eq!(key("selected(${a}, name)"), "filter.term");
         assert_eq!(key("state = abc"), "filter.value");
         assert_eq!(key("bad column = ${a}"), "filter.column");
+    }
+
+    #[test]
+    fn filters_with_vietnamese_letters_are_refused_at_their_column_without_panicking() {
+        let e = ChoiceFilter::parse("tỉnh = ${a} and huyện = ${b}").unwrap_err();
+        assert_eq!(e.message.key, "filter.column");
+        assert_eq!(e.column, 1);
+        let e = ChoiceFilter::parse("province = 'Hà Nội' and  ở = ${b}").unwrap_err();
+        assert_eq!((e.message.key, e.column), ("filter.column", 26));
+        let f = ChoiceFilter::parse("kind = 'Hà Nội và Sơn La' and province = ${p}").unwrap();
+        assert_eq!(
+            f.to_string(),
+            "kind = 'Hà Nội và Sơn La' and province = ${p}"
+        );
     }
 }

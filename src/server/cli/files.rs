@@ -105,6 +105,16 @@ pub(super) fn read_catalog_file(
     lang: Lang,
     path: &std::path::Path,
 ) -> anyhow::Result<(String, Vec<u8>)> {
+    read_limited_file(lang, path, crate::app::catalog::max_upload_bytes())
+}
+
+/// Reads a file of at most `limit` bytes, refusing a larger one (by name, size and limit)
+/// before reading it all; returns its name and bytes.
+pub(super) fn read_limited_file(
+    lang: Lang,
+    path: &std::path::Path,
+    limit: usize,
+) -> anyhow::Result<(String, Vec<u8>)> {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -112,7 +122,6 @@ pub(super) fn read_catalog_file(
     let size = std::fs::metadata(path)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
         .len();
-    let limit = crate::app::catalog::max_upload_bytes();
     if usize::try_from(size).map_or(true, |s| s > limit) {
         anyhow::bail!(tf(
             lang,

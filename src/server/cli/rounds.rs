@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::files::read_catalog_file;
+use super::files::{read_catalog_file, read_limited_file};
 use super::{RoundCommand, open_pool};
 use crate::app::config::Settings;
 use crate::db;
@@ -140,25 +140,7 @@ fn import_submissions(
 ) -> anyhow::Result<()> {
     use crate::app::field_import::{SubmissionFile, import_submissions};
     use crate::domain::field_submissions::MAX_CSV_BYTES;
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let size = std::fs::metadata(path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-        .len();
-    if usize::try_from(size).map_or(true, |s| s > MAX_CSV_BYTES) {
-        anyhow::bail!(tf(
-            lang,
-            "cli.file.too_large",
-            &[
-                ("file", &name),
-                ("size", &size.to_string()),
-                ("limit", &MAX_CSV_BYTES.to_string())
-            ]
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (name, bytes) = read_limited_file(lang, path, MAX_CSV_BYTES)?;
     let pool = open_pool(settings)?;
     let mut conn = pool.get()?;
     let file = SubmissionFile {
