@@ -22,11 +22,10 @@
 //! (CSRF tokens, buttons) are ignored.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
-use serde::de::{self, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
+pub use crate::domain::answer_scan::for_each_choice;
 pub use crate::domain::answer_value::{AnswerValue, normalize_decimal};
 
 use crate::domain::answer_value::decimal_to_f64;
@@ -535,135 +534,6 @@ pub fn decode_form(
         errors = missing_required(instrument, &answers);
     }
     (answers, errors)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Scanning stored answers for tallies without building them
-// ---------------------------------------------------------------------------------------------
-
-/// Calls `cell(item, value)` for every choice in a stored answers object: one call for a
-/// single choice, one per selected option of a multiple choice, none for numbers, texts and
-/// dates. These are exactly the cells the live tallies count; this reads them straight from
-/// the JSON without allocating, which is what makes recomputing a million responses fast.
-///
-/// # Errors
-///
-/// When `json` is not an answers object.
-pub fn for_each_choice(
-    json: &str,
-    mut cell: impl FnMut(&str, &str),
-) -> Result<(), serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    de.deserialize_map(ChoiceCells(&mut cell))?;
-    de.end()
-}
-
-/// A string borrowed from the input when it has no escapes, owned otherwise.
-enum Str<'de> {
-    Borrowed(&'de str),
-    Owned(String),
-}
-
-impl Str<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            Str::Borrowed(s) => s,
-            Str::Owned(s) => s,
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Str<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StrVisitor;
-        impl<'de> Visitor<'de> for StrVisitor {
-            type Value = Str<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
-                Ok(Str::Borrowed(v))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
-                Ok(Str::Owned(v.to_owned()))
-            }
-        }
-        deserializer.deserialize_str(StrVisitor)
-    }
-}
-
-struct ChoiceCells<'f, F>(&'f mut F);
-
-impl<'de, F: FnMut(&str, &str)> Visitor<'de> for ChoiceCells<'_, F> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an answers object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(item) = map.next_key::<Str<'de>>()? {
-            map.next_value_seed(ValueCells {
-                item: item.as_str(),
-                cell: &mut *self.0,
-            })?;
-        }
-        Ok(())
-    }
-}
-
-struct ValueCells<'a, 'f, F> {
-    item: &'a str,
-    cell: &'f mut F,
-}
-
-impl<'de, F: FnMut(&str, &str)> de::DeserializeSeed<'de> for ValueCells<'_, '_, F> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de, F: FnMut(&str, &str)> Visitor<'de> for ValueCells<'_, '_, F> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an answer")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        (self.cell)(self.item, v);
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(code) = seq.next_element::<Str<'de>>()? {
-            (self.cell)(self.item, code.as_str());
-        }
-        Ok(())
-    }
-
-    // Numbers, texts, decimals and dates are not tallied.
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map
-            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
-            .is_some()
-        {}
-        Ok(())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
 }
 
 /// The tally cells one response adds to: (item, value) for each choice answer, one per

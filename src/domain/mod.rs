@@ -3,6 +3,7 @@
 
 pub mod access_code;
 pub mod account;
+pub mod answer_scan;
 pub mod answer_value;
 pub mod answers;
 pub mod appraised;

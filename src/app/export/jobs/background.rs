@@ -1,14 +1,13 @@
 //! Microdata files made in the background: starting a job, running it page by page, and
 //! where its files live.
 
-use super::super::microdata::{MicrodataCsv, MicrodataXlsx, Record, STATUS_COLUMNS, status_values};
+use super::super::microdata::{MicrodataCsv, MicrodataXlsx, RowRef, STATUS_COLUMNS, status_values};
+use super::rows::RowPlan;
 use super::small::{group_variables, render_small};
-use super::variables::values;
 use super::{ExportKind, ExportRequest};
 use crate::app::results::{self, Scope, Viewer};
 use crate::app::state::AppState;
 use crate::db::{self, AnyConnection};
-use crate::domain::answers::Answers;
 use crate::error::{AppError, AppResult};
 use actix_web::web;
 use std::collections::BTreeMap;
@@ -181,8 +180,11 @@ pub(super) fn microdata(
         )));
     }
     let mut written = 0i64;
-    // Every row goes to `emit`; one page of responses is in memory at a time.
-    let mut each_record = |emit: &mut dyn FnMut(&Record) -> anyhow::Result<()>| -> AppResult<()> {
+    let plan = RowPlan::new(questions, status);
+    let mut row = plan.buffer();
+    // Every row goes to `emit`; one page of responses is in memory at a time, and each row's
+    // cells are borrowed from the page and one reused buffer.
+    let mut each_row = |emit: &mut dyn FnMut(RowRef<'_>) -> anyhow::Result<()>| -> AppResult<()> {
         let mut after = 0;
         loop {
             let page = db::responses::page_for_microdata(
@@ -203,38 +205,42 @@ pub(super) fn microdata(
             } else {
                 BTreeMap::new()
             };
-            for row in &page {
-                let answers = Answers::from_json(&row.answers).map_err(AppError::internal)?;
-                let unit = by_id.get(&row.unit_id);
-                let mut row_values = Vec::with_capacity(variables.len());
+            for stored in &page {
+                plan.fill(&stored.answers, &mut row)
+                    .map_err(AppError::internal)?;
                 if with_excluded {
                     // Unreadable stored flags are reported as none rather than failing the
                     // export: flags only inform.
-                    let flags = row
+                    let flags = stored
                         .flags
                         .as_deref()
                         .and_then(|f| crate::domain::quality::Flags::from_json(f).ok())
                         .map(|f| f.codes())
                         .unwrap_or_default();
-                    let reason = reasons.get(&row.id).map(String::as_str);
-                    row_values.extend(status_values(row.excluded, reason, &flags));
+                    let reason = reasons.get(&stored.id).map(String::as_str);
+                    let status = status_values(stored.excluded, reason, &flags);
+                    for (column, value) in status.iter().enumerate() {
+                        row.set(column, value.as_deref());
+                    }
                 }
-                row_values.extend(values(questions, &answers));
-                emit(&Record {
-                    // A keyed hash: stable across exports, meaningless without the server's
-                    // key, and unrelated to receipts, invitations or submission order.
-                    response_id: secret
-                        .sign("response-id", &row.id.to_string())
-                        .chars()
-                        .take(16)
-                        .collect(),
-                    unit: unit.map(|u| u.code.clone()).unwrap_or_default(),
-                    unit_name: unit.map(|u| u.name_vi.clone()).unwrap_or_default(),
-                    region: unit.and_then(|u| u.region_code.clone()).unwrap_or_default(),
-                    group: group.clone(),
-                    channel: row.source.clone(),
-                    submitted_date: row.submitted_on.to_string(),
-                    values: row_values,
+                // A keyed hash: stable across exports, meaningless without the server's key,
+                // and unrelated to receipts, invitations or submission order.
+                let signed = secret.sign("response-id", &stored.id.to_string());
+                let response_id = signed.get(..16).unwrap_or(&signed);
+                let unit = by_id.get(&stored.unit_id);
+                let submitted = stored.submitted_on.to_string();
+                let values = row.values();
+                emit(RowRef {
+                    fixed: [
+                        response_id,
+                        unit.map_or("", |u| u.code.as_str()),
+                        unit.map_or("", |u| u.name_vi.as_str()),
+                        unit.and_then(|u| u.region_code.as_deref()).unwrap_or(""),
+                        &group,
+                        &stored.source,
+                        &submitted,
+                    ],
+                    values: &values,
                 })
                 .map_err(AppError::internal)?;
                 written += 1;
@@ -244,7 +250,7 @@ pub(super) fn microdata(
     };
     if request.format == "xlsx" {
         let mut sheet = MicrodataXlsx::new(&variables).map_err(AppError::internal)?;
-        each_record(&mut |r| sheet.write(r))?;
+        each_row(&mut |r| sheet.write_row(r))?;
         sheet.finish(&mut *out).map_err(AppError::internal)?;
     } else {
         // PSPP and SPSS read one case per line and split a case at a quoted line break, so one
@@ -252,7 +258,7 @@ pub(super) fn microdata(
         let mut csv = MicrodataCsv::new(&mut *out, &variables, &request.csv)
             .map_err(AppError::internal)?
             .flatten_line_breaks(true);
-        each_record(&mut |r| csv.write(r))?;
+        each_row(&mut |r| csv.write_row(r))?;
         csv.finish().map_err(AppError::internal)?;
     }
     Ok(written)

@@ -4,6 +4,7 @@
 
 mod background;
 mod files;
+mod rows;
 mod small;
 mod variables;
 
@@ -11,8 +12,9 @@ pub use background::{run, start};
 pub use files::{
     ExportFile, JobFile, finished_file, includes_excluded, job_file, owned, recent_of_user, started,
 };
+pub use rows::{RowBuf, RowPlan};
 pub use small::small_file;
-pub use variables::{ItemLabels, item_labels, values, variables};
+pub use variables::{ItemLabels, item_labels, variables};
 
 use super::CsvOptions;
 use super::microdata::Variant;

@@ -3,7 +3,6 @@
 use super::super::microdata::{ValueLabel, VarKind, Variable};
 use crate::app::catalog;
 use crate::db::{self, AnyConnection};
-use crate::domain::answers::{AnswerValue, Answers};
 use crate::domain::instrument::{Instrument, QuestionKind, Text};
 use crate::domain::methodology::Methodology;
 use crate::error::AppResult;
@@ -128,41 +127,6 @@ pub fn variables(instrument: &Instrument, m: &Methodology, group: &str) -> Vec<V
     out
 }
 
-/// One response's values in the order of `variables`.
-pub fn values(variables: &[Variable], answers: &Answers) -> Vec<Option<String>> {
-    variables
-        .iter()
-        .map(|v| {
-            if v.kind == VarKind::MultipleDummy {
-                // The dummy is named `{question}__{option}`; read the option back without allocating.
-                let option = v
-                    .name
-                    .strip_prefix(v.question.as_str())
-                    .and_then(|rest| rest.strip_prefix("__"))?;
-                return match answers.get(&v.question)? {
-                    AnswerValue::Choices(chosen) => Some(
-                        if chosen.iter().any(|c| c == option) {
-                            "1"
-                        } else {
-                            "0"
-                        }
-                        .to_owned(),
-                    ),
-                    _ => None,
-                };
-            }
-            Some(match answers.get(&v.name)? {
-                AnswerValue::Choice(s) | AnswerValue::Decimal(s) | AnswerValue::Text(s) => {
-                    s.clone()
-                }
-                AnswerValue::Choices(all) => all.join(" "),
-                AnswerValue::Integer(n) => n.to_string(),
-                AnswerValue::Date(d) => d.to_string(),
-            })
-        })
-        .collect()
-}
-
 /// The labels of each scored item, for charts: (group, item) → question text and options.
 pub type ItemLabels =
     BTreeMap<(String, String), (Text, Vec<crate::domain::instrument::ChoiceOption>)>;
@@ -218,11 +182,11 @@ mod tests {
         let household = vars.iter().find(|v| v.name == "household").unwrap();
         assert_eq!(household.label.en, "${adults} + ${children}");
 
-        let mut answers = Answers::new();
-        answers.insert("household".into(), AnswerValue::Integer(5));
-        let row = values(&vars, &answers);
+        let plan = super::super::RowPlan::new(&vars, 0);
+        let mut row = plan.buffer();
+        plan.fill(r#"{"household":5}"#, &mut row).unwrap();
         let at = vars.iter().position(|v| v.name == "household").unwrap();
-        assert_eq!(row[at].as_deref(), Some("5"));
+        assert_eq!(row.values()[at], Some("5"));
 
         let codebook =
             String::from_utf8(codebook_csv(&vars, &CsvOptions::new(Decimal::Point)).unwrap())

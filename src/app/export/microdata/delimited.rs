@@ -2,7 +2,7 @@
 
 use super::super::{UTF8_BOM, safe_cell};
 use super::names::{column_names, is_plain_number};
-use super::{FIXED_COLUMN_KINDS, FIXED_COLUMNS, Record, VarKind, Variable};
+use super::{FIXED_COLUMN_KINDS, FIXED_COLUMNS, Record, RowRef, VarKind, Variable};
 use anyhow::{Result, ensure};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -127,17 +127,17 @@ impl Layout {
     /// The cells of `rec`, or an error (before any cell) when it has the wrong number of values.
     pub(super) fn cells<'r>(
         &'r self,
-        rec: &'r Record,
+        row: RowRef<'r>,
     ) -> Result<impl Iterator<Item = Cell<'r>> + 'r> {
         let expected = self.columns.len() - FIXED_COLUMNS.len();
         ensure!(
-            rec.values.len() == expected,
+            row.values.len() == expected,
             "response {} has {} values for {expected} variables",
-            rec.response_id,
-            rec.values.len()
+            row.fixed[0],
+            row.values.len()
         );
-        let fixed = rec.fixed_fields().into_iter().map(Some);
-        let values = rec.values.iter().map(Option::as_deref);
+        let fixed = row.fixed.into_iter().map(Some);
+        let values = row.values.iter().copied();
         Ok(fixed
             .chain(values)
             .zip(&self.columns)
@@ -209,7 +209,12 @@ impl<W: Write> MicrodataCsv<W> {
     /// Writes one response; fails without writing anything if its values do not match the
     /// variables.
     pub fn write(&mut self, rec: &Record) -> Result<()> {
-        for (i, cell) in self.layout.cells(rec)?.enumerate() {
+        rec.as_row(|row| self.write_row(row))
+    }
+
+    /// Writes one response given as borrowed cells, as [`write`](Self::write) does.
+    pub fn write_row(&mut self, row: RowRef<'_>) -> Result<()> {
+        for (i, cell) in self.layout.cells(row)?.enumerate() {
             let text = match cell {
                 Cell::Empty => Cow::Borrowed(""),
                 Cell::Number(v, true) if self.comma => Cow::Owned(v.replace('.', ",")),

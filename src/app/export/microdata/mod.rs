@@ -332,17 +332,32 @@ pub struct Record {
 }
 
 impl Record {
-    fn fixed_fields(&self) -> [&str; 7] {
-        [
-            &self.response_id,
-            &self.unit,
-            &self.unit_name,
-            &self.region,
-            &self.group,
-            &self.channel,
-            &self.submitted_date,
-        ]
+    /// Calls `write` with this record as borrowed cells.
+    pub fn as_row<T>(&self, write: impl FnOnce(RowRef<'_>) -> T) -> T {
+        let values: Vec<Option<&str>> = self.values.iter().map(Option::as_deref).collect();
+        write(RowRef {
+            fixed: [
+                &self.response_id,
+                &self.unit,
+                &self.unit_name,
+                &self.region,
+                &self.group,
+                &self.channel,
+                &self.submitted_date,
+            ],
+            values: &values,
+        })
     }
+}
+
+/// One response as borrowed text, which is what the writers take: the export job fills it
+/// from the stored row without copying a cell into an owned [`Record`].
+#[derive(Debug, Clone, Copy)]
+pub struct RowRef<'a> {
+    /// The [`FIXED_COLUMNS`], in order.
+    pub fixed: [&'a str; 7],
+    /// One value per variable, in the variables' order; `None` when not answered.
+    pub values: &'a [Option<&'a str>],
 }
 
 /// Sample variables and records shared by the export tests.

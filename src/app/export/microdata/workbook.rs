@@ -2,7 +2,7 @@
 
 use super::delimited::{Cell, Layout};
 use super::names::column_names;
-use super::{FIXED_COLUMN_KINDS, Record, Variable};
+use super::{FIXED_COLUMN_KINDS, Record, RowRef, Variable};
 use anyhow::{Result, ensure};
 use chrono::Datelike;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet};
@@ -110,6 +110,11 @@ impl MicrodataXlsx {
     /// Writes one response to `data`; fails if it would pass Excel's row limit or its values do
     /// not match the variables.
     pub fn write(&mut self, rec: &Record) -> Result<()> {
+        rec.as_row(|row| self.write_row(row))
+    }
+
+    /// Writes one response given as borrowed cells, as [`write`](Self::write) does.
+    pub fn write_row(&mut self, cells: RowRef<'_>) -> Result<()> {
         let row = self.next_row;
         ensure!(
             row < self.row_limit,
@@ -117,7 +122,7 @@ impl MicrodataXlsx {
              export as CSV instead",
             self.row_limit - 1
         );
-        let cells = self.layout.cells(rec)?;
+        let cells = self.layout.cells(cells)?;
         let sheet = self.workbook.worksheet_from_index(0)?;
         for (col, cell) in (0u16..).zip(cells) {
             match cell {
