@@ -314,6 +314,32 @@ pub fn client_ip(req: &actix_web::HttpRequest, settings: &crate::app::config::Se
     )
 }
 
+/// Runs `work` in the database pool as the signed-in `user`: every use case an account starts
+/// from a page gets its [`Actor`](crate::app::actor::Actor) here.
+pub async fn db_as<T, F>(
+    state: &crate::app::state::AppState,
+    user: &crate::app::auth::session::CurrentUser,
+    work: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut crate::db::AnyConnection, crate::app::actor::Actor<'_>) -> Result<T, AppError>
+        + Send
+        + 'static,
+    T: Send + 'static,
+{
+    let user = user.clone();
+    state.db(move |conn| work(conn, user.actor())).await
+}
+
+/// The status of a page that shows what was checked: 422 while it lists problems, else 200.
+pub fn unprocessable_if(problems: bool) -> actix_web::http::StatusCode {
+    if problems {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    }
+}
+
 /// An HTML page with the given status.
 pub fn html(status: actix_web::http::StatusCode, markup: maud::Markup) -> actix_web::HttpResponse {
     actix_web::HttpResponse::build(status)

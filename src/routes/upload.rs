@@ -22,6 +22,16 @@ pub struct Upload {
     pub fields: Vec<(String, String)>,
 }
 
+impl Upload {
+    /// The value of the text field `name` sent beside the file, as typed.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// The last path component of a client-supplied file name (browsers on Windows may send a
 /// full path).
 pub fn base_name(raw: &str) -> String {

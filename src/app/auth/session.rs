@@ -6,6 +6,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use crate::app::actor::Actor;
 use crate::app::auth::tokens::{hash_token, random_token};
 use crate::app::state::AppState;
 use crate::db;
@@ -77,6 +78,16 @@ impl CurrentUser {
             Ok(())
         } else {
             Err(AppError::Forbidden)
+        }
+    }
+
+    /// The account as the actor of a use case: the audit log and the permission check both
+    /// read this one identity.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            user_id: Some(self.user.id),
+            label: &self.user.email,
+            role: self.role,
         }
     }
 }

@@ -152,11 +152,7 @@ pub fn ranking_rows(results: &RoundResults, key: &SortKey, ascending: bool) -> V
                     .collect(),
                 change_percent_points: change.and_then(|c| c.change_percent_points),
                 rank_change: change.and_then(|c| c.rank_change),
-                rank_supported: scores
-                    .uncertainty
-                    .as_ref()
-                    .and_then(|x| x.get(&u.unit))
-                    .and_then(|x| x.leader_rank_supported),
+                rank_supported: scores.rank_supported(&u.unit),
             }
         })
         .collect();

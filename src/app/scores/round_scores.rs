@@ -105,6 +105,15 @@ impl RoundScores {
         self.units.iter().any(|u| u.index.full_index)
     }
 
+    /// Whether the bootstrap intervals support `unit`'s place among the leaders; `None`
+    /// before they are computed (at publishing).
+    pub fn rank_supported(&self, unit: &str) -> Option<bool> {
+        self.uncertainty
+            .as_ref()
+            .and_then(|x| x.get(unit))
+            .and_then(|x| x.leader_rank_supported)
+    }
+
     /// Where a unit of this round stands: ranked, or why not (see [`scoring::standing`]).
     pub fn standing(&self, unit: &UnitScores) -> scoring::Standing {
         scoring::standing(&unit.index, self.full_index())

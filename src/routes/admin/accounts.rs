@@ -14,10 +14,10 @@ use crate::app::auth::csrf::{CsrfForm, EmptyForm};
 use crate::app::auth::session::CurrentUser;
 use crate::app::state::AppState;
 use crate::db::AnyConnection;
-use crate::domain::account::{AccountError, Email, Role, parse_name};
+use crate::domain::account::{Email, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, tf};
-use crate::routes::{html, see_other};
+use crate::routes::{db_as, html, see_other};
 use crate::views::accounts::NewAccountValues;
 use crate::views::components::FieldError;
 use crate::views::{self, PageContext};
@@ -61,17 +61,14 @@ struct ValidAccount {
 
 fn parse_new_account(form: &NewAccountForm) -> Result<ValidAccount, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let mut push = |field: &'static str, e: AccountError| {
-        errors.push(FieldError {
-            field,
-            message_key: e.message_key(),
-        });
-    };
-    let name = parse_name(&form.name).map_err(|e| push("name", e)).ok();
-    let email = Email::parse(&form.email).map_err(|e| push("email", e)).ok();
-    let role = form.role.parse::<Role>().map_err(|e| push("role", e)).ok();
-    match (name, email, role) {
-        (Some(name), Some(email), Some(role)) => Ok(ValidAccount { name, email, role }),
+    let person = super::name_and_email(&form.name, &form.email, &mut errors);
+    let role = form
+        .role
+        .parse::<Role>()
+        .map_err(|e| errors.push(super::field_error("role", e)))
+        .ok();
+    match (person, role) {
+        (Some((name, email)), Some(role)) => Ok(ValidAccount { name, email, role }),
         _ => Err(errors),
     }
 }
@@ -105,23 +102,16 @@ pub async fn create(
         Ok(valid) => valid,
         Err(errors) => return refused(errors).await,
     };
-    let (user_id, role, label) = (Some(user.user.id), user.role, user.user.email.clone());
-    let added = state
-        .db(move |conn| {
-            let actor = Actor {
-                user_id,
-                label: &label,
-                role,
-            };
-            Ok(accounts::add_account(
-                conn,
-                actor,
-                &valid.email,
-                &valid.name,
-                valid.role,
-            ))
-        })
-        .await?;
+    let added = db_as(&state, &user, move |conn, actor| {
+        Ok(accounts::add_account(
+            conn,
+            actor,
+            &valid.email,
+            &valid.name,
+            valid.role,
+        ))
+    })
+    .await?;
     match added {
         Ok(added) => Ok(show_link_once(&state, added.user.id, &added.link_token)),
         Err(CreateUserError::EmailTaken) => {
@@ -192,30 +182,17 @@ pub async fn new_link(
     id: web::Path<i64>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(MANAGERS)?;
     let id = id.into_inner();
-    let (user_id, role, label) = (Some(user.user.id), user.role, user.user.email.clone());
-    let made = state
-        .db(move |conn| {
-            let actor = Actor {
-                user_id,
-                label: &label,
-                role,
-            };
-            Ok(accounts::new_link(conn, actor, id))
+    Ok(
+        match change(&req, &state, &user, id, move |conn, actor| {
+            accounts::new_link(conn, actor, id)
         })
-        .await?;
-    match made {
-        Ok(token) => Ok(show_link_once(&state, id, &token)),
-        Err(AccountChangeError::App(e)) => Err(e),
-        Err(AccountChangeError::NotFound) => Err(AppError::NotFound),
-        Err(refusal) => {
-            let ctx = PageContext::new(&req, Some(&user));
-            let message = refusal_text(ctx.lang, &refusal);
-            let page = account_page(&ctx, &state, id, None, &[message]).await?;
-            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
-        }
-    }
+        .await?
+        {
+            Ok(token) => show_link_once(&state, id, &token),
+            Err(refused) => refused,
+        },
+    )
 }
 
 /// The notice shown after a change (`?done=`).
@@ -269,9 +246,35 @@ async fn account_page(
     Ok(views::accounts::detail(ctx, &detail, notice, errors))
 }
 
-/// Runs an account change as the signed-in administrator: on success back to the account's
-/// page with `done`, on a refusal the page again (422) with the reason at the top.
+/// Runs an account change as the signed-in administrator: what it returns, or on a refusal
+/// the account's page again (422) with the reason at the top.
 async fn change<T, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    work: F,
+) -> AppResult<Result<T, HttpResponse>>
+where
+    F: FnOnce(&mut AnyConnection, Actor<'_>) -> Result<T, AccountChangeError> + Send + 'static,
+    T: Send + 'static,
+{
+    user.require(MANAGERS)?;
+    match db_as(state, user, move |conn, actor| Ok(work(conn, actor))).await? {
+        Ok(value) => Ok(Ok(value)),
+        Err(AccountChangeError::App(e)) => Err(e),
+        Err(AccountChangeError::NotFound) => Err(AppError::NotFound),
+        Err(refusal) => {
+            let ctx = PageContext::new(req, Some(user));
+            let message = refusal_text(ctx.lang, &refusal);
+            let page = account_page(&ctx, state, id, None, &[message]).await?;
+            Ok(Err(html(StatusCode::UNPROCESSABLE_ENTITY, page)))
+        }
+    }
+}
+
+/// [`change`], then back to the account's page with `done`.
+async fn change_then<T, F>(
     req: &HttpRequest,
     state: &AppState,
     user: &CurrentUser,
@@ -283,29 +286,10 @@ where
     F: FnOnce(&mut AnyConnection, Actor<'_>) -> Result<T, AccountChangeError> + Send + 'static,
     T: Send + 'static,
 {
-    user.require(MANAGERS)?;
-    let (user_id, role, label) = (Some(user.user.id), user.role, user.user.email.clone());
-    let result = state
-        .db(move |conn| {
-            let actor = Actor {
-                user_id,
-                label: &label,
-                role,
-            };
-            Ok(work(conn, actor))
-        })
-        .await?;
-    match result {
-        Ok(_) => Ok(see_other(format!("/admin/accounts/{id}?done={done}"))),
-        Err(AccountChangeError::App(e)) => Err(e),
-        Err(AccountChangeError::NotFound) => Err(AppError::NotFound),
-        Err(refusal) => {
-            let ctx = PageContext::new(req, Some(user));
-            let message = refusal_text(ctx.lang, &refusal);
-            let page = account_page(&ctx, state, id, None, &[message]).await?;
-            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
-        }
-    }
+    Ok(match change(req, state, user, id, work).await? {
+        Ok(_) => see_other(format!("/admin/accounts/{id}?done={done}")),
+        Err(refused) => refused,
+    })
 }
 
 /// A refusal in the reader's language.
@@ -336,7 +320,7 @@ pub async fn set_role(
         .parse()
         .map_err(|_| AppError::BadRequest("error.role_unknown"))?;
     let id = id.into_inner();
-    change(&req, &state, &user, id, "role", move |conn, actor| {
+    change_then(&req, &state, &user, id, "role", move |conn, actor| {
         accounts::change_role(conn, actor, id, role)
     })
     .await
@@ -359,7 +343,7 @@ pub async fn set_units(
         .collect::<Result<Vec<i64>, _>>()
         .map_err(|_| AppError::BadRequest("error.bad_request.body"))?;
     let id = id.into_inner();
-    change(&req, &state, &user, id, "units", move |conn, actor| {
+    change_then(&req, &state, &user, id, "units", move |conn, actor| {
         accounts::assign_units(conn, actor, id, &unit_ids)
     })
     .await
@@ -373,11 +357,7 @@ pub async fn deactivate(
     id: web::Path<i64>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
-    let id = id.into_inner();
-    change(&req, &state, &user, id, "deactivate", move |conn, actor| {
-        accounts::set_active(conn, actor, id, false)
-    })
-    .await
+    set_active(&req, &state, &user, id.into_inner(), false).await
 }
 
 /// `POST /admin/accounts/{id}/activate`
@@ -388,9 +368,20 @@ pub async fn activate(
     id: web::Path<i64>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
-    let id = id.into_inner();
-    change(&req, &state, &user, id, "activate", move |conn, actor| {
-        accounts::set_active(conn, actor, id, true)
+    set_active(&req, &state, &user, id.into_inner(), true).await
+}
+
+/// Deactivates or reactivates an account.
+async fn set_active(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    active: bool,
+) -> AppResult<HttpResponse> {
+    let done = if active { "activate" } else { "deactivate" };
+    change_then(req, state, user, id, done, move |conn, actor| {
+        accounts::set_active(conn, actor, id, active)
     })
     .await
 }

@@ -8,13 +8,15 @@ use maud::Markup;
 use serde::Deserialize;
 
 use crate::app::auth::session::CurrentUser;
-use crate::app::catalog::{self, Actor, CatalogKind, ImportError, Imported};
+use crate::app::catalog::{self, CatalogKind, ImportError, Imported};
 use crate::app::state::AppState;
+use crate::db::AnyConnection;
 use crate::domain::account::Role;
 use crate::domain::instrument::diff;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-use crate::routes::upload::read_upload;
+use crate::routes::db_as;
+use crate::routes::upload::{Upload, read_upload};
 use crate::views::catalog::ListMessages;
 use crate::views::{self, PageContext};
 
@@ -37,6 +39,17 @@ async fn list_page(
     ))
 }
 
+/// What `load` finds of a stored questionnaire or methodology, for a user who may read the
+/// catalogue; 404 when it finds nothing.
+async fn read_stored<T, F>(state: &AppState, user: &CurrentUser, load: F) -> AppResult<T>
+where
+    F: FnOnce(&mut AnyConnection) -> AppResult<Option<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    user.require(READERS)?;
+    state.db(load).await?.ok_or(AppError::NotFound)
+}
+
 /// `GET /admin/instruments`: instruments and methodologies.
 pub async fn list(
     req: HttpRequest,
@@ -57,7 +70,7 @@ async fn import(
     user.require(&[Role::Admin])?;
     let upload = read_upload(&req, multipart, catalog::max_upload_bytes()).await?;
     let file_name = upload.file_name.clone();
-    let options = match xlsform_options(&upload.fields) {
+    let options = match xlsform_options(&upload) {
         Ok(options) => options,
         Err(key) => {
             let lang = Lang::of_request(&req);
@@ -70,35 +83,23 @@ async fn import(
         }
     };
     let lang = Lang::of_request(&req);
-    let user_id = user.user.id;
-    let label = user.user.email.clone();
-    let role = user.role;
     // Parsing an XLSForm or a large TOML is CPU work: keep it off the executor too.
-    let outcome = state
-        .db(move |conn| {
-            let actor = Actor {
-                user_id: Some(user_id),
-                label: &label,
-                role,
-            };
-            let result = match kind {
-                CatalogKind::Instrument => {
-                    catalog::check_instrument_with(&file_name, &upload.bytes, &options).and_then(
-                        |c| {
-                            let warnings: Vec<String> =
-                                c.warnings.iter().map(|w| w.text(lang)).collect();
-                            catalog::import_instrument(conn, &file_name, &c, false, actor)
-                                .map(|imported| (imported, warnings))
-                        },
-                    )
-                }
-                CatalogKind::Methodology => catalog::check_methodology(&file_name, &upload.bytes)
-                    .and_then(|c| catalog::import_methodology(conn, &file_name, &c, false, actor))
-                    .map(|imported| (imported, Vec::new())),
-            };
-            Ok(result)
-        })
-        .await?;
+    let outcome = db_as(&state, &user, move |conn, actor| {
+        let result = match kind {
+            CatalogKind::Instrument => {
+                catalog::check_instrument_with(&file_name, &upload.bytes, &options).and_then(|c| {
+                    let warnings: Vec<String> = c.warnings.iter().map(|w| w.text(lang)).collect();
+                    catalog::import_instrument(conn, &file_name, &c, false, actor)
+                        .map(|imported| (imported, warnings))
+                })
+            }
+            CatalogKind::Methodology => catalog::check_methodology(&file_name, &upload.bytes)
+                .and_then(|c| catalog::import_methodology(conn, &file_name, &c, false, actor))
+                .map(|imported| (imported, Vec::new())),
+        };
+        Ok(result)
+    })
+    .await?;
     let base = match kind {
         CatalogKind::Instrument => "/admin/instruments",
         CatalogKind::Methodology => "/admin/methodologies",
@@ -142,15 +143,9 @@ async fn import(
 /// The code, version and group chosen on the import page (empty fields choose nothing), or
 /// the message key of a version that is not a whole number.
 fn xlsform_options(
-    fields: &[(String, String)],
+    upload: &Upload,
 ) -> Result<crate::domain::xlsform::XlsFormOptions, &'static str> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    };
+    let field = |name: &str| upload.field(name).map(str::trim).filter(|v| !v.is_empty());
     let version = match field("version") {
         None => None,
         Some(v) => match v.parse::<u32>() {
@@ -208,12 +203,11 @@ pub async fn show_instrument(
     id: web::Path<i64>,
     query: web::Query<DetailQuery>,
 ) -> AppResult<Markup> {
-    user.require(READERS)?;
     let id = id.into_inner();
-    let (stored, versions) = state
-        .db(move |conn| catalog::instrument_with_versions(conn, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (stored, versions) = read_stored(&state, &user, move |conn| {
+        catalog::instrument_with_versions(conn, id)
+    })
+    .await?;
     let ctx = PageContext::new(&req, Some(&user));
     let preview_lang = query
         .lang
@@ -245,13 +239,10 @@ pub async fn export_instrument_xlsform(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require(READERS)?;
     let id = id.into_inner();
     // Writing the workbook is CPU work: off the executor with the database read.
-    let (name, bytes) = state
-        .db(move |conn| catalog::xlsform_file(conn, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (name, bytes) =
+        read_stored(&state, &user, move |conn| catalog::xlsform_file(conn, id)).await?;
     Ok(crate::routes::download(&name, XLSX_CONTENT_TYPE, bytes))
 }
 
@@ -265,11 +256,10 @@ async fn export_file(
     id: i64,
     kind: CatalogKind,
 ) -> AppResult<HttpResponse> {
-    user.require(READERS)?;
-    let (name, text) = state
-        .db(move |conn| catalog::source_file(conn, kind, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (name, text) = read_stored(&state, &user, move |conn| {
+        catalog::source_file(conn, kind, id)
+    })
+    .await?;
     Ok(crate::routes::download(
         &name,
         "application/toml; charset=utf-8",
@@ -320,12 +310,11 @@ pub async fn show_methodology(
     id: web::Path<i64>,
     query: web::Query<DetailQuery>,
 ) -> AppResult<Markup> {
-    user.require(READERS)?;
     let id = id.into_inner();
-    let stored = state
-        .db(move |conn| catalog::load_methodology(conn, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let stored = read_stored(&state, &user, move |conn| {
+        catalog::load_methodology(conn, id)
+    })
+    .await?;
     let ctx = PageContext::new(&req, Some(&user));
     Ok(views::catalog::methodology_view(
         &ctx,

@@ -3,21 +3,20 @@
 //! [`crate::app::field_import`].
 
 use actix_multipart::Multipart;
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::field_import::{self, SubmissionFile};
-use crate::app::rounds::{Actor, RoundError};
+use crate::app::rounds::RoundError;
 use crate::app::state::AppState;
 use crate::domain::field_submissions::MAX_CSV_BYTES;
 use crate::domain::lifecycle::RoundAction;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::routes::upload::read_upload;
-use crate::routes::{private_html, see_other};
+use crate::routes::{db_as, private_html, see_other, unprocessable_if};
 use crate::views::field::FieldPage;
 use crate::views::{self, PageContext};
 
@@ -37,25 +36,13 @@ async fn upload_page(
     done: Option<(usize, usize)>,
     errors: &[String],
 ) -> AppResult<HttpResponse> {
-    let (user_id, role, label) = (user.user.id, user.role, user.user.email.clone());
-    let (round, units, groups) = state
-        .db(move |conn| {
-            let actor = Actor {
-                user_id: Some(user_id),
-                label: &label,
-                role,
-            };
-            Ok(field_import::import_scope(conn, round_id, actor)?)
-        })
-        .await?;
+    let (round, units, groups) = db_as(state, user, move |conn, actor| {
+        Ok(field_import::import_scope(conn, round_id, actor)?)
+    })
+    .await?;
     let ctx = PageContext::new(req, Some(user));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     Ok(private_html(
-        status,
+        unprocessable_if(!errors.is_empty()),
         views::field::upload(
             &ctx,
             &FieldPage {
@@ -108,42 +95,25 @@ pub async fn upload(
     }
     let round_id = id.into_inner();
     let upload = read_upload(&req, multipart, MAX_CSV_BYTES).await?;
-    let field = |name: &str| {
-        upload
-            .fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
-    let (unit, group) = (field("unit"), field("group"));
-    let (user_id, role, label) = (user.user.id, user.role, user.user.email.clone());
-    let result = state
-        .db(move |conn| {
-            let actor = Actor {
-                user_id: Some(user_id),
-                label: &label,
-                role,
-            };
-            let file = SubmissionFile {
-                round_id,
-                file_name: &upload.file_name,
-                bytes: &upload.bytes,
-                unit: unit.as_deref(),
-                group: group.as_deref(),
-            };
-            Ok(field_import::preview_submissions(conn, file, actor))
-        })
-        .await?;
+    let result = db_as(&state, &user, move |conn, actor| {
+        let file = SubmissionFile {
+            round_id,
+            file_name: &upload.file_name,
+            bytes: &upload.bytes,
+            unit: upload.field("unit"),
+            group: upload.field("group"),
+        };
+        Ok(field_import::preview_submissions(conn, file, actor))
+    })
+    .await?;
     let lang = Lang::of_request(&req);
     match result {
         Ok(preview) => {
             let ctx = PageContext::new(&req, Some(&user));
-            let status = if preview.errors.is_empty() {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            Ok(private_html(status, views::field::preview(&ctx, &preview)))
+            Ok(private_html(
+                unprocessable_if(!preview.errors.is_empty()),
+                views::field::preview(&ctx, &preview),
+            ))
         }
         Err(e) => {
             let errors = refusal(lang, e)?;
@@ -168,19 +138,12 @@ pub async fn confirm(
 ) -> AppResult<HttpResponse> {
     let round_id = id.into_inner();
     let token = form.data.token;
-    let (user_id, role, label) = (user.user.id, user.role, user.user.email.clone());
-    let result = state
-        .db(move |conn| {
-            let actor = Actor {
-                user_id: Some(user_id),
-                label: &label,
-                role,
-            };
-            Ok(field_import::confirm_submissions(
-                conn, round_id, &token, actor,
-            ))
-        })
-        .await?;
+    let result = db_as(&state, &user, move |conn, actor| {
+        Ok(field_import::confirm_submissions(
+            conn, round_id, &token, actor,
+        ))
+    })
+    .await?;
     match result {
         Ok(outcome) => Ok(see_other(format!(
             "/admin/rounds/{round_id}/field?stored={}&already={}",

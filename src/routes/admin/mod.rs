@@ -11,12 +11,14 @@ pub mod setup;
 pub mod tokens;
 pub mod welcome;
 
-use actix_web::HttpResponse;
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::app::auth::tokens::hash_token;
 use crate::app::auth::{password, session::session_cookie};
 use crate::app::state::{AppState, blocking};
-use crate::domain::account::{AccountError, NewPassword, parse_password_pair};
+use crate::db::AnyConnection;
+use crate::domain::account::{AccountError, Email, NewPassword, parse_name, parse_password_pair};
 use crate::error::AppResult;
 use crate::views::components::FieldError;
 
@@ -46,4 +48,52 @@ pub fn signed_in(state: &AppState, session_token: &str, location: &str) -> HttpR
         .insert_header((header::LOCATION, location))
         .cookie(session_cookie(session_token, state.settings.is_https()))
         .finish()
+}
+
+/// The name and e-mail address typed on an account form, each checked by the account rules; a
+/// refusal is added to `errors` beside the box it concerns.
+pub fn name_and_email(
+    name: &str,
+    email: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<(String, Email)> {
+    let name = parse_name(name)
+        .map_err(|e| errors.push(field_error("name", e)))
+        .ok();
+    let email = Email::parse(email)
+        .map_err(|e| errors.push(field_error("email", e)))
+        .ok();
+    name.zip(email)
+}
+
+/// A refusal of the account rules, beside the form box `field`.
+pub fn field_error(field: &'static str, e: AccountError) -> FieldError {
+    FieldError {
+        field,
+        message_key: e.message_key(),
+    }
+}
+
+/// A post to a one-time link (the setup link, an account's link): the token from the path,
+/// its hash, and what `check` says of the link. `check` counts the post against the sender's
+/// address and runs before any password is hashed: guessing links costs a database lookup,
+/// never a 19 MiB hash.
+pub async fn link_post<T, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    token: web::Path<String>,
+    check: F,
+) -> AppResult<(String, String, T)>
+where
+    F: FnOnce(&mut AnyConnection, &str, &str) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let token = token.into_inner();
+    let hash = hash_token(&token);
+    let checked = {
+        let hash = hash.clone();
+        let client_ip = crate::routes::client_ip(req, &state.settings);
+        state.db(move |conn| check(conn, &hash, &client_ip)).await?
+    };
+    Ok((token, hash, checked))
 }

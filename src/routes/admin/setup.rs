@@ -1,6 +1,7 @@
 //! The one-time setup link that creates the first administrator. There is no default
 //! password: at a start with no accounts the server prints this link.
 
+use super::link_post;
 use crate::routes::html;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -10,7 +11,7 @@ use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::setup_link;
 use crate::app::auth::tokens::hash_token;
 use crate::app::state::AppState;
-use crate::domain::account::{AccountError, Email, NewPassword, parse_name};
+use crate::domain::account::{Email, NewPassword};
 use crate::error::AppResult;
 use crate::views::components::FieldError;
 use crate::views::{self, PageContext, admin::SetupValues};
@@ -57,19 +58,12 @@ struct ValidSetup {
 
 fn parse_setup(form: &SetupForm) -> Result<ValidSetup, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let mut push = |field: &'static str, e: AccountError| {
-        errors.push(FieldError {
-            field,
-            message_key: e.message_key(),
-        });
-    };
-    let name = parse_name(&form.name).map_err(|e| push("name", e)).ok();
-    let email = Email::parse(&form.email).map_err(|e| push("email", e)).ok();
+    let person = super::name_and_email(&form.name, &form.email, &mut errors);
     let password = super::new_password(&form.password, &form.password_confirm)
         .map_err(|e| errors.push(e))
         .ok();
-    match (name, email, password) {
-        (Some(name), Some(email), Some(password)) if errors.is_empty() => Ok(ValidSetup {
+    match (person, password) {
+        (Some((name, email)), Some(password)) if errors.is_empty() => Ok(ValidSetup {
             name,
             email,
             password,
@@ -89,15 +83,8 @@ pub async fn submit(
     form: CsrfForm<SetupForm>,
 ) -> AppResult<HttpResponse> {
     let ctx = PageContext::new(&req, None);
-    let token = token.into_inner();
-    let hash = hash_token(&token);
-    let usable = {
-        let hash = hash.clone();
-        let client_ip = crate::routes::client_ip(&req, &state.settings);
-        state
-            .db(move |conn| setup_link::check_submission(conn, &hash, &client_ip))
-            .await?
-    };
+    let (token, hash, usable) =
+        link_post(&req, &state, token, setup_link::check_submission).await?;
     if !usable {
         return Ok(html(
             StatusCode::NOT_FOUND,

@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::link_post;
 use crate::app::auth::account_link::{self, LinkState};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session;
@@ -66,15 +67,8 @@ pub async fn submit(
     form: CsrfForm<WelcomeForm>,
 ) -> AppResult<HttpResponse> {
     let ctx = PageContext::new(&req, None);
-    let token = token.into_inner();
-    let hash = hash_token(&token);
-    let link = {
-        let hash = hash.clone();
-        let client_ip = crate::routes::client_ip(&req, &state.settings);
-        state
-            .db(move |conn| account_link::check_submission(conn, &hash, &client_ip))
-            .await?
-    };
+    let (token, hash, link) =
+        link_post(&req, &state, token, account_link::check_submission).await?;
     let user = match link {
         LinkState::Usable(user) => user,
         LinkState::Spent => return Ok(invalid(&ctx, true)),

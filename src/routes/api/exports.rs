@@ -108,6 +108,16 @@ pub async fn create_export(
     Ok(HttpResponse::Accepted().json(ExportJob::from(row)))
 }
 
+/// The export job `job` of a staff caller; 404 when it is another account's.
+async fn callers_job(
+    state: &web::Data<AppState>,
+    caller: &ApiCaller,
+    job: String,
+) -> AppResult<db::export_jobs::ExportJobRow> {
+    let (user_id, _) = caller.require_staff()?;
+    jobs::owned(state, user_id, job).await
+}
+
 /// `GET /api/v1/exports/{job}`
 #[utoipa::path(get, path = "/api/v1/exports/{job}", tag = "exports",
     params(("job" = String, Path, description = "Job id")),
@@ -120,8 +130,7 @@ pub async fn export_job(
     caller: ApiCaller,
     job: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let (user_id, _) = caller.require_staff()?;
-    let row = jobs::owned(&state, user_id, job.into_inner()).await?;
+    let row = callers_job(&state, &caller, job.into_inner()).await?;
     Ok(HttpResponse::Ok().json(ExportJob::from(row)))
 }
 
@@ -137,8 +146,7 @@ pub async fn export_file(
     caller: ApiCaller,
     job: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let (user_id, _) = caller.require_staff()?;
-    let row = jobs::owned(&state, user_id, job.into_inner()).await?;
+    let row = callers_job(&state, &caller, job.into_inner()).await?;
     Ok(crate::routes::results::export_download(
         jobs::finished_file(&state, &row).await?,
     ))

@@ -249,12 +249,7 @@ pub async fn rankings(
             national_of: x.national.map(|p| p.of),
             regional_rank: x.regional.map(|p| p.rank),
             tier: x.tier.clone(),
-            rank_supported: r
-                .scores
-                .uncertainty
-                .as_ref()
-                .and_then(|u| u.get(&x.unit))
-                .and_then(|u| u.leader_rank_supported),
+            rank_supported: r.scores.rank_supported(&x.unit),
         })
         .collect();
     Ok(HttpResponse::Ok().json(paginate(items, &query, Some(r.source))))

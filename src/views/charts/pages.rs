@@ -50,13 +50,7 @@ pub fn dashboard(ctx: &PageContext, r: &RoundResults, overview: &Overview) -> Ma
                     .tier
                     .as_deref()
                     .or(rank.and_then(|x| x.tier.as_deref())),
-                rank_uncertain: r
-                    .scores
-                    .uncertainty
-                    .as_ref()
-                    .and_then(|x| x.get(&u.unit))
-                    .and_then(|x| x.leader_rank_supported)
-                    == Some(false),
+                rank_uncertain: r.scores.rank_supported(&u.unit) == Some(false),
             })
         })
         .collect();

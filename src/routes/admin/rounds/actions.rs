@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{EmptyForm, act, refused, round_page, run_authorised};
+use super::{EmptyForm, act, refused_on_round, run_authorised};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds;
@@ -44,9 +44,7 @@ pub async fn confirm(
                 views::round_actions::confirm(&ctx, &summary),
             ))
         }
-        Err(errors) => Ok(refused(
-            round_page(&req, &state, &user, round_id, &errors, None).await?,
-        )),
+        Err(errors) => refused_on_round(&req, &state, &user, round_id, &errors).await,
     }
 }
 

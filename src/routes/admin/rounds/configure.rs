@@ -167,14 +167,7 @@ pub async fn import_units(
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let upload = read_upload(&req, multipart, 5 * 1024 * 1024).await?;
-    let field = |name: &str| {
-        upload
-            .fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| upload.field(name).unwrap_or_default().to_owned();
     let (code, set_name) = (field("code"), field("name"));
     let result = act(&req, &state, &user, move |conn, actor| {
         rounds::import_unit_set(

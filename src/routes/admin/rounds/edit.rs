@@ -4,14 +4,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{EmptyForm, FormErrors, act_form, refused};
+use super::{EmptyForm, FormErrors, act_form, refused_on_round};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, RoundForm};
 use crate::app::state::AppState;
 use crate::domain::account::Role;
 use crate::error::AppResult;
-use crate::routes::see_other;
+use crate::routes::{see_other, unprocessable_if};
 use crate::views::{self, PageContext};
 
 /// Who may edit or delete a round.
@@ -35,9 +35,7 @@ async fn edit_page(
     let (round, stored, sets) = match loaded {
         Ok(loaded) => loaded,
         Err(refusal) => {
-            return Ok(refused(
-                super::round_page(req, state, user, round_id, &refusal.general, None).await?,
-            ));
+            return refused_on_round(req, state, user, round_id, &refusal.general).await;
         }
     };
     let ctx = PageContext::new(req, Some(user));
@@ -49,11 +47,7 @@ async fn edit_page(
         errors.problems(),
         zone,
     );
-    let status = if errors.general.is_empty() && errors.fields.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = unprocessable_if(!(errors.general.is_empty() && errors.fields.is_empty()));
     Ok(crate::routes::html(status, page))
 }
 
@@ -121,9 +115,7 @@ pub async fn delete_form(
                 views::rounds::delete_confirm(&ctx, &deletion),
             ))
         }
-        Err(errors) => Ok(refused(
-            super::round_page(&req, &state, &user, round_id, &errors.general, None).await?,
-        )),
+        Err(errors) => refused_on_round(&req, &state, &user, round_id, &errors.general).await,
     }
 }
 
@@ -143,8 +135,6 @@ pub async fn delete(
     .await?
     {
         Ok(_) => Ok(see_other("/admin/rounds?done=deleted".to_owned())),
-        Err(errors) => Ok(refused(
-            super::round_page(&req, &state, &user, round_id, &errors.general, None).await?,
-        )),
+        Err(errors) => refused_on_round(&req, &state, &user, round_id, &errors.general).await,
     }
 }

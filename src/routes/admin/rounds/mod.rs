@@ -15,7 +15,7 @@ use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-use crate::routes::{html, see_other};
+use crate::routes::{db_as, html, see_other};
 use crate::views::components::FieldMessage;
 use crate::views::rounds::{FormProblems, RoundPage};
 use crate::views::{self, PageContext};
@@ -110,18 +110,8 @@ where
     F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<T, RoundError> + Send + 'static,
     T: Send + 'static,
 {
-    let (user_id, role, label) = (Some(user.user.id), user.role, user.user.email.clone());
     let lang = Lang::of_request(req);
-    let result = state
-        .db(move |conn| {
-            let actor = Actor {
-                user_id,
-                label: &label,
-                role,
-            };
-            Ok(work(conn, actor))
-        })
-        .await?;
+    let result = db_as(state, user, move |conn, actor| Ok(work(conn, actor))).await?;
     match result {
         Ok(value) => Ok(Ok(value)),
         Err(RoundError::Fields(fields)) => Ok(Err(FormErrors {
@@ -144,6 +134,19 @@ where
 /// A page shown again because the operation was refused.
 fn refused(page: Markup) -> HttpResponse {
     html(StatusCode::UNPROCESSABLE_ENTITY, page)
+}
+
+/// The round page again (422) with the reasons an operation on the round was refused.
+async fn refused_on_round(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    errors: &[String],
+) -> AppResult<HttpResponse> {
+    Ok(refused(
+        round_page(req, state, user, round_id, errors, None).await?,
+    ))
 }
 
 /// Query of the round list.
@@ -363,8 +366,6 @@ where
 {
     match act(req, state, user, work).await? {
         Ok(()) => Ok(see_other(format!("/admin/rounds/{round_id}?done={done}"))),
-        Err(errors) => Ok(refused(
-            round_page(req, state, user, round_id, &errors, None).await?,
-        )),
+        Err(errors) => refused_on_round(req, state, user, round_id, &errors).await,
     }
 }

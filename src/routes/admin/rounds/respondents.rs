@@ -6,17 +6,19 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{EmptyForm, READERS, act, refused, round_page, run};
+use super::{EmptyForm, READERS, act, refused_on_round, run};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
-use crate::app::rounds::{self, CoverageSort, RoundError};
+use crate::app::auth::tokens::SecretKey;
+use crate::app::rounds::{self, Actor, CoverageSort, RoundError};
 use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
+use crate::domain::local_time::TimeZone;
 use crate::domain::reminders::DEFAULT_POLICY;
 use crate::error::{AppError, AppResult};
-use crate::routes::html;
 use crate::routes::upload::read_upload;
+use crate::routes::{html, unprocessable_if};
 use crate::views::{self, PageContext};
 
 /// The largest respondent list accepted.
@@ -43,19 +45,12 @@ pub async fn import_respondents(
     {
         Ok(preview) => {
             let ctx = PageContext::new(&req, Some(&user));
-            let status = if preview.errors.is_empty() {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
             Ok(crate::routes::private_html(
-                status,
+                unprocessable_if(!preview.errors.is_empty()),
                 views::respondents::preview(&ctx, &preview),
             ))
         }
-        Err(errors) => Ok(refused(
-            round_page(&req, &state, &user, round_id, &errors, None).await?,
-        )),
+        Err(errors) => refused_on_round(&req, &state, &user, round_id, &errors).await,
     }
 }
 
@@ -124,20 +119,14 @@ pub async fn send_invitations(
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
     let round_id = id.into_inner();
-    if !state.mail_configured {
-        return Err(AppError::BadRequest("round.mail_off"));
-    }
-    let secret = state.secret.clone();
-    let base = state.settings.base();
-    let zone = state.settings.time_zone;
-    run(
+    queue_mail(
         &req,
         &state,
         &user,
         round_id,
         "invitations",
-        move |conn, actor| {
-            rounds::queue_invitations(conn, &secret, &base, zone, round_id, actor).map(|_| ())
+        move |conn, secret, base, zone, actor| {
+            rounds::queue_invitations(conn, secret, base, zone, round_id, actor).map(|_| ())
         },
     )
     .await
@@ -152,23 +141,17 @@ pub async fn send_reminders(
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
     let round_id = id.into_inner();
-    if !state.mail_configured {
-        return Err(AppError::BadRequest("round.mail_off"));
-    }
-    let secret = state.secret.clone();
-    let base = state.settings.base();
-    let zone = state.settings.time_zone;
-    run(
+    queue_mail(
         &req,
         &state,
         &user,
         round_id,
         "reminders",
-        move |conn, actor| {
+        move |conn, secret, base, zone, actor| {
             rounds::queue_reminders(
                 conn,
-                &secret,
-                &base,
+                secret,
+                base,
                 zone,
                 round_id,
                 &DEFAULT_POLICY,
@@ -178,6 +161,41 @@ pub async fn send_reminders(
             .map(|_| ())
         },
     )
+    .await
+}
+
+/// Queues mail to a round's respondents with what every message needs (the key its codes
+/// are made with, the site's address for links, the time zone of its dates), then returns to
+/// the round page with `done`. Refused (400) while no mail server is configured, before
+/// anything else is checked.
+async fn queue_mail<F>(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    done: &str,
+    queue: F,
+) -> AppResult<HttpResponse>
+where
+    F: FnOnce(
+            &mut db::AnyConnection,
+            &SecretKey,
+            &str,
+            TimeZone,
+            Actor<'_>,
+        ) -> Result<(), RoundError>
+        + Send
+        + 'static,
+{
+    if !state.mail_configured {
+        return Err(AppError::BadRequest("round.mail_off"));
+    }
+    let secret = state.secret.clone();
+    let base = state.settings.base();
+    let zone = state.settings.time_zone;
+    run(req, state, user, round_id, done, move |conn, actor| {
+        queue(conn, &secret, &base, zone, actor)
+    })
     .await
 }
 

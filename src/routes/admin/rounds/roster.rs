@@ -3,6 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use maud::Markup;
 use serde::Deserialize;
 
 use super::{EmptyForm, FormErrors, act, act_form};
@@ -98,20 +99,24 @@ async fn roster_page(
     ))
 }
 
-/// One listed respondent of a round, as the user may see them (their units only, for a
-/// coordinator), for the edit and remove pages.
-async fn entry_of(
+/// A page about one listed respondent of a round, as the user may see them (their units only,
+/// for a coordinator): the edit and remove pages.
+async fn entry_page(
+    req: &HttpRequest,
     state: &AppState,
     user: &CurrentUser,
-    round_id: i64,
-    respondent_id: i64,
-) -> AppResult<(RoundRow, RosterEntry)> {
+    (round_id, respondent_id): (i64, i64),
+    status: StatusCode,
+    render: impl FnOnce(&PageContext, &RoundRow, &RosterEntry) -> Markup,
+) -> AppResult<HttpResponse> {
     let viewer = viewer(user);
-    state
+    let (round, entry) = state
         .db(move |conn| {
             rounds::roster_entry(conn, round_id, respondent_id, viewer).map_err(AppError::from)
         })
-        .await
+        .await?;
+    let ctx = PageContext::new(req, Some(user));
+    Ok(private_html(status, render(&ctx, &round, &entry)))
 }
 
 /// `GET /admin/rounds/{id}/respondents/{respondent}/edit`.
@@ -122,18 +127,22 @@ pub async fn edit_respondent_form(
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
-    let (round_id, respondent_id) = path.into_inner();
-    let (round, entry) = entry_of(&state, &user, round_id, respondent_id).await?;
-    let form = ContactForm {
-        name: entry.name.clone(),
-        email: entry.email.clone().unwrap_or_default(),
-        phone: entry.phone.clone().unwrap_or_default(),
-    };
-    let ctx = PageContext::new(&req, Some(&user));
-    Ok(private_html(
+    entry_page(
+        &req,
+        &state,
+        &user,
+        path.into_inner(),
         StatusCode::OK,
-        views::respondents::edit_form(&ctx, &round, &entry, &form, &[], &[]),
-    ))
+        |ctx, round, entry| {
+            let form = ContactForm {
+                name: entry.name.clone(),
+                email: entry.email.clone().unwrap_or_default(),
+                phone: entry.phone.clone().unwrap_or_default(),
+            };
+            views::respondents::edit_form(ctx, round, entry, &form, &[], &[])
+        },
+    )
+    .await
 }
 
 /// `POST /admin/rounds/{id}/respondents/{respondent}/edit`: a refused form comes back as
@@ -161,12 +170,17 @@ pub async fn edit_respondent(
         }
         Err(errors) => errors,
     };
-    let (round, entry) = entry_of(&state, &user, round_id, respondent_id).await?;
-    let ctx = PageContext::new(&req, Some(&user));
-    Ok(private_html(
+    entry_page(
+        &req,
+        &state,
+        &user,
+        (round_id, respondent_id),
         StatusCode::UNPROCESSABLE_ENTITY,
-        views::respondents::edit_form(&ctx, &round, &entry, &form, &errors.general, &errors.fields),
-    ))
+        |ctx, round, entry| {
+            views::respondents::edit_form(ctx, round, entry, &form, &errors.general, &errors.fields)
+        },
+    )
+    .await
 }
 
 /// `GET /admin/rounds/{id}/respondents/{respondent}/remove`: what removing will do, and the
@@ -178,13 +192,15 @@ pub async fn remove_respondent_form(
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
-    let (round_id, respondent_id) = path.into_inner();
-    let (round, entry) = entry_of(&state, &user, round_id, respondent_id).await?;
-    let ctx = PageContext::new(&req, Some(&user));
-    Ok(private_html(
+    entry_page(
+        &req,
+        &state,
+        &user,
+        path.into_inner(),
         StatusCode::OK,
-        views::respondents::remove_form(&ctx, &round, &entry),
-    ))
+        views::respondents::remove_form,
+    )
+    .await
 }
 
 /// `POST /admin/rounds/{id}/respondents/{respondent}/remove`.
