@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
-use super::numeric_bounds;
+use super::question::numeric_bounds;
 use super::to_xpath::{RefKind, constraint_xpath, to_xpath};
 use super::xpath::translate_xpath;
 use crate::domain::expr::{Expr, SELF_REF};

@@ -2,10 +2,12 @@
 //! errors, and workbooks that must never panic.
 
 use super::*;
-use crate::domain::instrument::QuestionKind;
+use crate::domain::instrument::{Number, QuestionKind};
 use crate::i18n::Lang;
 
+use super::question::numeric_bounds;
 use super::test_support::xlsx;
+use super::xpath::translate_xpath;
 
 const SURVEY_HEADER: &[&str] = &[
     "type",
