@@ -239,21 +239,28 @@ pub fn rank_units(m: &Methodology, units: &[UnitIndex]) -> Rankings {
         .iter()
         .filter(|u| standing(&u.index, full) == Standing::Ranked)
         .collect();
-    let inputs: Vec<RankInput> = units
-        .iter()
-        .filter_map(|u| {
-            Some(RankInput {
-                unit: u.unit.clone(),
-                region: u.region.clone(),
-                value: u.index.percent?,
+    // The units that have a value, as the ranking reads them.
+    let inputs = |value: &dyn Fn(&UnitIndex) -> Option<f64>| -> Vec<RankInput> {
+        units
+            .iter()
+            .filter_map(|u| {
+                Some(RankInput {
+                    unit: u.unit.clone(),
+                    region: u.region.clone(),
+                    value: value(u)?,
+                })
             })
-        })
-        .collect();
+            .collect()
+    };
     let tiers: BTreeMap<&str, Option<String>> = units
         .iter()
         .map(|u| (u.unit.as_str(), u.index.tier.clone()))
         .collect();
-    let mut total = rank(&m.ranking, m.display.decimals, &inputs);
+    let mut total = rank(
+        &m.ranking,
+        m.display.decimals,
+        &inputs(&|u| u.index.percent),
+    );
     for r in &mut total {
         r.tier = tiers.get(r.unit.as_str()).cloned().flatten();
     }
@@ -261,24 +268,13 @@ pub fn rank_units(m: &Methodology, units: &[UnitIndex]) -> Rankings {
         .components
         .iter()
         .map(|c| {
-            let inputs: Vec<RankInput> = units
-                .iter()
-                .filter_map(|u| {
-                    Some(RankInput {
-                        unit: u.unit.clone(),
-                        region: u.region.clone(),
-                        value: u
-                            .index
-                            .components
-                            .iter()
-                            .find(|x| x.code == c.code)?
-                            .percent?,
-                    })
-                })
-                .collect();
+            let component = |u: &UnitIndex| {
+                let score = u.index.components.iter().find(|x| x.code == c.code)?;
+                score.percent
+            };
             ComponentRanking {
                 component: c.code.clone(),
-                ranked: rank(&m.ranking, m.display.decimals, &inputs),
+                ranked: rank(&m.ranking, m.display.decimals, &inputs(&component)),
             }
         })
         .collect();

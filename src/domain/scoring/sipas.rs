@@ -53,18 +53,13 @@ pub(super) fn score_sipas_with_rule(
             }
             items.push(scored);
         }
-        let percent = mean_of(&element_percents);
-        if percent.is_none() {
+        let subtotal = SipasSubtotal::of(&element.code, &element_percents, element.items.len());
+        if subtotal.percent.is_none() {
             notes.push(Note::ElementWithoutData {
                 element: element.code.clone(),
             });
         }
-        elements.push(SipasSubtotal {
-            code: element.code.clone(),
-            percent,
-            with_data: element_percents.len(),
-            members: element.items.len(),
-        });
+        elements.push(subtotal);
     }
     let mut parts = Vec::new();
     for part in &s.parts {
@@ -76,18 +71,13 @@ pub(super) fn score_sipas_with_rule(
             .map(|(_, sub)| sub)
             .collect();
         let with: Vec<f64> = members.iter().filter_map(|e| e.percent).collect();
-        let percent = mean_of(&with);
-        if percent.is_none() {
+        let subtotal = SipasSubtotal::of(&part.code, &with, members.len());
+        if subtotal.percent.is_none() {
             notes.push(Note::PartWithoutData {
                 part: part.code.clone(),
             });
         }
-        parts.push(SipasSubtotal {
-            code: part.code.clone(),
-            percent,
-            with_data: with.len(),
-            members: members.len(),
-        });
+        parts.push(subtotal);
     }
     let part_percents: Vec<f64> = parts.iter().filter_map(|p| p.percent).collect();
     // The headline is a methodology choice: the mean of the parts, or one directly asked
@@ -221,6 +211,18 @@ pub fn national_figure(
             methodology: m.code.clone(),
             group: group.to_owned(),
         }),
+    }
+}
+
+impl SipasSubtotal {
+    /// The subtotal of `code` over the percentages of its members that have data.
+    fn of(code: &str, with_data: &[f64], members: usize) -> Self {
+        Self {
+            code: code.to_owned(),
+            percent: mean_of(with_data),
+            with_data: with_data.len(),
+            members,
+        }
     }
 }
 
