@@ -1,21 +1,16 @@
 //! Microdata files made in the background: starting a job, running it page by page, and
 //! where its files live.
 
-use super::super::microdata::{MicrodataCsv, MicrodataXlsx, RowRef, STATUS_COLUMNS, status_values};
-use super::rows::RowPlan;
 use super::small::{group_variables, render_small};
+use super::stream::microdata;
 use super::{ExportKind, ExportRequest};
-use crate::app::results::{self, Scope, Viewer};
+use crate::app::results::{self, Viewer};
 use crate::app::state::AppState;
 use crate::db::{self, AnyConnection};
 use crate::error::{AppError, AppResult};
 use actix_web::web;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-
-/// Rows read per database round trip; progress is recorded once per page.
-const PAGE: i64 = 2_000;
 
 /// The path of a job's file while it is written and once it is done.
 pub(super) fn paths(dir: &std::path::Path, job: &str) -> (PathBuf, PathBuf) {
@@ -129,137 +124,4 @@ pub fn run(
         let _ = std::fs::remove_file(&part);
     }
     outcome
-}
-
-/// Streams one group's responses as microdata: one page of rows in memory at a time. As
-/// scored, only the responses the scores count; with exclusions, every response with its
-/// status columns (the exclusion reasons are read once per page, for that page's excluded
-/// responses only).
-pub(super) fn microdata(
-    conn: &mut AnyConnection,
-    out: &mut std::io::BufWriter<std::fs::File>,
-    secret: &crate::app::auth::tokens::SecretKey,
-    job: &str,
-    round_id: i64,
-    viewer: Viewer,
-    request: &ExportRequest,
-) -> AppResult<i64> {
-    let (variables, _) = group_variables(conn, round_id, viewer, request)?;
-    let group = request.group.clone().unwrap_or_default();
-    let group_id = db::rounds::group_id(conn, &group)?.ok_or(AppError::NotFound)?;
-    let units = db::rounds::units(conn, round_id)?;
-    let scope = results::scope_of(conn, viewer)?;
-    let unit_ids: Option<Vec<i64>> = match &scope {
-        Scope::All => None,
-        Scope::Only(codes) => Some(
-            units
-                .iter()
-                .filter(|u| codes.contains(&u.code))
-                .map(|u| u.id)
-                .collect(),
-        ),
-    };
-    let by_id: BTreeMap<i64, &db::units::UnitRow> = units.iter().map(|u| (u.id, u)).collect();
-    let with_excluded = request.include_excluded;
-    let status = if with_excluded {
-        STATUS_COLUMNS.len()
-    } else {
-        0
-    };
-    let questions = variables.get(status..).unwrap_or_default();
-    let total = db::responses::count_for_microdata(
-        conn,
-        round_id,
-        group_id,
-        unit_ids.as_deref(),
-        with_excluded,
-    )?;
-    if !db::export_jobs::claim(conn, job, total)? {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "job {job} was already claimed"
-        )));
-    }
-    let mut written = 0i64;
-    let plan = RowPlan::new(questions, status);
-    let mut row = plan.buffer();
-    // Every row goes to `emit`; one page of responses is in memory at a time, and each row's
-    // cells are borrowed from the page and one reused buffer.
-    let mut each_row = |emit: &mut dyn FnMut(RowRef<'_>) -> anyhow::Result<()>| -> AppResult<()> {
-        let mut after = 0;
-        loop {
-            let page = db::responses::page_for_microdata(
-                conn,
-                round_id,
-                group_id,
-                unit_ids.as_deref(),
-                with_excluded,
-                (after, PAGE),
-            )?;
-            let Some(last) = page.last() else {
-                return Ok(());
-            };
-            after = last.id;
-            let reasons = if with_excluded {
-                let excluded: Vec<i64> = page.iter().filter(|r| r.excluded).map(|r| r.id).collect();
-                db::responses::exclusion_reasons(conn, &excluded)?
-            } else {
-                BTreeMap::new()
-            };
-            for stored in &page {
-                plan.fill(&stored.answers, &mut row)
-                    .map_err(AppError::internal)?;
-                if with_excluded {
-                    // Unreadable stored flags are reported as none rather than failing the
-                    // export: flags only inform.
-                    let flags = stored
-                        .flags
-                        .as_deref()
-                        .and_then(|f| crate::domain::quality::Flags::from_json(f).ok())
-                        .map(|f| f.codes())
-                        .unwrap_or_default();
-                    let reason = reasons.get(&stored.id).map(String::as_str);
-                    let status = status_values(stored.excluded, reason, &flags);
-                    for (column, value) in status.iter().enumerate() {
-                        row.set(column, value.as_deref());
-                    }
-                }
-                // A keyed hash: stable across exports, meaningless without the server's key,
-                // and unrelated to receipts, invitations or submission order.
-                let signed = secret.sign("response-id", &stored.id.to_string());
-                let response_id = signed.get(..16).unwrap_or(&signed);
-                let unit = by_id.get(&stored.unit_id);
-                let submitted = stored.submitted_on.to_string();
-                let values = row.values();
-                emit(RowRef {
-                    fixed: [
-                        response_id,
-                        unit.map_or("", |u| u.code.as_str()),
-                        unit.map_or("", |u| u.name_vi.as_str()),
-                        unit.and_then(|u| u.region_code.as_deref()).unwrap_or(""),
-                        &group,
-                        &stored.source,
-                        &submitted,
-                    ],
-                    values: &values,
-                })
-                .map_err(AppError::internal)?;
-                written += 1;
-            }
-            db::export_jobs::set_progress(conn, job, written)?;
-        }
-    };
-    if request.format == "xlsx" {
-        let mut sheet = MicrodataXlsx::new(&variables).map_err(AppError::internal)?;
-        each_row(&mut |r| sheet.write_row(r))?;
-        sheet.finish(&mut *out).map_err(AppError::internal)?;
-    } else {
-        // PSPP and SPSS read one case per line and split a case at a quoted line break, so one
-        // file serves every reader only without them.
-        let mut csv = MicrodataCsv::new(&mut *out, &variables, &request.csv)
-            .map_err(AppError::internal)?
-            .flatten_line_breaks(true);
-        each_row(&mut |r| csv.write_row(r))?;
-        csv.finish().map_err(AppError::internal)?;
-    }
-    Ok(written)
 }

@@ -6,6 +6,7 @@ mod background;
 mod files;
 mod rows;
 mod small;
+mod stream;
 mod variables;
 
 pub use background::{run, start};

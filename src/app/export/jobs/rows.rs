@@ -3,9 +3,10 @@
 //! buffer ([`RowBuf`]), so a million rows cost no per-cell allocation (BENCHMARKS.md,
 //! scenario 7).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::Range;
+
+use rustc_hash::FxHashMap;
 
 use super::super::microdata::{VarKind, Variable};
 use crate::domain::answer_scan::{AnswerRef, for_each_answer};
@@ -23,14 +24,15 @@ struct Slots<'v> {
 pub struct RowPlan<'v> {
     offset: usize,
     columns: usize,
-    by_code: HashMap<&'v str, Slots<'v>>,
+    // Keys are the instrument's own codes, not attacker-chosen, so a fast hash is safe.
+    by_code: FxHashMap<&'v str, Slots<'v>>,
 }
 
 impl<'v> RowPlan<'v> {
     /// The plan for `variables`, whose cells start at column `offset` of the row (after the
     /// status columns, when there are any).
     pub fn new(variables: &'v [Variable], offset: usize) -> Self {
-        let mut by_code: HashMap<&'v str, Slots<'v>> = HashMap::new();
+        let mut by_code: FxHashMap<&'v str, Slots<'v>> = FxHashMap::default();
         for (i, v) in variables.iter().enumerate() {
             let column = offset + i;
             if v.kind == VarKind::MultipleDummy {

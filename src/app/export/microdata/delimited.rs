@@ -75,9 +75,14 @@ pub(crate) fn csv_writer<W: Write>(mut writer: W, opts: &CsvOptions) -> Result<c
     if opts.bom {
         writer.write_all(UTF8_BOM)?;
     }
-    Ok(csv::WriterBuilder::new()
+    Ok(rows_writer(writer, opts))
+}
+
+/// A `csv` writer for rows that continue a file: no BOM.
+fn rows_writer<W: Write>(writer: W, opts: &CsvOptions) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
         .delimiter(opts.delimiter)
-        .from_writer(writer))
+        .from_writer(writer)
 }
 
 /// How a column's cells are written.
@@ -185,16 +190,29 @@ impl<W: Write> MicrodataCsv<W> {
     /// Checks `opts`, writes the BOM (if asked for) and the header row.
     pub fn new(writer: W, variables: &[Variable], opts: &CsvOptions) -> Result<Self> {
         let mut out = csv_writer(writer, opts)?;
-        let names = column_names(variables);
-        out.write_record(&names)?;
-        Ok(Self {
+        out.write_record(column_names(variables))?;
+        Ok(Self::over(out, variables, opts))
+    }
+
+    /// A writer of rows that continue a file begun by [`new`](Self::new) with the same
+    /// variables and options: no BOM and no header, so that parts of one file can be written
+    /// apart (on several threads) and joined in order.
+    pub fn continuation(writer: W, variables: &[Variable], opts: &CsvOptions) -> Result<Self> {
+        opts.validate()?;
+        Ok(Self::over(rows_writer(writer, opts), variables, opts))
+    }
+
+    fn over(out: csv::Writer<W>, variables: &[Variable], opts: &CsvOptions) -> Self {
+        let layout = Layout::new(variables);
+        let columns = layout.columns.len();
+        Self {
             out,
-            layout: Layout::new(variables),
+            layout,
             comma: opts.decimal == Decimal::Comma,
             flatten: false,
             rows: 0,
-            max_bytes: vec![0; names.len()],
-        })
+            max_bytes: vec![0; columns],
+        }
     }
 
     /// Replaces line breaks inside text cells with spaces. Off by default (the `csv` crate and R

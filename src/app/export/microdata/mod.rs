@@ -617,6 +617,27 @@ mod tests {
     }
 
     #[test]
+    fn a_file_written_in_parts_on_several_writers_is_the_file_written_at_once() {
+        let (vars, recs) = (variables(), records());
+        let mut with_bom = CsvOptions::new(Decimal::Comma);
+        with_bom.bom = true;
+        for opts in [CsvOptions::default(), with_bom] {
+            let whole = write_csv(&vars, &recs, &opts, true).writer;
+            let mut parts = write_csv(&vars, &[], &opts, true).writer;
+            for share in recs.chunks(2) {
+                let mut part = MicrodataCsv::continuation(Vec::new(), &vars, &opts)
+                    .unwrap()
+                    .flatten_line_breaks(true);
+                for rec in share {
+                    part.write(rec).unwrap();
+                }
+                parts.extend(part.finish().unwrap().writer);
+            }
+            assert_eq!(String::from_utf8(parts), String::from_utf8(whole));
+        }
+    }
+
+    #[test]
     fn decimal_comma_output_uses_semicolons_and_parses_back() {
         let opts = CsvOptions::new(Decimal::Comma);
         assert_eq!(opts.delimiter, b';');
