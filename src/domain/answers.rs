@@ -557,97 +557,10 @@ pub fn tally_cells(answers: &Answers) -> Vec<(&str, &str)> {
 mod tests {
     use super::*;
     use crate::domain::instrument::Instrument;
-
-    const FORM: &str = r#"
-format = "khaosat-instrument/1"
-code = "t"
-version = 1
-group = "citizen"
-provenance = "test"
-title = { vi = "T", en = "T" }
-
-[choices.agree]
-options = [
-  { value = "1", label = { vi = "Một", en = "One" } },
-  { value = "2", label = { vi = "Hai", en = "Two" } },
-  { value = "dk", label = { vi = "Không biết", en = "Don't know" }, valid = false },
-]
-
-[[sections]]
-code = "s1"
-title = { vi = "Một", en = "One" }
-
-[[sections.questions]]
-code = "used"
-type = "yes_no"
-label = { vi = "Đã dùng?", en = "Used?" }
-required = true
-
-[[sections.questions]]
-code = "rating"
-type = "single"
-choices = "agree"
-label = { vi = "Đánh giá", en = "Rating" }
-required = true
-relevant = "used == 'yes'"
-
-[[sections.questions]]
-code = "channels"
-type = "multiple"
-choices = "agree"
-label = { vi = "Kênh", en = "Channels" }
-
-[[sections.questions]]
-code = "age"
-type = "integer"
-min = 18
-max = 99
-label = { vi = "Tuổi", en = "Age" }
-
-[[sections.questions]]
-code = "weight"
-type = "decimal"
-min = 0.5
-label = { vi = "Cân nặng", en = "Weight" }
-constraint = ". != 13"
-constraint_message = { vi = "Không phải 13", en = "Not 13" }
-
-[[sections.questions]]
-code = "note"
-type = "text"
-max_length = 5
-label = { vi = "Ghi chú", en = "Note" }
-
-[[sections.questions]]
-code = "day"
-type = "date"
-label = { vi = "Ngày", en = "Day" }
-
-[[sections]]
-code = "s2"
-title = { vi = "Hai", en = "Two" }
-relevant = "used == true"
-
-[[sections.questions]]
-code = "bat"
-type = "battery"
-choices = "agree"
-required = true
-label = { vi = "Nhóm", en = "Battery" }
-items = [
-  { code = "bat_1", label = { vi = "Một", en = "One" } },
-  { code = "bat_2", label = { vi = "Hai", en = "Two" } },
-]
-
-[[sections.questions]]
-code = "why"
-type = "long_text"
-label = { vi = "Vì sao", en = "Why" }
-relevant = "bat_1 == 2"
-"#;
+    use crate::domain::test_fixtures;
 
     fn instrument() -> Instrument {
-        Instrument::from_toml(FORM.as_bytes(), "t.toml").unwrap()
+        test_fixtures::instrument(test_fixtures::CITIZEN_ANSWERS, "t.toml")
     }
 
     fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

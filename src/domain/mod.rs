@@ -29,6 +29,8 @@ pub mod scoring;
 pub mod source;
 pub mod stored_code;
 pub mod tabular;
+#[cfg(test)]
+pub(crate) mod test_fixtures;
 pub mod text;
 pub mod throttle;
 pub mod unit_list;

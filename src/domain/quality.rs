@@ -316,6 +316,7 @@ pub fn flags_by_response<Id: Ord + Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::test_fixtures;
 
     fn settings(speeder_seconds: Option<u64>) -> QualitySettings {
         QualitySettings {
@@ -447,68 +448,8 @@ mod tests {
         assert!(speeders(&settings(Some(120)), &rs).is_empty());
     }
 
-    const INSTRUMENT: &str = r#"format = "khaosat-instrument/1"
-code = "leader"
-version = 1
-group = "leader"
-provenance = "written for tests"
-title = { vi = "Thử", en = "Test" }
-
-[choices.agree4]
-options = [
-  { value = "1", label = { vi = "Rất tốt", en = "Very good" } },
-  { value = "2", label = { vi = "Tốt", en = "Good" } },
-  { value = "3", label = { vi = "Kém", en = "Poor" } },
-  { value = "4", label = { vi = "Rất kém", en = "Very poor" } },
-  { value = "dk", label = { vi = "Không biết", en = "Don't know" }, valid = false },
-]
-
-[[sections]]
-code = "s1"
-title = { vi = "Phần 1", en = "Part 1" }
-
-[[sections.questions]]
-code = "c1"
-type = "battery"
-choices = "agree4"
-label = { vi = "Nhóm 1", en = "Battery 1" }
-items = [
-  { code = "c1_1", label = { vi = "Mục 1", en = "Item 1" } },
-  { code = "c1_2", label = { vi = "Mục 2", en = "Item 2" } },
-  { code = "c1_3", label = { vi = "Mục 3", en = "Item 3" } },
-  { code = "c1_4", label = { vi = "Mục 4", en = "Item 4" } },
-  { code = "c1_5", label = { vi = "Mục 5", en = "Item 5" } },
-]
-
-[[sections.questions]]
-code = "c2"
-type = "battery"
-choices = "agree4"
-label = { vi = "Nhóm 2", en = "Battery 2" }
-items = [
-  { code = "c2_1", label = { vi = "Mục 1", en = "Item 1" } },
-  { code = "c2_2", label = { vi = "Mục 2", en = "Item 2" } },
-  { code = "c2_3", label = { vi = "Mục 3", en = "Item 3" } },
-  { code = "c2_4", label = { vi = "Mục 4", en = "Item 4" } },
-  { code = "c2_5", label = { vi = "Mục 5", en = "Item 5" } },
-  { code = "c2_6", label = { vi = "Mục 6", en = "Item 6" } },
-]
-
-[[sections.questions]]
-code = "short"
-type = "battery"
-choices = "agree4"
-label = { vi = "Nhóm ngắn", en = "Short battery" }
-items = [
-  { code = "s_1", label = { vi = "Mục 1", en = "Item 1" } },
-  { code = "s_2", label = { vi = "Mục 2", en = "Item 2" } },
-  { code = "s_3", label = { vi = "Mục 3", en = "Item 3" } },
-  { code = "s_4", label = { vi = "Mục 4", en = "Item 4" } },
-]
-"#;
-
     fn instrument() -> Instrument {
-        Instrument::from_toml(INSTRUMENT.as_bytes(), "leader.toml").unwrap()
+        test_fixtures::instrument(test_fixtures::LEADER_BATTERIES, "leader.toml")
     }
 
     /// Answers: every item of battery `prefix` (n items) gets the values in turn.

@@ -382,6 +382,7 @@ pub fn compare_items(
 mod tests {
     use super::*;
     use crate::domain::methodology::{CompareOn, TieRule};
+    use crate::domain::test_fixtures;
     use crate::domain::unit_list::provinces_2025;
 
     fn settings() -> RankingSettings {
@@ -720,97 +721,9 @@ mod tests {
         assert_eq!(lineage_of(&set)["x"], ["x"]);
     }
 
-    const OLD: &str = r#"format = "khaosat-instrument/1"
-code = "leader"
-version = 1
-group = "leader"
-provenance = "written for tests"
-title = { vi = "Thử", en = "Test" }
-
-[choices.agree4]
-options = [
-  { value = "1", label = { vi = "Rất tốt", en = "Very good" } },
-  { value = "2", label = { vi = "Tốt", en = "Good" } },
-  { value = "3", label = { vi = "Kém", en = "Poor" } },
-  { value = "4", label = { vi = "Rất kém", en = "Very poor" } },
-  { value = "dk", label = { vi = "Không biết", en = "Don't know" }, valid = false },
-]
-
-[[sections]]
-code = "s1"
-title = { vi = "Phần 1", en = "Part 1" }
-
-[[sections.questions]]
-code = "q1"
-type = "single"
-choices = "agree4"
-label = { vi = "Câu 1", en = "Question 1" }
-
-[[sections.questions]]
-code = "q2"
-type = "single"
-choices = "agree4"
-label = { vi = "Câu 2", en = "Question 2" }
-
-[[sections.questions]]
-code = "q3"
-type = "yes_no"
-label = { vi = "Câu 3", en = "Question 3" }
-"#;
-
-    /// Version 2: q1 renamed q1n (continues q1), q2 unchanged, q3 turned from yes/no into a
-    /// 4-level question (same code, answered differently), q4 new.
-    const NEW: &str = r#"format = "khaosat-instrument/1"
-code = "leader"
-version = 2
-group = "leader"
-provenance = "written for tests"
-title = { vi = "Thử", en = "Test" }
-continues = { instrument = "leader", version = 1 }
-
-[choices.agree4]
-options = [
-  { value = "1", label = { vi = "Rất tốt", en = "Very good" } },
-  { value = "2", label = { vi = "Tốt", en = "Good" } },
-  { value = "3", label = { vi = "Kém", en = "Poor" } },
-  { value = "4", label = { vi = "Rất kém", en = "Very poor" } },
-  { value = "dk", label = { vi = "Không biết", en = "Don't know" }, valid = false },
-]
-
-[[sections]]
-code = "s1"
-title = { vi = "Phần 1", en = "Part 1" }
-
-[[sections.questions]]
-code = "q1n"
-continues = "q1"
-type = "single"
-choices = "agree4"
-label = { vi = "Câu 1", en = "Question 1" }
-
-[[sections.questions]]
-code = "q2"
-type = "single"
-choices = "agree4"
-label = { vi = "Câu 2", en = "Question 2" }
-
-[[sections.questions]]
-code = "q3"
-type = "single"
-choices = "agree4"
-label = { vi = "Câu 3", en = "Question 3" }
-
-[[sections.questions]]
-code = "q4"
-continues = false
-type = "single"
-choices = "agree4"
-label = { vi = "Câu 4", en = "Question 4" }
-"#;
-
     fn instruments() -> (Instrument, Instrument) {
-        let old = Instrument::from_toml(OLD.as_bytes(), "old.toml").unwrap();
-        let new = Instrument::from_toml(NEW.as_bytes(), "new.toml").unwrap();
+        let old = test_fixtures::instrument(test_fixtures::LEADER_V1, "old.toml");
+        let new = test_fixtures::instrument(test_fixtures::LEADER_V2_CONTINUES, "new.toml");
         (new, old)
     }
 

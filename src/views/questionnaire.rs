@@ -438,18 +438,23 @@ mod tests {
         Instrument::from_toml(INSTRUMENTS[0].bytes, INSTRUMENTS[0].name).unwrap()
     }
 
+    /// The state of a live form in `lang` with `answers`, before anything is posted.
+    fn respond<'a>(instrument: &'a Instrument, answers: &'a Answers, lang: Lang) -> FormState<'a> {
+        FormState {
+            instrument,
+            lang,
+            answers,
+            errors: &[],
+            posted: None,
+            mode: Mode::Respond,
+        }
+    }
+
     #[test]
     fn every_battery_item_is_a_fieldset_with_a_legend() {
         let instrument = leader();
         let answers = Answers::new();
-        let state = FormState {
-            instrument: &instrument,
-            lang: Lang::Vi,
-            answers: &answers,
-            errors: &[],
-            posted: None,
-            mode: Mode::Respond,
-        };
+        let state = respond(&instrument, &answers, Lang::Vi);
         let html = section_fields(&instrument.sections()[0], &state).into_string();
         let items = instrument.sections()[0]
             .questions
@@ -482,14 +487,7 @@ mod tests {
             .find(|q| q.relevant.is_some())
             .unwrap();
         let empty = Answers::new();
-        let live = FormState {
-            instrument: &instrument,
-            lang: Lang::En,
-            answers: &empty,
-            errors: &[],
-            posted: None,
-            mode: Mode::Respond,
-        };
+        let live = respond(&instrument, &empty, Lang::En);
         assert!(
             !section_fields(section, &live)
                 .into_string()
@@ -521,16 +519,9 @@ code = "q1"
 type = "text"
 label = { vi = "<img src=x onerror=alert(1)>", en = "x" }
 "#;
-        let instrument = Instrument::from_toml(source.as_bytes(), "xss.toml").unwrap();
+        let instrument = crate::domain::test_fixtures::instrument(source, "xss.toml");
         let answers = Answers::new();
-        let state = FormState {
-            instrument: &instrument,
-            lang: Lang::Vi,
-            answers: &answers,
-            errors: &[],
-            posted: None,
-            mode: Mode::Respond,
-        };
+        let state = respond(&instrument, &answers, Lang::Vi);
         let html = section_fields(&instrument.sections()[0], &state).into_string();
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));

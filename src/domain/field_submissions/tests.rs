@@ -2,71 +2,12 @@
 //! group, instance IDs and repeats.
 
 use super::*;
-
-const FORM: &str = r#"
-format = "khaosat-instrument/1"
-code = "t"
-version = 1
-group = "citizen"
-provenance = "test"
-title = { vi = "T", en = "T" }
-
-[choices.agree]
-options = [
-  { value = "1", label = { vi = "Một", en = "One" } },
-  { value = "2", label = { vi = "Hai", en = "Two" } },
-]
-
-[[sections]]
-code = "s1"
-title = { vi = "Một", en = "One" }
-
-[[sections.questions]]
-code = "used"
-type = "yes_no"
-label = { vi = "Đã dùng?", en = "Used?" }
-required = true
-
-[[sections.questions]]
-code = "rating"
-type = "single"
-choices = "agree"
-label = { vi = "Đánh giá", en = "Rating" }
-relevant = "used == 'yes'"
-
-[[sections.questions]]
-code = "channels"
-type = "multiple"
-choices = "agree"
-label = { vi = "Kênh", en = "Channels" }
-
-[[sections.questions]]
-code = "age"
-type = "integer"
-min = 18
-max = 99
-label = { vi = "Tuổi", en = "Age" }
-
-[[sections.questions]]
-code = "day"
-type = "date"
-label = { vi = "Ngày", en = "Day" }
-
-[[sections.questions]]
-code = "bat"
-type = "battery"
-choices = "agree"
-label = { vi = "Nhóm", en = "Battery" }
-items = [
-  { code = "bat_1", label = { vi = "Một", en = "One" } },
-  { code = "bat_2", label = { vi = "Hai", en = "Two" } },
-]
-"#;
+use crate::domain::test_fixtures;
 
 fn forms() -> BTreeMap<String, Instrument> {
     BTreeMap::from([(
         "citizen".to_owned(),
-        Instrument::from_toml(FORM.as_bytes(), "t.toml").unwrap(),
+        test_fixtures::instrument(test_fixtures::CITIZEN_FIELD, "t.toml"),
     )])
 }
 

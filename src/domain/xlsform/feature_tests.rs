@@ -2,7 +2,7 @@
 //! message, or_other, choice_filter, hint, required_message, default, notes with `${field}`
 //! and layout appearances.
 
-use super::test_support::{Rows, xlsx};
+use super::test_support::{Rows, or_panic, texts, xlsx};
 use super::*;
 use crate::domain::answer_value::AnswerValue;
 use crate::domain::answers::{Answers, decode_section};
@@ -211,16 +211,11 @@ fn features_form() -> Instrument {
         ("choices", CHOICES),
         ("settings", SETTINGS),
     ]);
-    import_xlsform(&bytes, "hh.xlsx", &XlsFormOptions::default()).unwrap_or_else(|errors| {
-        panic!(
-            "{}",
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
+    or_panic(import_xlsform(
+        &bytes,
+        "hh.xlsx",
+        &XlsFormOptions::default(),
+    ))
 }
 
 #[test]
@@ -317,15 +312,14 @@ fn a_dynamic_default_and_a_broken_calculation_name_their_cells() {
         &["calculate", "total", "", "${visit} +", ""],
     ];
     let settings: Rows<'_> = &[&["form_id", "group"], &["x", "citizen"]];
-    let errors: Vec<String> = import_xlsform(
-        &xlsx(&[("survey", survey), ("settings", settings)]),
-        "x.xlsx",
-        &XlsFormOptions::default(),
-    )
-    .unwrap_err()
-    .iter()
-    .map(ToString::to_string)
-    .collect();
+    let errors = texts(
+        &import_xlsform(
+            &xlsx(&[("survey", survey), ("settings", settings)]),
+            "x.xlsx",
+            &XlsFormOptions::default(),
+        )
+        .unwrap_err(),
+    );
     assert!(
         errors
             .iter()

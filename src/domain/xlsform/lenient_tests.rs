@@ -4,27 +4,20 @@
 use super::*;
 use crate::domain::instrument::QuestionKind;
 
-use super::test_support::{Rows, xlsx};
+use super::test_support::{Rows, or_panic, texts, xlsx};
 
 fn read(sheets: &[(&str, Rows<'_>)], file: &str, options: &XlsFormOptions) -> XlsFormImport {
-    read_xlsform(&xlsx(sheets), file, options).unwrap_or_else(|errors| {
-        panic!(
-            "{}",
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
+    or_panic(read_xlsform(&xlsx(sheets), file, options))
 }
 
 fn errors(sheets: &[(&str, Rows<'_>)]) -> Vec<String> {
-    read_xlsform(&xlsx(sheets), "form.xlsx", &XlsFormOptions::default())
-        .unwrap_err()
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+    texts(&read_xlsform(&xlsx(sheets), "form.xlsx", &XlsFormOptions::default()).unwrap_err())
+}
+
+/// Checks that a workbook of `survey` alone is refused with exactly `expected`.
+#[track_caller]
+fn assert_survey_refused(survey: Rows<'_>, expected: &[&str]) {
+    assert_eq!(errors(&[("survey", survey)]), expected);
 }
 
 fn warnings(import: &XlsFormImport) -> Vec<String> {
@@ -394,11 +387,11 @@ fn a_range_with_another_step_is_refused_at_its_parameters_cell() {
         &["type", "name", "label", "parameters"],
         &["range", "r", "Mức", "start=0 end=10 step=2"],
     ];
-    assert_eq!(
-        errors(&[("survey", survey)]),
-        [
-            "form.xlsx: survey!D2 (parameters): a range with parameters 'start=0 end=10 step=2' is not supported: khaosat reads a range as a whole number from start to end with step 1; use 'integer' with a constraint instead"
-        ]
+    assert_survey_refused(
+        survey,
+        &[
+            "form.xlsx: survey!D2 (parameters): a range with parameters 'start=0 end=10 step=2' is not supported: khaosat reads a range as a whole number from start to end with step 1; use 'integer' with a constraint instead",
+        ],
     );
 }
 
@@ -430,12 +423,12 @@ fn the_first_real_cause_comes_first_and_its_follow_ons_are_counted() {
         &["select_one b", "y", "Y"],
         &["select_multiple c", "z", "Z"],
     ];
-    assert_eq!(
-        errors(&[("survey", survey)]),
-        [
+    assert_survey_refused(
+        survey,
+        &[
             "form.xlsx: survey!A2 (type): the workbook has no 'choices' sheet, but this select question needs its choice list there",
             "form.xlsx: survey!A2 (type): 3 select questions are left out because their choice lists are missing (see above)",
-        ]
+        ],
     );
 }
 
@@ -467,12 +460,9 @@ fn an_old_xls_workbook_is_refused_with_the_advice_to_save_it_as_xlsx() {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let lines: Vec<String> =
-        read_xlsform(&bytes, "yes_or_no_question.xls", &XlsFormOptions::default())
-            .unwrap_err()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+    let lines = texts(
+        &read_xlsform(&bytes, "yes_or_no_question.xls", &XlsFormOptions::default()).unwrap_err(),
+    );
     assert_eq!(
         lines,
         [

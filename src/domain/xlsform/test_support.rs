@@ -2,6 +2,8 @@
 
 use rust_xlsxwriter::Workbook;
 
+use crate::domain::instrument::InstrumentError;
+
 /// The rows of one sheet, header first.
 pub(super) type Rows<'a> = &'a [&'a [&'a str]];
 
@@ -20,4 +22,15 @@ pub(super) fn xlsx(sheets: &[(&str, Rows<'_>)]) -> Vec<u8> {
         }
     }
     wb.save_to_buffer().unwrap()
+}
+
+/// The messages of `errors`, one string each, as `Display` writes them.
+pub(super) fn texts(errors: &[InstrumentError]) -> Vec<String> {
+    errors.iter().map(ToString::to_string).collect()
+}
+
+/// The value of a reading that must succeed; when it fails, its errors, one a line, are the
+/// panic message.
+pub(super) fn or_panic<T>(read: Result<T, Vec<InstrumentError>>) -> T {
+    read.unwrap_or_else(|errors| panic!("{}", texts(&errors).join("\n")))
 }

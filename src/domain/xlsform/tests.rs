@@ -6,7 +6,7 @@ use crate::domain::instrument::{Number, QuestionKind};
 use crate::i18n::Lang;
 
 use super::question::numeric_bounds;
-use super::test_support::xlsx;
+use super::test_support::{texts, xlsx};
 use super::xpath::translate_xpath;
 
 const SURVEY_HEADER: &[&str] = &[
@@ -163,18 +163,28 @@ fn settings() -> Vec<&'static [&'static str]> {
     ]
 }
 
-fn import(survey: &[&[&str]], choices: &[&[&str]]) -> Result<Instrument, Vec<String>> {
+/// Imports `survey` and `choices` with the test settings, keeping the errors as they come.
+fn import_raw(survey: &[&[&str]], choices: &[&[&str]]) -> Result<Instrument, Vec<InstrumentError>> {
     let bytes = xlsx(&[
         ("survey", survey),
         ("choices", choices),
         ("settings", &settings()),
     ]);
     import_xlsform(&bytes, "form.xlsx", &XlsFormOptions::default())
-        .map_err(|es| es.iter().map(ToString::to_string).collect())
+}
+
+fn import(survey: &[&[&str]], choices: &[&[&str]]) -> Result<Instrument, Vec<String>> {
+    import_raw(survey, choices).map_err(|es| texts(&es))
 }
 
 fn import_errors(survey: &[&[&str]]) -> Vec<String> {
     import(survey, &good_choices()).unwrap_err()
+}
+
+/// Checks that `survey`, with the good choices, is refused with exactly `expected`.
+#[track_caller]
+fn assert_refused(survey: &[&[&str]], expected: &[&str]) {
+    assert_eq!(import_errors(survey), expected);
 }
 
 #[test]
@@ -283,9 +293,9 @@ fn an_unsupported_function_names_its_cell() {
         "",
         "",
     ];
-    assert_eq!(
-        import_errors(&survey),
-        ["form.xlsx: survey!H10 (relevant): unsupported function 'count-selected'"]
+    assert_refused(
+        &survey,
+        &["form.xlsx: survey!H10 (relevant): unsupported function 'count-selected'"],
     );
 }
 
@@ -293,11 +303,11 @@ fn an_unsupported_function_names_its_cell() {
 fn an_unsupported_type_names_its_cell() {
     let mut survey = good_survey();
     survey[6] = &["geopoint", "age", "Ở đâu", "Where", "", "", "", "", "", ""];
-    assert_eq!(
-        import_errors(&survey),
-        [
-            "form.xlsx: survey!A7 (type): location type 'geopoint' is not supported: khaosat does not record GPS positions; ask for the place (province, commune, village) as a choice or text question"
-        ]
+    assert_refused(
+        &survey,
+        &[
+            "form.xlsx: survey!A7 (type): location type 'geopoint' is not supported: khaosat does not record GPS positions; ask for the place (province, commune, village) as a choice or text question",
+        ],
     );
 }
 
@@ -305,12 +315,7 @@ fn an_unsupported_type_names_its_cell() {
 fn cell_errors_read_in_vietnamese_name_the_same_cells() {
     let mut survey = good_survey();
     survey[6] = &["geopoint", "age", "Ở đâu", "Where", "", "", "", "", "", ""];
-    let bytes = xlsx(&[
-        ("survey", &survey),
-        ("choices", &good_choices()),
-        ("settings", &settings()),
-    ]);
-    let errors = import_xlsform(&bytes, "form.xlsx", &XlsFormOptions::default()).unwrap_err();
+    let errors = import_raw(&survey, &good_choices()).unwrap_err();
     let vi: Vec<String> = errors.iter().map(|e| e.text(Lang::Vi)).collect();
     assert_eq!(
         vi,
@@ -337,12 +342,7 @@ fn a_condition_error_in_vietnamese_names_its_cell_and_keeps_no_english() {
         "",
         "",
     ];
-    let bytes = xlsx(&[
-        ("survey", &survey),
-        ("choices", &good_choices()),
-        ("settings", &settings()),
-    ]);
-    let errors = import_xlsform(&bytes, "form.xlsx", &XlsFormOptions::default()).unwrap_err();
+    let errors = import_raw(&survey, &good_choices()).unwrap_err();
     let vi = errors[0].text(Lang::Vi);
     assert_eq!(
         vi,
@@ -368,11 +368,11 @@ fn a_missing_choice_list_names_the_type_cell() {
         "",
         "",
     ];
-    assert_eq!(
-        import_errors(&survey),
-        [
-            "form.xlsx: survey!A6 (type): unknown choice list 'media' (defined lists: agree, channels)"
-        ]
+    assert_refused(
+        &survey,
+        &[
+            "form.xlsx: survey!A6 (type): unknown choice list 'media' (defined lists: agree, channels)",
+        ],
     );
 }
 
@@ -380,9 +380,9 @@ fn a_missing_choice_list_names_the_type_cell() {
 fn a_duplicate_name_names_both_cells() {
     let mut survey = good_survey();
     survey[11] = &["date", "q2", "Ngày", "Day", "", "", "", "", "", ""];
-    assert_eq!(
-        import_errors(&survey),
-        ["form.xlsx: survey!B12 (name): duplicate question code 'q2' (already used at survey!B6)"]
+    assert_refused(
+        &survey,
+        &["form.xlsx: survey!B12 (name): duplicate question code 'q2' (already used at survey!B6)"],
     );
 }
 
@@ -402,9 +402,9 @@ fn a_duplicate_choice_names_its_cell() {
 fn an_unclosed_group_names_its_begin_row() {
     let mut survey = good_survey();
     survey.pop();
-    assert_eq!(
-        import_errors(&survey),
-        ["form.xlsx: survey!A9 (type): group 'g2' is not closed (add an 'end group' row)"]
+    assert_refused(
+        &survey,
+        &["form.xlsx: survey!A9 (type): group 'g2' is not closed (add an 'end group' row)"],
     );
 }
 
@@ -469,24 +469,20 @@ fn conditions_referring_to_later_or_unknown_questions_name_their_cell() {
         "",
         "",
     ];
-    assert_eq!(
-        import_errors(&survey),
-        [
+    assert_refused(
+        &survey,
+        &[
             "form.xlsx: survey!H5 (relevant): condition of 'q1' refers to 'age', which comes later in the instrument (conditions may only refer to earlier answers, which also rules out circular conditions)",
             "form.xlsx: survey!G6 (required): required must be yes or no, not 'maybe'",
             "form.xlsx: survey!H6 (relevant): unknown question code 'nope' in condition",
-        ]
+        ],
     );
 }
 
 #[test]
 fn missing_settings_and_sheets_are_reported() {
     let bytes = xlsx(&[("survey", &good_survey()), ("choices", &good_choices())]);
-    let errors: Vec<String> = import_xlsform(&bytes, "f.xlsx", &XlsFormOptions::default())
-        .unwrap_err()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let errors = texts(&import_xlsform(&bytes, "f.xlsx", &XlsFormOptions::default()).unwrap_err());
     // Code and version have XLSForm's defaults; only the group must be chosen.
     assert_eq!(
         errors,
