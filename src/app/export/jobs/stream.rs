@@ -21,6 +21,9 @@ use crate::error::{AppError, AppResult};
 /// Rows read per database round trip; progress is recorded once per page.
 const PAGE: i64 = 2_000;
 
+/// A page of stored responses and the exclusion reasons of its excluded ones.
+type Page = (Vec<ResponseForExport>, BTreeMap<i64, String>);
+
 /// Fewest rows worth a thread of their own: below this, starting it costs more than it saves.
 const MIN_ROWS_PER_THREAD: usize = 250;
 
@@ -182,48 +185,46 @@ pub(super) fn microdata(
         group: &group,
         with_excluded,
     };
+    // One page of stored responses and the exclusion reasons of its excluded ones.
+    let mut after = 0;
+    let mut next_page = |conn: &mut AnyConnection| -> AppResult<Page> {
+        let page = db::responses::page_for_microdata(
+            conn,
+            round_id,
+            group_id,
+            unit_ids.as_deref(),
+            with_excluded,
+            (after, PAGE),
+        )?;
+        after = page.last().map_or(after, |last| last.id);
+        let reasons = if with_excluded {
+            let excluded: Vec<i64> = page.iter().filter(|r| r.excluded).map(|r| r.id).collect();
+            db::responses::exclusion_reasons(conn, &excluded)?
+        } else {
+            BTreeMap::new()
+        };
+        Ok((page, reasons))
+    };
     let mut written = 0i64;
-    // Every page goes to `emit`; one page of responses is in memory at a time.
-    let mut each_page = |emit: &mut dyn FnMut(
-        &[ResponseForExport],
-        &BTreeMap<i64, String>,
-    ) -> AppResult<()>|
-     -> AppResult<()> {
-        let mut after = 0;
-        loop {
-            let page = db::responses::page_for_microdata(
-                conn,
-                round_id,
-                group_id,
-                unit_ids.as_deref(),
-                with_excluded,
-                (after, PAGE),
-            )?;
-            let Some(last) = page.last() else {
-                return Ok(());
-            };
-            after = last.id;
-            let reasons = if with_excluded {
-                let excluded: Vec<i64> = page.iter().filter(|r| r.excluded).map(|r| r.id).collect();
-                db::responses::exclusion_reasons(conn, &excluded)?
-            } else {
-                BTreeMap::new()
-            };
-            emit(&page, &reasons)?;
-            written += i64::try_from(page.len()).unwrap_or(i64::MAX);
-            db::export_jobs::set_progress(conn, job, written)?;
-        }
+    let mut record_progress = |conn: &mut AnyConnection, rows: usize| -> AppResult<()> {
+        written += i64::try_from(rows).unwrap_or(i64::MAX);
+        db::export_jobs::set_progress(conn, job, written)?;
+        Ok(())
     };
     if request.format == "xlsx" {
         let mut sheet = MicrodataXlsx::new(&variables).map_err(AppError::internal)?;
         let mut row = rows.plan.buffer();
-        each_page(&mut |page, reasons| {
-            for stored in page {
+        loop {
+            let (page, reasons) = next_page(conn)?;
+            if page.is_empty() {
+                break;
+            }
+            for stored in &page {
                 let reason = reasons.get(&stored.id).map(String::as_str);
                 rows.emit(stored, reason, &mut row, |r| sheet.write_row(r))?;
             }
-            Ok(())
-        })?;
+            record_progress(conn, page.len())?;
+        }
         sheet.finish(&mut *out).map_err(AppError::internal)?;
     } else {
         // PSPP and SPSS read one case per line and split a case at a quoted line break, so one
@@ -232,11 +233,32 @@ pub(super) fn microdata(
             .map_err(AppError::internal)?
             .finish()
             .map_err(AppError::internal)?;
-        each_page(&mut |page, reasons| {
-            for share in rows.csv_page(page, reasons, &variables, &request.csv)? {
-                out.write_all(&share).map_err(AppError::internal)?;
+        let (rows, variables) = (&rows, &variables);
+        // The next page is read while the threads format this one.
+        std::thread::scope(|scope| -> AppResult<()> {
+            let mut formatting: Option<(usize, std::thread::ScopedJoinHandle<'_, _>)> = None;
+            loop {
+                let (page, reasons) = next_page(conn)?;
+                if let Some((count, done)) = formatting.take() {
+                    let shares: Vec<Vec<u8>> = done.join().unwrap_or_else(|_| {
+                        Err(AppError::internal(anyhow::anyhow!(
+                            "a microdata formatting thread panicked"
+                        )))
+                    })?;
+                    for share in shares {
+                        out.write_all(&share).map_err(AppError::internal)?;
+                    }
+                    record_progress(conn, count)?;
+                }
+                if page.is_empty() {
+                    return Ok(());
+                }
+                let count = page.len();
+                formatting = Some((
+                    count,
+                    scope.spawn(move || rows.csv_page(&page, &reasons, variables, &request.csv)),
+                ));
             }
-            Ok(())
         })?;
     }
     Ok(written)
