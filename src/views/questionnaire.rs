@@ -147,14 +147,25 @@ pub fn is_shown(question: &Question, state: &FormState<'_>) -> bool {
 
 /// The error summary for a page: one link per error, to its field.
 pub fn error_summary(state: &FormState<'_>) -> Markup {
+    summary_of(state, None)
+}
+
+/// The error summary, each line naming its question when `sections` are given.
+fn summary_of(state: &FormState<'_>, sections: Option<&[Section]>) -> Markup {
     let lang = state.lang;
+    let label = |code: &str| sections.and_then(|s| field_label(s, code, lang));
     html! {
         @if !state.errors.is_empty() {
             div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
                 h2 #error-summary-title { (t(lang, "form.errors.title")) }
                 ul {
                     @for e in state.errors {
-                        li { a href={ "#" (anchor_id(&e.code)) } { (error_text(lang, e)) } }
+                        li { a href={ "#" (anchor_id(&e.code)) } {
+                            @if let Some(label) = label(&e.code) {
+                                (shorten(&state.fill(label), SUMMARY_LABEL_CHARS)) " — "
+                            }
+                            (error_text(lang, e))
+                        } }
                     }
                 }
             }
@@ -202,24 +213,7 @@ pub fn field_label<'a>(sections: &'a [Section], code: &str, lang: Lang) -> Optio
 /// (shortened when long) and saying what is wrong, so that seven unanswered questions read as
 /// seven different lines.
 pub fn named_error_summary(sections: &[Section], state: &FormState<'_>) -> Markup {
-    let lang = state.lang;
-    html! {
-        @if !state.errors.is_empty() {
-            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
-                h2 #error-summary-title { (t(lang, "form.errors.title")) }
-                ul {
-                    @for e in state.errors {
-                        li { a href={ "#" (anchor_id(&e.code)) } {
-                            @if let Some(label) = field_label(sections, &e.code, lang) {
-                                (shorten(&state.fill(label), SUMMARY_LABEL_CHARS)) " — "
-                            }
-                            (error_text(lang, e))
-                        } }
-                    }
-                }
-            }
-        }
-    }
+    summary_of(state, Some(sections))
 }
 
 /// All questions of a section.

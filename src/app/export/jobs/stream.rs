@@ -234,12 +234,23 @@ pub(super) fn microdata(
             .finish()
             .map_err(AppError::internal)?;
         let (rows, variables) = (&rows, &variables);
-        // The next page is read while the threads format this one.
+        // While the threads format one page, this thread reads the next one and then writes
+        // the previous one, so the threads never wait for the database or the file.
         std::thread::scope(|scope| -> AppResult<()> {
             let mut formatting: Option<(usize, std::thread::ScopedJoinHandle<'_, _>)> = None;
             loop {
                 let (page, reasons) = next_page(conn)?;
-                if let Some((count, done)) = formatting.take() {
+                let formatted = formatting.take();
+                let last = page.is_empty();
+                if !last {
+                    let count = page.len();
+                    formatting = Some((
+                        count,
+                        scope
+                            .spawn(move || rows.csv_page(&page, &reasons, variables, &request.csv)),
+                    ));
+                }
+                if let Some((count, done)) = formatted {
                     let shares: Vec<Vec<u8>> = done.join().unwrap_or_else(|_| {
                         Err(AppError::internal(anyhow::anyhow!(
                             "a microdata formatting thread panicked"
@@ -250,14 +261,9 @@ pub(super) fn microdata(
                     }
                     record_progress(conn, count)?;
                 }
-                if page.is_empty() {
+                if last {
                     return Ok(());
                 }
-                let count = page.len();
-                formatting = Some((
-                    count,
-                    scope.spawn(move || rows.csv_page(&page, &reasons, variables, &request.csv)),
-                ));
             }
         })?;
     }

@@ -255,17 +255,7 @@ pub(super) fn build_question(
                 };
                 let min = int(v, &dq.min, "min");
                 let max = int(v, &dq.max, "max");
-                if let (Some(lo), Some(hi), Some(at)) = (min, max, dq.min.as_ref())
-                    && lo > hi
-                {
-                    v.err(
-                        &at.at,
-                        msg(
-                            "instrument.min_above_max",
-                            &[("min", &lo.to_string()), ("max", &hi.to_string())],
-                        ),
-                    );
-                }
+                check_bounds_order(v, min, max, dq.min.as_ref());
                 QuestionKind::Integer { min, max }
             }
             "decimal" => {
@@ -286,17 +276,7 @@ pub(super) fn build_question(
                 };
                 let min = num(v, &dq.min, "min");
                 let max = num(v, &dq.max, "max");
-                if let (Some(lo), Some(hi), Some(at)) = (min, max, dq.min.as_ref())
-                    && lo > hi
-                {
-                    v.err(
-                        &at.at,
-                        msg(
-                            "instrument.min_above_max",
-                            &[("min", &lo.to_string()), ("max", &hi.to_string())],
-                        ),
-                    );
-                }
+                check_bounds_order(v, min, max, dq.min.as_ref());
                 QuestionKind::Decimal { min, max }
             }
             "text" | "long_text" => {
@@ -456,4 +436,24 @@ pub(super) fn build_question(
         default,
         ..question
     })
+}
+
+/// Reports, at the `min` bound, a minimum above the maximum of a number question.
+fn check_bounds_order<T: PartialOrd + std::fmt::Display>(
+    v: &mut Validator<'_>,
+    min: Option<T>,
+    max: Option<T>,
+    min_at: Option<&At<Number>>,
+) {
+    if let (Some(lo), Some(hi), Some(at)) = (min, max, min_at)
+        && lo > hi
+    {
+        v.err(
+            &at.at,
+            msg(
+                "instrument.min_above_max",
+                &[("min", &lo.to_string()), ("max", &hi.to_string())],
+            ),
+        );
+    }
 }
