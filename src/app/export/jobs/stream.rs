@@ -115,21 +115,21 @@ impl Rows<'_> {
                 .chunks(per_thread)
                 .map(|rows| scope.spawn(move || share(rows)))
                 .collect();
-            workers
-                .into_iter()
-                .map(|w| {
-                    w.join().unwrap_or_else(|_| {
-                        Err(AppError::internal(anyhow::anyhow!(
-                            "a microdata formatting thread panicked"
-                        )))
-                    })
-                })
-                .collect()
+            workers.into_iter().map(joined).collect()
         })
     }
 }
 
-/// Streams one group's responses as microdata: one page of rows in memory at a time. As
+/// What a formatting thread returned; its panic as an error.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, AppResult<T>>) -> AppResult<T> {
+    thread.join().unwrap_or_else(|_| {
+        Err(AppError::internal(anyhow::anyhow!(
+            "a microdata formatting thread panicked"
+        )))
+    })
+}
+
+/// Streams one group's responses as microdata: at most two pages of rows in memory at a time. As
 /// scored, only the responses the scores count; with exclusions, every response with its
 /// status columns (the exclusion reasons are read once per page, for that page's excluded
 /// responses only).
@@ -251,11 +251,7 @@ pub(super) fn microdata(
                     ));
                 }
                 if let Some((count, done)) = formatted {
-                    let shares: Vec<Vec<u8>> = done.join().unwrap_or_else(|_| {
-                        Err(AppError::internal(anyhow::anyhow!(
-                            "a microdata formatting thread panicked"
-                        )))
-                    })?;
+                    let shares: Vec<Vec<u8>> = joined(done)?;
                     for share in shares {
                         out.write_all(&share).map_err(AppError::internal)?;
                     }
