@@ -76,6 +76,19 @@ impl AnyConnection {
     }
 }
 
+/// Opens a PostgreSQL connection. Every PostgreSQL connection of the process goes through
+/// here, so that OpenSSL is initialised before libpq's first connection would do it.
+///
+/// Why: left to libpq, OpenSSL registers a cleanup that runs when the process exits and frees
+/// its global state while other threads may still be inside it (a pool reconnecting, the mail
+/// sender), which crashed the process at exit with SIGSEGV (diesel-rs/diesel#3441,
+/// sfackler/r2d2#137). `openssl_sys::init` initialises it once without that cleanup; the
+/// operating system reclaims the memory anyway.
+pub fn connect_postgres(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    openssl_sys::init();
+    PgConnection::establish(url)
+}
+
 /// Opens connections of the backend chosen from the URL scheme. Chosen explicitly rather than
 /// through `AnyConnection::establish`, which would try each backend in turn (and SQLite
 /// accepts any string as a file name).
@@ -98,7 +111,7 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<AnyConnection, Self::Error> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+            DatabaseUrl::Postgres(url) => connect_postgres(url)
                 .map(AnyConnection::Postgresql)
                 .map_err(diesel::r2d2::Error::ConnectionError),
             DatabaseUrl::Sqlite(path) => {

@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use diesel::pg::PgConnection;
 use khaosat::app::config::{DatabaseUrl, Settings};
 use khaosat::server::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
@@ -75,7 +73,7 @@ impl TestDb {
     /// A fresh database on the PostgreSQL server at `admin_url`.
     pub fn postgres(admin_url: &str) -> Self {
         let name = format!("khaosat_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::establish(admin_url)
+        let mut conn = khaosat::db::connect_postgres(admin_url)
             .unwrap_or_else(|e| panic!("PostgreSQL test server {admin_url} unreachable: {e}"));
         conn.batch_execute(&format!("CREATE DATABASE {name}"))
             .unwrap();
@@ -107,7 +105,7 @@ impl Drop for TestDb {
         if let TestDb::Postgres {
             admin_url, name, ..
         } = self
-            && let Ok(mut conn) = PgConnection::establish(admin_url)
+            && let Ok(mut conn) = khaosat::db::connect_postgres(admin_url)
         {
             let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }

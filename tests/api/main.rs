@@ -33,6 +33,7 @@ mod migrations;
 mod openapi;
 mod paper;
 mod permissions;
+mod process_exit;
 mod properties;
 mod question_features;
 mod respond;

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use diesel::connection::SimpleConnection;
-use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use khaosat::app::config::{DatabaseUrl, Settings, SqliteSync};
 use khaosat::app::rounds::{self, Actor};
@@ -73,7 +72,7 @@ impl BenchDb {
     /// A new database on the PostgreSQL server at `server_url`, dropped afterwards.
     pub fn postgres(server_url: &str) -> Result<Self> {
         let name = format!("khaosat_bench_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::establish(server_url)
+        let mut conn = db::connect_postgres(server_url)
             .with_context(|| format!("connecting to PostgreSQL at {server_url}"))?;
         conn.batch_execute(&format!("CREATE DATABASE {name}"))?;
         let mut url = url::Url::parse(server_url)?;
@@ -110,7 +109,7 @@ impl BenchDb {
 impl Drop for BenchDb {
     fn drop(&mut self) {
         if let Some((server, name)) = &self.postgres
-            && let Ok(mut conn) = PgConnection::establish(server)
+            && let Ok(mut conn) = db::connect_postgres(server)
         {
             let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
