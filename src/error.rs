@@ -34,6 +34,10 @@ pub enum AppError {
     /// Every core is busy hashing passwords; the request may be retried in a moment.
     #[error("password hashing at capacity")]
     Busy,
+    /// Admission control refused the request: as many requests as the server works on at once
+    /// are running and the short queue behind them is full. Nothing was done; retry shortly.
+    #[error("at capacity, request not admitted")]
+    Overloaded,
     /// The database is unreachable or overloaded; the request may be retried.
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -62,6 +66,7 @@ impl AppError {
             AppError::PayloadTooLarge => ("error.too_large.title", "error.too_large.body"),
             AppError::TooManyRequests { .. } => ("error.too_many.title", "error.too_many.body"),
             AppError::Busy => ("error.busy.title", "error.busy.body"),
+            AppError::Overloaded => ("error.busy.title", "error.overloaded.body"),
             AppError::Unavailable(_) => ("error.unavailable.title", "error.unavailable.body"),
             AppError::Internal(_) => ("error.internal.title", "error.internal.body"),
         }
@@ -91,7 +96,9 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Busy | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy | AppError::Overloaded | AppError::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -106,6 +113,10 @@ impl ResponseError for AppError {
             }
             AppError::Busy => {
                 response.insert_header((header::RETRY_AFTER, "2"));
+            }
+            AppError::Overloaded => {
+                // A turn frees up within milliseconds; one second spreads the retries out.
+                response.insert_header((header::RETRY_AFTER, "1"));
             }
             AppError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));

@@ -51,6 +51,11 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// Worker threads for the HTTP server (0 = one per core).
     pub workers: usize,
+    /// Requests worked on at once before others wait or are refused with 503 (admission
+    /// control, see `app::admission`); 0 turns the limit off.
+    pub max_in_flight: usize,
+    /// How long a request may wait for its turn before it is refused with 503.
+    pub queue_wait: std::time::Duration,
     /// How long a mail sender holds a claimed message before another sender may take it over
     /// (after a crash).
     pub mail_lease_seconds: i64,
@@ -82,10 +87,26 @@ struct FileSettings {
     trusted_proxies: Option<usize>,
     metrics_token: Option<String>,
     workers: Option<usize>,
+    max_in_flight: Option<usize>,
+    queue_wait_ms: Option<u64>,
     mail_lease_seconds: Option<i64>,
     export_dir: Option<String>,
     api_rate_per_minute: Option<u32>,
     time_zone: Option<String>,
+}
+
+/// The largest `KHAOSAT_MAX_IN_FLIGHT` accepted.
+const MAX_IN_FLIGHT_LIMIT: usize = 100_000;
+
+/// How long a request waits for its turn by default: long enough to ride out a burst, short
+/// enough that an accepted request still answers well within a quarter of a second.
+const DEFAULT_QUEUE_WAIT_MS: u64 = 100;
+
+/// Requests worked on at once by default: two per pooled connection, so that while one
+/// request holds a connection another is parsing or rendering on a core. Measured in
+/// BENCHMARKS.md (the overload scenario).
+fn default_max_in_flight(db_pool_size: u32) -> usize {
+    2 * db_pool_size as usize
 }
 
 /// Exports live beside a SQLite file (`khaosat.db.exports/`); with PostgreSQL in
@@ -280,6 +301,36 @@ impl Settings {
             None => file.workers.unwrap_or(0),
         };
 
+        let max_in_flight = match env("KHAOSAT_MAX_IN_FLIGHT") {
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| *n <= MAX_IN_FLIGHT_LIMIT)
+                .ok_or_else(|| {
+                    config_error(
+                        "KHAOSAT_MAX_IN_FLIGHT",
+                        format!("'{v}' is not a whole number from 0 to {MAX_IN_FLIGHT_LIMIT}"),
+                    )
+                })?,
+            None => file
+                .max_in_flight
+                .unwrap_or_else(|| default_max_in_flight(db_pool_size)),
+        };
+
+        let queue_wait_ms = match env("KHAOSAT_QUEUE_WAIT_MS") {
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=60_000).contains(n))
+                .ok_or_else(|| {
+                    config_error(
+                        "KHAOSAT_QUEUE_WAIT_MS",
+                        format!("'{v}' is not a number of milliseconds from 1 to 60000"),
+                    )
+                })?,
+            None => file.queue_wait_ms.unwrap_or(DEFAULT_QUEUE_WAIT_MS),
+        };
+
         let mail_lease_seconds = match env("KHAOSAT_MAIL_LEASE_SECONDS") {
             Some(v) => v
                 .parse()
@@ -340,6 +391,8 @@ impl Settings {
             trusted_proxies,
             metrics_token,
             workers,
+            max_in_flight,
+            queue_wait: std::time::Duration::from_millis(queue_wait_ms),
         })
     }
 
@@ -429,6 +482,30 @@ mod tests {
         let s = settings_from(&[("DATABASE_URL", "postgres://u:secret@db/khaosat")]).unwrap();
         assert_eq!(s.database_url.backend(), crate::db::Backend::Postgres);
         assert!(!s.database_url.redacted().contains("secret"));
+    }
+
+    #[test]
+    fn admission_control_follows_the_pool_unless_set_and_refuses_nonsense() {
+        let s = settings_from(&[("KHAOSAT_DB_POOL_SIZE", "12")]).unwrap();
+        assert_eq!(s.max_in_flight, 24);
+        assert_eq!(s.queue_wait, std::time::Duration::from_millis(100));
+        let s = settings_from(&[
+            ("KHAOSAT_MAX_IN_FLIGHT", "0"),
+            ("KHAOSAT_QUEUE_WAIT_MS", "250"),
+        ])
+        .unwrap();
+        assert_eq!(s.max_in_flight, 0);
+        assert_eq!(s.queue_wait, std::time::Duration::from_millis(250));
+        for (setting, value) in [
+            ("KHAOSAT_MAX_IN_FLIGHT", "many"),
+            ("KHAOSAT_MAX_IN_FLIGHT", "-1"),
+            ("KHAOSAT_QUEUE_WAIT_MS", "0"),
+            ("KHAOSAT_QUEUE_WAIT_MS", "1s"),
+        ] {
+            let err = settings_from(&[(setting, value)]).unwrap_err();
+            assert_eq!(err.setting, setting, "{value}");
+            assert!(err.to_string().contains(value), "{err}");
+        }
     }
 
     #[test]

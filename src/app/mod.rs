@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod admission;
 pub mod auth;
 pub mod backup;
 pub mod bundled;

@@ -32,6 +32,8 @@ pub struct AppState {
     /// catalogue's (one parse per text, shared).
     pub instruments_by_id:
         std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<Instrument>>>,
+    /// The gate every request but health checks and assets passes (`routes::middleware`).
+    pub admission: crate::app::admission::Admission,
 }
 
 impl AppState {

@@ -109,6 +109,8 @@ enum Command {
     Weight,
     /// 12: e-mail delivery from the outbox to an SMTP receiver on loopback.
     Mail,
+    /// 13: 512 respondents against one SQLite instance (admission control), beside 64.
+    Overload,
 }
 
 impl Cli {
@@ -154,12 +156,18 @@ async fn journey_sqlite(opts: &Opts, memory: bool) -> Result<Vec<Row>> {
         "SQLite",
         opts.concurrency,
         &run,
-        300.0,
+        400.0,
     )];
     if memory {
         rows.extend(scenarios::memory_rows(&run));
     }
     Ok(rows)
+}
+
+/// Scenario 13 on a fresh SQLite database.
+async fn overload_sqlite(opts: &Opts) -> Result<Vec<Row>> {
+    let db = prep::BenchDb::sqlite("overload")?;
+    Ok(vec![scenarios::overload(opts, &db).await?])
 }
 
 /// Scenario 1 on a fresh PostgreSQL database.
@@ -290,6 +298,11 @@ async fn run(cli: &Cli) -> Result<(Vec<Row>, Vec<String>)> {
                     .and_then(|r| r)
                     .map(|r| vec![r]),
             ));
+            rows.extend(rows_or_failure(
+                "13",
+                "Overload",
+                overload_sqlite(&opts).await,
+            ));
             rows.extend(large_round(&opts, &large, &mut notes).await);
         }
         Command::Smoke => {
@@ -338,6 +351,7 @@ async fn run(cli: &Cli) -> Result<(Vec<Row>, Vec<String>)> {
         Command::ColdStart => rows.push(scenarios::cold_start(&opts).await?),
         Command::Weight => rows.push(scenarios::weight(&opts).await?),
         Command::Mail => rows.push(tokio::task::spawn_blocking(scenarios::mail).await??),
+        Command::Overload => rows.extend(overload_sqlite(&opts).await?),
         Command::Compute | Command::Dashboard | Command::ExportCsv | Command::ExportXlsx => {
             rows.extend(large_round(&opts, &[cli.command], &mut notes).await);
         }

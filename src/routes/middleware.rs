@@ -61,6 +61,27 @@ pub async fn observe(
     Ok(res)
 }
 
+/// Admission control (see `app::admission`): a request waits briefly for its turn or is
+/// refused with `503` and `Retry-After` before its handler runs, so a refusal never follows a
+/// change. Health checks, metrics and hashed assets pass without a turn: they need no database
+/// and must keep answering when the server is at capacity.
+pub async fn admission(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let path = req.path();
+    let exempt =
+        matches!(path, "/healthz" | "/readyz" | "/metrics") || path.starts_with("/assets/");
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let Some(state) = state.filter(|_| !exempt) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    match state.admission.admit().await {
+        Ok(_turn) => Ok(next.call(req).await?.map_into_boxed_body()),
+        Err(_) => Ok(req.error_response(AppError::Overloaded)),
+    }
+}
+
 /// The Content-Security-Policy of every page: only this site's own styles and images, no
 /// script at all (the pages need none), no framing, forms posting only here.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
@@ -126,7 +147,10 @@ pub async fn render_errors(
     };
     let status = res.status();
     let app_error = error.as_error::<AppError>();
-    if status.is_server_error() {
+    // A request refused by admission control is the server working as designed, not a
+    // failure: it is counted in the metrics by its status, and logging each one would add
+    // work exactly when the server has none to spare.
+    if status.is_server_error() && !matches!(app_error, Some(AppError::Overloaded)) {
         let chain = match app_error {
             Some(e) => cause_chain(e),
             None => error.to_string(),

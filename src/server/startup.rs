@@ -82,6 +82,10 @@ impl Application {
             api_usage: std::sync::Mutex::default(),
             results: std::sync::Arc::default(),
             instruments_by_id: std::sync::Mutex::default(),
+            admission: crate::app::admission::Admission::new(
+                settings.max_in_flight,
+                settings.queue_wait,
+            ),
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -100,6 +104,8 @@ impl Application {
                             }
                         }),
                 )
+                // Innermost, so that a refusal is rendered like any other error page.
+                .wrap(from_fn(middleware::admission))
                 .wrap(from_fn(middleware::render_errors))
                 .wrap(from_fn(middleware::security_headers))
                 .wrap(from_fn(middleware::observe))

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod admin_journey;
+mod admission;
 mod analyst_files;
 mod audit;
 mod auth;

@@ -58,8 +58,14 @@ impl Page {
 pub struct Browser {
     client: reqwest::Client,
     base: String,
-    /// Latency of every request, microseconds.
+    /// Latency of every request answered, microseconds.
     pub latencies: Vec<u32>,
+    /// Whether a `503` with `Retry-After` is waited out and the request sent again, as a
+    /// person would after reading the "server busy" page (the overload scenario); otherwise
+    /// it is an answer like any other.
+    pub retry_when_busy: bool,
+    /// Latency of every `503` waited out, microseconds.
+    pub shed_latencies: Vec<u32>,
 }
 
 impl Browser {
@@ -73,27 +79,49 @@ impl Browser {
                 .build()?,
             base: base.to_owned(),
             latencies: Vec::new(),
+            retry_when_busy: false,
+            shed_latencies: Vec::new(),
         })
     }
 
-    /// Sends a request and reads the whole answer, recording its latency.
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Result<Page> {
-        let started = Instant::now();
-        let response = request.send().await?;
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|l| l.to_str().ok())
-            .map(str::to_owned);
-        let body = response.text().await?;
-        let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
-        self.latencies.push(micros);
-        Ok(Page {
-            status,
-            location,
-            body,
-        })
+    /// Sends a request and reads the whole answer, recording its latency; with
+    /// [`Browser::retry_when_busy`], waits out each `503` with `Retry-After` and sends again.
+    async fn send(&mut self, mut request: reqwest::RequestBuilder) -> Result<Page> {
+        loop {
+            let again = if self.retry_when_busy {
+                request.try_clone()
+            } else {
+                None
+            };
+            let started = Instant::now();
+            let response = request.send().await?;
+            let status = response.status();
+            let header = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|l| l.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let location = header(reqwest::header::LOCATION);
+            let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| v.parse().ok());
+            let body = response.text().await?;
+            let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
+            if let (StatusCode::SERVICE_UNAVAILABLE, Some(seconds), Some(again)) =
+                (status, retry_after, again)
+            {
+                self.shed_latencies.push(micros);
+                tokio::time::sleep(Duration::from_secs(seconds)).await;
+                request = again;
+                continue;
+            }
+            self.latencies.push(micros);
+            return Ok(Page {
+                status,
+                location,
+                body,
+            });
+        }
     }
 
     /// GET `path`.
@@ -232,8 +260,11 @@ pub struct LoadReport {
     pub completed: u64,
     /// Failed units of work.
     pub errors: u64,
-    /// Latencies of every request, microseconds (sorted by [`LoadReport::finish`]).
+    /// Latencies of every request answered, microseconds (sorted by [`LoadReport::finish`]).
     pub latencies: Vec<u32>,
+    /// Latencies of the `503`s that were waited out and sent again, microseconds (sorted by
+    /// [`LoadReport::finish`]).
+    pub shed_latencies: Vec<u32>,
     /// Receipts acknowledged by the server.
     pub receipts: Vec<String>,
     /// Wall time from the first request to the last answer.
@@ -250,6 +281,7 @@ impl LoadReport {
         self.completed += other.completed;
         self.errors += other.errors;
         self.latencies.extend(other.latencies);
+        self.shed_latencies.extend(other.shed_latencies);
         self.receipts.extend(other.receipts);
         self.exhausted |= other.exhausted;
         for e in other.first_errors {
@@ -271,6 +303,13 @@ impl LoadReport {
     pub fn finish(&mut self, elapsed: Duration) {
         self.elapsed = elapsed;
         self.latencies.sort_unstable();
+        self.shed_latencies.sort_unstable();
+    }
+
+    /// The share of requests refused with `503` and sent again.
+    pub fn shed_share(&self) -> f64 {
+        let shed = self.shed_latencies.len() as f64;
+        shed / (shed + self.latencies.len() as f64).max(1.0)
     }
 
     /// The `q` quantile of the request latencies, milliseconds.
@@ -358,6 +397,7 @@ where
         let (mut b, r) = task.await?;
         merged.merge(r);
         merged.latencies.append(&mut b.latencies);
+        merged.shed_latencies.append(&mut b.shed_latencies);
         browsers.push(b);
     }
     merged.finish(started.elapsed());

@@ -31,7 +31,9 @@ pub fn khaosat_command(database_url: &str, dir: &Path) -> Result<Command> {
         .env("KHAOSAT_EXPORT_DIR", dir.join("exports"))
         .env_remove("KHAOSAT_CONFIG")
         .env_remove("KHAOSAT_WORKERS")
-        .env_remove("KHAOSAT_DB_POOL_SIZE");
+        .env_remove("KHAOSAT_DB_POOL_SIZE")
+        .env_remove("KHAOSAT_MAX_IN_FLIGHT")
+        .env_remove("KHAOSAT_QUEUE_WAIT_MS");
     Ok(command)
 }
 

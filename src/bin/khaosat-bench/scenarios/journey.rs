@@ -113,9 +113,110 @@ pub async fn journey(opts: &Opts, db: &BenchDb) -> Result<JourneyRun> {
         opts.duration,
         db.url.split(':').next().unwrap_or("?")
     ));
+    let report = journeys(&server, plan, codes, opts.concurrency, opts.duration, false).await?;
+    mark.finish(&pool, round.id, &server, report)
+}
+
+/// Virtual users of the reference run of the overload scenario.
+const REFERENCE_USERS: usize = 64;
+
+/// Virtual users of the overload scenario.
+const OVERLOAD_USERS: usize = 512;
+
+/// Scenario 13, overload: journeys by [`REFERENCE_USERS`] and then by [`OVERLOAD_USERS`]
+/// respondents against one server on SQLite, each for `duration`. A respondent refused with
+/// `503` waits its `Retry-After` and sends the same request again, as a person reading the
+/// "server busy" page would; anything else than an answer or such a `503` is an error.
+pub async fn overload(opts: &Opts, db: &BenchDb) -> Result<Row> {
+    let pool = db.pool(4)?;
+    let needed = opts.codes * 3;
+    progress(&format!("overload: issuing {needed} access codes"));
+    let round = prep::bench_round(&pool, &db.url, needed, opts.seed)?;
+    let server = Server::start(&db.url, &db.dir, START_TIMEOUT).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let plan = Arc::new(Plan::new(&round.instrument));
+    let codes = Pool::new(round.codes);
+    let mut runs = Vec::new();
+    for users in [REFERENCE_USERS, OVERLOAD_USERS] {
+        progress(&format!(
+            "overload: {users} respondents for {:?}",
+            opts.duration
+        ));
+        let mark = Mark::now(&pool, round.id, &server)?;
+        let report = journeys(
+            &server,
+            plan.clone(),
+            codes.clone(),
+            users,
+            opts.duration,
+            true,
+        )
+        .await?;
+        runs.push(mark.finish(&pool, round.id, &server, report)?);
+    }
+    Ok(overload_row(&runs[0], &runs[1]))
+}
+
+/// The row of the overload scenario: the overload run against the reference run.
+fn overload_row(reference: &JourneyRun, overload: &JourneyRun) -> Row {
+    let r = &overload.report;
+    let ratio = r.rate() / reference.report.rate().max(1e-9);
+    let p99 = r.percentile_ms(0.99);
+    let shed_p99 = crate::load::percentile_ms(&r.shed_latencies, 0.99);
+    let measured = format!(
+        "{:.0} journeys/s with {OVERLOAD_USERS} users = {:.0} % of {:.0}/s with {REFERENCE_USERS} users in the same run; accepted requests {}; {:.1} % of requests refused with 503 (p99 {shed_p99:.1} ms) and sent again after Retry-After; {}{}",
+        r.rate(),
+        ratio * 100.0,
+        reference.report.rate(),
+        latency(r),
+        r.shed_share() * 100.0,
+        overload.integrity(),
+        if r.exhausted || reference.report.exhausted {
+            "; CODE POOL EXHAUSTED"
+        } else {
+            ""
+        }
+    );
+    let verdict = if !overload.clean() || !reference.clean() {
+        Verdict::Failed(format!(
+            "{REFERENCE_USERS} users: {}; {OVERLOAD_USERS} users: {}",
+            reference.integrity(),
+            overload.integrity()
+        ))
+    } else {
+        Verdict::check(
+            p99 < 250.0 && ratio >= 0.9,
+            (250.0 / p99.max(1e-9)).min(ratio / 0.9),
+        )
+    };
+    Row::new(
+        "13",
+        &format!("Overload: {OVERLOAD_USERS} respondents on one SQLite instance"),
+        &format!(
+            "p99 of accepted requests < 250 ms, ≥ 90 % of the {REFERENCE_USERS}-user rate, no error but 503 + Retry-After, nothing lost"
+        ),
+        measured,
+        verdict,
+    )
+}
+
+/// Journeys by `users` respondents against `server` for `duration`, taking codes from
+/// `codes`.
+async fn journeys(
+    server: &Server,
+    plan: Arc<Plan>,
+    codes: Arc<Pool<String>>,
+    users: usize,
+    duration: Duration,
+    retry_when_busy: bool,
+) -> Result<LoadReport> {
+    let mut browsers = load::browsers(&server.base, users)?;
+    for browser in &mut browsers {
+        browser.retry_when_busy = retry_when_busy;
+    }
     let (report, _) = load::run_users(
-        load::browsers(&server.base, opts.concurrency)?,
-        opts.duration,
+        browsers,
+        duration,
         move |_, mut b: Browser, mut r: LoadReport| {
             let (plan, codes) = (plan.clone(), codes.clone());
             async move {
@@ -144,7 +245,7 @@ pub async fn journey(opts: &Opts, db: &BenchDb) -> Result<JourneyRun> {
         },
     )
     .await?;
-    mark.finish(&pool, round.id, &server, report)
+    Ok(report)
 }
 
 /// The row of a journey run against a target rate.

@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::load::LoadReport;
 
 pub use big_round::{big_round, compute, dashboard, export};
-pub use journey::{journey, journey_row, memory_rows};
+pub use journey::{journey, journey_row, memory_rows, overload};
 pub use mail::mail;
 pub use serving::{cold_start, healthz, weight};
 pub use submit::{ceiling, submit_only, submit_vs_ceiling};
