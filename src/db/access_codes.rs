@@ -59,7 +59,7 @@ pub fn insert(
     access_codes::table
         .filter(access_codes::code_hash.eq(code_hash))
         .select(access_codes::id)
-        .first(conn)
+        .get_result(conn)
 }
 
 /// The code with this hash: its own first code, or a further one a reminder carried
@@ -68,7 +68,7 @@ pub fn by_hash(conn: &mut AnyConnection, code_hash: &str) -> QueryResult<Option<
     let own = access_codes::table
         .filter(access_codes::code_hash.eq(code_hash))
         .select(AccessCodeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     if own.is_some() {
         return Ok(own);
@@ -77,7 +77,7 @@ pub fn by_hash(conn: &mut AnyConnection, code_hash: &str) -> QueryResult<Option<
         .inner_join(access_codes::table)
         .filter(access_code_aliases::code_hash.eq(code_hash))
         .select(AccessCodeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

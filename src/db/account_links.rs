@@ -46,7 +46,7 @@ pub fn by_hash(conn: &mut AnyConnection, token_hash: &str) -> QueryResult<Option
     account_links::table
         .find(token_hash)
         .select(AccountLinkRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

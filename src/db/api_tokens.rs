@@ -59,7 +59,7 @@ pub fn find_active(
         .filter(api_tokens::revoked_at.is_null())
         .filter(users::active.eq(true))
         .select((ApiTokenRow::as_select(), User::as_select()))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

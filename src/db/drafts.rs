@@ -30,7 +30,7 @@ pub fn get(conn: &mut AnyConnection, access_code_id: i64) -> QueryResult<Option<
     drafts::table
         .find(access_code_id)
         .select(DraftRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -70,7 +70,7 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<ExportJobRo
     export_jobs::table
         .find(id)
         .select(ExportJobRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

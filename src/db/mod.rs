@@ -1,5 +1,12 @@
 //! Persistence: one connection type over SQLite and PostgreSQL, the pool, migrations and
 //! small query modules that return `QueryResult` and know nothing of HTTP.
+//!
+//! A lookup by a primary or unique key ends in `.get_result(conn)`, not `.first(conn)`:
+//! `.first` sends `LIMIT ?` with the limit as a bound value, SQLite's planner reads bound
+//! LIMIT values (`computeLimitRegisters`), so binding it again on the next run expires the
+//! cached statement and SQLite compiles it anew every time (`sqlite3Reprepare`, 18.7 % of
+//! the server's CPU in the journey profile of BENCHMARKS.md). Without a LIMIT the statement
+//! cache works; a unique key returns one row either way.
 
 pub mod access_codes;
 pub mod account_links;

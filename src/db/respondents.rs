@@ -215,7 +215,7 @@ pub fn opt_out_by_invitation(conn: &mut AnyConnection, invitation_id: i64) -> Qu
     let respondent: Option<i64> = invitations::table
         .find(invitation_id)
         .select(invitations::respondent_id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some(respondent) = respondent else {
         return Ok(false);

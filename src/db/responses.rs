@@ -50,7 +50,7 @@ pub fn receipt_for_key(
     responses::table
         .filter(responses::submission_key.eq(submission_key))
         .select(responses::receipt)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -267,7 +267,7 @@ pub fn review_one(
         .filter(responses::round_id.eq(round_id))
         .filter(responses::id.eq(id))
         .select(ResponseForReview::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

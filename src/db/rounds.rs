@@ -79,7 +79,7 @@ pub fn by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<RoundRow>>
     rounds::table
         .find(id)
         .select(RoundRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

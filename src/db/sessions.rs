@@ -38,7 +38,7 @@ pub fn user_for(
         .filter(sessions::expires_at.gt(now))
         .filter(users::active.eq(true))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

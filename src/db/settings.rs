@@ -10,7 +10,7 @@ pub fn get(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<String>> {
     app_settings::table
         .find(key)
         .select(app_settings::value)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

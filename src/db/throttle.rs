@@ -26,7 +26,7 @@ pub fn get(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<ThrottleRo
     auth_throttle::table
         .find(key)
         .select(ThrottleRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -97,7 +97,7 @@ pub fn set_by_code(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<U
     unit_sets::table
         .filter(unit_sets::code.eq(code))
         .select(UnitSetRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -106,7 +106,7 @@ pub fn set_by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<UnitSe
     unit_sets::table
         .find(id)
         .select(UnitSetRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -68,7 +68,7 @@ pub fn by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Option<Use
     users::table
         .filter(users::email.eq(email))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -77,7 +77,7 @@ pub fn by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<User>> {
     users::table
         .find(id)
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
