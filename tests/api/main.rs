@@ -22,6 +22,7 @@ mod errors;
 mod exclusions;
 mod faults;
 mod field_import;
+mod gains;
 mod health;
 mod helpers;
 mod incomplete;
