@@ -13,6 +13,7 @@ pub mod disclosure;
 pub mod export_job;
 pub mod expr;
 pub mod field_submissions;
+pub mod gains;
 pub mod instrument;
 pub mod items;
 pub mod lifecycle;

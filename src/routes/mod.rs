@@ -249,6 +249,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/results/{id}/breakdown", web::get().to(results::breakdown))
         .route("/results/{id}/units/{code}", web::get().to(results::unit))
         .route(
+            "/results/{id}/units/{code}/gains",
+            web::get().to(results::unit_gains),
+        )
+        .route(
             "/results/{id}/download/{file}",
             web::get().to(results::download_file),
         )
@@ -264,6 +268,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/rounds", web::get().to(api::rounds))
         .route("/api/v1/rounds/{id}", web::get().to(api::round))
         .route("/api/v1/rounds/{id}/units", web::get().to(api::units))
+        .route(
+            "/api/v1/rounds/{id}/units/{code}/gains",
+            web::get().to(api::unit_gains),
+        )
         .route("/api/v1/rounds/{id}/scores", web::get().to(api::scores))
         .route("/api/v1/rounds/{id}/rankings", web::get().to(api::rankings))
         .route("/api/v1/rounds/{id}/coverage", web::get().to(api::coverage))

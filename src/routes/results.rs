@@ -96,6 +96,28 @@ pub async fn unit(
     Ok(pages::unit_page(&ctx, &r, &card, &labels, charts))
 }
 
+/// `GET /results/{id}/units/{code}/gains`: where the unit can gain, opened exactly as its
+/// scorecard is (same results entry, same scope and disclosure).
+pub async fn unit_gains(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Option<CurrentUser>,
+    path: web::Path<(i64, String)>,
+) -> AppResult<Markup> {
+    let viewer = viewer_of(user.as_ref());
+    let (round_id, code) = path.into_inner();
+    let (r, gains, labels) = state
+        .with_results(round_id, viewer, move |conn, r| {
+            let gains = results::unit_gains(conn, &r, viewer, &code)?;
+            let labels = jobs::item_labels(conn, round_id)?;
+            Ok((r, gains, labels))
+        })
+        .await?;
+    let ctx = PageContext::new(&req, user.as_ref());
+    let chart = views::charts::gains(&ctx, &r, &gains);
+    Ok(views::gains::gains_page(&ctx, &r, &gains, &labels, chart))
+}
+
 /// The results of a round with the question texts of its questionnaires, for the pages that
 /// name items.
 async fn results_with_labels(

@@ -12,6 +12,7 @@ pub mod components;
 pub mod errors;
 pub mod field;
 pub mod format;
+pub mod gains;
 pub mod home;
 pub mod layout;
 pub mod paper;

@@ -57,7 +57,7 @@ pub fn region_name<'a>(results: &'a RoundResults, code: &'a str, lang: Lang) -> 
         .map_or(code, |(vi, en)| name(lang, vi, en))
 }
 
-fn source_note(ctx: &PageContext, source: Source) -> Markup {
+pub(crate) fn source_note(ctx: &PageContext, source: Source) -> Markup {
     html! {
         p.source {
             @match source {
@@ -415,6 +415,7 @@ pub fn unit_page(
                     dt { (ctx.t("results.change_pp")) } dd { (signed(ctx.lang, c.change_percent_points)) " · " (ctx.t("scores.rank_change")) " " (rank_move(c.rank_change)) }
                 }
             }
+            p { a #gains-link href={ "/results/" (round.id) "/units/" (u.unit) "/gains" } { (ctx.t("gains.link")) } }
             h2 { (ctx.t("results.groups")) }
             table {
                 caption.visually-hidden { (ctx.t("results.groups")) }

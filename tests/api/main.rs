@@ -23,6 +23,7 @@ mod errors;
 mod exclusions;
 mod faults;
 mod field_import;
+mod gains;
 mod health;
 mod helpers;
 mod incomplete;

@@ -25,6 +25,7 @@ async fn the_openapi_document_describes_every_api_route() {
         "/api/v1/rounds",
         "/api/v1/rounds/{id}",
         "/api/v1/rounds/{id}/units",
+        "/api/v1/rounds/{id}/units/{code}/gains",
         "/api/v1/rounds/{id}/scores",
         "/api/v1/rounds/{id}/rankings",
         "/api/v1/rounds/{id}/breakdown",
@@ -48,6 +49,13 @@ async fn every_documented_endpoint_answers_as_documented() {
     let token = make_token(&app, "write").await;
     let client = reqwest::Client::new();
     let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    // A unit of the round, for the paths that name one.
+    let unit = {
+        let mut conn = app.pool.get().unwrap();
+        khaosat::db::rounds::units(&mut conn, round).unwrap()[0]
+            .code
+            .clone()
+    };
 
     // An export job to poll, made through the documented POST first.
     let created = client
@@ -81,7 +89,8 @@ async fn every_documented_endpoint_answers_as_documented() {
         for (method, op) in item.as_object().unwrap() {
             let url = path
                 .replace("{id}", &round.to_string())
-                .replace("{job}", &job_id);
+                .replace("{job}", &job_id)
+                .replace("{code}", &unit);
             let query = if path.ends_with("/breakdown") {
                 "?group=leader&by=bg_level"
             } else {
@@ -114,7 +123,7 @@ async fn every_documented_endpoint_answers_as_documented() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 10, "every documented operation was called");
+    assert_eq!(checked, 11, "every documented operation was called");
     // The schemas are real constraints: a malformed body does not validate.
     let scores = &doc["paths"]["/api/v1/rounds/{id}/scores"]["get"]["responses"]["200"]["content"]
         ["application/json"]["schema"];

@@ -5,6 +5,7 @@
 mod breakdown;
 mod exports;
 mod fieldwork;
+mod gains;
 mod rounds;
 mod scores;
 
@@ -21,6 +22,7 @@ use crate::views::layout::PageContext;
 pub use breakdown::*;
 pub use exports::*;
 pub use fieldwork::*;
+pub use gains::*;
 pub use rounds::*;
 pub use scores::*;
 
@@ -124,7 +126,7 @@ impl Modify for BearerSecurity {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "khaosat API", description = "Survey rounds, scores, rankings, coverage and exports of the PAR Index surveys. Published rounds are public; everything else needs a bearer token (`Authorization: Bearer ks_…`), made on the account's API tokens page."),
-    paths(rounds, round, units, scores, rankings, breakdown, coverage, create_export, export_job, export_file),
+    paths(rounds, round, units, unit_gains, scores, rankings, breakdown, coverage, create_export, export_job, export_file),
     modifiers(&BearerSecurity)
 )]
 pub struct ApiDoc;

@@ -15,6 +15,7 @@ use std::fmt;
 
 use maud::{Markup, Render, html};
 
+mod gap_bars;
 mod pages;
 mod profile;
 mod regions;
@@ -24,7 +25,8 @@ mod stacked;
 mod tests;
 mod tier_bars;
 
-pub use pages::{dashboard, items, unit};
+pub use gap_bars::{GapBar, GapBarLabels, gap_bar_chart};
+pub use pages::{dashboard, gains, items, unit};
 pub use profile::{ComponentScore, ProfileLabels, component_profile};
 pub use regions::{RegionLabels, RegionPoint, regional_distribution};
 pub use slopes::{SlopeLabels, SlopeRow, slope_chart};

@@ -4,14 +4,17 @@
 use maud::{Markup, html};
 
 use super::{
-    ChartText, ComponentScore, ProfileLabels, ReferenceLine, RegionLabels, RegionPoint, Scheme,
-    SlopeLabels, SlopeRow, StackedLabels, StackedRow, TierBar, TierBarLabels, component_profile,
-    regional_distribution, slope_chart, stacked_distribution, tier_bar_chart,
+    ChartText, ComponentScore, GapBar, GapBarLabels, ProfileLabels, ReferenceLine, RegionLabels,
+    RegionPoint, Scheme, SlopeLabels, SlopeRow, StackedLabels, StackedRow, TierBar, TierBarLabels,
+    component_profile, gap_bar_chart, regional_distribution, slope_chart, stacked_distribution,
+    tier_bar_chart,
 };
 use crate::app::export::jobs::ItemLabels;
-use crate::app::results::{ItemDistribution, Overview, RoundResults, Scorecard};
+use crate::app::results::{ItemDistribution, Overview, RoundResults, Scorecard, UnitGains};
+use crate::domain::gains::{Level, Part, Stake};
 use crate::views::format::name;
 use crate::views::format::points_fn;
+use crate::views::gains::part_label;
 use crate::views::layout::PageContext;
 use crate::views::results::{component_name, group_name, n_of, region_name};
 
@@ -224,5 +227,55 @@ fn group_items(
         },
         &rows,
         Scheme::Sequential,
+    )
+}
+
+/// The gains page's chart: each component's gap to the national best, survey and appraised
+/// points as separate bars, largest gap first.
+pub fn gains(ctx: &PageContext, r: &RoundResults, gains: &UnitGains) -> Markup {
+    let mut rows: Vec<(&Stake, &str)> = gains
+        .stakes
+        .iter()
+        .filter(|s| s.key.level == Level::Component)
+        .filter(|s| s.gap_to_national_best.is_some())
+        .map(|s| (s, component_name(&r.methodology, &s.key.code, ctx.lang)))
+        .collect();
+    rows.sort_by(|a, b| {
+        let gap = |s: &Stake| s.gap_to_national_best.unwrap_or(0.0);
+        gap(b.0)
+            .total_cmp(&gap(a.0))
+            .then_with(|| a.0.key.cmp(&b.0.key))
+    });
+    let names: Vec<String> = rows
+        .iter()
+        .map(|(s, n)| format!("{} · {}", n, part_label(ctx, s.key.part)))
+        .collect();
+    let bars: Vec<GapBar<'_>> = rows
+        .iter()
+        .zip(&names)
+        .map(|((s, _), n)| GapBar {
+            name: n,
+            appraised: s.key.part == Part::Appraised,
+            gap: s.gap_to_national_best.unwrap_or(f64::NAN),
+        })
+        .collect();
+    gap_bar_chart(
+        &ChartText {
+            id: "gaps",
+            title: ctx.t("gains.chart_gaps"),
+            desc: ctx.t("gains.chart_gaps_desc"),
+            caption: ctx.t("gains.chart_gaps"),
+            table_summary: ctx.t("results.chart_table"),
+            no_data: ctx.t("results.no_data"),
+            fmt: points_fn(ctx.lang),
+        },
+        &GapBarLabels {
+            row: ctx.t("results.component"),
+            part: ctx.t("gains.part"),
+            gap: ctx.t("gains.gap_national"),
+            survey: ctx.t("gains.part_survey"),
+            appraised: ctx.t("gains.part_appraised"),
+        },
+        &bars,
     )
 }

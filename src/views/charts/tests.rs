@@ -42,6 +42,13 @@ const SLOPE_LABELS: SlopeLabels<'static> = SlopeLabels {
     down: "Down",
     flat: "No change",
 };
+const GAP_LABELS: GapBarLabels<'static> = GapBarLabels {
+    row: "Component",
+    part: "Source of points",
+    gap: "Gap to national best",
+    survey: "Survey",
+    appraised: "Appraised",
+};
 const STACK_LABELS: StackedLabels<'static> = StackedLabels {
     question: "Question",
     answer: "Answer",
@@ -156,6 +163,23 @@ fn all_charts(id: &str, name: &str) -> Vec<String> {
         component_profile(&t, &PROFILE_LABELS, &components).into_string(),
         slope_chart(&t, &SLOPE_LABELS, &slopes, &[]).into_string(),
         stacked_distribution(&t, &STACK_LABELS, &questions, Scheme::Sequential).into_string(),
+        gap_bar_chart(
+            &t,
+            &GAP_LABELS,
+            &[
+                GapBar {
+                    name,
+                    appraised: true,
+                    gap: 4.5,
+                },
+                GapBar {
+                    name: "Institutions",
+                    appraised: false,
+                    gap: 1.25,
+                },
+            ],
+        )
+        .into_string(),
     ]
 }
 
@@ -167,6 +191,7 @@ fn empty_charts() -> Vec<String> {
         component_profile(&t, &PROFILE_LABELS, &[]).into_string(),
         slope_chart(&t, &SLOPE_LABELS, &[], &[]).into_string(),
         stacked_distribution(&t, &STACK_LABELS, &[], Scheme::Sequential).into_string(),
+        gap_bar_chart(&t, &GAP_LABELS, &[]).into_string(),
     ]
 }
 
@@ -927,4 +952,32 @@ fn coordinates_print_with_one_decimal_and_no_negative_zero() {
     assert_eq!(N(12.0).to_string(), "12");
     assert_eq!(N(12.345).to_string(), "12.3");
     assert_eq!(N(f64::NAN).to_string(), "0");
+}
+
+#[test]
+fn gap_bars_colour_survey_and_appraised_points_apart_and_list_each_gap_in_the_table() {
+    let rows = [
+        GapBar {
+            name: "C3",
+            appraised: true,
+            gap: 4.5,
+        },
+        GapBar {
+            name: "C3",
+            appraised: false,
+            gap: 1.5,
+        },
+        GapBar {
+            name: "C5",
+            appraised: false,
+            gap: f64::NAN,
+        },
+    ];
+    let html = gap_bar_chart(&text("gaps"), &GAP_LABELS, &rows).into_string();
+    // Two bars (the gap without a value is skipped), one per part colour, plus the legend.
+    assert_eq!(count(svg_part(&html), "<g class=\"bar\">"), 2);
+    assert_eq!(count(svg_part(&html), &format!("fill=\"{VERMILLION}\"")), 2);
+    assert_eq!(count(svg_part(&html), &format!("fill=\"{BLUE}\"")), 2);
+    assert_eq!(cells(&html, "num"), vec!["4.5", "1.5"]);
+    assert!(html.contains("<td>Appraised</td>") && html.contains("<td>Survey</td>"));
 }

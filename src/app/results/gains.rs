@@ -1,0 +1,167 @@
+//! Where a unit can gain: its points at stake ([`crate::domain::gains`]) read from the results
+//! the viewer may see. The caller opens the round through the same results entry as the unit
+//! page ([`crate::app::state::AppState::with_results`]), so visibility, disclosure control and
+//! coordinator scope are that page's: the national and regional best are the best among the
+//! units this view holds, and the previous round is read by the year-over-year rule (hiding
+//! small groups' items from the public there too).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{
+    RoundResults, Scope, Source, Viewer, earlier_scores, hide_small_distributions, scope_of,
+};
+use crate::app::catalog;
+use crate::app::scores::{self, UnitScores};
+use crate::db::{self, AnyConnection};
+use crate::domain::gains::{self, PreviousValues, Stake, UnitFigures};
+use crate::domain::methodology::Methodology;
+use crate::error::AppError;
+
+/// A unit's points at stake, as one viewer may see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitGains {
+    /// Unit code.
+    pub unit: String,
+    /// Vietnamese name.
+    pub name_vi: String,
+    /// English name.
+    pub name_en: String,
+    /// Region code.
+    pub region: String,
+    /// Every row at stake, most points lost first.
+    pub stakes: Vec<Stake>,
+    /// Units the best values are taken among (the units in the viewer's scope).
+    pub compared_units: usize,
+    /// The round the previous values come from, when the round is compared with one and the
+    /// viewer may see its figures.
+    pub previous_round: Option<i64>,
+}
+
+/// The points at stake of `unit` in `results` (opened for `viewer`); not found when the unit is
+/// not among the results the viewer may see, exactly as the unit page.
+pub fn unit_gains(
+    conn: &mut AnyConnection,
+    results: &RoundResults,
+    viewer: Viewer,
+    unit: &str,
+) -> Result<UnitGains, AppError> {
+    let scores = &results.scores;
+    let me = scores
+        .units
+        .iter()
+        .find(|u| u.unit == unit)
+        .ok_or(AppError::NotFound)?;
+    let linked = linked_points(conn, results.round.id, &results.methodology, &scores.units)?;
+    let empty = BTreeMap::new();
+    let figures = |u| figures_of(u, &linked, &empty);
+    let all: Vec<UnitFigures<'_>> = scores.units.iter().map(figures).collect();
+    let (previous, previous_round) = previous_of(conn, results, viewer, unit)?;
+    let stakes =
+        gains::points_at_stake(&results.methodology, &figures(me), &all, previous.as_ref());
+    Ok(UnitGains {
+        unit: me.unit.clone(),
+        name_vi: me.name_vi.clone(),
+        name_en: me.name_en.clone(),
+        region: me.region.clone(),
+        stakes,
+        compared_units: all.len(),
+        previous_round: previous.is_some().then_some(previous_round).flatten(),
+    })
+}
+
+/// The previous round's values of `unit`: its predecessors (through the unit lineage, as the
+/// round's year-over-year comparison matched them) scored in the earlier round, read as
+/// [`earlier_scores`] allows and, for live earlier figures, only within the viewer's scope.
+fn previous_of(
+    conn: &mut AnyConnection,
+    results: &RoundResults,
+    viewer: Viewer,
+    unit: &str,
+) -> Result<(Option<PreviousValues>, Option<i64>), AppError> {
+    let Some(earlier_id) = results.round.compare_round_id else {
+        return Ok((None, None));
+    };
+    let Some(change) = results.yoy.iter().flatten().find(|c| c.unit == unit) else {
+        return Ok((None, None));
+    };
+    let Some((source, mut earlier)) = earlier_scores(conn, earlier_id, viewer.sees_live())? else {
+        return Ok((None, None));
+    };
+    let scope = match source {
+        Source::Live => scope_of(conn, viewer)?,
+        Source::Published { .. } => Scope::All,
+    };
+    let method = scores::main_methodology(conn, earlier_id)?;
+    // The public sees no item of a small group in the earlier round either.
+    if viewer == Viewer::Public {
+        hide_small_distributions(&mut earlier, method.quality.disclosure_min_n);
+    }
+    let linked = linked_points(conn, earlier_id, &method, &earlier.units)?;
+    let empty = BTreeMap::new();
+    let predecessors: Vec<UnitFigures<'_>> = earlier
+        .units
+        .iter()
+        .filter(|u| change.predecessors.contains(&u.unit) && scope.includes(&u.unit))
+        .map(|u| figures_of(u, &linked, &empty))
+        .collect();
+    if predecessors.is_empty() {
+        return Ok((None, None));
+    }
+    Ok((
+        Some(gains::previous_values(&method, &predecessors)),
+        Some(earlier_id),
+    ))
+}
+
+/// A unit's scores as points at stake reads them.
+fn figures_of<'a>(
+    u: &'a UnitScores,
+    linked: &'a BTreeMap<String, BTreeMap<String, f64>>,
+    empty: &'a BTreeMap<String, f64>,
+) -> UnitFigures<'a> {
+    UnitFigures {
+        unit: &u.unit,
+        region: &u.region,
+        groups: &u.groups,
+        linked: linked.get(&u.unit).unwrap_or(empty),
+        index: &u.index,
+    }
+}
+
+/// Each unit's linked index points (unit code → linked code → points): a SIPAS score goes to
+/// the linked index its own methodology names, when the main methodology has it (the rule the
+/// composition follows).
+fn linked_points(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    main: &Methodology,
+    units: &[UnitScores],
+) -> Result<BTreeMap<String, BTreeMap<String, f64>>, AppError> {
+    let mut links: BTreeMap<(String, u32), String> = BTreeMap::new();
+    for g in db::rounds::groups(conn, round_id)? {
+        let Some(stored) = catalog::load_methodology(conn, g.methodology_id)? else {
+            continue;
+        };
+        let m = stored.methodology;
+        if let Some(s) = &m.sipas
+            && main.linked_indices.iter().any(|l| l.code == s.linked_index)
+        {
+            links.insert((m.code.clone(), m.version), s.linked_index.clone());
+        }
+    }
+    Ok(units
+        .iter()
+        .map(|u| {
+            let mut linked = BTreeMap::new();
+            if let Some(s) = &u.sipas
+                && let Some(points) = s.index_points
+                && let Some(code) = links.get(&(s.methodology.clone(), s.methodology_version))
+            {
+                linked.insert(code.clone(), points);
+            }
+            (u.unit.clone(), linked)
+        })
+        .collect())
+}

@@ -1,0 +1,342 @@
+//! Hand-worked examples of points at stake and what-if, on the PAR-style fixture methodology:
+//! C1 (max 40: leader items q1 10 points and q3 2 points, appraised 28), C2 (max 60: leader
+//! item q2 10 points, SIPAS 10 points, appraised 40); coefficients "1" = 1.0, "2" = 0.6 (Tốt),
+//! "3" = 0.2, "4" = 0; tiers A ≥ 90, B 80–<90, C 70–<80; competition ranking.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::domain::methodology::fixtures::PAR;
+use crate::domain::scoring::{Position, Tally, UnitIndex, compose_index, score_group};
+
+fn par() -> Methodology {
+    Methodology::parse("par.toml", PAR.as_bytes()).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+/// A unit scored from a leader tally, SIPAS points and appraised points of C1 and C2.
+struct Unit {
+    code: &'static str,
+    region: &'static str,
+    groups: Vec<GroupScore>,
+    linked: BTreeMap<String, f64>,
+    index: IndexScore,
+}
+
+impl Unit {
+    fn new(
+        code: &'static str,
+        region: &'static str,
+        leader: &[(&str, &[(&str, u64)])],
+        sipas: f64,
+        appraised: (f64, f64),
+    ) -> Unit {
+        let m = par();
+        let responses = leader
+            .iter()
+            .map(|(_, d)| d.iter().map(|(_, n)| n).sum::<u64>())
+            .max()
+            .unwrap_or(0);
+        let tally = Tally {
+            responses,
+            items: leader
+                .iter()
+                .map(|(item, d)| {
+                    let counts = d.iter().map(|(v, n)| ((*v).to_owned(), *n)).collect();
+                    ((*item).to_owned(), counts)
+                })
+                .collect(),
+        };
+        let groups = vec![score_group(&m, "leader", &tally).unwrap()];
+        let linked = BTreeMap::from([("sipas".to_owned(), sipas)]);
+        let appraised = BTreeMap::from([
+            ("C1".to_owned(), appraised.0),
+            ("C2".to_owned(), appraised.1),
+        ]);
+        let index = compose_index(&m, &groups, &linked, Some(&appraised)).unwrap();
+        Unit {
+            code,
+            region,
+            groups,
+            linked,
+            index,
+        }
+    }
+
+    fn figures(&self) -> UnitFigures<'_> {
+        UnitFigures {
+            unit: self.code,
+            region: self.region,
+            groups: &self.groups,
+            linked: &self.linked,
+            index: &self.index,
+        }
+    }
+
+    fn ranked(&self) -> UnitIndex {
+        UnitIndex {
+            unit: self.code.to_owned(),
+            region: self.region.to_owned(),
+            index: self.index.clone(),
+        }
+    }
+}
+
+/// Leader answers worth 17 of 22 points: q1 (10 × "1", 5 × "2", 5 × "3") = 10 × 14/20 = 7,
+/// q2 all "1" = 10, q3 all "4" = 0.
+const LEADER_17: &[(&str, &[(&str, u64)])] = &[
+    ("q1", &[("1", 10), ("2", 5), ("3", 5)]),
+    ("q2", &[("1", 20)]),
+    ("q3", &[("4", 20)]),
+];
+
+/// "Move `pp` percentage points of q3's answers into "2" (Tốt) or better."
+fn lift_q3(pp: f64) -> Change {
+    Change::Shift(AnswerShift {
+        group: "leader".to_owned(),
+        target: ShiftTarget::Item("q3".to_owned()),
+        to_value: "2".to_owned(),
+        percentage_points: pp,
+    })
+}
+
+fn run(unit: &Unit, others: &[&Unit], changes: &[Change]) -> WhatIfOutcome {
+    let m = par();
+    let units: Vec<UnitIndex> = others
+        .iter()
+        .chain(std::iter::once(&unit))
+        .map(|u| u.ranked())
+        .collect();
+    what_if(
+        &WhatIfInput {
+            methodology: &m,
+            unit: unit.code,
+            region: unit.region,
+            groups: &unit.groups,
+            linked: &unit.linked,
+            index: &unit.index,
+            units: &units,
+        },
+        changes,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_what_if_that_lifts_q3_moves_the_unit_from_tier_c_across_80_into_tier_b() {
+    // Before: leader 17 + SIPAS 8 + appraised 19 + 35.5 = 79.5 of 100 → tier C.
+    // Moving 50 points of q3's 20 answers into "2" moves 10 answers from "4" to "2":
+    // q3 = 2 × (10 × 0.6 + 10 × 0) / 20 = 0.6, leader = 17.6, total = 80.1 → tier B.
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let out = run(&u, &[], &[lift_q3(50.0)]);
+    assert_eq!(out.moved_answers, vec![10]);
+    assert!(close(out.before.total_points.unwrap(), 79.5));
+    assert_eq!(out.before.tier.as_deref(), Some("C"));
+    assert!(close(out.after.groups["leader"].unwrap(), 17.6));
+    assert!(close(out.after.survey_points.unwrap(), 25.6));
+    assert!(close(out.after.total_points.unwrap(), 80.1));
+    assert_eq!(out.after.tier.as_deref(), Some("B"));
+}
+
+#[test]
+fn a_what_if_that_lands_exactly_on_90_reaches_tier_a() {
+    // Before: 17 + 8 + 27 + 37.4 = 89.4 → tier B. +0.6 from q3 (as above) = 90.0, and the
+    // band's minimum is inclusive at full precision (89.4 + 0.6 in binary is 90 to within
+    // float noise, which the nine-decimal key removes) → tier A.
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (27.0, 37.4));
+    let out = run(&u, &[], &[lift_q3(50.0)]);
+    assert_eq!(out.before.tier.as_deref(), Some("B"));
+    assert!(close(out.after.total_points.unwrap(), 90.0));
+    assert_eq!(out.after.tier.as_deref(), Some("A"));
+}
+
+#[test]
+fn setting_appraised_points_and_lifting_answers_add_up_across_both_tier_edges() {
+    // Before: 79.5 (tier C), as in the first example. Appraised C2 35.5 → 39.5 adds 4, q3
+    // lifted by 100 points (all 20 answers "4" → "2") adds 2 × 0.6 = 1.2, and q1 lifted by
+    // 100 points into "1" (the 5 × "3" then the 5 × "2" answers move: q1 = 10) adds 3:
+    // 79.5 + 4 + 1.2 + 3 = 87.7 → tier B; appraised C1 19 → 21.3 adds 2.3 → 90.0 → tier A.
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let lift_q1 = Change::Shift(AnswerShift {
+        group: "leader".to_owned(),
+        target: ShiftTarget::Item("q1".to_owned()),
+        to_value: "1".to_owned(),
+        percentage_points: 100.0,
+    });
+    let c2 = Change::Appraised {
+        component: "C2".to_owned(),
+        points: 39.5,
+    };
+    let b = run(&u, &[], &[c2.clone(), lift_q3(100.0), lift_q1.clone()]);
+    assert_eq!(b.moved_answers, vec![0, 20, 10]);
+    assert!(close(b.after.total_points.unwrap(), 87.7));
+    assert_eq!(b.after.tier.as_deref(), Some("B"));
+    let c1 = Change::Appraised {
+        component: "C1".to_owned(),
+        points: 21.3,
+    };
+    let a = run(&u, &[], &[c2, lift_q3(100.0), lift_q1, c1]);
+    assert!(close(a.after.total_points.unwrap(), 90.0));
+    assert_eq!(a.after.tier.as_deref(), Some("A"));
+}
+
+#[test]
+fn a_what_if_that_ties_two_units_shares_their_rank_nationally_and_in_the_region() {
+    // Others: X 82.0 (N), Y 80.1 (N), Z 80.1 (S), W 78.0 (N). U (N) at 79.5 ranks 4 of 5
+    // nationally (X, Y, Z ahead) and 3 of 4 in N (X, Y ahead). Lifted to 80.1 it ties Y and Z:
+    // competition ranking puts only X ahead → 2 of 5 nationally (with Y and Z) and 2 of 4 in
+    // N (with Y); the next unit, W, stays 5th.
+    let x = Unit::new("X", "N", LEADER_17, 8.0, (22.0, 35.0));
+    let y = Unit::new("Y", "N", LEADER_17, 8.0, (19.0, 36.1));
+    let z = Unit::new("Z", "S", LEADER_17, 8.0, (19.1, 36.0));
+    let w = Unit::new("W", "N", LEADER_17, 8.0, (18.0, 35.0));
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let out = run(&u, &[&x, &y, &z, &w], &[lift_q3(50.0)]);
+    assert_eq!(out.before.national, Some(Position { rank: 4, of: 5 }));
+    assert_eq!(out.before.regional, Some(Position { rank: 3, of: 4 }));
+    assert_eq!(out.after.national, Some(Position { rank: 2, of: 5 }));
+    assert_eq!(out.after.regional, Some(Position { rank: 2, of: 4 }));
+}
+
+#[test]
+fn a_what_if_never_changes_the_scores_it_reads() {
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let groups = u.groups.clone();
+    let index = u.index.clone();
+    let _ = run(&u, &[], &[lift_q3(50.0)]);
+    assert_eq!(u.groups, groups);
+    assert_eq!(u.index, index);
+}
+
+#[test]
+fn a_shift_to_a_value_the_methodology_does_not_score_is_refused() {
+    let m = par();
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let change = Change::Shift(AnswerShift {
+        group: "leader".to_owned(),
+        target: ShiftTarget::Criterion("K1".to_owned()),
+        to_value: "dk".to_owned(),
+        percentage_points: 10.0,
+    });
+    let input = WhatIfInput {
+        methodology: &m,
+        unit: "U",
+        region: "N",
+        groups: &u.groups,
+        linked: &u.linked,
+        index: &u.index,
+        units: &[],
+    };
+    assert!(matches!(
+        what_if(&input, &[change]),
+        Err(WhatIfError::UnknownValue { .. })
+    ));
+    let too_much = what_if(&input, &[lift_q3(120.0)]);
+    assert_eq!(too_much, Err(WhatIfError::ShareOutOfRange(120.0)));
+}
+
+#[test]
+fn points_at_stake_are_sorted_by_points_lost_with_gaps_to_the_best_and_the_previous_round() {
+    // U: q1 7 of 10 (lost 3), q2 10 of 10 (lost 0), q3 0 of 2 (lost 2); K1 = 7 of 12 (lost 5),
+    // K2 = 10 of 10; C1 survey 7 of 12 (lost 5), appraised 19 of 28 (lost 9); C2 survey
+    // 10 + SIPAS 8 = 18 of 20 (lost 2), appraised 35.5 of 40 (lost 4.5); SIPAS 8 of 10.
+    // V (region N) has q3 all "2" (1.2) and q1 all "1" (10): national best of q1 is 10 (gap
+    // 3), of q3 1.2 (gap 1.2). S (region S) has appraised C1 25: national best 25 (gap 6),
+    // regional best among N (U 19, V 20) is 20 (gap 1).
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let v = Unit::new(
+        "V",
+        "N",
+        &[
+            ("q1", &[("1", 20)]),
+            ("q2", &[("1", 20)]),
+            ("q3", &[("2", 20)]),
+        ],
+        8.0,
+        (20.0, 30.0),
+    );
+    let s = Unit::new("S", "S", LEADER_17, 8.0, (25.0, 30.0));
+    // The previous round: q1 was 6 (so +1 since), appraised C1 was 21 (−2 since).
+    let previous = PreviousValues::from([
+        (key(Level::Item, Part::Survey, Some("leader"), "q1"), 6.0),
+        (key(Level::Component, Part::Appraised, None, "C1"), 21.0),
+    ]);
+    let m = par();
+    let stakes = points_at_stake(
+        &m,
+        &u.figures(),
+        &[u.figures(), v.figures(), s.figures()],
+        Some(&previous),
+    );
+    let lost: Vec<(Level, Part, &str, f64)> = stakes
+        .iter()
+        .map(|s| {
+            (
+                s.key.level,
+                s.key.part,
+                s.key.code.as_str(),
+                s.lost.unwrap(),
+            )
+        })
+        .collect();
+    // Ties in points lost are ordered by level, part, group, code.
+    let expected = [
+        (Level::Component, Part::Appraised, "C1", 9.0),
+        (Level::Component, Part::Survey, "C1", 5.0),
+        (Level::Criterion, Part::Survey, "K1", 5.0),
+        (Level::Component, Part::Appraised, "C2", 4.5),
+        (Level::Item, Part::Survey, "q1", 3.0),
+        (Level::Component, Part::Survey, "C2", 2.0),
+        (Level::Item, Part::Survey, "q3", 2.0),
+        (Level::LinkedIndex, Part::Survey, "sipas", 2.0),
+        (Level::Criterion, Part::Survey, "K2", 0.0),
+        (Level::Item, Part::Survey, "q2", 0.0),
+    ];
+    assert_eq!(lost.len(), expected.len());
+    for (got, want) in lost.iter().zip(expected) {
+        assert_eq!((got.0, got.1, got.2), (want.0, want.1, want.2));
+        assert!(close(got.3, want.3), "{got:?} vs {want:?}");
+    }
+    let find = |level, part, code: &str| {
+        stakes
+            .iter()
+            .find(|s| s.key.level == level && s.key.part == part && s.key.code == code)
+            .unwrap()
+    };
+    let q1 = find(Level::Item, Part::Survey, "q1");
+    assert!(close(q1.gap_to_national_best.unwrap(), 3.0));
+    assert!(close(q1.change_since_previous.unwrap(), 1.0));
+    let q3 = find(Level::Item, Part::Survey, "q3");
+    assert!(close(q3.gap_to_national_best.unwrap(), 1.2));
+    assert!(q3.previous.is_none() && q3.change_since_previous.is_none());
+    let c1 = find(Level::Component, Part::Appraised, "C1");
+    assert!(close(c1.national_best.unwrap(), 25.0));
+    assert!(close(c1.gap_to_national_best.unwrap(), 6.0));
+    assert!(close(c1.regional_best.unwrap(), 20.0));
+    assert!(close(c1.gap_to_regional_best.unwrap(), 1.0));
+    assert!(close(c1.change_since_previous.unwrap(), -2.0));
+}
+
+#[test]
+fn merged_predecessors_give_the_respondent_weighted_previous_value() {
+    // P1 has 20 leaders with q1 = 7; P2 has 10 leaders with q1 all "1" = 10:
+    // (20 × 7 + 10 × 10) / 30 = 240 / 30 = 8.
+    let p1 = Unit::new("P1", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let p2 = Unit::new(
+        "P2",
+        "N",
+        &[
+            ("q1", &[("1", 10)]),
+            ("q2", &[("1", 10)]),
+            ("q3", &[("1", 10)]),
+        ],
+        8.0,
+        (19.0, 35.5),
+    );
+    let prev = previous_values(&par(), &[p1.figures(), p2.figures()]);
+    let q1 = prev[&key(Level::Item, Part::Survey, Some("leader"), "q1")];
+    assert!(close(q1, 8.0));
+}
