@@ -105,15 +105,19 @@ fn resolve(
     secret: &SecretKey,
     code: &AccessCode,
 ) -> Result<CodeState, AppError> {
-    let Some(row) = db::access_codes::by_hash(conn, &code_hash(secret, code))? else {
+    let Some(found) = db::access_codes::with_round_and_draft(conn, &code_hash(secret, code))?
+    else {
         return Ok(CodeState::Unknown);
     };
+    let db::access_codes::CodeWithRound {
+        code: row,
+        round,
+        instrument_id,
+        draft,
+    } = found;
     if row.state == access_code::CodeState::Used {
         return Ok(CodeState::Used);
     }
-    let Some(round) = db::rounds::by_id(conn, row.round_id)? else {
-        return Ok(CodeState::Unknown);
-    };
     let now = db::now();
     // Expiry is said first: it is what the holder can act on (start again from the link).
     if row.expires_at.is_some_and(|e| e <= now) {
@@ -125,20 +129,16 @@ fn resolve(
     {
         return Ok(CodeState::NotOpen(Box::new(round)));
     }
-    let Some(group) = db::rounds::groups(conn, row.round_id)?
-        .into_iter()
-        .find(|g| g.group_id == row.group_id)
-    else {
+    let Some(instrument_id) = instrument_id else {
         return Ok(CodeState::Unknown);
     };
-    let draft = db::drafts::get(conn, row.id)?;
     Ok(CodeState::Ready(Box::new(Session {
         code: code.clone(),
         code_id: row.id,
         round,
         unit_id: row.unit_id,
         group_id: row.group_id,
-        instrument_id: group.instrument_id,
+        instrument_id,
         draft,
     })))
 }

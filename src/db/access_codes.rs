@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::AnyConnection;
-use super::schema::{access_code_aliases, access_codes};
+use super::drafts::DraftRow;
+use super::rounds::RoundRow;
+use super::schema::{access_code_aliases, access_codes, drafts, round_groups, rounds};
 use crate::domain::access_code::{CodeKind, CodeState};
 
 /// A stored access code.
@@ -79,6 +81,63 @@ pub fn by_hash(conn: &mut AnyConnection, code_hash: &str) -> QueryResult<Option<
         .select(AccessCodeRow::as_select())
         .get_result(conn)
         .optional()
+}
+
+/// What a respondent's request needs of its code, read in one query: the code, its round,
+/// the questionnaire of its group in that round, and its draft.
+#[derive(Debug, Clone)]
+pub struct CodeWithRound {
+    /// The code.
+    pub code: AccessCodeRow,
+    /// Its round.
+    pub round: RoundRow,
+    /// The questionnaire of the code's group in the round (`None` once the group was taken
+    /// out of the round).
+    pub instrument_id: Option<i64>,
+    /// The draft, once the respondent has started.
+    pub draft: Option<DraftRow>,
+}
+
+/// The code with this hash (its own or a further one, as [`by_hash`]) with everything a
+/// respondent's request needs, in one round trip instead of four: every page of the form
+/// asks for it.
+pub fn with_round_and_draft(
+    conn: &mut AnyConnection,
+    code_hash: &str,
+) -> QueryResult<Option<CodeWithRound>> {
+    let aliased = access_code_aliases::table
+        .filter(access_code_aliases::code_hash.eq(code_hash))
+        .select(access_code_aliases::access_code_id);
+    let found: Option<(AccessCodeRow, RoundRow, Option<i64>, Option<DraftRow>)> =
+        access_codes::table
+            .inner_join(rounds::table)
+            .left_join(
+                round_groups::table.on(round_groups::round_id
+                    .eq(access_codes::round_id)
+                    .and(round_groups::group_id.eq(access_codes::group_id))),
+            )
+            .left_join(drafts::table)
+            .filter(
+                access_codes::code_hash
+                    .eq(code_hash)
+                    .or(access_codes::id.eq_any(aliased)),
+            )
+            .select((
+                AccessCodeRow::as_select(),
+                RoundRow::as_select(),
+                round_groups::instrument_id.nullable(),
+                Option::<DraftRow>::as_select(),
+            ))
+            .get_result(conn)
+            .optional()?;
+    Ok(
+        found.map(|(code, round, instrument_id, draft)| CodeWithRound {
+            code,
+            round,
+            instrument_id,
+            draft,
+        }),
+    )
 }
 
 /// Replaces the hash of a code that has not been used (re-issuing a lost code). Every further
