@@ -70,39 +70,58 @@ pub fn count_in_round(conn: &mut AnyConnection, round_id: i64) -> QueryResult<i6
         .get_result(conn)
 }
 
-/// Adds one to a tally cell. `INSERT … ON CONFLICT DO UPDATE` has the same syntax on SQLite
-/// and PostgreSQL, and is atomic on both, so concurrent submissions never lose a count.
-pub fn add_to_tally(
-    conn: &mut AnyConnection,
-    round_id: i64,
-    unit_id: i64,
-    group_id: i64,
-    item: &str,
-    value: &str,
-) -> QueryResult<usize> {
-    add_many_to_tally(conn, (round_id, unit_id, group_id), item, value, 1)
-}
-
 /// Adds `n` to a tally cell of (round, unit, group); bulk loads aggregate first and add once
 /// per cell.
 pub fn add_many_to_tally(
     conn: &mut AnyConnection,
-    (round_id, unit_id, group_id): (i64, i64, i64),
+    key: (i64, i64, i64),
     item: &str,
     value: &str,
     n: i64,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO tallies (round_id, unit_id, group_id, item_code, value, count) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (round_id, unit_id, group_id, item_code, value) DO UPDATE SET count = tallies.count + excluded.count",
-    )
-    .bind::<BigInt, _>(round_id)
-    .bind::<BigInt, _>(unit_id)
-    .bind::<BigInt, _>(group_id)
-    .bind::<Text, _>(item)
-    .bind::<Text, _>(value)
-    .bind::<BigInt, _>(n)
-    .execute(conn)
+    add_cells_to_tally(conn, key, &[(item, value, n)])
+}
+
+/// Adds each `(item, value, n)` to its tally cell of (round, unit, group) in one statement:
+/// `INSERT … SELECT … ON CONFLICT DO UPDATE` over the cells passed as one JSON parameter, so a
+/// submission costs one round trip to PostgreSQL instead of one per answer. Atomic on both
+/// backends, so concurrent submissions never lose a count. A cell may appear only once (the
+/// caller aggregates), and cells in the same order in every transaction (the caller sorts)
+/// keep two transactions from locking the same rows in opposite orders.
+pub fn add_cells_to_tally(
+    conn: &mut AnyConnection,
+    (round_id, unit_id, group_id): (i64, i64, i64),
+    cells: &[(&str, &str, i64)],
+) -> QueryResult<usize> {
+    if cells.is_empty() {
+        return Ok(0);
+    }
+    let json = serde_json::to_string(cells)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    // The same statement in each dialect's JSON functions; `WHERE true` is SQLite's way of
+    // telling an upsert's ON CONFLICT from a join constraint after a SELECT.
+    let sql = match conn.backend() {
+        super::Backend::Sqlite => {
+            "INSERT INTO tallies (round_id, unit_id, group_id, item_code, value, count) \
+             SELECT $1, $2, $3, json_extract(c.value, '$[0]'), json_extract(c.value, '$[1]'), \
+             json_extract(c.value, '$[2]') FROM json_each($4) AS c WHERE true \
+             ON CONFLICT (round_id, unit_id, group_id, item_code, value) \
+             DO UPDATE SET count = tallies.count + excluded.count"
+        }
+        super::Backend::Postgres => {
+            "INSERT INTO tallies (round_id, unit_id, group_id, item_code, value, count) \
+             SELECT $1, $2, $3, c->>0, c->>1, (c->>2)::BIGINT \
+             FROM jsonb_array_elements($4::TEXT::JSONB) AS c \
+             ON CONFLICT (round_id, unit_id, group_id, item_code, value) \
+             DO UPDATE SET count = tallies.count + excluded.count"
+        }
+    };
+    diesel::sql_query(sql)
+        .bind::<BigInt, _>(round_id)
+        .bind::<BigInt, _>(unit_id)
+        .bind::<BigInt, _>(group_id)
+        .bind::<Text, _>(json)
+        .execute(conn)
 }
 
 /// Adds one to the live response count of a unit × group.

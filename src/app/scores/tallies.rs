@@ -16,9 +16,15 @@ pub fn add_to_tallies(
     answers: &Answers,
 ) -> Result<(), AppError> {
     db::responses::add_to_count(conn, round_id, unit_id, group_id)?;
-    for (item, value) in tally_cells(answers) {
-        db::responses::add_to_tally(conn, round_id, unit_id, group_id, item, value)?;
+    let mut cells: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for cell in tally_cells(answers) {
+        *cells.entry(cell).or_default() += 1;
     }
+    let cells: Vec<(&str, &str, i64)> = cells
+        .into_iter()
+        .map(|((item, value), n)| (item, value, n))
+        .collect();
+    db::responses::add_cells_to_tally(conn, (round_id, unit_id, group_id), &cells)?;
     Ok(())
 }
 
