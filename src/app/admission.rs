@@ -20,11 +20,16 @@ pub struct Admission {
     running: Option<Semaphore>,
     /// Requests waiting for a permit now.
     waiting: AtomicUsize,
-    /// How many may wait at once (as many as may run).
+    /// How many may wait at once ([`WAITING_PER_RUNNING`] per running request).
     max_waiting: usize,
     /// How long one may wait before it is refused.
     max_wait: Duration,
 }
+
+/// How many requests may wait per request that may run: enough that an ordinary crowd (64
+/// respondents clicking at once against the default 20 running) never meets a refusal, few
+/// enough that the queue drains within milliseconds when the server is saturated.
+pub const WAITING_PER_RUNNING: usize = 4;
 
 /// A request was refused because the server is at capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -38,13 +43,13 @@ pub struct Admitted<'a> {
 }
 
 impl Admission {
-    /// A gate that lets `limit` requests run and as many wait up to `max_wait`; a `limit` of 0
-    /// turns admission control off.
+    /// A gate that lets `limit` requests run and [`WAITING_PER_RUNNING`] times as many wait up
+    /// to `max_wait`; a `limit` of 0 turns admission control off.
     pub fn new(limit: usize, max_wait: Duration) -> Self {
         Self {
             running: (limit > 0).then(|| Semaphore::new(limit)),
             waiting: AtomicUsize::new(0),
-            max_waiting: limit,
+            max_waiting: limit.saturating_mul(WAITING_PER_RUNNING),
             max_wait,
         }
     }
@@ -130,11 +135,13 @@ mod tests {
     async fn a_request_beyond_the_queue_is_refused_at_once() {
         let gate = std::sync::Arc::new(Admission::new(1, Duration::from_secs(60)));
         let _running = gate.admit().await.unwrap();
-        let _waiter = {
-            let gate = gate.clone();
-            tokio::spawn(async move { gate.admit().await.map(drop) })
-        };
-        while gate.waiting() == 0 {
+        let _waiters: Vec<_> = (0..WAITING_PER_RUNNING)
+            .map(|_| {
+                let gate = gate.clone();
+                tokio::spawn(async move { gate.admit().await.map(drop) })
+            })
+            .collect();
+        while gate.waiting() < WAITING_PER_RUNNING {
             tokio::task::yield_now().await;
         }
         let started = std::time::Instant::now();
@@ -142,7 +149,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(1));
         assert_eq!(
             gate.waiting(),
-            1,
+            WAITING_PER_RUNNING,
             "the refused request left the queue as it was"
         );
     }

@@ -225,11 +225,26 @@ pub fn revert_all_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> 
     Ok(reverted.len())
 }
 
+/// The writers of this process on SQLite, one at a time, queued in memory.
+///
+/// SQLite admits one writer per database; the others, left to its busy handler, sleep 1, 2, 5
+/// … 100 ms between tries, so under a burst of submissions most writer threads were asleep
+/// while the lock was free (BENCHMARKS.md, scenarios 1 and 2). Waiting here instead wakes the
+/// next writer the moment the last one commits. One lock for the process, not per file: a
+/// server serves one database (tests that run several in one process only queue a little).
+static SQLITE_WRITER: parking_lot::Mutex<()> = parking_lot::const_mutex(());
+
+/// How long a writer waits for [`SQLITE_WRITER`] before it goes on without it, leaving the
+/// wait to SQLite's own busy timeout (set to the same 10 s on every connection): a writer held
+/// up by a long import is slowed, never hung.
+const SQLITE_WRITER_WAIT: Duration = Duration::from_secs(10);
+
 /// Runs `f` in a transaction that takes the write lock up front.
 ///
 /// On SQLite a deferred transaction that reads and then writes can fail with `SQLITE_BUSY`
-/// without waiting for the busy timeout; `BEGIN IMMEDIATE` queues writers instead. On
-/// PostgreSQL this is an ordinary transaction. Use it for every transaction that writes.
+/// without waiting for the busy timeout; `BEGIN IMMEDIATE` queues writers instead, behind the
+/// process's [`SQLITE_WRITER`] lock. On PostgreSQL this is an ordinary transaction. Use it for
+/// every transaction that writes.
 pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, E>,
@@ -240,6 +255,11 @@ where
             .transaction_depth()
             .map(|depth| depth.is_none())
             .unwrap_or(false);
+    // Held until the transaction has committed or rolled back.
+    let _writer = match conn {
+        AnyConnection::Sqlite(_) if outermost => SQLITE_WRITER.try_lock_for(SQLITE_WRITER_WAIT),
+        _ => None,
+    };
     match conn {
         AnyConnection::Sqlite(sqlite) if outermost => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;

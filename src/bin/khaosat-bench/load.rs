@@ -60,11 +60,9 @@ pub struct Browser {
     base: String,
     /// Latency of every request answered, microseconds.
     pub latencies: Vec<u32>,
-    /// Whether a `503` with `Retry-After` is waited out and the request sent again, as a
-    /// person would after reading the "server busy" page (the overload scenario); otherwise
-    /// it is an answer like any other.
-    pub retry_when_busy: bool,
-    /// Latency of every `503` waited out, microseconds.
+    /// Latency of every `503` with `Retry-After` (admission control refusing the request),
+    /// microseconds: the browser waits it out and sends the request again, as a person reading
+    /// the "server busy" page would.
     pub shed_latencies: Vec<u32>,
 }
 
@@ -79,20 +77,15 @@ impl Browser {
                 .build()?,
             base: base.to_owned(),
             latencies: Vec::new(),
-            retry_when_busy: false,
             shed_latencies: Vec::new(),
         })
     }
 
-    /// Sends a request and reads the whole answer, recording its latency; with
-    /// [`Browser::retry_when_busy`], waits out each `503` with `Retry-After` and sends again.
+    /// Sends a request and reads the whole answer, recording its latency; waits out each
+    /// `503` with `Retry-After` and sends the request again.
     async fn send(&mut self, mut request: reqwest::RequestBuilder) -> Result<Page> {
         loop {
-            let again = if self.retry_when_busy {
-                request.try_clone()
-            } else {
-                None
-            };
+            let again = request.try_clone();
             let started = Instant::now();
             let response = request.send().await?;
             let status = response.status();

@@ -113,7 +113,7 @@ pub async fn journey(opts: &Opts, db: &BenchDb) -> Result<JourneyRun> {
         opts.duration,
         db.url.split(':').next().unwrap_or("?")
     ));
-    let report = journeys(&server, plan, codes, opts.concurrency, opts.duration, false).await?;
+    let report = journeys(&server, plan, codes, opts.concurrency, opts.duration).await?;
     mark.finish(&pool, round.id, &server, report)
 }
 
@@ -125,8 +125,8 @@ const OVERLOAD_USERS: usize = 512;
 
 /// Scenario 13, overload: journeys by [`REFERENCE_USERS`] and then by [`OVERLOAD_USERS`]
 /// respondents against one server on SQLite, each for `duration`. A respondent refused with
-/// `503` waits its `Retry-After` and sends the same request again, as a person reading the
-/// "server busy" page would; anything else than an answer or such a `503` is an error.
+/// `503` waits its `Retry-After` and sends the same request again (as in every scenario);
+/// anything else than an answer or such a `503` is an error.
 pub async fn overload(opts: &Opts, db: &BenchDb) -> Result<Row> {
     let pool = db.pool(4)?;
     let needed = opts.codes * 3;
@@ -149,7 +149,6 @@ pub async fn overload(opts: &Opts, db: &BenchDb) -> Result<Row> {
             codes.clone(),
             users,
             opts.duration,
-            true,
         )
         .await?;
         runs.push(mark.finish(&pool, round.id, &server, report)?);
@@ -164,11 +163,11 @@ fn overload_row(reference: &JourneyRun, overload: &JourneyRun) -> Row {
     let p99 = r.percentile_ms(0.99);
     let shed_p99 = crate::load::percentile_ms(&r.shed_latencies, 0.99);
     let measured = format!(
-        "{:.0} journeys/s with {OVERLOAD_USERS} users = {:.0} % of {:.0}/s with {REFERENCE_USERS} users in the same run; accepted requests {}; {:.1} % of requests refused with 503 (p99 {shed_p99:.1} ms) and sent again after Retry-After; {}{}",
+        "{:.0} journeys/s with {OVERLOAD_USERS} users = {:.0} % of {:.0}/s with {REFERENCE_USERS} users in the same run; accepted requests p50 {:.1} ms, p99 {p99:.1} ms; {:.1} % of requests refused with 503 (p99 {shed_p99:.1} ms) and sent again after Retry-After; {}{}",
         r.rate(),
         ratio * 100.0,
         reference.report.rate(),
-        latency(r),
+        r.percentile_ms(0.50),
         r.shed_share() * 100.0,
         overload.integrity(),
         if r.exhausted || reference.report.exhausted {
@@ -208,14 +207,9 @@ async fn journeys(
     codes: Arc<Pool<String>>,
     users: usize,
     duration: Duration,
-    retry_when_busy: bool,
 ) -> Result<LoadReport> {
-    let mut browsers = load::browsers(&server.base, users)?;
-    for browser in &mut browsers {
-        browser.retry_when_busy = retry_when_busy;
-    }
     let (report, _) = load::run_users(
-        browsers,
+        load::browsers(&server.base, users)?,
         duration,
         move |_, mut b: Browser, mut r: LoadReport| {
             let (plan, codes) = (plan.clone(), codes.clone());

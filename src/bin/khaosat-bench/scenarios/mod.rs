@@ -55,11 +55,19 @@ pub fn progress(message: &str) {
     let _ = writeln!(std::io::stderr(), "[khaosat-bench] {message}");
 }
 
-/// Latency summary of a report: p50 and p99 in milliseconds.
+/// Latency summary of a report: p50 and p99 in milliseconds, and the requests refused with
+/// `503` and sent again, if any.
 fn latency(r: &LoadReport) -> String {
-    format!(
+    let mut text = format!(
         "p50 {:.1} ms, p99 {:.1} ms",
         r.percentile_ms(0.50),
         r.percentile_ms(0.99)
-    )
+    );
+    if !r.shed_latencies.is_empty() {
+        text.push_str(&format!(
+            " ({} requests refused with 503 and sent again after Retry-After)",
+            r.shed_latencies.len()
+        ));
+    }
+    text
 }

@@ -195,7 +195,7 @@ pub fn ceiling(opts: &Opts, threads: usize) -> Result<(Row, f64)> {
     let rate = inserted as f64 / elapsed.as_secs_f64();
     let cells = khaosat::domain::answers::tally_cells(&variants[0].1).len();
     let measured = format!(
-        "{rate:.0} responses/s ({inserted} in {:.1} s, {threads} threads; 1 response + 1 count + {cells} tally upserts per transaction); {stored} stored",
+        "{rate:.0} responses/s ({inserted} in {:.1} s, {threads} threads; 1 response + 1 count + 1 upsert of {cells} tally cells per transaction); {stored} stored",
         elapsed.as_secs_f64()
     );
     let verdict = if u64::try_from(stored)? == inserted {
