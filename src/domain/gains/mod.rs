@@ -30,6 +30,7 @@ use serde::Serialize;
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{GroupScore, IndexScore};
 
+pub mod form;
 mod targets;
 mod whatif;
 
