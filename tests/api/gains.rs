@@ -288,6 +288,18 @@ async fn the_what_if_form_on_son_la_changes_its_total_and_never_its_stored_resul
     assert!(!rates.is_empty());
     assert!(rates.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
     assert!(rates.iter().all(|r| *r > 0.0));
+
+    // Asked nothing, the API answers the unit as it is.
+    let response = api_get(
+        &app,
+        &token,
+        &format!("/api/v1/rounds/{round}/units/{SON_LA}/whatif"),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["before"], body["after"]);
+    assert!(body["plan"].is_null());
 }
 
 #[tokio::test]
@@ -327,6 +339,20 @@ async fn a_refused_what_if_field_is_named_on_the_page_and_in_the_api() {
     let response = app.get(&format!("{gains}?goal=tier&goal_value=Z")).await;
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("Trường goal_value"));
+    // Appraised points above the component's maximum: refused by the scoring engine.
+    let response = app
+        .get(&format!(
+            "{gains}?appraised1_component=C3&appraised1_points=999"
+        ))
+        .await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Trường appraised1_points")
+    );
 
     let token = make_token(&app, "read").await;
     for (query, field) in [(bad_pp, "shift1_pp"), (unknown, "shift1_target")] {

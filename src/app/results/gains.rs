@@ -17,7 +17,8 @@ use crate::app::scores::{self, UnitScores};
 use crate::db::{self, AnyConnection};
 use crate::domain::gains::form::{FieldError, WhatIfQuery};
 use crate::domain::gains::{
-    self, PreviousValues, Stake, TargetPlan, UnitFigures, WhatIfError, WhatIfInput, WhatIfOutcome,
+    self, PreviousValues, Stake, TargetError, TargetPlan, UnitFigures, WhatIfError, WhatIfInput,
+    WhatIfOutcome,
 };
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::UnitIndex;
@@ -98,7 +99,12 @@ pub fn unit_what_if(
     request: &WhatIfQuery,
 ) -> Result<Result<UnitWhatIf, FieldError>, AppError> {
     let changes = request.change_list();
-    let field_of = |i: usize, e: &WhatIfError| FieldError::of_what_if(&request.changes[i].0, e);
+    // A request without changes can still be refused (e.g. the group's distributions are
+    // hidden from this viewer): its goal is what asked for the simulation.
+    let field_of = |i: usize, e: &WhatIfError| match request.changes.get(i) {
+        Some((prefix, _)) => FieldError::of_what_if(prefix, e),
+        None => FieldError::of_target(&TargetError::WhatIf(e.clone())),
+    };
     let scores = &results.scores;
     let me = scores
         .units

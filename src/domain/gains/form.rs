@@ -1,6 +1,7 @@
-//! The what-if and target form of the gains page: its query pairs parsed into domain
-//! types ([`Change`], [`Goal`]) by the handler before any use case runs: a malformed field is refused with the
-//! field's name and a catalogue key saying why, never with a blank 400.
+//! The what-if and target form of the gains page: its query pairs parsed into domain types
+//! ([`Change`], [`Goal`]) by the handler before any use case runs. A malformed field is refused
+//! with the field's name and a catalogue key saying why, never with a blank 400; a field the
+//! methodology refuses later is named the same way ([`FieldError::of_what_if`]).
 //!
 //! The form is a GET form (it reads, never writes), so its fields are plain and stable:
 //!
@@ -84,6 +85,9 @@ impl FieldError {
             TargetError::RankZero => FieldError::new("goal_value", "whatif.err_rank"),
             TargetError::AboveMaximum(_) => FieldError::new("goal_value", "whatif.err_total_max"),
             TargetError::NoTotal => FieldError::new("goal", "whatif.err_no_total"),
+            TargetError::WhatIf(WhatIfError::DistributionsHidden(_)) => {
+                FieldError::new("goal", "whatif.err_hidden")
+            }
             TargetError::WhatIf(_) => FieldError::new("goal", "whatif.err_refused"),
         }
     }
