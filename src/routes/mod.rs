@@ -272,6 +272,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/api/v1/rounds/{id}/units/{code}/gains",
             web::get().to(api::unit_gains),
         )
+        .route(
+            "/api/v1/rounds/{id}/units/{code}/whatif",
+            web::get().to(api::unit_what_if),
+        )
         .route("/api/v1/rounds/{id}/scores", web::get().to(api::scores))
         .route("/api/v1/rounds/{id}/rankings", web::get().to(api::rankings))
         .route("/api/v1/rounds/{id}/coverage", web::get().to(api::coverage))

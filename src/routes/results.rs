@@ -11,6 +11,7 @@ use crate::app::export::CsvOptions;
 use crate::app::export::jobs::{self, ExportRequest};
 use crate::app::results::{self, SortKey, Viewer};
 use crate::app::state::AppState;
+use crate::domain::gains::form;
 use crate::error::{AppError, AppResult};
 use crate::routes::{download, see_other};
 use crate::views::layout::PageContext;
@@ -97,25 +98,55 @@ pub async fn unit(
 }
 
 /// `GET /results/{id}/units/{code}/gains`: where the unit can gain, opened exactly as its
-/// scorecard is (same results entry, same scope and disclosure).
+/// scorecard is (same results entry, same scope and disclosure). The what-if form on the page
+/// sends its fields here (a GET form: it reads, never writes); they are parsed into domain
+/// changes and a goal first, and a refused field is shown on the page by its name.
 pub async fn unit_gains(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: Option<CurrentUser>,
     path: web::Path<(i64, String)>,
-) -> AppResult<Markup> {
+    query: web::Query<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
     let viewer = viewer_of(user.as_ref());
     let (round_id, code) = path.into_inner();
-    let (r, gains, labels) = state
+    let pairs = query.into_inner();
+    let parsed = form::parse(&pairs);
+    let request = parsed.clone().ok().filter(|q| !q.is_empty());
+    let (r, gains, labels, simulated) = state
         .with_results(round_id, viewer, move |conn, r| {
             let gains = results::unit_gains(conn, &r, viewer, &code)?;
             let labels = jobs::item_labels(conn, round_id)?;
-            Ok((r, gains, labels))
+            let simulated = match request {
+                Some(q) => Some(results::unit_what_if(conn, &r, &code, &q)?),
+                None => None,
+            };
+            Ok((r, gains, labels, simulated))
         })
         .await?;
+    let (result, error) = match (parsed, simulated) {
+        (Err(e), _) => (None, Some(e)),
+        (Ok(_), Some(Err(e))) => (None, Some(e)),
+        (Ok(_), Some(Ok(w))) => (Some(w), None),
+        (Ok(_), None) => (None, None),
+    };
     let ctx = PageContext::new(&req, user.as_ref());
     let chart = views::charts::gains(&ctx, &r, &gains);
-    Ok(views::gains::gains_page(&ctx, &r, &gains, &labels, chart))
+    let section = views::gains::WhatIfSection {
+        pairs: &pairs,
+        result: result.as_ref(),
+        error: error.as_ref(),
+    };
+    let body = views::gains::gains_page(&ctx, &r, &gains, &labels, chart, section);
+    // A refused field is the client's mistake: 400, with the whole page and the message.
+    let mut response = if error.is_some() {
+        HttpResponse::BadRequest()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response
+        .content_type("text/html; charset=utf-8")
+        .body(body.into_string()))
 }
 
 /// The results of a round with the question texts of its questionnaires, for the pages that

@@ -23,7 +23,7 @@ pub(crate) fn round_title(lang: Lang, name_vi: &str, name_en: &str, year: i32) -
 
 /// How pages in `lang` write a number with `decimals` decimals: a decimal comma in
 /// Vietnamese ("0,95"), a point in English. Downloads and the API keep the point.
-fn number_format(lang: Lang, decimals: u32) -> NumberFormat {
+pub(crate) fn number_format(lang: Lang, decimals: u32) -> NumberFormat {
     NumberFormat {
         decimals,
         separator: match lang {

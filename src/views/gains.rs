@@ -4,12 +4,13 @@
 
 use maud::{Markup, html};
 
-use super::format::{name, num, points, signed};
+use super::format::{name, num, number_format, points, position, signed};
 use super::layout::{PageContext, page};
 use super::results::{component_name, group_name, source_note};
 use crate::app::export::jobs::ItemLabels;
-use crate::app::results::{RoundResults, UnitGains};
-use crate::domain::gains::{Level, Part, Stake};
+use crate::app::results::{RoundResults, UnitGains, UnitWhatIf};
+use crate::domain::gains::form::{APPRAISED_ROWS, FieldError, SHIFT_ROWS};
+use crate::domain::gains::{Level, Part, ShiftTarget, Stake, TargetPlan};
 
 /// The display name of a row at stake: component, linked index or criterion name from the
 /// methodology, the question text of an item (its code when the questionnaire has none).
@@ -56,6 +57,7 @@ pub fn gains_page(
     gains: &UnitGains,
     labels: &ItemLabels,
     chart: Markup,
+    what_if: WhatIfSection<'_>,
 ) -> Markup {
     let lang = ctx.lang;
     let unit_name = name(lang, &gains.name_vi, &gains.name_en);
@@ -110,6 +112,243 @@ pub fn gains_page(
             (table("stakes-criteria", ctx.t("gains.criteria_caption"), &[Level::Criterion], true))
             h2 { (ctx.t("gains.items")) }
             (table("stakes-items", ctx.t("gains.items_caption"), &[Level::Item], true))
+            (what_if_section(ctx, r, &gains.unit, labels, what_if))
         },
     )
+}
+
+/// What the what-if section of the gains page shows: the form as sent, and its answer or the
+/// refused field's message.
+#[derive(Debug, Clone, Copy)]
+pub struct WhatIfSection<'a> {
+    /// The query pairs the form was sent with (to fill it in again).
+    pub pairs: &'a [(String, String)],
+    /// The simulation and plan, when the form asked for any.
+    pub result: Option<&'a UnitWhatIf>,
+    /// The refused field and the catalogue key of why.
+    pub error: Option<&'a FieldError>,
+}
+
+impl WhatIfSection<'_> {
+    fn value(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// A `<select>` with an empty first option, the option `value` selected.
+fn select(id: &str, label: &str, value: &str, options: &[(String, String)]) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        select id=(id) name=(id) {
+            option value="" selected[value.is_empty()] { "—" }
+            @for (v, text) in options {
+                option value=(v) selected[v == value] { (text) }
+            }
+        }
+    }
+}
+
+/// A text input for a number or code.
+fn input(id: &str, label: &str, value: &str, decimal: bool) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        input id=(id) name=(id) type="text" value=(value) inputmode=[decimal.then_some("decimal")];
+    }
+}
+
+/// The what-if form (a GET form: it reads, never writes) and its answer.
+pub fn what_if_section(
+    ctx: &PageContext,
+    r: &RoundResults,
+    unit: &str,
+    labels: &ItemLabels,
+    w: WhatIfSection<'_>,
+) -> Markup {
+    let lang = ctx.lang;
+    let m = &r.methodology;
+    let groups: Vec<(String, String)> = m
+        .groups
+        .iter()
+        .filter(|g| g.counts_toward_index && !g.items.is_empty())
+        .map(|g| (g.code.clone(), group_name(r, &g.code, lang).to_owned()))
+        .collect();
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for g in m.groups.iter().filter(|g| g.counts_toward_index) {
+        for rule in &g.items {
+            let key = format!("criterion:{}", rule.criterion);
+            if !targets.iter().any(|(k, _)| *k == key) {
+                let c = m.criterion(&rule.criterion);
+                let text = c.map_or(rule.criterion.as_str(), |c| {
+                    name(lang, &c.name.vi, &c.name.en)
+                });
+                targets.push((
+                    key,
+                    format!(
+                        "{} {} — {}",
+                        ctx.t("whatif.criterion"),
+                        rule.criterion,
+                        text
+                    ),
+                ));
+            }
+        }
+    }
+    for g in m.groups.iter().filter(|g| g.counts_toward_index) {
+        for rule in &g.items {
+            let key = format!("item:{}", rule.item);
+            if !targets.iter().any(|(k, _)| *k == key) {
+                let text = labels
+                    .get(&(g.code.clone(), rule.item.clone()))
+                    .map_or(rule.item.as_str(), |(t, _)| t.get(lang));
+                targets.push((
+                    key,
+                    format!("{} {} — {}", ctx.t("whatif.item"), rule.item, text),
+                ));
+            }
+        }
+    }
+    let components: Vec<(String, String)> = m
+        .components
+        .iter()
+        .map(|c| {
+            (
+                c.code.clone(),
+                format!("{} — {}", c.code, component_name(m, &c.code, lang)),
+            )
+        })
+        .collect();
+    let goals: Vec<(String, String)> = [
+        ("tier", "whatif.goal_tier"),
+        ("rank", "whatif.goal_rank"),
+        ("total", "whatif.goal_total"),
+    ]
+    .iter()
+    .map(|(k, key)| ((*k).to_owned(), ctx.t(key).to_owned()))
+    .collect();
+    let values: Vec<&str> = {
+        let mut v: Vec<&str> = m
+            .coefficient_tables
+            .values()
+            .flat_map(|t| t.values.keys().map(String::as_str))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let action = format!("/results/{}/units/{}/gains#what-if", r.round.id, unit);
+    html! {
+        section #what-if {
+            h2 { (ctx.t("whatif.title")) }
+            p { (ctx.t("whatif.intro")) }
+            @if let Some(e) = w.error {
+                div.error-summary role="alert" tabindex="-1" aria-labelledby="whatif-error-title" {
+                    h3 #whatif-error-title { (ctx.t("form.errors.title")) }
+                    ul { li { a href={ "#" (e.field) } {
+                        (crate::i18n::tf(lang, "whatif.field_error", &[("field", &e.field), ("reason", ctx.t(e.reason))]))
+                    } } }
+                }
+            }
+            form method="get" action=(action) {
+                @for n in 1..=SHIFT_ROWS {
+                    fieldset {
+                        legend { (crate::i18n::tf(lang, "whatif.shift_legend", &[("n", &n.to_string())])) }
+                        (select(&format!("shift{n}_group"), ctx.t("results.group"), w.value(&format!("shift{n}_group")), &groups))
+                        (select(&format!("shift{n}_target"), ctx.t("whatif.target"), w.value(&format!("shift{n}_target")), &targets))
+                        (input(&format!("shift{n}_to"), ctx.t("whatif.to"), w.value(&format!("shift{n}_to")), false))
+                        (input(&format!("shift{n}_pp"), ctx.t("whatif.pp"), w.value(&format!("shift{n}_pp")), true))
+                    }
+                }
+                p.hint { (crate::i18n::tf(lang, "whatif.values_hint", &[("values", &values.join(", "))])) }
+                @for n in 1..=APPRAISED_ROWS {
+                    fieldset {
+                        legend { (crate::i18n::tf(lang, "whatif.appraised_legend", &[("n", &n.to_string())])) }
+                        (select(&format!("appraised{n}_component"), ctx.t("whatif.component"), w.value(&format!("appraised{n}_component")), &components))
+                        (input(&format!("appraised{n}_points"), ctx.t("whatif.appraised_points"), w.value(&format!("appraised{n}_points")), true))
+                    }
+                }
+                fieldset {
+                    legend { (ctx.t("whatif.goal_legend")) }
+                    (select("goal", ctx.t("whatif.goal"), w.value("goal"), &goals))
+                    (input("goal_value", ctx.t("whatif.goal_value"), w.value("goal_value"), true))
+                }
+                button type="submit" { (ctx.t("whatif.submit")) }
+            }
+            @if let Some(res) = w.result {
+                (outcome_table(ctx, r, res))
+                @if let Some(p) = &res.plan { (plan_table(ctx, r, labels, p)) }
+            }
+        }
+    }
+}
+
+/// The unit before and after, row by row.
+fn outcome_table(ctx: &PageContext, r: &RoundResults, res: &UnitWhatIf) -> Markup {
+    let lang = ctx.lang;
+    let (b, a) = (&res.outcome.before, &res.outcome.after);
+    let row = |label: &str, id: &str, before: String, after: String| {
+        html! { tr data-row=(id) { th scope="row" { (label) } td.num { (before) } td.num { (after) } } }
+    };
+    html! {
+        table #what-if-outcome {
+            caption { (ctx.t("whatif.outcome_caption")) }
+            thead { tr {
+                th scope="col" { (ctx.t("gains.row")) }
+                th.num scope="col" { (ctx.t("whatif.before")) }
+                th.num scope="col" { (ctx.t("whatif.after")) }
+            } }
+            tbody {
+                @for (g, before) in &b.groups {
+                    (row(group_name(r, g, lang), &format!("group-{g}"), num(lang, *before), num(lang, a.groups.get(g).copied().flatten())))
+                }
+                (row(ctx.t("whatif.survey_part"), "survey", num(lang, b.survey_points), num(lang, a.survey_points)))
+                (row(ctx.t("whatif.total"), "total", num(lang, b.total_points), num(lang, a.total_points)))
+                (row(ctx.t("whatif.tier"), "tier", b.tier.clone().unwrap_or_else(|| "—".to_owned()), a.tier.clone().unwrap_or_else(|| "—".to_owned())))
+                (row(ctx.t("whatif.national"), "national", position(b.national), position(a.national)))
+                (row(ctx.t("whatif.regional"), "regional", position(b.regional), position(a.regional)))
+            }
+        }
+    }
+}
+
+/// The extra points a goal needs and the cheapest items and criteria to get them.
+fn plan_table(ctx: &PageContext, r: &RoundResults, labels: &ItemLabels, p: &TargetPlan) -> Markup {
+    let lang = ctx.lang;
+    let m = &r.methodology;
+    html! {
+        h3 { (ctx.t("whatif.plan_title")) }
+        p #plan-extra data-extra=(p.extra_points) {
+            (crate::i18n::tf(lang, "whatif.plan_extra", &[
+                ("extra", &num(lang, Some(p.extra_points))),
+                ("goal", &num(lang, Some(p.goal_points))),
+                ("total", &num(lang, Some(p.total_points))),
+            ]))
+        }
+        table #what-if-levers {
+            caption { (ctx.t("whatif.levers_caption")) }
+            thead { tr {
+                th scope="col" { (ctx.t("gains.row")) }
+                th scope="col" { (ctx.t("results.group")) }
+                th.num scope="col" { (ctx.t("whatif.points_per_pp")) }
+                th.num scope="col" { (ctx.t("whatif.headroom")) }
+                th.num scope="col" { (ctx.t("whatif.pp_needed")) }
+            } }
+            tbody { @for l in &p.levers {
+                @let (code, text) = match &l.target {
+                    ShiftTarget::Criterion(c) => (c, m.criterion(c).map_or(c.as_str(), |x| name(lang, &x.name.vi, &x.name.en))),
+                    ShiftTarget::Item(c) => (c, labels.get(&(l.group.clone(), c.clone())).map_or(c.as_str(), |(t, _)| t.get(lang))),
+                };
+                tr data-code=(code) {
+                    td { (code) " — " (text) }
+                    td { (group_name(r, &l.group, lang)) }
+                    td.num { (number_format(lang, 4).format(l.points_per_pp)) }
+                    td.num { (num(lang, Some(l.headroom_pp))) }
+                    td.num { @if let Some(pp) = l.pp_needed { (num(lang, Some(pp))) } @else { (ctx.t("whatif.not_alone")) } }
+                }
+            } }
+        }
+    }
 }

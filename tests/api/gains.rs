@@ -199,3 +199,202 @@ async fn a_coordinator_of_one_unit_cannot_see_another_unit_s_gains() {
     assert_eq!(json["compared_units"], 1);
     assert!(!body.contains(&other.name_vi));
 }
+
+/// "+30 points of 'Rất tốt' on the leaders' criterion C3-LD, and aim at the national top 10."
+const LIFT_C3: &str = "shift1_group=leader&shift1_target=criterion:C3-LD&shift1_to=1&shift1_pp=30\
+    &shift2_group=&shift2_target=&shift2_to=&shift2_pp=&goal=rank&goal_value=10";
+
+/// The before and after cells of the what-if outcome row `row` of a page.
+fn outcome_cells(html: &str, row: &str) -> (String, String) {
+    let start = html
+        .find(&format!("<tr data-row=\"{row}\">"))
+        .unwrap_or_else(|| panic!("row {row}"));
+    let tr = &html[start..start + html[start..].find("</tr>").unwrap()];
+    let cells: Vec<String> = tr
+        .split("<td class=\"num\">")
+        .skip(1)
+        .map(|c| c[..c.find("</td>").unwrap()].to_owned())
+        .collect();
+    (cells[0].clone(), cells[1].clone())
+}
+
+/// A number as Vietnamese pages write points: two decimals, a decimal comma.
+fn vi_points(x: f64) -> String {
+    format!("{x:.2}").replace('.', ",")
+}
+
+#[tokio::test]
+async fn the_what_if_form_on_son_la_changes_its_total_and_never_its_stored_results() {
+    let app = spawn_app().await;
+    let round = demo_2024(&app);
+    app.login_as("analyst@sonoivu.gov.vn", Role::Analyst).await;
+    let unit_url = format!("/results/{round}/units/{SON_LA}");
+    let unit_before = app.get_html(&unit_url).await;
+
+    let empty = app.get_html(&format!("{unit_url}/gains")).await;
+    assert!(
+        empty.contains("<form method=\"get\""),
+        "the form is a GET form"
+    );
+    assert!(!empty.contains("<script"), "the form needs no script");
+    assert!(
+        !empty.contains("what-if-outcome"),
+        "nothing is simulated unasked"
+    );
+
+    let page = app.get_html(&format!("{unit_url}/gains?{LIFT_C3}")).await;
+    let (total_before, total_after) = outcome_cells(&page, "total");
+    assert_ne!(total_before, total_after, "lifting C3-LD changes the total");
+    let (survey_before, survey_after) = outcome_cells(&page, "survey");
+    assert_ne!(survey_before, survey_after);
+    let (group_before, group_after) = outcome_cells(&page, "group-leader");
+    assert_ne!(group_before, group_after);
+    assert!(
+        page.contains("id=\"what-if-levers\""),
+        "the rank goal has a plan"
+    );
+    // The form is filled in again with what was sent.
+    assert!(page.contains("value=\"criterion:C3-LD\" selected"));
+
+    // Nothing was stored: the unit page is as it was.
+    let unit_after = app.get_html(&unit_url).await;
+    assert_eq!(unit_before, unit_after);
+
+    // The API answers the same numbers.
+    let token = make_token(&app, "read").await;
+    let response = api_get(
+        &app,
+        &token,
+        &format!("/api/v1/rounds/{round}/units/{SON_LA}/whatif?{LIFT_C3}"),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let before = body["before"]["total_points"].as_f64().unwrap();
+    let after = body["after"]["total_points"].as_f64().unwrap();
+    assert!(after > before, "{before} → {after}");
+    assert_eq!(total_before, vi_points(before));
+    assert_eq!(total_after, vi_points(after));
+    assert!(body["moved_answers"][0].as_u64().unwrap() > 0);
+    let plan = &body["plan"];
+    assert_eq!(plan["goal"], "rank");
+    assert!(plan["extra_points"].as_f64().unwrap() >= 0.0);
+    let rates: Vec<f64> = plan["levers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["points_per_pp"].as_f64().unwrap())
+        .collect();
+    assert!(!rates.is_empty());
+    assert!(rates.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
+    assert!(rates.iter().all(|r| *r > 0.0));
+
+    // Asked nothing, the API answers the unit as it is.
+    let response = api_get(
+        &app,
+        &token,
+        &format!("/api/v1/rounds/{round}/units/{SON_LA}/whatif"),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["before"], body["after"]);
+    assert!(body["plan"].is_null());
+}
+
+#[tokio::test]
+async fn a_refused_what_if_field_is_named_on_the_page_and_in_the_api() {
+    let app = spawn_app().await;
+    let round = demo_2024(&app);
+    app.login_as("analyst@sonoivu.gov.vn", Role::Analyst).await;
+    let gains = format!("/results/{round}/units/{SON_LA}/gains");
+
+    // Malformed: refused while parsing.
+    let bad_pp = "shift1_group=leader&shift1_target=criterion:C3-LD&shift1_to=1&shift1_pp=150";
+    let response = app.get(&format!("{gains}?{bad_pp}")).await;
+    assert_eq!(response.status(), 400);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Trường shift1_pp"), "the field is named");
+    assert!(page.contains("phải từ 0 đến 100 điểm phần trăm"));
+    assert!(
+        page.contains("href=\"#shift1_pp\""),
+        "the message links to the field"
+    );
+    assert!(
+        page.contains("id=\"stakes-items\""),
+        "the rest of the page is there"
+    );
+
+    // Well-formed but unknown to the methodology: refused by the simulation.
+    let unknown = "shift1_group=leader&shift1_target=criterion:NO-SUCH&shift1_to=1&shift1_pp=10";
+    let response = app.get(&format!("{gains}?{unknown}")).await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Trường shift1_target")
+    );
+    let response = app.get(&format!("{gains}?goal=tier&goal_value=Z")).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("Trường goal_value"));
+    // Appraised points above the component's maximum: refused by the scoring engine.
+    let response = app
+        .get(&format!(
+            "{gains}?appraised1_component=C3&appraised1_points=999"
+        ))
+        .await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Trường appraised1_points")
+    );
+
+    let token = make_token(&app, "read").await;
+    for (query, field) in [(bad_pp, "shift1_pp"), (unknown, "shift1_target")] {
+        let response = api_get(
+            &app,
+            &token,
+            &format!("/api/v1/rounds/{round}/units/{SON_LA}/whatif?{query}"),
+        )
+        .await;
+        assert_eq!(response.status(), 400);
+        let body: serde_json::Value = response.json().await.unwrap();
+        let detail = body["error"]["detail"].as_str().unwrap();
+        assert!(detail.contains(&format!("Field {field}")), "{detail}");
+    }
+}
+
+#[tokio::test]
+async fn a_coordinator_of_one_unit_cannot_simulate_another_unit() {
+    let app = spawn_app().await;
+    let round = demo_2024(&app);
+    app.login_as("coord@sonoivu.gov.vn", Role::Coordinator)
+        .await;
+    let other = {
+        let mut conn = app.pool.get().unwrap();
+        let units = khaosat::db::rounds::units(&mut conn, round).unwrap();
+        let user = khaosat::db::users::by_email(&mut conn, "coord@sonoivu.gov.vn")
+            .unwrap()
+            .unwrap();
+        let son_la = units.iter().find(|u| u.code == SON_LA).unwrap();
+        khaosat::db::users::add_unit(&mut conn, user.id, son_la.id).unwrap();
+        units.iter().find(|u| u.code != SON_LA).unwrap().clone()
+    };
+    let page = |unit: String| format!("/results/{round}/units/{unit}/gains?{LIFT_C3}");
+    assert_eq!(app.get(&page(SON_LA.to_owned())).await.status(), 200);
+    assert_eq!(app.get(&page(other.code.clone())).await.status(), 404);
+    let token = make_token(&app, "read").await;
+    let api = |unit: String| format!("/api/v1/rounds/{round}/units/{unit}/whatif?{LIFT_C3}");
+    let theirs = api_get(&app, &token, &api(other.code.clone())).await;
+    assert_eq!(theirs.status(), 404);
+    let mine = api_get(&app, &token, &api(SON_LA.to_owned())).await;
+    assert_eq!(mine.status(), 200);
+    let body: serde_json::Value = mine.json().await.unwrap();
+    // Ranked among the units the coordinator may see: their own only.
+    assert_eq!(body["after"]["national"]["of"], 1);
+}

@@ -26,6 +26,7 @@ async fn the_openapi_document_describes_every_api_route() {
         "/api/v1/rounds/{id}",
         "/api/v1/rounds/{id}/units",
         "/api/v1/rounds/{id}/units/{code}/gains",
+        "/api/v1/rounds/{id}/units/{code}/whatif",
         "/api/v1/rounds/{id}/scores",
         "/api/v1/rounds/{id}/rankings",
         "/api/v1/rounds/{id}/breakdown",
@@ -93,6 +94,8 @@ async fn every_documented_endpoint_answers_as_documented() {
                 .replace("{code}", &unit);
             let query = if path.ends_with("/breakdown") {
                 "?group=leader&by=bg_level"
+            } else if path.ends_with("/whatif") {
+                "?shift1_group=leader&shift1_target=criterion:C3-LD&shift1_to=1&shift1_pp=30&goal=tier&goal_value=A"
             } else {
                 ""
             };
@@ -123,7 +126,7 @@ async fn every_documented_endpoint_answers_as_documented() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 11, "every documented operation was called");
+    assert_eq!(checked, 12, "every documented operation was called");
     // The schemas are real constraints: a malformed body does not validate.
     let scores = &doc["paths"]["/api/v1/rounds/{id}/scores"]["get"]["responses"]["200"]["content"]
         ["application/json"]["schema"];

@@ -187,6 +187,11 @@ const TABLE: &[(&str, &str, Access)] = &[
         "/api/v1/rounds/{id}/units/{code}/gains",
         Access::Staff,
     ),
+    (
+        "GET",
+        "/api/v1/rounds/{id}/units/{code}/whatif",
+        Access::Staff,
+    ),
     ("GET", "/api/v1/rounds/{id}/scores", Access::Staff),
     ("GET", "/api/v1/rounds/{id}/rankings", Access::Staff),
     ("GET", "/api/v1/rounds/{id}/coverage", Access::Staff),

@@ -15,8 +15,13 @@ use super::{
 use crate::app::catalog;
 use crate::app::scores::{self, UnitScores};
 use crate::db::{self, AnyConnection};
-use crate::domain::gains::{self, PreviousValues, Stake, UnitFigures};
+use crate::domain::gains::form::{FieldError, WhatIfQuery};
+use crate::domain::gains::{
+    self, PreviousValues, Stake, TargetError, TargetPlan, UnitFigures, WhatIfError, WhatIfInput,
+    WhatIfOutcome,
+};
 use crate::domain::methodology::Methodology;
+use crate::domain::scoring::UnitIndex;
 use crate::error::AppError;
 
 /// A unit's points at stake, as one viewer may see them.
@@ -69,6 +74,84 @@ pub fn unit_gains(
         compared_units: all.len(),
         previous_round: previous.is_some().then_some(previous_round).flatten(),
     })
+}
+
+/// A what-if and a target of one unit, as one viewer may see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitWhatIf {
+    /// The unit before and after the changes (none asked: before twice).
+    pub outcome: WhatIfOutcome,
+    /// The plan toward the goal, when one was stated (from the unit's actual results).
+    pub plan: Option<TargetPlan>,
+}
+
+/// Simulates the changes of `request` on `unit` in `results` (opened for the viewer as the
+/// gains page is, so the unit and the others it is ranked among are those the viewer may see)
+/// and plans toward its goal. Reads only: nothing is stored. Not found exactly as
+/// [`unit_gains`]; a change or goal the methodology refuses comes back as the field it came
+/// from.
+///
+/// Each change is first simulated alone, so a refusal names the change it comes from.
+pub fn unit_what_if(
+    conn: &mut AnyConnection,
+    results: &RoundResults,
+    unit: &str,
+    request: &WhatIfQuery,
+) -> Result<Result<UnitWhatIf, FieldError>, AppError> {
+    let changes = request.change_list();
+    // A request without changes can still be refused (e.g. the group's distributions are
+    // hidden from this viewer): its goal is what asked for the simulation.
+    let field_of = |i: usize, e: &WhatIfError| match request.changes.get(i) {
+        Some((prefix, _)) => FieldError::of_what_if(prefix, e),
+        None => FieldError::of_target(&TargetError::WhatIf(e.clone())),
+    };
+    let scores = &results.scores;
+    let me = scores
+        .units
+        .iter()
+        .find(|u| u.unit == unit)
+        .ok_or(AppError::NotFound)?;
+    let linked = linked_points(conn, results.round.id, &results.methodology, &scores.units)?;
+    let empty = BTreeMap::new();
+    let units: Vec<UnitIndex> = scores
+        .units
+        .iter()
+        .map(|u| UnitIndex {
+            unit: u.unit.clone(),
+            region: u.region.clone(),
+            index: u.index.clone(),
+        })
+        .collect();
+    let input = WhatIfInput {
+        methodology: &results.methodology,
+        unit: &me.unit,
+        region: &me.region,
+        groups: &me.groups,
+        linked: linked.get(&me.unit).unwrap_or(&empty),
+        index: &me.index,
+        units: &units,
+    };
+    for (i, change) in changes.iter().enumerate() {
+        if let Err(e) = gains::what_if(&input, std::slice::from_ref(change)) {
+            return Ok(Err(field_of(i, &e)));
+        }
+    }
+    let outcome = match gains::what_if(&input, &changes) {
+        Ok(o) => o,
+        // Each change alone passed; together they can still be refused (e.g. by the scoring
+        // engine), and the last one is the one that tipped it.
+        Err(e) => return Ok(Err(field_of(changes.len().saturating_sub(1), &e))),
+    };
+    let plan = match request
+        .goal
+        .as_ref()
+        .map(|g| gains::plan(&input, g))
+        .transpose()
+    {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(FieldError::of_target(&e))),
+    };
+    Ok(Ok(UnitWhatIf { outcome, plan }))
 }
 
 /// The previous round's values of `unit`: its predecessors (through the unit lineage, as the

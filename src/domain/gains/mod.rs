@@ -30,8 +30,11 @@ use serde::Serialize;
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{GroupScore, IndexScore};
 
+pub mod form;
+mod targets;
 mod whatif;
 
+pub use targets::{Goal, Lever, PROBE_PERCENTAGE_POINTS, TargetError, TargetPlan, plan};
 pub use whatif::{
     AnswerShift, Change, ShiftTarget, WhatIf, WhatIfError, WhatIfInput, WhatIfOutcome, what_if,
 };

@@ -340,3 +340,126 @@ fn merged_predecessors_give_the_respondent_weighted_previous_value() {
     let q1 = prev[&key(Level::Item, Part::Survey, Some("leader"), "q1")];
     assert!(close(q1, 8.0));
 }
+
+/// The what-if input of `unit` ranked among `others`.
+fn plan_for(unit: &Unit, others: &[&Unit], goal: &Goal) -> Result<TargetPlan, TargetError> {
+    let m = par();
+    let units: Vec<UnitIndex> = others
+        .iter()
+        .chain(std::iter::once(&unit))
+        .map(|u| u.ranked())
+        .collect();
+    plan(
+        &WhatIfInput {
+            methodology: &m,
+            unit: unit.code,
+            region: unit.region,
+            groups: &unit.groups,
+            linked: &unit.linked,
+            index: &unit.index,
+            units: &units,
+        },
+        goal,
+    )
+}
+
+fn lever_codes(p: &TargetPlan) -> Vec<String> {
+    p.levers
+        .iter()
+        .map(|l| match &l.target {
+            ShiftTarget::Item(c) | ShiftTarget::Criterion(c) => c.clone(),
+        })
+        .collect()
+}
+
+#[test]
+fn reaching_tier_b_from_79_5_needs_half_a_point_cheapest_through_criterion_k1() {
+    // U = 79.5 (tier C); B starts at 80 % of 100 → 0.5 extra points.
+    // Probes of 10 points into "1" (the best value), 20 answers per item:
+    // - q1 (10 × "1", 5 × "2", 5 × "3"): 2 answers "3" → "1": q1 = 10 × (12 + 3 + 0.6) / 20
+    //   = 7.8, +0.8 for 10 points → 0.08 per point; 10 of 20 answers below "1" → headroom 50.
+    // - q3 (20 × "4"): 2 answers "4" → "1": q3 = 2 × 2 / 20 = 0.2 → 0.02 per point; headroom 100.
+    // - K1 (q1 and q3): both probes at once, +1.0 for 4 of 40 answers = 10 points → 0.1 per
+    //   point; 30 of 40 answers below "1" → headroom 75.
+    // - q2 and K2: every answer is already "1", nothing to gain, no lever.
+    // Points needed alone: K1 0.5 / 0.1 = 5, q1 0.5 / 0.08 = 6.25, q3 0.5 / 0.02 = 25.
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let p = plan_for(&u, &[], &Goal::Tier("B".to_owned())).unwrap();
+    assert!(close(p.total_points, 79.5));
+    assert!(close(p.goal_points, 80.0));
+    assert!(close(p.extra_points, 0.5));
+    assert_eq!(lever_codes(&p), vec!["K1", "q1", "q3"]);
+    let rates: Vec<f64> = p.levers.iter().map(|l| l.points_per_pp).collect();
+    assert!(
+        close(rates[0], 0.1) && close(rates[1], 0.08) && close(rates[2], 0.02),
+        "{rates:?}"
+    );
+    let headroom: Vec<f64> = p.levers.iter().map(|l| l.headroom_pp).collect();
+    assert!(close(headroom[0], 75.0) && close(headroom[1], 50.0) && close(headroom[2], 100.0));
+    let needed: Vec<f64> = p.levers.iter().map(|l| l.pp_needed.unwrap()).collect();
+    assert!(close(needed[0], 5.0) && close(needed[1], 6.25) && close(needed[2], 25.0));
+    assert!(p.levers.iter().all(|l| l.to_value == "1"));
+}
+
+#[test]
+fn reaching_tier_a_needs_more_than_any_one_lever_can_give() {
+    // 90 − 79.5 = 10.5 points: K1 would need 105 points of answers (headroom 75), q1 131.25
+    // (headroom 50), q3 525 (headroom 100): none alone.
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let p = plan_for(&u, &[], &Goal::Tier("A".to_owned())).unwrap();
+    assert!(close(p.extra_points, 10.5));
+    assert!(p.levers.iter().all(|l| l.pp_needed.is_none()));
+}
+
+#[test]
+fn a_unit_already_in_its_tier_needs_nothing_to_stay_there() {
+    // 79.5 is in C (70 to 80): staying in C needs 0 points.
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let p = plan_for(&u, &[], &Goal::Tier("C".to_owned())).unwrap();
+    assert!(close(p.extra_points, 0.0));
+    assert!(p.levers.iter().all(|l| l.pp_needed == Some(0.0)));
+}
+
+#[test]
+fn a_rank_goal_behind_two_tied_units_needs_to_tie_them() {
+    // Others: X 82.0, Y 80.1, Z 80.1, W 78.0; U 79.5 is 4th. Top 2: the 2nd other is Y at
+    // 80.1 → 0.6 extra; tying Y and Z shares their rank 2 (competition ranking). Top 3 needs
+    // the same 0.6: Z, 3rd of the others, is tied with Y at 80.1, and anything below 80.1
+    // stays 4th. Top 1: X's 82.0 → 2.5. Top 4: W's 78.0 is below U → 0. Top 5: only four
+    // others → 0.
+    let x = Unit::new("X", "N", LEADER_17, 8.0, (22.0, 35.0));
+    let y = Unit::new("Y", "N", LEADER_17, 8.0, (19.0, 36.1));
+    let z = Unit::new("Z", "S", LEADER_17, 8.0, (19.1, 36.0));
+    let w = Unit::new("W", "N", LEADER_17, 8.0, (18.0, 35.0));
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let others = [&x, &y, &z, &w];
+    let extra = |n| plan_for(&u, &others, &Goal::Rank(n)).unwrap().extra_points;
+    assert!(close(extra(1), 2.5));
+    assert!(close(extra(2), 0.6));
+    assert!(close(extra(3), 0.6));
+    assert!(close(extra(4), 0.0));
+    assert!(close(extra(5), 0.0));
+    // The simulation agrees: 0.6 points (q3 lifted by 50 points, as above) ranks U 2nd of 5.
+    let out = run(&u, &others, &[lift_q3(50.0)]);
+    assert!(close(out.after.total_points.unwrap() - 79.5, extra(3)));
+    assert_eq!(out.after.national, Some(Position { rank: 2, of: 5 }));
+    assert_eq!(
+        plan_for(&u, &others, &Goal::Rank(0)),
+        Err(TargetError::RankZero)
+    );
+}
+
+#[test]
+fn a_total_goal_is_checked_against_the_index_maximum_and_a_tier_against_the_methodology() {
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let p = plan_for(&u, &[], &Goal::Total(85.0)).unwrap();
+    assert!(close(p.extra_points, 5.5));
+    assert_eq!(
+        plan_for(&u, &[], &Goal::Total(101.0)),
+        Err(TargetError::AboveMaximum(101.0))
+    );
+    assert_eq!(
+        plan_for(&u, &[], &Goal::Tier("Z".to_owned())),
+        Err(TargetError::UnknownTier("Z".to_owned()))
+    );
+}

@@ -1,5 +1,6 @@
 //! Where a unit can gain: `/api/v1/rounds/{id}/units/{code}/gains`, the JSON form of the
-//! gains page, opened through the same results entry (visibility, disclosure, scope).
+//! gains page, opened through the same results entry (visibility, disclosure, scope), and
+//! `/api/v1/rounds/{id}/units/{code}/whatif`, its what-if form.
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
@@ -8,10 +9,11 @@ use utoipa::ToSchema;
 use crate::app::auth::api_token::ApiCaller;
 use crate::app::results::{self, Source};
 use crate::app::state::AppState;
-use crate::domain::gains::Stake;
+use crate::domain::gains::{Goal, ShiftTarget, Stake, TargetPlan, WhatIf, form};
 use crate::error::AppResult;
+use crate::i18n::Lang;
 
-use super::ErrorBody;
+use super::{ErrorBody, ErrorDetail};
 
 /// One row at stake.
 #[derive(Debug, Serialize, ToSchema)]
@@ -136,5 +138,212 @@ pub async fn unit_gains(
         compared_units: gains.compared_units,
         previous_round: gains.previous_round,
         stakes: gains.stakes.into_iter().map(ApiStake::from).collect(),
+    }))
+}
+
+/// A place in a ranking.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiPosition {
+    /// Rank, 1 = best.
+    pub rank: u32,
+    /// Ranked units.
+    pub of: u32,
+}
+
+/// A unit's figures before or after a what-if.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiWhatIfFigures {
+    /// Respondent group code → points (null: no score).
+    #[schema(value_type = std::collections::BTreeMap<String, Option<f64>>)]
+    pub groups: std::collections::BTreeMap<String, Option<f64>>,
+    /// The survey part.
+    pub survey_points: Option<f64>,
+    /// The index total.
+    pub total_points: Option<f64>,
+    /// Total percent.
+    pub percent: Option<f64>,
+    /// Tier.
+    pub tier: Option<String>,
+    /// National rank among the ranked units in the caller's view.
+    pub national: Option<ApiPosition>,
+    /// Rank in the unit's region.
+    pub regional: Option<ApiPosition>,
+}
+
+impl From<WhatIf> for ApiWhatIfFigures {
+    fn from(w: WhatIf) -> Self {
+        let pos = |p: Option<crate::domain::scoring::Position>| {
+            p.map(|p| ApiPosition {
+                rank: p.rank,
+                of: p.of,
+            })
+        };
+        ApiWhatIfFigures {
+            groups: w.groups,
+            survey_points: w.survey_points,
+            total_points: w.total_points,
+            percent: w.percent,
+            tier: w.tier,
+            national: pos(w.national),
+            regional: pos(w.regional),
+        }
+    }
+}
+
+/// An item or criterion as a way to gain index points.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiLever {
+    /// Respondent group.
+    pub group: String,
+    /// `item` or `criterion`.
+    pub level: String,
+    /// Its code.
+    pub code: String,
+    /// The best answer value, where answers are moved.
+    pub to_value: String,
+    /// Index points gained per percentage point of answers moved into the best value.
+    pub points_per_pp: f64,
+    /// Percentage points of answers not yet at the best value.
+    pub headroom_pp: f64,
+    /// Percentage points needed to reach the goal with this lever alone; null when not enough.
+    pub pp_needed: Option<f64>,
+}
+
+/// The extra points a goal needs and the cheapest ways to them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiTargetPlan {
+    /// `tier`, `rank` or `total`.
+    pub goal: String,
+    /// The goal's tier code, rank or total, as text.
+    pub goal_value: String,
+    /// The unit's index total now.
+    pub total_points: f64,
+    /// The total that meets the goal.
+    pub goal_points: f64,
+    /// Extra index points needed (0 when met).
+    pub extra_points: f64,
+    /// Items and criteria, most points per percentage point first.
+    pub levers: Vec<ApiLever>,
+}
+
+impl From<TargetPlan> for ApiTargetPlan {
+    fn from(p: TargetPlan) -> Self {
+        let (goal, goal_value) = match &p.goal {
+            Goal::Tier(t) => ("tier", t.clone()),
+            Goal::Rank(n) => ("rank", n.to_string()),
+            Goal::Total(x) => ("total", x.to_string()),
+        };
+        ApiTargetPlan {
+            goal: goal.to_owned(),
+            goal_value,
+            total_points: p.total_points,
+            goal_points: p.goal_points,
+            extra_points: p.extra_points,
+            levers: p
+                .levers
+                .into_iter()
+                .map(|l| {
+                    let (level, code) = match l.target {
+                        ShiftTarget::Item(c) => ("item", c),
+                        ShiftTarget::Criterion(c) => ("criterion", c),
+                    };
+                    ApiLever {
+                        group: l.group,
+                        level: level.to_owned(),
+                        code,
+                        to_value: l.to_value,
+                        points_per_pp: l.points_per_pp,
+                        headroom_pp: l.headroom_pp,
+                        pp_needed: l.pp_needed,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A unit re-scored with changed answers or appraised points, and its plan toward a goal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiWhatIf {
+    /// Unit code.
+    pub unit: String,
+    /// `live` or `published`: the results the simulation starts from.
+    pub source: String,
+    /// As scored now.
+    pub before: ApiWhatIfFigures,
+    /// With the changes.
+    pub after: ApiWhatIfFigures,
+    /// Answers moved by each change, in request order (0 for appraised points).
+    pub moved_answers: Vec<u64>,
+    /// The plan toward the goal, when `goal` was given.
+    pub plan: Option<ApiTargetPlan>,
+}
+
+/// `GET /api/v1/rounds/{id}/units/{code}/whatif`: the gains page's what-if form as JSON. Reads
+/// only; the unit is opened exactly as for its gains.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/units/{code}/whatif", tag = "rounds",
+    params(("id" = i64, Path, description = "Round id"), ("code" = String, Path, description = "Unit code"),
+        ("shift1_group" = Option<String>, Query, description = "Respondent group of answer change 1 (also shift2_…, shift3_…)"),
+        ("shift1_target" = Option<String>, Query, description = "`item:CODE` or `criterion:CODE`"),
+        ("shift1_to" = Option<String>, Query, description = "Answer value answers move into (answers at it or better stay)"),
+        ("shift1_pp" = Option<f64>, Query, description = "Percentage points of the answers to move, 0 to 100"),
+        ("appraised1_component" = Option<String>, Query, description = "Component whose appraised points are set (also appraised2_…)"),
+        ("appraised1_points" = Option<f64>, Query, description = "The new appraised points"),
+        ("goal" = Option<String>, Query, description = "`tier`, `rank` or `total`"),
+        ("goal_value" = Option<String>, Query, description = "Tier code, national rank or index points")),
+    responses((status = 200, description = "The unit before and after, and the plan toward the goal", body = ApiWhatIf),
+        (status = 400, description = "A refused field, named in the detail", body = ErrorBody),
+        (status = 401, description = "Unpublished and no token", body = ErrorBody),
+        (status = 404, description = "No such round, or the unit is not in the caller's scope", body = ErrorBody)),
+    security((), ("bearer" = [])))]
+pub async fn unit_what_if(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    path: web::Path<(i64, String)>,
+    query: web::Query<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let viewer = caller.viewer;
+    let (round_id, code) = path.into_inner();
+    let parsed = form::parse(&query);
+    let request = parsed.clone().unwrap_or_default();
+    let (source, answer) = state
+        .with_results(round_id, viewer, move |conn, r| {
+            let answer = results::unit_what_if(conn, &r, &code, &request)?;
+            Ok((r.source, answer.map(|a| (code, a))))
+        })
+        .await?;
+    let refused = |e: &form::FieldError| {
+        let reason = crate::i18n::t(Lang::En, e.reason);
+        HttpResponse::BadRequest().json(ErrorBody {
+            error: ErrorDetail {
+                status: 400,
+                title: crate::i18n::t(Lang::En, "error.bad_request.title").to_owned(),
+                detail: crate::i18n::tf(
+                    Lang::En,
+                    "whatif.field_error",
+                    &[("field", &e.field), ("reason", reason)],
+                ),
+            },
+        })
+    };
+    // A malformed field is refused before the simulation's answer is looked at; the round
+    // and unit were still opened, so an unknown unit is 404 either way.
+    if let Err(e) = &parsed {
+        return Ok(refused(e));
+    }
+    let (unit, w) = match answer {
+        Ok(a) => a,
+        Err(e) => return Ok(refused(&e)),
+    };
+    Ok(HttpResponse::Ok().json(ApiWhatIf {
+        unit,
+        source: match source {
+            Source::Live => "live".to_owned(),
+            Source::Published { .. } => "published".to_owned(),
+        },
+        before: w.outcome.before.into(),
+        after: w.outcome.after.into(),
+        moved_answers: w.outcome.moved_answers,
+        plan: w.plan.map(ApiTargetPlan::from),
     }))
 }

@@ -126,7 +126,7 @@ impl Modify for BearerSecurity {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "khaosat API", description = "Survey rounds, scores, rankings, coverage and exports of the PAR Index surveys. Published rounds are public; everything else needs a bearer token (`Authorization: Bearer ks_…`), made on the account's API tokens page."),
-    paths(rounds, round, units, unit_gains, scores, rankings, breakdown, coverage, create_export, export_job, export_file),
+    paths(rounds, round, units, unit_gains, unit_what_if, scores, rankings, breakdown, coverage, create_export, export_job, export_file),
     modifiers(&BearerSecurity)
 )]
 pub struct ApiDoc;
