@@ -98,17 +98,9 @@ pub struct CodeWithRound {
     pub draft: Option<DraftRow>,
 }
 
-/// The code with this hash (its own or a further one, as [`by_hash`]) with everything a
-/// respondent's request needs, in one round trip instead of four: every page of the form
-/// asks for it.
-pub fn with_round_and_draft(
-    conn: &mut AnyConnection,
-    code_hash: &str,
-) -> QueryResult<Option<CodeWithRound>> {
-    let aliased = access_code_aliases::table
-        .filter(access_code_aliases::code_hash.eq(code_hash))
-        .select(access_code_aliases::access_code_id);
-    let found: Option<(AccessCodeRow, RoundRow, Option<i64>, Option<DraftRow>)> =
+/// The joined query behind [`with_round_and_draft`], before its filter.
+macro_rules! code_with_round {
+    () => {
         access_codes::table
             .inner_join(rounds::table)
             .left_join(
@@ -117,19 +109,41 @@ pub fn with_round_and_draft(
                     .and(round_groups::group_id.eq(access_codes::group_id))),
             )
             .left_join(drafts::table)
-            .filter(
-                access_codes::code_hash
-                    .eq(code_hash)
-                    .or(access_codes::id.eq_any(aliased)),
-            )
             .select((
                 AccessCodeRow::as_select(),
                 RoundRow::as_select(),
                 round_groups::instrument_id.nullable(),
                 Option::<DraftRow>::as_select(),
             ))
+    };
+}
+
+/// The code with this hash (its own or a further one, as [`by_hash`]) with everything a
+/// respondent's request needs, in one round trip instead of four: every page of the form
+/// asks for it. A further code (rare) costs two more. Not one `hash = ? OR id IN (aliases)`
+/// query: PostgreSQL plans that OR as a scan of every code.
+pub fn with_round_and_draft(
+    conn: &mut AnyConnection,
+    code_hash: &str,
+) -> QueryResult<Option<CodeWithRound>> {
+    type Found = (AccessCodeRow, RoundRow, Option<i64>, Option<DraftRow>);
+    let mut found: Option<Found> = code_with_round!()
+        .filter(access_codes::code_hash.eq(code_hash))
+        .get_result(conn)
+        .optional()?;
+    if found.is_none() {
+        let aliased: Option<i64> = access_code_aliases::table
+            .find(code_hash)
+            .select(access_code_aliases::access_code_id)
             .get_result(conn)
             .optional()?;
+        if let Some(id) = aliased {
+            found = code_with_round!()
+                .filter(access_codes::id.eq(id))
+                .get_result(conn)
+                .optional()?;
+        }
+    }
     Ok(
         found.map(|(code, round, instrument_id, draft)| CodeWithRound {
             code,

@@ -143,14 +143,7 @@ pub async fn overload(opts: &Opts, db: &BenchDb) -> Result<Row> {
             opts.duration
         ));
         let mark = Mark::now(&pool, round.id, &server)?;
-        let report = journeys(
-            &server,
-            plan.clone(),
-            codes.clone(),
-            users,
-            opts.duration,
-        )
-        .await?;
+        let report = journeys(&server, plan.clone(), codes.clone(), users, opts.duration).await?;
         runs.push(mark.finish(&pool, round.id, &server, report)?);
     }
     Ok(overload_row(&runs[0], &runs[1]))
