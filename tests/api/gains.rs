@@ -163,22 +163,25 @@ async fn an_unpublished_round_s_gains_need_a_login_as_its_unit_page_does() {
     assert_eq!(unknown, 404);
 }
 
+/// Signs in as a coordinator of Sơn La only, and returns another unit of `round`.
+async fn sign_in_as_son_la_s_coordinator(app: &TestApp, round: i64) -> khaosat::db::units::UnitRow {
+    app.login_as("coord@sonoivu.gov.vn", Role::Coordinator)
+        .await;
+    let mut conn = app.pool.get().unwrap();
+    let units = khaosat::db::rounds::units(&mut conn, round).unwrap();
+    let user = khaosat::db::users::by_email(&mut conn, "coord@sonoivu.gov.vn")
+        .unwrap()
+        .unwrap();
+    let son_la = units.iter().find(|u| u.code == SON_LA).unwrap();
+    khaosat::db::users::add_unit(&mut conn, user.id, son_la.id).unwrap();
+    units.iter().find(|u| u.code != SON_LA).unwrap().clone()
+}
+
 #[tokio::test]
 async fn a_coordinator_of_one_unit_cannot_see_another_unit_s_gains() {
     let app = spawn_app().await;
     let round = demo_2024(&app);
-    app.login_as("coord@sonoivu.gov.vn", Role::Coordinator)
-        .await;
-    let other = {
-        let mut conn = app.pool.get().unwrap();
-        let units = khaosat::db::rounds::units(&mut conn, round).unwrap();
-        let user = khaosat::db::users::by_email(&mut conn, "coord@sonoivu.gov.vn")
-            .unwrap()
-            .unwrap();
-        let son_la = units.iter().find(|u| u.code == SON_LA).unwrap();
-        khaosat::db::users::add_unit(&mut conn, user.id, son_la.id).unwrap();
-        units.iter().find(|u| u.code != SON_LA).unwrap().clone()
-    };
+    let other = sign_in_as_son_la_s_coordinator(&app, round).await;
     let mine = app
         .get(&format!("/results/{round}/units/{SON_LA}/gains"))
         .await;
@@ -373,18 +376,7 @@ async fn a_refused_what_if_field_is_named_on_the_page_and_in_the_api() {
 async fn a_coordinator_of_one_unit_cannot_simulate_another_unit() {
     let app = spawn_app().await;
     let round = demo_2024(&app);
-    app.login_as("coord@sonoivu.gov.vn", Role::Coordinator)
-        .await;
-    let other = {
-        let mut conn = app.pool.get().unwrap();
-        let units = khaosat::db::rounds::units(&mut conn, round).unwrap();
-        let user = khaosat::db::users::by_email(&mut conn, "coord@sonoivu.gov.vn")
-            .unwrap()
-            .unwrap();
-        let son_la = units.iter().find(|u| u.code == SON_LA).unwrap();
-        khaosat::db::users::add_unit(&mut conn, user.id, son_la.id).unwrap();
-        units.iter().find(|u| u.code != SON_LA).unwrap().clone()
-    };
+    let other = sign_in_as_son_la_s_coordinator(&app, round).await;
     let page = |unit: String| format!("/results/{round}/units/{unit}/gains?{LIFT_C3}");
     assert_eq!(app.get(&page(SON_LA.to_owned())).await.status(), 200);
     assert_eq!(app.get(&page(other.code.clone())).await.status(), 404);

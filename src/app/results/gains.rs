@@ -53,12 +53,7 @@ pub fn unit_gains(
     unit: &str,
 ) -> Result<UnitGains, AppError> {
     let scores = &results.scores;
-    let me = scores
-        .units
-        .iter()
-        .find(|u| u.unit == unit)
-        .ok_or(AppError::NotFound)?;
-    let linked = linked_points(conn, results.round.id, &results.methodology, &scores.units)?;
+    let (me, linked) = unit_and_linked(conn, results, unit)?;
     let empty = BTreeMap::new();
     let figures = |u| figures_of(u, &linked, &empty);
     let all: Vec<UnitFigures<'_>> = scores.units.iter().map(figures).collect();
@@ -106,12 +101,7 @@ pub fn unit_what_if(
         None => FieldError::of_target(&TargetError::WhatIf(e.clone())),
     };
     let scores = &results.scores;
-    let me = scores
-        .units
-        .iter()
-        .find(|u| u.unit == unit)
-        .ok_or(AppError::NotFound)?;
-    let linked = linked_points(conn, results.round.id, &results.methodology, &scores.units)?;
+    let (me, linked) = unit_and_linked(conn, results, unit)?;
     let empty = BTreeMap::new();
     let units: Vec<UnitIndex> = scores
         .units
@@ -213,6 +203,26 @@ fn figures_of<'a>(
     }
 }
 
+/// The scores of `unit` in the round (404 when the viewer's results hold none) and the linked
+/// indices' points of every unit, which both the gains and the what-if start from.
+fn unit_and_linked<'r>(
+    conn: &mut AnyConnection,
+    results: &'r RoundResults,
+    unit: &str,
+) -> Result<(&'r UnitScores, LinkedPoints), AppError> {
+    let scores = &results.scores;
+    let me = scores
+        .units
+        .iter()
+        .find(|u| u.unit == unit)
+        .ok_or(AppError::NotFound)?;
+    let linked = linked_points(conn, results.round.id, &results.methodology, &scores.units)?;
+    Ok((me, linked))
+}
+
+/// The points of each linked index, by unit then by the index's code.
+type LinkedPoints = BTreeMap<String, BTreeMap<String, f64>>;
+
 /// Each unit's linked index points (unit code → linked code → points): a SIPAS score goes to
 /// the linked index its own methodology names, when the main methodology has it (the rule the
 /// composition follows).
@@ -221,7 +231,7 @@ fn linked_points(
     round_id: i64,
     main: &Methodology,
     units: &[UnitScores],
-) -> Result<BTreeMap<String, BTreeMap<String, f64>>, AppError> {
+) -> Result<LinkedPoints, AppError> {
     let mut links: BTreeMap<(String, u32), String> = BTreeMap::new();
     for g in db::rounds::groups(conn, round_id)? {
         let Some(stored) = catalog::load_methodology(conn, g.methodology_id)? else {
