@@ -63,8 +63,8 @@ pub async fn observe(
 
 /// Admission control (see `app::admission`): a request waits briefly for its turn or is
 /// refused with `503` and `Retry-After` before its handler runs, so a refusal never follows a
-/// change. Health checks, metrics and hashed assets pass without a turn: they need no database
-/// and must keep answering when the server is at capacity.
+/// change. Health checks, metrics and hashed assets pass without a turn: they are cheap, and a
+/// balancer or a scraper must still hear from a server that is at capacity.
 pub async fn admission(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
