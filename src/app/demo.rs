@@ -285,10 +285,14 @@ pub fn create(conn: &mut AnyConnection, spec: DemoSpec) -> Result<i64, AppError>
                         )?;
                     }
                     let key = (round_id, unit.id, *group_id);
-                    db::responses::add_many_to_count(conn, key, i64::try_from(batch).unwrap_or(0))?;
-                    for ((item, value), count) in &tally {
-                        db::responses::add_many_to_tally(conn, key, item, value, *count)?;
-                    }
+                    crate::app::scores::add_counted(
+                        conn,
+                        key,
+                        i64::try_from(batch).unwrap_or(0),
+                        tally
+                            .iter()
+                            .map(|((item, value), n)| ((item.as_str(), value.as_str()), *n)),
+                    )?;
                     Ok::<_, AppError>(())
                 })?;
             }

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::app::actor::Actor;
 use crate::app::auth::tokens::{hash_token, random_token};
 use crate::app::rounds::{RoundError, round_lookups};
+use crate::app::scores::add_counted;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::responses::NewResponse;
 use crate::db::rounds::{RoundGroupRow, RoundRow};
@@ -38,6 +39,9 @@ type Result<T> = std::result::Result<T, RoundError>;
 
 /// (round, unit, group): where a response counts.
 type TallyKey = (i64, i64, i64);
+
+/// Per (round, unit, group): its responses, and how often each (item, value) was answered.
+type CellCounts = BTreeMap<TallyKey, (i64, BTreeMap<(String, String), i64>)>;
 
 /// How long a previewed export can be confirmed.
 pub const PREVIEW_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(1);
@@ -394,8 +398,7 @@ fn store(
         .collect();
     let today = chrono::Utc::now().date_naive();
     // Tallies are added once per cell, not once per response.
-    let mut counts: BTreeMap<TallyKey, i64> = BTreeMap::new();
-    let mut cells: BTreeMap<(TallyKey, String, String), i64> = BTreeMap::new();
+    let mut counts = CellCounts::new();
     for s in submissions {
         let (Some(&unit_id), Some(group)) = (
             unit_ids.get(&s.unit),
@@ -420,18 +423,23 @@ fn store(
             },
         )?;
         let cell = (round_id, unit_id, group.group_id);
-        *counts.entry(cell).or_default() += 1;
+        let (n, cells) = counts.entry(cell).or_default();
+        *n += 1;
         for (item, value) in tally_cells(&s.answers) {
             *cells
-                .entry((cell, item.to_owned(), value.to_owned()))
+                .entry((item.to_owned(), value.to_owned()))
                 .or_default() += 1;
         }
     }
-    for (cell, n) in counts {
-        db::responses::add_many_to_count(conn, cell, n)?;
-    }
-    for ((cell, item, value), n) in cells {
-        db::responses::add_many_to_tally(conn, cell, &item, &value, n)?;
+    for (cell, (n, cells)) in &counts {
+        add_counted(
+            conn,
+            *cell,
+            *n,
+            cells
+                .iter()
+                .map(|((item, value), count)| ((item.as_str(), value.as_str()), *count)),
+        )?;
     }
     record(
         conn,

@@ -3,6 +3,7 @@
 //! live tallies always leave excluded responses out; the scores with them stay available by
 //! recomputing from the raw answers.
 
+use crate::app::scores::add_counted;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::{self, AnyConnection};
 use crate::domain::answers::Answers;
@@ -98,10 +99,12 @@ pub fn exclude(
         }
         let answers = Answers::from_json(&row.answers).unwrap_or_default();
         let key = (round_id, row.unit_id, row.group_id);
-        db::responses::add_many_to_count(conn, key, -1)?;
-        for (item, value) in tally_cells(&answers) {
-            db::responses::add_many_to_tally(conn, key, item, value, -1)?;
-        }
+        add_counted(
+            conn,
+            key,
+            -1,
+            tally_cells(&answers).into_iter().map(|cell| (cell, -1)),
+        )?;
         record(
             conn,
             &AuditEntry {

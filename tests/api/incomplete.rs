@@ -46,12 +46,8 @@ fn copy_response(conn: &mut AnyConnection, round: i64, from: i64, to: i64, group
         },
     )
     .unwrap();
-    let key = (round, to, group);
-    db::responses::add_many_to_count(conn, key, 1).unwrap();
     let parsed = khaosat::domain::answers::Answers::from_json(&answers).unwrap();
-    for (item, value) in khaosat::domain::answers::tally_cells(&parsed) {
-        db::responses::add_many_to_tally(conn, key, item, value, 1).unwrap();
-    }
+    khaosat::app::scores::add_to_tallies(conn, round, to, group, &parsed).unwrap();
 }
 
 /// The round: 34 units; units 0 and 1 have one leader, one civil servant and one citizen each

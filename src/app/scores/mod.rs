@@ -16,7 +16,7 @@ pub use publish::{Snapshot, inputs_hash, publish, read_snapshot};
 pub use round_scores::UnitUncertainty;
 pub use round_scores::{NationalFigure, RoundScores, UnitScores, rank_unit_scores};
 pub use tallies::{
-    Tallies, TallyCheck, add_to_tallies, live_tallies, recompute_tallies,
+    Tallies, TallyCheck, add_counted, add_to_tallies, live_tallies, recompute_tallies,
     recompute_tallies_with_excluded, tally_differences, verify_tallies,
 };
 pub use uncertainty::{BOOTSTRAP_REPLICATES, uncertainty};

@@ -15,16 +15,35 @@ pub fn add_to_tallies(
     group_id: i64,
     answers: &Answers,
 ) -> Result<(), AppError> {
-    db::responses::add_to_count(conn, round_id, unit_id, group_id)?;
-    let mut cells: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-    for cell in tally_cells(answers) {
-        *cells.entry(cell).or_default() += 1;
+    Ok(add_counted(
+        conn,
+        (round_id, unit_id, group_id),
+        1,
+        tally_cells(answers).into_iter().map(|cell| (cell, 1)),
+    )?)
+}
+
+/// Adds `responses` to the live count of a (round, unit, group) and each `((item, value), n)`
+/// to its tally cell, in one statement for all the cells: the one way a submission, a bulk
+/// load (demo, field import) or an exclusion (negative counts) changes the live tallies.
+/// Cells are summed and sorted first, so each appears once and every transaction takes the
+/// same rows in the same order.
+pub fn add_counted<'a>(
+    conn: &mut AnyConnection,
+    key: (i64, i64, i64),
+    responses: i64,
+    cells: impl IntoIterator<Item = ((&'a str, &'a str), i64)>,
+) -> diesel::QueryResult<()> {
+    db::responses::add_many_to_count(conn, key, responses)?;
+    let mut summed: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for (cell, n) in cells {
+        *summed.entry(cell).or_default() += n;
     }
-    let cells: Vec<(&str, &str, i64)> = cells
+    let cells: Vec<(&str, &str, i64)> = summed
         .into_iter()
         .map(|((item, value), n)| (item, value, n))
         .collect();
-    db::responses::add_cells_to_tally(conn, (round_id, unit_id, group_id), &cells)?;
+    db::responses::add_cells_to_tally(conn, key, &cells)?;
     Ok(())
 }
 
