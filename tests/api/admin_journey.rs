@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use khaosat::domain::access_code::AccessCode;
 use scraper::{Html, Node};
 
-use crate::browser::{Browser, browser_sized};
+use crate::browser::{Browser, browser_sized, keep_picture};
 use crate::helpers::spawn_app;
 use crate::respond::{answer_everything_of, bundled, fill, submit_review};
 
@@ -193,16 +193,6 @@ impl Desk {
     async fn source(&self) -> String {
         self.browser.source().await
     }
-}
-
-/// Keeps a picture of a key step when `KHAOSAT_SCREENSHOTS` names a folder.
-async fn keep_picture(browser: &Browser, name: &str) {
-    let Ok(folder) = std::env::var("KHAOSAT_SCREENSHOTS") else {
-        return;
-    };
-    let png = browser.client.screenshot().await.unwrap();
-    std::fs::create_dir_all(&folder).unwrap();
-    std::fs::write(format!("{folder}/{name}.png"), png).unwrap();
 }
 
 /// Thirty people of a 2024 list, as a provincial office would type it: units by their names

@@ -425,6 +425,16 @@ async fn a_respondent_without_javascript_completes_a_response() {
     assert_eq!(responses(&app), 1);
 }
 
+/// Keeps a picture of a key step when `KHAOSAT_SCREENSHOTS` names a folder.
+pub async fn keep_picture(browser: &Browser, name: &str) {
+    let Ok(folder) = std::env::var("KHAOSAT_SCREENSHOTS") else {
+        return;
+    };
+    let png = browser.client.screenshot().await.unwrap();
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(format!("{folder}/{name}.png"), png).unwrap();
+}
+
 /// Saves a screenshot under the target directory (CI keeps them as artefacts) and checks it is
 /// a real, non-blank PNG of the requested width.
 async fn screenshot(b: &Browser, name: &str) -> Vec<u8> {

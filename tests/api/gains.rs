@@ -9,10 +9,10 @@ use crate::helpers::{TestApp, spawn_app};
 use crate::results::{api_get, make_token, publish};
 
 /// Sơn La's code in the 2023 province list.
-const SON_LA: &str = "14";
+pub const SON_LA: &str = "14";
 
 /// A demo round of the 63 provinces of 2023, with appraised points.
-fn demo_2024(app: &TestApp) -> i64 {
+pub fn demo_2024(app: &TestApp) -> i64 {
     let mut conn = app.pool.get().unwrap();
     demo::create(
         &mut conn,

@@ -24,6 +24,7 @@ mod exclusions;
 mod faults;
 mod field_import;
 mod gains;
+mod gains_browser;
 mod health;
 mod helpers;
 mod incomplete;
