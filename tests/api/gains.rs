@@ -120,6 +120,32 @@ async fn son_la_s_page_and_api_list_its_questions_by_points_recoverable() {
             "C3 {part}"
         );
     }
+    // The waterfall runs from the maximum down to the sum of the components' points.
+    assert!(
+        page.contains("id=\"waterfall-title\""),
+        "the waterfall is drawn"
+    );
+    let components: Vec<&serde_json::Value> = stakes
+        .iter()
+        .filter(|s| s["level"] == "component")
+        .collect();
+    let points: f64 = components.iter().filter_map(|s| number(&s["points"])).sum();
+    let maximum: f64 = components
+        .iter()
+        .filter_map(|s| number(&s["max_points"]))
+        .sum();
+    let last_row = |label: &str| {
+        let start = page.find(&format!("<td>{label}</td>")).unwrap();
+        let row = &page[start..start + page[start..].find("</tr>").unwrap()];
+        let cells: Vec<&str> = row
+            .split("<td class=\"num\">")
+            .skip(1)
+            .map(|c| &c[..c.find("</td>").unwrap()])
+            .collect();
+        cells.last().unwrap().to_string()
+    };
+    assert_eq!(last_row("Điểm tối đa"), vi_points(maximum));
+    assert_eq!(last_row("Điểm của đơn vị"), vi_points(points));
     // The page's question table is in the API's order.
     let api_order: Vec<String> = items
         .iter()
