@@ -105,6 +105,7 @@ pub fn gains_page(
             (source_note(ctx, r.source))
             p { (crate::i18n::tf(lang, "gains.intro", &[("n", &gains.compared_units.to_string())])) }
             @if gains.previous_round.is_none() { p.hint #no-previous { (ctx.t("gains.no_previous")) } }
+            p { a #plan-link href={ "/results/" (r.round.id) "/units/" (gains.unit) "/plan" } { (ctx.t("plan.link")) } }
             (chart)
             h2 { (ctx.t("results.components")) }
             (table("stakes-components", ctx.t("gains.components_caption"), &[Level::Component, Level::LinkedIndex], false))

@@ -9,10 +9,10 @@ use crate::helpers::{TestApp, spawn_app};
 use crate::results::{api_get, make_token, publish};
 
 /// Sơn La's code in the 2023 province list.
-const SON_LA: &str = "14";
+pub(crate) const SON_LA: &str = "14";
 
 /// A demo round of the 63 provinces of 2023, with appraised points.
-fn demo_2024(app: &TestApp) -> i64 {
+pub(crate) fn demo_2024(app: &TestApp) -> i64 {
     let mut conn = app.pool.get().unwrap();
     demo::create(
         &mut conn,
@@ -26,7 +26,7 @@ fn demo_2024(app: &TestApp) -> i64 {
 }
 
 /// The `data-code` attributes of the rows of the table with `id`, in page order.
-fn row_codes(html: &str, id: &str) -> Vec<String> {
+pub(crate) fn row_codes(html: &str, id: &str) -> Vec<String> {
     let start = html
         .find(&format!("<table id=\"{id}\""))
         .unwrap_or_else(|| panic!("table {id}"));
@@ -39,7 +39,12 @@ fn row_codes(html: &str, id: &str) -> Vec<String> {
 }
 
 /// The API's gains of a unit, as JSON.
-async fn api_gains(app: &TestApp, token: &str, round: i64, unit: &str) -> reqwest::Response {
+pub(crate) async fn api_gains(
+    app: &TestApp,
+    token: &str,
+    round: i64,
+    unit: &str,
+) -> reqwest::Response {
     api_get(
         app,
         token,
@@ -48,7 +53,7 @@ async fn api_gains(app: &TestApp, token: &str, round: i64, unit: &str) -> reqwes
     .await
 }
 
-fn number(v: &serde_json::Value) -> Option<f64> {
+pub(crate) fn number(v: &serde_json::Value) -> Option<f64> {
     v.as_f64()
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
@@ -190,7 +195,10 @@ async fn an_unpublished_round_s_gains_need_a_login_as_its_unit_page_does() {
 }
 
 /// Signs in as a coordinator of Sơn La only, and returns another unit of `round`.
-async fn sign_in_as_son_la_s_coordinator(app: &TestApp, round: i64) -> khaosat::db::units::UnitRow {
+pub(crate) async fn sign_in_as_son_la_s_coordinator(
+    app: &TestApp,
+    round: i64,
+) -> khaosat::db::units::UnitRow {
     app.login_as("coord@sonoivu.gov.vn", Role::Coordinator)
         .await;
     let mut conn = app.pool.get().unwrap();

@@ -35,6 +35,7 @@ mod migrations;
 mod openapi;
 mod paper;
 mod permissions;
+mod plan;
 mod process_exit;
 mod properties;
 mod question_features;

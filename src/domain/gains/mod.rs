@@ -1,7 +1,8 @@
 //! Where a unit can gain: the points at stake in each component, criterion and scored item of
 //! a round (points, maximum, points lost, gaps to the national and regional best and to the
 //! unit's own previous round), and a what-if simulation that re-scores a unit with changed
-//! answers or appraised points under the round's own methodology ([`what_if`]).
+//! answers or appraised points under the round's own methodology ([`what_if`]), and an
+//! improvement plan built on both ([`improvement_plan`]).
 //!
 //! Pure functions over scores the scoring engine ([`crate::domain::scoring`]) produced: no
 //! figure here is computed by a second set of rules. Points at stake only read those scores;
@@ -31,9 +32,11 @@ use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{GroupScore, IndexScore};
 
 pub mod form;
+mod improvement;
 mod targets;
 mod whatif;
 
+pub use improvement::{ImprovementPlan, PlanRow, ToBest, WEAKEST_CRITERIA, improvement_plan};
 pub use targets::{Goal, Lever, PROBE_PERCENTAGE_POINTS, TargetError, TargetPlan, plan};
 pub use whatif::{
     AnswerShift, Change, ShiftTarget, WhatIf, WhatIfError, WhatIfInput, WhatIfOutcome, what_if,
