@@ -28,6 +28,7 @@ mod health;
 mod helpers;
 mod incomplete;
 mod incomplete_journey;
+mod internal_rounds;
 mod limits;
 mod logs;
 mod mail;

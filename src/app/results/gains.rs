@@ -17,8 +17,8 @@ use crate::app::scores::{self, UnitScores};
 use crate::db::{self, AnyConnection};
 use crate::domain::gains::form::{FieldError, WhatIfQuery};
 use crate::domain::gains::{
-    self, ImprovementPlan, PreviousValues, Stake, TargetError, TargetPlan, UnitFigures,
-    WhatIfError, WhatIfInput, WhatIfOutcome,
+    self, DragRanking, ImprovementPlan, PreviousValues, Stake, TargetError, TargetPlan,
+    UnitFigures, UnitWeight, WhatIfError, WhatIfInput, WhatIfOutcome,
 };
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::UnitIndex;
@@ -42,6 +42,9 @@ pub struct UnitGains {
     /// The round the previous values come from, when the round is compared with one and the
     /// viewer may see its figures.
     pub previous_round: Option<i64>,
+    /// The units of this view ranked by how much each drags the round-wide score down;
+    /// `None` when no unit has a score.
+    pub drag: Option<DragRanking>,
 }
 
 /// The points at stake of `unit` in `results` (opened for `viewer`); not found when the unit is
@@ -70,7 +73,9 @@ fn gains_of(
     let (previous, previous_round) = previous_of(conn, results, viewer, &me.unit)?;
     let stakes =
         gains::points_at_stake(&results.methodology, &figures(me), &all, previous.as_ref());
+    let weights: Vec<UnitWeight<'_>> = all.iter().map(UnitFigures::weight).collect();
     Ok(UnitGains {
+        drag: gains::drag_ranking(&weights),
         unit: me.unit.clone(),
         name_vi: me.name_vi.clone(),
         name_en: me.name_en.clone(),
