@@ -91,7 +91,7 @@ pub fn plan_tables(r: &RoundResults, p: &UnitPlan, lang: Lang) -> [Table; 2] {
                 cells.extend([number(s.previous), number(s.change_since_previous)]);
             }
             cells.extend([
-                best.map_or(Cell::Empty, |b| number(Some(b.percentage_points))),
+                best.map_or(Cell::Empty, |b| Cell::Int(i64::from(b.percentage_points))),
                 number(best.and_then(|b| b.after.total_points)),
                 number(best.and_then(|b| b.total_gain)),
                 best.and_then(|b| b.after.tier.as_deref())

@@ -39,7 +39,7 @@ pub struct ToBest {
     /// The answer value answers move into (the best one).
     pub to_value: String,
     /// Whole percentage points of each item's valid answers moved into it.
-    pub percentage_points: f64,
+    pub percentage_points: u32,
     /// Answers moved over the criterion's items.
     pub moved_answers: u64,
     /// Whether the criterion reaches the national best (`false`: even every answer at the best
@@ -176,7 +176,7 @@ fn to_best(
     };
     Ok(Some(ToBest {
         to_value: best,
-        percentage_points: f64::from(pp),
+        percentage_points: pp,
         moved_answers: outcome.moved_answers.iter().sum(),
         reached,
         total_gain: outcome

@@ -537,7 +537,7 @@ fn the_plan_lifts_the_weakest_criterion_to_the_national_best_with_the_fewest_per
     assert!(close(k1.stake.change_since_previous.unwrap(), 1.0));
     let best = k1.to_best.as_ref().unwrap();
     assert_eq!(best.to_value, "1");
-    assert!(close(best.percentage_points, 58.0));
+    assert_eq!(best.percentage_points, 58);
     assert_eq!(best.moved_answers, 22);
     assert!(best.reached);
     assert!(close(best.after.groups["leader"].unwrap(), 21.2));
