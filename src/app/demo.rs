@@ -175,17 +175,28 @@ fn latest_id(conn: &mut AnyConnection, code: &str, methodology: bool) -> Result<
     found.ok_or_else(|| AppError::internal(anyhow::anyhow!("the bundled {code} is not loaded")))
 }
 
-/// Creates and opens a demo round and fills it with synthetic responses. Returns its id.
+/// Creates and opens a demo round of the bundled units of the year (up to 2024 the 63
+/// provinces, from 2025 the 34 units) and fills it with synthetic responses. Returns its id.
 pub fn create(conn: &mut AnyConnection, spec: DemoSpec) -> Result<i64, AppError> {
-    let actor = Actor::service("demo");
-    let map = |e: rounds::RoundError| AppError::internal(anyhow::anyhow!("{e}"));
-    rounds::load_reference_units(conn).map_err(map)?;
-    catalog::load_bundled(conn).map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
     let unit_set = if spec.year >= 2025 {
         rounds::UNITS_2025
     } else {
         rounds::PROVINCES_2023
     };
+    create_for_units(conn, spec, unit_set)
+}
+
+/// As [`create`], for the units of the unit set `unit_set` (e.g. a province's own list of
+/// departments and districts, imported before): an internal round.
+pub fn create_for_units(
+    conn: &mut AnyConnection,
+    spec: DemoSpec,
+    unit_set: &str,
+) -> Result<i64, AppError> {
+    let actor = Actor::service("demo");
+    let map = |e: rounds::RoundError| AppError::internal(anyhow::anyhow!("{e}"));
+    rounds::load_reference_units(conn).map_err(map)?;
+    catalog::load_bundled(conn).map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
     let round_id = rounds::create_round(
         conn,
         &rounds::NewRoundInput {

@@ -253,6 +253,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(results::unit_gains),
         )
         .route(
+            "/results/{id}/units/{code}/plan",
+            web::get().to(results::unit_plan),
+        )
+        .route(
+            "/results/{id}/units/{code}/plan.xlsx",
+            web::get().to(results::unit_plan_xlsx),
+        )
+        .route(
             "/results/{id}/download/{file}",
             web::get().to(results::download_file),
         )

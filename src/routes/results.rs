@@ -149,6 +149,62 @@ pub async fn unit_gains(
         .body(body.into_string()))
 }
 
+/// `GET /results/{id}/units/{code}/plan`: the unit's printable improvement plan, opened
+/// exactly as its gains page is.
+pub async fn unit_plan(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Option<CurrentUser>,
+    path: web::Path<(i64, String)>,
+) -> AppResult<Markup> {
+    let viewer = viewer_of(user.as_ref());
+    let (round_id, code) = path.into_inner();
+    let (r, plan) = state
+        .with_results(round_id, viewer, move |conn, r| {
+            let plan = results::unit_plan(conn, &r, viewer, &code)?;
+            Ok((r, plan))
+        })
+        .await?;
+    let ctx = PageContext::new(&req, user.as_ref());
+    Ok(views::plan::plan_page(&ctx, &r, &plan))
+}
+
+/// The language of a plan's XLSX file.
+#[derive(Debug, Deserialize)]
+pub struct PlanQuery {
+    /// `vi` or `en`; the page's language without it.
+    lang: Option<String>,
+}
+
+/// `GET /results/{id}/units/{code}/plan.xlsx`: the same plan as an XLSX workbook.
+pub async fn unit_plan_xlsx(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Option<CurrentUser>,
+    path: web::Path<(i64, String)>,
+    query: web::Query<PlanQuery>,
+) -> AppResult<HttpResponse> {
+    let viewer = viewer_of(user.as_ref());
+    let (round_id, code) = path.into_inner();
+    let lang = query
+        .lang
+        .as_deref()
+        .and_then(crate::i18n::Lang::from_code)
+        .unwrap_or_else(|| crate::i18n::Lang::of_request(&req));
+    let name = format!("plan-{round_id}-{code}.xlsx");
+    let bytes = state
+        .with_results(round_id, viewer, move |conn, r| {
+            let plan = results::unit_plan(conn, &r, viewer, &code)?;
+            views::plan::plan_xlsx(&r, &plan, lang).map_err(AppError::Internal)
+        })
+        .await?;
+    Ok(download(
+        &name,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+    ))
+}
+
 /// The results of a round with the question texts of its questionnaires, for the pages that
 /// name items.
 async fn results_with_labels(

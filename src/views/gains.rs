@@ -4,13 +4,13 @@
 
 use maud::{Markup, html};
 
-use super::format::{name, num, number_format, points, position, signed};
+use super::format::{name, num, number_format, percent, points, position, signed};
 use super::layout::{PageContext, page};
 use super::results::{component_name, group_name, source_note};
 use crate::app::export::jobs::ItemLabels;
 use crate::app::results::{RoundResults, UnitGains, UnitWhatIf};
 use crate::domain::gains::form::{APPRAISED_ROWS, FieldError, SHIFT_ROWS};
-use crate::domain::gains::{Level, Part, ShiftTarget, Stake, TargetPlan};
+use crate::domain::gains::{DragRanking, Level, Part, ShiftTarget, Stake, TargetPlan};
 
 /// The display name of a row at stake: component, linked index or criterion name from the
 /// methodology, the question text of an item (its code when the questionnaire has none).
@@ -105,6 +105,7 @@ pub fn gains_page(
             (source_note(ctx, r.source))
             p { (crate::i18n::tf(lang, "gains.intro", &[("n", &gains.compared_units.to_string())])) }
             @if gains.previous_round.is_none() { p.hint #no-previous { (ctx.t("gains.no_previous")) } }
+            p { a #plan-link href={ "/results/" (r.round.id) "/units/" (gains.unit) "/plan" } { (ctx.t("plan.link")) } }
             (chart)
             h2 { (ctx.t("results.components")) }
             (table("stakes-components", ctx.t("gains.components_caption"), &[Level::Component, Level::LinkedIndex], false))
@@ -112,9 +113,54 @@ pub fn gains_page(
             (table("stakes-criteria", ctx.t("gains.criteria_caption"), &[Level::Criterion], true))
             h2 { (ctx.t("gains.items")) }
             (table("stakes-items", ctx.t("gains.items_caption"), &[Level::Item], true))
+            @if let Some(d) = &gains.drag { (drag_section(ctx, r, &gains.unit, d)) }
             (what_if_section(ctx, r, &gains.unit, labels, what_if))
         },
     )
+}
+
+/// The units of the view ranked by how much each drags the round-wide score down, the page's
+/// own unit marked.
+fn drag_section(ctx: &PageContext, r: &RoundResults, unit: &str, d: &DragRanking) -> Markup {
+    let lang = ctx.lang;
+    html! {
+        section #drag {
+            h2 { (ctx.t("drag.title")) }
+            p #drag-overall {
+                (crate::i18n::tf(lang, "drag.intro", &[
+                    ("overall", &points(lang, d.overall)),
+                    ("best", &points(lang, d.best)),
+                ]))
+            }
+            table #drag-units {
+                caption { (ctx.t("drag.caption")) }
+                thead { tr {
+                    th.num scope="col" { (ctx.t("plan.col_no")) }
+                    th scope="col" { (ctx.t("plan.unit")) }
+                    th.num scope="col" { (ctx.t("drag.respondents")) }
+                    th.num scope="col" { (ctx.t("drag.share")) }
+                    th.num scope="col" { (ctx.t("drag.score")) }
+                    th.num scope="col" { (ctx.t("drag.gap")) }
+                    th.num scope="col" { (ctx.t("drag.drag")) }
+                } }
+                tbody { @for (i, u) in d.units.iter().enumerate() {
+                    @let shown = r.scores.units.iter().find(|s| s.unit == u.unit)
+                        .map_or(u.unit.as_str(), |s| name(lang, &s.name_vi, &s.name_en));
+                    @let current = u.unit == unit;
+                    tr data-code=(u.unit) class=[current.then_some("current")] {
+                        td.num { (i + 1) }
+                        td { a href={ "/results/" (r.round.id) "/units/" (u.unit) "/gains" }
+                            aria-current=[current.then_some("page")] { (shown) } }
+                        td.num { (u.respondents) }
+                        td.num { (percent(lang, u.share * 100.0)) }
+                        td.num { (points(lang, u.score)) }
+                        td.num { (points(lang, u.gap_to_best)) }
+                        td.num { (points(lang, u.drag)) }
+                    }
+                } }
+            }
+        }
+    }
 }
 
 /// What the what-if section of the gains page shows: the form as sent, and its answer or the

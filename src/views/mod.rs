@@ -16,6 +16,7 @@ pub mod gains;
 pub mod home;
 pub mod layout;
 pub mod paper;
+pub mod plan;
 pub mod questionnaire;
 pub mod respond;
 pub mod respondents;

@@ -9,10 +9,10 @@ use crate::helpers::{TestApp, spawn_app};
 use crate::results::{api_get, make_token, publish};
 
 /// Sơn La's code in the 2023 province list.
-pub const SON_LA: &str = "14";
+pub(crate) const SON_LA: &str = "14";
 
 /// A demo round of the 63 provinces of 2023, with appraised points.
-pub fn demo_2024(app: &TestApp) -> i64 {
+pub(crate) fn demo_2024(app: &TestApp) -> i64 {
     let mut conn = app.pool.get().unwrap();
     demo::create(
         &mut conn,
@@ -26,7 +26,7 @@ pub fn demo_2024(app: &TestApp) -> i64 {
 }
 
 /// The `data-code` attributes of the rows of the table with `id`, in page order.
-fn row_codes(html: &str, id: &str) -> Vec<String> {
+pub(crate) fn row_codes(html: &str, id: &str) -> Vec<String> {
     let start = html
         .find(&format!("<table id=\"{id}\""))
         .unwrap_or_else(|| panic!("table {id}"));
@@ -39,7 +39,12 @@ fn row_codes(html: &str, id: &str) -> Vec<String> {
 }
 
 /// The API's gains of a unit, as JSON.
-async fn api_gains(app: &TestApp, token: &str, round: i64, unit: &str) -> reqwest::Response {
+pub(crate) async fn api_gains(
+    app: &TestApp,
+    token: &str,
+    round: i64,
+    unit: &str,
+) -> reqwest::Response {
     api_get(
         app,
         token,
@@ -48,7 +53,7 @@ async fn api_gains(app: &TestApp, token: &str, round: i64, unit: &str) -> reqwes
     .await
 }
 
-fn number(v: &serde_json::Value) -> Option<f64> {
+pub(crate) fn number(v: &serde_json::Value) -> Option<f64> {
     v.as_f64()
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
@@ -120,6 +125,32 @@ async fn son_la_s_page_and_api_list_its_questions_by_points_recoverable() {
             "C3 {part}"
         );
     }
+    // The waterfall runs from the maximum down to the sum of the components' points.
+    assert!(
+        page.contains("id=\"waterfall-title\""),
+        "the waterfall is drawn"
+    );
+    let components: Vec<&serde_json::Value> = stakes
+        .iter()
+        .filter(|s| s["level"] == "component")
+        .collect();
+    let points: f64 = components.iter().filter_map(|s| number(&s["points"])).sum();
+    let maximum: f64 = components
+        .iter()
+        .filter_map(|s| number(&s["max_points"]))
+        .sum();
+    let last_row = |label: &str| {
+        let start = page.find(&format!("<td>{label}</td>")).unwrap();
+        let row = &page[start..start + page[start..].find("</tr>").unwrap()];
+        let cells: Vec<&str> = row
+            .split("<td class=\"num\">")
+            .skip(1)
+            .map(|c| &c[..c.find("</td>").unwrap()])
+            .collect();
+        cells.last().unwrap().to_string()
+    };
+    assert_eq!(last_row("Điểm tối đa"), vi_points(maximum));
+    assert_eq!(last_row("Điểm của đơn vị"), vi_points(points));
     // The page's question table is in the API's order.
     let api_order: Vec<String> = items
         .iter()
@@ -164,7 +195,10 @@ async fn an_unpublished_round_s_gains_need_a_login_as_its_unit_page_does() {
 }
 
 /// Signs in as a coordinator of Sơn La only, and returns another unit of `round`.
-async fn sign_in_as_son_la_s_coordinator(app: &TestApp, round: i64) -> khaosat::db::units::UnitRow {
+pub(crate) async fn sign_in_as_son_la_s_coordinator(
+    app: &TestApp,
+    round: i64,
+) -> khaosat::db::units::UnitRow {
     app.login_as("coord@sonoivu.gov.vn", Role::Coordinator)
         .await;
     let mut conn = app.pool.get().unwrap();

@@ -172,6 +172,8 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/results/{id}/breakdown", Access::Staff),
     ("GET", "/results/{id}/units/{code}", Access::Staff),
     ("GET", "/results/{id}/units/{code}/gains", Access::Staff),
+    ("GET", "/results/{id}/units/{code}/plan", Access::Staff),
+    ("GET", "/results/{id}/units/{code}/plan.xlsx", Access::Staff),
     ("GET", "/results/{id}/download/{file}", Access::Staff),
     ("POST", "/results/{id}/exports", Access::Staff),
     ("GET", "/exports", Access::Staff),

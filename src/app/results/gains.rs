@@ -17,8 +17,8 @@ use crate::app::scores::{self, UnitScores};
 use crate::db::{self, AnyConnection};
 use crate::domain::gains::form::{FieldError, WhatIfQuery};
 use crate::domain::gains::{
-    self, PreviousValues, Stake, TargetError, TargetPlan, UnitFigures, WhatIfError, WhatIfInput,
-    WhatIfOutcome,
+    self, DragRanking, ImprovementPlan, PreviousValues, Stake, TargetError, TargetPlan,
+    UnitFigures, UnitWeight, WhatIfError, WhatIfInput, WhatIfOutcome,
 };
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::UnitIndex;
@@ -42,6 +42,9 @@ pub struct UnitGains {
     /// The round the previous values come from, when the round is compared with one and the
     /// viewer may see its figures.
     pub previous_round: Option<i64>,
+    /// The units of this view ranked by how much each drags the round-wide score down;
+    /// `None` when no unit has a score.
+    pub drag: Option<DragRanking>,
 }
 
 /// The points at stake of `unit` in `results` (opened for `viewer`); not found when the unit is
@@ -52,15 +55,27 @@ pub fn unit_gains(
     viewer: Viewer,
     unit: &str,
 ) -> Result<UnitGains, AppError> {
-    let scores = &results.scores;
     let (me, linked) = unit_and_linked(conn, results, unit)?;
+    gains_of(conn, results, viewer, me, &linked)
+}
+
+/// The points at stake of `me`, once its scores and the linked indices' points are found.
+fn gains_of(
+    conn: &mut AnyConnection,
+    results: &RoundResults,
+    viewer: Viewer,
+    me: &UnitScores,
+    linked: &LinkedPoints,
+) -> Result<UnitGains, AppError> {
     let empty = BTreeMap::new();
-    let figures = |u| figures_of(u, &linked, &empty);
-    let all: Vec<UnitFigures<'_>> = scores.units.iter().map(figures).collect();
-    let (previous, previous_round) = previous_of(conn, results, viewer, unit)?;
+    let figures = |u| figures_of(u, linked, &empty);
+    let all: Vec<UnitFigures<'_>> = results.scores.units.iter().map(figures).collect();
+    let (previous, previous_round) = previous_of(conn, results, viewer, &me.unit)?;
     let stakes =
         gains::points_at_stake(&results.methodology, &figures(me), &all, previous.as_ref());
+    let weights: Vec<UnitWeight<'_>> = all.iter().map(UnitFigures::weight).collect();
     Ok(UnitGains {
+        drag: gains::drag_ranking(&weights),
         unit: me.unit.clone(),
         name_vi: me.name_vi.clone(),
         name_en: me.name_en.clone(),
@@ -69,6 +84,57 @@ pub fn unit_gains(
         compared_units: all.len(),
         previous_round: previous.is_some().then_some(previous_round).flatten(),
     })
+}
+
+/// A unit's improvement plan, as one viewer may see it: the one value the printable page and
+/// the XLSX file are both rendered from.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitPlan {
+    /// The unit's points at stake the plan was built from (its name, region, the units
+    /// compared with and the previous round).
+    pub gains: UnitGains,
+    /// The weakest criteria and the effect of reaching the national best on each.
+    pub plan: ImprovementPlan,
+}
+
+/// The improvement plan of `unit` in `results`, opened for `viewer` exactly as
+/// [`unit_gains`] (same scope, disclosure and previous round); not found as it is.
+pub fn unit_plan(
+    conn: &mut AnyConnection,
+    results: &RoundResults,
+    viewer: Viewer,
+    unit: &str,
+) -> Result<UnitPlan, AppError> {
+    let (me, linked) = unit_and_linked(conn, results, unit)?;
+    let gains = gains_of(conn, results, viewer, me, &linked)?;
+    let empty = BTreeMap::new();
+    let units = ranked_units(results);
+    let input = WhatIfInput {
+        methodology: &results.methodology,
+        unit: &me.unit,
+        region: &me.region,
+        groups: &me.groups,
+        linked: linked.get(&me.unit).unwrap_or(&empty),
+        index: &me.index,
+        units: &units,
+    };
+    let plan = gains::improvement_plan(&input, &gains.stakes, gains::WEAKEST_CRITERIA)
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    Ok(UnitPlan { gains, plan })
+}
+
+/// Every unit's actual index, as the what-if ranks against.
+fn ranked_units(results: &RoundResults) -> Vec<UnitIndex> {
+    results
+        .scores
+        .units
+        .iter()
+        .map(|u| UnitIndex {
+            unit: u.unit.clone(),
+            region: u.region.clone(),
+            index: u.index.clone(),
+        })
+        .collect()
 }
 
 /// A what-if and a target of one unit, as one viewer may see them.
@@ -100,18 +166,9 @@ pub fn unit_what_if(
         Some((prefix, _)) => FieldError::of_what_if(prefix, e),
         None => FieldError::of_target(&TargetError::WhatIf(e.clone())),
     };
-    let scores = &results.scores;
     let (me, linked) = unit_and_linked(conn, results, unit)?;
     let empty = BTreeMap::new();
-    let units: Vec<UnitIndex> = scores
-        .units
-        .iter()
-        .map(|u| UnitIndex {
-            unit: u.unit.clone(),
-            region: u.region.clone(),
-            index: u.index.clone(),
-        })
-        .collect();
+    let units = ranked_units(results);
     let input = WhatIfInput {
         methodology: &results.methodology,
         unit: &me.unit,

@@ -14,7 +14,7 @@ mod small_groups;
 
 pub use cache::{ResultsCache, round_results_cached};
 pub use fieldwork::{Fieldwork, GroupFieldwork, fieldwork};
-pub use gains::{UnitGains, UnitWhatIf, unit_gains, unit_what_if};
+pub use gains::{UnitGains, UnitPlan, UnitWhatIf, unit_gains, unit_plan, unit_what_if};
 pub use overview::{GroupMean, Overview, RegionSummary, overview};
 pub use pages::{
     ChosenBreakdown, DashboardFrame, chosen_breakdown, dashboard_frame, units_in_scope,

@@ -1,7 +1,9 @@
 //! Where a unit can gain: the points at stake in each component, criterion and scored item of
 //! a round (points, maximum, points lost, gaps to the national and regional best and to the
 //! unit's own previous round), and a what-if simulation that re-scores a unit with changed
-//! answers or appraised points under the round's own methodology ([`what_if`]).
+//! answers or appraised points under the round's own methodology ([`what_if`]), an
+//! improvement plan built on both ([`improvement_plan`]), and the ranking of a round's units by
+//! how much each drags the round-wide score down ([`drag_ranking`]).
 //!
 //! Pure functions over scores the scoring engine ([`crate::domain::scoring`]) produced: no
 //! figure here is computed by a second set of rules. Points at stake only read those scores;
@@ -30,10 +32,14 @@ use serde::Serialize;
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{GroupScore, IndexScore};
 
+mod drag;
 pub mod form;
+mod improvement;
 mod targets;
 mod whatif;
 
+pub use drag::{Drag, DragRanking, UnitWeight, drag_ranking};
+pub use improvement::{ImprovementPlan, PlanRow, ToBest, WEAKEST_CRITERIA, improvement_plan};
 pub use targets::{Goal, Lever, PROBE_PERCENTAGE_POINTS, TargetError, TargetPlan, plan};
 pub use whatif::{
     AnswerShift, Change, ShiftTarget, WhatIf, WhatIfError, WhatIfInput, WhatIfOutcome, what_if,
@@ -115,8 +121,17 @@ pub struct UnitFigures<'a> {
 }
 
 impl UnitFigures<'_> {
+    /// The unit as the drag ranking weighs it: its respondents and index percent.
+    pub fn weight(&self) -> UnitWeight<'_> {
+        UnitWeight {
+            unit: self.unit,
+            respondents: self.respondents(),
+            score: self.index.percent,
+        }
+    }
+
     /// Responses in the groups that count toward the index: the weight of this unit when
-    /// predecessors are merged.
+    /// predecessors are merged, and in the drag ranking.
     fn respondents(&self) -> u64 {
         self.groups
             .iter()

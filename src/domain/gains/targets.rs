@@ -241,7 +241,10 @@ fn levers(input: &WhatIfInput<'_>) -> Result<Vec<Lever>, TargetError> {
 }
 
 /// The answer value with the highest coefficient in an item's table (ties: the first value).
-fn best_value(m: &Methodology, rule: &crate::domain::methodology::ItemRule) -> Option<String> {
+pub(super) fn best_value(
+    m: &Methodology,
+    rule: &crate::domain::methodology::ItemRule,
+) -> Option<String> {
     let table = m.coefficients_for(rule)?;
     table
         .values

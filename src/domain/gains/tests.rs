@@ -463,3 +463,98 @@ fn a_total_goal_is_checked_against_the_index_maximum_and_a_tier_against_the_meth
         Err(TargetError::UnknownTier("Z".to_owned()))
     );
 }
+
+/// U (79.5, tier C) against V (79.2: q1 all "1", q3 all "2", K1 = 11.2 of 12) and S (80.0),
+/// with K1 at 6 in the previous round.
+fn plan_of(unit: &Unit, others: &[&Unit], limit: usize) -> ImprovementPlan {
+    let m = par();
+    let all: Vec<UnitFigures<'_>> = others
+        .iter()
+        .chain(std::iter::once(&unit))
+        .map(|u| u.figures())
+        .collect();
+    let previous = PreviousValues::from([(
+        key(Level::Criterion, Part::Survey, Some("leader"), "K1"),
+        6.0,
+    )]);
+    let stakes = points_at_stake(&m, &unit.figures(), &all, Some(&previous));
+    let units: Vec<UnitIndex> = all
+        .iter()
+        .map(|u| UnitIndex {
+            unit: u.unit.to_owned(),
+            region: u.region.to_owned(),
+            index: u.index.clone(),
+        })
+        .collect();
+    let input = WhatIfInput {
+        methodology: &m,
+        unit: unit.code,
+        region: unit.region,
+        groups: &unit.groups,
+        linked: &unit.linked,
+        index: &unit.index,
+        units: &units,
+    };
+    improvement_plan(&input, &stakes, limit).unwrap()
+}
+
+fn v_and_s() -> (Unit, Unit) {
+    let v = Unit::new(
+        "V",
+        "N",
+        &[
+            ("q1", &[("1", 20)]),
+            ("q2", &[("1", 20)]),
+            ("q3", &[("2", 20)]),
+        ],
+        8.0,
+        (20.0, 30.0),
+    );
+    let s = Unit::new("S", "S", LEADER_17, 8.0, (25.0, 30.0));
+    (v, s)
+}
+
+#[test]
+fn the_plan_lifts_the_weakest_criterion_to_the_national_best_with_the_fewest_percentage_points() {
+    // U's K1 (q1 + q3) is 7 of 12: lost 5, national best V's 11.2, gap 4.2; K2 lost nothing.
+    // Moving p points of each item's 20 answers into "1" moves round(p/5) answers, worst
+    // first: q1 gains 0.4 for each of its 5 × "3", then 0.2 for each of its 5 × "2" (10 at
+    // most), q3 0.1 for each "4". 11 answers (p = 57) give 2 + 1 + 1.1 = 4.1, short of 4.2;
+    // 12 answers (p = 58) give 2 + 1 + 1.2 = 4.2: q1 moves 10, q3 12, 22 answers in all.
+    // Total 79.5 + 4.2 = 83.7: tier C → B, and past S (80.0) and V (79.2) to rank 1 of 3.
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let (v, s) = v_and_s();
+    let plan = plan_of(&u, &[&v, &s], WEAKEST_CRITERIA);
+    assert!(close(plan.now.total_points.unwrap(), 79.5));
+    assert_eq!(plan.now.tier.as_deref(), Some("C"));
+    assert_eq!(plan.now.national, Some(Position { rank: 2, of: 3 }));
+    assert_eq!(plan.rows.len(), 1, "K2 lost nothing");
+    let k1 = &plan.rows[0];
+    assert_eq!(k1.stake.key.code, "K1");
+    assert_eq!(k1.stake.component, "C1");
+    assert!(close(k1.stake.lost.unwrap(), 5.0));
+    assert!(close(k1.stake.gap_to_national_best.unwrap(), 4.2));
+    assert!(close(k1.stake.change_since_previous.unwrap(), 1.0));
+    let best = k1.to_best.as_ref().unwrap();
+    assert_eq!(best.to_value, "1");
+    assert_eq!(best.percentage_points, 58);
+    assert_eq!(best.moved_answers, 22);
+    assert!(best.reached);
+    assert!(close(best.after.groups["leader"].unwrap(), 21.2));
+    assert!(close(best.after.total_points.unwrap(), 83.7));
+    assert!(close(best.total_gain.unwrap(), 4.2));
+    assert_eq!(best.after.tier.as_deref(), Some("B"));
+    assert_eq!(best.after.national, Some(Position { rank: 1, of: 3 }));
+}
+
+#[test]
+fn a_criterion_already_at_the_national_best_is_listed_without_a_simulation() {
+    // V's K1 is 11.2 of 12 (lost 0.8) and the best of all: nothing to reach.
+    let u = Unit::new("U", "N", LEADER_17, 8.0, (19.0, 35.5));
+    let (v, s) = v_and_s();
+    let plan = plan_of(&v, &[&u, &s], WEAKEST_CRITERIA);
+    assert_eq!(plan.rows.len(), 1);
+    assert!(close(plan.rows[0].stake.lost.unwrap(), 0.8));
+    assert!(plan.rows[0].to_best.is_none());
+    assert!(plan_of(&u, &[&v, &s], 0).rows.is_empty(), "the limit holds");
+}

@@ -191,11 +191,7 @@ pub fn what_if(input: &WhatIfInput<'_>, changes: &[Change]) -> Result<WhatIfOutc
         .cloned()
         .collect();
     let index = compose_index(m, &counted, input.linked, appraised.as_ref())?;
-    let before = figures(
-        input,
-        input.index,
-        input.groups.iter().map(|g| (g.group.clone(), g.points)),
-    );
+    let before = figures_now(input);
     let after = figures(
         input,
         &index,
@@ -286,6 +282,16 @@ fn apply_shift(
         }
     }
     Ok(moved)
+}
+
+/// The unit's figures as scored now, ranked among the others' actual results: the `before`
+/// of every what-if, available even when its answer distributions are hidden.
+pub(super) fn figures_now(input: &WhatIfInput<'_>) -> WhatIf {
+    figures(
+        input,
+        input.index,
+        input.groups.iter().map(|g| (g.group.clone(), g.points)),
+    )
 }
 
 /// A unit's figures from an index, ranked among the others' actual results.

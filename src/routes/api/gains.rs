@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::app::auth::api_token::ApiCaller;
 use crate::app::results::{self, Source};
 use crate::app::state::AppState;
-use crate::domain::gains::{Goal, ShiftTarget, Stake, TargetPlan, WhatIf, form};
+use crate::domain::gains::{DragRanking, Goal, ShiftTarget, Stake, TargetPlan, WhatIf, form};
 use crate::error::AppResult;
 use crate::i18n::Lang;
 
@@ -100,6 +100,60 @@ pub struct ApiUnitGains {
     pub previous_round: Option<i64>,
     /// Every row, most points lost first.
     pub stakes: Vec<ApiStake>,
+    /// The units in the caller's view ranked by how much each drags the round-wide score
+    /// down; null when no unit has a score.
+    pub drag: Option<ApiDragRanking>,
+}
+
+/// One unit's drag on the round-wide score.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiDrag {
+    /// Unit code.
+    pub unit: String,
+    /// Respondents in the groups that count toward the index.
+    pub respondents: u64,
+    /// Its share of the respondents of the units ranked (0–1).
+    pub share: f64,
+    /// Its index percent.
+    pub score: f64,
+    /// Best − score.
+    pub gap_to_best: f64,
+    /// share × (best − score): how many points the round-wide score would rise were this
+    /// unit alone at the best unit's score.
+    pub drag: f64,
+}
+
+/// The units ranked by drag. The round-wide score is the mean of the units' index percent
+/// weighted by their respondents; the drags add up to best − overall.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiDragRanking {
+    /// The round-wide score.
+    pub overall: f64,
+    /// The best unit's index percent.
+    pub best: f64,
+    /// Every unit with a score and respondents, most drag first.
+    pub units: Vec<ApiDrag>,
+}
+
+impl From<DragRanking> for ApiDragRanking {
+    fn from(d: DragRanking) -> Self {
+        ApiDragRanking {
+            overall: d.overall,
+            best: d.best,
+            units: d
+                .units
+                .into_iter()
+                .map(|u| ApiDrag {
+                    unit: u.unit,
+                    respondents: u.respondents,
+                    share: u.share,
+                    score: u.score,
+                    gap_to_best: u.gap_to_best,
+                    drag: u.drag,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// `GET /api/v1/rounds/{id}/units/{code}/gains`
@@ -138,6 +192,7 @@ pub async fn unit_gains(
         compared_units: gains.compared_units,
         previous_round: gains.previous_round,
         stakes: gains.stakes.into_iter().map(ApiStake::from).collect(),
+        drag: gains.drag.map(ApiDragRanking::from),
     }))
 }
 

@@ -24,6 +24,7 @@ mod stacked;
 #[cfg(test)]
 mod tests;
 mod tier_bars;
+mod waterfall;
 
 pub use gap_bars::{GapBar, GapBarLabels, gap_bar_chart};
 pub use pages::{dashboard, gains, items, unit};
@@ -32,6 +33,7 @@ pub use regions::{RegionLabels, RegionPoint, regional_distribution};
 pub use slopes::{SlopeLabels, SlopeRow, slope_chart};
 pub use stacked::{Scheme, StackedLabels, StackedRow, stacked_distribution};
 pub use tier_bars::{ReferenceLine, TierBar, TierBarLabels, tier_bar_chart};
+pub use waterfall::{WaterfallLabels, WaterfallStep, waterfall_chart};
 
 /// Text and number formatting shared by every chart; all strings come from the caller's i18n.
 #[derive(Clone, Copy)]

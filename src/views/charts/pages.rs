@@ -6,8 +6,8 @@ use maud::{Markup, html};
 use super::{
     ChartText, ComponentScore, GapBar, GapBarLabels, ProfileLabels, ReferenceLine, RegionLabels,
     RegionPoint, Scheme, SlopeLabels, SlopeRow, StackedLabels, StackedRow, TierBar, TierBarLabels,
-    component_profile, gap_bar_chart, regional_distribution, slope_chart, stacked_distribution,
-    tier_bar_chart,
+    WaterfallLabels, WaterfallStep, component_profile, gap_bar_chart, regional_distribution,
+    slope_chart, stacked_distribution, tier_bar_chart, waterfall_chart,
 };
 use crate::app::export::jobs::ItemLabels;
 use crate::app::results::{ItemDistribution, Overview, RoundResults, Scorecard, UnitGains};
@@ -230,9 +230,76 @@ fn group_items(
     )
 }
 
-/// The gains page's chart: each component's gap to the national best, survey and appraised
-/// points as separate bars, largest gap first.
+/// The gains page's charts: the waterfall from the maximum down to the unit's points, and each
+/// component's gap to the national best, survey and appraised points as separate bars,
+/// largest gap first.
 pub fn gains(ctx: &PageContext, r: &RoundResults, gains: &UnitGains) -> Markup {
+    html! { (waterfall(ctx, r, gains)) (gap_bars(ctx, r, gains)) }
+}
+
+/// The waterfall from the index maximum down to the unit's points, one step per component
+/// (its survey and appraised points lost), most points lost first. No chart (the no-data
+/// message) when a component has no points: the steps would not add up to the unit's points.
+fn waterfall(ctx: &PageContext, r: &RoundResults, gains: &UnitGains) -> Markup {
+    let components: Vec<&Stake> = gains
+        .stakes
+        .iter()
+        .filter(|s| s.key.level == Level::Component)
+        .collect();
+    let complete = components.iter().all(|s| s.lost.is_some());
+    let maximum: f64 = components.iter().map(|s| s.max_points).sum();
+    // (code, survey lost, appraised lost), in methodology order, then most lost first.
+    let mut losses: Vec<(&str, f64, f64)> = Vec::new();
+    for c in &r.methodology.components {
+        let lost = |part: Part| {
+            components
+                .iter()
+                .find(|s| s.key.code == c.code && s.key.part == part)
+                .and_then(|s| s.lost)
+        };
+        if let Some(survey) = lost(Part::Survey) {
+            losses.push((&c.code, survey, lost(Part::Appraised).unwrap_or(0.0)));
+        }
+    }
+    losses.sort_by(|a, b| (b.1 + b.2).total_cmp(&(a.1 + a.2)));
+    let steps: Vec<WaterfallStep<'_>> = if complete {
+        losses
+            .iter()
+            .map(|(code, survey, appraised)| WaterfallStep {
+                name: component_name(&r.methodology, code, ctx.lang),
+                survey: *survey,
+                appraised: *appraised,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    waterfall_chart(
+        &ChartText {
+            id: "waterfall",
+            title: ctx.t("gains.chart_waterfall"),
+            desc: ctx.t("gains.chart_waterfall_desc"),
+            caption: ctx.t("gains.chart_waterfall"),
+            table_summary: ctx.t("results.chart_table"),
+            no_data: ctx.t("results.no_data"),
+            fmt: points_fn(ctx.lang),
+        },
+        &WaterfallLabels {
+            row: ctx.t("results.component"),
+            maximum: ctx.t("gains.waterfall_maximum"),
+            points: ctx.t("gains.waterfall_points"),
+            survey: ctx.t("gains.part_survey"),
+            appraised: ctx.t("gains.part_appraised"),
+            lost: ctx.t("gains.lost"),
+            remaining: ctx.t("gains.waterfall_remaining"),
+        },
+        maximum,
+        &steps,
+    )
+}
+
+/// Bars of the gaps to the national best, one per component and part.
+fn gap_bars(ctx: &PageContext, r: &RoundResults, gains: &UnitGains) -> Markup {
     let mut rows: Vec<(&Stake, &str)> = gains
         .stakes
         .iter()

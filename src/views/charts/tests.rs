@@ -49,6 +49,15 @@ const GAP_LABELS: GapBarLabels<'static> = GapBarLabels {
     survey: "Survey",
     appraised: "Appraised",
 };
+const WATERFALL_LABELS: WaterfallLabels<'static> = WaterfallLabels {
+    row: "Component",
+    maximum: "Maximum",
+    points: "Unit's points",
+    survey: "Survey",
+    appraised: "Appraised",
+    lost: "Points lost",
+    remaining: "Points left",
+};
 const STACK_LABELS: StackedLabels<'static> = StackedLabels {
     question: "Question",
     answer: "Answer",
@@ -62,7 +71,7 @@ fn one_dp(v: f64) -> String {
     format!("{v:.1}")
 }
 
-fn text(id: &str) -> ChartText<'_> {
+pub(super) fn text(id: &str) -> ChartText<'_> {
     ChartText {
         id,
         title: "Chart title",
@@ -119,7 +128,7 @@ fn stacked(rows: &[StackedRow<'_>]) -> String {
     stacked_distribution(&text("s"), &STACK_LABELS, rows, Scheme::Diverging).into_string()
 }
 
-/// All five charts, each with `name` as one of its unit, region, component or question names.
+/// Every chart, each with `name` as one of its unit, region, component or question names.
 fn all_charts(id: &str, name: &str) -> Vec<String> {
     let t = text(id);
     let reference = ReferenceLine {
@@ -180,6 +189,24 @@ fn all_charts(id: &str, name: &str) -> Vec<String> {
             ],
         )
         .into_string(),
+        waterfall_chart(
+            &t,
+            &WATERFALL_LABELS,
+            100.0,
+            &[
+                WaterfallStep {
+                    name,
+                    survey: 2.5,
+                    appraised: 1.0,
+                },
+                WaterfallStep {
+                    name: "Institutions",
+                    survey: 0.5,
+                    appraised: 0.0,
+                },
+            ],
+        )
+        .into_string(),
     ]
 }
 
@@ -192,10 +219,11 @@ fn empty_charts() -> Vec<String> {
         slope_chart(&t, &SLOPE_LABELS, &[], &[]).into_string(),
         stacked_distribution(&t, &STACK_LABELS, &[], Scheme::Sequential).into_string(),
         gap_bar_chart(&t, &GAP_LABELS, &[]).into_string(),
+        waterfall_chart(&t, &WATERFALL_LABELS, 100.0, &[]).into_string(),
     ]
 }
 
-fn count(haystack: &str, needle: &str) -> usize {
+pub(super) fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
 
@@ -209,7 +237,7 @@ fn numbers_of(html: &str, attr: &str) -> Vec<String> {
 }
 
 /// The text of every `<td class="…">` cell with exactly this class.
-fn cells(html: &str, class: &str) -> Vec<String> {
+pub(super) fn cells(html: &str, class: &str) -> Vec<String> {
     let open = format!("<td class=\"{class}\">");
     html.split(&open)
         .skip(1)
@@ -218,7 +246,7 @@ fn cells(html: &str, class: &str) -> Vec<String> {
         .collect()
 }
 
-fn svg_part(html: &str) -> &str {
+pub(super) fn svg_part(html: &str) -> &str {
     let end = html.find("</svg>").unwrap_or(html.len());
     &html[..end]
 }
