@@ -1,6 +1,6 @@
 //! The gains page as a provincial reform office uses it: in headless Chromium with JavaScript
 //! off, Sơn La's points at stake on a published demo round, then a what-if asked through the
-//! page's own GET form. Needs chromium and chromium-driver; skips without them unless
+//! page's own GET form, then the improvement plan it links to. Needs chromium and chromium-driver; skips without them unless
 //! `KHAOSAT_TEST_REQUIRE_ALL=1`. `KHAOSAT_SCREENSHOTS=docs/screens` keeps the README's picture.
 
 use fantoccini::Locator;
@@ -96,4 +96,17 @@ async fn a_reform_office_asks_a_what_if_on_son_la_s_gains_page_without_javascrip
             .is_empty(),
         "no what-if without a question"
     );
+
+    // The improvement plan, one link away: its criteria table with the blank columns an
+    // office fills in.
+    b.click("#plan-link").await;
+    b.wait_path(&format!("/results/{round}/units/{SON_LA}/plan"))
+        .await;
+    let rows = b
+        .client
+        .find_all(Locator::Css("#plan-criteria tbody tr"))
+        .await
+        .unwrap();
+    assert!(!rows.is_empty(), "the plan lists criteria");
+    keep_picture(&b, "13-ke-hoach-cai-thien").await;
 }
