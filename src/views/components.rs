@@ -4,6 +4,8 @@
 use maud::{Markup, html};
 
 use super::PageContext;
+use super::format::name;
+use crate::db::rounds::RoundRow;
 
 /// A field error: the input's id and the catalogue key of the message.
 #[derive(Debug, Clone)]
@@ -104,4 +106,12 @@ pub fn message_summary(ctx: &PageContext, general: &[String], fields: &[FieldMes
 /// (`{id}-error`, for `aria-describedby`).
 pub fn field_message<'a>(fields: &'a [FieldMessage], id: &str) -> Option<&'a FieldMessage> {
     fields.iter().find(|e| e.field == id)
+}
+
+/// The link back to a round's page, above a page about part of it, named in the page's
+/// language.
+pub fn back_to_round(ctx: &PageContext, round: &RoundRow) -> Markup {
+    html! {
+        p { a href={ "/admin/rounds/" (round.id) } { "← " (name(ctx.lang, &round.name_vi, &round.name_en)) } }
+    }
 }

@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::components::message_summary;
+use super::components::{back_to_round, message_summary};
 use super::format::name;
 use super::layout::{PageContext, page};
 use crate::app::field_import::FieldPreview;
@@ -24,12 +24,6 @@ pub struct FieldPage<'a> {
     pub done: Option<(usize, usize)>,
     /// Refusals to show.
     pub errors: &'a [String],
-}
-
-fn back_to_round(ctx: &PageContext, round: &RoundRow) -> Markup {
-    html! {
-        p { a href={ "/admin/rounds/" (round.id) } { "← " (name(ctx.lang, &round.name_vi, &round.name_en)) } }
-    }
 }
 
 /// The upload form: the file, and the unit and group of rows that carry none.

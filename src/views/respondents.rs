@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::components::{FieldMessage, field_message, message_summary};
+use super::components::{FieldMessage, back_to_round, field_message, message_summary};
 use super::format::name;
 use super::layout::{PageContext, page};
 use crate::app::rounds::{
@@ -30,12 +30,6 @@ pub fn template_links(ctx: &PageContext, base: &str) -> Markup {
 pub fn roster_link(ctx: &PageContext, base: &str) -> Markup {
     html! {
         p #respondents-link { a href={ (base) "/respondents" } { (ctx.t("roster.link")) } }
-    }
-}
-
-fn back_to_round(ctx: &PageContext, round: &RoundRow) -> Markup {
-    html! {
-        p { a href={ "/admin/rounds/" (round.id) } { "← " (name(ctx.lang, &round.name_vi, &round.name_en)) } }
     }
 }
 

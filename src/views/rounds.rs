@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::components::{FieldMessage, field_message, message_summary};
+use super::components::{FieldMessage, back_to_round, field_message, message_summary};
 use super::format::{name, num, percent, points, position, rank_move, signed};
 use super::layout::{PageContext, page};
 use crate::app::rounds::{CoverageRow, RoundDeletion, RoundForm, RoundList};
@@ -545,7 +545,7 @@ pub fn coverage(
         ctx,
         ctx.t("round.coverage"),
         html! {
-            p { a href={ "/admin/rounds/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
+            (back_to_round(ctx, round))
             h1 { (ctx.t("round.coverage")) }
             p { (ctx.t("round.sort_by")) " "
                 (sort_link("unit", ctx.t("round.unit"), sort == CoverageSort::Unit)) " · "
@@ -634,7 +634,7 @@ pub fn scores(
         ctx,
         ctx.t("scores.title"),
         html! {
-            p { a href={ "/admin/rounds/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
+            (back_to_round(ctx, round))
             h1 { (ctx.t("scores.title")) }
             p { (ctx.t("scores.live")) " "
                 @if with_excluded {
@@ -706,7 +706,7 @@ pub fn quality(
         ctx,
         ctx.t("quality.title"),
         html! {
-            p { a href={ "/admin/rounds/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
+            (back_to_round(ctx, round))
             h1 { (ctx.t("quality.title")) }
             p { (ctx.t("quality.intro")) }
             @if can_exclude {
