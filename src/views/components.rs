@@ -5,6 +5,7 @@ use maud::{Markup, html};
 
 use super::PageContext;
 use super::format::name;
+use super::layout::page;
 use crate::db::rounds::RoundRow;
 
 /// A field error: the input's id and the catalogue key of the message.
@@ -114,4 +115,24 @@ pub fn back_to_round(ctx: &PageContext, round: &RoundRow) -> Markup {
     html! {
         p { a href={ "/admin/rounds/" (round.id) } { "← " (name(ctx.lang, &round.name_vi, &round.name_en)) } }
     }
+}
+
+/// A page about part of a round: the link back to the round, the heading `title_key` (also
+/// the page's title), then `body`.
+pub fn round_part_page(
+    ctx: &PageContext,
+    round: &RoundRow,
+    title_key: &str,
+    body: Markup,
+) -> Markup {
+    let title = ctx.t(title_key);
+    page(
+        ctx,
+        title,
+        html! {
+            (back_to_round(ctx, round))
+            h1 { (title) }
+            (body)
+        },
+    )
 }
