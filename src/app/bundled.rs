@@ -11,32 +11,28 @@ pub struct BundledFile {
     pub bytes: &'static [u8],
 }
 
+/// The file `$name` of `assets/$folder/`, embedded: the name is written once, so the name a
+/// message shows is always the file's.
+macro_rules! bundled {
+    ($folder:literal, $name:literal) => {
+        BundledFile {
+            name: $name,
+            bytes: include_bytes!(concat!("../../assets/", $folder, "/", $name)),
+        }
+    };
+}
+
 /// The bundled instruments: leaders and managers, civil servants, citizens (SIPAS).
 pub const INSTRUMENTS: [BundledFile; 3] = [
-    BundledFile {
-        name: "par-leader-2022.toml",
-        bytes: include_bytes!("../../assets/instruments/par-leader-2022.toml"),
-    },
-    BundledFile {
-        name: "par-civil-servant-2022.toml",
-        bytes: include_bytes!("../../assets/instruments/par-civil-servant-2022.toml"),
-    },
-    BundledFile {
-        name: "sipas-2023.toml",
-        bytes: include_bytes!("../../assets/instruments/sipas-2023.toml"),
-    },
+    bundled!("instruments", "par-leader-2022.toml"),
+    bundled!("instruments", "par-civil-servant-2022.toml"),
+    bundled!("instruments", "sipas-2023.toml"),
 ];
 
 /// The bundled methodologies: the PAR survey scoring and SIPAS.
 pub const METHODOLOGIES: [BundledFile; 2] = [
-    BundledFile {
-        name: "par-2022.toml",
-        bytes: include_bytes!("../../assets/methodologies/par-2022.toml"),
-    },
-    BundledFile {
-        name: "sipas-2023.toml",
-        bytes: include_bytes!("../../assets/methodologies/sipas-2023.toml"),
-    },
+    bundled!("methodologies", "par-2022.toml"),
+    bundled!("methodologies", "sipas-2023.toml"),
 ];
 
 #[cfg(test)]

@@ -40,11 +40,10 @@ impl AppState {
     /// Counts one API request of token `token_id`; fails with 429 once the token has made
     /// `api_rate_per_minute` requests in the current minute.
     pub fn count_api_request(&self, token_id: i64) -> AppResult<()> {
-        let policy = crate::domain::throttle::Policy {
-            max_failures: i32::try_from(self.settings.api_rate_per_minute).unwrap_or(i32::MAX),
-            window: chrono::Duration::minutes(1),
-            lockout: chrono::Duration::minutes(1),
-        };
+        let policy = crate::domain::throttle::Policy::locking_for_window(
+            i32::try_from(self.settings.api_rate_per_minute).unwrap_or(i32::MAX),
+            chrono::Duration::minutes(1),
+        );
         let now = crate::db::now();
         let mut usage = self
             .api_usage

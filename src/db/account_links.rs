@@ -65,21 +65,4 @@ pub fn spend_all_of_user(
     .execute(conn)
 }
 
-/// Marks a usable link used; returns false if it was not usable (already used, expired or
-/// unknown). The condition is in the update itself, so of two transactions racing on one
-/// link exactly one changes the row.
-pub fn consume(
-    conn: &mut AnyConnection,
-    token_hash: &str,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let changed = diesel::update(
-        account_links::table
-            .filter(account_links::token_hash.eq(token_hash))
-            .filter(account_links::used_at.is_null())
-            .filter(account_links::expires_at.gt(now)),
-    )
-    .set(account_links::used_at.eq(Some(now)))
-    .execute(conn)?;
-    Ok(changed == 1)
-}
+super::one_time::one_time_link_queries!(account_links);

@@ -19,6 +19,7 @@ pub mod drafts;
 pub mod export_jobs;
 pub mod instruments;
 pub mod methodologies;
+mod one_time;
 pub mod open_links;
 pub mod outbox;
 pub mod paper;

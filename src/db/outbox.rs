@@ -53,6 +53,23 @@ pub struct OutboxMessage {
     pub attempts: i32,
 }
 
+/// The assignments of [`cancellation`].
+type Cancellation = (
+    diesel::dsl::Eq<mail_outbox::status, &'static str>,
+    diesel::dsl::Eq<mail_outbox::body_text, &'static str>,
+    diesel::dsl::Eq<mail_outbox::body_html, &'static str>,
+);
+
+/// What cancelling a pending message writes: its status, and empty bodies, since a body holds
+/// an access code that no one is to receive any more.
+fn cancellation() -> Cancellation {
+    (
+        mail_outbox::status.eq(OutboxStatus::Cancelled.code()),
+        mail_outbox::body_text.eq(""),
+        mail_outbox::body_html.eq(""),
+    )
+}
+
 /// Cancels queued messages of an invitation (its respondent opted out).
 pub fn cancel_for_invitation(conn: &mut AnyConnection, invitation_id: i64) -> QueryResult<usize> {
     diesel::update(
@@ -60,11 +77,7 @@ pub fn cancel_for_invitation(conn: &mut AnyConnection, invitation_id: i64) -> Qu
             .filter(mail_outbox::invitation_id.eq(invitation_id))
             .filter(mail_outbox::status.eq(OutboxStatus::Pending.code())),
     )
-    .set((
-        mail_outbox::status.eq(OutboxStatus::Cancelled.code()),
-        mail_outbox::body_text.eq(""),
-        mail_outbox::body_html.eq(""),
-    ))
+    .set(cancellation())
     .execute(conn)
 }
 
@@ -272,10 +285,6 @@ pub fn cancel_with_prefix(conn: &mut AnyConnection, prefix: &str) -> QueryResult
             .filter(mail_outbox::message_key.like(format!("{prefix}%")))
             .filter(mail_outbox::status.eq(OutboxStatus::Pending.code())),
     )
-    .set((
-        mail_outbox::status.eq(OutboxStatus::Cancelled.code()),
-        mail_outbox::body_text.eq(""),
-        mail_outbox::body_html.eq(""),
-    ))
+    .set(cancellation())
     .execute(conn)
 }

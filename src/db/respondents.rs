@@ -317,9 +317,35 @@ pub struct RosterRow {
 
 /// Every respondent of a round in list order, with their code's state.
 pub fn roster(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<RosterRow>> {
-    respondents::table
+    roster_rows(conn, round_id, None)
+}
+
+/// One respondent of a round, as listed.
+pub fn roster_entry(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    respondent_id: i64,
+) -> QueryResult<Option<RosterRow>> {
+    Ok(roster_rows(conn, round_id, Some(respondent_id))?
+        .into_iter()
+        .next())
+}
+
+/// The roster of a round, or only one respondent of it: one query so that the list and a
+/// single entry (re-rendered after an edit) can never disagree on what a row holds.
+fn roster_rows(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    only: Option<i64>,
+) -> QueryResult<Vec<RosterRow>> {
+    let mut query = respondents::table
         .left_join(invitations::table.left_join(access_codes::table))
         .filter(respondents::round_id.eq(round_id))
+        .into_boxed();
+    if let Some(respondent_id) = only {
+        query = query.filter(respondents::id.eq(respondent_id));
+    }
+    query
         .order(respondents::id)
         .select((
             respondents::id,
@@ -331,29 +357,6 @@ pub fn roster(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<Roster
             access_codes::state.nullable(),
         ))
         .load(conn)
-}
-
-/// One respondent of a round, as listed.
-pub fn roster_entry(
-    conn: &mut AnyConnection,
-    round_id: i64,
-    respondent_id: i64,
-) -> QueryResult<Option<RosterRow>> {
-    respondents::table
-        .left_join(invitations::table.left_join(access_codes::table))
-        .filter(respondents::round_id.eq(round_id))
-        .filter(respondents::id.eq(respondent_id))
-        .select((
-            respondents::id,
-            respondents::unit_id,
-            respondents::group_id,
-            respondents::name,
-            respondents::email,
-            respondents::phone,
-            access_codes::state.nullable(),
-        ))
-        .first(conn)
-        .optional()
 }
 
 /// Whether another respondent of the round has this (lower-cased) e-mail address.

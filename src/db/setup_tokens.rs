@@ -37,20 +37,4 @@ pub fn is_usable(
     .get_result(conn)
 }
 
-/// Marks a usable token used; returns false if it was not usable (already used, expired or
-/// unknown), which makes the check-and-use atomic inside a write transaction.
-pub fn consume(
-    conn: &mut AnyConnection,
-    token_hash: &str,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let changed = diesel::update(
-        setup_tokens::table
-            .filter(setup_tokens::token_hash.eq(token_hash))
-            .filter(setup_tokens::used_at.is_null())
-            .filter(setup_tokens::expires_at.gt(now)),
-    )
-    .set(setup_tokens::used_at.eq(Some(now)))
-    .execute(conn)?;
-    Ok(changed == 1)
-}
+super::one_time::one_time_link_queries!(setup_tokens);

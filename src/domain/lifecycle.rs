@@ -336,12 +336,7 @@ mod tests {
     use RoundAction as A;
     use RoundStatus as S;
 
-    fn t(minutes: i64) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(1_700_000_000, 0)
-            .unwrap()
-            .naive_utc()
-            + chrono::Duration::minutes(minutes)
-    }
+    use crate::domain::test_fixtures::minute as t;
 
     #[test]
     fn a_round_goes_from_draft_to_published_through_each_state() {

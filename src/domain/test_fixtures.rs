@@ -50,3 +50,12 @@ pub(crate) const METHODOLOGY_SIPAS: &str = unit_fixture!("methodology-sipas.toml
 pub(crate) fn instrument(src: &str, file_name: &str) -> Instrument {
     Instrument::from_toml(src.as_bytes(), file_name).unwrap()
 }
+
+/// A fixed instant of the tests' clock, `minutes` after 14 November 2023 22:13:20 UTC (Unix
+/// time 1,700,000,000): the rules under test compare instants, so any fixed start will do.
+pub(crate) fn minute(minutes: i64) -> chrono::NaiveDateTime {
+    chrono::DateTime::from_timestamp(1_700_000_000, 0)
+        .expect("a fixed instant in range")
+        .naive_utc()
+        + chrono::Duration::minutes(minutes)
+}

@@ -15,53 +15,41 @@ pub struct Policy {
     pub lockout: Duration,
 }
 
+impl Policy {
+    /// `max_failures` within `window`, then a lock as long as the window: each of the
+    /// policies pauses a key for the time it counts over.
+    pub const fn locking_for_window(max_failures: i32, window: Duration) -> Self {
+        Policy {
+            max_failures,
+            window,
+            lockout: window,
+        }
+    }
+}
+
 /// Login failures per account: five tries, then a quarter of an hour's pause.
-pub const LOGIN_PER_ACCOUNT: Policy = Policy {
-    max_failures: 5,
-    window: Duration::minutes(15),
-    lockout: Duration::minutes(15),
-};
+pub const LOGIN_PER_ACCOUNT: Policy = Policy::locking_for_window(5, Duration::minutes(15));
 
 /// Login failures per client address: generous enough for an office behind one NAT, tight
 /// enough to stop spraying passwords across many accounts.
-pub const LOGIN_PER_IP: Policy = Policy {
-    max_failures: 30,
-    window: Duration::minutes(15),
-    lockout: Duration::minutes(15),
-};
+pub const LOGIN_PER_IP: Policy = Policy::locking_for_window(30, Duration::minutes(15));
 
 /// Wrong access codes per client address. A guess succeeds with odds of about one in 10^13,
 /// so this mostly stops scripts; an office mistyping a few codes is never locked out.
-pub const CODE_PER_IP: Policy = Policy {
-    max_failures: 30,
-    window: Duration::minutes(15),
-    lockout: Duration::minutes(15),
-};
+pub const CODE_PER_IP: Policy = Policy::locking_for_window(30, Duration::minutes(15));
 
 /// Open-link starts per client address: enough for a household or a shared office PC, not
 /// for draining a quota from one machine.
-pub const OPEN_LINK_PER_IP: Policy = Policy {
-    max_failures: 20,
-    window: Duration::hours(1),
-    lockout: Duration::hours(1),
-};
+pub const OPEN_LINK_PER_IP: Policy = Policy::locking_for_window(20, Duration::hours(1));
 
 /// Setup-link submissions per client address. The link is used once by one person; the
 /// limit only stops someone trying tokens (each try with a valid form used to cost a 19 MiB
 /// password hash).
-pub const SETUP_PER_IP: Policy = Policy {
-    max_failures: 10,
-    window: Duration::minutes(15),
-    lockout: Duration::minutes(15),
-};
+pub const SETUP_PER_IP: Policy = Policy::locking_for_window(10, Duration::minutes(15));
 
 /// Account-link submissions per client address, for the same reason as [`SETUP_PER_IP`]: a
 /// link is used once by one person, so only someone trying tokens reaches the limit.
-pub const ACCOUNT_LINK_PER_IP: Policy = Policy {
-    max_failures: 10,
-    window: Duration::minutes(15),
-    lockout: Duration::minutes(15),
-};
+pub const ACCOUNT_LINK_PER_IP: Policy = Policy::locking_for_window(10, Duration::minutes(15));
 
 /// Every policy kept in the database, for the purge to know how long a row can matter.
 const STORED_POLICIES: [Policy; 6] = [
@@ -134,12 +122,7 @@ impl Policy {
 mod tests {
     use super::*;
 
-    fn t(minutes: i64) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(1_700_000_000, 0)
-            .unwrap()
-            .naive_utc()
-            + Duration::minutes(minutes)
-    }
+    use crate::domain::test_fixtures::minute as t;
 
     #[test]
     fn the_fifth_failure_locks_the_account_for_fifteen_minutes() {

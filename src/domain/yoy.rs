@@ -453,6 +453,16 @@ mod tests {
         (current, earlier, lin)
     }
 
+    /// [`compare_units`] with the tests' ranking settings and two display decimals.
+    fn compare(
+        current: &BTreeMap<String, UnitValue>,
+        earlier: &BTreeMap<String, UnitValue>,
+        lineage: &Lineage,
+        rule: MergeRule,
+    ) -> Vec<UnitChange> {
+        compare_units(current, earlier, lineage, rule, &settings(), 2)
+    }
+
     fn find<'a>(changes: &'a [UnitChange], unit: &str) -> &'a UnitChange {
         changes.iter().find(|c| c.unit == unit).unwrap()
     }
@@ -460,14 +470,7 @@ mod tests {
     #[test]
     fn three_provinces_merged_in_2025_are_compared_with_their_respondent_weighted_2023_mean() {
         let (current, earlier, lin) = merger_2023_2025();
-        let out = compare_units(
-            &current,
-            &earlier,
-            &lin,
-            MergeRule::RespondentWeighted,
-            &settings(),
-            2,
-        );
+        let out = compare(&current, &earlier, &lin, MergeRule::RespondentWeighted);
         let nb = find(&out, "ninh-binh");
         assert!(nb.merged);
         assert_eq!(nb.predecessors, ["37", "35", "36"]);
@@ -490,14 +493,7 @@ mod tests {
     #[test]
     fn after_a_merger_even_unmerged_units_are_ranked_among_the_reconstructed_values() {
         let (current, earlier, lin) = merger_2023_2025();
-        let out = compare_units(
-            &current,
-            &earlier,
-            &lin,
-            MergeRule::RespondentWeighted,
-            &settings(),
-            2,
-        );
+        let out = compare(&current, &earlier, &lin, MergeRule::RespondentWeighted);
         let hn = find(&out, "ha-noi");
         assert!(!hn.merged);
         let e = hn.earlier.as_ref().unwrap();
@@ -518,14 +514,7 @@ mod tests {
     #[test]
     fn the_simple_mean_rule_weighs_every_predecessor_the_same() {
         let (current, earlier, lin) = merger_2023_2025();
-        let out = compare_units(
-            &current,
-            &earlier,
-            &lin,
-            MergeRule::SimpleMean,
-            &settings(),
-            2,
-        );
+        let out = compare(&current, &earlier, &lin, MergeRule::SimpleMean);
         let nb = find(&out, "ninh-binh").earlier.as_ref().unwrap();
         // (84 + 78 + 80) / 3 = 80.667
         assert!(close(nb.percent, 242.0 / 3.0));
@@ -546,13 +535,11 @@ mod tests {
         // A province that went from 50th to 4th of 63 moved up 46 places.
         let earlier = map(&[("25", v(84.0, 600, 50, 63))]);
         let current = map(&[("25", v(90.5, 610, 4, 63))]);
-        let out = compare_units(
+        let out = compare(
             &current,
             &earlier,
             &Lineage::new(),
             MergeRule::RespondentWeighted,
-            &settings(),
-            2,
         );
         let c = &out[0];
         assert!(!c.merged);
@@ -568,13 +555,11 @@ mod tests {
     fn ranks_out_of_different_numbers_of_units_are_not_compared() {
         let earlier = map(&[("25", v(84.0, 600, 50, 63))]);
         let current = map(&[("25", v(90.5, 610, 4, 62))]);
-        let out = compare_units(
+        let out = compare(
             &current,
             &earlier,
             &Lineage::new(),
             MergeRule::RespondentWeighted,
-            &settings(),
-            2,
         );
         assert_eq!(out[0].rank_change, None);
         assert!(out[0].change_points.is_some(), "values are still compared");
@@ -584,14 +569,7 @@ mod tests {
     fn a_merged_unit_with_a_missing_predecessor_gets_no_earlier_value() {
         let (current, mut earlier, lin) = merger_2023_2025();
         earlier.remove("35");
-        let out = compare_units(
-            &current,
-            &earlier,
-            &lin,
-            MergeRule::RespondentWeighted,
-            &settings(),
-            2,
-        );
+        let out = compare(&current, &earlier, &lin, MergeRule::RespondentWeighted);
         let nb = find(&out, "ninh-binh");
         assert_eq!(nb.earlier, None);
         assert_eq!(
@@ -617,13 +595,11 @@ mod tests {
     fn a_non_finite_earlier_value_counts_as_missing() {
         let earlier = map(&[("01", v(f64::NAN, 600, 1, 1))]);
         let current = map(&[("01", v(80.0, 600, 1, 1))]);
-        let out = compare_units(
+        let out = compare(
             &current,
             &earlier,
             &Lineage::new(),
             MergeRule::RespondentWeighted,
-            &settings(),
-            2,
         );
         assert_eq!(
             out[0].gap,
@@ -636,13 +612,11 @@ mod tests {
     #[test]
     fn a_new_unit_with_an_empty_lineage_has_no_predecessor() {
         let current = map(&[("new", v(80.0, 100, 1, 1))]);
-        let out = compare_units(
+        let out = compare(
             &current,
             &BTreeMap::new(),
             &lineage(&[("new", &[])]),
             MergeRule::RespondentWeighted,
-            &settings(),
-            2,
         );
         assert_eq!(out[0].gap, Some(EarlierGap::NoPredecessor));
         assert!(!out[0].merged);
@@ -653,23 +627,9 @@ mod tests {
         let earlier = map(&[("a", v(80.0, 0, 1, 2)), ("b", v(70.0, 0, 2, 2))]);
         let current = map(&[("ab", v(75.0, 10, 1, 1))]);
         let lin = lineage(&[("ab", &["a", "b"])]);
-        let weighted = compare_units(
-            &current,
-            &earlier,
-            &lin,
-            MergeRule::RespondentWeighted,
-            &settings(),
-            2,
-        );
+        let weighted = compare(&current, &earlier, &lin, MergeRule::RespondentWeighted);
         assert_eq!(weighted[0].gap, Some(EarlierGap::NoRespondents));
-        let simple = compare_units(
-            &current,
-            &earlier,
-            &lin,
-            MergeRule::SimpleMean,
-            &settings(),
-            2,
-        );
+        let simple = compare(&current, &earlier, &lin, MergeRule::SimpleMean);
         // (80 + 70) / 2 = 75: no change, and 1st of 1 both times.
         assert!(close(simple[0].change_percent_points.unwrap(), 0.0));
         assert_eq!(simple[0].rank_change, Some(0));
@@ -680,14 +640,7 @@ mod tests {
         let earlier = map(&[("a", v(80.0, 100, 1, 2)), ("b", v(70.0, 300, 2, 2))]);
         let current = map(&[("ab", v(75.0, 400, 1, 1))]);
         let lin = lineage(&[("ab", &["a", "b", "a"])]);
-        let out = compare_units(
-            &current,
-            &earlier,
-            &lin,
-            MergeRule::RespondentWeighted,
-            &settings(),
-            2,
-        );
+        let out = compare(&current, &earlier, &lin, MergeRule::RespondentWeighted);
         assert_eq!(out[0].predecessors, ["a", "b"]);
         // (80 × 100 + 70 × 300) / 400 = 72.5
         assert!(close(out[0].earlier.as_ref().unwrap().percent, 72.5));

@@ -3,6 +3,7 @@
 
 use maud::{Markup, PreEscaped, html};
 
+use super::components::back_to_round;
 use super::format::name;
 use super::layout::{PageContext, page};
 use super::rounds::errors_box;
@@ -39,7 +40,7 @@ pub fn code_sheet(
         ctx.t("round.codes_sheet"),
         html! {
             div.noprint {
-                p { a href={ "/admin/rounds/" (round.id) } { "← " (name(ctx.lang, &round.name_vi, &round.name_en)) } }
+                (back_to_round(ctx, round))
                 h1 { (ctx.t("round.codes_sheet")) }
                 div.notice role="status" {
                     p { (tf(ctx.lang, if extras.reissued { "round.reissued_once" } else { "round.codes_once" }, &[("n", &n)])) }
@@ -94,7 +95,7 @@ pub fn reissue(
         ctx,
         ctx.t("round.reissue"),
         html! {
-            p { a href={ "/admin/rounds/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
+            (back_to_round(ctx, round))
             (errors_box(ctx, errors))
             h1 { (ctx.t("round.reissue")) }
             p { (ctx.t("round.reissue_intro")) }

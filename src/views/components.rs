@@ -4,6 +4,9 @@
 use maud::{Markup, html};
 
 use super::PageContext;
+use super::format::name;
+use super::layout::page;
+use crate::db::rounds::RoundRow;
 
 /// A field error: the input's id and the catalogue key of the message.
 #[derive(Debug, Clone)]
@@ -104,4 +107,32 @@ pub fn message_summary(ctx: &PageContext, general: &[String], fields: &[FieldMes
 /// (`{id}-error`, for `aria-describedby`).
 pub fn field_message<'a>(fields: &'a [FieldMessage], id: &str) -> Option<&'a FieldMessage> {
     fields.iter().find(|e| e.field == id)
+}
+
+/// The link back to a round's page, above a page about part of it, named in the page's
+/// language.
+pub fn back_to_round(ctx: &PageContext, round: &RoundRow) -> Markup {
+    html! {
+        p { a href={ "/admin/rounds/" (round.id) } { "← " (name(ctx.lang, &round.name_vi, &round.name_en)) } }
+    }
+}
+
+/// A page about part of a round: the link back to the round, the heading `title_key` (also
+/// the page's title), then `body`.
+pub fn round_part_page(
+    ctx: &PageContext,
+    round: &RoundRow,
+    title_key: &str,
+    body: Markup,
+) -> Markup {
+    let title = ctx.t(title_key);
+    page(
+        ctx,
+        title,
+        html! {
+            (back_to_round(ctx, round))
+            h1 { (title) }
+            (body)
+        },
+    )
 }

@@ -3,9 +3,9 @@
 
 use maud::{Markup, html};
 
-use super::components::message_summary;
+use super::components::{message_summary, round_part_page};
 use super::format::name;
-use super::layout::{PageContext, page};
+use super::layout::PageContext;
 use crate::app::field_import::FieldPreview;
 use crate::db::rounds::{RoundGroupRow, RoundRow};
 use crate::db::units::UnitRow;
@@ -26,22 +26,15 @@ pub struct FieldPage<'a> {
     pub errors: &'a [String],
 }
 
-fn back_to_round(ctx: &PageContext, round: &RoundRow) -> Markup {
-    html! {
-        p { a href={ "/admin/rounds/" (round.id) } { "← " (name(ctx.lang, &round.name_vi, &round.name_en)) } }
-    }
-}
-
 /// The upload form: the file, and the unit and group of rows that carry none.
 pub fn upload(ctx: &PageContext, p: &FieldPage<'_>) -> Markup {
     let lang = ctx.lang;
     let base = format!("/admin/rounds/{}/field", p.round.id);
-    page(
+    round_part_page(
         ctx,
-        ctx.t("field.title"),
+        p.round,
+        "field.title",
         html! {
-            (back_to_round(ctx, p.round))
-            h1 { (ctx.t("field.title")) }
             @if let Some((stored, already)) = p.done {
                 div.notice role="status" #field-done {
                     (tf(lang, "field.done", &[("stored", &stored.to_string()), ("already", &already.to_string())]))
@@ -81,12 +74,11 @@ pub fn preview(ctx: &PageContext, p: &FieldPreview) -> Markup {
     let lang = ctx.lang;
     let base = format!("/admin/rounds/{}/field", p.round.id);
     let o = &p.outcome;
-    page(
+    round_part_page(
         ctx,
-        ctx.t("field.preview_title"),
+        &p.round,
+        "field.preview_title",
         html! {
-            (back_to_round(ctx, &p.round))
-            h1 { (ctx.t("field.preview_title")) }
             @if !p.errors.is_empty() {
                 div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
                     h2 #error-summary-title { (tf(lang, "field.preview_errors", &[("n", &p.errors.len().to_string())])) }

@@ -3,6 +3,7 @@
 
 use maud::{Markup, html};
 
+use super::components::back_to_round;
 use super::layout::{PageContext, page};
 use super::questionnaire::{FormState, Mode, error_summary, section_fields};
 use crate::app::paper::EntryMode;
@@ -47,7 +48,7 @@ pub fn overview(ctx: &PageContext, o: &Overview<'_>) -> Markup {
         ctx,
         ctx.t("paper.title"),
         html! {
-            p { a href={ "/admin/rounds/" (round.id) } { "← " (if lang == Lang::Vi { &round.name_vi } else { &round.name_en }) } }
+            (back_to_round(ctx, round))
             @if let Some(key) = o.notice { div.notice role="status" { (ctx.t(key)) } }
             h1 { (ctx.t("paper.title")) }
             p { (ctx.t("paper.intro")) }

@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::components::{FieldMessage, field_message, message_summary};
+use super::components::{FieldMessage, field_message, message_summary, round_part_page};
 use super::format::name;
 use super::layout::{PageContext, page};
 use crate::app::rounds::{
@@ -33,12 +33,6 @@ pub fn roster_link(ctx: &PageContext, base: &str) -> Markup {
     }
 }
 
-fn back_to_round(ctx: &PageContext, round: &RoundRow) -> Markup {
-    html! {
-        p { a href={ "/admin/rounds/" (round.id) } { "← " (name(ctx.lang, &round.name_vi, &round.name_en)) } }
-    }
-}
-
 fn group_label(ctx: &PageContext, code: &str) -> String {
     ctx.t(&format!("group.{code}")).to_owned()
 }
@@ -48,12 +42,11 @@ fn group_label(ctx: &PageContext, code: &str) -> String {
 pub fn preview(ctx: &PageContext, p: &ListPreview) -> Markup {
     let lang = ctx.lang;
     let base = format!("/admin/rounds/{}", p.round.id);
-    page(
+    round_part_page(
         ctx,
-        ctx.t("list.preview_title"),
+        &p.round,
+        "list.preview_title",
         html! {
-            (back_to_round(ctx, &p.round))
-            h1 { (ctx.t("list.preview_title")) }
             @if !p.errors.is_empty() {
                 div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
                     h2 #error-summary-title { (tf(lang, "list.preview_errors", &[("n", &p.errors.len().to_string())])) }
@@ -149,12 +142,11 @@ pub fn roster(ctx: &PageContext, p: &RosterPage<'_>) -> Markup {
     let lang = ctx.lang;
     let r = p.roster;
     let base = format!("/admin/rounds/{}/respondents", r.round.id);
-    page(
+    round_part_page(
         ctx,
-        ctx.t("roster.title"),
+        &r.round,
+        "roster.title",
         html! {
-            (back_to_round(ctx, &r.round))
-            h1 { (ctx.t("roster.title")) }
             @if let Some(key) = p.notice { div.notice role="status" { (ctx.t(key)) } }
             (message_summary(ctx, p.errors, &[]))
             form method="get" action=(base) role="search" {

@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::components::{FieldMessage, field_message, message_summary};
+use super::components::{FieldMessage, field_message, message_summary, round_part_page};
 use super::format::{name, num, percent, points, position, rank_move, signed};
 use super::layout::{PageContext, page};
 use crate::app::rounds::{CoverageRow, RoundDeletion, RoundForm, RoundList};
@@ -541,12 +541,11 @@ pub fn coverage(
         }
     };
     let total = |f: fn(&CoverageRow) -> i64| rows.iter().map(f).sum::<i64>();
-    page(
+    round_part_page(
         ctx,
-        ctx.t("round.coverage"),
+        round,
+        "round.coverage",
         html! {
-            p { a href={ "/admin/rounds/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
-            h1 { (ctx.t("round.coverage")) }
             p { (ctx.t("round.sort_by")) " "
                 (sort_link("unit", ctx.t("round.unit"), sort == CoverageSort::Unit)) " · "
                 (sort_link("rate", ctx.t("round.rate"), sort == CoverageSort::Rate)) " · "
@@ -630,12 +629,11 @@ pub fn scores(
 ) -> Markup {
     use crate::domain::scoring::Standing;
     let lang = ctx.lang;
-    page(
+    round_part_page(
         ctx,
-        ctx.t("scores.title"),
+        round,
+        "scores.title",
         html! {
-            p { a href={ "/admin/rounds/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
-            h1 { (ctx.t("scores.title")) }
             p { (ctx.t("scores.live")) " "
                 @if with_excluded {
                     strong { (ctx.t("scores.with_excluded")) } " " a href={ "/admin/rounds/" (round.id) "/scores" } { (ctx.t("scores.show_without")) }
@@ -702,12 +700,11 @@ pub fn quality(
             .map(|u| name(lang, &u.name_vi, &u.name_en).to_owned())
             .unwrap_or_default()
     };
-    page(
+    round_part_page(
         ctx,
-        ctx.t("quality.title"),
+        round,
+        "quality.title",
         html! {
-            p { a href={ "/admin/rounds/" (round.id) } { "← " (name(lang, &round.name_vi, &round.name_en)) } }
-            h1 { (ctx.t("quality.title")) }
             p { (ctx.t("quality.intro")) }
             @if can_exclude {
                 form method="post" action={ (base) "/flag" } {

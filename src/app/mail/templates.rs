@@ -38,6 +38,14 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind the mail outbox stores.
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Invitation => "invitation",
+            Kind::Reminder => "reminder",
+        }
+    }
+
     fn prefix(self) -> &'static str {
         match self {
             Kind::Invitation => "mail.invitation",

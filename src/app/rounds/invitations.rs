@@ -30,39 +30,19 @@ pub fn queue_invitations(
         let round = round_or_404(conn, round_id)?;
         let issued = issue_codes(conn, secret, round_id, true, None, actor)?;
         let now = db::now();
-        let closes = closes_date(&round, zone);
+        let sender = CodeMailer::new(&round, zone, base_url, secret);
         let mut queued = 0;
         for code in &issued {
             let Some(email) = &code.email else { continue };
-            let link = code_link(base_url, &code.code);
-            let grouped = code.code.to_string();
-            let message = templates::render(
-                templates::Kind::Invitation,
-                &InvitationContent {
-                    name: &code.name,
-                    round_vi: &round.name_vi,
-                    round_en: &round.name_en,
-                    link: &link,
-                    code: &grouped,
-                    closes,
-                    opt_out: &opt_out_link(base_url, secret, code.invitation_id),
-                },
-            );
-            let key = format!("{}invite:{}", message_prefix(round_id), code.invitation_id);
-            if outbox::enqueue(
-                conn,
-                &outbox::NewMessage {
-                    message_key: &key,
-                    kind: "invitation",
-                    invitation_id: Some(code.invitation_id),
-                    to_address: email,
-                    subject: &message.subject,
-                    body_text: &message.text,
-                    body_html: &message.html,
-                    next_attempt_at: now,
-                    created_at: now,
-                },
-            )? {
+            let mail = CodeMail {
+                kind: templates::Kind::Invitation,
+                key: format!("{}invite:{}", message_prefix(round_id), code.invitation_id),
+                invitation_id: code.invitation_id,
+                to: email,
+                name: &code.name,
+                code: &code.code,
+            };
+            if sender.queue(conn, &mail, now)? {
                 db::respondents::mark_invited(conn, code.invitation_id, now)?;
                 queued += 1;
             }
@@ -96,7 +76,7 @@ pub fn queue_reminders(
         if status_of(&round)? != RoundStatus::Open {
             return Err(invalid("round.invalid.reminders_state", &[]));
         }
-        let closes = closes_date(&round, zone);
+        let sender = CodeMailer::new(&round, zone, base_url, secret);
         let mut queued = 0;
         for status in db::respondents::invitation_statuses(conn, round_id)? {
             let state = InvitationState {
@@ -120,41 +100,21 @@ pub fn queue_reminders(
             {
                 continue; // submitted meanwhile
             }
-            let link = code_link(base_url, &code);
-            let grouped = code.to_string();
-            let message = templates::render(
-                templates::Kind::Reminder,
-                &InvitationContent {
-                    name: &status.name,
-                    round_vi: &round.name_vi,
-                    round_en: &round.name_en,
-                    link: &link,
-                    code: &grouped,
-                    closes,
-                    opt_out: &opt_out_link(base_url, secret, status.invitation_id),
-                },
-            );
-            let key = format!(
-                "{}remind:{}:{}",
-                message_prefix(round_id),
-                status.invitation_id,
-                status.reminders_sent + 1
-            );
-            if outbox::enqueue(
-                conn,
-                &outbox::NewMessage {
-                    message_key: &key,
-                    kind: "reminder",
-                    invitation_id: Some(status.invitation_id),
-                    to_address: email,
-                    subject: &message.subject,
-                    body_text: &message.text,
-                    body_html: &message.html,
-                    // `now` is the policy's clock; the queue runs on the real one.
-                    next_attempt_at: db::now(),
-                    created_at: db::now(),
-                },
-            )? {
+            let mail = CodeMail {
+                kind: templates::Kind::Reminder,
+                key: format!(
+                    "{}remind:{}:{}",
+                    message_prefix(round_id),
+                    status.invitation_id,
+                    status.reminders_sent + 1
+                ),
+                invitation_id: status.invitation_id,
+                to: email,
+                name: &status.name,
+                code: &code,
+            };
+            // `now` is the policy's clock; the queue runs on the real one.
+            if sender.queue(conn, &mail, db::now())? {
                 db::respondents::mark_reminded(conn, status.invitation_id, now)?;
                 queued += 1;
             }
@@ -169,6 +129,81 @@ pub fn queue_reminders(
         )?;
         Ok(queued)
     })
+}
+
+/// A message that carries a code to one respondent: an invitation or a reminder.
+struct CodeMail<'a> {
+    /// Which message it is.
+    kind: templates::Kind,
+    /// Its outbox key: queuing the same key twice queues it once.
+    key: String,
+    /// The invitation it belongs to (for the opt-out link).
+    invitation_id: i64,
+    /// The respondent's address.
+    to: &'a str,
+    /// The respondent's name as listed.
+    name: &'a str,
+    /// The code, in clear only inside the queued message.
+    code: &'a AccessCode,
+}
+
+/// What every code message of one round shares: the round and its closing date, and where
+/// links point and how they are signed.
+struct CodeMailer<'a> {
+    round: &'a RoundRow,
+    closes: Option<chrono::NaiveDate>,
+    base_url: &'a str,
+    secret: &'a SecretKey,
+}
+
+impl<'a> CodeMailer<'a> {
+    /// The mailer of `round`, whose closing day is written in `zone`.
+    fn new(round: &'a RoundRow, zone: TimeZone, base_url: &'a str, secret: &'a SecretKey) -> Self {
+        CodeMailer {
+            round,
+            closes: closes_date(round, zone),
+            base_url,
+            secret,
+        }
+    }
+
+    /// Renders `mail` and queues it at `at`; true when queued now, false when a message with
+    /// its key was queued before.
+    fn queue(
+        &self,
+        conn: &mut AnyConnection,
+        mail: &CodeMail<'_>,
+        at: NaiveDateTime,
+    ) -> Result<bool> {
+        let link = code_link(self.base_url, mail.code);
+        let grouped = mail.code.to_string();
+        let message = templates::render(
+            mail.kind,
+            &InvitationContent {
+                name: mail.name,
+                round_vi: &self.round.name_vi,
+                round_en: &self.round.name_en,
+                link: &link,
+                code: &grouped,
+                closes: self.closes,
+                opt_out: &opt_out_link(self.base_url, self.secret, mail.invitation_id),
+            },
+        );
+        Ok(outbox::enqueue(
+            conn,
+            &outbox::NewMessage {
+                message_key: &mail.key,
+                kind: mail.kind.code(),
+                invitation_id: Some(mail.invitation_id),
+                to_address: mail.to,
+                subject: &message.subject,
+                body_text: &message.text,
+                body_html: &message.html,
+                next_attempt_at: at,
+                created_at: at,
+            },
+        )?)
+    }
 }
 
 /// The signed token of an invitation's opt-out link: the invitation id and a MAC, so nobody

@@ -292,6 +292,17 @@ impl LoadReport {
         }
     }
 
+    /// Counts a submission: its receipt when the server acknowledged it, else its failure.
+    pub fn submitted(&mut self, outcome: Result<String>) {
+        match outcome {
+            Ok(receipt) => {
+                self.completed += 1;
+                self.receipts.push(receipt);
+            }
+            Err(e) => self.error(&e),
+        }
+    }
+
     /// Sorts the latencies (call once, before percentiles).
     pub fn finish(&mut self, elapsed: Duration) {
         self.elapsed = elapsed;

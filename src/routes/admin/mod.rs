@@ -74,6 +74,23 @@ pub fn field_error(field: &'static str, e: AccountError) -> FieldError {
     }
 }
 
+/// A visit to a one-time link's page (the setup link, an account's link): the token from the
+/// path, and what `look` says of the link its hash names.
+pub async fn link_get<T, F>(
+    state: &AppState,
+    token: web::Path<String>,
+    look: F,
+) -> AppResult<(String, T)>
+where
+    F: FnOnce(&mut AnyConnection, &str) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let token = token.into_inner();
+    let hash = hash_token(&token);
+    let found = state.db(move |conn| look(conn, &hash)).await?;
+    Ok((token, found))
+}
+
 /// A post to a one-time link (the setup link, an account's link): the token from the path,
 /// its hash, and what `check` says of the link. `check` counts the post against the sender's
 /// address and runs before any password is hashed: guessing links costs a database lookup,

@@ -1,7 +1,7 @@
 //! The one-time setup link that creates the first administrator. There is no default
 //! password: at a start with no accounts the server prints this link.
 
-use super::link_post;
+use super::{link_get, link_post};
 use crate::routes::html;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,7 +9,6 @@ use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::setup_link;
-use crate::app::auth::tokens::hash_token;
 use crate::app::state::AppState;
 use crate::domain::account::{Email, NewPassword};
 use crate::error::AppResult;
@@ -23,12 +22,8 @@ pub async fn form(
     token: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let ctx = PageContext::new(&req, None);
-    let token = token.into_inner();
-    let hash = hash_token(&token);
-    if state
-        .db(move |conn| setup_link::usable(conn, &hash))
-        .await?
-    {
+    let (token, usable) = link_get(&state, token, setup_link::usable).await?;
+    if usable {
         Ok(html(
             StatusCode::OK,
             views::admin::setup(&ctx, &token, &SetupValues::default(), &[]),

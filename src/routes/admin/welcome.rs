@@ -6,11 +6,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::link_post;
+use super::{link_get, link_post};
 use crate::app::auth::account_link::{self, LinkState};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session;
-use crate::app::auth::tokens::hash_token;
 use crate::app::state::AppState;
 use crate::error::AppResult;
 use crate::routes::html;
@@ -33,12 +32,8 @@ pub async fn form(
     token: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let ctx = PageContext::new(&req, None);
-    let token = token.into_inner();
-    let hash = hash_token(&token);
-    match state
-        .db(move |conn| account_link::state(conn, &hash))
-        .await?
-    {
+    let (token, link) = link_get(&state, token, account_link::state).await?;
+    match link {
         LinkState::Usable(user) => Ok(html(
             StatusCode::OK,
             views::accounts::welcome(&ctx, &token, &user.email, &[]),

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::FileCommand;
+use super::{FileCommand, say};
 use crate::app::config::Settings;
 use crate::db;
 use crate::domain::instrument::RespondentGroup;
@@ -240,7 +240,7 @@ fn run(
         Imported::New(id) => ("cli.import.new", id),
         Imported::AlreadyPresent(id) => ("cli.import.present", id),
     };
-    writeln!(out, "{}", tf(lang, key, &[("id", &id.to_string())]))?;
+    say(lang, key, &[("id", &id.to_string())])?;
     Ok(())
 }
 
@@ -293,19 +293,14 @@ pub(super) fn export_xlsform(
         let _ = std::fs::remove_file(&part);
         anyhow::bail!("{}: {e}", path.display());
     }
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{}",
-        tf(
-            lang,
-            "cli.instrument.exported",
-            &[
-                ("file", &path.display().to_string()),
-                ("code", &found.code),
-                ("version", &found.version.to_string()),
-            ]
-        )
+    say(
+        lang,
+        "cli.instrument.exported",
+        &[
+            ("file", &path.display().to_string()),
+            ("code", &found.code),
+            ("version", &found.version.to_string()),
+        ],
     )?;
     Ok(())
 }

@@ -275,6 +275,12 @@ fn account_error(lang: Lang, option: &str, e: &AccountError) -> anyhow::Error {
     }
 }
 
+/// Prints the catalogue message `key` in `lang`, with `args` filled in, as one line on
+/// standard output: how every command reports what it did.
+fn say(lang: Lang, key: &str, args: &[(&str, &str)]) -> std::io::Result<()> {
+    writeln!(std::io::stdout(), "{}", tf(lang, key, args))
+}
+
 fn fail(message: &str) -> ExitCode {
     let _ = writeln!(std::io::stderr(), "khaosat: {message}");
     ExitCode::FAILURE
@@ -308,14 +314,10 @@ fn migrate(settings: &Settings, lang: Lang) -> anyhow::Result<()> {
     let pool = db::build_pool(&settings.database_url, settings.sqlite_sync, 1);
     let mut conn = pool.get()?;
     let applied = db::run_migrations(&mut conn)?;
-    writeln!(
-        std::io::stdout(),
-        "{}",
-        tf(
-            lang,
-            "cli.migrate.applied",
-            &[("count", &applied.to_string())]
-        )
+    say(
+        lang,
+        "cli.migrate.applied",
+        &[("count", &applied.to_string())],
     )?;
     Ok(())
 }
@@ -370,19 +372,15 @@ fn admin_create(
         }
         CreateUserError::App(e) => anyhow::anyhow!(crate::error::cause_chain(&e)),
     })?;
-    writeln!(
-        std::io::stdout(),
-        "{}",
-        tf(
-            lang,
-            "cli.admin.created",
-            &[
-                ("role", &user.role.to_string()),
-                ("role_name", t(lang, user.role.label_key())),
-                ("email", &user.email),
-                ("name", &user.name),
-            ],
-        )
+    say(
+        lang,
+        "cli.admin.created",
+        &[
+            ("role", &user.role.to_string()),
+            ("role_name", t(lang, user.role.label_key())),
+            ("email", &user.email),
+            ("name", &user.name),
+        ],
     )?;
     Ok(())
 }
@@ -402,18 +400,14 @@ fn admin_reset_password(settings: &Settings, lang: Lang, email: &str) -> anyhow:
                 &[("email", email.as_str())]
             ))
         })?;
-    writeln!(
-        std::io::stdout(),
-        "{}",
-        tf(
-            lang,
-            "admin.cli.password_reset",
-            &[
-                ("email", email.as_str()),
-                ("sessions", &reset.sessions_ended.to_string()),
-                ("tokens", &reset.tokens_revoked.to_string()),
-            ],
-        )
+    say(
+        lang,
+        "admin.cli.password_reset",
+        &[
+            ("email", email.as_str()),
+            ("sessions", &reset.sessions_ended.to_string()),
+            ("tokens", &reset.tokens_revoked.to_string()),
+        ],
     )?;
     Ok(())
 }
@@ -446,21 +440,17 @@ fn demo(
         },
     )
     .map_err(|e| anyhow::anyhow!(crate::error::cause_chain(&e)))?;
-    writeln!(
-        std::io::stdout(),
-        "{}",
-        tf(
-            lang,
-            "cli.demo.created",
-            &[
-                ("round", &round.to_string()),
-                ("responses", &responses.to_string()),
-                (
-                    "seconds",
-                    &format!("{:.1}", started.elapsed().as_secs_f64())
-                ),
-            ],
-        )
+    say(
+        lang,
+        "cli.demo.created",
+        &[
+            ("round", &round.to_string()),
+            ("responses", &responses.to_string()),
+            (
+                "seconds",
+                &format!("{:.1}", started.elapsed().as_secs_f64()),
+            ),
+        ],
     )?;
     Ok(())
 }
@@ -471,18 +461,14 @@ fn report_backup(
     file: &std::path::Path,
     s: crate::app::backup::Summary,
 ) -> anyhow::Result<()> {
-    writeln!(
-        std::io::stdout(),
-        "{}",
-        tf(
-            lang,
-            key,
-            &[
-                ("file", &file.display().to_string()),
-                ("rounds", &s.rounds.to_string()),
-                ("responses", &s.responses.to_string()),
-            ],
-        )
+    say(
+        lang,
+        key,
+        &[
+            ("file", &file.display().to_string()),
+            ("rounds", &s.rounds.to_string()),
+            ("responses", &s.responses.to_string()),
+        ],
     )?;
     Ok(())
 }

@@ -220,13 +220,7 @@ async fn journeys(
                     anyhow::Ok(receipt)
                 }
                 .await;
-                match outcome {
-                    Ok(receipt) => {
-                        r.completed += 1;
-                        r.receipts.push(receipt);
-                    }
-                    Err(e) => r.error(&e),
-                }
+                r.submitted(outcome);
                 (b, r, true)
             }
         },

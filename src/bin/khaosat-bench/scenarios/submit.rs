@@ -78,13 +78,7 @@ pub async fn submit_only(opts: &Opts) -> Result<(Row, LoadReport)> {
                 let Some(d) = next else {
                     return (b, r, false);
                 };
-                match load::submit(&mut b, &d).await {
-                    Ok(receipt) => {
-                        r.completed += 1;
-                        r.receipts.push(receipt);
-                    }
-                    Err(e) => r.error(&e),
-                }
+                r.submitted(load::submit(&mut b, &d).await);
                 (b, r, true)
             }
         },

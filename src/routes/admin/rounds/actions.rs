@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{EmptyForm, act, refused_on_round, run_authorised};
+use super::{EmptyForm, act_or_refuse};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds;
@@ -32,20 +32,20 @@ pub async fn confirm(
 ) -> AppResult<HttpResponse> {
     let (round_id, raw) = path.into_inner();
     let action = permitted(&user, &raw)?;
-    match act(&req, &state, &user, move |conn, _| {
-        rounds::action_preview(conn, round_id, action)
-    })
-    .await?
-    {
-        Ok(summary) => {
-            let ctx = PageContext::new(&req, Some(&user));
-            Ok(html(
+    act_or_refuse(
+        &req,
+        &state,
+        &user,
+        round_id,
+        move |conn, _| rounds::action_preview(conn, round_id, action),
+        |summary| {
+            html(
                 actix_web::http::StatusCode::OK,
-                views::round_actions::confirm(&ctx, &summary),
-            ))
-        }
-        Err(errors) => refused_on_round(&req, &state, &user, round_id, &errors).await,
-    }
+                views::round_actions::confirm(&PageContext::new(&req, Some(&user)), &summary),
+            )
+        },
+    )
+    .await
 }
 
 /// `POST /admin/rounds/{id}/actions/{action}`: takes the action, then shows what happened.
@@ -58,22 +58,20 @@ pub async fn take(
 ) -> AppResult<HttpResponse> {
     let (round_id, raw) = path.into_inner();
     let action = permitted(&user, &raw)?;
-    let response = run_authorised(
+    act_or_refuse(
         &req,
         &state,
         &user,
         round_id,
-        "action",
-        move |conn, actor| rounds::apply_action(conn, round_id, action, actor).map(|_| ()),
+        move |conn, actor| rounds::apply_action(conn, round_id, action, actor),
+        |_| {
+            crate::routes::see_other(format!(
+                "/admin/rounds/{round_id}/actions/{}/done",
+                action.code()
+            ))
+        },
     )
-    .await?;
-    if !response.status().is_redirection() {
-        return Ok(response);
-    }
-    Ok(crate::routes::see_other(format!(
-        "/admin/rounds/{round_id}/actions/{}/done",
-        action.code()
-    )))
+    .await
 }
 
 /// `GET /admin/rounds/{id}/actions/{action}/done`: what the round holds after the action,

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{EmptyForm, FormErrors, act_form, refused_on_round};
+use super::{EmptyForm, FormErrors, act_form, act_or_refuse, refused_on_round};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, RoundForm};
@@ -103,20 +103,20 @@ pub async fn delete_form(
 ) -> AppResult<HttpResponse> {
     user.require(EDITORS)?;
     let round_id = id.into_inner();
-    match act_form(&req, &state, &user, move |conn, _| {
-        rounds::deletion_preview(conn, round_id)
-    })
-    .await?
-    {
-        Ok(deletion) => {
-            let ctx = PageContext::new(&req, Some(&user));
-            Ok(crate::routes::html(
+    act_or_refuse(
+        &req,
+        &state,
+        &user,
+        round_id,
+        move |conn, _| rounds::deletion_preview(conn, round_id),
+        |deletion| {
+            crate::routes::html(
                 StatusCode::OK,
-                views::rounds::delete_confirm(&ctx, &deletion),
-            ))
-        }
-        Err(errors) => refused_on_round(&req, &state, &user, round_id, &errors.general).await,
-    }
+                views::rounds::delete_confirm(&PageContext::new(&req, Some(&user)), &deletion),
+            )
+        },
+    )
+    .await
 }
 
 /// `POST /admin/rounds/{id}/delete`: deletes the draft round (audited).
@@ -129,12 +129,13 @@ pub async fn delete(
 ) -> AppResult<HttpResponse> {
     user.require(EDITORS)?;
     let round_id = id.into_inner();
-    match act_form(&req, &state, &user, move |conn, actor| {
-        rounds::delete_round(conn, round_id, actor)
-    })
-    .await?
-    {
-        Ok(_) => Ok(see_other("/admin/rounds?done=deleted".to_owned())),
-        Err(errors) => refused_on_round(&req, &state, &user, round_id, &errors.general).await,
-    }
+    act_or_refuse(
+        &req,
+        &state,
+        &user,
+        round_id,
+        move |conn, actor| rounds::delete_round(conn, round_id, actor),
+        |_| see_other("/admin/rounds?done=deleted".to_owned()),
+    )
+    .await
 }

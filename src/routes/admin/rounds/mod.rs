@@ -149,6 +149,26 @@ async fn refused_on_round(
     ))
 }
 
+/// Runs a round use case like [`act`] and answers with what `answer` makes of its value; a
+/// refused operation shows the round page again with the reasons (422).
+async fn act_or_refuse<T, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    work: F,
+    answer: impl FnOnce(T) -> HttpResponse,
+) -> AppResult<HttpResponse>
+where
+    F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<T, RoundError> + Send + 'static,
+    T: Send + 'static,
+{
+    match act(req, state, user, work).await? {
+        Ok(value) => Ok(answer(value)),
+        Err(errors) => refused_on_round(req, state, user, round_id, &errors).await,
+    }
+}
+
 /// Query of the round list.
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -349,23 +369,8 @@ where
     F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<(), RoundError> + Send + 'static,
 {
     user.require(&[Role::Admin])?;
-    run_authorised(req, state, user, round_id, done, work).await
-}
-
-/// [`run`] for a caller that has already checked the user's permission.
-async fn run_authorised<F>(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
-    round_id: i64,
-    done: &str,
-    work: F,
-) -> AppResult<HttpResponse>
-where
-    F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<(), RoundError> + Send + 'static,
-{
-    match act(req, state, user, work).await? {
-        Ok(()) => Ok(see_other(format!("/admin/rounds/{round_id}?done={done}"))),
-        Err(errors) => refused_on_round(req, state, user, round_id, &errors).await,
-    }
+    act_or_refuse(req, state, user, round_id, work, |()| {
+        see_other(format!("/admin/rounds/{round_id}?done={done}"))
+    })
+    .await
 }

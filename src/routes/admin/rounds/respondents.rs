@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{EmptyForm, READERS, act, refused_on_round, run};
+use super::{EmptyForm, READERS, act_or_refuse, run};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::auth::tokens::SecretKey;
@@ -38,20 +38,22 @@ pub async fn import_respondents(
     let round_id = id.into_inner();
     let upload = read_upload(&req, multipart, MAX_LIST_BYTES).await?;
     let user_id = user.user.id;
-    match act(&req, &state, &user, move |conn, _actor| {
-        rounds::preview_respondents(conn, round_id, &upload.file_name, &upload.bytes, user_id)
-    })
-    .await?
-    {
-        Ok(preview) => {
-            let ctx = PageContext::new(&req, Some(&user));
-            Ok(crate::routes::private_html(
+    act_or_refuse(
+        &req,
+        &state,
+        &user,
+        round_id,
+        move |conn, _actor| {
+            rounds::preview_respondents(conn, round_id, &upload.file_name, &upload.bytes, user_id)
+        },
+        |preview| {
+            crate::routes::private_html(
                 unprocessable_if(!preview.errors.is_empty()),
-                views::respondents::preview(&ctx, &preview),
-            ))
-        }
-        Err(errors) => refused_on_round(&req, &state, &user, round_id, &errors).await,
-    }
+                views::respondents::preview(&PageContext::new(&req, Some(&user)), &preview),
+            )
+        },
+    )
+    .await
 }
 
 /// The confirm form of a preview.
