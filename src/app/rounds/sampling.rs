@@ -367,7 +367,8 @@ pub fn draw_sample(
 }
 
 /// Replaces a sampled respondent for `reason` by the next member of their unit × group's
-/// reserve, in drawn order. Audited with both respondents, the reason and the position.
+/// reserve, in drawn order; the replaced respondent's code, when unused, is revoked. Audited
+/// with both respondents, the reason and the position.
 pub fn replace_sampled(
     conn: &mut AnyConnection,
     round_id: i64,
@@ -406,6 +407,9 @@ pub fn replace_sampled(
             Some(db::now()),
         )?;
         store::set_status(conn, members[next].id, "sampled", None, None)?;
+        // A replaced respondent's unused code stops working, as when they leave the list: a
+        // refusal or an ineligible person must not answer in the replacement's stead.
+        let revoked = db::respondents::revoke_unused_code(conn, respondent_id)?;
         let replacement = Replacement {
             respondent_id: members[next].respondent_id,
             position: members[next].position.unwrap_or(next as i64),
@@ -419,6 +423,7 @@ pub fn replace_sampled(
             Some(
                 serde_json::json!({
                     "reason": reason.code(),
+                    "code_revoked": revoked,
                     "replacement": replacement.respondent_id,
                     "position": replacement.position,
                 })
