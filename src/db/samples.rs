@@ -99,10 +99,6 @@ pub struct StratumRow {
 }
 
 /// Stores a unit × group of a commitment and returns its id.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one column each; a struct would only rename them"
-)]
 pub fn insert_stratum(
     conn: &mut AnyConnection,
     round_id: i64,
@@ -280,4 +276,26 @@ pub fn invitations_in_round(conn: &mut AnyConnection, round_id: i64) -> QueryRes
         .filter(respondents::round_id.eq(round_id))
         .count()
         .get_result(conn)
+}
+
+/// One member of a round's sample as response rates need it: unit, group, status, reason and
+/// the state of their access code (when they hold one).
+pub type OutcomeRow = (i64, i64, String, Option<String>, Option<String>);
+
+/// Every sampled or replaced member of a round with the state of their code.
+pub fn outcomes(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<OutcomeRow>> {
+    use super::schema::{access_codes, invitations, respondents};
+    sample_members::table
+        .inner_join(sample_strata::table)
+        .left_join(respondents::table.left_join(invitations::table.left_join(access_codes::table)))
+        .filter(sample_strata::round_id.eq(round_id))
+        .filter(sample_members::status.eq_any(["sampled", "replaced"]))
+        .select((
+            sample_strata::unit_id,
+            sample_strata::group_id,
+            sample_members::status,
+            sample_members::reason,
+            access_codes::state.nullable(),
+        ))
+        .load(conn)
 }

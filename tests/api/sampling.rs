@@ -48,6 +48,20 @@ fn new_round(conn: &mut AnyConnection) -> (i64, Vec<String>) {
         closes_at: None,
     };
     let round = rounds::create_round(conn, &input, ADMIN).unwrap();
+    // The leaders are configured (coverage lists configured groups); citizens are listed only.
+    use diesel::prelude::*;
+    use khaosat::db::schema::{instruments, methodologies};
+    let instrument: i64 = instruments::table
+        .filter(instruments::code.eq("par-leader"))
+        .select(instruments::id)
+        .first(conn)
+        .unwrap();
+    let methodology: i64 = methodologies::table
+        .filter(methodologies::code.eq("par-2022"))
+        .select(methodologies::id)
+        .first(conn)
+        .unwrap();
+    rounds::set_group(conn, round, "leader", instrument, methodology, ADMIN).unwrap();
     let units = khaosat::db::rounds::units(conn, round)
         .unwrap()
         .into_iter()
@@ -461,6 +475,66 @@ async fn codes_go_only_to_sampled_respondents_and_replacements_follow_the_reserv
     for i in [0, 1, 3, 6] {
         assert!(!with_codes.contains(&at(i)), "position {i} holds no code");
     }
+    // Rates: of the first unit's leaders, position 2 submitted, 4 started, 5 never started;
+    // 0 was ineligible, 1 refused, 3 unreachable. I = 1, P = 1, R = 1, UO = 1 + 1, and the
+    // ineligible one in no denominator: RR1 = 1 / (2 + 1 + 2) = 0.2, COOP1 = 1 / (2 + 1).
+    {
+        use diesel::prelude::*;
+        use khaosat::db::schema::{access_codes, invitations};
+        for (i, state) in [(2, "used"), (4, "started")] {
+            let code: i64 = invitations::table
+                .filter(invitations::respondent_id.eq(at(i)))
+                .select(invitations::access_code_id)
+                .first(&mut conn)
+                .unwrap();
+            diesel::update(access_codes::table.find(code))
+                .set(access_codes::state.eq(state))
+                .execute(&mut conn)
+                .unwrap();
+        }
+    }
+    let coverage = rounds::coverage(&mut conn, round).unwrap();
+    let row = coverage
+        .iter()
+        .find(|r| r.unit_code == units[0] && r.group_code == "leader")
+        .unwrap();
+    let sample = row
+        .sample
+        .as_ref()
+        .expect("a sampled round shows its sample");
+    assert_eq!(
+        (
+            sample.frame,
+            sample.sampled,
+            sample.replaced,
+            sample.refused,
+            sample.ineligible
+        ),
+        (7, 3, 3, 1, 1)
+    );
+    let d = sample.dispositions;
+    assert_eq!(
+        (
+            d.complete,
+            d.partial,
+            d.refusal,
+            d.unknown_other,
+            d.not_eligible
+        ),
+        (1, 1, 1, 2, 1)
+    );
+    assert_eq!(sample.rr1, Some(0.2));
+    assert_eq!(sample.coop1, Some(1.0 / 3.0));
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+    let page = app
+        .get_html(&format!("/admin/rounds/{round}/coverage"))
+        .await;
+    assert!(page.contains("Mẫu ngẫu nhiên và tỷ lệ trả lời"), "{page}");
+    assert!(page.contains("<td class=\"num rr1\">20,0 %</td>"), "{page}");
+    assert!(
+        page.contains("<td class=\"num coop1\">33,3 %</td>"),
+        "{page}"
+    );
     // Everything was audited.
     assert_eq!(count_action(&mut conn, "round:commit_sample").unwrap(), 1);
     assert_eq!(count_action(&mut conn, "round:draw_sample").unwrap(), 1);

@@ -5,9 +5,10 @@
 
 use super::*;
 use crate::db::samples::{self as store, CommitmentRow};
+use crate::domain::access_code::CodeState;
 use crate::domain::sampling::{
-    self as sampling, Frame, FrameMember, Listed, Rate, ReplaceError, ReplacementReason, Seed,
-    SeedError, SlotStatus, Stratum,
+    self as sampling, Dispositions, Frame, FrameMember, Listed, Outcome, Rate, ReplaceError,
+    ReplacementReason, Seed, SeedError, SlotStatus, Stratum,
 };
 
 /// Longest seed source accepted, in characters.
@@ -561,4 +562,76 @@ pub fn verify_sample(
         seed_matches: used_seed == seed.as_str(),
         strata,
     })
+}
+
+/// A unit × group's sample in the coverage table: its frame, how the sample went, and the
+/// AAPOR rates (mapping in docs/sampling.md, section 6).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SampleCoverage {
+    /// Respondents in the committed frame.
+    pub frame: i64,
+    /// In the sample now (drawn or called up from the reserve).
+    pub sampled: i64,
+    /// Replaced so far, for any reason.
+    pub replaced: i64,
+    /// Replaced as refused.
+    pub refused: i64,
+    /// Replaced as ineligible.
+    pub ineligible: i64,
+    /// The AAPOR final dispositions.
+    pub dispositions: Dispositions,
+    /// RR1, from 0 to 1.
+    pub rr1: Option<f64>,
+    /// COOP1, from 0 to 1.
+    pub coop1: Option<f64>,
+}
+
+/// The sample per `(unit id, group id)` of a round, or nothing without a drawn sample.
+pub fn sample_coverage(
+    conn: &mut AnyConnection,
+    round_id: i64,
+) -> Result<BTreeMap<(i64, i64), SampleCoverage>> {
+    let drawn = store::commitment(conn, round_id)?.is_some_and(|c| c.seed.is_some());
+    if !drawn {
+        return Ok(BTreeMap::new());
+    }
+    let mut out: BTreeMap<(i64, i64), SampleCoverage> = BTreeMap::new();
+    for s in store::strata(conn, round_id)? {
+        out.entry((s.unit_id, s.group_id)).or_default().frame = s.frame_size;
+    }
+    for (unit, group, status, reason, code) in store::outcomes(conn, round_id)? {
+        let row = out.entry((unit, group)).or_default();
+        let reason = reason.as_deref().and_then(ReplacementReason::parse);
+        let outcome = match (status.as_str(), reason) {
+            ("replaced", Some(reason)) => {
+                row.replaced += 1;
+                match reason {
+                    ReplacementReason::Refused => {
+                        row.refused += 1;
+                        Outcome::Refused
+                    }
+                    ReplacementReason::Ineligible => {
+                        row.ineligible += 1;
+                        Outcome::Ineligible
+                    }
+                    ReplacementReason::Unreachable => Outcome::Unreachable,
+                }
+            }
+            ("sampled", _) => {
+                row.sampled += 1;
+                match code.as_deref().and_then(|c| c.parse::<CodeState>().ok()) {
+                    Some(CodeState::Used) => Outcome::Completed,
+                    Some(CodeState::Started) => Outcome::Started,
+                    _ => Outcome::NeverStarted,
+                }
+            }
+            _ => return Err(corrupt("sample member status")),
+        };
+        row.dispositions.add(outcome);
+    }
+    for row in out.values_mut() {
+        row.rr1 = row.dispositions.rr1();
+        row.coop1 = row.dispositions.coop1();
+    }
+    Ok(out)
 }
