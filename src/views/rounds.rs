@@ -368,6 +368,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
                 a.btn.secondary href={ (base) "/quality" } { (ctx.t("quality.title")) }
                 @if status == RoundStatus::Open { a.btn.secondary href={ (base) "/paper" } { (ctx.t("paper.title")) } }
                 @if status == RoundStatus::Open && p.can_manage { a.btn.secondary #field-link href={ (base) "/field" } { (ctx.t("field.link")) } }
+                @if p.can_manage { a.btn.secondary #sample-link href={ (base) "/sample" } { (ctx.t("round.sample.page_title")) } }
                 // Each action is confirmed on its own page, which says what it will do.
                 @for action in p.actions {
                     a.btn href={ (base) "/actions/" (action.code()) } { (ctx.t(&format!("round.action.{}", action.code()))) }

@@ -565,3 +565,87 @@ async fn a_sample_cannot_be_committed_once_codes_were_issued_and_rates_need_targ
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn the_sample_page_commits_and_draws_only_when_confirmed() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.get().unwrap();
+    let (round, units) = new_round(&mut conn);
+    rounds::import_respondents(
+        &mut conn,
+        round,
+        "f.csv",
+        frame_csv(&units).as_bytes(),
+        ADMIN,
+    )
+    .unwrap();
+    drop(conn);
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+    let page = format!("/admin/rounds/{round}/sample");
+    let round_page = app.get_html(&format!("/admin/rounds/{round}")).await;
+    assert!(
+        round_page.contains(&format!("href=\"{page}\"")),
+        "{round_page}"
+    );
+    let sizes = sizes_csv(&units);
+    let commit = [
+        ("seed_source", "XSMB 20/12/2026"),
+        ("rate", ""),
+        ("sizes", sizes.as_str()),
+    ];
+    // Without the ticked box nothing is committed.
+    let unconfirmed = app.submit(&page, &format!("{page}/commit"), &commit).await;
+    assert_eq!(unconfirmed.status(), 422);
+    assert!(
+        unconfirmed
+            .text()
+            .await
+            .unwrap()
+            .contains("Hãy đánh dấu ô xác nhận")
+    );
+    let mut conn = app.pool.get().unwrap();
+    assert!(rounds::sample_state(&mut conn, round).unwrap().is_none());
+    drop(conn);
+    let mut confirmed = commit.to_vec();
+    confirmed.push(("confirm", "yes"));
+    let done = app
+        .submit(&page, &format!("{page}/commit"), &confirmed)
+        .await;
+    assert_eq!(done.status(), 303);
+    let html = app.get_html(&page).await;
+    let mut conn = app.pool.get().unwrap();
+    let state = rounds::sample_state(&mut conn, round).unwrap().unwrap();
+    drop(conn);
+    assert!(html.contains(&state.commitment.frame_hash), "{html}");
+    assert!(html.contains("XSMB 20/12/2026"));
+    // A refused draw (empty seed) says why; a confirmed one is stored.
+    let empty = app
+        .submit(
+            &page,
+            &format!("{page}/draw"),
+            &[("seed", " "), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(empty.status(), 422);
+    assert!(
+        empty
+            .text()
+            .await
+            .unwrap()
+            .contains("Hạt giống đang để trống")
+    );
+    let drawn = app
+        .submit(
+            &page,
+            &format!("{page}/draw"),
+            &[("seed", SEED), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(drawn.status(), 303);
+    let html = app.get_html(&page).await;
+    assert!(html.contains(SEED), "{html}");
+    assert!(
+        !html.contains("/sample/draw\""),
+        "no second draw is offered"
+    );
+}

@@ -635,3 +635,13 @@ pub fn sample_coverage(
     }
     Ok(out)
 }
+
+/// What the sample page shows: the round and its sample, if committed.
+pub fn sample_page(
+    conn: &mut AnyConnection,
+    round_id: i64,
+) -> Result<(RoundRow, Option<SampleState>)> {
+    let round = round_or_404(conn, round_id)?;
+    let sample = sample_state(conn, round_id)?;
+    Ok((round, sample))
+}
