@@ -121,7 +121,7 @@ pub async fn commit_sample(
     })
     .await?;
     match result {
-        Ok(_) => Ok(see_other(&format!("/admin/rounds/{round_id}/sample"))),
+        Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
         Err(errors) => {
             render(
                 &req,
@@ -172,7 +172,7 @@ pub async fn draw_sample(
     })
     .await?;
     match result {
-        Ok(_) => Ok(see_other(&format!("/admin/rounds/{round_id}/sample"))),
+        Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
         Err(errors) => {
             render(
                 &req,
