@@ -183,6 +183,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(admin::rounds::draw_sample),
         )
         .route(
+            "/admin/rounds/{id}/sample/replace",
+            web::post().to(admin::rounds::replace_sampled),
+        )
+        .route(
             "/admin/rounds/{id}/scores",
             web::get().to(admin::rounds::scores),
         )

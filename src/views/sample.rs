@@ -6,9 +6,10 @@ use maud::{Markup, html};
 use super::format::name;
 use super::layout::{PageContext, page};
 use super::rounds::{errors_box, fmt_time};
-use crate::app::rounds::SampleState;
+use crate::app::rounds::{MemberLine, SampleState};
 use crate::db::rounds::RoundRow;
 use crate::domain::local_time::TimeZone;
+use crate::domain::sampling::{ReplacementReason, SlotStatus};
 
 /// What the sample page shows.
 pub struct SamplePage<'a> {
@@ -20,6 +21,8 @@ pub struct SamplePage<'a> {
     pub zone: TimeZone,
     /// Why the last step was refused.
     pub errors: &'a [String],
+    /// The members of the unit × group chosen (by row id), in drawn order.
+    pub members: (Option<i64>, &'a [MemberLine]),
 }
 
 /// The sample page.
@@ -75,10 +78,38 @@ pub fn sample(ctx: &PageContext, p: &SamplePage<'_>) -> Markup {
                             th.num scope="col" { (ctx.t("round.sample.reserve")) } th scope="col" { (ctx.t("round.sample.hash")) }
                         } }
                         tbody { @for st in &s.strata { tr {
-                            td { (st.unit) } td { (ctx.t(&format!("group.{}", st.group))) }
+                            td { @if s.commitment.seed.is_some() { a href={ (base) "?stratum=" (st.id) "#members" } { (st.unit) } } @else { (st.unit) } } td { (ctx.t(&format!("group.{}", st.group))) }
                             td.num { (st.frame_size) } td.num { (st.sample_size) } td.num { (st.sampled) }
                             td.num { (st.replaced) } td.num { (st.reserve) } td { code { (st.frame_hash) } }
                         } } }
+                    }
+                    @if let (Some(_), members) = p.members {
+                        h2 #members { (ctx.t("round.sample.members")) }
+                        table #sample-members {
+                            thead { tr {
+                                th.num scope="col" { "#" } th scope="col" { (ctx.t("round.sample.name")) }
+                                th scope="col" { (ctx.t("round.sample.status")) } th scope="col" { (ctx.t("round.sample.replace")) }
+                            } }
+                            tbody { @for m in members { tr {
+                                td.num { (m.position + 1) }
+                                td { (m.name.as_deref().unwrap_or("—")) }
+                                td { (status_text(ctx, m.status)) }
+                                td { @if let (SlotStatus::Sampled, Some(id)) = (m.status, m.respondent_id) {
+                                    form method="post" action={ (base) "/replace" } {
+                                        (ctx.csrf_field())
+                                        input type="hidden" name="respondent" value=(id);
+                                        select name="reason" aria-label=(ctx.t("round.sample.reason")) {
+                                            @for r in ReplacementReason::ALL {
+                                                option value=(r.code()) { (ctx.t(&format!("round.sample.reason.{}", r.code()))) }
+                                            }
+                                        }
+                                        " " input type="checkbox" name="confirm" value="yes" required id={ "confirm-" (id) };
+                                        " " label for={ "confirm-" (id) } { (ctx.t("round.sample.confirm_short")) }
+                                        " " button.btn.secondary type="submit" { (ctx.t("round.sample.replace")) }
+                                    }
+                                } }
+                            } } }
+                        }
                     }
                     @if s.commitment.seed.is_none() {
                         h2 { (ctx.t("round.sample.draw_title")) }
@@ -94,4 +125,17 @@ pub fn sample(ctx: &PageContext, p: &SamplePage<'_>) -> Markup {
             }
         },
     )
+}
+
+/// Where a drawn member stands, in words.
+fn status_text(ctx: &PageContext, status: SlotStatus) -> String {
+    match status {
+        SlotStatus::Sampled => ctx.t("round.sample.status.sampled").to_owned(),
+        SlotStatus::Reserve => ctx.t("round.sample.status.reserve").to_owned(),
+        SlotStatus::Replaced(r) => format!(
+            "{} ({})",
+            ctx.t("round.sample.status.replaced"),
+            ctx.t(&format!("round.sample.reason.{}", r.code()))
+        ),
+    }
 }

@@ -131,6 +131,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/admin/rounds/{id}/sample", Access::Admin),
     ("POST", "/admin/rounds/{id}/sample/commit", Access::Admin),
     ("POST", "/admin/rounds/{id}/sample/draw", Access::Admin),
+    ("POST", "/admin/rounds/{id}/sample/replace", Access::Admin),
     ("GET", "/admin/rounds/{id}/codes/reissue", Access::Admin),
     ("POST", "/admin/rounds/{id}/codes/reissue", Access::Admin),
     ("POST", "/admin/rounds/{id}/invitations", Access::Admin),

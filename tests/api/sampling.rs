@@ -648,4 +648,38 @@ async fn the_sample_page_commits_and_draws_only_when_confirmed() {
         !html.contains("/sample/draw\""),
         "no second draw is offered"
     );
+
+    // A unit × group's members in drawn order; the first sampled one is replaced by the
+    // first of the reserve once confirmed.
+    let stratum = &state.strata[0];
+    let listing = format!("{page}?stratum={}", stratum.id);
+    let html = app.get_html(&listing).await;
+    assert!(html.contains("id=\"sample-members\""), "{html}");
+    let mut conn = app.pool.get().unwrap();
+    let members = khaosat::db::samples::members(&mut conn, stratum.id).unwrap();
+    drop(conn);
+    let first = members[0].respondent_id.unwrap().to_string();
+    let size = usize::try_from(stratum.sample_size).unwrap();
+    let replace = format!("{page}/replace");
+    let form = [("respondent", first.as_str()), ("reason", "refused")];
+    let unconfirmed = app.submit(&listing, &replace, &form).await;
+    assert_eq!(unconfirmed.status(), 422);
+    let mut confirmed = form.to_vec();
+    confirmed.push(("confirm", "yes"));
+    assert_eq!(
+        app.submit(&listing, &replace, &confirmed).await.status(),
+        303
+    );
+    let mut conn = app.pool.get().unwrap();
+    let after = khaosat::db::samples::members(&mut conn, stratum.id).unwrap();
+    assert_eq!(after[0].status, "replaced");
+    assert_eq!(after[0].reason.as_deref(), Some("refused"));
+    assert_eq!(
+        after[size].status, "sampled",
+        "the first of the reserve came in"
+    );
+    assert_eq!(after[size + 1].status, "reserve");
+    drop(conn);
+    let html = app.get_html(&listing).await;
+    assert!(html.contains("đã thay thế (từ chối)"), "{html}");
 }

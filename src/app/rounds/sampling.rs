@@ -31,6 +31,8 @@ pub enum SampleSizes<'a> {
 /// A unit × group of a committed sample, as the command line and pages show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SampleStratum {
+    /// Row id (the sample page lists a unit × group's members by it).
+    pub id: i64,
     /// Unit code.
     pub unit: String,
     /// Group code.
@@ -445,6 +447,7 @@ pub fn sample_state(conn: &mut AnyConnection, round_id: i64) -> Result<Option<Sa
         let members = store::members(conn, s.id)?;
         let count = |status: &str| members.iter().filter(|m| m.status == status).count();
         strata.push(SampleStratum {
+            id: s.id,
             sampled: count("sampled"),
             replaced: count("replaced"),
             reserve: count("reserve"),
@@ -636,12 +639,41 @@ pub fn sample_coverage(
     Ok(out)
 }
 
-/// What the sample page shows: the round and its sample, if committed.
+/// A member of a drawn unit × group, as the sample page lists them.
+#[derive(Debug, Clone)]
+pub struct MemberLine {
+    /// The respondent (none when deleted from the list since the commitment).
+    pub respondent_id: Option<i64>,
+    /// Their name as listed now.
+    pub name: Option<String>,
+    /// Place in drawn order, from 0.
+    pub position: i64,
+    /// Where they stand.
+    pub status: SlotStatus,
+}
+
+/// What the sample page shows: the round, its sample if committed, and when `stratum` names
+/// one of its drawn units × groups (by row id), its members in drawn order.
 pub fn sample_page(
     conn: &mut AnyConnection,
     round_id: i64,
-) -> Result<(RoundRow, Option<SampleState>)> {
+    stratum: Option<i64>,
+) -> Result<(RoundRow, Option<SampleState>, Vec<MemberLine>)> {
     let round = round_or_404(conn, round_id)?;
     let sample = sample_state(conn, round_id)?;
-    Ok((round, sample))
+    let mut members = Vec::new();
+    if let Some(stratum) = stratum {
+        for (m, name) in store::members_with_names(conn, round_id, stratum)? {
+            let Some(position) = m.position else {
+                continue;
+            };
+            members.push(MemberLine {
+                respondent_id: m.respondent_id,
+                name,
+                position,
+                status: status_of_member(&m)?,
+            });
+        }
+    }
+    Ok((round, sample, members))
 }

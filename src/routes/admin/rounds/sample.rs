@@ -11,7 +11,7 @@ use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, SampleSizes};
 use crate::app::state::AppState;
 use crate::domain::account::Role;
-use crate::domain::sampling::Rate;
+use crate::domain::sampling::{Rate, ReplacementReason};
 use crate::error::AppResult;
 use crate::routes::{html, see_other};
 use crate::views::{self, PageContext};
@@ -25,8 +25,20 @@ async fn render(
     errors: &[String],
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
-    let (round, sample) = state
-        .db(move |conn| rounds::sample_page(conn, round_id).map_err(Into::into))
+    render_with(req, state, user, (round_id, None), errors, status).await
+}
+
+/// The page with `errors` and, when `stratum` is set, that unit × group's members.
+async fn render_with(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    (round_id, stratum): (i64, Option<i64>),
+    errors: &[String],
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let (round, sample, members) = state
+        .db(move |conn| rounds::sample_page(conn, round_id, stratum).map_err(Into::into))
         .await?;
     let ctx = PageContext::new(req, Some(user));
     let page = views::sample::SamplePage {
@@ -34,19 +46,28 @@ async fn render(
         sample: sample.as_ref(),
         zone: state.settings.time_zone,
         errors,
+        members: (stratum, &members),
     };
     Ok(html(status, views::sample::sample(&ctx, &page)))
 }
 
-/// `GET /admin/rounds/{id}/sample`.
+/// The sample page's query: a unit × group whose members to list.
+#[derive(Debug, Deserialize)]
+pub struct SampleQuery {
+    stratum: Option<i64>,
+}
+
+/// `GET /admin/rounds/{id}/sample[?stratum=ID]`.
 pub async fn sample_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<i64>,
+    query: web::Query<SampleQuery>,
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
-    render(&req, &state, &user, id.into_inner(), &[], StatusCode::OK).await
+    let at = (id.into_inner(), query.stratum);
+    render_with(&req, &state, &user, at, &[], StatusCode::OK).await
 }
 
 /// The commit form.
@@ -169,6 +190,62 @@ pub async fn draw_sample(
     }
     let result = act(&req, &state, &user, move |conn, actor| {
         rounds::draw_sample(conn, round_id, &form.seed, actor)
+    })
+    .await?;
+    match result {
+        Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
+        Err(errors) => {
+            render(
+                &req,
+                &state,
+                &user,
+                round_id,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// The replacement form.
+#[derive(Debug, Deserialize)]
+pub struct ReplaceForm {
+    respondent: i64,
+    reason: String,
+    confirm: Option<String>,
+}
+
+/// `POST /admin/rounds/{id}/sample/replace`: the next of the reserve replaces the respondent.
+pub async fn replace_sampled(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<ReplaceForm>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let round_id = id.into_inner();
+    let form = form.data;
+    let lang = crate::i18n::Lang::of_request(&req);
+    let Some(reason) = ReplacementReason::parse(&form.reason) else {
+        return Err(crate::error::AppError::BadRequest("error.bad_request.body"));
+    };
+    if form.confirm.as_deref() != Some("yes") {
+        let errors = vec![crate::i18n::t(lang, "round.sample.confirm_required").to_owned()];
+        return render(
+            &req,
+            &state,
+            &user,
+            round_id,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let respondent = form.respondent;
+    let result = act(&req, &state, &user, move |conn, actor| {
+        rounds::replace_sampled(conn, round_id, respondent, reason, actor)
     })
     .await?;
     match result {
