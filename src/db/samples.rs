@@ -308,46 +308,22 @@ pub fn members_with_names(
     stratum_id: i64,
 ) -> QueryResult<Vec<(MemberRow, Option<String>)>> {
     use super::schema::respondents;
-    let rows: Vec<(
-        i64,
-        Option<i64>,
-        String,
-        Option<i64>,
-        String,
-        Option<String>,
-        Option<String>,
-    )> = sample_members::table
+    sample_members::table
         .inner_join(sample_strata::table)
         .left_join(respondents::table)
         .filter(sample_strata::round_id.eq(round_id))
         .filter(sample_members::stratum_id.eq(stratum_id))
         .order((sample_members::position, sample_members::id))
         .select((
-            sample_members::id,
-            sample_members::respondent_id,
-            sample_members::respondent_key,
-            sample_members::position,
-            sample_members::status,
-            sample_members::reason,
+            (
+                sample_members::id,
+                sample_members::respondent_id,
+                sample_members::respondent_key,
+                sample_members::position,
+                sample_members::status,
+                sample_members::reason,
+            ),
             respondents::name.nullable(),
         ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, respondent_id, respondent_key, position, status, reason, name)| {
-                (
-                    MemberRow {
-                        id,
-                        respondent_id,
-                        respondent_key,
-                        position,
-                        status,
-                        reason,
-                    },
-                    name,
-                )
-            },
-        )
-        .collect())
+        .load(conn)
 }
