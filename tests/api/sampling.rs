@@ -683,3 +683,42 @@ async fn the_sample_page_commits_and_draws_only_when_confirmed() {
     let html = app.get_html(&listing).await;
     assert!(html.contains("đã thay thế (từ chối)"), "{html}");
 }
+
+#[tokio::test]
+async fn published_results_show_the_commitment_and_each_units_response_rate() {
+    let app = spawn_app().await;
+    let round = crate::results::demo_round(&app, 300);
+    let mut conn = app.pool.get().unwrap();
+    let units: Vec<String> = khaosat::db::rounds::units(&mut conn, round)
+        .unwrap()
+        .into_iter()
+        .take(2)
+        .map(|u| u.code)
+        .collect();
+    rounds::import_respondents(
+        &mut conn,
+        round,
+        "f.csv",
+        frame_csv(&units).as_bytes(),
+        ADMIN,
+    )
+    .unwrap();
+    let sizes = sizes_csv(&units);
+    let file = SampleSizes::File {
+        name: "sizes.csv",
+        bytes: sizes.as_bytes(),
+    };
+    let state = rounds::commit_sample(&mut conn, round, file, "XSMB 20/12/2026", ADMIN).unwrap();
+    rounds::draw_sample(&mut conn, round, SEED, ADMIN).unwrap();
+    drop(conn);
+    crate::results::publish(&app, round);
+    let page = app.get_html(&format!("/results/{round}")).await;
+    assert!(page.contains("id=\"sample\""), "{page}");
+    assert!(page.contains(&state.commitment.frame_hash));
+    assert!(page.contains(SEED) && page.contains("XSMB 20/12/2026"));
+    // The demo's responses came without codes, so the sampled units answered 0 % of their
+    // sample; the other units drew none.
+    let rates = &page[page.find("id=\"unit-response-rates\"").unwrap()..];
+    assert_eq!(rates.matches(">0,0 %</td>").count(), 2, "{rates}");
+    assert!(rates.contains(">—</td>"), "{rates}");
+}

@@ -677,3 +677,44 @@ pub fn sample_page(
     }
     Ok((round, sample, members))
 }
+
+/// What the published results show of a round's sample: the commitment (with the seed) and
+/// each unit's RR1 over all its groups.
+#[derive(Debug, Clone)]
+pub struct PublicSample {
+    /// The commitment and the draw.
+    pub commitment: CommitmentRow,
+    /// Unit code → RR1 of the unit's sample, all groups together.
+    pub unit_rr1: BTreeMap<String, Option<f64>>,
+}
+
+/// The sample the results page shows, once drawn; `None` for a round without one.
+pub fn public_sample(conn: &mut AnyConnection, round_id: i64) -> Result<Option<PublicSample>> {
+    let Some(commitment) = store::commitment(conn, round_id)?.filter(|c| c.seed.is_some()) else {
+        return Ok(None);
+    };
+    let codes: HashMap<i64, String> = db::rounds::units(conn, round_id)?
+        .into_iter()
+        .map(|u| (u.id, u.code))
+        .collect();
+    let mut per_unit: BTreeMap<String, Dispositions> = BTreeMap::new();
+    for ((unit, _), row) in sample_coverage(conn, round_id)? {
+        let Some(code) = codes.get(&unit) else {
+            continue;
+        };
+        let d = per_unit.entry(code.clone()).or_default();
+        let r = row.dispositions;
+        d.complete += r.complete;
+        d.partial += r.partial;
+        d.refusal += r.refusal;
+        d.non_contact += r.non_contact;
+        d.other += r.other;
+        d.unknown_household += r.unknown_household;
+        d.unknown_other += r.unknown_other;
+        d.not_eligible += r.not_eligible;
+    }
+    Ok(Some(PublicSample {
+        commitment,
+        unit_rr1: per_unit.into_iter().map(|(u, d)| (u, d.rr1())).collect(),
+    }))
+}
