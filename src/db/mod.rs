@@ -26,6 +26,7 @@ pub mod paper;
 pub mod respondents;
 pub mod responses;
 pub mod rounds;
+pub mod samples;
 pub mod schema;
 pub mod sessions;
 pub mod settings;

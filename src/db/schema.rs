@@ -423,6 +423,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sample_commitments (round_id) {
+        round_id -> BigInt,
+        frame_hash -> Text,
+        seed_source -> Text,
+        committed_at -> Timestamp,
+        committed_by -> Text,
+        seed -> Nullable<Text>,
+        drawn_at -> Nullable<Timestamp>,
+        drawn_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sample_strata (id) {
+        id -> BigInt,
+        round_id -> BigInt,
+        unit_id -> BigInt,
+        group_id -> BigInt,
+        frame_size -> BigInt,
+        sample_size -> BigInt,
+        frame_hash -> Text,
+    }
+}
+
+diesel::table! {
+    sample_members (id) {
+        id -> BigInt,
+        stratum_id -> BigInt,
+        respondent_id -> Nullable<BigInt>,
+        respondent_key -> Text,
+        position -> Nullable<BigInt>,
+        status -> Text,
+        reason -> Nullable<Text>,
+        replaced_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(units -> unit_sets (unit_set_id));
 diesel::joinable!(unit_lineage -> units (unit_id));
 diesel::joinable!(user_units -> users (user_id));
@@ -482,6 +520,12 @@ diesel::joinable!(export_jobs -> users (user_id));
 diesel::joinable!(export_jobs -> rounds (round_id));
 diesel::joinable!(upload_previews -> rounds (round_id));
 diesel::joinable!(upload_previews -> users (user_id));
+diesel::joinable!(sample_commitments -> rounds (round_id));
+diesel::joinable!(sample_strata -> sample_commitments (round_id));
+diesel::joinable!(sample_strata -> units (unit_id));
+diesel::joinable!(sample_strata -> respondent_groups (group_id));
+diesel::joinable!(sample_members -> sample_strata (stratum_id));
+diesel::joinable!(sample_members -> respondents (respondent_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -518,4 +562,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     export_jobs,
     upload_previews,
+    sample_commitments,
+    sample_strata,
+    sample_members,
 );

@@ -26,6 +26,7 @@ pub mod quality;
 pub mod redirect;
 pub mod reminders;
 pub mod respondent_list;
+pub mod sampling;
 pub mod scoring;
 pub mod source;
 pub mod stored_code;

@@ -171,6 +171,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(admin::rounds::coverage),
         )
         .route(
+            "/admin/rounds/{id}/sample",
+            web::get().to(admin::rounds::sample_page),
+        )
+        .route(
+            "/admin/rounds/{id}/sample/commit",
+            web::post().to(admin::rounds::commit_sample),
+        )
+        .route(
+            "/admin/rounds/{id}/sample/draw",
+            web::post().to(admin::rounds::draw_sample),
+        )
+        .route(
+            "/admin/rounds/{id}/sample/replace",
+            web::post().to(admin::rounds::replace_sampled),
+        )
+        .route(
             "/admin/rounds/{id}/scores",
             web::get().to(admin::rounds::scores),
         )

@@ -75,6 +75,7 @@ pub async fn dashboard(
             groups: &frame.groups,
             may_export_microdata: viewer.may_download_microdata(),
             fieldwork: frame.fieldwork.as_ref(),
+            sample: frame.sample.as_ref(),
         },
         charts,
     ))

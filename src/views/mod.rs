@@ -23,6 +23,7 @@ pub mod respondents;
 pub mod results;
 pub mod round_actions;
 pub mod rounds;
+pub mod sample;
 pub mod tokens;
 
 pub use layout::PageContext;

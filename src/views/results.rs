@@ -112,6 +112,8 @@ pub struct Dashboard<'a> {
     pub may_export_microdata: bool,
     /// Coverage and data quality (staff only).
     pub fieldwork: Option<&'a crate::app::results::Fieldwork>,
+    /// The random sample, when the round drew one.
+    pub sample: Option<&'a crate::app::rounds::PublicSample>,
 }
 
 fn sort_link(d: &Dashboard<'_>, key: SortKey, label: &str) -> Markup {
@@ -195,6 +197,7 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
                 (charts)
             }
             @if let Some(f) = d.fieldwork { (fieldwork(ctx, d, f)) }
+            @if let Some(s) = d.sample { (sample_section(ctx, d, s)) }
             section #ranking {
                 h2 { (ctx.t("results.ranking")) }
                 div.scroll { table.ranking {
@@ -274,6 +277,44 @@ pub fn dashboard(ctx: &PageContext, d: &Dashboard<'_>, charts: Markup) -> Markup
             }
             (downloads(ctx, d))
         }))
+    }
+}
+
+/// The commitment and draw of the round's sample, and each unit's response rate (AAPOR RR1)
+/// beside its score, in ranking order.
+fn sample_section(
+    ctx: &PageContext,
+    d: &Dashboard<'_>,
+    s: &crate::app::rounds::PublicSample,
+) -> Markup {
+    let c = &s.commitment;
+    let zone = crate::domain::local_time::TimeZone::default();
+    let when = |t| crate::views::rounds::fmt_time(ctx.lang, zone, t);
+    html! {
+        section #sample {
+            h2 { (ctx.t("results.sample.title")) }
+            p { (ctx.t("results.sample.explained")) }
+            dl {
+                dt { (ctx.t("round.sample.frame_hash")) } dd { code { (c.frame_hash) } }
+                dt { (ctx.t("round.sample.seed_source")) } dd { (c.seed_source) }
+                dt { (ctx.t("round.sample.committed")) } dd { (when(Some(c.committed_at))) }
+                dt { (ctx.t("round.sample.seed")) } dd { code { (c.seed.as_deref().unwrap_or_default()) } }
+                dt { (ctx.t("round.sample.drawn")) } dd { (when(c.drawn_at)) }
+            }
+            table #unit-response-rates {
+                caption { (ctx.t("results.sample.rates")) }
+                thead { tr {
+                    th scope="col" { (ctx.t("results.sample.unit")) } th.num scope="col" { (ctx.t("results.sample.score")) }
+                    th.num scope="col" { abbr title=(ctx.t("round.sample.rr1_title")) { "RR1" } }
+                } }
+                tbody { @for row in d.rows { tr {
+                    td { (name(ctx.lang, &row.name_vi, &row.name_en)) }
+                    td.num { (num(ctx.lang, row.percent)) }
+                    td.num { (s.unit_rr1.get(&row.unit).copied().flatten()
+                        .map_or_else(|| "—".to_owned(), |r| crate::views::format::percent(ctx.lang, r * 100.0))) }
+                } } }
+            }
+        }
     }
 }
 

@@ -368,6 +368,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
                 a.btn.secondary href={ (base) "/quality" } { (ctx.t("quality.title")) }
                 @if status == RoundStatus::Open { a.btn.secondary href={ (base) "/paper" } { (ctx.t("paper.title")) } }
                 @if status == RoundStatus::Open && p.can_manage { a.btn.secondary #field-link href={ (base) "/field" } { (ctx.t("field.link")) } }
+                @if p.can_manage { a.btn.secondary #sample-link href={ (base) "/sample" } { (ctx.t("round.sample.page_title")) } }
                 // Each action is confirmed on its own page, which says what it will do.
                 @for action in p.actions {
                     a.btn href={ (base) "/actions/" (action.code()) } { (ctx.t(&format!("round.action.{}", action.code()))) }
@@ -577,8 +578,43 @@ pub fn coverage(
                     td.num #paper-total { (total(|r| r.paper)) } td.num #field-total { (total(|r| r.field)) } td {}
                 } }
             }
+            (sample_coverage(ctx, rows))
         },
     )
+}
+
+/// The random sample per unit × group with the AAPOR rates RR1 and COOP1, when the round has
+/// a drawn sample (docs/sampling.md); nothing otherwise.
+fn sample_coverage(ctx: &PageContext, rows: &[CoverageRow]) -> Markup {
+    let lang = ctx.lang;
+    let rate = |r: Option<f64>| r.map_or_else(|| "—".to_owned(), |r| percent(lang, r * 100.0));
+    if rows.iter().all(|r| r.sample.is_none()) {
+        return html! {};
+    }
+    html! {
+        h2 #sample { (ctx.t("round.sample.title")) }
+        p { (ctx.t("round.sample.explained")) }
+        table #sample-coverage {
+            caption.visually-hidden { (ctx.t("round.sample.title")) }
+            thead { tr {
+                th scope="col" { (ctx.t("round.unit")) } th scope="col" { (ctx.t("catalog.group")) }
+                th.num scope="col" { (ctx.t("round.sample.frame")) } th.num scope="col" { (ctx.t("round.sample.sampled")) }
+                th.num scope="col" { (ctx.t("round.sample.replaced")) } th.num scope="col" { (ctx.t("round.invited")) }
+                th.num scope="col" { (ctx.t("round.started")) } th.num scope="col" { (ctx.t("round.completed")) }
+                th.num scope="col" { (ctx.t("round.sample.refused_ineligible")) }
+                th.num scope="col" { abbr title=(ctx.t("round.sample.rr1_title")) { "RR1" } }
+                th.num scope="col" { abbr title=(ctx.t("round.sample.coop1_title")) { "COOP1" } }
+            } }
+            tbody { @for row in rows { @if let Some(s) = &row.sample { tr {
+                td { (name(lang, &row.unit_name_vi, &row.unit_name_en)) }
+                td { (ctx.t(&format!("group.{}", row.group_code))) }
+                td.num { (s.frame) } td.num { (s.sampled) } td.num { (s.replaced) }
+                td.num { (row.invited) } td.num { (row.started) } td.num { (row.completed) }
+                td.num { (s.refused) " / " (s.ineligible) }
+                td.num.rr1 { (rate(s.rr1)) } td.num.coop1 { (rate(s.coop1)) }
+            } } } }
+        }
+    }
 }
 
 /// The unit lists with the import form.

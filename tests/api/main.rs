@@ -48,6 +48,7 @@ mod respondents_page;
 mod results;
 mod round_form;
 mod rounds;
+mod sampling;
 mod scores;
 mod security_auth;
 mod security_data;

@@ -13,6 +13,8 @@ pub struct DashboardFrame {
     pub groups: Vec<String>,
     /// How far fieldwork has come, for staff (the public sees no fieldwork).
     pub fieldwork: Option<Fieldwork>,
+    /// The round's random sample, once drawn: its commitment and each unit's response rate.
+    pub sample: Option<crate::app::rounds::PublicSample>,
 }
 
 /// The groups and fieldwork the dashboard shows around `results`.
@@ -29,6 +31,7 @@ pub fn dashboard_frame(
     Ok(DashboardFrame {
         groups,
         fieldwork: fieldwork(conn, round_id, viewer)?,
+        sample: crate::app::rounds::public_sample(conn, round_id)?,
     })
 }
 

@@ -117,7 +117,8 @@ pub(super) fn issue_new_code(
 }
 
 /// Gives a code to every respondent of the round who has none yet (all, or only those with
-/// an e-mail address, optionally of one unit). The codes are returned for printing or mailing
+/// an e-mail address, optionally of one unit); when the round has a committed sample, only to
+/// the respondents in it ([`sampled_only`]). The codes are returned for printing or mailing
 /// and are never stored in clear.
 pub fn issue_codes(
     conn: &mut AnyConnection,
@@ -132,9 +133,14 @@ pub fn issue_codes(
         if !matches!(status_of(&round)?, RoundStatus::Draft | RoundStatus::Open) {
             return Err(invalid("round.invalid.codes_state", &[]));
         }
+        // With a committed sample, only those in it get codes (refused before the draw).
+        let sampled = sampled_only(conn, round_id)?;
         let names = Names::load(conn, round_id)?;
-        let invitees =
+        let mut invitees =
             db::respondents::without_invitation(conn, round_id, with_email_only, unit_id)?;
+        if let Some(sampled) = &sampled {
+            invitees.retain(|i| sampled.contains(&i.respondent_id));
+        }
         let now = db::now();
         let mut issued = Vec::with_capacity(invitees.len());
         for invitee in invitees {

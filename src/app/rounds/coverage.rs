@@ -30,6 +30,9 @@ pub struct CoverageRow {
     pub paper: i64,
     /// Of the counted responses, those collected in the field (ODK, KoboToolbox) and imported.
     pub field: i64,
+    /// The drawn sample of the unit × group and its response rates, when the round has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<SampleCoverage>,
 }
 
 impl CoverageRow {
@@ -107,6 +110,7 @@ pub fn coverage(conn: &mut AnyConnection, round_id: i64) -> Result<Vec<CoverageR
     for (unit, group, source, n) in db::responses::counted_by_source(conn, round_id)? {
         by_source.insert((unit, group, source), n);
     }
+    let mut samples = sample_coverage(conn, round_id)?;
     let from = |key: (i64, i64), source: ResponseSource| {
         by_source
             .get(&(key.0, key.1, source.code().to_owned()))
@@ -131,6 +135,7 @@ pub fn coverage(conn: &mut AnyConnection, round_id: i64) -> Result<Vec<CoverageR
                 completed: get(&completed),
                 paper: from(key, ResponseSource::Paper),
                 field: from(key, ResponseSource::Field),
+                sample: samples.remove(&key),
             });
         }
     }

@@ -2,7 +2,7 @@
 //! lists, access codes, e-mail invitations and reminders, open links, and coverage. Shared by
 //! the admin pages and the CLI; handlers stay thin.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 
@@ -32,6 +32,7 @@ mod open_links;
 mod overview;
 mod respondents;
 mod roster;
+mod sampling;
 mod units;
 
 pub use actions::*;
@@ -44,6 +45,7 @@ pub use open_links::*;
 pub use overview::{GroupChoice, OpenLinkLine, RoundOverview, RoundViewer, overview};
 pub use respondents::*;
 pub use roster::*;
+pub use sampling::*;
 pub use units::*;
 
 /// Code of the bundled set of 63 provinces (rounds up to 2024).

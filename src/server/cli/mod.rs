@@ -16,6 +16,7 @@ use crate::server::startup::Application;
 mod accounts;
 mod files;
 mod rounds;
+mod samples;
 
 use accounts::{Change, change_account};
 use files::{InstrumentCommand, Kind, catalog_file, instrument_file};
@@ -122,6 +123,47 @@ enum RoundCommand {
         /// The respondent group (code or name) of rows without a `group` column.
         #[arg(long)]
         group: Option<String>,
+    },
+    /// Commit the round's random sample before the seed is known: the frame (the respondent
+    /// list as it is now) with its hash, the sample size of every unit × group, and where the
+    /// seed will come from (docs/sampling.md). Once only; no code may have been issued.
+    #[command(group(clap::ArgGroup::new("sizes_from").required(true).args(["sizes", "rate"])))]
+    CommitSample {
+        /// The round id.
+        round: i64,
+        /// A CSV file `unit,group,size` naming every unit × group of the list.
+        #[arg(long)]
+        sizes: Option<std::path::PathBuf>,
+        /// An expected response rate (0.6 or 60%): each size is ceil(target / rate), at most
+        /// the number listed.
+        #[arg(long)]
+        rate: Option<String>,
+        /// Where the seed will come from, e.g. "special prize of the northern lottery of
+        /// 2026-12-20".
+        #[arg(long)]
+        seed_source: String,
+    },
+    /// Draw the committed sample with the seed: within each unit × group, the list ordered by
+    /// HMAC-SHA256(seed, respondent key); the first n are the sample, the rest the reserve.
+    DrawSample {
+        /// The round id.
+        round: i64,
+        /// The seed, as published or typed in front of witnesses.
+        #[arg(long)]
+        seed: String,
+    },
+    /// Recompute the draw from a frame file (the respondent list, CSV or XLSX) and the seed
+    /// alone, and print whether it matches the draw made, unit × group by unit × group; exits
+    /// non-zero on any mismatch.
+    VerifySample {
+        /// The round id.
+        round: i64,
+        /// The respondent list the sample was drawn from.
+        #[arg(long)]
+        frame: std::path::PathBuf,
+        /// The seed.
+        #[arg(long)]
+        seed: String,
     },
     /// Queue reminders for those who have not responded, and deliver the queue.
     SendReminders {

@@ -56,6 +56,30 @@ pub(super) fn round_command(
             Err(errors) => anyhow::bail!("{}", errors.join("\n")),
         };
     }
+    match command {
+        RoundCommand::CommitSample {
+            round,
+            sizes,
+            rate,
+            seed_source,
+        } => {
+            return super::samples::commit(
+                settings,
+                lang,
+                *round,
+                sizes.as_deref(),
+                rate.as_deref(),
+                seed_source,
+            );
+        }
+        RoundCommand::DrawSample { round, seed } => {
+            return super::samples::draw(settings, lang, *round, seed);
+        }
+        RoundCommand::VerifySample { round, frame, seed } => {
+            return super::samples::verify(settings, lang, *round, frame, seed);
+        }
+        _ => {}
+    }
     if let RoundCommand::ImportSubmissions {
         round,
         file,
@@ -88,7 +112,11 @@ pub(super) fn round_command(
             rounds::queue_invitations(&mut conn, &secret, &base, settings.time_zone, *round, actor)
                 .map_err(|e| round_error(lang, *round, e))?,
         ),
-        RoundCommand::ImportAppraised { .. } | RoundCommand::ImportSubmissions { .. } => {
+        RoundCommand::ImportAppraised { .. }
+        | RoundCommand::ImportSubmissions { .. }
+        | RoundCommand::CommitSample { .. }
+        | RoundCommand::DrawSample { .. }
+        | RoundCommand::VerifySample { .. } => {
             unreachable!("handled above")
         }
         RoundCommand::SendReminders {

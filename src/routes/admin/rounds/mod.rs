@@ -27,6 +27,7 @@ mod edit;
 mod quality;
 mod respondents;
 mod roster;
+mod sample;
 mod scores;
 
 pub use codes::*;
@@ -35,6 +36,7 @@ pub use edit::*;
 pub use quality::*;
 pub use respondents::*;
 pub use roster::*;
+pub use sample::*;
 pub use scores::*;
 
 /// Every role that may read the round pages.

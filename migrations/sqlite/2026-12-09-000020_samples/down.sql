@@ -1,0 +1,3 @@
+DROP TABLE sample_members;
+DROP TABLE sample_strata;
+DROP TABLE sample_commitments;

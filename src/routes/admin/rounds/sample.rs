@@ -1,0 +1,265 @@
+//! The round's sample page: `GET /admin/rounds/{id}/sample`, and its two steps, commit and
+//! draw, each confirmed by a ticked box and audited by the use case.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::act;
+use crate::app::auth::csrf::CsrfForm;
+use crate::app::auth::session::CurrentUser;
+use crate::app::rounds::{self, SampleSizes};
+use crate::app::state::AppState;
+use crate::domain::account::Role;
+use crate::domain::sampling::{Rate, ReplacementReason};
+use crate::error::AppResult;
+use crate::routes::{html, see_other};
+use crate::views::{self, PageContext};
+
+/// The page with `errors`, answered with `status`.
+async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    errors: &[String],
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    render_with(req, state, user, (round_id, None), errors, status).await
+}
+
+/// The page with `errors` and, when `stratum` is set, that unit × group's members.
+async fn render_with(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    (round_id, stratum): (i64, Option<i64>),
+    errors: &[String],
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let (round, sample, members) = state
+        .db(move |conn| rounds::sample_page(conn, round_id, stratum).map_err(Into::into))
+        .await?;
+    let ctx = PageContext::new(req, Some(user));
+    let page = views::sample::SamplePage {
+        round: &round,
+        sample: sample.as_ref(),
+        zone: state.settings.time_zone,
+        errors,
+        members: (stratum, &members),
+    };
+    Ok(html(status, views::sample::sample(&ctx, &page)))
+}
+
+/// The sample page's query: a unit × group whose members to list.
+#[derive(Debug, Deserialize)]
+pub struct SampleQuery {
+    stratum: Option<i64>,
+}
+
+/// `GET /admin/rounds/{id}/sample[?stratum=ID]`.
+pub async fn sample_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<SampleQuery>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let at = (id.into_inner(), query.stratum);
+    render_with(&req, &state, &user, at, &[], StatusCode::OK).await
+}
+
+/// The commit form.
+#[derive(Debug, Deserialize)]
+pub struct CommitForm {
+    seed_source: String,
+    #[serde(default)]
+    rate: String,
+    #[serde(default)]
+    sizes: String,
+    confirm: Option<String>,
+}
+
+/// `POST /admin/rounds/{id}/sample/commit`: sizes from the pasted CSV, else from the targets
+/// and the expected rate.
+pub async fn commit_sample(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<CommitForm>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let round_id = id.into_inner();
+    let lang = crate::i18n::Lang::of_request(&req);
+    let refuse = |key: &str| vec![crate::i18n::t(lang, key).to_owned()];
+    let form = form.data;
+    if form.confirm.as_deref() != Some("yes") {
+        let errors = refuse("round.sample.confirm_required");
+        return render(
+            &req,
+            &state,
+            &user,
+            round_id,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let rate = if form.sizes.trim().is_empty() {
+        match Rate::parse(&form.rate) {
+            Ok(rate) => Some(rate),
+            Err(_) => {
+                let errors = vec![crate::i18n::tf(
+                    lang,
+                    "cli.sample.rate_invalid",
+                    &[("value", form.rate.trim())],
+                )];
+                return render(
+                    &req,
+                    &state,
+                    &user,
+                    round_id,
+                    &errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        }
+    } else {
+        None
+    };
+    let result = act(&req, &state, &user, move |conn, actor| {
+        let sizes = match rate {
+            Some(rate) => SampleSizes::Rate(rate),
+            None => SampleSizes::File {
+                name: "sizes",
+                bytes: form.sizes.as_bytes(),
+            },
+        };
+        rounds::commit_sample(conn, round_id, sizes, &form.seed_source, actor)
+    })
+    .await?;
+    match result {
+        Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
+        Err(errors) => {
+            render(
+                &req,
+                &state,
+                &user,
+                round_id,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// The draw form.
+#[derive(Debug, Deserialize)]
+pub struct DrawForm {
+    seed: String,
+    confirm: Option<String>,
+}
+
+/// `POST /admin/rounds/{id}/sample/draw`.
+pub async fn draw_sample(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<DrawForm>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let round_id = id.into_inner();
+    let form = form.data;
+    if form.confirm.as_deref() != Some("yes") {
+        let lang = crate::i18n::Lang::of_request(&req);
+        let errors = vec![crate::i18n::t(lang, "round.sample.confirm_required").to_owned()];
+        return render(
+            &req,
+            &state,
+            &user,
+            round_id,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let result = act(&req, &state, &user, move |conn, actor| {
+        rounds::draw_sample(conn, round_id, &form.seed, actor)
+    })
+    .await?;
+    match result {
+        Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
+        Err(errors) => {
+            render(
+                &req,
+                &state,
+                &user,
+                round_id,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// The replacement form.
+#[derive(Debug, Deserialize)]
+pub struct ReplaceForm {
+    respondent: i64,
+    reason: String,
+    confirm: Option<String>,
+}
+
+/// `POST /admin/rounds/{id}/sample/replace`: the next of the reserve replaces the respondent.
+pub async fn replace_sampled(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    form: CsrfForm<ReplaceForm>,
+) -> AppResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let round_id = id.into_inner();
+    let form = form.data;
+    let lang = crate::i18n::Lang::of_request(&req);
+    let Some(reason) = ReplacementReason::parse(&form.reason) else {
+        return Err(crate::error::AppError::BadRequest("error.bad_request.body"));
+    };
+    if form.confirm.as_deref() != Some("yes") {
+        let errors = vec![crate::i18n::t(lang, "round.sample.confirm_required").to_owned()];
+        return render(
+            &req,
+            &state,
+            &user,
+            round_id,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let respondent = form.respondent;
+    let result = act(&req, &state, &user, move |conn, actor| {
+        rounds::replace_sampled(conn, round_id, respondent, reason, actor)
+    })
+    .await?;
+    match result {
+        Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
+        Err(errors) => {
+            render(
+                &req,
+                &state,
+                &user,
+                round_id,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
