@@ -23,13 +23,11 @@ async fn api_compare(app: &TestApp, token: &str, round: i64, query: &str) -> req
     .await
 }
 
+/// An item's (group, code), its percent and the national best percent.
+type ItemPercent = ((String, String), Option<f64>, Option<f64>);
+
 /// Each item's percent in a unit's gains (points / maximum), by group and item.
-async fn item_percents(
-    app: &TestApp,
-    token: &str,
-    round: i64,
-    unit: &str,
-) -> Vec<((String, String), Option<f64>, Option<f64>)> {
+async fn item_percents(app: &TestApp, token: &str, round: i64, unit: &str) -> Vec<ItemPercent> {
     let gains: Value = api_gains(app, token, round, unit)
         .await
         .json()
@@ -78,10 +76,7 @@ fn item_rows(c: &Value) -> Vec<((String, String), Value)> {
 }
 
 /// How many compared item rows are of the groups `listed` has items of.
-fn same_groups(
-    rows: &[((String, String), Value)],
-    listed: &[((String, String), Option<f64>, Option<f64>)],
-) -> usize {
+fn same_groups(rows: &[((String, String), Value)], listed: &[ItemPercent]) -> usize {
     rows.iter()
         .filter(|((g, _), _)| listed.iter().any(|((lg, _), _, _)| lg == g))
         .count()
