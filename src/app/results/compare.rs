@@ -167,6 +167,8 @@ pub fn compare_with_national(
     Ok(out)
 }
 
+/// The page with the form's choices so far and `outcome`; the units of the national round are
+/// filled in once it is opened.
 fn page(
     internal: RoundResults,
     candidates: Vec<RoundRow>,
