@@ -263,6 +263,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/results/{id}", web::get().to(results::dashboard))
         .route("/results/{id}/items", web::get().to(results::items))
         .route("/results/{id}/breakdown", web::get().to(results::breakdown))
+        .route("/results/{id}/compare", web::get().to(results::compare))
         .route("/results/{id}/units/{code}", web::get().to(results::unit))
         .route(
             "/results/{id}/units/{code}/gains",
@@ -299,6 +300,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/rounds/{id}/units/{code}/whatif",
             web::get().to(api::unit_what_if),
+        )
+        .route(
+            "/api/v1/rounds/{id}/compare",
+            web::get().to(api::compare_rounds),
         )
         .route("/api/v1/rounds/{id}/scores", web::get().to(api::scores))
         .route("/api/v1/rounds/{id}/rankings", web::get().to(api::rankings))

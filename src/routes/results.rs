@@ -170,6 +170,59 @@ pub async fn unit_plan(
     Ok(views::plan::plan_page(&ctx, &r, &plan))
 }
 
+/// The national round and province a comparison is asked for.
+#[derive(Debug, Deserialize)]
+pub struct CompareQuery {
+    /// The national round's id (empty: the only national round of the year, if one).
+    pub national: Option<String>,
+    /// The province's code in the national round.
+    pub unit: Option<String>,
+}
+
+impl CompareQuery {
+    /// As the use case reads it.
+    pub fn request(self) -> results::CompareRequest {
+        results::CompareRequest {
+            national: self.national,
+            unit: self.unit,
+        }
+    }
+}
+
+/// `GET /results/{id}/compare?national=N&unit=CODE`: the round, pooled over its units, beside
+/// one province of the national round of the same year, item by item. Both rounds are opened
+/// with the visitor's own rules; a refusal (another year, a unit not in that round, no group in
+/// common) is shown on the page with the form, as 400.
+pub async fn compare(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Option<CurrentUser>,
+    id: web::Path<i64>,
+    query: web::Query<CompareQuery>,
+) -> AppResult<HttpResponse> {
+    let viewer = viewer_of(user.as_ref());
+    let round_id = id.into_inner();
+    let request = query.into_inner().request();
+    let cache = state.results.clone();
+    let (found, labels) = state
+        .db(move |conn| {
+            let found = results::compare_with_national(&cache, conn, round_id, viewer, &request)?;
+            let labels = jobs::item_labels(conn, round_id)?;
+            Ok((found, labels))
+        })
+        .await?;
+    let ctx = PageContext::new(&req, user.as_ref());
+    let body = views::compare::compare_page(&ctx, &found, &labels);
+    let mut response = if found.outcome.is_err() {
+        HttpResponse::BadRequest()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response
+        .content_type("text/html; charset=utf-8")
+        .body(body.into_string()))
+}
+
 /// The language of a plan's XLSX file.
 #[derive(Debug, Deserialize)]
 pub struct PlanQuery {

@@ -159,6 +159,7 @@ fn drag_section(ctx: &PageContext, r: &RoundResults, unit: &str, d: &DragRanking
                     }
                 } }
             }
+            p { a #compare-link href={ "/results/" (r.round.id) "/compare" } { (ctx.t("compare.link")) } }
         }
     }
 }
@@ -186,7 +187,7 @@ impl WhatIfSection<'_> {
 }
 
 /// A `<select>` with an empty first option, the option `value` selected.
-fn select(id: &str, label: &str, value: &str, options: &[(String, String)]) -> Markup {
+pub(crate) fn select(id: &str, label: &str, value: &str, options: &[(String, String)]) -> Markup {
     html! {
         label for=(id) { (label) }
         select id=(id) name=(id) {

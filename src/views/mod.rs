@@ -8,6 +8,7 @@ pub mod assets;
 pub mod catalog;
 pub mod charts;
 pub mod codes;
+pub mod compare;
 pub mod components;
 pub mod errors;
 pub mod field;

@@ -22,7 +22,7 @@ const SON_LA_UNITS: &str = "code,name_vi,name_en,region_code,region_vi,region_en
 
 /// Imports Sơn La's unit list as an administrator (through the page, as any province would)
 /// and fills an internal round of it with demo answers. Returns the round.
-async fn internal_round(app: &TestApp) -> i64 {
+pub(crate) async fn internal_round(app: &TestApp) -> i64 {
     app.login_as("admin@sonla.gov.vn", Role::Admin).await;
     let token = csrf_from(&app.get_html("/admin/units").await);
     let form = reqwest::multipart::Form::new()

@@ -17,6 +17,7 @@ mod browser;
 mod catalog;
 mod cli;
 mod codes;
+mod compare;
 mod disclosure;
 mod disk;
 mod errors;

@@ -27,6 +27,7 @@ async fn the_openapi_document_describes_every_api_route() {
         "/api/v1/rounds/{id}/units",
         "/api/v1/rounds/{id}/units/{code}/gains",
         "/api/v1/rounds/{id}/units/{code}/whatif",
+        "/api/v1/rounds/{id}/compare",
         "/api/v1/rounds/{id}/scores",
         "/api/v1/rounds/{id}/rankings",
         "/api/v1/rounds/{id}/breakdown",
@@ -126,7 +127,7 @@ async fn every_documented_endpoint_answers_as_documented() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 12, "every documented operation was called");
+    assert_eq!(checked, 13, "every documented operation was called");
     // The schemas are real constraints: a malformed body does not validate.
     let scores = &doc["paths"]["/api/v1/rounds/{id}/scores"]["get"]["responses"]["200"]["content"]
         ["application/json"]["schema"];

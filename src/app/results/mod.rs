@@ -4,6 +4,7 @@
 
 pub mod breakdown;
 mod cache;
+mod compare;
 mod fieldwork;
 mod gains;
 mod overview;
@@ -13,6 +14,7 @@ mod scorecard;
 mod small_groups;
 
 pub use cache::{ResultsCache, round_results_cached};
+pub use compare::{ComparePage, CompareRequest, RoundComparison, compare_with_national};
 pub use fieldwork::{Fieldwork, GroupFieldwork, fieldwork};
 pub use gains::{UnitGains, UnitPlan, UnitWhatIf, unit_gains, unit_plan, unit_what_if};
 pub use overview::{GroupMean, Overview, RegionSummary, overview};

@@ -3,7 +3,8 @@
 //! unit's own previous round), and a what-if simulation that re-scores a unit with changed
 //! answers or appraised points under the round's own methodology ([`what_if`]), an
 //! improvement plan built on both ([`improvement_plan`]), and the ranking of a round's units by
-//! how much each drags the round-wide score down ([`drag_ranking`]).
+//! how much each drags the round-wide score down ([`drag_ranking`]), and a province's internal
+//! round beside the national round of the same year, item by item ([`compare`]).
 //!
 //! Pure functions over scores the scoring engine ([`crate::domain::scoring`]) produced: no
 //! figure here is computed by a second set of rules. Points at stake only read those scores;
@@ -32,12 +33,17 @@ use serde::Serialize;
 use crate::domain::methodology::Methodology;
 use crate::domain::scoring::{GroupScore, IndexScore};
 
+mod compare;
 mod drag;
 pub mod form;
 mod improvement;
 mod targets;
 mod whatif;
 
+pub use compare::{
+    CompareError, CompareInput, CompareLevel, CompareRow, Comparison, GroupComparison,
+    NotComparable, Side, compare,
+};
 pub use drag::{Drag, DragRanking, UnitWeight, drag_ranking};
 pub use improvement::{ImprovementPlan, PlanRow, ToBest, WEAKEST_CRITERIA, improvement_plan};
 pub use targets::{Goal, Lever, PROBE_PERCENTAGE_POINTS, TargetError, TargetPlan, plan};

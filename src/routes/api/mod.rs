@@ -3,6 +3,7 @@
 //! Visibility is the pages' own ([`crate::app::results`]), so the API can show no more than they do.
 
 mod breakdown;
+mod compare;
 mod exports;
 mod fieldwork;
 mod gains;
@@ -20,6 +21,7 @@ use crate::views::api_docs::api_docs;
 use crate::views::layout::PageContext;
 
 pub use breakdown::*;
+pub use compare::*;
 pub use exports::*;
 pub use fieldwork::*;
 pub use gains::*;
@@ -126,7 +128,7 @@ impl Modify for BearerSecurity {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "khaosat API", description = "Survey rounds, scores, rankings, coverage and exports of the PAR Index surveys. Published rounds are public; everything else needs a bearer token (`Authorization: Bearer ks_…`), made on the account's API tokens page."),
-    paths(rounds, round, units, unit_gains, unit_what_if, scores, rankings, breakdown, coverage, create_export, export_job, export_file),
+    paths(rounds, round, units, unit_gains, unit_what_if, compare_rounds, scores, rankings, breakdown, coverage, create_export, export_job, export_file),
     modifiers(&BearerSecurity)
 )]
 pub struct ApiDoc;
