@@ -224,21 +224,23 @@ pub fn plan_page(ctx: &PageContext, r: &RoundResults, p: &UnitPlan) -> Markup {
                 @if criteria.rows.is_empty() {
                     p #plan-empty { (ctx.t("plan.empty")) }
                 } @else {
-                    table #plan-criteria {
-                        caption { (ctx.t("plan.caption")) }
-                        thead { tr {
-                            @for (c, n) in criteria.columns.iter().zip(&numeric) {
-                                th scope="col" class=[n.then_some("num")] { (c) }
-                            }
-                        } }
-                        tbody { @for row in &criteria.rows {
-                            tr data-code=(shown(lang, &row[CODE_COLUMN])) {
-                                @for (c, n) in row.iter().zip(&numeric) {
-                                    @let blank = matches!(c, Cell::Empty);
-                                    td class=[n.then_some("num")] { @if blank && *n { "—" } @else { (shown(lang, c)) } }
+                    div.plan-table {
+                        table #plan-criteria {
+                            caption { (ctx.t("plan.caption")) }
+                            thead { tr {
+                                @for (c, n) in criteria.columns.iter().zip(&numeric) {
+                                    th scope="col" class=[n.then_some("num")] { (c) }
                                 }
-                            }
-                        } }
+                            } }
+                            tbody { @for row in &criteria.rows {
+                                tr data-code=(shown(lang, &row[CODE_COLUMN])) {
+                                    @for (c, n) in row.iter().zip(&numeric) {
+                                        @let blank = matches!(c, Cell::Empty);
+                                        td class=[n.then_some("num")] { @if blank && *n { "—" } @else { (shown(lang, c)) } }
+                                    }
+                                }
+                            } }
+                        }
                     }
                 }
                 p.hint { (ctx.t("plan.note")) }
