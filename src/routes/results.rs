@@ -112,24 +112,22 @@ pub async fn unit_gains(
     let viewer = viewer_of(user.as_ref());
     let (round_id, code) = path.into_inner();
     let pairs = query.into_inner();
-    let parsed = form::parse(&pairs);
-    let request = parsed.clone().ok().filter(|q| !q.is_empty());
-    let (r, gains, labels, simulated) = state
+    let asked = form::parse(&pairs);
+    let (r, page) = state
         .with_results(round_id, viewer, move |conn, r| {
-            let gains = results::unit_gains(conn, &r, viewer, &code)?;
-            let labels = jobs::item_labels(conn, round_id)?;
-            let simulated = match request {
-                Some(q) => Some(results::unit_what_if(conn, &r, &code, &q)?),
-                None => None,
-            };
-            Ok((r, gains, labels, simulated))
+            let page = results::gains_page(conn, &r, viewer, &code, asked)?;
+            Ok((r, page))
         })
         .await?;
-    let (result, error) = match (parsed, simulated) {
-        (Err(e), _) => (None, Some(e)),
-        (Ok(_), Some(Err(e))) => (None, Some(e)),
-        (Ok(_), Some(Ok(w))) => (Some(w), None),
-        (Ok(_), None) => (None, None),
+    let results::GainsPage {
+        gains,
+        labels,
+        what_if,
+    } = page;
+    let (result, error) = match what_if {
+        Some(Ok(w)) => (Some(w), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
     };
     let ctx = PageContext::new(&req, user.as_ref());
     let chart = views::charts::gains(&ctx, &r, &gains);

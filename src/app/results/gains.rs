@@ -13,6 +13,7 @@ use super::{
     RoundResults, Scope, Source, Viewer, earlier_scores, hide_small_distributions, scope_of,
 };
 use crate::app::catalog;
+use crate::app::export::jobs::{ItemLabels, item_labels};
 use crate::app::scores::{self, UnitScores};
 use crate::db::{self, AnyConnection};
 use crate::domain::gains::form::{FieldError, WhatIfQuery};
@@ -97,6 +98,42 @@ pub struct UnitPlan {
     pub plan: ImprovementPlan,
 }
 
+/// What the gains page shows: the unit's gains, the question texts, and the what-if the visitor
+/// asked for, with its answer or the field that was refused; `None` when nothing was asked.
+#[derive(Debug)]
+pub struct GainsPage {
+    /// The points at stake.
+    pub gains: UnitGains,
+    /// Question texts of the round's questionnaires.
+    pub labels: ItemLabels,
+    /// The what-if asked for: its answer, or the refused field (in the form or in the
+    /// simulation).
+    pub what_if: Option<Result<UnitWhatIf, FieldError>>,
+}
+
+/// The gains page of `unit`: [`unit_gains`] and, when `asked` holds changes or a goal,
+/// [`unit_what_if`]; a form that could not be read comes back as its field.
+pub fn gains_page(
+    conn: &mut AnyConnection,
+    results: &RoundResults,
+    viewer: Viewer,
+    unit: &str,
+    asked: Result<WhatIfQuery, FieldError>,
+) -> Result<GainsPage, AppError> {
+    let gains = unit_gains(conn, results, viewer, unit)?;
+    let labels = item_labels(conn, results.round.id)?;
+    let what_if = match asked {
+        Err(e) => Some(Err(e)),
+        Ok(q) if q.is_empty() => None,
+        Ok(q) => Some(unit_what_if(conn, results, unit, &q)?),
+    };
+    Ok(GainsPage {
+        gains,
+        labels,
+        what_if,
+    })
+}
+
 /// The improvement plan of `unit` in `results`, opened for `viewer` exactly as
 /// [`unit_gains`] (same scope, disclosure and previous round); not found as it is.
 pub fn unit_plan(
@@ -107,6 +144,21 @@ pub fn unit_plan(
 ) -> Result<UnitPlan, AppError> {
     let (me, linked) = unit_and_linked(conn, results, unit)?;
     let gains = gains_of(conn, results, viewer, me, &linked)?;
+    let plan = with_what_if_input(results, me, &linked, |input| {
+        gains::improvement_plan(input, &gains.stakes, gains::WEAKEST_CRITERIA)
+    })
+    .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    Ok(UnitPlan { gains, plan })
+}
+
+/// Runs `f` on the what-if input of `me`: its own figures and linked indices beside every
+/// ranked unit of `results`, the one input the plan and the what-if form simulate with.
+fn with_what_if_input<R>(
+    results: &RoundResults,
+    me: &UnitScores,
+    linked: &LinkedPoints,
+    f: impl FnOnce(&WhatIfInput<'_>) -> R,
+) -> R {
     let empty = BTreeMap::new();
     let units = ranked_units(results);
     let input = WhatIfInput {
@@ -118,9 +170,7 @@ pub fn unit_plan(
         index: &me.index,
         units: &units,
     };
-    let plan = gains::improvement_plan(&input, &gains.stakes, gains::WEAKEST_CRITERIA)
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
-    Ok(UnitPlan { gains, plan })
+    f(&input)
 }
 
 /// Every unit's actual index, as the what-if ranks against.
@@ -167,38 +217,26 @@ pub fn unit_what_if(
         None => FieldError::of_target(&TargetError::WhatIf(e.clone())),
     };
     let (me, linked) = unit_and_linked(conn, results, unit)?;
-    let empty = BTreeMap::new();
-    let units = ranked_units(results);
-    let input = WhatIfInput {
-        methodology: &results.methodology,
-        unit: &me.unit,
-        region: &me.region,
-        groups: &me.groups,
-        linked: linked.get(&me.unit).unwrap_or(&empty),
-        index: &me.index,
-        units: &units,
-    };
-    for (i, change) in changes.iter().enumerate() {
-        if let Err(e) = gains::what_if(&input, std::slice::from_ref(change)) {
-            return Ok(Err(field_of(i, &e)));
+    Ok(with_what_if_input(results, me, &linked, |input| {
+        for (i, change) in changes.iter().enumerate() {
+            if let Err(e) = gains::what_if(input, std::slice::from_ref(change)) {
+                return Err(field_of(i, &e));
+            }
         }
-    }
-    let outcome = match gains::what_if(&input, &changes) {
-        Ok(o) => o,
-        // Each change alone passed; together they can still be refused (e.g. by the scoring
-        // engine), and the last one is the one that tipped it.
-        Err(e) => return Ok(Err(field_of(changes.len().saturating_sub(1), &e))),
-    };
-    let plan = match request
-        .goal
-        .as_ref()
-        .map(|g| gains::plan(&input, g))
-        .transpose()
-    {
-        Ok(p) => p,
-        Err(e) => return Ok(Err(FieldError::of_target(&e))),
-    };
-    Ok(Ok(UnitWhatIf { outcome, plan }))
+        let outcome = match gains::what_if(input, &changes) {
+            Ok(o) => o,
+            // Each change alone passed; together they can still be refused (e.g. by the
+            // scoring engine), and the last one is the one that tipped it.
+            Err(e) => return Err(field_of(changes.len().saturating_sub(1), &e)),
+        };
+        let plan = request
+            .goal
+            .as_ref()
+            .map(|g| gains::plan(input, g))
+            .transpose()
+            .map_err(|e| FieldError::of_target(&e))?;
+        Ok(UnitWhatIf { outcome, plan })
+    }))
 }
 
 /// The previous round's values of `unit`: its predecessors (through the unit lineage, as the

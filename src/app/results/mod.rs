@@ -16,7 +16,9 @@ mod small_groups;
 pub use cache::{ResultsCache, round_results_cached};
 pub use compare::{ComparePage, CompareRequest, RoundComparison, compare_with_national};
 pub use fieldwork::{Fieldwork, GroupFieldwork, fieldwork};
-pub use gains::{UnitGains, UnitPlan, UnitWhatIf, unit_gains, unit_plan, unit_what_if};
+pub use gains::{
+    GainsPage, UnitGains, UnitPlan, UnitWhatIf, gains_page, unit_gains, unit_plan, unit_what_if,
+};
 pub use overview::{GroupMean, Overview, RegionSummary, overview};
 pub use pages::{
     ChosenBreakdown, DashboardFrame, chosen_breakdown, dashboard_frame, units_in_scope,

@@ -6,10 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::act;
+use crate::app::actor::Actor;
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
+use crate::app::rounds::RoundError;
 use crate::app::rounds::{self, SampleSizes};
 use crate::app::state::AppState;
+use crate::db;
 use crate::domain::account::Role;
 use crate::domain::sampling::{Rate, ReplacementReason};
 use crate::error::AppResult;
@@ -49,6 +52,49 @@ async fn render_with(
         members: (stratum, &members),
     };
     Ok(html(status, views::sample::sample(&ctx, &page)))
+}
+
+/// The page again with `errors`: a step that was refused (422).
+async fn refused(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    round_id: i64,
+    errors: &[String],
+) -> AppResult<HttpResponse> {
+    render(
+        req,
+        state,
+        user,
+        round_id,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// One step of the sample (commit, draw, replace): refused unless its box was ticked, then the
+/// use case, then back to the sample page, or the page with the use case's reasons.
+async fn confirmed_step<T, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    (round_id, confirm): (i64, Option<&str>),
+    work: F,
+) -> AppResult<HttpResponse>
+where
+    F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<T, RoundError> + Send + 'static,
+    T: Send + 'static,
+{
+    if confirm != Some("yes") {
+        let lang = crate::i18n::Lang::of_request(req);
+        let errors = [crate::i18n::t(lang, "round.sample.confirm_required").to_owned()];
+        return refused(req, state, user, round_id, &errors).await;
+    }
+    match act(req, state, user, work).await? {
+        Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
+        Err(errors) => refused(req, state, user, round_id, &errors).await,
+    }
 }
 
 /// The sample page's query: a unit × group whose members to list.
@@ -93,68 +139,40 @@ pub async fn commit_sample(
     user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
     let lang = crate::i18n::Lang::of_request(&req);
-    let refuse = |key: &str| vec![crate::i18n::t(lang, key).to_owned()];
-    let form = form.data;
-    if form.confirm.as_deref() != Some("yes") {
-        let errors = refuse("round.sample.confirm_required");
-        return render(
-            &req,
-            &state,
-            &user,
-            round_id,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let rate = if form.sizes.trim().is_empty() {
+    let mut form = form.data;
+    let rate = if form.sizes.trim().is_empty() && form.confirm.as_deref() == Some("yes") {
         match Rate::parse(&form.rate) {
             Ok(rate) => Some(rate),
             Err(_) => {
-                let errors = vec![crate::i18n::tf(
+                let errors = [crate::i18n::tf(
                     lang,
                     "cli.sample.rate_invalid",
                     &[("value", form.rate.trim())],
                 )];
-                return render(
-                    &req,
-                    &state,
-                    &user,
-                    round_id,
-                    &errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
+                return refused(&req, &state, &user, round_id, &errors).await;
             }
         }
     } else {
         None
     };
-    let result = act(&req, &state, &user, move |conn, actor| {
-        let sizes = match rate {
-            Some(rate) => SampleSizes::Rate(rate),
-            None => SampleSizes::File {
-                name: "sizes",
-                bytes: form.sizes.as_bytes(),
-            },
-        };
-        rounds::commit_sample(conn, round_id, sizes, &form.seed_source, actor)
-    })
-    .await?;
-    match result {
-        Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
-        Err(errors) => {
-            render(
-                &req,
-                &state,
-                &user,
-                round_id,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
+    let confirm = form.confirm.take();
+    confirmed_step(
+        &req,
+        &state,
+        &user,
+        (round_id, confirm.as_deref()),
+        move |conn, actor| {
+            let sizes = match rate {
+                Some(rate) => SampleSizes::Rate(rate),
+                None => SampleSizes::File {
+                    name: "sizes",
+                    bytes: form.sizes.as_bytes(),
+                },
+            };
+            rounds::commit_sample(conn, round_id, sizes, &form.seed_source, actor)
+        },
+    )
+    .await
 }
 
 /// The draw form.
@@ -174,38 +192,16 @@ pub async fn draw_sample(
 ) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
-    let form = form.data;
-    if form.confirm.as_deref() != Some("yes") {
-        let lang = crate::i18n::Lang::of_request(&req);
-        let errors = vec![crate::i18n::t(lang, "round.sample.confirm_required").to_owned()];
-        return render(
-            &req,
-            &state,
-            &user,
-            round_id,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let result = act(&req, &state, &user, move |conn, actor| {
-        rounds::draw_sample(conn, round_id, &form.seed, actor)
-    })
-    .await?;
-    match result {
-        Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
-        Err(errors) => {
-            render(
-                &req,
-                &state,
-                &user,
-                round_id,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
+    let mut form = form.data;
+    let confirm = form.confirm.take();
+    confirmed_step(
+        &req,
+        &state,
+        &user,
+        (round_id, confirm.as_deref()),
+        move |conn, actor| rounds::draw_sample(conn, round_id, &form.seed, actor),
+    )
+    .await
 }
 
 /// The replacement form.
@@ -227,39 +223,16 @@ pub async fn replace_sampled(
     user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
     let form = form.data;
-    let lang = crate::i18n::Lang::of_request(&req);
     let Some(reason) = ReplacementReason::parse(&form.reason) else {
         return Err(crate::error::AppError::BadRequest("error.bad_request.body"));
     };
-    if form.confirm.as_deref() != Some("yes") {
-        let errors = vec![crate::i18n::t(lang, "round.sample.confirm_required").to_owned()];
-        return render(
-            &req,
-            &state,
-            &user,
-            round_id,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
     let respondent = form.respondent;
-    let result = act(&req, &state, &user, move |conn, actor| {
-        rounds::replace_sampled(conn, round_id, respondent, reason, actor)
-    })
-    .await?;
-    match result {
-        Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
-        Err(errors) => {
-            render(
-                &req,
-                &state,
-                &user,
-                round_id,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
+    confirmed_step(
+        &req,
+        &state,
+        &user,
+        (round_id, form.confirm.as_deref()),
+        move |conn, actor| rounds::replace_sampled(conn, round_id, respondent, reason, actor),
+    )
+    .await
 }
