@@ -424,3 +424,46 @@ async fn a_coordinator_of_one_unit_cannot_simulate_another_unit() {
     // Ranked among the units the coordinator may see: their own only.
     assert_eq!(body["after"]["national"]["of"], 1);
 }
+
+#[tokio::test]
+async fn the_public_cannot_simulate_a_group_whose_answers_disclosure_control_hides() {
+    let app = spawn_app().await;
+    // About two respondents per unit and group: below every unit's disclosure threshold (k = 10).
+    let round = {
+        let mut conn = app.pool.get().unwrap();
+        demo::create(
+            &mut conn,
+            DemoSpec {
+                year: 2024,
+                responses: 400,
+                seed: 11,
+            },
+        )
+        .unwrap()
+    };
+    publish(&app, round);
+    let gains = format!("/results/{round}/units/{SON_LA}/gains");
+
+    // The public sees the points at stake of the published round, but may not move answers
+    // whose distribution it is not shown: the field is named, nothing is simulated.
+    let public = app.get(&format!("{gains}?{LIFT_C3}")).await;
+    assert_eq!(public.status(), 400);
+    let page = public.text().await.unwrap();
+    assert!(
+        page.contains("không được hiển thị ở chế độ xem này"),
+        "the refusal says why"
+    );
+    assert!(!page.contains("what-if-outcome"), "nothing was simulated");
+    // Its plan lists the criteria without the effect of reaching the best, which would need
+    // those distributions.
+    let plan = app
+        .get_html(&format!("/results/{round}/units/{SON_LA}/plan"))
+        .await;
+    assert!(plan.contains("id=\"plan-criteria\""));
+
+    // Staff see every distribution, so the same question is answered for them.
+    app.login_as("analyst@sonoivu.gov.vn", Role::Analyst).await;
+    let staff = app.get(&format!("{gains}?{LIFT_C3}")).await;
+    assert_eq!(staff.status(), 200);
+    assert!(staff.text().await.unwrap().contains("what-if-outcome"));
+}
