@@ -255,7 +255,6 @@ fn notice_key(done: Option<&str>) -> Option<&'static str> {
         "created" => "round.done.created",
         "group" => "round.done.group",
         "targets" => "round.done.targets",
-        "action" => "round.done.action",
         "respondents" => "round.done.respondents",
         "invitations" => "round.done.invitations",
         "reminders" => "round.done.reminders",
