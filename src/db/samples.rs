@@ -6,6 +6,8 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{respondent_groups, sample_commitments, sample_members, sample_strata, units};
+use crate::domain::access_code::CodeState;
+use crate::domain::sampling::{ReplacementReason, SlotStatus};
 
 /// A round's commitment, and its draw once made.
 #[derive(Debug, Clone, Queryable)]
@@ -185,6 +187,48 @@ pub struct MemberRow {
     pub reason: Option<String>,
 }
 
+/// How a drawn member's status is stored: `sampled`, `reserve` or `replaced` (with the reason
+/// in its own column). A committed member not yet drawn is stored as `frame`.
+fn status_code(status: SlotStatus) -> &'static str {
+    match status {
+        SlotStatus::Sampled => "sampled",
+        SlotStatus::Reserve => "reserve",
+        SlotStatus::Replaced(_) => "replaced",
+    }
+}
+
+/// A stored member status read back; unknown stored text is an error, never a default.
+fn read_status(status: &str, reason: Option<&str>) -> QueryResult<SlotStatus> {
+    let unknown = || {
+        diesel::result::Error::DeserializationError(
+            format!("unknown stored sample member status {status:?} ({reason:?})").into(),
+        )
+    };
+    Ok(match (status, reason) {
+        ("sampled", _) => SlotStatus::Sampled,
+        ("reserve", _) => SlotStatus::Reserve,
+        ("replaced", Some(reason)) => {
+            SlotStatus::Replaced(ReplacementReason::parse(reason).ok_or_else(unknown)?)
+        }
+        _ => return Err(unknown()),
+    })
+}
+
+impl MemberRow {
+    /// Where the member stands in the draw; an error for a member not drawn yet.
+    pub fn slot_status(&self) -> QueryResult<SlotStatus> {
+        read_status(&self.status, self.reason.as_deref())
+    }
+
+    /// Where the member stands, `None` while the sample is committed but not drawn.
+    pub fn drawn_status(&self) -> QueryResult<Option<SlotStatus>> {
+        if self.status == "frame" {
+            return Ok(None);
+        }
+        self.slot_status().map(Some)
+    }
+}
+
 /// The members of a unit × group: in drawn order once drawn, else as committed.
 pub fn members(conn: &mut AnyConnection, stratum_id: i64) -> QueryResult<Vec<MemberRow>> {
     sample_members::table
@@ -206,12 +250,12 @@ pub fn set_drawn(
     conn: &mut AnyConnection,
     member_id: i64,
     position: i64,
-    status: &str,
+    status: SlotStatus,
 ) -> QueryResult<usize> {
     diesel::update(sample_members::table.find(member_id))
         .set((
             sample_members::position.eq(Some(position)),
-            sample_members::status.eq(status),
+            sample_members::status.eq(status_code(status)),
         ))
         .execute(conn)
 }
@@ -220,26 +264,29 @@ pub fn set_drawn(
 pub fn set_status(
     conn: &mut AnyConnection,
     member_id: i64,
-    status: &str,
-    reason: Option<&str>,
+    status: SlotStatus,
     at: Option<NaiveDateTime>,
 ) -> QueryResult<usize> {
+    let reason = match status {
+        SlotStatus::Replaced(reason) => Some(reason.code()),
+        SlotStatus::Sampled | SlotStatus::Reserve => None,
+    };
     diesel::update(sample_members::table.find(member_id))
         .set((
-            sample_members::status.eq(status),
+            sample_members::status.eq(status_code(status)),
             sample_members::reason.eq(reason),
             sample_members::replaced_at.eq(at),
         ))
         .execute(conn)
 }
 
-/// The respondents of a round with this status, per the stratum they belong to:
-/// `(respondent id, unit id, group id)`.
-pub fn respondents_with_status(
+/// The respondents of a round in its sample (drawn, or called up from the reserve), per the
+/// stratum they belong to: `(respondent id, unit id, group id)`.
+pub fn sampled_respondents(
     conn: &mut AnyConnection,
     round_id: i64,
-    status: &str,
 ) -> QueryResult<Vec<(i64, i64, i64)>> {
+    let status = status_code(SlotStatus::Sampled);
     sample_members::table
         .inner_join(sample_strata::table)
         .filter(sample_strata::round_id.eq(round_id))
@@ -280,7 +327,7 @@ pub fn invitations_in_round(conn: &mut AnyConnection, round_id: i64) -> QueryRes
 
 /// One member of a round's sample as response rates need it: unit, group, status, reason and
 /// the state of their access code (when they hold one).
-pub type OutcomeRow = (i64, i64, String, Option<String>, Option<String>);
+pub type OutcomeRow = (i64, i64, SlotStatus, Option<CodeState>);
 
 /// Every sampled or replaced member of a round with the state of their code.
 pub fn outcomes(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<OutcomeRow>> {
@@ -289,7 +336,10 @@ pub fn outcomes(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<Outc
         .inner_join(sample_strata::table)
         .left_join(respondents::table.left_join(invitations::table.left_join(access_codes::table)))
         .filter(sample_strata::round_id.eq(round_id))
-        .filter(sample_members::status.eq_any(["sampled", "replaced"]))
+        .filter(sample_members::status.eq_any([
+            status_code(SlotStatus::Sampled),
+            status_code(SlotStatus::Replaced(ReplacementReason::Refused)),
+        ]))
         .select((
             sample_strata::unit_id,
             sample_strata::group_id,
@@ -297,7 +347,21 @@ pub fn outcomes(conn: &mut AnyConnection, round_id: i64) -> QueryResult<Vec<Outc
             sample_members::reason,
             access_codes::state.nullable(),
         ))
-        .load(conn)
+        .load::<(i64, i64, String, Option<String>, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(unit, group, status, reason, code)| {
+            let code = code
+                .map(|c| {
+                    c.parse::<CodeState>().map_err(|e| {
+                        diesel::result::Error::DeserializationError(
+                            format!("unknown stored code state {c:?}: {e}").into(),
+                        )
+                    })
+                })
+                .transpose()?;
+            Ok((unit, group, read_status(&status, reason.as_deref())?, code))
+        })
+        .collect()
 }
 
 /// The members of a unit × group in drawn order with the names they are listed under:

@@ -398,12 +398,11 @@ async fn codes_go_only_to_sampled_respondents_and_replacements_follow_the_reserv
     rounds::draw_sample(&mut conn, round, SEED, ADMIN).unwrap();
 
     let sampled = |conn: &mut AnyConnection| -> Vec<i64> {
-        let mut ids: Vec<i64> =
-            khaosat::db::samples::respondents_with_status(conn, round, "sampled")
-                .unwrap()
-                .into_iter()
-                .map(|(id, _, _)| id)
-                .collect();
+        let mut ids: Vec<i64> = khaosat::db::samples::sampled_respondents(conn, round)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
         ids.sort_unstable();
         ids
     };

@@ -109,27 +109,6 @@ impl Verification {
     }
 }
 
-/// The stored status of a drawn member.
-fn status_code(status: SlotStatus) -> &'static str {
-    match status {
-        SlotStatus::Sampled => "sampled",
-        SlotStatus::Reserve => "reserve",
-        SlotStatus::Replaced(_) => "replaced",
-    }
-}
-
-fn status_of_member(member: &store::MemberRow) -> Result<SlotStatus> {
-    let status = match (member.status.as_str(), member.reason.as_deref()) {
-        ("sampled", _) => SlotStatus::Sampled,
-        ("reserve", _) => SlotStatus::Reserve,
-        ("replaced", Some(reason)) => SlotStatus::Replaced(
-            ReplacementReason::parse(reason).ok_or_else(|| corrupt("replacement reason"))?,
-        ),
-        _ => return Err(corrupt("sample member status")),
-    };
-    Ok(status)
-}
-
 fn corrupt(what: &str) -> RoundError {
     RoundError::App(AppError::internal(anyhow::anyhow!("unknown stored {what}")))
 }
@@ -347,7 +326,7 @@ pub fn draw_sample(
                 } else {
                     SlotStatus::Reserve
                 };
-                store::set_drawn(conn, member.item, position as i64, status_code(status))?;
+                store::set_drawn(conn, member.item, position as i64, status)?;
             }
             audited.push(serde_json::json!({
                 "unit": stratum.unit_code, "group": stratum.group_code,
@@ -390,8 +369,8 @@ pub fn replace_sampled(
         let members = store::members(conn, stratum_id)?;
         let mut slots = members
             .iter()
-            .map(status_of_member)
-            .collect::<Result<Vec<_>>>()?;
+            .map(store::MemberRow::slot_status)
+            .collect::<diesel::QueryResult<Vec<_>>>()?;
         let at = members
             .iter()
             .position(|m| m.id == member_id)
@@ -405,11 +384,10 @@ pub fn replace_sampled(
         store::set_status(
             conn,
             member_id,
-            "replaced",
-            Some(reason.code()),
+            SlotStatus::Replaced(reason),
             Some(db::now()),
         )?;
-        store::set_status(conn, members[next].id, "sampled", None, None)?;
+        store::set_status(conn, members[next].id, SlotStatus::Sampled, None)?;
         // A replaced respondent's unused code stops working, as when they leave the list: a
         // refusal or an ineligible person must not answer in the replacement's stead.
         let revoked = db::respondents::revoke_unused_code(conn, respondent_id)?;
@@ -445,12 +423,18 @@ pub fn sample_state(conn: &mut AnyConnection, round_id: i64) -> Result<Option<Sa
     let mut strata = Vec::new();
     for s in store::strata(conn, round_id)? {
         let members = store::members(conn, s.id)?;
-        let count = |status: &str| members.iter().filter(|m| m.status == status).count();
+        let statuses = members
+            .iter()
+            .map(store::MemberRow::drawn_status)
+            .collect::<diesel::QueryResult<Vec<_>>>()?;
+        let count = |wanted: fn(&SlotStatus) -> bool| {
+            statuses.iter().flatten().filter(|s| wanted(s)).count()
+        };
         strata.push(SampleStratum {
             id: s.id,
-            sampled: count("sampled"),
-            replaced: count("replaced"),
-            reserve: count("reserve"),
+            sampled: count(|s| matches!(s, SlotStatus::Sampled)),
+            replaced: count(|s| matches!(s, SlotStatus::Replaced(_))),
+            reserve: count(|s| matches!(s, SlotStatus::Reserve)),
             unit: s.unit_code,
             group: s.group_code,
             frame_size: s.frame_size,
@@ -469,7 +453,7 @@ pub fn sampled_only(conn: &mut AnyConnection, round_id: i64) -> Result<Option<Ha
         None => Ok(None),
         Some(c) if c.seed.is_none() => Err(invalid("round.invalid.sample_codes_before_draw", &[])),
         Some(_) => Ok(Some(
-            store::respondents_with_status(conn, round_id, "sampled")?
+            store::sampled_respondents(conn, round_id)?
                 .into_iter()
                 .map(|(id, _, _)| id)
                 .collect(),
@@ -602,11 +586,10 @@ pub fn sample_coverage(
     for s in store::strata(conn, round_id)? {
         out.entry((s.unit_id, s.group_id)).or_default().frame = s.frame_size;
     }
-    for (unit, group, status, reason, code) in store::outcomes(conn, round_id)? {
+    for (unit, group, status, code) in store::outcomes(conn, round_id)? {
         let row = out.entry((unit, group)).or_default();
-        let reason = reason.as_deref().and_then(ReplacementReason::parse);
-        let outcome = match (status.as_str(), reason) {
-            ("replaced", Some(reason)) => {
+        let outcome = match status {
+            SlotStatus::Replaced(reason) => {
                 row.replaced += 1;
                 match reason {
                     ReplacementReason::Refused => {
@@ -620,15 +603,15 @@ pub fn sample_coverage(
                     ReplacementReason::Unreachable => Outcome::Unreachable,
                 }
             }
-            ("sampled", _) => {
+            SlotStatus::Sampled => {
                 row.sampled += 1;
-                match code.as_deref().and_then(|c| c.parse::<CodeState>().ok()) {
+                match code {
                     Some(CodeState::Used) => Outcome::Completed,
                     Some(CodeState::Started) => Outcome::Started,
                     _ => Outcome::NeverStarted,
                 }
             }
-            _ => return Err(corrupt("sample member status")),
+            SlotStatus::Reserve => return Err(corrupt("sample member status")),
         };
         row.dispositions.add(outcome);
     }
@@ -671,7 +654,7 @@ pub fn sample_page(
                 respondent_id: m.respondent_id,
                 name,
                 position,
-                status: status_of_member(&m)?,
+                status: m.slot_status()?,
             });
         }
     }
