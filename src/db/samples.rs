@@ -219,14 +219,49 @@ impl MemberRow {
     pub fn slot_status(&self) -> QueryResult<SlotStatus> {
         read_status(&self.status, self.reason.as_deref())
     }
+}
 
-    /// Where the member stands, `None` while the sample is committed but not drawn.
-    pub fn drawn_status(&self) -> QueryResult<Option<SlotStatus>> {
-        if self.status == "frame" {
-            return Ok(None);
+/// How the drawn members of one unit × group stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DrawnCounts {
+    /// In the sample now (drawn, or called up from the reserve).
+    pub sampled: usize,
+    /// Still in the reserve.
+    pub reserve: usize,
+    /// Replaced, whatever the reason.
+    pub replaced: usize,
+}
+
+/// The drawn members of every unit × group of a round, counted by status in one grouped
+/// query (keyed by stratum id; members not drawn yet are not counted).
+pub fn drawn_counts(
+    conn: &mut AnyConnection,
+    round_id: i64,
+) -> QueryResult<std::collections::BTreeMap<i64, DrawnCounts>> {
+    use diesel::dsl::count_star;
+    let rows: Vec<(i64, String, i64)> = sample_members::table
+        .inner_join(sample_strata::table)
+        .filter(sample_strata::round_id.eq(round_id))
+        .filter(sample_members::status.ne("frame"))
+        .group_by((sample_members::stratum_id, sample_members::status))
+        .select((
+            sample_members::stratum_id,
+            sample_members::status,
+            count_star(),
+        ))
+        .load(conn)?;
+    let mut out = std::collections::BTreeMap::<i64, DrawnCounts>::new();
+    for (stratum, status, n) in rows {
+        let counts = out.entry(stratum).or_default();
+        let n = usize::try_from(n).unwrap_or(0);
+        // The reason does not matter for a count; any stored reason reads as a replacement.
+        match read_status(&status, Some(ReplacementReason::Refused.code()))? {
+            SlotStatus::Sampled => counts.sampled += n,
+            SlotStatus::Reserve => counts.reserve += n,
+            SlotStatus::Replaced(_) => counts.replaced += n,
         }
-        self.slot_status().map(Some)
     }
+    Ok(out)
 }
 
 /// The members of a unit × group: in drawn order once drawn, else as committed.

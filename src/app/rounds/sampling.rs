@@ -420,21 +420,15 @@ pub fn sample_state(conn: &mut AnyConnection, round_id: i64) -> Result<Option<Sa
     let Some(commitment) = store::commitment(conn, round_id)? else {
         return Ok(None);
     };
+    let drawn = store::drawn_counts(conn, round_id)?;
     let mut strata = Vec::new();
     for s in store::strata(conn, round_id)? {
-        let members = store::members(conn, s.id)?;
-        let statuses = members
-            .iter()
-            .map(store::MemberRow::drawn_status)
-            .collect::<diesel::QueryResult<Vec<_>>>()?;
-        let count = |wanted: fn(&SlotStatus) -> bool| {
-            statuses.iter().flatten().filter(|s| wanted(s)).count()
-        };
+        let counts = drawn.get(&s.id).copied().unwrap_or_default();
         strata.push(SampleStratum {
             id: s.id,
-            sampled: count(|s| matches!(s, SlotStatus::Sampled)),
-            replaced: count(|s| matches!(s, SlotStatus::Replaced(_))),
-            reserve: count(|s| matches!(s, SlotStatus::Reserve)),
+            sampled: counts.sampled,
+            replaced: counts.replaced,
+            reserve: counts.reserve,
             unit: s.unit_code,
             group: s.group_code,
             frame_size: s.frame_size,
