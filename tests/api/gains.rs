@@ -467,3 +467,42 @@ async fn the_public_cannot_simulate_a_group_whose_answers_disclosure_control_hid
     assert_eq!(staff.status(), 200);
     assert!(staff.text().await.unwrap().contains("what-if-outcome"));
 }
+
+#[tokio::test]
+async fn gains_plan_and_what_if_answer_when_most_units_have_no_responses() {
+    let app = spawn_app().await;
+    // Thirty responses over 63 provinces and three groups: most units have none.
+    let round = {
+        let mut conn = app.pool.get().unwrap();
+        demo::create(
+            &mut conn,
+            DemoSpec {
+                year: 2024,
+                responses: 30,
+                seed: 11,
+            },
+        )
+        .unwrap()
+    };
+    app.login_as("analyst@sonoivu.gov.vn", Role::Analyst).await;
+    let token = make_token(&app, "read").await;
+    for unit in ["01", SON_LA, "96"] {
+        let base = format!("/results/{round}/units/{unit}");
+        for path in [
+            format!("{base}/gains"),
+            format!("{base}/gains?{LIFT_C3}"),
+            format!("{base}/plan"),
+            format!("{base}/plan.xlsx"),
+        ] {
+            let status = app.get(&path).await.status().as_u16();
+            assert!(
+                status == 200 || status == 400,
+                "{path}: a page or a named refusal, not {status}"
+            );
+        }
+        let api = api_gains(&app, &token, round, unit).await;
+        assert_eq!(api.status(), 200, "{unit}");
+        let body = api.text().await.unwrap();
+        assert!(!body.contains("NaN"), "{unit}: no number made of nothing");
+    }
+}
