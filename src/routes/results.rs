@@ -1,6 +1,7 @@
 //! Results pages for analysts, coordinators and (once published) everyone: the round
 //! dashboard, unit scorecards, item distributions, downloads and export jobs.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
@@ -138,14 +139,12 @@ pub async fn unit_gains(
     };
     let body = views::gains::gains_page(&ctx, &r, &gains, &labels, chart, section);
     // A refused field is the client's mistake: 400, with the whole page and the message.
-    let mut response = if error.is_some() {
-        HttpResponse::BadRequest()
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
     } else {
-        HttpResponse::Ok()
+        StatusCode::OK
     };
-    Ok(response
-        .content_type("text/html; charset=utf-8")
-        .body(body.into_string()))
+    Ok(crate::routes::html(status, body))
 }
 
 /// `GET /results/{id}/units/{code}/plan`: the unit's printable improvement plan, opened
@@ -211,14 +210,12 @@ pub async fn compare(
         .await?;
     let ctx = PageContext::new(&req, user.as_ref());
     let body = views::compare::compare_page(&ctx, &found, &labels);
-    let mut response = if found.outcome.is_err() {
-        HttpResponse::BadRequest()
+    let status = if found.outcome.is_err() {
+        StatusCode::BAD_REQUEST
     } else {
-        HttpResponse::Ok()
+        StatusCode::OK
     };
-    Ok(response
-        .content_type("text/html; charset=utf-8")
-        .body(body.into_string()))
+    Ok(crate::routes::html(status, body))
 }
 
 /// The language of a plan's XLSX file.
