@@ -56,6 +56,9 @@ pub struct Settings {
     pub max_in_flight: usize,
     /// How long a request may wait for its turn before it is refused with 503.
     pub queue_wait: std::time::Duration,
+    /// Whether respondents' writes on SQLite go through one writer thread that commits them
+    /// in groups (`app::group_commit`); off, each request writes in its own transaction.
+    pub group_commit: bool,
     /// How long a mail sender holds a claimed message before another sender may take it over
     /// (after a crash).
     pub mail_lease_seconds: i64,
@@ -89,6 +92,7 @@ struct FileSettings {
     workers: Option<usize>,
     max_in_flight: Option<usize>,
     queue_wait_ms: Option<u64>,
+    group_commit: Option<bool>,
     mail_lease_seconds: Option<i64>,
     export_dir: Option<String>,
     api_rate_per_minute: Option<u32>,
@@ -331,6 +335,13 @@ impl Settings {
             None => file.queue_wait_ms.unwrap_or(DEFAULT_QUEUE_WAIT_MS),
         };
 
+        let group_commit = match env("KHAOSAT_GROUP_COMMIT") {
+            Some(v) => parse_bool(&v).ok_or_else(|| {
+                config_error("KHAOSAT_GROUP_COMMIT", format!("'{v}' is not true or false"))
+            })?,
+            None => file.group_commit.unwrap_or(true),
+        };
+
         let mail_lease_seconds = match env("KHAOSAT_MAIL_LEASE_SECONDS") {
             Some(v) => v
                 .parse()
@@ -393,6 +404,7 @@ impl Settings {
             workers,
             max_in_flight,
             queue_wait: std::time::Duration::from_millis(queue_wait_ms),
+            group_commit,
         })
     }
 

@@ -14,6 +14,7 @@ pub mod config;
 pub mod demo;
 pub mod export;
 pub mod field_import;
+pub mod group_commit;
 pub mod mail;
 pub mod metrics;
 pub mod paper;

@@ -34,6 +34,8 @@ pub struct AppState {
         std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<Instrument>>>,
     /// The gate every request but health checks and assets passes (`routes::middleware`).
     pub admission: crate::app::admission::Admission,
+    /// The writer thread that commits respondents' writes in groups, on SQLite only.
+    pub writer: Option<crate::app::group_commit::GroupCommit>,
 }
 
 impl AppState {
@@ -72,6 +74,20 @@ impl AppState {
             work(&mut conn)
         })
         .await?
+    }
+
+    /// Runs a respondent's write (a draft started or saved, a submission): on SQLite through
+    /// the group-commit writer ([`crate::app::group_commit`]), elsewhere like [`AppState::db`].
+    /// `work` may run twice (see [`GroupCommit::write`](crate::app::group_commit::GroupCommit::write)).
+    pub async fn write<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnMut(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write(work).await,
+            None => self.db(work).await,
+        }
     }
 }
 

@@ -201,7 +201,7 @@ pub async fn start(
     let lang = crate::i18n::Lang::of_request(&req).code();
     let canonical = session.code.as_canonical().to_owned();
     let draft = state
-        .db(move |conn| respond::ensure_draft(conn, &session, lang))
+        .write(move |conn| respond::ensure_draft(conn, &session, lang))
         .await?;
     let section = usize::try_from(draft.section).unwrap_or(0);
     Ok(see_other(format!("/s/{canonical}/p/{}", section + 1)))
@@ -278,7 +278,7 @@ pub async fn save_section(
         // Keep the valid answers, show the page again with every problem.
         let to_save = answers.clone();
         state
-            .db(move |conn| respond::save(conn, code_id, &to_save, index, lang.code()))
+            .write(move |conn| respond::save(conn, code_id, &to_save, index, lang.code()))
             .await?;
         let ctx = PageContext::new(&req, None);
         let page = views::respond::section_page(
@@ -299,7 +299,7 @@ pub async fn save_section(
         return Ok(private_html(status, page));
     };
     state
-        .db(move |conn| respond::save(conn, code_id, &answers, resume_at, lang.code()))
+        .write(move |conn| respond::save(conn, code_id, &answers, resume_at, lang.code()))
         .await?;
     Ok(see_other(match to {
         Destination::Section(i) => format!("/s/{canonical}/p/{}", i + 1),
@@ -357,7 +357,7 @@ pub async fn submit(
     let today = chrono::Utc::now().date_naive();
     let code = session.code.clone();
     let outcome = state
-        .db(move |conn| respond::submit(conn, &secret, &code, &key, &for_submit, today))
+        .write(move |conn| respond::submit(conn, &secret, &code, &key, &for_submit, today))
         .await?;
     let canonical = session.code.as_canonical();
     match outcome {

@@ -73,6 +73,13 @@ impl Application {
             crate::app::mail::sender::spawn_worker(pool.clone(), mailer.clone(), lease)?;
         }
         crate::app::auth::housekeeping::spawn_schedule(pool.clone());
+        let writer = match settings.database_url.backend() {
+            db::Backend::Sqlite if settings.group_commit => Some(
+                crate::app::group_commit::GroupCommit::start(pool.clone())
+                    .map_err(|e| anyhow::anyhow!("cannot start the writer thread: {e}"))?,
+            ),
+            _ => None,
+        };
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings: settings.clone(),
@@ -86,6 +93,7 @@ impl Application {
                 settings.max_in_flight,
                 settings.queue_wait,
             ),
+            writer,
         });
         let mut server = HttpServer::new(move || {
             App::new()

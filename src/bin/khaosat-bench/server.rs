@@ -34,6 +34,8 @@ pub fn khaosat_command(database_url: &str, dir: &Path) -> Result<Command> {
         .env_remove("KHAOSAT_DB_POOL_SIZE")
         .env_remove("KHAOSAT_MAX_IN_FLIGHT")
         .env_remove("KHAOSAT_QUEUE_WAIT_MS");
+    // KHAOSAT_GROUP_COMMIT passes through on purpose: `KHAOSAT_GROUP_COMMIT=false` measures
+    // the same binary with one transaction per request (the A/B runs in BENCHMARKS.md).
     Ok(command)
 }
 
