@@ -11,10 +11,10 @@
 //! What stays true:
 //! - **Acknowledged means stored.** A reply is sent only after the commit that holds the write
 //!   has returned; a crash before it loses only writes nobody was told about.
-//! - **Each write is its own.** Every write runs in its own savepoint and sees the writes
-//!   queued before it (a duplicate submission finds the first one's receipt). A write that
-//!   fails ends its batch: the batch is rolled back and each of its writes is written again
-//!   alone, so that each gets its own answer and no failure of one reaches another.
+//! - **Each write is its own.** A write sees the writes queued before it (a duplicate
+//!   submission finds the first one's receipt). A write that fails ends its batch: the batch
+//!   is rolled back and each of its writes is written again alone, in a transaction of its
+//!   own, so that each gets its own answer and no failure of one reaches another.
 //! - **Nothing changes on PostgreSQL**, whose writers do not exclude each other: there
 //!   [`AppState::write`](crate::app::state::AppState::write) runs the write on the pool.
 
@@ -38,6 +38,8 @@ trait QueuedWrite: Send {
     /// Runs the write in a transaction of its own and sends that outcome: the batch it was in
     /// did not commit.
     fn run_alone(self: Box<Self>, pool: &DbPool);
+    /// Sends `error`: the database took no write of the batch.
+    fn refuse(self: Box<Self>, error: AppError);
 }
 
 /// One write and its reply channel.
@@ -53,9 +55,9 @@ where
     F: FnMut(&mut AnyConnection) -> AppResult<T> + Send,
 {
     fn run(&mut self, conn: &mut AnyConnection) -> bool {
-        // Nested in the batch's transaction, this is a savepoint: a failed write is undone
-        // alone before the batch is rolled back as a whole.
-        let outcome = db::write_transaction(conn, &mut self.work);
+        // No savepoint of its own: a failed write rolls the whole batch back, and each write
+        // is then written alone, so what a failed write left behind is never committed.
+        let outcome = (self.work)(conn);
         let ok = outcome.is_ok();
         self.outcome = Some(outcome);
         ok
@@ -80,6 +82,10 @@ where
             .map_err(AppError::from)
             .and_then(|mut conn| db::write_transaction(&mut conn, &mut work));
         let _ = reply.send(outcome);
+    }
+
+    fn refuse(self: Box<Self>, error: AppError) {
+        let _ = self.reply.send(Err(error));
     }
 }
 
@@ -130,8 +136,10 @@ impl GroupCommit {
     }
 }
 
-/// Writes `batch` in one transaction and answers each write after the commit; if any write
-/// fails, or the transaction cannot begin or commit, writes each again alone.
+/// Writes `batch` in one transaction and answers each write after the commit. If a write
+/// fails, writes each again alone. If the database takes no writes now (locked by another
+/// process past the busy timeout, read-only, full, gone), every write gets that answer at
+/// once: written alone, each would only wait out the same busy timeout in turn.
 fn write_batch(pool: &DbPool, mut batch: Vec<Box<dyn QueuedWrite>>) {
     let committed = pool.get().map_err(AppError::from).and_then(|mut conn| {
         db::write_transaction(&mut conn, |conn| {
@@ -147,6 +155,12 @@ fn write_batch(pool: &DbPool, mut batch: Vec<Box<dyn QueuedWrite>>) {
     });
     match committed {
         Ok(()) => batch.into_iter().for_each(|write| write.answer()),
+        Err(AppError::Unavailable(cause)) => {
+            let cause = crate::error::cause_chain(cause.as_ref());
+            for write in batch {
+                write.refuse(AppError::Unavailable(anyhow::anyhow!("{cause}")));
+            }
+        }
         Err(error) => {
             if batch.len() > 1 {
                 tracing::debug!(
@@ -163,7 +177,7 @@ fn write_batch(pool: &DbPool, mut batch: Vec<Box<dyn QueuedWrite>>) {
 #[cfg(test)]
 mod tests {
     use super::{GroupCommit, Pending, QueuedWrite, write_batch};
-    use crate::db::{self, AnyConnection, DbPool, database_url::DatabaseUrl};
+    use crate::db::{self, AnyConnection, DatabaseUrl, DbPool, SqliteSync};
     use crate::error::{AppError, AppResult};
     use diesel::RunQueryDsl;
     use diesel::sql_types::BigInt;
@@ -179,7 +193,7 @@ mod tests {
     fn scratch_pool(dir: &tempfile::TempDir) -> DbPool {
         let path = dir.path().join("writes.db");
         let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).expect("url");
-        let pool = db::build_pool(&url, db::database_url::SqliteSync::Normal, 4);
+        let pool = db::build_pool(&url, SqliteSync::Normal, 4);
         let mut conn = pool.get().expect("connection");
         diesel::sql_query("CREATE TABLE written (n BIGINT PRIMARY KEY)")
             .execute(sqlite(&mut conn))
