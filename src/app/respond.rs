@@ -77,10 +77,29 @@ pub fn open(
 ) -> Result<CodeState, AppError> {
     let key = throttle_key(client);
     let limits = [(key.as_str(), CODE_PER_IP)];
-    throttle::check(conn, &limits)?;
+    // The usual case, a code that exists, reads the client's throttle row in the same query
+    // as the code; any other reads it alone. Either way a throttled client is refused before
+    // the code's state is looked at, so a locked-out client learns nothing of its codes.
     let found = match AccessCode::parse(raw) {
-        Ok(code) => resolve(conn, secret, &code)?,
-        Err(_) => CodeState::Unknown,
+        Ok(code) => {
+            let hash = code_hash(secret, &code);
+            let stored_key = throttle::stored_key(&key);
+            match db::access_codes::with_round_draft_and_throttle(conn, &hash, &stored_key)? {
+                Some((found, throttle_row)) => {
+                    throttle::check_read(throttle_row, CODE_PER_IP)?;
+                    state_of(&code, Some(found))
+                }
+                None => {
+                    throttle::check(conn, &limits)?;
+                    // An unknown hash may still be a further code of a row.
+                    state_of(&code, db::access_codes::by_further_code(conn, &hash)?)
+                }
+            }
+        }
+        Err(_) => {
+            throttle::check(conn, &limits)?;
+            CodeState::Unknown
+        }
     };
     if matches!(found, CodeState::Unknown) {
         throttle::record_failure(conn, &limits)?;
@@ -105,9 +124,14 @@ fn resolve(
     secret: &SecretKey,
     code: &AccessCode,
 ) -> Result<CodeState, AppError> {
-    let Some(found) = db::access_codes::with_round_and_draft(conn, &code_hash(secret, code))?
-    else {
-        return Ok(CodeState::Unknown);
+    let found = db::access_codes::with_round_and_draft(conn, &code_hash(secret, code))?;
+    Ok(state_of(code, found))
+}
+
+/// What a code read by [`db::access_codes::with_round_and_draft`] is now.
+fn state_of(code: &AccessCode, found: Option<db::access_codes::CodeWithRound>) -> CodeState {
+    let Some(found) = found else {
+        return CodeState::Unknown;
     };
     let db::access_codes::CodeWithRound {
         code: row,
@@ -116,23 +140,23 @@ fn resolve(
         draft,
     } = found;
     if row.state == access_code::CodeState::Used {
-        return Ok(CodeState::Used);
+        return CodeState::Used;
     }
     let now = db::now();
     // Expiry is said first: it is what the holder can act on (start again from the link).
     if row.expires_at.is_some_and(|e| e <= now) {
-        return Ok(CodeState::Expired);
+        return CodeState::Expired;
     }
     if !round
         .status
         .accepts_responses(now, round.opens_at, round.closes_at)
     {
-        return Ok(CodeState::NotOpen(Box::new(round)));
+        return CodeState::NotOpen(Box::new(round));
     }
     let Some(instrument_id) = instrument_id else {
-        return Ok(CodeState::Unknown);
+        return CodeState::Unknown;
     };
-    Ok(CodeState::Ready(Box::new(Session {
+    CodeState::Ready(Box::new(Session {
         code: code.clone(),
         code_id: row.id,
         round,
@@ -140,7 +164,7 @@ fn resolve(
         group_id: row.group_id,
         instrument_id,
         draft,
-    })))
+    }))
 }
 
 /// The draft of a session, created (and the code marked started) on first use.

@@ -7,7 +7,10 @@ use diesel::prelude::*;
 use super::AnyConnection;
 use super::drafts::DraftRow;
 use super::rounds::RoundRow;
-use super::schema::{access_code_aliases, access_codes, drafts, round_groups, rounds};
+use super::schema::{
+    access_code_aliases, access_codes, auth_throttle, drafts, round_groups, rounds,
+};
+use super::throttle::ThrottleRow;
 use crate::domain::access_code::{CodeKind, CodeState};
 
 /// A stored access code.
@@ -101,6 +104,9 @@ pub struct CodeWithRound {
 /// The joined query behind [`with_round_and_draft`], before its filter.
 macro_rules! code_with_round {
     () => {
+        code_with_round!(@tables).select(code_with_round!(@columns))
+    };
+    (@tables) => {
         access_codes::table
             .inner_join(rounds::table)
             .left_join(
@@ -109,13 +115,29 @@ macro_rules! code_with_round {
                     .and(round_groups::group_id.eq(access_codes::group_id))),
             )
             .left_join(drafts::table)
-            .select((
-                AccessCodeRow::as_select(),
-                RoundRow::as_select(),
-                round_groups::instrument_id.nullable(),
-                Option::<DraftRow>::as_select(),
-            ))
     };
+    (@columns) => {
+        (
+            AccessCodeRow::as_select(),
+            RoundRow::as_select(),
+            round_groups::instrument_id.nullable(),
+            Option::<DraftRow>::as_select(),
+        )
+    };
+}
+
+/// What [`with_round_and_draft`] reads, as the query returns it.
+type Found = (AccessCodeRow, RoundRow, Option<i64>, Option<DraftRow>);
+
+impl From<Found> for CodeWithRound {
+    fn from((code, round, instrument_id, draft): Found) -> Self {
+        Self {
+            code,
+            round,
+            instrument_id,
+            draft,
+        }
+    }
 }
 
 /// The code with this hash (its own or a further one, as [`by_hash`]) with everything a
@@ -126,32 +148,67 @@ pub fn with_round_and_draft(
     conn: &mut AnyConnection,
     code_hash: &str,
 ) -> QueryResult<Option<CodeWithRound>> {
-    type Found = (AccessCodeRow, RoundRow, Option<i64>, Option<DraftRow>);
-    let mut found: Option<Found> = code_with_round!()
+    let found: Option<Found> = code_with_round!()
         .filter(access_codes::code_hash.eq(code_hash))
         .get_result(conn)
         .optional()?;
-    if found.is_none() {
-        let aliased: Option<i64> = access_code_aliases::table
-            .find(code_hash)
-            .select(access_code_aliases::access_code_id)
-            .get_result(conn)
-            .optional()?;
-        if let Some(id) = aliased {
-            found = code_with_round!()
-                .filter(access_codes::id.eq(id))
-                .get_result(conn)
-                .optional()?;
-        }
+    match found {
+        Some(found) => Ok(Some(found.into())),
+        None => by_further_code(conn, code_hash),
     }
-    Ok(
-        found.map(|(code, round, instrument_id, draft)| CodeWithRound {
-            code,
-            round,
-            instrument_id,
-            draft,
-        }),
-    )
+}
+
+/// The code row a further code (an alias) opens, read as [`with_round_and_draft`] reads it.
+pub fn by_further_code(
+    conn: &mut AnyConnection,
+    code_hash: &str,
+) -> QueryResult<Option<CodeWithRound>> {
+    let aliased: Option<i64> = access_code_aliases::table
+        .find(code_hash)
+        .select(access_code_aliases::access_code_id)
+        .get_result(conn)
+        .optional()?;
+    let Some(id) = aliased else {
+        return Ok(None);
+    };
+    let found: Option<Found> = code_with_round!()
+        .filter(access_codes::id.eq(id))
+        .get_result(conn)
+        .optional()?;
+    Ok(found.map(CodeWithRound::from))
+}
+
+/// [`with_round_and_draft`] together with the throttle row stored under `throttle_key`, in
+/// the same round trip: every respondent request checks the client's throttle before it
+/// looks at the code. The throttle row comes back only with a code the query found; for any
+/// other the caller reads it alone (`None` then says nothing about the throttle).
+pub fn with_round_draft_and_throttle(
+    conn: &mut AnyConnection,
+    code_hash: &str,
+    throttle_key: &str,
+) -> QueryResult<Option<(CodeWithRound, Option<ThrottleRow>)>> {
+    type FoundWithThrottle = (
+        AccessCodeRow,
+        RoundRow,
+        Option<i64>,
+        Option<DraftRow>,
+        Option<ThrottleRow>,
+    );
+    let found: Option<FoundWithThrottle> = code_with_round!(@tables)
+        .left_join(auth_throttle::table.on(auth_throttle::key.eq(throttle_key)))
+        .select((
+            AccessCodeRow::as_select(),
+            RoundRow::as_select(),
+            round_groups::instrument_id.nullable(),
+            Option::<DraftRow>::as_select(),
+            Option::<ThrottleRow>::as_select(),
+        ))
+        .filter(access_codes::code_hash.eq(code_hash))
+        .get_result(conn)
+        .optional()?;
+    Ok(found.map(|(code, round, instrument_id, draft, throttle)| {
+        ((code, round, instrument_id, draft).into(), throttle)
+    }))
 }
 
 /// Replaces the hash of a code that has not been used (re-issuing a lost code). Every further

@@ -11,17 +11,32 @@ use crate::db::{self, AnyConnection};
 use crate::domain::throttle::{Policy, State, stale_after};
 use crate::error::{AppError, AppResult};
 
-/// The stored form of a key.
-fn stored_key(key: &str) -> String {
+/// The stored form of a key: what a query that reads a throttle row along with something
+/// else asks for.
+pub fn stored_key(key: &str) -> String {
     hash_token(key)
 }
 
-fn load(conn: &mut AnyConnection, stored: &str) -> AppResult<Option<State>> {
-    Ok(db::throttle::get(conn, stored)?.map(|row| State {
+fn state_of(row: db::throttle::ThrottleRow) -> State {
+    State {
         failures: row.failures,
         window_started_at: row.window_started_at,
         locked_until: row.locked_until,
-    }))
+    }
+}
+
+fn load(conn: &mut AnyConnection, stored: &str) -> AppResult<Option<State>> {
+    Ok(db::throttle::get(conn, stored)?.map(state_of))
+}
+
+/// Fails with 429 when `row`, the stored row of a key read along with something else (see
+/// [`stored_key`]; `None` when the key has none), is locked under `policy`: [`check`] for one
+/// key without a query of its own.
+pub fn check_read(row: Option<db::throttle::ThrottleRow>, policy: Policy) -> AppResult<()> {
+    match policy.retry_after(row.map(state_of).as_ref(), db::now()) {
+        Some(retry_after_secs) => Err(AppError::TooManyRequests { retry_after_secs }),
+        None => Ok(()),
+    }
 }
 
 fn store(conn: &mut AnyConnection, stored: String, state: &State) -> AppResult<()> {
