@@ -6,8 +6,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-pub use crate::db::{DatabaseUrl, SqliteSync};
+pub use crate::db::{DatabaseUrl, DatabaseUrlError, SqliteSync};
 use crate::domain::local_time::{DEFAULT_ZONE, TimeZone};
+use crate::i18n::{Lang, Localized};
 
 /// More proxies than this in front of one application is a misconfiguration.
 const MAX_TRUSTED_PROXIES: usize = 10;
@@ -99,6 +100,13 @@ struct FileSettings {
     time_zone: Option<String>,
 }
 
+/// The most HTTP worker threads accepted: far beyond any core count, so a typo (an extra
+/// digit) is caught rather than spawning threads by the thousand.
+const MAX_WORKERS: usize = 1024;
+
+/// The largest `KHAOSAT_API_RATE_PER_MINUTE` accepted (a bound that only catches typos).
+const MAX_API_RATE_PER_MINUTE: u32 = 1_000_000;
+
 /// The largest `KHAOSAT_MAX_IN_FLIGHT` accepted.
 const MAX_IN_FLIGHT_LIMIT: usize = 100_000;
 
@@ -122,21 +130,69 @@ fn default_export_dir(database_url: &DatabaseUrl) -> std::path::PathBuf {
     }
 }
 
-/// A setting that failed validation; displays as one line naming it.
-#[derive(Debug, thiserror::Error)]
-#[error("configuration error in {setting}: {message}")]
+/// A setting that failed validation; displays as one line naming it (in English; the CLI
+/// prints [`ConfigError::text`] in the operator's language).
+#[derive(Debug)]
 pub struct ConfigError {
     /// The environment variable (or file key) at fault.
     pub setting: String,
-    /// Why the value is not accepted.
-    pub message: String,
+    /// Why the value is not accepted, from the catalogues.
+    pub message: Localized,
 }
 
-fn config_error(setting: &str, message: impl Into<String>) -> ConfigError {
+impl ConfigError {
+    /// The whole line, `configuration error in SETTING: why`, in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        Localized::new("config.error", &[("setting", &self.setting)])
+            .with("message", self.message.clone())
+            .text(lang)
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The error of `setting`: the catalogue message `key` with its parameters.
+fn config_error(setting: &str, key: &'static str, args: &[(&'static str, &str)]) -> ConfigError {
     ConfigError {
         setting: setting.to_owned(),
-        message: message.into(),
+        message: Localized::new(key, args),
     }
+}
+
+/// `raw` as a whole number within `range`, or the error of `setting` that says so.
+fn whole_number_in<T>(
+    setting: &str,
+    raw: &str,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    raw.parse()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            config_error(
+                setting,
+                "config.not_in_range",
+                &[
+                    ("value", raw),
+                    ("min", &range.start().to_string()),
+                    ("max", &range.end().to_string()),
+                ],
+            )
+        })
+}
+
+/// `raw` as true or false, or the error of `setting` that says so.
+fn boolean(setting: &str, raw: &str) -> Result<bool, ConfigError> {
+    parse_bool(raw).ok_or_else(|| config_error(setting, "config.not_bool", &[("value", raw)]))
 }
 
 impl Settings {
@@ -163,18 +219,23 @@ impl Settings {
         let database_url = env("DATABASE_URL")
             .or(file.database_url)
             .unwrap_or_else(|| "sqlite://khaosat.db".to_owned());
-        let database_url =
-            DatabaseUrl::parse(&database_url).map_err(|m| config_error("DATABASE_URL", m))?;
+        let database_url = DatabaseUrl::parse(&database_url).map_err(|e| match e {
+            DatabaseUrlError::NoFile => {
+                config_error("DATABASE_URL", "config.database_url_no_file", &[])
+            }
+            DatabaseUrlError::UnknownScheme(scheme) => config_error(
+                "DATABASE_URL",
+                "config.database_url_scheme",
+                &[("scheme", &scheme)],
+            ),
+        })?;
 
         let bind = env("KHAOSAT_BIND")
             .or(file.bind)
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-        let bind: SocketAddr = bind.parse().map_err(|_| {
-            config_error(
-                "KHAOSAT_BIND",
-                format!("'{bind}' is not an address:port such as 127.0.0.1:8080"),
-            )
-        })?;
+        let bind: SocketAddr = bind
+            .parse()
+            .map_err(|_| config_error("KHAOSAT_BIND", "config.not_address", &[("value", &bind)]))?;
 
         let base_url = env("KHAOSAT_BASE_URL")
             .or(file.base_url)
@@ -185,9 +246,8 @@ impl Settings {
             .ok_or_else(|| {
                 config_error(
                     "KHAOSAT_BASE_URL",
-                    format!(
-                        "'{base_url}' is not an http(s) URL such as https://khaosat.example.vn"
-                    ),
+                    "config.not_base_url",
+                    &[("value", &base_url)],
                 )
             })?;
 
@@ -197,17 +257,17 @@ impl Settings {
         {
             return Err(config_error(
                 "KHAOSAT_SECRET_KEY",
-                "must be at least 32 characters; leave it unset to have one generated",
+                "config.secret_short",
+                &[],
             ));
         }
 
         let smtp_url = env("SMTP_URL").or(file.smtp_url);
         if let Some(smtp) = &smtp_url {
-            let parsed = url::Url::parse(smtp).map_err(|_| {
-                config_error("SMTP_URL", "not a URL such as smtp://user:pass@host:587")
-            })?;
+            let parsed = url::Url::parse(smtp)
+                .map_err(|_| config_error("SMTP_URL", "config.not_smtp_url", &[]))?;
             if !matches!(parsed.scheme(), "smtp" | "smtps") {
-                return Err(config_error("SMTP_URL", "the scheme must be smtp or smtps"));
+                return Err(config_error("SMTP_URL", "config.smtp_scheme", &[]));
             }
         }
         let smtp_from = env("SMTP_FROM").or(file.smtp_from);
@@ -216,7 +276,8 @@ impl Settings {
         {
             return Err(config_error(
                 "SMTP_FROM",
-                format!("'{from}' is not an e-mail address"),
+                "config.not_email",
+                &[("value", from)],
             ));
         }
 
@@ -226,18 +287,14 @@ impl Settings {
         {
             return Err(config_error(
                 "SMTP_REPLY_TO",
-                format!("'{reply_to}' is not an e-mail address"),
+                "config.not_email",
+                &[("value", reply_to)],
             ));
         }
         let smtp_contact = env("SMTP_CONTACT").or(file.smtp_contact);
 
         let migrate_on_start = match env("KHAOSAT_MIGRATE_ON_START") {
-            Some(v) => parse_bool(&v).ok_or_else(|| {
-                config_error(
-                    "KHAOSAT_MIGRATE_ON_START",
-                    format!("'{v}' is not true or false"),
-                )
-            })?,
+            Some(v) => boolean("KHAOSAT_MIGRATE_ON_START", &v)?,
             None => file.migrate_on_start.unwrap_or(true),
         };
 
@@ -250,43 +307,28 @@ impl Settings {
             other => {
                 return Err(config_error(
                     "KHAOSAT_SQLITE_SYNCHRONOUS",
-                    format!("'{other}' is not normal or full"),
+                    "config.not_sync",
+                    &[("value", other)],
                 ));
             }
         };
 
         let db_pool_size = match env("KHAOSAT_DB_POOL_SIZE") {
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| {
-                    config_error(
-                        "KHAOSAT_DB_POOL_SIZE",
-                        format!("'{v}' is not a number from 1 to 1000"),
-                    )
-                })?,
+            Some(v) => whole_number_in("KHAOSAT_DB_POOL_SIZE", &v, 1..=1000)?,
             None => file.db_pool_size.unwrap_or(10),
         };
 
         let trust_proxy = match env("KHAOSAT_TRUST_PROXY") {
-            Some(v) => parse_bool(&v).ok_or_else(|| {
-                config_error("KHAOSAT_TRUST_PROXY", format!("'{v}' is not true or false"))
-            })?,
+            Some(v) => boolean("KHAOSAT_TRUST_PROXY", &v)?,
             None => file.trust_proxy.unwrap_or(false),
         };
 
-        let trusted_proxies = match env("KHAOSAT_TRUSTED_PROXIES") {
-            Some(v) => v.parse().ok(),
-            None => Some(file.trusted_proxies.unwrap_or(1)),
-        }
-        .filter(|n| (1..=MAX_TRUSTED_PROXIES).contains(n))
-        .ok_or_else(|| {
-            config_error(
-                "KHAOSAT_TRUSTED_PROXIES",
-                format!("must be a whole number from 1 to {MAX_TRUSTED_PROXIES}"),
-            )
-        })?;
+        let trusted_proxies = whole_number_in(
+            "KHAOSAT_TRUSTED_PROXIES",
+            &env("KHAOSAT_TRUSTED_PROXIES")
+                .unwrap_or_else(|| file.trusted_proxies.unwrap_or(1).to_string()),
+            1..=MAX_TRUSTED_PROXIES,
+        )?;
 
         let metrics_token = env("KHAOSAT_METRICS_TOKEN").or(file.metrics_token);
         if let Some(token) = &metrics_token
@@ -294,65 +336,35 @@ impl Settings {
         {
             return Err(config_error(
                 "KHAOSAT_METRICS_TOKEN",
-                format!("must be at least {MIN_METRICS_TOKEN_LEN} characters"),
+                "config.token_short",
+                &[("min", &MIN_METRICS_TOKEN_LEN.to_string())],
             ));
         }
 
         let workers = match env("KHAOSAT_WORKERS") {
-            Some(v) => v.parse().map_err(|_| {
-                config_error("KHAOSAT_WORKERS", format!("'{v}' is not a whole number"))
-            })?,
+            Some(v) => whole_number_in("KHAOSAT_WORKERS", &v, 0..=MAX_WORKERS)?,
             None => file.workers.unwrap_or(0),
         };
 
         let max_in_flight = match env("KHAOSAT_MAX_IN_FLIGHT") {
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| *n <= MAX_IN_FLIGHT_LIMIT)
-                .ok_or_else(|| {
-                    config_error(
-                        "KHAOSAT_MAX_IN_FLIGHT",
-                        format!("'{v}' is not a whole number from 0 to {MAX_IN_FLIGHT_LIMIT}"),
-                    )
-                })?,
+            Some(v) => whole_number_in("KHAOSAT_MAX_IN_FLIGHT", &v, 0..=MAX_IN_FLIGHT_LIMIT)?,
             None => file
                 .max_in_flight
                 .unwrap_or_else(|| default_max_in_flight(db_pool_size)),
         };
 
         let queue_wait_ms = match env("KHAOSAT_QUEUE_WAIT_MS") {
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (1..=60_000).contains(n))
-                .ok_or_else(|| {
-                    config_error(
-                        "KHAOSAT_QUEUE_WAIT_MS",
-                        format!("'{v}' is not a number of milliseconds from 1 to 60000"),
-                    )
-                })?,
+            Some(v) => whole_number_in("KHAOSAT_QUEUE_WAIT_MS", &v, 1..=60_000)?,
             None => file.queue_wait_ms.unwrap_or(DEFAULT_QUEUE_WAIT_MS),
         };
 
         let group_commit = match env("KHAOSAT_GROUP_COMMIT") {
-            Some(v) => parse_bool(&v).ok_or_else(|| {
-                config_error("KHAOSAT_GROUP_COMMIT", format!("'{v}' is not true or false"))
-            })?,
+            Some(v) => boolean("KHAOSAT_GROUP_COMMIT", &v)?,
             None => file.group_commit.unwrap_or(true),
         };
 
         let mail_lease_seconds = match env("KHAOSAT_MAIL_LEASE_SECONDS") {
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| (1..=86_400).contains(n))
-                .ok_or_else(|| {
-                    config_error(
-                        "KHAOSAT_MAIL_LEASE_SECONDS",
-                        format!("'{v}' is not a number of seconds from 1 to 86400"),
-                    )
-                })?,
+            Some(v) => whole_number_in("KHAOSAT_MAIL_LEASE_SECONDS", &v, 1..=86_400)?,
             None => file.mail_lease_seconds.unwrap_or(120),
         };
 
@@ -363,12 +375,11 @@ impl Settings {
         );
 
         let api_rate_per_minute = match env("KHAOSAT_API_RATE_PER_MINUTE") {
-            Some(v) => v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                config_error(
-                    "KHAOSAT_API_RATE_PER_MINUTE",
-                    format!("'{v}' is not a whole number of at least 1"),
-                )
-            })?,
+            Some(v) => whole_number_in(
+                "KHAOSAT_API_RATE_PER_MINUTE",
+                &v,
+                1..=MAX_API_RATE_PER_MINUTE,
+            )?,
             None => file.api_rate_per_minute.unwrap_or(600),
         };
 
@@ -378,7 +389,8 @@ impl Settings {
         let time_zone = TimeZone::parse(&zone_name).ok_or_else(|| {
             config_error(
                 "KHAOSAT_TIME_ZONE",
-                format!("'{zone_name}' is not a time zone name such as {DEFAULT_ZONE} or UTC"),
+                "config.not_time_zone",
+                &[("value", &zone_name), ("example", DEFAULT_ZONE)],
             )
         })?;
 
@@ -439,12 +451,19 @@ impl Settings {
 }
 
 fn read_file(path: &Path, setting: &str) -> Result<FileSettings, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| config_error(setting, format!("cannot read {}: {e}", path.display())))?;
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        config_error(
+            setting,
+            "config.file_unreadable",
+            &[("file", &file), ("error", &e.to_string())],
+        )
+    })?;
     toml::from_str(&text).map_err(|e| {
         config_error(
             setting,
-            format!("{}: {}", path.display(), e.message().replace('\n', " ")),
+            "config.file_invalid",
+            &[("file", &file), ("error", &e.message().replace('\n', " "))],
         )
     })
 }
@@ -521,6 +540,24 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_setting_is_worded_in_the_operators_language() {
+        let err = settings_from(&[("KHAOSAT_WORKERS", "nhiều")]).unwrap_err();
+        assert_eq!(
+            err.text(Lang::Vi),
+            "lỗi cấu hình ở KHAOSAT_WORKERS: 'nhiều' không phải số nguyên từ 0 đến 1024"
+        );
+        assert_eq!(
+            err.to_string(),
+            "configuration error in KHAOSAT_WORKERS: 'nhiều' is not a whole number from 0 to 1024"
+        );
+        let err = settings_from(&[("KHAOSAT_TRUST_PROXY", "có")]).unwrap_err();
+        assert_eq!(
+            err.text(Lang::Vi),
+            "lỗi cấu hình ở KHAOSAT_TRUST_PROXY: 'có' không phải true hoặc false"
+        );
+    }
+
+    #[test]
     fn a_bad_bind_address_names_the_setting() {
         let err = settings_from(&[("KHAOSAT_BIND", "localhost")]).unwrap_err();
         assert_eq!(err.setting, "KHAOSAT_BIND");
@@ -593,7 +630,7 @@ mod tests {
         assert_eq!(s.time_zone.name(), "UTC");
         let err = settings_from(&[("KHAOSAT_TIME_ZONE", "Giờ Hà Nội")]).unwrap_err();
         assert_eq!(err.setting, "KHAOSAT_TIME_ZONE");
-        assert!(err.message.contains("Asia/Ho_Chi_Minh"), "{}", err.message);
+        assert!(err.to_string().contains("Asia/Ho_Chi_Minh"), "{err}");
     }
 
     #[test]
@@ -602,6 +639,6 @@ mod tests {
         let path = dir.path().join("khaosat.toml");
         std::fs::write(&path, "databse_url = 'x'\n").unwrap();
         let err = read_file(&path, "khaosat.toml").unwrap_err();
-        assert!(err.message.contains("databse_url"), "{}", err.message);
+        assert!(err.to_string().contains("databse_url"), "{err}");
     }
 }

@@ -10,9 +10,20 @@ pub enum DatabaseUrl {
     Postgres(String),
 }
 
+/// Why a database URL is refused; the settings reader words it for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DatabaseUrlError {
+    /// `sqlite://` with nothing after it.
+    #[error("a sqlite URL needs a file name, e.g. sqlite://khaosat.db")]
+    NoFile,
+    /// A scheme that is neither SQLite nor PostgreSQL.
+    #[error("unknown database scheme '{0}': use sqlite://FILE or postgres://USER@HOST/DB")]
+    UnknownScheme(String),
+}
+
 impl DatabaseUrl {
     /// Parses a URL, choosing the backend from its scheme.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, DatabaseUrlError> {
         let raw = raw.trim();
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             return Ok(Self::Postgres(raw.to_owned()));
@@ -22,14 +33,12 @@ impl DatabaseUrl {
             .or_else(|| raw.strip_prefix("sqlite:"))
         {
             if rest.is_empty() {
-                return Err("a sqlite URL needs a file name, e.g. sqlite://khaosat.db".into());
+                return Err(DatabaseUrlError::NoFile);
             }
             return Ok(Self::Sqlite(rest.to_owned()));
         }
         let scheme = raw.split_once(':').map_or(raw, |(s, _)| s);
-        Err(format!(
-            "unknown database scheme '{scheme}': use sqlite://FILE or postgres://USER@HOST/DB"
-        ))
+        Err(DatabaseUrlError::UnknownScheme(scheme.to_owned()))
     }
 
     /// The backend this URL selects.

@@ -38,7 +38,7 @@ pub mod upload_previews;
 pub mod users;
 mod versioned;
 
-pub use database_url::{DatabaseUrl, SqliteSync};
+pub use database_url::{DatabaseUrl, DatabaseUrlError, SqliteSync};
 
 use std::time::Duration;
 

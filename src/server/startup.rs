@@ -14,6 +14,7 @@ use crate::app::config::Settings;
 use crate::app::metrics::Metrics;
 use crate::app::state::AppState;
 use crate::db::{self, DbPool};
+use crate::i18n::Message;
 use crate::routes::{self, middleware};
 
 /// The largest JSON request body accepted (the API takes small requests only).
@@ -48,7 +49,11 @@ impl Application {
     /// Prepares the database (migrations, secret key, setup link) and binds the listener.
     pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind).map_err(|e| {
-            anyhow::anyhow!("cannot listen on {} (KHAOSAT_BIND): {e}", settings.bind)
+            Message::new(
+                "startup.cannot_listen",
+                &[("bind", &settings.bind.to_string())],
+            )
+            .because(e)
         })?;
         let port = listener.local_addr()?.port();
         if settings.base_url.port() == Some(0) {
@@ -76,7 +81,7 @@ impl Application {
         let writer = match settings.database_url.backend() {
             db::Backend::Sqlite if settings.group_commit => Some(
                 crate::app::group_commit::GroupCommit::start(pool.clone())
-                    .map_err(|e| anyhow::anyhow!("cannot start the writer thread: {e}"))?,
+                    .map_err(|e| Message::new("startup.writer_thread", &[]).because(e))?,
             ),
             _ => None,
         };
@@ -168,9 +173,7 @@ pub fn load_secret(conn: &mut db::AnyConnection, settings: &Settings) -> anyhow:
         None => {
             let stored =
                 db::settings::get_or_insert(conn, SECRET_SETTING, &SecretKey::generate_hex())
-                    .map_err(|e| {
-                        anyhow::anyhow!("cannot load the secret key from the database: {e}")
-                    })?;
+                    .map_err(|e| Message::new("startup.secret_key", &[]).because(e))?;
             Ok(SecretKey::new(stored.as_bytes()))
         }
     }
@@ -191,10 +194,12 @@ fn prepare_database(
             return Ok((SecretKey::new(key.as_bytes()), None));
         }
         (Err(e), _) => {
-            return Err(anyhow::anyhow!(
-                "cannot connect to the database {} (DATABASE_URL): {e}",
-                settings.database_url.redacted()
-            ));
+            return Err(Message::new(
+                "startup.cannot_connect",
+                &[("url", &settings.database_url.redacted())],
+            )
+            .because(e)
+            .into());
         }
     };
     if settings.migrate_on_start {
@@ -204,7 +209,7 @@ fn prepare_database(
         }
     }
     let unit_sets = crate::app::rounds::load_reference_units(&mut conn)
-        .map_err(|e| anyhow::anyhow!("cannot load the bundled unit lists: {e}"))?;
+        .map_err(|e| Message::new("startup.unit_lists", &[]).because(e))?;
     if unit_sets > 0 {
         tracing::info!(sets = unit_sets, "bundled unit lists loaded");
     }
@@ -218,30 +223,15 @@ fn prepare_database(
     }
     crate::app::auth::housekeeping::purge_logged(&mut conn);
     let bundled = crate::app::catalog::load_bundled(&mut conn)
-        .map_err(|e| anyhow::anyhow!("cannot load the bundled questionnaires: {e}"))?;
+        .map_err(|e| Message::new("startup.questionnaires", &[]).because(e))?;
     if bundled > 0 {
         tracing::info!(
             files = bundled,
             "bundled questionnaires and methodologies loaded"
         );
     }
-    let secret = match &settings.secret_key {
-        Some(key) => SecretKey::new(key.as_bytes()),
-        None => {
-            let stored =
-                db::settings::get_or_insert(&mut conn, SECRET_SETTING, &SecretKey::generate_hex())
-                    .map_err(|e| {
-                        anyhow::anyhow!("cannot load the secret key from the database: {e}")
-                    })?;
-            SecretKey::new(stored.as_bytes())
-        }
-    };
+    let secret = load_secret(&mut conn, settings)?;
     let setup_url = crate::app::auth::setup_link::issue_if_no_users(&mut conn, &settings.base())
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create the setup link: {}",
-                crate::error::cause_chain(&e)
-            )
-        })?;
+        .map_err(|e| Message::new("startup.setup_link", &[]).because(e))?;
     Ok((secret, setup_url))
 }

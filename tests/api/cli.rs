@@ -244,6 +244,31 @@ fn a_bad_setting_stops_with_one_line_naming_it() {
 }
 
 #[test]
+fn a_bad_setting_is_worded_in_the_operators_language() {
+    for (lang, expected) in [
+        (
+            "vi",
+            "khaosat: lỗi cấu hình ở KHAOSAT_DB_POOL_SIZE: 'mười' không phải số nguyên từ 1 đến 1000",
+        ),
+        (
+            "en",
+            "khaosat: configuration error in KHAOSAT_DB_POOL_SIZE: 'mười' is not a whole number from 1 to 1000",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_khaosat"))
+            .arg("migrate")
+            .env("KHAOSAT_LANG", lang)
+            .env("DATABASE_URL", "sqlite://unused.db")
+            .env("KHAOSAT_DB_POOL_SIZE", "mười")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end(), expected);
+    }
+}
+
+#[test]
 fn instrument_check_accepts_every_bundled_file() {
     let db = TestDb::new();
     for file in [

@@ -255,7 +255,7 @@ pub fn run() -> ExitCode {
     crate::server::telemetry::init();
     let settings = match Settings::load() {
         Ok(s) => s,
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => return fail(&e.text(lang)),
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings, lang),
