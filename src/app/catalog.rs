@@ -374,15 +374,8 @@ fn store_version(
         let action = format!("{}:import", new.entity);
         record(
             conn,
-            &AuditEntry {
-                actor_user_id: actor.user_id,
-                actor: actor.label,
-                action: &action,
-                entity: new.entity,
-                entity_id: Some(id.to_string()),
-                old_value: None,
-                new_value: Some(new.details.to_string()),
-            },
+            &AuditEntry::new(actor.user_id, actor.label, &action, new.entity, id)
+                .after(new.details),
         )?;
         Ok(Imported::New(id))
     })
