@@ -62,18 +62,9 @@ pub fn create_user(
     )?;
     record(
         conn,
-        &AuditEntry {
-            actor_user_id,
-            actor,
-            action: "user:create",
-            entity: "user",
-            entity_id: Some(user.id.to_string()),
-            old_value: None,
-            new_value: Some(
-                serde_json::json!({ "email": user.email, "name": user.name, "role": user.role.code() })
-                    .to_string(),
-            ),
-        },
+        &AuditEntry::new(actor_user_id, actor, "user:create", "user", user.id).after(
+            serde_json::json!({ "email": user.email, "name": user.name, "role": user.role.code() }),
+        ),
     )?;
     Ok(user)
 }
@@ -135,17 +126,8 @@ pub fn new_link(
         let token = account_link::issue(conn, user_id)?;
         record(
             conn,
-            &AuditEntry {
-                actor_user_id: actor.user_id,
-                actor: actor.label,
-                action: "user:link",
-                entity: "user",
-                entity_id: Some(user_id.to_string()),
-                new_value: Some(
-                    serde_json::json!({ "valid_hours": account_link::LINK_HOURS }).to_string(),
-                ),
-                ..AuditEntry::default()
-            },
+            &AuditEntry::new(actor.user_id, actor.label, "user:link", "user", user_id)
+                .after(serde_json::json!({ "valid_hours": account_link::LINK_HOURS })),
         )?;
         Ok(token)
     })
@@ -180,16 +162,8 @@ pub fn reset_password(
         };
         record(
             conn,
-            &AuditEntry {
-                actor,
-                action: "user:reset_password",
-                entity: "user",
-                entity_id: Some(user.id.to_string()),
-                new_value: Some(
-                    serde_json::json!({ "api_tokens_revoked": reset.tokens_revoked }).to_string(),
-                ),
-                ..AuditEntry::default()
-            },
+            &AuditEntry::new(None, actor, "user:reset_password", "user", user.id)
+                .after(serde_json::json!({ "api_tokens_revoked": reset.tokens_revoked })),
         )?;
         Ok::<_, AppError>(Some(reset))
     })
@@ -361,15 +335,9 @@ pub fn change_role(
         db::users::set_role(conn, user_id, role)?;
         record(
             conn,
-            &AuditEntry {
-                actor_user_id: actor.user_id,
-                actor: actor.label,
-                action: "user:role",
-                entity: "user",
-                entity_id: Some(user_id.to_string()),
-                old_value: Some(serde_json::json!({ "role": user.role.code() }).to_string()),
-                new_value: Some(serde_json::json!({ "role": role.code() }).to_string()),
-            },
+            &AuditEntry::new(actor.user_id, actor.label, "user:role", "user", user_id)
+                .before(serde_json::json!({ "role": user.role.code() }))
+                .after(serde_json::json!({ "role": role.code() })),
         )?;
         db::users::by_id(conn, user_id)?.ok_or(AccountChangeError::NotFound)
     })
@@ -405,15 +373,9 @@ pub fn assign_units(
         let ids: Vec<i64> = wanted.into_iter().collect();
         record(
             conn,
-            &AuditEntry {
-                actor_user_id: actor.user_id,
-                actor: actor.label,
-                action: "user:units",
-                entity: "user",
-                entity_id: Some(user_id.to_string()),
-                old_value: Some(serde_json::json!({ "units": before }).to_string()),
-                new_value: Some(serde_json::json!({ "units": codes(&all, &ids) }).to_string()),
-            },
+            &AuditEntry::new(actor.user_id, actor.label, "user:units", "user", user_id)
+                .before(serde_json::json!({ "units": before }))
+                .after(serde_json::json!({ "units": codes(&all, &ids) })),
         )?;
         let mut units: Vec<UnitRow> = ids.iter().filter_map(|id| all.get(id).cloned()).collect();
         units.sort_by(|a, b| (a.unit_set_id, &a.code).cmp(&(b.unit_set_id, &b.code)));
@@ -518,26 +480,23 @@ pub fn set_active(
             db::users::set_active(conn, user_id, active)?;
             record(
                 conn,
-                &AuditEntry {
-                    actor_user_id: actor.user_id,
-                    actor: actor.label,
-                    action: if active {
+                &AuditEntry::new(
+                    actor.user_id,
+                    actor.label,
+                    if active {
                         "user:activate"
                     } else {
                         "user:deactivate"
                     },
-                    entity: "user",
-                    entity_id: Some(user_id.to_string()),
-                    old_value: Some(serde_json::json!({ "active": user.active }).to_string()),
-                    new_value: Some(
-                        serde_json::json!({
-                            "active": active,
-                            "sessions_ended": sessions_ended,
-                            "api_tokens_revoked": tokens_revoked,
-                        })
-                        .to_string(),
-                    ),
-                },
+                    "user",
+                    user_id,
+                )
+                .before(serde_json::json!({ "active": user.active }))
+                .after(serde_json::json!({
+                    "active": active,
+                    "sessions_ended": sessions_ended,
+                    "api_tokens_revoked": tokens_revoked,
+                })),
             )?;
         }
         let user = db::users::by_id(conn, user_id)?.ok_or(AccountChangeError::NotFound)?;

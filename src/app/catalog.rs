@@ -8,6 +8,7 @@ use crate::app::bundled;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::instruments::{InstrumentSummary, NewInstrument};
 use crate::db::methodologies::{MethodologySummary, NewMethodology};
+use crate::db::versioned::CatalogueEntry;
 use crate::db::{self, AnyConnection};
 use crate::domain::instrument::{Instrument, MAX_FILE_BYTES};
 use crate::domain::methodology::{Methodology, MethodologyError};
@@ -265,18 +266,20 @@ pub fn import_instrument(
         db::instruments::insert(
             conn,
             &NewInstrument {
-                code: instrument.code(),
-                version: stored_version,
+                entry: CatalogueEntry {
+                    code: instrument.code(),
+                    version: stored_version,
+                    source_text: &checked.source_text,
+                    definition: &definition,
+                    content_hash: &hash,
+                    builtin,
+                    created_by: actor.user_id,
+                    created_at: db::now(),
+                },
                 group_code: instrument.group().code(),
                 title_vi: &instrument.title().vi,
                 title_en: &instrument.title().en,
                 source_format: checked.format.code(),
-                source_text: &checked.source_text,
-                definition: &definition,
-                content_hash: &hash,
-                builtin,
-                created_by: actor.user_id,
-                created_at: db::now(),
             },
         )
     })
@@ -310,16 +313,18 @@ pub fn import_methodology(
         db::methodologies::insert(
             conn,
             &NewMethodology {
-                code: &m.code,
-                version: stored_version,
+                entry: CatalogueEntry {
+                    code: &m.code,
+                    version: stored_version,
+                    source_text: &checked.source_text,
+                    definition: &m.canonical_json(),
+                    content_hash: &hash,
+                    builtin,
+                    created_by: actor.user_id,
+                    created_at: db::now(),
+                },
                 name_vi: &m.name.vi,
                 name_en: &m.name.en,
-                source_text: &checked.source_text,
-                definition: &m.canonical_json(),
-                content_hash: &hash,
-                builtin,
-                created_by: actor.user_id,
-                created_at: db::now(),
             },
         )
     })
@@ -369,15 +374,8 @@ fn store_version(
         let action = format!("{}:import", new.entity);
         record(
             conn,
-            &AuditEntry {
-                actor_user_id: actor.user_id,
-                actor: actor.label,
-                action: &action,
-                entity: new.entity,
-                entity_id: Some(id.to_string()),
-                old_value: None,
-                new_value: Some(new.details.to_string()),
-            },
+            &AuditEntry::new(actor.user_id, actor.label, &action, new.entity, id)
+                .after(new.details),
         )?;
         Ok(Imported::New(id))
     })

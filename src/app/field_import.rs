@@ -443,23 +443,19 @@ fn store(
     }
     record(
         conn,
-        &AuditEntry {
-            actor_user_id: actor.user_id,
-            actor: actor.label,
-            action: "round:import_submissions",
-            entity: "round",
-            entity_id: Some(round_id.to_string()),
-            old_value: None,
-            new_value: Some(
-                serde_json::json!({
-                    "file": file_name,
-                    "stored": submissions.len(),
-                    "already_stored": already,
-                    "repeated_rows": repeated,
-                })
-                .to_string(),
-            ),
-        },
+        &AuditEntry::new(
+            actor.user_id,
+            actor.label,
+            "round:import_submissions",
+            "round",
+            round_id,
+        )
+        .after(serde_json::json!({
+            "file": file_name,
+            "stored": submissions.len(),
+            "already_stored": already,
+            "repeated_rows": repeated,
+        })),
     )?;
     Ok(submissions.len())
 }

@@ -328,25 +328,21 @@ fn audit_keying(
         .unwrap_or_default();
     record(
         conn,
-        &AuditEntry {
-            actor_user_id: Some(keying.keyer.user_id),
-            actor: keying.keyer.label,
-            action: "paper:key",
-            entity: "round",
-            entity_id: Some(keying.round_id.to_string()),
-            old_value: None,
-            new_value: Some(
-                serde_json::json!({
-                    "unit": unit,
-                    "unit_id": keying.unit_id,
-                    "group_id": keying.group_id,
-                    "form_ref": form_ref,
-                    "entry": keying.mode.code(),
-                    "outcome": outcome.code(),
-                })
-                .to_string(),
-            ),
-        },
+        &AuditEntry::new(
+            Some(keying.keyer.user_id),
+            keying.keyer.label,
+            "paper:key",
+            "round",
+            keying.round_id,
+        )
+        .after(serde_json::json!({
+            "unit": unit,
+            "unit_id": keying.unit_id,
+            "group_id": keying.group_id,
+            "form_ref": form_ref,
+            "entry": keying.mode.code(),
+            "outcome": outcome.code(),
+        })),
     )?;
     Ok(())
 }

@@ -107,19 +107,15 @@ pub fn exclude(
         )?;
         record(
             conn,
-            &AuditEntry {
+            &AuditEntry::new(
                 actor_user_id,
                 actor,
-                action: "response:exclude",
-                entity: "response",
-                entity_id: Some(response_id.to_string()),
-                old_value: Some(
-                    serde_json::json!({ "excluded": false, "flags": row.flags }).to_string(),
-                ),
-                new_value: Some(
-                    serde_json::json!({ "excluded": true, "reason": reason }).to_string(),
-                ),
-            },
+                "response:exclude",
+                "response",
+                response_id,
+            )
+            .before(serde_json::json!({ "excluded": false, "flags": row.flags }))
+            .after(serde_json::json!({ "excluded": true, "reason": reason })),
         )?;
         Ok(true)
     })

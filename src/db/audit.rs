@@ -25,6 +25,46 @@ pub struct AuditEntry<'a> {
     pub new_value: Option<String>,
 }
 
+impl<'a> AuditEntry<'a> {
+    /// `actor` (and their account, when one acted) did `action` to the `entity` with `id`; the
+    /// state before and after are added with [`Self::before`] and [`Self::after`].
+    pub fn new(
+        actor_user_id: Option<i64>,
+        actor: &'a str,
+        action: &'a str,
+        entity: &'a str,
+        id: impl ToString,
+    ) -> Self {
+        AuditEntry {
+            actor_user_id,
+            actor,
+            action,
+            entity,
+            entity_id: Some(id.to_string()),
+            old_value: None,
+            new_value: None,
+        }
+    }
+
+    /// The entry with the state before (never secrets).
+    #[must_use]
+    pub fn before(self, state: serde_json::Value) -> Self {
+        AuditEntry {
+            old_value: Some(state.to_string()),
+            ..self
+        }
+    }
+
+    /// The entry with the state after (never secrets).
+    #[must_use]
+    pub fn after(self, state: serde_json::Value) -> Self {
+        AuditEntry {
+            new_value: Some(state.to_string()),
+            ..self
+        }
+    }
+}
+
 /// Appends an entry.
 pub fn record(conn: &mut AnyConnection, entry: &AuditEntry<'_>) -> QueryResult<usize> {
     diesel::insert_into(audit_log::table)

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{instruments, round_groups};
+use super::versioned::CatalogueEntry;
 
 /// An instrument version without its source (for lists).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -37,10 +38,9 @@ pub struct InstrumentSummary {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = instruments)]
 pub struct NewInstrument<'a> {
-    /// Stable instrument code.
-    pub code: &'a str,
-    /// Version of that code.
-    pub version: i32,
+    /// The columns both catalogues share.
+    #[diesel(embed)]
+    pub entry: CatalogueEntry<'a>,
     /// Respondent group code.
     pub group_code: &'a str,
     /// Vietnamese title.
@@ -49,18 +49,6 @@ pub struct NewInstrument<'a> {
     pub title_en: &'a str,
     /// `toml` or `xlsform`.
     pub source_format: &'a str,
-    /// The TOML text (an XLSForm is stored as its TOML equivalent).
-    pub source_text: &'a str,
-    /// Canonical JSON of the definition.
-    pub definition: &'a str,
-    /// SHA-256 of the canonical definition.
-    pub content_hash: &'a str,
-    /// Shipped with khaosat.
-    pub builtin: bool,
-    /// The importing account.
-    pub created_by: Option<i64>,
-    /// Import time.
-    pub created_at: NaiveDateTime,
 }
 
 super::versioned::versioned_catalogue_queries!(

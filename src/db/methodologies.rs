@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::schema::{methodologies, round_groups};
+use super::versioned::CatalogueEntry;
 
 /// A methodology version without its source (for lists).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -33,26 +34,13 @@ pub struct MethodologySummary {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = methodologies)]
 pub struct NewMethodology<'a> {
-    /// Stable methodology code.
-    pub code: &'a str,
-    /// Version of that code.
-    pub version: i32,
+    /// The columns both catalogues share.
+    #[diesel(embed)]
+    pub entry: CatalogueEntry<'a>,
     /// Vietnamese name.
     pub name_vi: &'a str,
     /// English name.
     pub name_en: &'a str,
-    /// The TOML text as imported.
-    pub source_text: &'a str,
-    /// Canonical JSON of the definition.
-    pub definition: &'a str,
-    /// SHA-256 of the canonical definition.
-    pub content_hash: &'a str,
-    /// Shipped with khaosat.
-    pub builtin: bool,
-    /// The importing account.
-    pub created_by: Option<i64>,
-    /// Import time.
-    pub created_at: NaiveDateTime,
 }
 
 super::versioned::versioned_catalogue_queries!(

@@ -36,7 +36,7 @@ pub mod throttle;
 pub mod units;
 pub mod upload_previews;
 pub mod users;
-mod versioned;
+pub mod versioned;
 
 pub use database_url::{DatabaseUrl, DatabaseUrlError, SqliteSync};
 

@@ -31,10 +31,13 @@ pub struct NewRespondent<'a> {
     pub created_at: NaiveDateTime,
 }
 
-/// A respondent who can be given a code, with what mailing needs.
-#[derive(Debug, Clone, Queryable)]
-pub struct Invitee {
+/// Who a respondent is and how to reach them: the part of their row that issuing, reissuing
+/// and mailing codes and the respondents page all read.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = respondents)]
+pub struct Contact {
     /// Respondent id.
+    #[diesel(column_name = id)]
     pub respondent_id: i64,
     /// Unit id.
     pub unit_id: i64,
@@ -46,6 +49,13 @@ pub struct Invitee {
     pub email: Option<String>,
     /// Phone.
     pub phone: Option<String>,
+}
+
+/// A respondent who can be given a code, with what mailing needs.
+#[derive(Debug, Clone, Queryable)]
+pub struct Invitee {
+    /// Who they are and how to reach them.
+    pub contact: Contact,
     /// Opted out of e-mail.
     pub opted_out: bool,
 }
@@ -101,15 +111,7 @@ pub fn without_invitation(
     }
     query
         .order(respondents::id)
-        .select((
-            respondents::id,
-            respondents::unit_id,
-            respondents::group_id,
-            respondents::name,
-            respondents::email,
-            respondents::phone,
-            respondents::opted_out,
-        ))
+        .select((Contact::as_select(), respondents::opted_out))
         .load(conn)
 }
 
@@ -229,18 +231,8 @@ pub fn opt_out_by_invitation(conn: &mut AnyConnection, invitation_id: i64) -> Qu
 /// A listed respondent who holds an access code, for reissuing it.
 #[derive(Debug, Clone, Queryable)]
 pub struct CodeHolder {
-    /// Respondent id.
-    pub respondent_id: i64,
-    /// Unit id.
-    pub unit_id: i64,
-    /// Group id.
-    pub group_id: i64,
-    /// Full name.
-    pub name: String,
-    /// E-mail.
-    pub email: Option<String>,
-    /// Phone.
-    pub phone: Option<String>,
+    /// Who they are and how to reach them.
+    pub contact: Contact,
     /// Invitation id.
     pub invitation_id: i64,
     /// Access code id.
@@ -283,12 +275,7 @@ pub fn code_holders(
     query
         .order(respondents::id)
         .select((
-            respondents::id,
-            respondents::unit_id,
-            respondents::group_id,
-            respondents::name,
-            respondents::email,
-            respondents::phone,
+            Contact::as_select(),
             invitations::id,
             access_codes::id,
             access_codes::state,
@@ -299,18 +286,8 @@ pub fn code_holders(
 /// A respondent as the respondents page lists them, with how far their code has come.
 #[derive(Debug, Clone, Queryable)]
 pub struct RosterRow {
-    /// Respondent id.
-    pub id: i64,
-    /// Unit id.
-    pub unit_id: i64,
-    /// Group id.
-    pub group_id: i64,
-    /// Full name.
-    pub name: String,
-    /// E-mail.
-    pub email: Option<String>,
-    /// Phone.
-    pub phone: Option<String>,
+    /// Who they are and how to reach them.
+    pub contact: Contact,
     /// The state of their code, when one was issued.
     pub code_state: Option<String>,
 }
@@ -347,15 +324,7 @@ fn roster_rows(
     }
     query
         .order(respondents::id)
-        .select((
-            respondents::id,
-            respondents::unit_id,
-            respondents::group_id,
-            respondents::name,
-            respondents::email,
-            respondents::phone,
-            access_codes::state.nullable(),
-        ))
+        .select((Contact::as_select(), access_codes::state.nullable()))
         .load(conn)
 }
 

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::query_dsl::methods::ExecuteDsl;
 
 use super::AnyConnection;
 use super::schema::{
@@ -160,20 +161,30 @@ pub fn set_group(
     instrument_id: i64,
     methodology_id: i64,
 ) -> QueryResult<()> {
-    diesel::delete(
-        round_groups::table
-            .filter(round_groups::round_id.eq(round_id))
-            .filter(round_groups::group_id.eq(group_id)),
-    )
-    .execute(conn)?;
-    diesel::insert_into(round_groups::table)
-        .values((
-            round_groups::round_id.eq(round_id),
-            round_groups::group_id.eq(group_id),
+    let key = (
+        round_groups::round_id.eq(round_id),
+        round_groups::group_id.eq(group_id),
+    );
+    replace_row(
+        conn,
+        diesel::delete(round_groups::table.filter(key.0).filter(key.1)),
+        diesel::insert_into(round_groups::table).values((
+            key,
             round_groups::instrument_id.eq(instrument_id),
             round_groups::methodology_id.eq(methodology_id),
-        ))
-        .execute(conn)?;
+        )),
+    )
+}
+
+/// Replaces the one row a key selects in a round's settings: `old` deletes it (when there is
+/// one), `new` inserts its successor. Both run in the caller's transaction.
+fn replace_row<Old, New>(conn: &mut AnyConnection, old: Old, new: New) -> QueryResult<()>
+where
+    Old: ExecuteDsl<AnyConnection>,
+    New: ExecuteDsl<AnyConnection>,
+{
+    ExecuteDsl::execute(old, conn)?;
+    ExecuteDsl::execute(new, conn)?;
     Ok(())
 }
 
@@ -238,22 +249,21 @@ pub fn set_target(
     group_id: i64,
     target: i32,
 ) -> QueryResult<()> {
-    diesel::delete(
-        round_targets::table
-            .filter(round_targets::round_id.eq(round_id))
-            .filter(round_targets::unit_id.eq(unit_id))
-            .filter(round_targets::group_id.eq(group_id)),
+    let key = (
+        round_targets::round_id.eq(round_id),
+        round_targets::unit_id.eq(unit_id),
+        round_targets::group_id.eq(group_id),
+    );
+    replace_row(
+        conn,
+        diesel::delete(
+            round_targets::table
+                .filter(key.0)
+                .filter(key.1)
+                .filter(key.2),
+        ),
+        diesel::insert_into(round_targets::table).values((key, round_targets::target.eq(target))),
     )
-    .execute(conn)?;
-    diesel::insert_into(round_targets::table)
-        .values((
-            round_targets::round_id.eq(round_id),
-            round_targets::unit_id.eq(unit_id),
-            round_targets::group_id.eq(group_id),
-            round_targets::target.eq(target),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
 
 /// All targets of a round as (unit, group, target).

@@ -182,9 +182,7 @@ pub async fn intro(
     ))
 }
 
-/// An empty form (only the CSRF token).
-#[derive(Debug, Deserialize)]
-pub struct EmptyForm {}
+pub use crate::app::auth::csrf::EmptyForm;
 
 /// `POST /s/{code}/start`: creates the draft (a POST, so link scanners in mail systems never
 /// start a response) and goes to the section to continue with.

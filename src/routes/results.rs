@@ -22,6 +22,46 @@ fn viewer_of(user: Option<&CurrentUser>) -> Viewer {
     Viewer::of(user.map(|u| (u.user.id, u.role)))
 }
 
+/// What every page of one round's results starts from: the request, the state, the visitor
+/// (signed in or not), what they may see, and the round's id, extracted in the order the
+/// handlers listed them.
+pub struct RoundPage {
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Option<CurrentUser>,
+    viewer: Viewer,
+    round_id: i64,
+}
+
+impl RoundPage {
+    /// The page's context: the visitor's language and menu.
+    fn ctx(&self) -> PageContext {
+        PageContext::new(&self.req, self.user.as_ref())
+    }
+}
+
+impl actix_web::FromRequest for RoundPage {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let parts = <(web::Data<AppState>, Option<CurrentUser>, web::Path<i64>)>::from_request(
+            req, payload,
+        );
+        let req = req.clone();
+        Box::pin(async move {
+            let (state, user, id) = parts.await?;
+            Ok(RoundPage {
+                req,
+                state,
+                viewer: viewer_of(user.as_ref()),
+                user,
+                round_id: id.into_inner(),
+            })
+        })
+    }
+}
+
 /// `GET /results`: the rounds the visitor may open.
 pub async fn list(
     req: HttpRequest,
@@ -44,18 +84,11 @@ pub struct RankingQuery {
 }
 
 /// `GET /results/{id}`: overview, charts, ranking table, downloads.
-pub async fn dashboard(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: Option<CurrentUser>,
-    id: web::Path<i64>,
-    query: web::Query<RankingQuery>,
-) -> AppResult<Markup> {
-    let viewer = viewer_of(user.as_ref());
-    let round_id = id.into_inner();
-    let (r, frame) = state
-        .with_results(round_id, viewer, move |conn, r| {
-            let frame = results::dashboard_frame(conn, &r, viewer)?;
+pub async fn dashboard(page: RoundPage, query: web::Query<RankingQuery>) -> AppResult<Markup> {
+    let (r, frame) = page
+        .state
+        .with_results(page.round_id, page.viewer, move |conn, r| {
+            let frame = results::dashboard_frame(conn, &r, page.viewer)?;
             Ok((r, frame))
         })
         .await?;
@@ -63,7 +96,7 @@ pub async fn dashboard(
     let ascending = query.dir.as_deref() == Some("asc");
     let overview = results::overview(&r.scores, &r.methodology);
     let rows = results::ranking_rows(&r, &sort, ascending);
-    let ctx = PageContext::new(&req, user.as_ref());
+    let ctx = page.ctx();
     let charts = views::charts::dashboard(&ctx, &r, &overview);
     Ok(pages::dashboard(
         &ctx,
@@ -74,7 +107,7 @@ pub async fn dashboard(
             sort: &sort,
             ascending,
             groups: &frame.groups,
-            may_export_microdata: viewer.may_download_microdata(),
+            may_export_microdata: page.viewer.may_download_microdata(),
             fieldwork: frame.fieldwork.as_ref(),
             sample: frame.sample.as_ref(),
         },
@@ -190,25 +223,19 @@ impl CompareQuery {
 /// one province of the national round of the same year, item by item. Both rounds are opened
 /// with the visitor's own rules; a refusal (another year, a unit not in that round, no group in
 /// common) is shown on the page with the form, as 400.
-pub async fn compare(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: Option<CurrentUser>,
-    id: web::Path<i64>,
-    query: web::Query<CompareQuery>,
-) -> AppResult<HttpResponse> {
-    let viewer = viewer_of(user.as_ref());
-    let round_id = id.into_inner();
+pub async fn compare(page: RoundPage, query: web::Query<CompareQuery>) -> AppResult<HttpResponse> {
     let request = query.into_inner().request();
-    let cache = state.results.clone();
-    let (found, labels) = state
+    let cache = page.state.results.clone();
+    let (found, labels) = page
+        .state
         .db(move |conn| {
-            let found = results::compare_with_national(&cache, conn, round_id, viewer, &request)?;
-            let labels = jobs::item_labels(conn, round_id)?;
+            let found =
+                results::compare_with_national(&cache, conn, page.round_id, page.viewer, &request)?;
+            let labels = jobs::item_labels(conn, page.round_id)?;
             Ok((found, labels))
         })
         .await?;
-    let ctx = PageContext::new(&req, user.as_ref());
+    let ctx = page.ctx();
     let body = views::compare::compare_page(&ctx, &found, &labels);
     let status = if found.outcome.is_err() {
         StatusCode::BAD_REQUEST
@@ -270,17 +297,10 @@ async fn results_with_labels(
 }
 
 /// `GET /results/{id}/items`: national answer distributions per question.
-pub async fn items(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: Option<CurrentUser>,
-    id: web::Path<i64>,
-) -> AppResult<Markup> {
-    let viewer = viewer_of(user.as_ref());
-    let round_id = id.into_inner();
-    let (r, labels) = results_with_labels(&state, round_id, viewer).await?;
+pub async fn items(page: RoundPage) -> AppResult<Markup> {
+    let (r, labels) = results_with_labels(&page.state, page.round_id, page.viewer).await?;
     let distributions = results::item_distributions(&r.scores);
-    let ctx = PageContext::new(&req, user.as_ref());
+    let ctx = page.ctx();
     let charts = views::charts::items(&ctx, &r, &distributions, &labels);
     Ok(pages::items_page(&ctx, &r, &distributions, charts))
 }
@@ -423,23 +443,16 @@ pub struct BreakdownQuery {
 
 /// `GET /results/{id}/breakdown?group=G&by=Q`: a group's score per unit split by the answer
 /// to a categorical question, with small cells suppressed.
-pub async fn breakdown(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: Option<CurrentUser>,
-    id: web::Path<i64>,
-    query: web::Query<BreakdownQuery>,
-) -> AppResult<Markup> {
-    let viewer = viewer_of(user.as_ref());
-    let round_id = id.into_inner();
+pub async fn breakdown(page: RoundPage, query: web::Query<BreakdownQuery>) -> AppResult<Markup> {
     let query = query.into_inner();
-    let (r, chosen) = state
-        .with_results(round_id, viewer, move |conn, r| {
+    let (r, chosen) = page
+        .state
+        .with_results(page.round_id, page.viewer, move |conn, r| {
             let chosen = results::chosen_breakdown(conn, &r, query.group, query.by)?;
             Ok((r, chosen))
         })
         .await?;
-    let ctx = PageContext::new(&req, user.as_ref());
+    let ctx = page.ctx();
     Ok(pages::breakdown_page(
         &ctx,
         &r,

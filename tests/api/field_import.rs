@@ -553,7 +553,7 @@ async fn a_respondent_list_preview_and_a_field_export_preview_never_confirm_each
     let names: Vec<String> = khaosat::db::respondents::roster(&mut conn, round)
         .unwrap()
         .into_iter()
-        .map(|r| r.name)
+        .map(|r| r.contact.name)
         .collect();
     assert_eq!(names, ["Nguyễn Văn An"]);
 }

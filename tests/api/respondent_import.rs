@@ -55,7 +55,7 @@ fn listed(app: &TestApp, round: i64) -> Vec<String> {
     khaosat::db::respondents::roster(&mut conn, round)
         .unwrap()
         .into_iter()
-        .map(|r| r.name)
+        .map(|r| r.contact.name)
         .collect()
 }
 

@@ -27,9 +27,10 @@ fn respondent_id(app: &TestApp, round: i64, name: &str) -> i64 {
     khaosat::db::respondents::roster(&mut conn, round)
         .unwrap()
         .into_iter()
-        .find(|r| r.name == name)
+        .find(|r| r.contact.name == name)
         .unwrap_or_else(|| panic!("{name} is listed"))
-        .id
+        .contact
+        .respondent_id
 }
 
 #[tokio::test]
@@ -120,9 +121,9 @@ async fn an_edit_is_checked_like_an_import_and_audited() {
     let row = khaosat::db::respondents::roster_entry(&mut conn, round, id)
         .unwrap()
         .unwrap();
-    assert_eq!(row.name, "Trần Thị Bình Minh");
-    assert_eq!(row.email.as_deref(), Some("binh@sonoivu.gov.vn"));
-    assert_eq!(row.phone.as_deref(), Some("0912345678"));
+    assert_eq!(row.contact.name, "Trần Thị Bình Minh");
+    assert_eq!(row.contact.email.as_deref(), Some("binh@sonoivu.gov.vn"));
+    assert_eq!(row.contact.phone.as_deref(), Some("0912345678"));
     let audited: Vec<(Option<String>, Option<String>)> = audit_log::table
         .filter(audit_log::action.eq("round:edit_respondent"))
         .select((audit_log::entity_id, audit_log::new_value))

@@ -411,7 +411,7 @@ async fn codes_go_only_to_sampled_respondents_and_replacements_follow_the_reserv
             khaosat::db::respondents::code_holders(conn, round, &Default::default())
                 .unwrap()
                 .into_iter()
-                .map(|h| h.respondent_id)
+                .map(|h| h.contact.respondent_id)
                 .collect();
         ids.sort_unstable();
         ids

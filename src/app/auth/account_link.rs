@@ -155,15 +155,14 @@ pub fn choose_password(
         db::users::set_password(conn, &user.email, password_hash)?;
         record(
             conn,
-            &AuditEntry {
-                actor_user_id: Some(user.id),
-                actor: &user.email,
-                action: "user:password_chosen",
-                entity: "user",
-                entity_id: Some(user.id.to_string()),
-                new_value: Some(serde_json::json!({ "via": "account_link" }).to_string()),
-                ..AuditEntry::default()
-            },
+            &AuditEntry::new(
+                Some(user.id),
+                &user.email,
+                "user:password_chosen",
+                "user",
+                user.id,
+            )
+            .after(serde_json::json!({ "via": "account_link" })),
         )?;
         let session_token = session::start(conn, user.id, previous_session)?;
         Ok::<_, AppError>(Some(session_token))

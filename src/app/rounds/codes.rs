@@ -63,26 +63,19 @@ impl Names {
         Ok(Names { units, groups })
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one field each of the slip; a struct would only rename them"
-    )]
+    /// The slip of a code issued to `contact`.
     fn issued(
         &self,
-        name: String,
-        email: Option<String>,
-        phone: Option<String>,
-        unit_id: i64,
-        group_id: i64,
+        contact: db::respondents::Contact,
         code: AccessCode,
         invitation_id: i64,
     ) -> IssuedCode {
-        let unit = self.units.get(&unit_id);
-        let group = self.groups.get(&group_id);
+        let unit = self.units.get(&contact.unit_id);
+        let group = self.groups.get(&contact.group_id);
         IssuedCode {
-            name,
-            email,
-            phone,
+            name: contact.name,
+            email: contact.email,
+            phone: contact.phone,
             unit_code: unit.map(|u| u.code.clone()).unwrap_or_default(),
             unit_name: unit.map(|u| u.name_vi.clone()).unwrap_or_default(),
             group_code: group.map(|g| g.0.clone()).unwrap_or_default(),
@@ -139,7 +132,7 @@ pub fn issue_codes(
         let mut invitees =
             db::respondents::without_invitation(conn, round_id, with_email_only, unit_id)?;
         if let Some(sampled) = &sampled {
-            invitees.retain(|i| sampled.contains(&i.respondent_id));
+            invitees.retain(|i| sampled.contains(&i.contact.respondent_id));
         }
         let now = db::now();
         let mut issued = Vec::with_capacity(invitees.len());
@@ -148,22 +141,18 @@ pub fn issue_codes(
                 conn,
                 secret,
                 round_id,
-                invitee.unit_id,
-                invitee.group_id,
+                invitee.contact.unit_id,
+                invitee.contact.group_id,
                 CodeKind::Invitation,
                 None,
             )?;
-            let invitation_id =
-                db::respondents::insert_invitation(conn, invitee.respondent_id, code_id, now)?;
-            issued.push(names.issued(
-                invitee.name,
-                invitee.email,
-                invitee.phone,
-                invitee.unit_id,
-                invitee.group_id,
-                code,
-                invitation_id,
-            ));
+            let invitation_id = db::respondents::insert_invitation(
+                conn,
+                invitee.contact.respondent_id,
+                code_id,
+                now,
+            )?;
+            issued.push(names.issued(invitee.contact, code, invitation_id));
         }
         audit(
             conn,
@@ -262,15 +251,7 @@ pub fn reissue_codes(
                 already_submitted += 1;
                 continue;
             }
-            let issued = names.issued(
-                holder.name,
-                holder.email,
-                holder.phone,
-                holder.unit_id,
-                holder.group_id,
-                code,
-                holder.invitation_id,
-            );
+            let issued = names.issued(holder.contact, code, holder.invitation_id);
             *units.entry(issued.unit_code.clone()).or_default() += 1;
             *groups.entry(issued.group_code.clone()).or_default() += 1;
             codes.push(issued);
@@ -347,16 +328,16 @@ pub fn code_holders(
     Ok(db::respondents::code_holders(conn, round_id, &filter)?
         .into_iter()
         .map(|h| CodeHolderLine {
-            respondent_id: h.respondent_id,
-            name: h.name,
+            respondent_id: h.contact.respondent_id,
+            name: h.contact.name,
             unit_name: names
                 .units
-                .get(&h.unit_id)
+                .get(&h.contact.unit_id)
                 .map(|u| u.name_vi.clone())
                 .unwrap_or_default(),
             group_code: names
                 .groups
-                .get(&h.group_id)
+                .get(&h.contact.group_id)
                 .map(|g| g.0.clone())
                 .unwrap_or_default(),
             state: h.code_state,

@@ -162,13 +162,9 @@ fn audit(
     record(
         conn,
         &AuditEntry {
-            actor_user_id: actor.user_id,
-            actor: actor.label,
-            action,
-            entity: "round",
-            entity_id: Some(round_id.to_string()),
             old_value: old,
             new_value: new,
+            ..AuditEntry::new(actor.user_id, actor.label, action, "round", round_id)
         },
     )?;
     Ok(())

@@ -86,13 +86,17 @@ pub fn roster(
     let mut entries = Vec::new();
     let mut matching = 0;
     for row in db::respondents::roster(conn, round_id)? {
-        if mine.as_ref().is_some_and(|m| !m.contains(&row.unit_id)) {
+        if mine
+            .as_ref()
+            .is_some_and(|m| !m.contains(&row.contact.unit_id))
+        {
             continue;
         }
         visible += 1;
         let found = needle.is_empty()
-            || fold(&row.name).contains(&needle)
+            || fold(&row.contact.name).contains(&needle)
             || row
+                .contact
                 .email
                 .as_deref()
                 .is_some_and(|e| fold(e).contains(&needle));
@@ -123,7 +127,7 @@ pub fn roster_entry(
     let round = round_or_404(conn, round_id)?;
     let row = db::respondents::roster_entry(conn, round_id, respondent_id)?
         .ok_or(RoundError::NotFound)?;
-    if allowed_units(conn, viewer)?.is_some_and(|m| !m.contains(&row.unit_id)) {
+    if allowed_units(conn, viewer)?.is_some_and(|m| !m.contains(&row.contact.unit_id)) {
         return Err(RoundError::NotFound);
     }
     let units: HashMap<i64, UnitRow> = db::rounds::units(conn, round_id)?
@@ -158,15 +162,18 @@ fn entry(
         Some(Ok(state)) => CodeProgress::Unused(state),
         Some(Err(e)) => return Err(RoundError::App(AppError::internal(e))),
     };
-    let unit = units.get(&row.unit_id);
+    let unit = units.get(&row.contact.unit_id);
     Ok(RosterEntry {
-        id: row.id,
-        name: row.name,
-        email: row.email,
-        phone: row.phone,
+        id: row.contact.respondent_id,
+        name: row.contact.name,
+        email: row.contact.email,
+        phone: row.contact.phone,
         unit_vi: unit.map(|u| u.name_vi.clone()).unwrap_or_default(),
         unit_en: unit.map(|u| u.name_en.clone()).unwrap_or_default(),
-        group: groups.get(&row.group_id).cloned().unwrap_or_default(),
+        group: groups
+            .get(&row.contact.group_id)
+            .cloned()
+            .unwrap_or_default(),
         code,
     })
 }
@@ -216,13 +223,13 @@ pub fn edit_respondent(
             )]));
         }
         let mut changed = Vec::new();
-        if current.name != contact.name {
+        if current.contact.name != contact.name {
             changed.push("name");
         }
-        if current.email != contact.email {
+        if current.contact.email != contact.email {
             changed.push("email");
         }
-        if current.phone != contact.phone {
+        if current.contact.phone != contact.phone {
             changed.push("phone");
         }
         if changed.is_empty() {
@@ -273,8 +280,8 @@ pub fn remove_respondent(
             Some(
                 serde_json::json!({
                     "respondent": respondent_id,
-                    "unit_id": current.unit_id,
-                    "group_id": current.group_id,
+                    "unit_id": current.contact.unit_id,
+                    "group_id": current.contact.group_id,
                     "code_revoked": revoked,
                 })
                 .to_string(),

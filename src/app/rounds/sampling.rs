@@ -134,18 +134,25 @@ fn current_frame(conn: &mut AnyConnection, round_id: i64) -> Result<Frame<(i64, 
     let roster = db::respondents::roster(conn, round_id)?;
     let mut listed = Vec::with_capacity(roster.len());
     for r in &roster {
-        let (Some(unit), Some(group)) = (units.get(&r.unit_id), groups.get(&r.group_id)) else {
+        let (Some(unit), Some(group)) = (
+            units.get(&r.contact.unit_id),
+            groups.get(&r.contact.group_id),
+        ) else {
             return Err(corrupt("unit or group of a respondent"));
         };
         listed.push((
             Listed {
                 unit,
                 group,
-                name: &r.name,
-                email: r.email.as_deref(),
-                phone: r.phone.as_deref(),
+                name: &r.contact.name,
+                email: r.contact.email.as_deref(),
+                phone: r.contact.phone.as_deref(),
             },
-            (r.id, r.unit_id, r.group_id),
+            (
+                r.contact.respondent_id,
+                r.contact.unit_id,
+                r.contact.group_id,
+            ),
         ));
     }
     Ok(Frame::build(listed))

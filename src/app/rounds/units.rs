@@ -138,15 +138,9 @@ pub fn import_unit_set(
         let id = store_unit_set(conn, code, name, name, None, None, &set, false)?;
         record(
             conn,
-            &AuditEntry {
-                actor_user_id: actor.user_id,
-                actor: actor.label,
-                action: "units:import",
-                entity: "unit_set",
-                entity_id: Some(id.to_string()),
-                old_value: None,
-                new_value: Some(serde_json::json!({ "code": code, "units": set.units.len(), "file": file_name }).to_string()),
-            },
+            &AuditEntry::new(actor.user_id, actor.label, "units:import", "unit_set", id).after(
+                serde_json::json!({ "code": code, "units": set.units.len(), "file": file_name }),
+            ),
         )?;
         Ok(id)
     })

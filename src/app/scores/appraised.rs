@@ -59,15 +59,14 @@ pub fn import_appraised(
         let n = db::appraised::replace(conn, round_id, &rows)?;
         record(
             conn,
-            &AuditEntry {
+            &AuditEntry::new(
                 actor_user_id,
                 actor,
-                action: "round:import_appraised",
-                entity: "round",
-                entity_id: Some(round_id.to_string()),
-                old_value: None,
-                new_value: Some(serde_json::json!({ "file": file_name, "rows": n }).to_string()),
-            },
+                "round:import_appraised",
+                "round",
+                round_id,
+            )
+            .after(serde_json::json!({ "file": file_name, "rows": n })),
         )?;
         Ok(Ok(n))
     })

@@ -75,15 +75,7 @@ pub fn publish(
         )?;
         record(
             conn,
-            &AuditEntry {
-                actor_user_id,
-                actor,
-                action: "round:publish",
-                entity: "round",
-                entity_id: Some(round_id.to_string()),
-                old_value: None,
-                new_value: Some(serde_json::json!({ "snapshot": version, "inputs_hash": inputs, "payload_hash": payload_hash }).to_string()),
-            },
+            &AuditEntry::new(actor_user_id, actor, "round:publish", "round", round_id).after(serde_json::json!({ "snapshot": version, "inputs_hash": inputs, "payload_hash": payload_hash })),
         )?;
         Ok(Snapshot {
             version,

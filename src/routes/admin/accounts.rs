@@ -10,13 +10,14 @@ use serde::Deserialize;
 use crate::app::accounts::{self, AccountChangeError, CreateUserError};
 use crate::app::actor::Actor;
 use crate::app::auth::account_link::{self, LINK_COOKIE};
-use crate::app::auth::csrf::{CsrfForm, EmptyForm};
+use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::state::AppState;
 use crate::db::AnyConnection;
 use crate::domain::account::{Email, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, tf};
+use crate::routes::IdButton;
 use crate::routes::{db_as, html, see_other};
 use crate::views::accounts::NewAccountValues;
 use crate::views::components::FieldError;
@@ -175,21 +176,18 @@ pub async fn link_page(
 }
 
 /// `POST /admin/accounts/{id}/link`: a new link, spending the earlier ones, shown once.
-pub async fn new_link(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
-) -> AppResult<HttpResponse> {
-    let id = id.into_inner();
+pub async fn new_link(button: IdButton) -> AppResult<HttpResponse> {
     Ok(
-        match change(&req, &state, &user, id, move |conn, actor| {
-            accounts::new_link(conn, actor, id)
-        })
+        match change(
+            &button.req,
+            &button.state,
+            &button.user,
+            button.id,
+            move |conn, actor| accounts::new_link(conn, actor, button.id),
+        )
         .await?
         {
-            Ok(token) => show_link_once(&state, id, &token),
+            Ok(token) => show_link_once(&button.state, button.id, &token),
             Err(refused) => refused,
         },
     )
@@ -350,25 +348,13 @@ pub async fn set_units(
 }
 
 /// `POST /admin/accounts/{id}/deactivate`
-pub async fn deactivate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
-) -> AppResult<HttpResponse> {
-    set_active(&req, &state, &user, id.into_inner(), false).await
+pub async fn deactivate(button: IdButton) -> AppResult<HttpResponse> {
+    set_active(&button.req, &button.state, &button.user, button.id, false).await
 }
 
 /// `POST /admin/accounts/{id}/activate`
-pub async fn activate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
-) -> AppResult<HttpResponse> {
-    set_active(&req, &state, &user, id.into_inner(), true).await
+pub async fn activate(button: IdButton) -> AppResult<HttpResponse> {
+    set_active(&button.req, &button.state, &button.user, button.id, true).await
 }
 
 /// Deactivates or reactivates an account.

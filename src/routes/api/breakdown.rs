@@ -5,13 +5,11 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::auth::api_token::ApiCaller;
 use crate::app::results;
 use crate::app::results::breakdown::PublicCell;
-use crate::app::state::AppState;
 use crate::error::AppResult;
 
-use super::ErrorBody;
+use super::{ErrorBody, RoundCall};
 
 /// Which breakdown.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -90,16 +88,13 @@ fn public(e: Option<crate::domain::disclosure::Entry>) -> PublicCell {
         (status = 404, description = "No such round or group", body = ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn breakdown(
-    state: web::Data<AppState>,
-    caller: ApiCaller,
-    id: web::Path<i64>,
+    call: RoundCall,
     query: web::Query<BreakdownQuery>,
 ) -> AppResult<HttpResponse> {
-    let viewer = caller.viewer;
-    let round_id = id.into_inner();
     let query = query.into_inner();
-    let bd = state
-        .with_results(round_id, viewer, move |conn, visible| {
+    let bd = call
+        .state
+        .with_results(call.round_id, call.viewer, move |conn, visible| {
             results::breakdown::breakdown(conn, &visible, &query.group, &query.by)
         })
         .await?;

@@ -6,12 +6,12 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::auth::api_token::ApiCaller;
 use crate::app::results::{self, Source};
-use crate::app::state::AppState;
 use crate::domain::gains::{CompareRow, GroupComparison, NotComparable};
 use crate::error::{AppError, AppResult};
 use crate::routes::results::CompareQuery;
+
+use super::RoundCall;
 
 /// One criterion or item compared, in percent of its maximum.
 #[derive(Debug, Serialize, ToSchema)]
@@ -145,17 +145,16 @@ fn source_code(s: Source) -> String {
         (status = 404, description = "No such round, or the unit is not in the caller's scope", body = super::ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn compare_rounds(
-    state: web::Data<AppState>,
-    caller: ApiCaller,
-    id: web::Path<i64>,
+    call: RoundCall,
     query: web::Query<CompareQuery>,
 ) -> AppResult<HttpResponse> {
-    let viewer = caller.viewer;
-    let round_id = id.into_inner();
     let request = query.into_inner().request();
-    let cache = state.results.clone();
-    let found = state
-        .db(move |conn| results::compare_with_national(&cache, conn, round_id, viewer, &request))
+    let cache = call.state.results.clone();
+    let found = call
+        .state
+        .db(move |conn| {
+            results::compare_with_national(&cache, conn, call.round_id, call.viewer, &request)
+        })
         .await?;
     let c = match found.outcome {
         Err(key) => return Err(AppError::BadRequest(key)),
@@ -166,7 +165,7 @@ pub async fn compare_rounds(
         Ok(Some(c)) => c,
     };
     Ok(HttpResponse::Ok().json(ApiComparison {
-        round: round_id,
+        round: call.round_id,
         source: source_code(found.internal.source),
         national_round: c.national_round.id,
         national_source: source_code(c.national_source),

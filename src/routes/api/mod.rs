@@ -148,3 +148,35 @@ pub async fn docs(req: HttpRequest) -> AppResult<maud::Markup> {
     let ctx = PageContext::new(&req, None);
     Ok(api_docs(&ctx, &ApiDoc::openapi()))
 }
+
+/// What every read of one round's results through the API starts from: the state, what the
+/// caller may see and the round's id, extracted in the order the handlers listed them.
+pub struct RoundCall {
+    /// The shared state.
+    pub state: actix_web::web::Data<crate::app::state::AppState>,
+    /// What the caller (a token, a session or nobody) may see.
+    pub viewer: crate::app::results::Viewer,
+    /// The `{id}` of the path.
+    pub round_id: i64,
+}
+
+impl actix_web::FromRequest for RoundCall {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let parts = <(
+            actix_web::web::Data<crate::app::state::AppState>,
+            crate::app::auth::api_token::ApiCaller,
+            actix_web::web::Path<i64>,
+        )>::from_request(req, payload);
+        Box::pin(async move {
+            let (state, caller, id) = parts.await?;
+            Ok(RoundCall {
+                state,
+                viewer: caller.viewer,
+                round_id: id.into_inner(),
+            })
+        })
+    }
+}

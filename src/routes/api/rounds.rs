@@ -10,7 +10,7 @@ use crate::app::results::{self, Viewer};
 use crate::app::state::AppState;
 use crate::error::{AppError, AppResult};
 
-use super::{ErrorBody, Page, PageQuery, paginate};
+use super::{ErrorBody, Page, PageQuery, RoundCall, paginate};
 
 /// A survey round.
 #[derive(Debug, Serialize, ToSchema)]
@@ -82,23 +82,18 @@ pub async fn rounds(
         (status = 401, description = "Unpublished and no token", body = ErrorBody),
         (status = 404, description = "No such round", body = ErrorBody)),
     security((), ("bearer" = [])))]
-pub async fn round(
-    state: web::Data<AppState>,
-    caller: ApiCaller,
-    id: web::Path<i64>,
-) -> AppResult<HttpResponse> {
-    let viewer = caller.viewer;
-    let round_id = id.into_inner();
-    let found = state
+pub async fn round(call: RoundCall) -> AppResult<HttpResponse> {
+    let found = call
+        .state
         .db(move |conn| {
-            Ok(results::visible_rounds(conn, viewer)?
+            Ok(results::visible_rounds(conn, call.viewer)?
                 .into_iter()
-                .find(|(r, _)| r.id == round_id))
+                .find(|(r, _)| r.id == call.round_id))
         })
         .await?;
     let Some((r, published)) = found else {
         // Unpublished rounds exist for staff only; the public learns nothing more.
-        return Err(if viewer == Viewer::Public {
+        return Err(if call.viewer == Viewer::Public {
             AppError::LoginRequired
         } else {
             AppError::NotFound
@@ -114,16 +109,10 @@ pub async fn round(
         (status = 401, description = "Unpublished and no token", body = ErrorBody),
         (status = 404, description = "No such round", body = ErrorBody)),
     security((), ("bearer" = [])))]
-pub async fn units(
-    state: web::Data<AppState>,
-    caller: ApiCaller,
-    id: web::Path<i64>,
-    query: web::Query<PageQuery>,
-) -> AppResult<HttpResponse> {
-    let viewer = caller.viewer;
-    let round_id = id.into_inner();
-    let (r, units) = state
-        .with_results(round_id, viewer, |conn, r| {
+pub async fn units(call: RoundCall, query: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let (r, units) = call
+        .state
+        .with_results(call.round_id, call.viewer, |conn, r| {
             let units = results::units_in_scope(conn, &r)?;
             Ok((r, units))
         })

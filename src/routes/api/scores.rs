@@ -4,11 +4,9 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::auth::api_token::ApiCaller;
-use crate::app::state::AppState;
 use crate::error::{AppError, AppResult};
 
-use super::{ErrorBody, Page, PageQuery, paginate};
+use super::{ErrorBody, Page, PageQuery, RoundCall, paginate};
 
 /// A group's score as the API shows it (the JSON form of a
 /// [`crate::domain::scoring::GroupScore`]; prefixed so the two never meet under one name).
@@ -147,15 +145,8 @@ pub struct RankingQuery {
         (status = 401, description = "Unpublished and no token", body = ErrorBody),
         (status = 404, description = "No such round", body = ErrorBody)),
     security((), ("bearer" = [])))]
-pub async fn scores(
-    state: web::Data<AppState>,
-    caller: ApiCaller,
-    id: web::Path<i64>,
-    query: web::Query<PageQuery>,
-) -> AppResult<HttpResponse> {
-    let viewer = caller.viewer;
-    let round_id = id.into_inner();
-    let r = state.results_of(round_id, viewer).await?;
+pub async fn scores(call: RoundCall, query: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let r = call.state.results_of(call.round_id, call.viewer).await?;
     let items = r
         .scores
         .by_rank()
@@ -218,15 +209,11 @@ pub async fn scores(
         (status = 404, description = "No such round or component", body = ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn rankings(
-    state: web::Data<AppState>,
-    caller: ApiCaller,
-    id: web::Path<i64>,
+    call: RoundCall,
     by: web::Query<RankingQuery>,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let viewer = caller.viewer;
-    let round_id = id.into_inner();
-    let r = state.results_of(round_id, viewer).await?;
+    let r = call.state.results_of(call.round_id, call.viewer).await?;
     let ranked = match by.by.as_deref() {
         None | Some("total") => &r.scores.rankings.total,
         Some(code) => {

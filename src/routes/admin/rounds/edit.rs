@@ -4,13 +4,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{EmptyForm, FormErrors, act_form, act_or_refuse, refused_on_round};
+use super::{FormErrors, act_form, act_or_refuse, refused_on_round};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, RoundForm};
 use crate::app::state::AppState;
 use crate::domain::account::Role;
 use crate::error::AppResult;
+use crate::routes::IdButton;
 use crate::routes::{see_other, unprocessable_if};
 use crate::views::{self, PageContext};
 
@@ -120,21 +121,14 @@ pub async fn delete_form(
 }
 
 /// `POST /admin/rounds/{id}/delete`: deletes the draft round (audited).
-pub async fn delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
-) -> AppResult<HttpResponse> {
-    user.require(EDITORS)?;
-    let round_id = id.into_inner();
+pub async fn delete(button: IdButton) -> AppResult<HttpResponse> {
+    button.user.require(EDITORS)?;
     act_or_refuse(
-        &req,
-        &state,
-        &user,
-        round_id,
-        move |conn, actor| rounds::delete_round(conn, round_id, actor),
+        &button.req,
+        &button.state,
+        &button.user,
+        button.id,
+        move |conn, actor| rounds::delete_round(conn, button.id, actor),
         |_| see_other("/admin/rounds?done=deleted".to_owned()),
     )
     .await

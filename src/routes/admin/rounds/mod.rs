@@ -42,9 +42,7 @@ pub use scores::*;
 /// Every role that may read the round pages.
 const READERS: &[Role] = &[Role::Admin, Role::Coordinator, Role::Analyst];
 
-/// An empty form (only the CSRF token).
-#[derive(Debug, Deserialize)]
-pub struct EmptyForm {}
+pub use crate::app::auth::csrf::EmptyForm;
 
 /// Runs a round use case as the signed-in user, in the database pool. A refused operation
 /// comes back as the messages to show with a 422 page; any other failure propagates.

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{EmptyForm, READERS, act_or_refuse, run};
+use super::{READERS, act_or_refuse, run};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::auth::tokens::SecretKey;
@@ -17,6 +17,7 @@ use crate::domain::account::Role;
 use crate::domain::local_time::TimeZone;
 use crate::domain::reminders::DEFAULT_POLICY;
 use crate::error::{AppError, AppResult};
+use crate::routes::IdButton;
 use crate::routes::upload::read_upload;
 use crate::routes::{html, unprocessable_if};
 use crate::views::{self, PageContext};
@@ -113,41 +114,27 @@ pub async fn respondent_template(
 
 /// `POST /admin/rounds/{id}/invitations`: issues codes to respondents with e-mail addresses
 /// and queues their invitations; the background sender delivers them.
-pub async fn send_invitations(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
-) -> AppResult<HttpResponse> {
-    let round_id = id.into_inner();
+pub async fn send_invitations(button: IdButton) -> AppResult<HttpResponse> {
     queue_mail(
-        &req,
-        &state,
-        &user,
-        round_id,
+        &button.req,
+        &button.state,
+        &button.user,
+        button.id,
         "invitations",
         move |conn, secret, base, zone, actor| {
-            rounds::queue_invitations(conn, secret, base, zone, round_id, actor).map(|_| ())
+            rounds::queue_invitations(conn, secret, base, zone, button.id, actor).map(|_| ())
         },
     )
     .await
 }
 
 /// `POST /admin/rounds/{id}/reminders`.
-pub async fn send_reminders(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
-) -> AppResult<HttpResponse> {
-    let round_id = id.into_inner();
+pub async fn send_reminders(button: IdButton) -> AppResult<HttpResponse> {
     queue_mail(
-        &req,
-        &state,
-        &user,
-        round_id,
+        &button.req,
+        &button.state,
+        &button.user,
+        button.id,
         "reminders",
         move |conn, secret, base, zone, actor| {
             rounds::queue_reminders(
@@ -155,7 +142,7 @@ pub async fn send_reminders(
                 secret,
                 base,
                 zone,
-                round_id,
+                button.id,
                 &DEFAULT_POLICY,
                 db::now(),
                 actor,
