@@ -106,7 +106,16 @@ impl GroupCommit {
                 while let Ok(first) = waiting.recv() {
                     let mut batch = vec![first];
                     batch.extend(waiting.try_iter().take(MAX_BATCH - 1));
-                    write_batch(&pool, batch);
+                    // A write that panics must not stop every later write of the server: the
+                    // requests of its batch get an error (their reply channels are dropped),
+                    // the pool discards the connection left in a transaction, and the thread
+                    // goes on with the next batch.
+                    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        write_batch(&pool, batch);
+                    }));
+                    if written.is_err() {
+                        tracing::error!("a batch of writes panicked; its requests got an error");
+                    }
                 }
             })?;
         Ok(Self { queue })
@@ -288,6 +297,22 @@ mod tests {
         assert_eq!(a_answer.blocking_recv().expect("answered").expect("a"), 1);
         assert!(b_answer.blocking_recv().expect("answered").is_err());
         assert_eq!(stored(&pool), vec![1]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_that_panics_gets_an_error_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().expect("dir");
+        let pool = scratch_pool(&dir);
+        let writer = GroupCommit::start(pool.clone()).expect("thread");
+        let panicked = writer
+            .write(|_: &mut AnyConnection| -> AppResult<i64> { panic!("a bug in a write") })
+            .await;
+        assert!(panicked.is_err());
+        assert_eq!(
+            writer.write(|conn| insert(conn, 7)).await.expect("stored"),
+            7
+        );
+        assert_eq!(stored(&pool), vec![7]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -117,8 +117,8 @@ pub fn count_mistyped(conn: &mut AnyConnection, client: &str) -> Result<(), AppE
     throttle::record_failure(conn, &limits)
 }
 
-/// What a code is now. Only [`open`] (behind the throttle) and [`submit`] (re-checking inside
-/// its transaction a code `open` let through) call this.
+/// What a code is now, read again by [`submit`] inside its transaction (the code is one that
+/// [`open`] let through, behind the throttle).
 fn resolve(
     conn: &mut AnyConnection,
     secret: &SecretKey,
