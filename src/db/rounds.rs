@@ -38,10 +38,11 @@ pub struct RoundRow {
     pub created_at: NaiveDateTime,
 }
 
-/// A new round.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = rounds)]
-pub struct NewRound<'a> {
+/// The columns a round's form sets, on creation and on every edit of the draft: one struct
+/// serves both, so the two cannot drift apart.
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = rounds, treat_none_as_null = true)]
+pub struct RoundFields<'a> {
     /// Survey year.
     pub year: i32,
     /// Vietnamese name.
@@ -50,10 +51,19 @@ pub struct NewRound<'a> {
     pub name_en: &'a str,
     /// Unit set.
     pub unit_set_id: i64,
-    /// Opening time.
+    /// Opening time (UTC); `None` leaves it unset, or clears it on an edit.
     pub opens_at: Option<NaiveDateTime>,
-    /// Closing time.
+    /// Closing time (UTC); `None` leaves it unset, or clears it on an edit.
     pub closes_at: Option<NaiveDateTime>,
+}
+
+/// A new round.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = rounds)]
+pub struct NewRound<'a> {
+    /// What the form set.
+    #[diesel(embed)]
+    pub fields: RoundFields<'a>,
     /// Creator.
     pub created_by: Option<i64>,
     /// Creation time.
@@ -69,7 +79,7 @@ pub fn insert(conn: &mut AnyConnection, new: &NewRound<'_>) -> QueryResult<i64> 
         .execute(conn)?;
     rounds::table
         .filter(rounds::created_at.eq(new.created_at))
-        .filter(rounds::name_vi.eq(new.name_vi))
+        .filter(rounds::name_vi.eq(new.fields.name_vi))
         .order(rounds::id.desc())
         .select(rounds::id)
         .first(conn)
@@ -294,20 +304,11 @@ pub fn set_compare_round(
 
 /// What a draft round's form may change.
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = rounds, treat_none_as_null = true)]
+#[diesel(table_name = rounds)]
 pub struct DraftChanges<'a> {
-    /// Survey year.
-    pub year: i32,
-    /// Vietnamese name.
-    pub name_vi: &'a str,
-    /// English name.
-    pub name_en: &'a str,
-    /// Unit set.
-    pub unit_set_id: i64,
-    /// Opening time (UTC); `None` clears it.
-    pub opens_at: Option<NaiveDateTime>,
-    /// Closing time (UTC); `None` clears it.
-    pub closes_at: Option<NaiveDateTime>,
+    /// What the form set.
+    #[diesel(embed)]
+    pub fields: RoundFields<'a>,
     /// Change time.
     pub updated_at: NaiveDateTime,
 }

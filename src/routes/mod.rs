@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api;
+mod extract;
 pub mod health;
 pub mod middleware;
 pub mod public;
@@ -11,6 +12,8 @@ pub mod results;
 pub mod upload;
 
 use actix_web::web;
+
+pub use extract::{Admins, AnyRole, DataWork, Fieldwork, IdButton, RoleSet, Staff};
 
 use crate::error::AppError;
 
@@ -434,47 +437,4 @@ pub fn download(
 /// The handler for every unmatched path.
 pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::NotFound)
-}
-
-/// What a POST button on one object's page (`…/{id}/…`, a form with nothing but the CSRF
-/// token) brings its handler: the request, the state, the signed-in user and the object's id.
-/// They are extracted in that order, as the handlers listed them, so a refusal is the same.
-pub struct IdButton {
-    /// The request.
-    pub req: actix_web::HttpRequest,
-    /// The shared state.
-    pub state: web::Data<crate::app::state::AppState>,
-    /// The signed-in user.
-    pub user: crate::app::auth::session::CurrentUser,
-    /// The `{id}` of the path.
-    pub id: i64,
-}
-
-impl actix_web::FromRequest for IdButton {
-    type Error = actix_web::Error;
-    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(
-        req: &actix_web::HttpRequest,
-        payload: &mut actix_web::dev::Payload,
-    ) -> Self::Future {
-        use crate::app::auth::csrf::{CsrfForm, EmptyForm};
-        use crate::app::auth::session::CurrentUser;
-        let parts = <(
-            web::Data<crate::app::state::AppState>,
-            CurrentUser,
-            web::Path<i64>,
-            CsrfForm<EmptyForm>,
-        )>::from_request(req, payload);
-        let req = req.clone();
-        Box::pin(async move {
-            let (state, user, id, _form) = parts.await?;
-            Ok(IdButton {
-                req,
-                state,
-                user,
-                id: id.into_inner(),
-            })
-        })
-    }
 }

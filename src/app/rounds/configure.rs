@@ -48,6 +48,41 @@ pub struct NewRoundInput {
     pub closes_at: Option<NaiveDateTime>,
 }
 
+impl NewRoundInput {
+    /// The columns this input sets, for a round of unit set `unit_set_id`; a blank English
+    /// name falls back to the Vietnamese one.
+    pub fn fields(&self, unit_set_id: i64) -> RoundFields<'_> {
+        let name_vi = self.name_vi.trim();
+        let name_en = match self.name_en.trim() {
+            "" => name_vi,
+            name => name,
+        };
+        RoundFields {
+            year: self.year,
+            name_vi,
+            name_en,
+            unit_set_id,
+            opens_at: self.opens_at,
+            closes_at: self.closes_at,
+        }
+    }
+}
+
+/// Makes a round cover every unit of unit set `set_id`, in place of the units it covered;
+/// returns how many.
+pub(super) fn cover_unit_set(
+    conn: &mut AnyConnection,
+    round_id: i64,
+    set_id: i64,
+) -> Result<usize> {
+    let unit_ids: Vec<i64> = db::units::units_of_set(conn, set_id)?
+        .iter()
+        .map(|u| u.id)
+        .collect();
+    db::rounds::set_units(conn, round_id, &unit_ids)?;
+    Ok(unit_ids.len())
+}
+
 /// Creates a draft round covering every unit of its set.
 pub fn create_round(
     conn: &mut AnyConnection,
@@ -72,34 +107,30 @@ pub fn create_round(
             )])
         })?;
         let now = db::now();
-        let name_en = if input.name_en.trim().is_empty() {
-            input.name_vi.trim()
-        } else {
-            input.name_en.trim()
-        };
         let id = db::rounds::insert(
             conn,
             &NewRound {
-                year: input.year,
-                name_vi: input.name_vi.trim(),
-                name_en,
-                unit_set_id: set.id,
-                opens_at: input.opens_at,
-                closes_at: input.closes_at,
+                fields: input.fields(set.id),
                 created_by: actor.user_id,
                 created_at: now,
                 updated_at: now,
             },
         )?;
-        let unit_ids: Vec<i64> = db::units::units_of_set(conn, set.id)?
-            .iter()
-            .map(|u| u.id)
-            .collect();
-        db::rounds::set_units(conn, id, &unit_ids)?;
-        audit(conn, actor, "round:create", id, None, Some(serde_json::json!({
-            "year": input.year, "name_vi": input.name_vi, "unit_set": input.unit_set_code,
-            "opens_at": input.opens_at, "closes_at": input.closes_at, "units": unit_ids.len(),
-        }).to_string()))?;
+        let units = cover_unit_set(conn, id, set.id)?;
+        audit(
+            conn,
+            actor,
+            "round:create",
+            id,
+            None,
+            Some(
+                serde_json::json!({
+                    "year": input.year, "name_vi": input.name_vi, "unit_set": input.unit_set_code,
+                    "opens_at": input.opens_at, "closes_at": input.closes_at, "units": units,
+                })
+                .to_string(),
+            ),
+        )?;
         Ok(id)
     })
 }

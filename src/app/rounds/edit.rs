@@ -274,29 +274,15 @@ fn edit_draft(
         return Err(RoundError::Fields(problems));
     };
     let old = round_json(round, &set_code(conn, round.unit_set_id)?);
-    let name_en = if input.name_en.is_empty() {
-        input.name_vi.as_str()
-    } else {
-        input.name_en.as_str()
-    };
     let changes = DraftChanges {
-        year: input.year,
-        name_vi: &input.name_vi,
-        name_en,
-        unit_set_id: set.id,
-        opens_at: input.opens_at,
-        closes_at: input.closes_at,
+        fields: input.fields(set.id),
         updated_at: db::now(),
     };
     if db::rounds::update_draft(conn, round.id, &changes)? != 1 {
         return Err(invalid("round.invalid.changed_meanwhile", &[]));
     }
     if set_changes {
-        let unit_ids: Vec<i64> = db::units::units_of_set(conn, set.id)?
-            .iter()
-            .map(|u| u.id)
-            .collect();
-        db::rounds::set_units(conn, round.id, &unit_ids)?;
+        super::configure::cover_unit_set(conn, round.id, set.id)?;
         db::rounds::clear_targets(conn, round.id)?;
     }
     let updated = round_or_404(conn, round.id)?;

@@ -11,7 +11,7 @@ use crate::app::catalog;
 use crate::app::mail::templates::{self, InvitationContent};
 use crate::db::audit::{AuditEntry, record};
 use crate::db::respondents::NewRespondent;
-use crate::db::rounds::{NewRound, RoundRow};
+use crate::db::rounds::{NewRound, RoundFields, RoundRow};
 use crate::db::units::{NewUnit, NewUnitSet, UnitRow};
 use crate::db::{self, AnyConnection, outbox};
 use crate::domain::access_code::{AccessCode, CodeKind, CodeState};

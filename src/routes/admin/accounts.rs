@@ -18,6 +18,7 @@ use crate::domain::account::{Email, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, tf};
 use crate::routes::IdButton;
+use crate::routes::{Admins, Staff};
 use crate::routes::{db_as, html, see_other};
 use crate::views::accounts::NewAccountValues;
 use crate::views::components::FieldError;
@@ -27,12 +28,7 @@ use crate::views::{self, PageContext};
 const MANAGERS: &[Role] = &[Role::Admin];
 
 /// `GET /admin/accounts`
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> AppResult<Markup> {
-    user.require(MANAGERS)?;
+pub async fn list(Staff(req, state, user, ..): Staff<Admins>) -> AppResult<Markup> {
     let rows = state.db(accounts::list).await?;
     let ctx = PageContext::new(&req, Some(&user));
     Ok(views::accounts::list(
@@ -77,12 +73,9 @@ fn parse_new_account(form: &NewAccountForm) -> Result<ValidAccount, Vec<FieldErr
 /// `POST /admin/accounts`: adds an account without a password and shows its one-time link;
 /// a refused form comes back (422) with what was typed and each error beside its field.
 pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     form: CsrfForm<NewAccountForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(MANAGERS)?;
     let refused = |errors: Vec<FieldError>| {
         let req = req.clone();
         let state = state.clone();
@@ -145,12 +138,9 @@ fn show_link_once(state: &AppState, user_id: i64, token: &str) -> HttpResponse {
 /// `GET /admin/accounts/{id}/link`: the fresh link, on the first view after it was made;
 /// afterwards the page says it is not shown again and offers a new one.
 pub async fn link_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require(MANAGERS)?;
     let id = id.into_inner();
     let token = req
         .cookie(LINK_COOKIE)
@@ -212,13 +202,10 @@ fn notice_key(done: Option<&str>) -> Option<&'static str> {
 
 /// `GET /admin/accounts/{id}`
 pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     query: web::Query<Done>,
 ) -> AppResult<Markup> {
-    user.require(MANAGERS)?;
     let ctx = PageContext::new(&req, Some(&user));
     account_page(
         &ctx,
@@ -305,13 +292,10 @@ pub struct RoleForm {
 
 /// `POST /admin/accounts/{id}/role`
 pub async fn set_role(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<RoleForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(MANAGERS)?;
     let role: Role = form
         .data
         .role
@@ -326,13 +310,10 @@ pub async fn set_role(
 
 /// `POST /admin/accounts/{id}/units`: the checked `unit` boxes become the coordinator's units.
 pub async fn set_units(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
-    user.require(MANAGERS)?;
     let unit_ids = form
         .fields
         .iter()

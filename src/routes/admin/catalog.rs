@@ -17,10 +17,9 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::routes::db_as;
 use crate::routes::upload::{Upload, read_upload};
+use crate::routes::{Admins, AnyRole, Staff};
 use crate::views::catalog::ListMessages;
 use crate::views::{self, PageContext};
-
-const READERS: &[Role] = &[Role::Admin, Role::Coordinator, Role::Analyst];
 
 async fn list_page(
     req: &HttpRequest,
@@ -41,33 +40,24 @@ async fn list_page(
 
 /// What `load` finds of a stored questionnaire or methodology, for a user who may read the
 /// catalogue; 404 when it finds nothing.
-async fn read_stored<T, F>(state: &AppState, user: &CurrentUser, load: F) -> AppResult<T>
+async fn read_stored<T, F>(state: &AppState, load: F) -> AppResult<T>
 where
     F: FnOnce(&mut AnyConnection) -> AppResult<Option<T>> + Send + 'static,
     T: Send + 'static,
 {
-    user.require(READERS)?;
     state.db(load).await?.ok_or(AppError::NotFound)
 }
 
 /// `GET /admin/instruments`: instruments and methodologies.
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> AppResult<Markup> {
-    user.require(READERS)?;
+pub async fn list(Staff(req, state, user, ..): Staff<AnyRole>) -> AppResult<Markup> {
     list_page(&req, &state, &user, &ListMessages::default()).await
 }
 
 async fn import(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     multipart: Multipart,
     kind: CatalogKind,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let upload = read_upload(&req, multipart, catalog::max_upload_bytes()).await?;
     let file_name = upload.file_name.clone();
     let options = match xlsform_options(&upload) {
@@ -162,22 +152,18 @@ fn xlsform_options(
 
 /// `POST /admin/instruments/import` (multipart): a TOML instrument or an XLSForm workbook.
 pub async fn import_instrument(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    staff: Staff<Admins>,
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
-    import(req, state, user, multipart, CatalogKind::Instrument).await
+    import(staff, multipart, CatalogKind::Instrument).await
 }
 
 /// `POST /admin/methodologies/import` (multipart).
 pub async fn import_methodology(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    staff: Staff<Admins>,
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
-    import(req, state, user, multipart, CatalogKind::Methodology).await
+    import(staff, multipart, CatalogKind::Methodology).await
 }
 
 /// Query of the detail pages.
@@ -197,14 +183,12 @@ fn import_notice(query: &DetailQuery) -> Option<&'static str> {
 
 /// `GET /admin/instruments/{id}?lang=vi|en`: the preview.
 pub async fn show_instrument(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<AnyRole>,
     id: web::Path<i64>,
     query: web::Query<DetailQuery>,
 ) -> AppResult<Markup> {
     let id = id.into_inner();
-    let (stored, versions) = read_stored(&state, &user, move |conn| {
+    let (stored, versions) = read_stored(&state, move |conn| {
         catalog::instrument_with_versions(conn, id)
     })
     .await?;
@@ -225,24 +209,21 @@ pub async fn show_instrument(
 
 /// `GET /admin/instruments/{id}/export`: the TOML file.
 pub async fn export_instrument(
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    staff: Staff<AnyRole>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    export_file(state, user, id.into_inner(), CatalogKind::Instrument).await
+    export_file(&staff.1, id.into_inner(), CatalogKind::Instrument).await
 }
 
 /// `GET /admin/instruments/{id}/xlsform`: the questionnaire as an XLSForm workbook for ODK
 /// Collect and KoboCollect.
 pub async fn export_instrument_xlsform(
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(_, state, ..): Staff<AnyRole>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     // Writing the workbook is CPU work: off the executor with the database read.
-    let (name, bytes) =
-        read_stored(&state, &user, move |conn| catalog::xlsform_file(conn, id)).await?;
+    let (name, bytes) = read_stored(&state, move |conn| catalog::xlsform_file(conn, id)).await?;
     Ok(crate::routes::download(&name, XLSX_CONTENT_TYPE, bytes))
 }
 
@@ -250,16 +231,8 @@ pub async fn export_instrument_xlsform(
 const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// A stored version's TOML file, as it was imported.
-async fn export_file(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: i64,
-    kind: CatalogKind,
-) -> AppResult<HttpResponse> {
-    let (name, text) = read_stored(&state, &user, move |conn| {
-        catalog::source_file(conn, kind, id)
-    })
-    .await?;
+async fn export_file(state: &AppState, id: i64, kind: CatalogKind) -> AppResult<HttpResponse> {
+    let (name, text) = read_stored(state, move |conn| catalog::source_file(conn, kind, id)).await?;
     Ok(crate::routes::download(
         &name,
         "application/toml; charset=utf-8",
@@ -275,13 +248,10 @@ pub struct DiffQuery {
 
 /// `GET /admin/instruments/{id}/diff?against=OTHER`: what changed from OTHER to this version.
 pub async fn diff_instruments(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<AnyRole>,
     id: web::Path<i64>,
     query: web::Query<DiffQuery>,
 ) -> AppResult<Markup> {
-    user.require(READERS)?;
     let (id, against) = (id.into_inner(), query.against);
     let (newer, older) = state
         .db(move |conn| {
@@ -304,17 +274,12 @@ pub async fn diff_instruments(
 
 /// `GET /admin/methodologies/{id}`.
 pub async fn show_methodology(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<AnyRole>,
     id: web::Path<i64>,
     query: web::Query<DetailQuery>,
 ) -> AppResult<Markup> {
     let id = id.into_inner();
-    let stored = read_stored(&state, &user, move |conn| {
-        catalog::load_methodology(conn, id)
-    })
-    .await?;
+    let stored = read_stored(&state, move |conn| catalog::load_methodology(conn, id)).await?;
     let ctx = PageContext::new(&req, Some(&user));
     Ok(views::catalog::methodology_view(
         &ctx,
@@ -325,9 +290,8 @@ pub async fn show_methodology(
 
 /// `GET /admin/methodologies/{id}/export`: the TOML file.
 pub async fn export_methodology(
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    staff: Staff<AnyRole>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    export_file(state, user, id.into_inner(), CatalogKind::Methodology).await
+    export_file(&staff.1, id.into_inner(), CatalogKind::Methodology).await
 }

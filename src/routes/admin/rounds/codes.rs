@@ -11,8 +11,8 @@ use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, IssuedCode, ReissueTarget, RoundError};
 use crate::app::state::AppState;
 use crate::db::rounds::RoundRow;
-use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
+use crate::routes::{Admins, Staff};
 use crate::views::{self, PageContext};
 
 /// The code issuing form.
@@ -25,13 +25,10 @@ pub struct CodesForm {
 /// `POST /admin/rounds/{id}/codes`: gives codes to listed respondents who have none and
 /// returns them at once, as a printable sheet or a CSV file; they are not stored in clear.
 pub async fn issue_codes(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<CodesForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
     let unit_id = match form.data.unit_id.trim() {
         "" => None,
@@ -140,13 +137,10 @@ fn unit_param(raw: Option<&str>) -> AppResult<Option<i64>> {
 /// `GET /admin/rounds/{id}/codes/reissue`: the respondents who hold a code, to tick those
 /// who need a new one, and the unit × group form.
 pub async fn reissue_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     query: web::Query<ReissueQuery>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let shown = Shown {
         unit_id: unit_param(query.unit_id.as_deref())?,
         respondent_id: query.respondent,
@@ -218,13 +212,10 @@ pub struct ReissueForm {
 /// `POST /admin/rounds/{id}/codes/reissue`: new codes in place of the chosen ones, handed out
 /// once on a sheet; the old codes stop working at once and started answers are kept.
 pub async fn reissue_codes(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<ReissueForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
     let unit_id = unit_param(form.data.unit_id.as_deref())?;
     let target = match form.data.mode.as_str() {

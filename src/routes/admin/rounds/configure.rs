@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
-use super::{READERS, act, act_form, refused, round_page_with, run};
+use super::{act, act_form, refused, round_page_with, run};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds;
@@ -15,6 +15,7 @@ use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::routes::see_other;
 use crate::routes::upload::read_upload;
+use crate::routes::{Admins, AnyRole, Staff};
 use crate::views::{self, PageContext};
 
 /// The group configuration form.
@@ -64,13 +65,10 @@ pub struct TargetForm {
 
 /// `POST /admin/rounds/{id}/targets`: a refused target comes back as typed, beside its field.
 pub async fn set_targets(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<TargetForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
     let f = form.data;
     let (group, target) = (f.group.clone(), f.target.clone());
@@ -131,12 +129,7 @@ pub async fn set_compare(
 }
 
 /// `GET /admin/units`.
-pub async fn unit_sets(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> AppResult<Markup> {
-    user.require(READERS)?;
+pub async fn unit_sets(Staff(req, state, user, ..): Staff<AnyRole>) -> AppResult<Markup> {
     unit_sets_page(&req, &state, &user, &[]).await
 }
 
@@ -160,12 +153,9 @@ async fn unit_sets_page(
 
 /// `POST /admin/units` (multipart: code, name, CSV file).
 pub async fn import_units(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let upload = read_upload(&req, multipart, 5 * 1024 * 1024).await?;
     let field = |name: &str| upload.field(name).unwrap_or_default().to_owned();
     let (code, set_name) = (field("code"), field("name"));

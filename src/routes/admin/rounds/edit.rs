@@ -12,6 +12,7 @@ use crate::app::state::AppState;
 use crate::domain::account::Role;
 use crate::error::AppResult;
 use crate::routes::IdButton;
+use crate::routes::{Admins, Staff};
 use crate::routes::{see_other, unprocessable_if};
 use crate::views::{self, PageContext};
 
@@ -54,12 +55,9 @@ async fn edit_page(
 
 /// `GET /admin/rounds/{id}/edit`: the round form, pre-filled.
 pub async fn edit_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require(EDITORS)?;
     edit_page(
         &req,
         &state,
@@ -74,13 +72,10 @@ pub async fn edit_form(
 /// `POST /admin/rounds/{id}/edit`: saves a draft's fields or an open round's closing time. A
 /// refused form comes back as typed.
 pub async fn edit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<RoundForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(EDITORS)?;
     let round_id = id.into_inner();
     let form = form.data;
     let zone = state.settings.time_zone;
@@ -97,12 +92,9 @@ pub async fn edit(
 
 /// `GET /admin/rounds/{id}/delete`: what deleting the draft would remove, and the button.
 pub async fn delete_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    user.require(EDITORS)?;
     let round_id = id.into_inner();
     act_or_refuse(
         &req,

@@ -15,6 +15,7 @@ use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use crate::routes::{Admins, AnyRole, Staff};
 use crate::routes::{db_as, html, see_other};
 use crate::views::components::FieldMessage;
 use crate::views::rounds::{FormProblems, RoundPage};
@@ -40,8 +41,6 @@ pub use sample::*;
 pub use scores::*;
 
 /// Every role that may read the round pages.
-const READERS: &[Role] = &[Role::Admin, Role::Coordinator, Role::Analyst];
-
 pub use crate::app::auth::csrf::EmptyForm;
 
 /// Runs a round use case as the signed-in user, in the database pool. A refused operation
@@ -177,12 +176,9 @@ pub struct ListQuery {
 
 /// `GET /admin/rounds`.
 pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<AnyRole>,
     query: web::Query<ListQuery>,
 ) -> AppResult<Markup> {
-    user.require(READERS)?;
     let notice = (query.done.as_deref() == Some("deleted")).then_some("round.done.deleted");
     list_page(
         &req,
@@ -221,12 +217,9 @@ async fn list_page(
 /// `POST /admin/rounds`: creates a draft round. A refused form comes back as typed, with each
 /// message beside its field.
 pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     form: CsrfForm<RoundForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let form = form.data;
     let zone = state.settings.time_zone;
     let typed = form.clone();
@@ -336,13 +329,10 @@ async fn round_page_with(
 
 /// `GET /admin/rounds/{id}`.
 pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<AnyRole>,
     id: web::Path<i64>,
     query: web::Query<RoundQuery>,
 ) -> AppResult<Markup> {
-    user.require(READERS)?;
     round_page(
         &req,
         &state,

@@ -1,26 +1,21 @@
 //! Data quality: flagged responses, re-flagging a round, and excluding a response.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
 use super::EmptyForm;
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::auth::session::CurrentUser;
-use crate::app::state::AppState;
-use crate::domain::account::Role;
 use crate::error::AppResult;
 use crate::routes::see_other;
+use crate::routes::{DataWork, Staff};
 use crate::views::{self, PageContext};
 
 /// `GET /admin/rounds/{id}/quality`: flagged responses.
 pub async fn quality(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<DataWork>,
     id: web::Path<i64>,
 ) -> AppResult<Markup> {
-    user.require(&[Role::Admin, Role::Analyst])?;
     let round_id = id.into_inner();
     let flagged = state
         .db(move |conn| crate::app::review::flagged(conn, round_id))
@@ -37,12 +32,10 @@ pub async fn quality(
 
 /// `POST /admin/rounds/{id}/quality/flag`: recomputes the flags of every response.
 pub async fn flag(
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(_, state, ..): Staff<DataWork>,
     id: web::Path<i64>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin, Role::Analyst])?;
     let round_id = id.into_inner();
     state
         .db(move |conn| crate::app::review::flag_round(conn, round_id))
@@ -59,12 +52,10 @@ pub struct ExcludeForm {
 
 /// `POST /admin/rounds/{id}/quality/exclude`: leaves a response out of the scores, with a reason.
 pub async fn exclude(
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(_, state, user, ..): Staff<DataWork>,
     id: web::Path<i64>,
     form: CsrfForm<ExcludeForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin, Role::Analyst])?;
     let round_id = id.into_inner();
     let (user_id, label) = (user.user.id, user.user.email.clone());
     let f = form.data;

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{READERS, act_or_refuse, run};
+use super::{act_or_refuse, run};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::auth::tokens::SecretKey;
@@ -19,6 +19,7 @@ use crate::domain::reminders::DEFAULT_POLICY;
 use crate::error::{AppError, AppResult};
 use crate::routes::IdButton;
 use crate::routes::upload::read_upload;
+use crate::routes::{Admins, AnyRole, Staff};
 use crate::routes::{html, unprocessable_if};
 use crate::views::{self, PageContext};
 
@@ -29,13 +30,10 @@ const MAX_LIST_BYTES: usize = 20 * 1024 * 1024;
 /// a preview (its first rows, counts per unit and group, every problem); nothing is stored
 /// until the preview is confirmed. A file with problems answers 422.
 pub async fn import_respondents(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
     let upload = read_upload(&req, multipart, MAX_LIST_BYTES).await?;
     let user_id = user.user.id;
@@ -87,11 +85,9 @@ pub async fn confirm_respondents(
 /// `GET /admin/rounds/{id}/respondents/template.{csv|xlsx}`: a list to fill in, with the
 /// headers the importer reads and the round's units and groups.
 pub async fn respondent_template(
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(_, state, ..): Staff<Admins>,
     path: web::Path<(i64, String)>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let (round_id, ext) = path.into_inner();
     let (format, content_type) = match ext.as_str() {
         "csv" => (rounds::TemplateFormat::Csv, "text/csv; charset=utf-8"),
@@ -227,13 +223,10 @@ pub struct CoverageQuery {
 /// `GET /admin/rounds/{id}/coverage[?sort=unit|rate|completed][&format=csv]`. Coordinators
 /// see only their own units.
 pub async fn coverage(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<AnyRole>,
     id: web::Path<i64>,
     query: web::Query<CoverageQuery>,
 ) -> AppResult<HttpResponse> {
-    user.require(READERS)?;
     let round_id = id.into_inner();
     let scope_user = (user.role == Role::Coordinator).then_some(user.user.id);
     let sort = CoverageSort::parse(query.sort.as_deref());

@@ -14,12 +14,10 @@ use crate::app::state::AppState;
 use crate::db::rounds::RoundRow;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
+use crate::routes::{Admins, Fieldwork, Staff};
 use crate::routes::{private_html, see_other};
 use crate::views::respondents::RosterPage;
 use crate::views::{self, PageContext};
-
-/// Who may read the respondents page (personal data: not analysts).
-const ROSTER_READERS: &[Role] = &[Role::Admin, Role::Coordinator];
 
 /// Query of the respondents page.
 #[derive(Debug, Deserialize)]
@@ -37,13 +35,10 @@ fn viewer(user: &CurrentUser) -> RosterViewer {
 
 /// `GET /admin/rounds/{id}/respondents[?q=…]`.
 pub async fn roster(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Fieldwork>,
     id: web::Path<i64>,
     query: web::Query<RosterQuery>,
 ) -> AppResult<HttpResponse> {
-    user.require(ROSTER_READERS)?;
     let notice = match query.done.as_deref() {
         Some("edited") => Some("roster.done_edited"),
         Some("removed") => Some("roster.done_removed"),
@@ -121,12 +116,9 @@ async fn entry_page(
 
 /// `GET /admin/rounds/{id}/respondents/{respondent}/edit`.
 pub async fn edit_respondent_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     entry_page(
         &req,
         &state,
@@ -148,13 +140,10 @@ pub async fn edit_respondent_form(
 /// `POST /admin/rounds/{id}/respondents/{respondent}/edit`: a refused form comes back as
 /// typed, each message beside its field.
 pub async fn edit_respondent(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     path: web::Path<(i64, i64)>,
     form: CsrfForm<ContactForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let (round_id, respondent_id) = path.into_inner();
     let form = form.data;
     let typed = form.clone();
@@ -186,12 +175,9 @@ pub async fn edit_respondent(
 /// `GET /admin/rounds/{id}/respondents/{respondent}/remove`: what removing will do, and the
 /// button that does it.
 pub async fn remove_respondent_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     entry_page(
         &req,
         &state,
@@ -205,13 +191,10 @@ pub async fn remove_respondent_form(
 
 /// `POST /admin/rounds/{id}/respondents/{respondent}/remove`.
 pub async fn remove_respondent(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     path: web::Path<(i64, i64)>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let (round_id, respondent_id) = path.into_inner();
     match act(&req, &state, &user, move |conn, actor| {
         rounds::remove_respondent(conn, round_id, respondent_id, actor)

@@ -13,9 +13,9 @@ use crate::app::rounds::RoundError;
 use crate::app::rounds::{self, SampleSizes};
 use crate::app::state::AppState;
 use crate::db;
-use crate::domain::account::Role;
 use crate::domain::sampling::{Rate, ReplacementReason};
 use crate::error::AppResult;
+use crate::routes::{Admins, Staff};
 use crate::routes::{html, see_other};
 use crate::views::{self, PageContext};
 
@@ -105,13 +105,10 @@ pub struct SampleQuery {
 
 /// `GET /admin/rounds/{id}/sample[?stratum=ID]`.
 pub async fn sample_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     query: web::Query<SampleQuery>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let at = (id.into_inner(), query.stratum);
     render_with(&req, &state, &user, at, &[], StatusCode::OK).await
 }
@@ -130,13 +127,10 @@ pub struct CommitForm {
 /// `POST /admin/rounds/{id}/sample/commit`: sizes from the pasted CSV, else from the targets
 /// and the expected rate.
 pub async fn commit_sample(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<CommitForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
     let lang = crate::i18n::Lang::of_request(&req);
     let mut form = form.data;
@@ -184,13 +178,10 @@ pub struct DrawForm {
 
 /// `POST /admin/rounds/{id}/sample/draw`.
 pub async fn draw_sample(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<DrawForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
     let mut form = form.data;
     let confirm = form.confirm.take();
@@ -214,13 +205,10 @@ pub struct ReplaceForm {
 
 /// `POST /admin/rounds/{id}/sample/replace`: the next of the reserve replaces the respondent.
 pub async fn replace_sampled(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<ReplaceForm>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let round_id = id.into_inner();
     let form = form.data;
     let Some(reason) = ReplacementReason::parse(&form.reason) else {

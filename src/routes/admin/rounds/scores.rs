@@ -1,13 +1,11 @@
 //! The live scores of a round, from its live tallies.
 
-use actix_web::{HttpRequest, web};
+use actix_web::web;
 use maud::Markup;
 use serde::Deserialize;
 
-use crate::app::auth::session::CurrentUser;
-use crate::app::state::AppState;
-use crate::domain::account::Role;
 use crate::error::AppResult;
+use crate::routes::{DataWork, Staff};
 use crate::views::{self, PageContext};
 
 /// Query of the score page.
@@ -18,13 +16,10 @@ pub struct ScoresQuery {
 
 /// `GET /admin/rounds/{id}/scores`: the live ranking, computed from the live tallies.
 pub async fn scores(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<DataWork>,
     id: web::Path<i64>,
     query: web::Query<ScoresQuery>,
 ) -> AppResult<Markup> {
-    user.require(&[Role::Admin, Role::Analyst])?;
     let round_id = id.into_inner();
     let with_excluded = query.with_excluded.is_some();
     let live = state
