@@ -79,10 +79,10 @@ impl<R: RoleSet + 'static> FromRequest for Staff<R> {
     }
 }
 
-/// What a POST button on one object's page (`…/{id}/…`, a form with nothing but the CSRF
-/// token) brings its handler: the request, the state, the signed-in user and the object's id.
-/// They are extracted in that order, as the handlers listed them, so a refusal is the same.
-pub struct IdButton {
+/// What a POST form on one object's page (`…/{id}/…`) brings its handler: the request, the
+/// state, the signed-in user, the object's id and the form `F`. They are extracted in that
+/// order, as the handlers listed them, so a refusal is the same.
+pub struct IdPost<F> {
     /// The request.
     pub req: HttpRequest,
     /// The shared state.
@@ -91,9 +91,21 @@ pub struct IdButton {
     pub user: CurrentUser,
     /// The `{id}` of the path.
     pub id: i64,
+    /// The form, its CSRF token checked.
+    pub form: F,
 }
 
-impl FromRequest for IdButton {
+/// A POST button: a form with nothing but the CSRF token.
+pub type IdButton = IdPost<EmptyForm>;
+
+/// The confirm button of an import preview: the token that names the previewed file.
+#[derive(Debug, serde::Deserialize)]
+pub struct PreviewToken {
+    /// The preview's token.
+    pub token: String,
+}
+
+impl<F: serde::de::DeserializeOwned + 'static> FromRequest for IdPost<F> {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
@@ -102,16 +114,17 @@ impl FromRequest for IdButton {
             web::Data<AppState>,
             CurrentUser,
             web::Path<i64>,
-            CsrfForm<EmptyForm>,
+            CsrfForm<F>,
         )>::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move {
-            let (state, user, id, _form) = parts.await?;
-            Ok(IdButton {
+            let (state, user, id, form) = parts.await?;
+            Ok(IdPost {
                 req,
                 state,
                 user,
                 id: id.into_inner(),
+                form: form.data,
             })
         })
     }

@@ -13,7 +13,9 @@ pub mod upload;
 
 use actix_web::web;
 
-pub use extract::{Admins, AnyRole, DataWork, Fieldwork, IdButton, RoleSet, Staff};
+pub use extract::{
+    Admins, AnyRole, DataWork, Fieldwork, IdButton, IdPost, PreviewToken, RoleSet, Staff,
+};
 
 use crate::error::AppError;
 

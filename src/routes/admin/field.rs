@@ -6,7 +6,6 @@ use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::field_import::{self, SubmissionFile};
 use crate::app::rounds::RoundError;
@@ -16,7 +15,7 @@ use crate::domain::lifecycle::RoundAction;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::routes::upload::read_upload;
-use crate::routes::{db_as, private_html, see_other, unprocessable_if};
+use crate::routes::{IdPost, PreviewToken, db_as, private_html, see_other, unprocessable_if};
 use crate::views::field::FieldPage;
 use crate::views::{self, PageContext};
 
@@ -122,22 +121,15 @@ pub async fn upload(
     }
 }
 
-/// The confirm form of a preview.
-#[derive(Debug, Deserialize)]
-pub struct ConfirmForm {
-    token: String,
-}
-
 /// `POST /admin/rounds/{id}/field/confirm`: stores exactly the previewed submissions.
-pub async fn confirm(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    form: CsrfForm<ConfirmForm>,
-) -> AppResult<HttpResponse> {
-    let round_id = id.into_inner();
-    let token = form.data.token;
+pub async fn confirm(post: IdPost<PreviewToken>) -> AppResult<HttpResponse> {
+    let IdPost {
+        req,
+        state,
+        user,
+        id: round_id,
+        form: PreviewToken { token },
+    } = post;
     let result = db_as(&state, &user, move |conn, actor| {
         Ok(field_import::confirm_submissions(
             conn, round_id, &token, actor,

@@ -4,35 +4,10 @@
 use std::io::Write;
 
 use super::files::{read_catalog_file, read_limited_file};
-use super::{RoundCommand, open_pool};
+use super::{RoundCommand, open_pool, round_error};
 use crate::app::config::Settings;
 use crate::db;
 use crate::i18n::{Lang, t, tf};
-
-/// A refused round operation in `lang`.
-pub(super) fn round_error(
-    lang: Lang,
-    round: i64,
-    e: crate::app::rounds::RoundError,
-) -> anyhow::Error {
-    use crate::app::rounds::RoundError;
-    match e {
-        RoundError::Invalid(refusal) => anyhow::anyhow!(refusal.text(lang)),
-        RoundError::Rows(rows) => anyhow::anyhow!(
-            rows.iter()
-                .map(|r| r.text(lang))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
-        RoundError::MethodologyMisfit(misfit) => anyhow::anyhow!(misfit.text(lang)),
-        RoundError::NotFound => anyhow::anyhow!(tf(
-            lang,
-            "cli.round.not_found",
-            &[("round", &round.to_string())]
-        )),
-        other => anyhow::anyhow!("{other}"),
-    }
-}
 
 pub(super) fn round_command(
     settings: &Settings,

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::files::read_limited_file;
 use super::open_pool;
-use super::rounds::round_error;
+use super::round_error;
 use crate::app::config::Settings;
 use crate::app::rounds::{self, Actor, SampleSizes, SampleState};
 use crate::domain::respondent_list::{MAX_CSV_BYTES, XLSX_LIMITS};

@@ -17,9 +17,9 @@ use crate::domain::account::Role;
 use crate::domain::local_time::TimeZone;
 use crate::domain::reminders::DEFAULT_POLICY;
 use crate::error::{AppError, AppResult};
-use crate::routes::IdButton;
 use crate::routes::upload::read_upload;
 use crate::routes::{Admins, AnyRole, Staff};
+use crate::routes::{IdButton, IdPost, PreviewToken};
 use crate::routes::{html, unprocessable_if};
 use crate::views::{self, PageContext};
 
@@ -55,26 +55,13 @@ pub async fn import_respondents(
     .await
 }
 
-/// The confirm form of a preview.
-#[derive(Debug, Deserialize)]
-pub struct ConfirmForm {
-    token: String,
-}
-
 /// `POST /admin/rounds/{id}/respondents/confirm`: stores exactly the previewed list.
-pub async fn confirm_respondents(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    form: CsrfForm<ConfirmForm>,
-) -> AppResult<HttpResponse> {
-    let round_id = id.into_inner();
-    let token = form.data.token;
+pub async fn confirm_respondents(post: IdPost<PreviewToken>) -> AppResult<HttpResponse> {
+    let (round_id, token) = (post.id, post.form.token);
     run(
-        &req,
-        &state,
-        &user,
+        &post.req,
+        &post.state,
+        &post.user,
         round_id,
         "respondents",
         move |conn, actor| rounds::confirm_respondents(conn, round_id, &token, actor).map(|_| ()),

@@ -2,16 +2,14 @@
 //! draw, each confirmed by a ticked box and audited by the use case.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::act;
 use crate::app::actor::Actor;
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::RoundError;
 use crate::app::rounds::{self, SampleSizes};
-use crate::app::state::AppState;
 use crate::db;
 use crate::domain::sampling::{Rate, ReplacementReason};
 use crate::error::AppResult;
@@ -19,23 +17,9 @@ use crate::routes::{Admins, Staff};
 use crate::routes::{html, see_other};
 use crate::views::{self, PageContext};
 
-/// The page with `errors`, answered with `status`.
-async fn render(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
-    round_id: i64,
-    errors: &[String],
-    status: StatusCode,
-) -> AppResult<HttpResponse> {
-    render_with(req, state, user, (round_id, None), errors, status).await
-}
-
 /// The page with `errors` and, when `stratum` is set, that unit × group's members.
-async fn render_with(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+async fn render(
+    Staff(req, state, user, ..): &Staff<Admins>,
     (round_id, stratum): (i64, Option<i64>),
     errors: &[String],
     status: StatusCode,
@@ -56,17 +40,13 @@ async fn render_with(
 
 /// The page again with `errors`: a step that was refused (422).
 async fn refused(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    staff: &Staff<Admins>,
     round_id: i64,
     errors: &[String],
 ) -> AppResult<HttpResponse> {
     render(
-        req,
-        state,
-        user,
-        round_id,
+        staff,
+        (round_id, None),
         errors,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
@@ -76,9 +56,7 @@ async fn refused(
 /// One step of the sample (commit, draw, replace): refused unless its box was ticked, then the
 /// use case, then back to the sample page, or the page with the use case's reasons.
 async fn confirmed_step<T, F>(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    staff: &Staff<Admins>,
     (round_id, confirm): (i64, Option<&str>),
     work: F,
 ) -> AppResult<HttpResponse>
@@ -86,14 +64,15 @@ where
     F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<T, RoundError> + Send + 'static,
     T: Send + 'static,
 {
+    let Staff(req, state, user, ..) = staff;
     if confirm != Some("yes") {
         let lang = crate::i18n::Lang::of_request(req);
         let errors = [crate::i18n::t(lang, "round.sample.confirm_required").to_owned()];
-        return refused(req, state, user, round_id, &errors).await;
+        return refused(staff, round_id, &errors).await;
     }
     match act(req, state, user, work).await? {
         Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
-        Err(errors) => refused(req, state, user, round_id, &errors).await,
+        Err(errors) => refused(staff, round_id, &errors).await,
     }
 }
 
@@ -105,12 +84,12 @@ pub struct SampleQuery {
 
 /// `GET /admin/rounds/{id}/sample[?stratum=ID]`.
 pub async fn sample_page(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     id: web::Path<i64>,
     query: web::Query<SampleQuery>,
 ) -> AppResult<HttpResponse> {
     let at = (id.into_inner(), query.stratum);
-    render_with(&req, &state, &user, at, &[], StatusCode::OK).await
+    render(&staff, at, &[], StatusCode::OK).await
 }
 
 /// The commit form.
@@ -127,12 +106,12 @@ pub struct CommitForm {
 /// `POST /admin/rounds/{id}/sample/commit`: sizes from the pasted CSV, else from the targets
 /// and the expected rate.
 pub async fn commit_sample(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<CommitForm>,
 ) -> AppResult<HttpResponse> {
     let round_id = id.into_inner();
-    let lang = crate::i18n::Lang::of_request(&req);
+    let lang = crate::i18n::Lang::of_request(&staff.0);
     let mut form = form.data;
     let rate = if form.sizes.trim().is_empty() && form.confirm.as_deref() == Some("yes") {
         match Rate::parse(&form.rate) {
@@ -143,7 +122,7 @@ pub async fn commit_sample(
                     "cli.sample.rate_invalid",
                     &[("value", form.rate.trim())],
                 )];
-                return refused(&req, &state, &user, round_id, &errors).await;
+                return refused(&staff, round_id, &errors).await;
             }
         }
     } else {
@@ -151,9 +130,7 @@ pub async fn commit_sample(
     };
     let confirm = form.confirm.take();
     confirmed_step(
-        &req,
-        &state,
-        &user,
+        &staff,
         (round_id, confirm.as_deref()),
         move |conn, actor| {
             let sizes = match rate {
@@ -178,7 +155,7 @@ pub struct DrawForm {
 
 /// `POST /admin/rounds/{id}/sample/draw`.
 pub async fn draw_sample(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<DrawForm>,
 ) -> AppResult<HttpResponse> {
@@ -186,9 +163,7 @@ pub async fn draw_sample(
     let mut form = form.data;
     let confirm = form.confirm.take();
     confirmed_step(
-        &req,
-        &state,
-        &user,
+        &staff,
         (round_id, confirm.as_deref()),
         move |conn, actor| rounds::draw_sample(conn, round_id, &form.seed, actor),
     )
@@ -205,7 +180,7 @@ pub struct ReplaceForm {
 
 /// `POST /admin/rounds/{id}/sample/replace`: the next of the reserve replaces the respondent.
 pub async fn replace_sampled(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<ReplaceForm>,
 ) -> AppResult<HttpResponse> {
@@ -216,9 +191,7 @@ pub async fn replace_sampled(
     };
     let respondent = form.respondent;
     confirmed_step(
-        &req,
-        &state,
-        &user,
+        &staff,
         (round_id, form.confirm.as_deref()),
         move |conn, actor| rounds::replace_sampled(conn, round_id, respondent, reason, actor),
     )
