@@ -22,41 +22,73 @@ fn viewer_of(user: Option<&CurrentUser>) -> Viewer {
     Viewer::of(user.map(|u| (u.user.id, u.role)))
 }
 
+/// The path of a page of one round's results: the round's id, alone (`i64`) or with the name
+/// of one thing in it, a unit's code or a file's name (`(i64, String)`).
+pub trait RoundPath: serde::de::DeserializeOwned + 'static {
+    /// What the path names besides the round.
+    type Name;
+    /// The round's id and the name.
+    fn split(self) -> (i64, Self::Name);
+}
+
+impl RoundPath for i64 {
+    type Name = ();
+    fn split(self) -> (i64, ()) {
+        (self, ())
+    }
+}
+
+impl RoundPath for (i64, String) {
+    type Name = String;
+    fn split(self) -> (i64, String) {
+        self
+    }
+}
+
 /// What every page of one round's results starts from: the request, the state, the visitor
-/// (signed in or not), what they may see, and the round's id, extracted in the order the
-/// handlers listed them.
-pub struct RoundPage {
+/// (signed in or not), what they may see, the round's id and what else the path names,
+/// extracted in the order the handlers listed them.
+pub struct RoundPage<P: RoundPath = i64> {
     req: HttpRequest,
     state: web::Data<AppState>,
     user: Option<CurrentUser>,
     viewer: Viewer,
     round_id: i64,
+    name: P::Name,
 }
 
-impl RoundPage {
+impl<P: RoundPath> RoundPage<P> {
     /// The page's context: the visitor's language and menu.
     fn ctx(&self) -> PageContext {
         PageContext::new(&self.req, self.user.as_ref())
     }
+
+    /// The language a file is asked for (`?lang=vi|en`), else the visitor's.
+    fn file_lang(&self, asked: Option<&str>) -> crate::i18n::Lang {
+        asked
+            .and_then(crate::i18n::Lang::from_code)
+            .unwrap_or_else(|| crate::i18n::Lang::of_request(&self.req))
+    }
 }
 
-impl actix_web::FromRequest for RoundPage {
+impl<P: RoundPath> actix_web::FromRequest for RoundPage<P> {
     type Error = actix_web::Error;
     type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let parts = <(web::Data<AppState>, Option<CurrentUser>, web::Path<i64>)>::from_request(
-            req, payload,
-        );
+        let parts =
+            <(web::Data<AppState>, Option<CurrentUser>, web::Path<P>)>::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move {
-            let (state, user, id) = parts.await?;
+            let (state, user, path) = parts.await?;
+            let (round_id, name) = path.into_inner().split();
             Ok(RoundPage {
                 req,
                 state,
                 viewer: viewer_of(user.as_ref()),
                 user,
-                round_id: id.into_inner(),
+                round_id,
+                name,
             })
         })
     }
@@ -116,18 +148,11 @@ pub async fn dashboard(page: RoundPage, query: web::Query<RankingQuery>) -> AppR
 }
 
 /// `GET /results/{id}/units/{code}`: one unit's scorecard.
-pub async fn unit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: Option<CurrentUser>,
-    path: web::Path<(i64, String)>,
-) -> AppResult<Markup> {
-    let viewer = viewer_of(user.as_ref());
-    let (round_id, code) = path.into_inner();
-    let (r, labels) = results_with_labels(&state, round_id, viewer).await?;
+pub async fn unit(page: RoundPage<(i64, String)>) -> AppResult<Markup> {
+    let (r, labels) = results_with_labels(&page.state, page.round_id, page.viewer).await?;
     // A unit outside the viewer's scope is as absent as an unknown one.
-    let card = results::scorecard(&r, &code).ok_or(AppError::NotFound)?;
-    let ctx = PageContext::new(&req, user.as_ref());
+    let card = results::scorecard(&r, &page.name).ok_or(AppError::NotFound)?;
+    let ctx = page.ctx();
     let charts = views::charts::unit(&ctx, &r, &card);
     Ok(pages::unit_page(&ctx, &r, &card, &labels, charts))
 }
@@ -137,18 +162,16 @@ pub async fn unit(
 /// sends its fields here (a GET form: it reads, never writes); they are parsed into domain
 /// changes and a goal first, and a refused field is shown on the page by its name.
 pub async fn unit_gains(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: Option<CurrentUser>,
-    path: web::Path<(i64, String)>,
+    page: RoundPage<(i64, String)>,
     query: web::Query<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
-    let viewer = viewer_of(user.as_ref());
-    let (round_id, code) = path.into_inner();
+    let (viewer, code) = (page.viewer, page.name.clone());
     let pairs = query.into_inner();
     let asked = form::parse(&pairs);
-    let (r, page) = state
-        .with_results(round_id, viewer, move |conn, r| {
+    let ctx = page.ctx();
+    let (r, page) = page
+        .state
+        .with_results(page.round_id, viewer, move |conn, r| {
             let page = results::gains_page(conn, &r, viewer, &code, asked)?;
             Ok((r, page))
         })
@@ -163,7 +186,6 @@ pub async fn unit_gains(
         Some(Err(e)) => (None, Some(e)),
         None => (None, None),
     };
-    let ctx = PageContext::new(&req, user.as_ref());
     let chart = views::charts::gains(&ctx, &r, &gains);
     let section = views::gains::WhatIfSection {
         pairs: &pairs,
@@ -182,21 +204,16 @@ pub async fn unit_gains(
 
 /// `GET /results/{id}/units/{code}/plan`: the unit's printable improvement plan, opened
 /// exactly as its gains page is.
-pub async fn unit_plan(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: Option<CurrentUser>,
-    path: web::Path<(i64, String)>,
-) -> AppResult<Markup> {
-    let viewer = viewer_of(user.as_ref());
-    let (round_id, code) = path.into_inner();
-    let (r, plan) = state
-        .with_results(round_id, viewer, move |conn, r| {
+pub async fn unit_plan(page: RoundPage<(i64, String)>) -> AppResult<Markup> {
+    let (viewer, code) = (page.viewer, page.name.clone());
+    let (r, plan) = page
+        .state
+        .with_results(page.round_id, viewer, move |conn, r| {
             let plan = results::unit_plan(conn, &r, viewer, &code)?;
             Ok((r, plan))
         })
         .await?;
-    let ctx = PageContext::new(&req, user.as_ref());
+    let ctx = page.ctx();
     Ok(views::plan::plan_page(&ctx, &r, &plan))
 }
 
@@ -254,21 +271,14 @@ pub struct PlanQuery {
 
 /// `GET /results/{id}/units/{code}/plan.xlsx`: the same plan as an XLSX workbook.
 pub async fn unit_plan_xlsx(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: Option<CurrentUser>,
-    path: web::Path<(i64, String)>,
+    page: RoundPage<(i64, String)>,
     query: web::Query<PlanQuery>,
 ) -> AppResult<HttpResponse> {
-    let viewer = viewer_of(user.as_ref());
-    let (round_id, code) = path.into_inner();
-    let lang = query
-        .lang
-        .as_deref()
-        .and_then(crate::i18n::Lang::from_code)
-        .unwrap_or_else(|| crate::i18n::Lang::of_request(&req));
+    let (round_id, viewer, code) = (page.round_id, page.viewer, page.name.clone());
+    let lang = page.file_lang(query.lang.as_deref());
     let name = format!("plan-{round_id}-{code}.xlsx");
-    let bytes = state
+    let bytes = page
+        .state
         .with_results(round_id, viewer, move |conn, r| {
             let plan = results::unit_plan(conn, &r, viewer, &code)?;
             views::plan::plan_xlsx(&r, &plan, lang).map_err(AppError::Internal)
@@ -331,26 +341,19 @@ impl DownloadQuery {
 /// `GET /results/{id}/download/{file}`: aggregates (`scores.csv|xlsx|json`), codebooks
 /// (`codebook-GROUP.csv|html`) and syntax files (`syntax-GROUP.sps|do|R`).
 pub async fn download_file(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: Option<CurrentUser>,
-    path: web::Path<(i64, String)>,
+    page: RoundPage<(i64, String)>,
     query: web::Query<DownloadQuery>,
 ) -> AppResult<HttpResponse> {
-    let viewer = viewer_of(user.as_ref());
-    let (round_id, file) = path.into_inner();
-    let request = jobs::FileRequest::parse(&file, query.table.as_deref(), query.by.as_deref())
+    let (round_id, viewer) = (page.round_id, page.viewer);
+    let request = jobs::FileRequest::parse(&page.name, query.table.as_deref(), query.by.as_deref())
         .ok_or(AppError::NotFound)?
         .with_excluded(jobs::include_excluded_param(
             query.include_excluded.as_deref(),
         ));
     let csv = query.csv_options();
-    let lang = match query.lang.as_deref() {
-        Some("en") => crate::i18n::Lang::En,
-        Some("vi") => crate::i18n::Lang::Vi,
-        _ => crate::i18n::Lang::of_request(&req),
-    };
-    let (name, content_type, bytes) = state
+    let lang = page.file_lang(query.lang.as_deref());
+    let (name, content_type, bytes) = page
+        .state
         .db(move |conn| jobs::small_file(conn, round_id, viewer, &request, csv, lang))
         .await?;
     Ok(download(&name, content_type, bytes))

@@ -6,7 +6,7 @@
 use maud::{Markup, html};
 
 use super::components::{FieldError, Input, error_summary};
-use super::layout::{PageContext, page};
+use super::layout::{PageContext, page, titled_page};
 use crate::app::accounts::{AccountDetail, AccountSummary};
 use crate::db::units::{UnitRow, UnitSetRow};
 use crate::db::users::User;
@@ -85,11 +85,10 @@ pub fn list(
     values: &NewAccountValues,
     errors: &[FieldError],
 ) -> Markup {
-    page(
+    titled_page(
         ctx,
-        ctx.t("accounts.title"),
+        "accounts.title",
         html! {
-            h1 { (ctx.t("accounts.title")) }
             (error_summary(ctx, errors))
             p.lead { (ctx.t("accounts.intro")) }
             table {
@@ -177,11 +176,10 @@ fn new_link_form(ctx: &PageContext, user: &User) -> Markup {
 
 /// The form with which a new account's owner chooses a password, reached by their link.
 pub fn welcome(ctx: &PageContext, token: &str, email: &str, errors: &[FieldError]) -> Markup {
-    page(
+    titled_page(
         ctx,
-        ctx.t("welcome.title"),
+        "welcome.title",
         html! {
-            h1 { (ctx.t("welcome.title")) }
             p.lead { (tf(ctx.lang, "welcome.intro", &[("email", email)])) }
             (error_summary(ctx, errors))
             form method="post" action={ "/admin/welcome/" (token) } novalidate {

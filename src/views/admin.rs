@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use super::components::{FieldError, Input, error_summary};
-use super::layout::{PageContext, page};
+use super::layout::{PageContext, titled_page};
 use crate::domain::account::Role;
 use crate::i18n::tf;
 
@@ -24,11 +24,10 @@ pub fn login(
     } else {
         Vec::new()
     };
-    page(
+    titled_page(
         ctx,
-        ctx.t("login.title"),
+        "login.title",
         html! {
-            h1 { (ctx.t("login.title")) }
             @if let Some(key) = notice_key { div.notice role="status" { (ctx.t(key)) } }
             (error_summary(ctx, &errors))
             form method="post" action="/admin/login" novalidate {
@@ -58,11 +57,10 @@ pub fn setup(
     values: &SetupValues,
     errors: &[FieldError],
 ) -> Markup {
-    page(
+    titled_page(
         ctx,
-        ctx.t("setup.title"),
+        "setup.title",
         html! {
-            h1 { (ctx.t("setup.title")) }
             p.lead { (ctx.t("setup.intro")) }
             (error_summary(ctx, errors))
             form method="post" action={ "/admin/setup/" (token) } novalidate {
@@ -79,11 +77,10 @@ pub fn setup(
 
 /// The page shown for an unusable setup link.
 pub fn setup_invalid(ctx: &PageContext) -> Markup {
-    page(
+    titled_page(
         ctx,
-        ctx.t("setup.invalid.title"),
+        "setup.invalid.title",
         html! {
-            h1 { (ctx.t("setup.invalid.title")) }
             p.lead { (ctx.t("setup.invalid.body")) }
         },
     )
@@ -91,11 +88,10 @@ pub fn setup_invalid(ctx: &PageContext) -> Markup {
 
 /// The administration home page.
 pub fn dashboard(ctx: &PageContext, name: &str, role: Role) -> Markup {
-    page(
+    titled_page(
         ctx,
-        ctx.t("admin.dashboard.title"),
+        "admin.dashboard.title",
         html! {
-            h1 { (ctx.t("admin.dashboard.title")) }
             p.lead { (tf(ctx.lang, "admin.dashboard.welcome", &[("name", name)])) }
             p { (tf(ctx.lang, "admin.dashboard.role", &[("role", ctx.t(role.label_key()))])) }
             p { (ctx.t("admin.dashboard.next")) }

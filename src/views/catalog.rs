@@ -4,7 +4,7 @@
 
 use maud::{Markup, html};
 
-use super::layout::{PageContext, page};
+use super::layout::{PageContext, page, titled_page};
 use super::questionnaire::{FormState, Mode, section_fields};
 use crate::app::catalog::{StoredInstrument, StoredMethodology};
 use crate::db::instruments::InstrumentSummary;
@@ -58,11 +58,10 @@ pub fn list(
     messages: &ListMessages,
 ) -> Markup {
     let lang = ctx.lang;
-    page(
+    titled_page(
         ctx,
-        ctx.t("catalog.title"),
+        "catalog.title",
         html! {
-            h1 { (ctx.t("catalog.title")) }
             p.lead { (ctx.t("catalog.intro")) }
             @if !messages.errors.is_empty() {
                 div.error-summary role="alert" tabindex="-1" aria-labelledby="import-errors" {

@@ -2,7 +2,7 @@
 
 use maud::{Markup, html};
 
-use super::layout::{PageContext, page};
+use super::layout::{PageContext, page, titled_page};
 use crate::i18n::tf;
 
 /// The landing page: what this site is, where respondents go, where staff log in.
@@ -12,11 +12,10 @@ pub fn home(ctx: &PageContext) -> Markup {
 
 /// The landing page with the code entry showing an error and what was typed.
 pub fn home_with_code(ctx: &PageContext, error_key: Option<&str>, typed: &str) -> Markup {
-    page(
+    titled_page(
         ctx,
-        ctx.t("home.title"),
+        "home.title",
         html! {
-            h1 { (ctx.t("home.title")) }
             p.lead { (ctx.t("app.tagline")) }
             p { (ctx.t("home.intro")) }
             div.notice { p { (ctx.t("home.respondent")) } }
@@ -29,11 +28,10 @@ pub fn home_with_code(ctx: &PageContext, error_key: Option<&str>, typed: &str) -
 
 /// The start page of an open link: what the survey is, that it is anonymous, and a button.
 pub fn open_link(ctx: &PageContext, token: &str) -> Markup {
-    page(
+    titled_page(
         ctx,
-        ctx.t("open.title"),
+        "open.title",
         html! {
-            h1 { (ctx.t("open.title")) }
             p.lead { (ctx.t("open.intro")) }
             div.notice { p { (ctx.t("open.anonymous")) } }
             form method="post" action={ "/o/" (token) } {
@@ -51,11 +49,10 @@ pub fn open_link_scheduled(
     opens_at: chrono::NaiveDateTime,
 ) -> Markup {
     let date = super::rounds::fmt_time(ctx.lang, zone, Some(opens_at));
-    page(
+    titled_page(
         ctx,
-        ctx.t("open.title"),
+        "open.title",
         html! {
-            h1 { (ctx.t("open.title")) }
             p.lead { (ctx.t("open.intro")) }
             div.notice role="status" {
                 p { strong { (tf(ctx.lang, "open.scheduled", &[("date", &date)])) } }
@@ -74,11 +71,10 @@ pub fn open_link_code(
 ) -> Markup {
     let shown = code.to_string();
     let days = crate::domain::access_code::OPEN_LINK_CODE_DAYS.to_string();
-    page(
+    titled_page(
         ctx,
-        ctx.t("open.code_title"),
+        "open.code_title",
         html! {
-            h1 { (ctx.t("open.code_title")) }
             div.slip.open-code {
                 p { (ctx.t("open.code_label")) }
                 p.slip-code { output #access-code aria-live="polite" { code { (shown) } } }
@@ -118,11 +114,10 @@ pub fn notice_page_with(
 
 /// Confirms an opt-out from invitation e-mail.
 pub fn opt_out(ctx: &PageContext, token: &str) -> Markup {
-    page(
+    titled_page(
         ctx,
-        ctx.t("optout.title"),
+        "optout.title",
         html! {
-            h1 { (ctx.t("optout.title")) }
             p.lead { (ctx.t("optout.question")) }
             form method="post" action={ "/optout/" (token) } {
                 (ctx.csrf_field())

@@ -51,6 +51,20 @@ impl PageContext {
     }
 }
 
+/// The full page titled by catalogue key `title_key`, in the browser's title bar and as the
+/// page's `h1` above `body`: one key for both, so they cannot say different things.
+pub fn titled_page(ctx: &PageContext, title_key: &str, body: Markup) -> Markup {
+    let title = ctx.t(title_key);
+    page(
+        ctx,
+        title,
+        html! {
+            h1 { (title) }
+            (body)
+        },
+    )
+}
+
 /// Wraps `body` in the full page.
 pub fn page(ctx: &PageContext, title: &str, body: Markup) -> Markup {
     let lang = ctx.lang;

@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 
 use super::format::{name, num, points, position, rank_move, round_title, signed};
-use super::layout::{PageContext, page};
+use super::layout::{PageContext, page, titled_page};
 use crate::app::results::{
     ItemDistribution, Overview, RankingRow, RoundResults, Scorecard, SortKey, Source,
 };
@@ -70,11 +70,10 @@ pub(crate) fn source_note(ctx: &PageContext, source: Source) -> Markup {
 
 /// The list of rounds the visitor may open.
 pub fn round_list(ctx: &PageContext, rounds: &[(RoundRow, Option<i32>)]) -> Markup {
-    page(
+    titled_page(
         ctx,
-        ctx.t("results.title"),
+        "results.title",
         html! {
-            h1 { (ctx.t("results.title")) }
             @if rounds.is_empty() {
                 p { (ctx.t("results.none")) }
             } @else {
@@ -531,11 +530,10 @@ pub fn export_jobs(ctx: &PageContext, jobs: &[ExportJobRow]) -> Markup {
         ctx.refresh_seconds = Some(2);
     }
     let ctx = &ctx;
-    page(
+    titled_page(
         ctx,
-        ctx.t("results.my_exports"),
+        "results.my_exports",
         html! {
-            h1 { (ctx.t("results.my_exports")) }
             @if jobs.is_empty() { p { (ctx.t("results.no_exports")) } } @else {
                 table {
                     thead { tr { th scope="col" { (ctx.t("results.export")) } th scope="col" { (ctx.t("results.status")) } th scope="col" { (ctx.t("results.created")) } } }

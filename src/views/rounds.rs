@@ -5,7 +5,7 @@ use maud::{Markup, html};
 
 use super::components::{FieldMessage, field_message, message_summary, round_part_page};
 use super::format::{name, num, percent, points, position, rank_move, signed};
-use super::layout::{PageContext, page};
+use super::layout::{PageContext, page, titled_page};
 use crate::app::rounds::{CoverageRow, RoundDeletion, RoundForm, RoundList};
 use crate::db::instruments::InstrumentSummary;
 use crate::db::methodologies::MethodologySummary;
@@ -625,11 +625,10 @@ pub fn unit_sets(
     errors: &[String],
 ) -> Markup {
     let lang = ctx.lang;
-    page(
+    titled_page(
         ctx,
-        ctx.t("units.title"),
+        "units.title",
         html! {
-            h1 { (ctx.t("units.title")) }
             (errors_box(ctx, errors))
             table {
                 thead { tr { th { (ctx.t("catalog.code")) } th { (ctx.t("catalog.name")) } th.num { (ctx.t("units.count")) } th { (ctx.t("catalog.origin")) } } }

@@ -2,7 +2,7 @@
 
 use maud::{Markup, html};
 
-use super::layout::{PageContext, page};
+use super::layout::{PageContext, titled_page};
 use crate::db::api_tokens::ApiTokenRow;
 
 fn when(t: Option<chrono::NaiveDateTime>) -> String {
@@ -14,11 +14,10 @@ fn when(t: Option<chrono::NaiveDateTime>) -> String {
 
 /// The list of tokens, with `new_token` shown once right after it was made.
 pub fn tokens(ctx: &PageContext, rows: &[ApiTokenRow], new_token: Option<&str>) -> Markup {
-    page(
+    titled_page(
         ctx,
-        ctx.t("tokens.title"),
+        "tokens.title",
         html! {
-            h1 { (ctx.t("tokens.title")) }
             p { (ctx.t("tokens.intro")) " " a href="/api/docs" { "API" } }
             @if let Some(token) = new_token {
                 div.notice role="status" {

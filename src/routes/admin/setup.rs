@@ -68,9 +68,7 @@ fn parse_setup(form: &SetupForm) -> Result<ValidSetup, Vec<FieldError>> {
 }
 
 /// `POST /admin/setup/{token}`: creates the first administrator and logs them in.
-///
-/// Every submission counts against the sender's address, and the link is checked before the
-/// password is hashed: guessing links costs a database lookup, never a 19 MiB hash.
+/// The link is checked by [`super::link_post`] before any password is hashed.
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,

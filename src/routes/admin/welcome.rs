@@ -52,9 +52,7 @@ pub struct WelcomeForm {
 }
 
 /// `POST /admin/welcome/{token}`: sets the password, spends the link and signs the owner in.
-///
-/// Every submission counts against the sender's address, and the link is checked before the
-/// password is hashed: guessing links costs a database lookup, never a 19 MiB hash.
+/// The link is checked by [`super::link_post`] before any password is hashed.
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
