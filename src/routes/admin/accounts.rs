@@ -18,14 +18,11 @@ use crate::domain::account::{Email, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, tf};
 use crate::routes::IdButton;
-use crate::routes::{Admins, Staff};
+use crate::routes::{Admins, RoleSet, Staff};
 use crate::routes::{db_as, html, see_other};
 use crate::views::accounts::NewAccountValues;
 use crate::views::components::FieldError;
 use crate::views::{self, PageContext};
-
-/// Only administrators manage accounts.
-const MANAGERS: &[Role] = &[Role::Admin];
 
 /// `GET /admin/accounts`
 pub async fn list(Staff(req, state, user, ..): Staff<Admins>) -> AppResult<Markup> {
@@ -244,7 +241,7 @@ where
     F: FnOnce(&mut AnyConnection, Actor<'_>) -> Result<T, AccountChangeError> + Send + 'static,
     T: Send + 'static,
 {
-    user.require(MANAGERS)?;
+    user.require(Admins::ROLES)?;
     match db_as(state, user, move |conn, actor| Ok(work(conn, actor))).await? {
         Ok(value) => Ok(Ok(value)),
         Err(AccountChangeError::App(e)) => Err(e),

@@ -209,10 +209,10 @@ pub async fn show_instrument(
 
 /// `GET /admin/instruments/{id}/export`: the TOML file.
 pub async fn export_instrument(
-    staff: Staff<AnyRole>,
+    Staff(_, state, ..): Staff<AnyRole>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    export_file(&staff.1, id.into_inner(), CatalogKind::Instrument).await
+    export_file(&state, id.into_inner(), CatalogKind::Instrument).await
 }
 
 /// `GET /admin/instruments/{id}/xlsform`: the questionnaire as an XLSForm workbook for ODK
@@ -290,8 +290,8 @@ pub async fn show_methodology(
 
 /// `GET /admin/methodologies/{id}/export`: the TOML file.
 pub async fn export_methodology(
-    staff: Staff<AnyRole>,
+    Staff(_, state, ..): Staff<AnyRole>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    export_file(&staff.1, id.into_inner(), CatalogKind::Methodology).await
+    export_file(&state, id.into_inner(), CatalogKind::Methodology).await
 }

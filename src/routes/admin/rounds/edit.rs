@@ -9,15 +9,11 @@ use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, RoundForm};
 use crate::app::state::AppState;
-use crate::domain::account::Role;
 use crate::error::AppResult;
 use crate::routes::IdButton;
-use crate::routes::{Admins, Staff};
+use crate::routes::{Admins, RoleSet, Staff};
 use crate::routes::{see_other, unprocessable_if};
 use crate::views::{self, PageContext};
-
-/// Who may edit or delete a round.
-const EDITORS: &[Role] = &[Role::Admin];
 
 /// The edit page, with the form as typed after a refusal; a round that can no longer be
 /// edited shows its round page with the reason (422).
@@ -114,7 +110,7 @@ pub async fn delete_form(
 
 /// `POST /admin/rounds/{id}/delete`: deletes the draft round (audited).
 pub async fn delete(button: IdButton) -> AppResult<HttpResponse> {
-    button.user.require(EDITORS)?;
+    button.user.require(Admins::ROLES)?;
     act_or_refuse(
         &button.req,
         &button.state,

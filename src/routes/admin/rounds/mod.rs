@@ -15,7 +15,7 @@ use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-use crate::routes::{Admins, AnyRole, Staff};
+use crate::routes::{Admins, AnyRole, RoleSet, Staff};
 use crate::routes::{db_as, html, see_other};
 use crate::views::components::FieldMessage;
 use crate::views::rounds::{FormProblems, RoundPage};
@@ -357,7 +357,7 @@ async fn run<F>(
 where
     F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<(), RoundError> + Send + 'static,
 {
-    user.require(&[Role::Admin])?;
+    user.require(Admins::ROLES)?;
     act_or_refuse(req, state, user, round_id, work, |()| {
         see_other(format!("/admin/rounds/{round_id}?done={done}"))
     })
