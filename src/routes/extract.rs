@@ -60,6 +60,32 @@ pub struct Staff<R>(
     pub RoleChecked<R>,
 );
 
+impl<R> Staff<R> {
+    /// The request, state and user, borrowed for the helpers the handler calls.
+    pub fn caller(&self) -> Caller<'_> {
+        Caller::new(&self.0, &self.1, &self.2)
+    }
+}
+
+/// What a staff handler hands on to its helpers: the request (for the language), the shared
+/// state and the signed-in user, borrowed together so a helper takes one argument, not three.
+#[derive(Clone, Copy)]
+pub struct Caller<'a> {
+    /// The request.
+    pub req: &'a HttpRequest,
+    /// The shared state.
+    pub state: &'a AppState,
+    /// The signed-in user.
+    pub user: &'a CurrentUser,
+}
+
+impl<'a> Caller<'a> {
+    /// The three, borrowed from wherever an extractor keeps them.
+    pub fn new(req: &'a HttpRequest, state: &'a AppState, user: &'a CurrentUser) -> Self {
+        Caller { req, state, user }
+    }
+}
+
 /// Proof that a user's role was checked against `R`: only this module can make one, so a
 /// [`Staff`] exists only where the check was made.
 pub struct RoleChecked<R>(PhantomData<R>);
@@ -93,6 +119,13 @@ pub struct IdPost<F> {
     pub id: i64,
     /// The form, its CSRF token checked.
     pub form: F,
+}
+
+impl<F> IdPost<F> {
+    /// The request, state and user, borrowed for the helpers the handler calls.
+    pub fn caller(&self) -> Caller<'_> {
+        Caller::new(&self.req, &self.state, &self.user)
+    }
 }
 
 /// A POST button: a form with nothing but the CSRF token.

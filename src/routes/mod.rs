@@ -14,7 +14,7 @@ pub mod upload;
 use actix_web::web;
 
 pub use extract::{
-    Admins, AnyRole, DataWork, Fieldwork, IdButton, IdPost, PreviewToken, RoleSet, Staff,
+    Admins, AnyRole, Caller, DataWork, Fieldwork, IdButton, IdPost, PreviewToken, RoleSet, Staff,
 };
 
 use crate::error::AppError;

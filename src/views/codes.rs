@@ -3,7 +3,7 @@
 
 use maud::{Markup, PreEscaped, html};
 
-use super::components::back_to_round;
+use super::components::{back_to_round, round_part_page};
 use super::format::name;
 use super::layout::{PageContext, page};
 use super::rounds::errors_box;
@@ -91,13 +91,12 @@ pub fn reissue(
     use crate::domain::access_code::CodeState;
     let lang = ctx.lang;
     let base = format!("/admin/rounds/{}/codes/reissue", round.id);
-    page(
+    round_part_page(
         ctx,
-        ctx.t("round.reissue"),
+        round,
+        "round.reissue",
         html! {
-            (back_to_round(ctx, round))
             (errors_box(ctx, errors))
-            h1 { (ctx.t("round.reissue")) }
             p { (ctx.t("round.reissue_intro")) }
             h2 { (ctx.t("round.reissue_unit_group")) }
             div.card {

@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::components::back_to_round;
+use super::components::round_part_page;
 use super::layout::{PageContext, page};
 use super::questionnaire::{FormState, Mode, error_summary, section_fields};
 use crate::app::paper::EntryMode;
@@ -44,13 +44,12 @@ pub fn overview(ctx: &PageContext, o: &Overview<'_>) -> Markup {
     let lang = ctx.lang;
     let round = o.round;
     let base = format!("/admin/rounds/{}/paper", round.id);
-    page(
+    round_part_page(
         ctx,
-        ctx.t("paper.title"),
+        round,
+        "paper.title",
         html! {
-            (back_to_round(ctx, round))
             @if let Some(key) = o.notice { div.notice role="status" { (ctx.t(key)) } }
-            h1 { (ctx.t("paper.title")) }
             p { (ctx.t("paper.intro")) }
             form method="get" action=(base) {
                 div.field { label for="unit" { (ctx.t("round.unit")) }

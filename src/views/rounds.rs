@@ -703,7 +703,7 @@ pub fn scores(
                         td.num { (position(rank.and_then(|r| r.regional))) }
                         td.num { (num(ctx.lang, leader.and_then(|g| g.points))) }
                         td.num { (num(ctx.lang, leader.and_then(|g| g.percent))) }
-                        td.num { (num(ctx.lang, u.sipas.as_ref().and_then(|s| s.overall_percent))) }
+                        td.num { (num(ctx.lang, u.sipas_percent())) }
                         td.num { (num(ctx.lang, u.index.survey_points)) " / " (points(ctx.lang, u.index.survey_max_points)) }
                         @if full { td.num { @match u.index_total() { Some(t) => { (points(ctx.lang, t)) " / " (points(ctx.lang, u.index.max_points)) } None => { "—" } } } }
                         @if let Some(changes) = yoy {

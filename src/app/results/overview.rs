@@ -166,11 +166,7 @@ pub fn overview(scores: &RoundScores, m: &Methodology) -> Overview {
             )
         })
         .collect();
-    let sipas = || {
-        units
-            .iter()
-            .filter_map(|u| u.sipas.as_ref().and_then(|s| s.overall_percent))
-    };
+    let sipas = || units.iter().filter_map(|u| u.sipas_percent());
     Overview {
         units: units.len(),
         complete: units

@@ -143,7 +143,7 @@ pub fn ranking_rows(results: &RoundResults, key: &SortKey, ascending: bool) -> V
                     .iter()
                     .map(|g| (g.group.clone(), g.points))
                     .collect(),
-                sipas_percent: u.sipas.as_ref().and_then(|s| s.overall_percent),
+                sipas_percent: u.sipas_percent(),
                 components: u
                     .index
                     .components

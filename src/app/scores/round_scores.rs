@@ -39,6 +39,11 @@ impl UnitScores {
     pub fn index_total(&self) -> Option<f64> {
         self.index.total_points.filter(|_| self.index.full_index)
     }
+
+    /// The SIPAS satisfaction percent: `None` without a citizen group or without answers.
+    pub fn sipas_percent(&self) -> Option<f64> {
+        self.sipas.as_ref().and_then(|s| s.overall_percent)
+    }
 }
 
 /// Ranks units by the rules of `methodology` (the round's main one): what compute stores

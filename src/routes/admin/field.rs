@@ -3,19 +3,18 @@
 //! [`crate::app::field_import`].
 
 use actix_multipart::Multipart;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::app::auth::session::CurrentUser;
 use crate::app::field_import::{self, SubmissionFile};
 use crate::app::rounds::RoundError;
-use crate::app::state::AppState;
 use crate::domain::field_submissions::MAX_CSV_BYTES;
 use crate::domain::lifecycle::RoundAction;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::routes::upload::read_upload;
-use crate::routes::{IdPost, PreviewToken, db_as, private_html, see_other, unprocessable_if};
+use crate::routes::{AnyRole, Caller, IdPost, PreviewToken, Staff};
+use crate::routes::{db_as, private_html, see_other, unprocessable_if};
 use crate::views::field::FieldPage;
 use crate::views::{self, PageContext};
 
@@ -28,9 +27,7 @@ pub struct FieldQuery {
 
 /// The page with the upload form, showing `errors` (422 when there are any).
 async fn upload_page(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    Caller { req, state, user }: Caller<'_>,
     round_id: i64,
     done: Option<(usize, usize)>,
     errors: &[String],
@@ -55,16 +52,15 @@ async fn upload_page(
     ))
 }
 
-/// `GET /admin/rounds/{id}/field`: the upload form (and what the last import stored).
+/// `GET /admin/rounds/{id}/field`: the upload form (and what the last import stored). Every
+/// signed-in role reaches the use case, which refuses by the permission table.
 pub async fn page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    staff: Staff<AnyRole>,
     id: web::Path<i64>,
     query: web::Query<FieldQuery>,
 ) -> AppResult<HttpResponse> {
     let done = query.stored.map(|s| (s, query.already.unwrap_or(0)));
-    upload_page(&req, &state, &user, id.into_inner(), done, &[]).await
+    upload_page(staff.caller(), id.into_inner(), done, &[]).await
 }
 
 /// A refused import as messages in the reader's language, or the error to propagate.
@@ -82,19 +78,19 @@ fn refusal(lang: Lang, error: RoundError) -> Result<Vec<String>, AppError> {
 /// `group`): checks the file and shows a preview; nothing is stored until it is confirmed. A
 /// file with problems answers 422.
 pub async fn upload(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    staff: Staff<AnyRole>,
     id: web::Path<i64>,
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
+    let at = staff.caller();
+    let Caller { req, state, user } = at;
     // Refused before a large file is read in vain.
     if !RoundAction::ImportSubmissions.allowed_for(user.role) {
         return Err(AppError::Forbidden);
     }
     let round_id = id.into_inner();
-    let upload = read_upload(&req, multipart, MAX_CSV_BYTES).await?;
-    let result = db_as(&state, &user, move |conn, actor| {
+    let upload = read_upload(req, multipart, MAX_CSV_BYTES).await?;
+    let result = db_as(state, user, move |conn, actor| {
         let file = SubmissionFile {
             round_id,
             file_name: &upload.file_name,
@@ -105,10 +101,10 @@ pub async fn upload(
         Ok(field_import::preview_submissions(conn, file, actor))
     })
     .await?;
-    let lang = Lang::of_request(&req);
+    let lang = Lang::of_request(req);
     match result {
         Ok(preview) => {
-            let ctx = PageContext::new(&req, Some(&user));
+            let ctx = PageContext::new(req, Some(user));
             Ok(private_html(
                 unprocessable_if(!preview.errors.is_empty()),
                 views::field::preview(&ctx, &preview),
@@ -116,21 +112,16 @@ pub async fn upload(
         }
         Err(e) => {
             let errors = refusal(lang, e)?;
-            upload_page(&req, &state, &user, round_id, None, &errors).await
+            upload_page(at, round_id, None, &errors).await
         }
     }
 }
 
 /// `POST /admin/rounds/{id}/field/confirm`: stores exactly the previewed submissions.
 pub async fn confirm(post: IdPost<PreviewToken>) -> AppResult<HttpResponse> {
-    let IdPost {
-        req,
-        state,
-        user,
-        id: round_id,
-        form: PreviewToken { token },
-    } = post;
-    let result = db_as(&state, &user, move |conn, actor| {
+    let (round_id, token) = (post.id, post.form.token.clone());
+    let at = post.caller();
+    let result = db_as(at.state, at.user, move |conn, actor| {
         Ok(field_import::confirm_submissions(
             conn, round_id, &token, actor,
         ))
@@ -142,8 +133,8 @@ pub async fn confirm(post: IdPost<PreviewToken>) -> AppResult<HttpResponse> {
             outcome.stored, outcome.already
         ))),
         Err(e) => {
-            let errors = refusal(Lang::of_request(&req), e)?;
-            upload_page(&req, &state, &user, round_id, None, &errors).await
+            let errors = refusal(Lang::of_request(at.req), e)?;
+            upload_page(at, round_id, None, &errors).await
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod catalog;
 pub mod dashboard;
 pub mod field;
+mod link;
 pub mod login;
 pub mod paper;
 pub mod rounds;
@@ -11,13 +12,13 @@ pub mod setup;
 pub mod tokens;
 pub mod welcome;
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+pub use link::{LinkPage, LinkPost};
 
-use crate::app::auth::tokens::hash_token;
+use actix_web::HttpResponse;
+use actix_web::http::header;
+
 use crate::app::auth::{password, session::session_cookie};
 use crate::app::state::{AppState, blocking};
-use crate::db::AnyConnection;
 use crate::domain::account::{AccountError, Email, NewPassword, parse_name, parse_password_pair};
 use crate::error::AppResult;
 use crate::views::components::FieldError;
@@ -72,45 +73,4 @@ pub fn field_error(field: &'static str, e: AccountError) -> FieldError {
         field,
         message_key: e.message_key(),
     }
-}
-
-/// A visit to a one-time link's page (the setup link, an account's link): the token from the
-/// path, and what `look` says of the link its hash names.
-pub async fn link_get<T, F>(
-    state: &AppState,
-    token: web::Path<String>,
-    look: F,
-) -> AppResult<(String, T)>
-where
-    F: FnOnce(&mut AnyConnection, &str) -> AppResult<T> + Send + 'static,
-    T: Send + 'static,
-{
-    let token = token.into_inner();
-    let hash = hash_token(&token);
-    let found = state.db(move |conn| look(conn, &hash)).await?;
-    Ok((token, found))
-}
-
-/// A post to a one-time link (the setup link, an account's link): the token from the path,
-/// its hash, and what `check` says of the link. `check` counts the post against the sender's
-/// address and runs before any password is hashed: guessing links costs a database lookup,
-/// never a 19 MiB hash.
-pub async fn link_post<T, F>(
-    req: &HttpRequest,
-    state: &AppState,
-    token: web::Path<String>,
-    check: F,
-) -> AppResult<(String, String, T)>
-where
-    F: FnOnce(&mut AnyConnection, &str, &str) -> AppResult<T> + Send + 'static,
-    T: Send + 'static,
-{
-    let token = token.into_inner();
-    let hash = hash_token(&token);
-    let checked = {
-        let hash = hash.clone();
-        let client_ip = crate::routes::client_ip(req, &state.settings);
-        state.db(move |conn| check(conn, &hash, &client_ip)).await?
-    };
-    Ok((token, hash, checked))
 }

@@ -1,9 +1,9 @@
 //! Keying paper questionnaires: administrators for any unit, coordinators for their own units
 //! by double entry. Who may key how, and the checks on each keying, live in [`crate::app::paper`].
 
-use crate::routes::private_html;
+use crate::routes::{AnyRole, Staff, private_html};
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
@@ -61,11 +61,10 @@ pub struct PaperQuery {
     done: Option<String>,
 }
 
-/// `GET /admin/rounds/{id}/paper`: choose a form, or key it when one is chosen.
+/// `GET /admin/rounds/{id}/paper`: choose a form, or key it when one is chosen. Every
+/// signed-in role reaches the use case, which refuses a role that may key nothing.
 pub async fn page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<AnyRole>,
     id: web::Path<i64>,
     query: web::Query<PaperQuery>,
 ) -> AppResult<HttpResponse> {
@@ -139,9 +138,7 @@ pub struct KeyingForm {
 
 /// `POST /admin/rounds/{id}/paper`: validates the keyed form like a web response and stores it.
 pub async fn save(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
+    Staff(req, state, user, ..): Staff<AnyRole>,
     id: web::Path<i64>,
     form: CsrfForm<KeyingForm>,
 ) -> AppResult<HttpResponse> {

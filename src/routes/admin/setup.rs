@@ -1,32 +1,26 @@
 //! The one-time setup link that creates the first administrator. There is no default
 //! password: at a start with no accounts the server prints this link.
 
-use super::{link_get, link_post};
+use super::{LinkPage, LinkPost};
+use crate::db::AnyConnection;
 use crate::routes::html;
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::setup_link;
-use crate::app::state::AppState;
 use crate::domain::account::{Email, NewPassword};
 use crate::error::AppResult;
 use crate::views::components::FieldError;
-use crate::views::{self, PageContext, admin::SetupValues};
+use crate::views::{self, admin::SetupValues};
 
 /// `GET /admin/setup/{token}`.
-pub async fn form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let ctx = PageContext::new(&req, None);
-    let (token, usable) = link_get(&state, token, setup_link::usable).await?;
-    if usable {
+pub async fn form(link: LinkPage) -> AppResult<HttpResponse> {
+    let ctx = link.ctx();
+    if link.look(setup_link::usable).await? {
         Ok(html(
             StatusCode::OK,
-            views::admin::setup(&ctx, &token, &SetupValues::default(), &[]),
+            views::admin::setup(&ctx, &link.token, &SetupValues::default(), &[]),
         ))
     } else {
         Ok(html(
@@ -68,59 +62,37 @@ fn parse_setup(form: &SetupForm) -> Result<ValidSetup, Vec<FieldError>> {
 }
 
 /// `POST /admin/setup/{token}`: creates the first administrator and logs them in.
-/// The link is checked by [`super::link_post`] before any password is hashed.
-pub async fn submit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    form: CsrfForm<SetupForm>,
-) -> AppResult<HttpResponse> {
-    let ctx = PageContext::new(&req, None);
-    let (token, hash, usable) =
-        link_post(&req, &state, token, setup_link::check_submission).await?;
-    if !usable {
-        return Ok(html(
-            StatusCode::NOT_FOUND,
-            views::admin::setup_invalid(&ctx),
-        ));
+/// The link is checked by [`LinkPage::check`] before any password is hashed.
+pub async fn submit(post: LinkPost<SetupForm>) -> AppResult<HttpResponse> {
+    let ctx = post.link.ctx();
+    let invalid = || html(StatusCode::NOT_FOUND, views::admin::setup_invalid(&ctx));
+    if !post.link.check(setup_link::check_submission).await? {
+        return Ok(invalid());
     }
-    let valid = match parse_setup(&form.data) {
+    let valid = match parse_setup(&post.form) {
         Ok(valid) => valid,
         Err(errors) => {
             let values = SetupValues {
-                email: form.data.email.clone(),
-                name: form.data.name.clone(),
+                email: post.form.email.clone(),
+                name: post.form.name.clone(),
             };
             return Ok(html(
                 StatusCode::BAD_REQUEST,
-                views::admin::setup(&ctx, &token, &values, &errors),
+                views::admin::setup(&ctx, &post.link.token, &values, &errors),
             ));
         }
     };
     let password_hash = super::hash_new_password(valid.password).await?;
-
-    let created = state
-        .db(move |conn| {
-            let admin = setup_link::FirstAdmin {
-                email: &valid.email,
-                name: &valid.name,
-                password_hash: &password_hash,
-            };
-            setup_link::create_first_admin(conn, &hash, &admin)
-        })
-        .await?;
-
-    match created {
-        Some(session_token) => {
-            tracing::info!(
-                event = "first_admin_created",
-                "the first administrator was created"
-            );
-            Ok(super::signed_in(&state, &session_token, "/admin"))
-        }
-        None => Ok(html(
-            StatusCode::NOT_FOUND,
-            views::admin::setup_invalid(&ctx),
-        )),
-    }
+    let hash = post.link.hash.clone();
+    let create = move |conn: &mut AnyConnection| {
+        let admin = setup_link::FirstAdmin {
+            email: &valid.email,
+            name: &valid.name,
+            password_hash: &password_hash,
+        };
+        setup_link::create_first_admin(conn, &hash, &admin)
+    };
+    post.link
+        .sign_in("first_admin_created", create, invalid)
+        .await
 }

@@ -182,7 +182,7 @@ pub async fn scores(call: RoundCall, query: web::Query<PageQuery>) -> AppResult<
                     coverage: g.coverage,
                 })
                 .collect(),
-            sipas_percent: u.sipas.as_ref().and_then(|s| s.overall_percent),
+            sipas_percent: u.sipas_percent(),
             components: u
                 .index
                 .components

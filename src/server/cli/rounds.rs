@@ -386,7 +386,7 @@ pub(super) fn compute(settings: &Settings, lang: Lang, round: i64) -> anyhow::Re
             u.region,
             opt(leader.and_then(|g| g.points)),
             opt(leader.and_then(|g| g.percent)),
-            opt(u.sipas.as_ref().and_then(|s| s.overall_percent)),
+            opt(u.sipas_percent()),
             opt(u.index.survey_points),
             opt(u.index_total()),
             match scores.standing(u) {

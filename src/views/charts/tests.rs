@@ -49,7 +49,8 @@ const GAP_LABELS: GapBarLabels<'static> = GapBarLabels {
     survey: "Survey",
     appraised: "Appraised",
 };
-const WATERFALL_LABELS: WaterfallLabels<'static> = WaterfallLabels {
+/// Shared with the waterfall's own tests.
+pub(super) const WATERFALL_LABELS: WaterfallLabels<'static> = WaterfallLabels {
     row: "Component",
     maximum: "Maximum",
     points: "Unit's points",

@@ -198,18 +198,8 @@ pub fn waterfall_chart(
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{cells, count, svg_part, text};
+    use super::super::tests::{WATERFALL_LABELS as LABELS, cells, count, svg_part, text};
     use super::*;
-
-    const LABELS: WaterfallLabels<'static> = WaterfallLabels {
-        row: "Component",
-        maximum: "Maximum",
-        points: "Unit's points",
-        survey: "Survey",
-        appraised: "Appraised",
-        lost: "Points lost",
-        remaining: "Points left",
-    };
 
     fn step(name: &str, survey: f64, appraised: f64) -> WaterfallStep<'_> {
         WaterfallStep {

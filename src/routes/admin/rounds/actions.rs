@@ -12,7 +12,7 @@ use crate::app::rounds;
 use crate::app::state::AppState;
 use crate::domain::lifecycle::RoundAction;
 use crate::error::{AppError, AppResult};
-use crate::routes::html;
+use crate::routes::{Caller, html};
 use crate::views::{self, PageContext};
 
 /// What every action route (`/admin/rounds/{id}/actions/{action}…`) starts from: the request,
@@ -30,6 +30,10 @@ pub struct ActionCall {
 impl ActionCall {
     fn ctx(&self) -> PageContext {
         PageContext::new(&self.req, Some(&self.user))
+    }
+
+    fn caller(&self) -> Caller<'_> {
+        Caller::new(&self.req, &self.state, &self.user)
     }
 }
 
@@ -65,9 +69,7 @@ impl FromRequest for ActionCall {
 pub async fn confirm(call: ActionCall) -> AppResult<HttpResponse> {
     let (round_id, action) = (call.round_id, call.action);
     act_or_refuse(
-        &call.req,
-        &call.state,
-        &call.user,
+        call.caller(),
         round_id,
         move |conn, _| rounds::action_preview(conn, round_id, action),
         |summary| {
@@ -84,9 +86,7 @@ pub async fn confirm(call: ActionCall) -> AppResult<HttpResponse> {
 pub async fn take(call: ActionCall, _form: CsrfForm<EmptyForm>) -> AppResult<HttpResponse> {
     let (round_id, action) = (call.round_id, call.action);
     act_or_refuse(
-        &call.req,
-        &call.state,
-        &call.user,
+        call.caller(),
         round_id,
         move |conn, actor| rounds::apply_action(conn, round_id, action, actor),
         |_| {

@@ -2,17 +2,15 @@
 //! saves them as a CSV file, or as the CSV file alone.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::{act, refused, round_page};
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, IssuedCode, ReissueTarget, RoundError};
-use crate::app::state::AppState;
 use crate::db::rounds::RoundRow;
 use crate::error::{AppError, AppResult};
-use crate::routes::{Admins, Staff};
+use crate::routes::{Admins, Caller, Staff};
 use crate::views::{self, PageContext};
 
 /// The code issuing form.
@@ -25,10 +23,11 @@ pub struct CodesForm {
 /// `POST /admin/rounds/{id}/codes`: gives codes to listed respondents who have none and
 /// returns them at once, as a printable sheet or a CSV file; they are not stored in clear.
 pub async fn issue_codes(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<CodesForm>,
 ) -> AppResult<HttpResponse> {
+    let at = staff.caller();
     let round_id = id.into_inner();
     let unit_id = match form.data.unit_id.trim() {
         "" => None,
@@ -38,17 +37,15 @@ pub async fn issue_codes(
         ),
     };
     let as_csv = form.data.format == "csv";
-    let secret = state.secret.clone();
-    let result = act(&req, &state, &user, move |conn, actor| {
+    let secret = at.state.secret.clone();
+    let result = act(at, move |conn, actor| {
         rounds::issue_sheet(conn, &secret, round_id, unit_id, actor)
     })
     .await?;
     let (round, codes) = match result {
         Ok(issued) => issued,
         Err(errors) => {
-            return Ok(refused(
-                round_page(&req, &state, &user, round_id, &errors, None).await?,
-            ));
+            return Ok(refused(round_page(at, round_id, &errors, None).await?));
         }
     };
     let sheet = Sheet {
@@ -58,9 +55,9 @@ pub async fn issue_codes(
         reissued: false,
     };
     if as_csv {
-        return csv_file(&req, &state, &sheet);
+        return csv_file(at, &sheet);
     }
-    sheet_page(&req, &state, &user, &sheet)
+    sheet_page(at, &sheet)
 }
 
 /// Codes just handed out, with what the page says about them.
@@ -77,9 +74,9 @@ fn file_name(round_id: i64) -> String {
 }
 
 /// The codes as a CSV download; no cache may keep it, since the codes exist in clear only here.
-fn csv_file(req: &HttpRequest, state: &AppState, sheet: &Sheet) -> AppResult<HttpResponse> {
-    let lang = crate::i18n::Lang::of_request(req);
-    let bytes = rounds::code_sheet_csv(&state.settings.base(), &sheet.codes, lang)?;
+fn csv_file(at: Caller<'_>, sheet: &Sheet) -> AppResult<HttpResponse> {
+    let lang = crate::i18n::Lang::of_request(at.req);
+    let bytes = rounds::code_sheet_csv(&at.state.settings.base(), &sheet.codes, lang)?;
     let mut response =
         crate::routes::download(&file_name(sheet.round.id), "text/csv; charset=utf-8", bytes);
     response.headers_mut().insert(
@@ -91,12 +88,8 @@ fn csv_file(req: &HttpRequest, state: &AppState, sheet: &Sheet) -> AppResult<Htt
 
 /// The printable sheet, carrying the same codes as a `data:` CSV link so they can be saved
 /// again without anything being stored; never cached.
-fn sheet_page(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
-    sheet: &Sheet,
-) -> AppResult<HttpResponse> {
+fn sheet_page(at: Caller<'_>, sheet: &Sheet) -> AppResult<HttpResponse> {
+    let Caller { req, state, user } = at;
     let ctx = PageContext::new(req, Some(user));
     let base = state.settings.base();
     let href = rounds::code_sheet_data_uri(&base, &sheet.codes, ctx.lang)?;
@@ -137,7 +130,7 @@ fn unit_param(raw: Option<&str>) -> AppResult<Option<i64>> {
 /// `GET /admin/rounds/{id}/codes/reissue`: the respondents who hold a code, to tick those
 /// who need a new one, and the unit × group form.
 pub async fn reissue_page(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     id: web::Path<i64>,
     query: web::Query<ReissueQuery>,
 ) -> AppResult<HttpResponse> {
@@ -145,16 +138,7 @@ pub async fn reissue_page(
         unit_id: unit_param(query.unit_id.as_deref())?,
         respondent_id: query.respondent,
     };
-    reissue_form(
-        &req,
-        &state,
-        &user,
-        id.into_inner(),
-        shown,
-        &[],
-        StatusCode::OK,
-    )
-    .await
+    reissue_form(staff.caller(), id.into_inner(), shown, &[], StatusCode::OK).await
 }
 
 /// Whom the reissue page lists: one unit, or one respondent (ticked), or everyone.
@@ -165,14 +149,13 @@ struct Shown {
 }
 
 async fn reissue_form(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    at: Caller<'_>,
     round_id: i64,
     shown: Shown,
     errors: &[String],
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
+    let Caller { req, state, user } = at;
     let (round, units, holders) = state
         .db(move |conn| {
             rounds::reissue_page(conn, round_id, shown.unit_id, shown.respondent_id).map_err(|e| {
@@ -212,10 +195,11 @@ pub struct ReissueForm {
 /// `POST /admin/rounds/{id}/codes/reissue`: new codes in place of the chosen ones, handed out
 /// once on a sheet; the old codes stop working at once and started answers are kept.
 pub async fn reissue_codes(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<ReissueForm>,
 ) -> AppResult<HttpResponse> {
+    let at = staff.caller();
     let round_id = id.into_inner();
     let unit_id = unit_param(form.data.unit_id.as_deref())?;
     let target = match form.data.mode.as_str() {
@@ -235,16 +219,14 @@ pub async fn reissue_codes(
         },
         _ => return Err(AppError::BadRequest("error.bad_request.body")),
     };
-    let secret = state.secret.clone();
-    let result = act(&req, &state, &user, move |conn, actor| {
+    let secret = at.state.secret.clone();
+    let result = act(at, move |conn, actor| {
         rounds::reissue_sheet(conn, &secret, round_id, &target, actor)
     })
     .await?;
     match result {
         Ok((round, reissued)) => sheet_page(
-            &req,
-            &state,
-            &user,
+            at,
             &Sheet {
                 round,
                 codes: reissued.codes,
@@ -254,9 +236,7 @@ pub async fn reissue_codes(
         ),
         Err(errors) => {
             reissue_form(
-                &req,
-                &state,
-                &user,
+                at,
                 round_id,
                 Shown {
                     unit_id,

@@ -2,24 +2,22 @@
 //! unit lists rounds are built on.
 
 use actix_multipart::Multipart;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
 use super::{act, act_form, refused, round_page_with, run};
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::auth::session::CurrentUser;
 use crate::app::rounds;
-use crate::app::state::AppState;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::routes::see_other;
 use crate::routes::upload::read_upload;
-use crate::routes::{Admins, AnyRole, Staff};
+use crate::routes::{Admins, AnyRole, Caller, IdPost, Staff};
 use crate::views::{self, PageContext};
 
 /// The group configuration form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct GroupForm {
     group: String,
     instrument_id: i64,
@@ -27,32 +25,19 @@ pub struct GroupForm {
 }
 
 /// `POST /admin/rounds/{id}/groups`.
-pub async fn set_group(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    form: CsrfForm<GroupForm>,
-) -> AppResult<HttpResponse> {
-    let round_id = id.into_inner();
-    let f = form.data;
-    run(
-        &req,
-        &state,
-        &user,
-        round_id,
-        "group",
-        move |conn, actor| {
-            rounds::set_group(
-                conn,
-                round_id,
-                &f.group,
-                f.instrument_id,
-                f.methodology_id,
-                actor,
-            )
-        },
-    )
+pub async fn set_group(post: IdPost<GroupForm>) -> AppResult<HttpResponse> {
+    let round_id = post.id;
+    let f = post.form.clone();
+    run(post.caller(), round_id, "group", move |conn, actor| {
+        rounds::set_group(
+            conn,
+            round_id,
+            &f.group,
+            f.instrument_id,
+            f.methodology_id,
+            actor,
+        )
+    })
     .await
 }
 
@@ -65,36 +50,26 @@ pub struct TargetForm {
 
 /// `POST /admin/rounds/{id}/targets`: a refused target comes back as typed, beside its field.
 pub async fn set_targets(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<TargetForm>,
 ) -> AppResult<HttpResponse> {
+    let at = staff.caller();
     let round_id = id.into_inner();
     let f = form.data;
     let (group, target) = (f.group.clone(), f.target.clone());
-    match act_form(&req, &state, &user, move |conn, actor| {
+    match act_form(at, move |conn, actor| {
         rounds::set_group_target_from_form(conn, round_id, &group, &target, actor)
     })
     .await?
     {
         Ok(()) => Ok(see_other(format!("/admin/rounds/{round_id}?done=targets"))),
         Err(errors) => Ok(refused(
-            round_page_with(
-                &req,
-                &state,
-                &user,
-                round_id,
-                &errors,
-                (&f.group, &f.target),
-                None,
-            )
-            .await?,
+            round_page_with(at, round_id, &errors, (&f.group, &f.target), None).await?,
         )),
     }
 }
 
-/// `POST /admin/rounds/{id}/actions/{action}`: open, close, reopen, compute (checking the
-/// live tallies against the raw answers) or publish (status and snapshot together). Who may
 /// The comparison form.
 #[derive(Debug, Deserialize)]
 pub struct CompareForm {
@@ -102,43 +77,28 @@ pub struct CompareForm {
 }
 
 /// `POST /admin/rounds/{id}/compare`: chooses the earlier round for year-over-year changes.
-pub async fn set_compare(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    form: CsrfForm<CompareForm>,
-) -> AppResult<HttpResponse> {
-    let round_id = id.into_inner();
-    let earlier = match form.data.earlier.trim() {
+pub async fn set_compare(post: IdPost<CompareForm>) -> AppResult<HttpResponse> {
+    let round_id = post.id;
+    let earlier = match post.form.earlier.trim() {
         "" => None,
         raw => Some(
             raw.parse::<i64>()
                 .map_err(|_| AppError::BadRequest("error.bad_request.body"))?,
         ),
     };
-    run(
-        &req,
-        &state,
-        &user,
-        round_id,
-        "compare",
-        move |conn, actor| rounds::set_compare_round(conn, round_id, earlier, actor),
-    )
+    run(post.caller(), round_id, "compare", move |conn, actor| {
+        rounds::set_compare_round(conn, round_id, earlier, actor)
+    })
     .await
 }
 
 /// `GET /admin/units`.
-pub async fn unit_sets(Staff(req, state, user, ..): Staff<AnyRole>) -> AppResult<Markup> {
-    unit_sets_page(&req, &state, &user, &[]).await
+pub async fn unit_sets(staff: Staff<AnyRole>) -> AppResult<Markup> {
+    unit_sets_page(staff.caller(), &[]).await
 }
 
-async fn unit_sets_page(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
-    errors: &[String],
-) -> AppResult<Markup> {
+async fn unit_sets_page(at: Caller<'_>, errors: &[String]) -> AppResult<Markup> {
+    let Caller { req, state, user } = at;
     let sets = state
         .db(|conn| rounds::unit_set_summaries(conn).map_err(AppError::from))
         .await?;
@@ -152,14 +112,12 @@ async fn unit_sets_page(
 }
 
 /// `POST /admin/units` (multipart: code, name, CSV file).
-pub async fn import_units(
-    Staff(req, state, user, ..): Staff<Admins>,
-    multipart: Multipart,
-) -> AppResult<HttpResponse> {
-    let upload = read_upload(&req, multipart, 5 * 1024 * 1024).await?;
+pub async fn import_units(staff: Staff<Admins>, multipart: Multipart) -> AppResult<HttpResponse> {
+    let at = staff.caller();
+    let upload = read_upload(at.req, multipart, 5 * 1024 * 1024).await?;
     let field = |name: &str| upload.field(name).unwrap_or_default().to_owned();
     let (code, set_name) = (field("code"), field("name"));
-    let result = act(&req, &state, &user, move |conn, actor| {
+    let result = act(at, move |conn, actor| {
         rounds::import_unit_set(
             conn,
             &code,
@@ -172,6 +130,6 @@ pub async fn import_units(
     .await?;
     match result {
         Ok(_) => Ok(see_other("/admin/units".to_owned())),
-        Err(errors) => Ok(refused(unit_sets_page(&req, &state, &user, &errors).await?)),
+        Err(errors) => Ok(refused(unit_sets_page(at, &errors).await?)),
     }
 }

@@ -2,38 +2,32 @@
 //! deleting a draft after a confirmation step.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 use super::{FormErrors, act_form, act_or_refuse, refused_on_round};
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, RoundForm};
-use crate::app::state::AppState;
 use crate::error::AppResult;
 use crate::routes::IdButton;
-use crate::routes::{Admins, RoleSet, Staff};
+use crate::routes::{Admins, Caller, RoleSet, Staff};
 use crate::routes::{see_other, unprocessable_if};
 use crate::views::{self, PageContext};
 
 /// The edit page, with the form as typed after a refusal; a round that can no longer be
 /// edited shows its round page with the reason (422).
 async fn edit_page(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    at: Caller<'_>,
     round_id: i64,
     typed: Option<&RoundForm>,
     errors: &FormErrors,
 ) -> AppResult<HttpResponse> {
-    let zone = state.settings.time_zone;
-    let loaded = act_form(req, state, user, move |conn, _| {
-        rounds::edit_page(conn, round_id, zone)
-    })
-    .await?;
+    let Caller { req, user, .. } = at;
+    let zone = at.state.settings.time_zone;
+    let loaded = act_form(at, move |conn, _| rounds::edit_page(conn, round_id, zone)).await?;
     let (round, stored, sets) = match loaded {
         Ok(loaded) => loaded,
         Err(refusal) => {
-            return refused_on_round(req, state, user, round_id, &refusal.general).await;
+            return refused_on_round(at, round_id, &refusal.general).await;
         }
     };
     let ctx = PageContext::new(req, Some(user));
@@ -50,14 +44,9 @@ async fn edit_page(
 }
 
 /// `GET /admin/rounds/{id}/edit`: the round form, pre-filled.
-pub async fn edit_form(
-    Staff(req, state, user, ..): Staff<Admins>,
-    id: web::Path<i64>,
-) -> AppResult<HttpResponse> {
+pub async fn edit_form(staff: Staff<Admins>, id: web::Path<i64>) -> AppResult<HttpResponse> {
     edit_page(
-        &req,
-        &state,
-        &user,
+        staff.caller(),
         id.into_inner(),
         None,
         &FormErrors::default(),
@@ -68,40 +57,37 @@ pub async fn edit_form(
 /// `POST /admin/rounds/{id}/edit`: saves a draft's fields or an open round's closing time. A
 /// refused form comes back as typed.
 pub async fn edit(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     id: web::Path<i64>,
     form: CsrfForm<RoundForm>,
 ) -> AppResult<HttpResponse> {
+    let at = staff.caller();
     let round_id = id.into_inner();
     let form = form.data;
-    let zone = state.settings.time_zone;
+    let zone = at.state.settings.time_zone;
     let typed = form.clone();
-    match act_form(&req, &state, &user, move |conn, actor| {
+    match act_form(at, move |conn, actor| {
         rounds::edit_round(conn, round_id, &typed, zone, actor)
     })
     .await?
     {
         Ok(()) => Ok(see_other(format!("/admin/rounds/{round_id}?done=edited"))),
-        Err(errors) => edit_page(&req, &state, &user, round_id, Some(&form), &errors).await,
+        Err(errors) => edit_page(at, round_id, Some(&form), &errors).await,
     }
 }
 
 /// `GET /admin/rounds/{id}/delete`: what deleting the draft would remove, and the button.
-pub async fn delete_form(
-    Staff(req, state, user, ..): Staff<Admins>,
-    id: web::Path<i64>,
-) -> AppResult<HttpResponse> {
+pub async fn delete_form(staff: Staff<Admins>, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let at = staff.caller();
     let round_id = id.into_inner();
     act_or_refuse(
-        &req,
-        &state,
-        &user,
+        at,
         round_id,
         move |conn, _| rounds::deletion_preview(conn, round_id),
         |deletion| {
             crate::routes::html(
                 StatusCode::OK,
-                views::rounds::delete_confirm(&PageContext::new(&req, Some(&user)), &deletion),
+                views::rounds::delete_confirm(&PageContext::new(at.req, Some(at.user)), &deletion),
             )
         },
     )
@@ -112,9 +98,7 @@ pub async fn delete_form(
 pub async fn delete(button: IdButton) -> AppResult<HttpResponse> {
     button.user.require(Admins::ROLES)?;
     act_or_refuse(
-        &button.req,
-        &button.state,
-        &button.user,
+        button.caller(),
         button.id,
         move |conn, actor| rounds::delete_round(conn, button.id, actor),
         |_| see_other("/admin/rounds?done=deleted".to_owned()),

@@ -3,19 +3,17 @@
 //! sheets, data quality, and scores. Handlers parse the form, call `crate::app::rounds` inside `AppState::db`, and render.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, Actor, RoundError, RoundForm, RoundViewer};
-use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-use crate::routes::{Admins, AnyRole, RoleSet, Staff};
+use crate::routes::{Admins, AnyRole, Caller, RoleSet, Staff};
 use crate::routes::{db_as, html, see_other};
 use crate::views::components::FieldMessage;
 use crate::views::rounds::{FormProblems, RoundPage};
@@ -40,22 +38,17 @@ pub use roster::*;
 pub use sample::*;
 pub use scores::*;
 
-/// Every role that may read the round pages.
+/// The form of a POST button, which carries nothing but its CSRF token.
 pub use crate::app::auth::csrf::EmptyForm;
 
 /// Runs a round use case as the signed-in user, in the database pool. A refused operation
 /// comes back as the messages to show with a 422 page; any other failure propagates.
-async fn act<T, F>(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
-    work: F,
-) -> AppResult<Result<T, Vec<String>>>
+async fn act<T, F>(at: Caller<'_>, work: F) -> AppResult<Result<T, Vec<String>>>
 where
     F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<T, RoundError> + Send + 'static,
     T: Send + 'static,
 {
-    Ok(act_form(req, state, user, work).await?.map_err(|errors| {
+    Ok(act_form(at, work).await?.map_err(|errors| {
         let fields = errors.fields.into_iter().map(|f| f.text);
         errors.general.into_iter().chain(fields).collect()
     }))
@@ -99,18 +92,13 @@ impl FormErrors {
 
 /// Runs a round use case like [`act`], keeping each field's refusal apart so a form can show
 /// it beside its field.
-async fn act_form<T, F>(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
-    work: F,
-) -> AppResult<Result<T, FormErrors>>
+async fn act_form<T, F>(at: Caller<'_>, work: F) -> AppResult<Result<T, FormErrors>>
 where
     F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<T, RoundError> + Send + 'static,
     T: Send + 'static,
 {
-    let lang = Lang::of_request(req);
-    let result = db_as(state, user, move |conn, actor| Ok(work(conn, actor))).await?;
+    let lang = Lang::of_request(at.req);
+    let result = db_as(at.state, at.user, move |conn, actor| Ok(work(conn, actor))).await?;
     match result {
         Ok(value) => Ok(Ok(value)),
         Err(RoundError::Fields(fields)) => Ok(Err(FormErrors {
@@ -137,23 +125,17 @@ fn refused(page: Markup) -> HttpResponse {
 
 /// The round page again (422) with the reasons an operation on the round was refused.
 async fn refused_on_round(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    at: Caller<'_>,
     round_id: i64,
     errors: &[String],
 ) -> AppResult<HttpResponse> {
-    Ok(refused(
-        round_page(req, state, user, round_id, errors, None).await?,
-    ))
+    Ok(refused(round_page(at, round_id, errors, None).await?))
 }
 
 /// Runs a round use case like [`act`] and answers with what `answer` makes of its value; a
 /// refused operation shows the round page again with the reasons (422).
 async fn act_or_refuse<T, F>(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    at: Caller<'_>,
     round_id: i64,
     work: F,
     answer: impl FnOnce(T) -> HttpResponse,
@@ -162,9 +144,9 @@ where
     F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<T, RoundError> + Send + 'static,
     T: Send + 'static,
 {
-    match act(req, state, user, work).await? {
+    match act(at, work).await? {
         Ok(value) => Ok(answer(value)),
-        Err(errors) => refused_on_round(req, state, user, round_id, &errors).await,
+        Err(errors) => refused_on_round(at, round_id, &errors).await,
     }
 }
 
@@ -175,15 +157,10 @@ pub struct ListQuery {
 }
 
 /// `GET /admin/rounds`.
-pub async fn list(
-    Staff(req, state, user, ..): Staff<AnyRole>,
-    query: web::Query<ListQuery>,
-) -> AppResult<Markup> {
+pub async fn list(staff: Staff<AnyRole>, query: web::Query<ListQuery>) -> AppResult<Markup> {
     let notice = (query.done.as_deref() == Some("deleted")).then_some("round.done.deleted");
     list_page(
-        &req,
-        &state,
-        &user,
+        staff.caller(),
         &RoundForm::default(),
         &FormErrors::default(),
         notice,
@@ -192,46 +169,41 @@ pub async fn list(
 }
 
 async fn list_page(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    at: Caller<'_>,
     form: &RoundForm,
     errors: &FormErrors,
     notice: Option<&str>,
 ) -> AppResult<Markup> {
-    let list = state
+    let list = at
+        .state
         .db(|conn| rounds::list_rounds(conn).map_err(AppError::from))
         .await?;
-    let ctx = PageContext::new(req, Some(user));
+    let ctx = PageContext::new(at.req, Some(at.user));
     Ok(views::rounds::list(
         &ctx,
         &list,
         form,
-        user.role == Role::Admin,
+        at.user.role == Role::Admin,
         errors.problems(),
-        state.settings.time_zone,
+        at.state.settings.time_zone,
         notice,
     ))
 }
 
 /// `POST /admin/rounds`: creates a draft round. A refused form comes back as typed, with each
 /// message beside its field.
-pub async fn create(
-    Staff(req, state, user, ..): Staff<Admins>,
-    form: CsrfForm<RoundForm>,
-) -> AppResult<HttpResponse> {
+pub async fn create(staff: Staff<Admins>, form: CsrfForm<RoundForm>) -> AppResult<HttpResponse> {
+    let at = staff.caller();
     let form = form.data;
-    let zone = state.settings.time_zone;
+    let zone = at.state.settings.time_zone;
     let typed = form.clone();
-    match act_form(&req, &state, &user, move |conn, actor| {
+    match act_form(at, move |conn, actor| {
         rounds::create_round_from_form(conn, &typed, zone, actor)
     })
     .await?
     {
         Ok(id) => Ok(see_other(format!("/admin/rounds/{id}?done=created"))),
-        Err(errors) => Ok(refused(
-            list_page(&req, &state, &user, &form, &errors, None).await?,
-        )),
+        Err(errors) => Ok(refused(list_page(at, &form, &errors, None).await?)),
     }
 }
 
@@ -257,17 +229,13 @@ fn notice_key(done: Option<&str>) -> Option<&'static str> {
 }
 
 async fn round_page(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    at: Caller<'_>,
     round_id: i64,
     errors: &[String],
     notice: Option<&'static str>,
 ) -> AppResult<Markup> {
     round_page_with(
-        req,
-        state,
-        user,
+        at,
         round_id,
         &FormErrors {
             general: errors.to_vec(),
@@ -281,14 +249,13 @@ async fn round_page(
 
 /// The round page after a refused form: its messages, and the targets form as typed.
 async fn round_page_with(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    at: Caller<'_>,
     round_id: i64,
     errors: &FormErrors,
     target_form: (&str, &str),
     notice: Option<&'static str>,
 ) -> AppResult<Markup> {
+    let Caller { req, state, user } = at;
     let secret = state.secret.clone();
     let base = state.settings.base();
     let viewer = RoundViewer {
@@ -329,14 +296,12 @@ async fn round_page_with(
 
 /// `GET /admin/rounds/{id}`.
 pub async fn show(
-    Staff(req, state, user, ..): Staff<AnyRole>,
+    staff: Staff<AnyRole>,
     id: web::Path<i64>,
     query: web::Query<RoundQuery>,
 ) -> AppResult<Markup> {
     round_page(
-        &req,
-        &state,
-        &user,
+        staff.caller(),
         id.into_inner(),
         &[],
         notice_key(query.done.as_deref()),
@@ -346,19 +311,12 @@ pub async fn show(
 
 /// Runs a round operation for an administrator: on success redirect with a notice, on a
 /// refused operation show the round page with the reasons (422).
-async fn run<F>(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
-    round_id: i64,
-    done: &str,
-    work: F,
-) -> AppResult<HttpResponse>
+async fn run<F>(at: Caller<'_>, round_id: i64, done: &str, work: F) -> AppResult<HttpResponse>
 where
     F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<(), RoundError> + Send + 'static,
 {
-    user.require(Admins::ROLES)?;
-    act_or_refuse(req, state, user, round_id, work, |()| {
+    at.user.require(Admins::ROLES)?;
+    act_or_refuse(at, round_id, work, |()| {
         see_other(format!("/admin/rounds/{round_id}?done={done}"))
     })
     .await

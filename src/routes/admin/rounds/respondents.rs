@@ -3,22 +3,19 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::{act_or_refuse, run};
-use crate::app::auth::csrf::CsrfForm;
-use crate::app::auth::session::CurrentUser;
 use crate::app::auth::tokens::SecretKey;
 use crate::app::rounds::{self, Actor, CoverageSort, RoundError};
-use crate::app::state::AppState;
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::local_time::TimeZone;
 use crate::domain::reminders::DEFAULT_POLICY;
 use crate::error::{AppError, AppResult};
 use crate::routes::upload::read_upload;
-use crate::routes::{Admins, AnyRole, Staff};
+use crate::routes::{Admins, AnyRole, Caller, Staff};
 use crate::routes::{IdButton, IdPost, PreviewToken};
 use crate::routes::{html, unprocessable_if};
 use crate::views::{self, PageContext};
@@ -30,17 +27,16 @@ const MAX_LIST_BYTES: usize = 20 * 1024 * 1024;
 /// a preview (its first rows, counts per unit and group, every problem); nothing is stored
 /// until the preview is confirmed. A file with problems answers 422.
 pub async fn import_respondents(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     id: web::Path<i64>,
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
+    let at = staff.caller();
     let round_id = id.into_inner();
-    let upload = read_upload(&req, multipart, MAX_LIST_BYTES).await?;
-    let user_id = user.user.id;
+    let upload = read_upload(at.req, multipart, MAX_LIST_BYTES).await?;
+    let user_id = at.user.user.id;
     act_or_refuse(
-        &req,
-        &state,
-        &user,
+        at,
         round_id,
         move |conn, _actor| {
             rounds::preview_respondents(conn, round_id, &upload.file_name, &upload.bytes, user_id)
@@ -48,7 +44,7 @@ pub async fn import_respondents(
         |preview| {
             crate::routes::private_html(
                 unprocessable_if(!preview.errors.is_empty()),
-                views::respondents::preview(&PageContext::new(&req, Some(&user)), &preview),
+                views::respondents::preview(&PageContext::new(at.req, Some(at.user)), &preview),
             )
         },
     )
@@ -57,11 +53,9 @@ pub async fn import_respondents(
 
 /// `POST /admin/rounds/{id}/respondents/confirm`: stores exactly the previewed list.
 pub async fn confirm_respondents(post: IdPost<PreviewToken>) -> AppResult<HttpResponse> {
-    let (round_id, token) = (post.id, post.form.token);
+    let (round_id, token) = (post.id, post.form.token.clone());
     run(
-        &post.req,
-        &post.state,
-        &post.user,
+        post.caller(),
         round_id,
         "respondents",
         move |conn, actor| rounds::confirm_respondents(conn, round_id, &token, actor).map(|_| ()),
@@ -99,9 +93,7 @@ pub async fn respondent_template(
 /// and queues their invitations; the background sender delivers them.
 pub async fn send_invitations(button: IdButton) -> AppResult<HttpResponse> {
     queue_mail(
-        &button.req,
-        &button.state,
-        &button.user,
+        button.caller(),
         button.id,
         "invitations",
         move |conn, secret, base, zone, actor| {
@@ -114,9 +106,7 @@ pub async fn send_invitations(button: IdButton) -> AppResult<HttpResponse> {
 /// `POST /admin/rounds/{id}/reminders`.
 pub async fn send_reminders(button: IdButton) -> AppResult<HttpResponse> {
     queue_mail(
-        &button.req,
-        &button.state,
-        &button.user,
+        button.caller(),
         button.id,
         "reminders",
         move |conn, secret, base, zone, actor| {
@@ -141,9 +131,7 @@ pub async fn send_reminders(button: IdButton) -> AppResult<HttpResponse> {
 /// the round page with `done`. Refused (400) while no mail server is configured, before
 /// anything else is checked.
 async fn queue_mail<F>(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    at: Caller<'_>,
     round_id: i64,
     done: &str,
     queue: F,
@@ -159,20 +147,21 @@ where
         + Send
         + 'static,
 {
+    let state = at.state;
     if !state.mail_configured {
         return Err(AppError::BadRequest("round.mail_off"));
     }
     let secret = state.secret.clone();
     let base = state.settings.base();
     let zone = state.settings.time_zone;
-    run(req, state, user, round_id, done, move |conn, actor| {
+    run(at, round_id, done, move |conn, actor| {
         queue(conn, &secret, &base, zone, actor)
     })
     .await
 }
 
 /// The open link form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct OpenLinkForm {
     unit_id: i64,
     group: String,
@@ -180,17 +169,11 @@ pub struct OpenLinkForm {
 }
 
 /// `POST /admin/rounds/{id}/open-links`.
-pub async fn set_open_link(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    form: CsrfForm<OpenLinkForm>,
-) -> AppResult<HttpResponse> {
-    let round_id = id.into_inner();
-    let f = form.data;
-    let secret = state.secret.clone();
-    run(&req, &state, &user, round_id, "link", move |conn, actor| {
+pub async fn set_open_link(post: IdPost<OpenLinkForm>) -> AppResult<HttpResponse> {
+    let round_id = post.id;
+    let f = post.form.clone();
+    let secret = post.state.secret.clone();
+    run(post.caller(), round_id, "link", move |conn, actor| {
         let quota: i32 = f.quota.trim().parse().map_err(|_| {
             RoundError::invalid("round.invalid.quota_number", &[("value", f.quota.trim())])
         })?;

@@ -2,7 +2,7 @@
 //! their own units), correct and remove (administrators).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use maud::Markup;
 use serde::Deserialize;
 
@@ -10,11 +10,10 @@ use super::{EmptyForm, FormErrors, act, act_form};
 use crate::app::auth::csrf::CsrfForm;
 use crate::app::auth::session::CurrentUser;
 use crate::app::rounds::{self, ContactForm, RosterEntry, RosterViewer};
-use crate::app::state::AppState;
 use crate::db::rounds::RoundRow;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
-use crate::routes::{Admins, Fieldwork, Staff};
+use crate::routes::{Admins, Caller, Fieldwork, Staff};
 use crate::routes::{private_html, see_other};
 use crate::views::respondents::RosterPage;
 use crate::views::{self, PageContext};
@@ -35,7 +34,7 @@ fn viewer(user: &CurrentUser) -> RosterViewer {
 
 /// `GET /admin/rounds/{id}/respondents[?q=…]`.
 pub async fn roster(
-    Staff(req, state, user, ..): Staff<Fieldwork>,
+    staff: Staff<Fieldwork>,
     id: web::Path<i64>,
     query: web::Query<RosterQuery>,
 ) -> AppResult<HttpResponse> {
@@ -47,9 +46,7 @@ pub async fn roster(
     };
     let search = query.q.clone().unwrap_or_default();
     roster_page(
-        &req,
-        &state,
-        &user,
+        staff.caller(),
         id.into_inner(),
         search,
         notice,
@@ -59,20 +56,15 @@ pub async fn roster(
     .await
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the page's parts, each passed through as it is"
-)]
 async fn roster_page(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    at: Caller<'_>,
     round_id: i64,
     search: String,
     notice: Option<&'static str>,
     errors: &[String],
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
+    let Caller { req, state, user } = at;
     let viewer = viewer(user);
     let typed = search.clone();
     let roster = state
@@ -97,13 +89,12 @@ async fn roster_page(
 /// A page about one listed respondent of a round, as the user may see them (their units only,
 /// for a coordinator): the edit and remove pages.
 async fn entry_page(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
+    at: Caller<'_>,
     (round_id, respondent_id): (i64, i64),
     status: StatusCode,
     render: impl FnOnce(&PageContext, &RoundRow, &RosterEntry) -> Markup,
 ) -> AppResult<HttpResponse> {
+    let Caller { req, state, user } = at;
     let viewer = viewer(user);
     let (round, entry) = state
         .db(move |conn| {
@@ -116,13 +107,11 @@ async fn entry_page(
 
 /// `GET /admin/rounds/{id}/respondents/{respondent}/edit`.
 pub async fn edit_respondent_form(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
     entry_page(
-        &req,
-        &state,
-        &user,
+        staff.caller(),
         path.into_inner(),
         StatusCode::OK,
         |ctx, round, entry| {
@@ -140,14 +129,15 @@ pub async fn edit_respondent_form(
 /// `POST /admin/rounds/{id}/respondents/{respondent}/edit`: a refused form comes back as
 /// typed, each message beside its field.
 pub async fn edit_respondent(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     path: web::Path<(i64, i64)>,
     form: CsrfForm<ContactForm>,
 ) -> AppResult<HttpResponse> {
+    let at = staff.caller();
     let (round_id, respondent_id) = path.into_inner();
     let form = form.data;
     let typed = form.clone();
-    let outcome = act_form(&req, &state, &user, move |conn, actor| {
+    let outcome = act_form(at, move |conn, actor| {
         rounds::edit_respondent(conn, round_id, respondent_id, &typed, actor)
     })
     .await?;
@@ -160,9 +150,7 @@ pub async fn edit_respondent(
         Err(errors) => errors,
     };
     entry_page(
-        &req,
-        &state,
-        &user,
+        at,
         (round_id, respondent_id),
         StatusCode::UNPROCESSABLE_ENTITY,
         |ctx, round, entry| {
@@ -175,13 +163,11 @@ pub async fn edit_respondent(
 /// `GET /admin/rounds/{id}/respondents/{respondent}/remove`: what removing will do, and the
 /// button that does it.
 pub async fn remove_respondent_form(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
     entry_page(
-        &req,
-        &state,
-        &user,
+        staff.caller(),
         path.into_inner(),
         StatusCode::OK,
         views::respondents::remove_form,
@@ -191,12 +177,13 @@ pub async fn remove_respondent_form(
 
 /// `POST /admin/rounds/{id}/respondents/{respondent}/remove`.
 pub async fn remove_respondent(
-    Staff(req, state, user, ..): Staff<Admins>,
+    staff: Staff<Admins>,
     path: web::Path<(i64, i64)>,
     _form: CsrfForm<EmptyForm>,
 ) -> AppResult<HttpResponse> {
+    let at = staff.caller();
     let (round_id, respondent_id) = path.into_inner();
-    match act(&req, &state, &user, move |conn, actor| {
+    match act(at, move |conn, actor| {
         rounds::remove_respondent(conn, round_id, respondent_id, actor)
     })
     .await?
@@ -207,9 +194,7 @@ pub async fn remove_respondent(
         ))),
         Err(errors) => {
             roster_page(
-                &req,
-                &state,
-                &user,
+                at,
                 round_id,
                 String::new(),
                 None,

@@ -13,13 +13,13 @@ use crate::app::rounds::{self, SampleSizes};
 use crate::db;
 use crate::domain::sampling::{Rate, ReplacementReason};
 use crate::error::AppResult;
-use crate::routes::{Admins, Staff};
+use crate::routes::{Admins, Caller, Staff};
 use crate::routes::{html, see_other};
 use crate::views::{self, PageContext};
 
 /// The page with `errors` and, when `stratum` is set, that unit × group's members.
 async fn render(
-    Staff(req, state, user, ..): &Staff<Admins>,
+    Caller { req, state, user }: Caller<'_>,
     (round_id, stratum): (i64, Option<i64>),
     errors: &[String],
     status: StatusCode,
@@ -39,13 +39,9 @@ async fn render(
 }
 
 /// The page again with `errors`: a step that was refused (422).
-async fn refused(
-    staff: &Staff<Admins>,
-    round_id: i64,
-    errors: &[String],
-) -> AppResult<HttpResponse> {
+async fn refused(at: Caller<'_>, round_id: i64, errors: &[String]) -> AppResult<HttpResponse> {
     render(
-        staff,
+        at,
         (round_id, None),
         errors,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -56,7 +52,7 @@ async fn refused(
 /// One step of the sample (commit, draw, replace): refused unless its box was ticked, then the
 /// use case, then back to the sample page, or the page with the use case's reasons.
 async fn confirmed_step<T, F>(
-    staff: &Staff<Admins>,
+    at: Caller<'_>,
     (round_id, confirm): (i64, Option<&str>),
     work: F,
 ) -> AppResult<HttpResponse>
@@ -64,15 +60,14 @@ where
     F: FnOnce(&mut db::AnyConnection, Actor<'_>) -> Result<T, RoundError> + Send + 'static,
     T: Send + 'static,
 {
-    let Staff(req, state, user, ..) = staff;
     if confirm != Some("yes") {
-        let lang = crate::i18n::Lang::of_request(req);
+        let lang = crate::i18n::Lang::of_request(at.req);
         let errors = [crate::i18n::t(lang, "round.sample.confirm_required").to_owned()];
-        return refused(staff, round_id, &errors).await;
+        return refused(at, round_id, &errors).await;
     }
-    match act(req, state, user, work).await? {
+    match act(at, work).await? {
         Ok(_) => Ok(see_other(format!("/admin/rounds/{round_id}/sample"))),
-        Err(errors) => refused(staff, round_id, &errors).await,
+        Err(errors) => refused(at, round_id, &errors).await,
     }
 }
 
@@ -89,7 +84,7 @@ pub async fn sample_page(
     query: web::Query<SampleQuery>,
 ) -> AppResult<HttpResponse> {
     let at = (id.into_inner(), query.stratum);
-    render(&staff, at, &[], StatusCode::OK).await
+    render(staff.caller(), at, &[], StatusCode::OK).await
 }
 
 /// The commit form.
@@ -111,7 +106,7 @@ pub async fn commit_sample(
     form: CsrfForm<CommitForm>,
 ) -> AppResult<HttpResponse> {
     let round_id = id.into_inner();
-    let lang = crate::i18n::Lang::of_request(&staff.0);
+    let lang = crate::i18n::Lang::of_request(staff.caller().req);
     let mut form = form.data;
     let rate = if form.sizes.trim().is_empty() && form.confirm.as_deref() == Some("yes") {
         match Rate::parse(&form.rate) {
@@ -122,7 +117,7 @@ pub async fn commit_sample(
                     "cli.sample.rate_invalid",
                     &[("value", form.rate.trim())],
                 )];
-                return refused(&staff, round_id, &errors).await;
+                return refused(staff.caller(), round_id, &errors).await;
             }
         }
     } else {
@@ -130,7 +125,7 @@ pub async fn commit_sample(
     };
     let confirm = form.confirm.take();
     confirmed_step(
-        &staff,
+        staff.caller(),
         (round_id, confirm.as_deref()),
         move |conn, actor| {
             let sizes = match rate {
@@ -163,7 +158,7 @@ pub async fn draw_sample(
     let mut form = form.data;
     let confirm = form.confirm.take();
     confirmed_step(
-        &staff,
+        staff.caller(),
         (round_id, confirm.as_deref()),
         move |conn, actor| rounds::draw_sample(conn, round_id, &form.seed, actor),
     )
@@ -191,7 +186,7 @@ pub async fn replace_sampled(
     };
     let respondent = form.respondent;
     confirmed_step(
-        &staff,
+        staff.caller(),
         (round_id, form.confirm.as_deref()),
         move |conn, actor| rounds::replace_sampled(conn, round_id, respondent, reason, actor),
     )
