@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::app::actor::Actor;
 use crate::app::auth::tokens::{hash_token, random_token};
+use crate::app::auth::viewer::own_units;
 use crate::app::rounds::{RoundError, round_lookups};
 use crate::app::scores::add_counted;
 use crate::db::audit::{AuditEntry, record};
@@ -23,7 +24,6 @@ use crate::db::units::UnitRow;
 use crate::db::upload_previews::PreviewKind;
 use crate::db::{self, AnyConnection};
 use crate::domain::access_code::AccessCode;
-use crate::domain::account::Role;
 use crate::domain::answers::tally_cells;
 use crate::domain::field_submissions::{
     CheckedFile, FieldSubmission, ImportFrame, ResponseSource, check_submissions,
@@ -117,11 +117,7 @@ pub fn import_scope(
     let round = db::rounds::by_id(conn, round_id)?.ok_or(RoundError::NotFound)?;
     let mut units = db::rounds::units(conn, round_id)?;
     // Should coordinators ever be given the permission, they import for their own units only.
-    if actor.role == Role::Coordinator {
-        let mine = match actor.user_id {
-            Some(id) => db::users::unit_ids(conn, id)?,
-            None => Vec::new(),
-        };
+    if let Some(mine) = own_units(conn, actor.role, actor.user_id)? {
         units.retain(|u| mine.contains(&u.id));
     }
     Ok((round, units, db::rounds::groups(conn, round_id)?))

@@ -4,6 +4,7 @@
 //! `key_paper` / `key_paper_single` rows of [`lifecycle::PERMISSIONS`]; the two keyings of a
 //! form must come from two different accounts, and every keying is audited without its answers.
 
+use crate::app::auth::viewer::own_units;
 use crate::db::audit::{AuditEntry, record};
 use crate::db::paper::NewPaperEntry;
 use crate::db::responses::NewResponse;
@@ -103,8 +104,7 @@ pub fn keying_scope(
     }
     let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
     let mut units = db::rounds::units(conn, round_id)?;
-    if keyer.role == Role::Coordinator {
-        let mine = db::users::unit_ids(conn, keyer.user_id)?;
+    if let Some(mine) = own_units(conn, keyer.role, Some(keyer.user_id))? {
         units.retain(|u| mine.contains(&u.id));
     }
     Ok((round, units, db::rounds::groups(conn, round_id)?))

@@ -19,7 +19,7 @@ use crate::views::layout::PageContext;
 use crate::views::{self, results as pages};
 
 fn viewer_of(user: Option<&CurrentUser>) -> Viewer {
-    Viewer::of(user.map(|u| (u.user.id, u.role)))
+    user.map_or(Viewer::Public, CurrentUser::viewer)
 }
 
 /// The path of a page of one round's results: the round's id, alone (`i64`) or with the name

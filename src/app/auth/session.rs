@@ -8,6 +8,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::app::actor::Actor;
 use crate::app::auth::tokens::{hash_token, random_token};
+use crate::app::auth::viewer::Viewer;
 use crate::app::state::AppState;
 use crate::db;
 use crate::db::users::User;
@@ -79,6 +80,11 @@ impl CurrentUser {
         } else {
             Err(AppError::Forbidden)
         }
+    }
+
+    /// The account as a viewer of results and fieldwork (what units it may see).
+    pub fn viewer(&self) -> Viewer {
+        Viewer::of(Some((self.user.id, self.role)))
     }
 
     /// The account as the actor of a use case: the audit log and the permission check both

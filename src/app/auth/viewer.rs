@@ -1,7 +1,49 @@
 //! Who is looking at results: an anonymous visitor or a staff account (through a session or an
 //! API token). Authentication decides it; the results, exports and API ask it what is allowed.
 
+use std::collections::BTreeSet;
+
+use crate::db::{self, AnyConnection};
 use crate::domain::account::Role;
+use crate::error::AppError;
+
+/// The units an account works within, by id: a coordinator's own units, and `None` (every
+/// unit) for the other roles. A coordinator without an account id (no such caller today)
+/// gets no unit. The one place the rule is written: results, coverage, the roster, the round
+/// page, paper keying and field imports all ask it.
+pub fn own_units(
+    conn: &mut AnyConnection,
+    role: Role,
+    user_id: Option<i64>,
+) -> diesel::QueryResult<Option<BTreeSet<i64>>> {
+    if role != Role::Coordinator {
+        return Ok(None);
+    }
+    let ids = match user_id {
+        Some(id) => db::users::unit_ids(conn, id)?,
+        None => Vec::new(),
+    };
+    Ok(Some(ids.into_iter().collect()))
+}
+
+/// Which units a viewer may see in a round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every unit.
+    All,
+    /// Only these unit codes (a coordinator's units).
+    Only(BTreeSet<String>),
+}
+
+impl Scope {
+    /// Whether the unit with this code is in scope.
+    pub fn includes(&self, unit: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Only(codes) => codes.contains(unit),
+        }
+    }
+}
 
 /// Who is looking. Anonymous visitors see published rounds only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +66,24 @@ impl Viewer {
             user_id,
             role,
         })
+    }
+
+    /// The unit codes the viewer may see in live results: a coordinator those of their own
+    /// units (see [`own_units`]), everyone else (other staff, and the public in a published
+    /// round) all of them. Live results, the dashboard's fieldwork panel and exports ask it.
+    pub fn scope(self, conn: &mut AnyConnection) -> Result<Scope, AppError> {
+        let Viewer::Staff { user_id, role } = self else {
+            return Ok(Scope::All);
+        };
+        match own_units(conn, role, Some(user_id))? {
+            None => Ok(Scope::All),
+            Some(ids) => {
+                let ids: Vec<i64> = ids.into_iter().collect();
+                Ok(Scope::Only(
+                    db::units::codes_of(conn, &ids)?.into_iter().collect(),
+                ))
+            }
+        }
     }
 
     /// Whether the viewer may read unpublished (live) results of the units in scope.

@@ -1,6 +1,5 @@
 //! Fieldwork figures: responses against targets per unit and group.
 
-use super::{Scope, scope_of};
 use crate::app::auth::viewer::Viewer;
 use crate::db::{self, AnyConnection};
 use crate::error::AppError;
@@ -40,12 +39,11 @@ pub fn fieldwork(
     round_id: i64,
     viewer: Viewer,
 ) -> Result<Option<Fieldwork>, AppError> {
-    let Viewer::Staff { user_id, .. } = viewer else {
+    if !viewer.sees_live() {
         return Ok(None);
-    };
-    let scope = scope_of(conn, viewer)?;
-    let coordinator = (scope != Scope::All).then_some(user_id);
-    let rows = crate::app::rounds::coverage_for(conn, round_id, coordinator)?;
+    }
+    let scope = viewer.scope(conn)?;
+    let rows = crate::app::rounds::coverage_for(conn, round_id, viewer)?;
     let mut groups: Vec<GroupFieldwork> = Vec::new();
     for r in &rows {
         let slot = match groups.iter().position(|g| g.group == r.group_code) {

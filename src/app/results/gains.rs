@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{
-    RoundResults, Scope, Source, Viewer, earlier_scores, hide_small_distributions, scope_of,
-};
+use super::{RoundResults, Scope, Source, Viewer, earlier_scores, hide_small_distributions};
 use crate::app::catalog;
 use crate::app::export::jobs::{ItemLabels, item_labels};
 use crate::app::scores::{self, UnitScores};
@@ -258,7 +256,7 @@ fn previous_of(
         return Ok((None, None));
     };
     let scope = match source {
-        Source::Live => scope_of(conn, viewer)?,
+        Source::Live => viewer.scope(conn)?,
         Source::Published { .. } => Scope::All,
     };
     let method = scores::main_methodology(conn, earlier_id)?;

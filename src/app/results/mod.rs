@@ -30,35 +30,15 @@ pub use scorecard::{
 };
 pub use small_groups::{hide_small_distributions, is_small_group, unit_hides_distributions};
 
-pub use crate::app::auth::viewer::Viewer;
+pub use crate::app::auth::viewer::{Scope, Viewer};
 use crate::app::scores::{self, RoundScores};
 use crate::db::rounds::RoundRow;
 use crate::db::{self, AnyConnection};
-use crate::domain::account::Role;
 use crate::domain::methodology::Methodology;
 use crate::domain::yoy::UnitChange;
 use crate::error::AppError;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
-
-/// Which units a viewer may see in a round.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// Every unit.
-    All,
-    /// Only these unit codes (a coordinator's units).
-    Only(BTreeSet<String>),
-}
-
-impl Scope {
-    /// Whether the unit with this code is in scope.
-    pub fn includes(&self, unit: &str) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Only(codes) => codes.contains(unit),
-        }
-    }
-}
+use std::collections::BTreeMap;
 
 /// Where the numbers come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -98,22 +78,6 @@ pub struct RoundResults {
     /// `Some(k)` when this view hides the item answer distributions of every unit × group
     /// with fewer than k respondents (the public view, see [`hide_small_distributions`]).
     pub distributions_hidden_below: Option<u64>,
-}
-
-/// The units a viewer may see in a round.
-pub fn scope_of(conn: &mut AnyConnection, viewer: Viewer) -> Result<Scope, AppError> {
-    match viewer {
-        Viewer::Staff {
-            user_id,
-            role: Role::Coordinator,
-        } => {
-            let ids = db::users::unit_ids(conn, user_id)?;
-            Ok(Scope::Only(
-                db::units::codes_of(conn, &ids)?.into_iter().collect(),
-            ))
-        }
-        _ => Ok(Scope::All),
-    }
 }
 
 /// The latest published snapshot version of a round, if any.
@@ -262,12 +226,12 @@ pub(super) fn narrow(
 ) -> Result<RoundResults, AppError> {
     let scope = match full.source {
         Source::Published { .. } => Scope::All,
-        Source::Live => scope_of(conn, viewer)?,
+        Source::Live => viewer.scope(conn)?,
     };
     restrict(&mut full.scores, &scope);
     if let Some(changes) = full.yoy.as_mut() {
         let yoy_scope = match full.yoy_source {
-            Some(Source::Live) => scope_of(conn, viewer)?,
+            Some(Source::Live) => viewer.scope(conn)?,
             _ => scope.clone(),
         };
         changes.retain(|c| yoy_scope.includes(&c.unit));

@@ -1,7 +1,9 @@
 //! Coverage: listed, invited, started and completed respondents against targets.
 
 use super::*;
+use crate::app::auth::viewer::{Viewer, own_units};
 use crate::domain::field_submissions::ResponseSource;
+use std::collections::BTreeSet;
 
 /// One row of the coverage table.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -52,16 +54,18 @@ impl CoverageRow {
     }
 }
 
-/// Coverage as a user may see it: a coordinator (`coordinator = Some(user id)`) only their own
-/// units, everyone else all of them.
+/// Coverage as a staff member may see it: a coordinator the round's units that are their own
+/// (see [`own_units`]), other roles every unit. Fieldwork is never shown to the public.
 pub fn coverage_for(
     conn: &mut AnyConnection,
     round_id: i64,
-    coordinator: Option<i64>,
+    viewer: Viewer,
 ) -> Result<Vec<CoverageRow>> {
+    let Viewer::Staff { user_id, role } = viewer else {
+        return Err(RoundError::App(AppError::Forbidden));
+    };
     let mut rows = coverage(conn, round_id)?;
-    if let Some(user_id) = coordinator {
-        let mine = db::users::unit_ids(conn, user_id)?;
+    if let Some(mine) = own_units(conn, role, Some(user_id))? {
         let codes: HashSet<String> = db::rounds::units(conn, round_id)?
             .into_iter()
             .filter(|u| mine.contains(&u.id))
@@ -72,17 +76,16 @@ pub fn coverage_for(
     Ok(rows)
 }
 
-/// How many people are listed in a round, as a user may see it: a coordinator
-/// (`coordinator = Some(user id)`) counts only the respondents of their own units.
+/// How many people are listed in a round: in the units `within` (see [`own_units`]), or in
+/// every unit when it is `None`.
 pub fn respondent_count(
     conn: &mut AnyConnection,
     round_id: i64,
-    coordinator: Option<i64>,
+    within: Option<&BTreeSet<i64>>,
 ) -> Result<i64> {
-    let Some(user_id) = coordinator else {
+    let Some(mine) = within else {
         return Ok(db::respondents::count_in_round(conn, round_id)?);
     };
-    let mine: HashSet<i64> = db::users::unit_ids(conn, user_id)?.into_iter().collect();
     Ok(db::coverage::respondents(conn, round_id)?
         .into_iter()
         .filter(|(unit, _, _)| mine.contains(unit))
@@ -222,11 +225,11 @@ pub fn coverage_csv(rows: &[CoverageRow]) -> std::result::Result<Vec<u8>, AppErr
 pub fn coverage_table(
     conn: &mut AnyConnection,
     round_id: i64,
-    coordinator: Option<i64>,
+    viewer: Viewer,
     sort: CoverageSort,
 ) -> std::result::Result<(RoundRow, Vec<CoverageRow>), AppError> {
     let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
-    let mut rows = coverage_for(conn, round_id, coordinator).map_err(|e| match e {
+    let mut rows = coverage_for(conn, round_id, viewer).map_err(|e| match e {
         RoundError::App(e) => e,
         _ => AppError::NotFound,
     })?;

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::app::auth::tokens::SecretKey;
+use crate::app::auth::viewer::own_units;
 use crate::db::instruments::InstrumentSummary;
 use crate::db::methodologies::MethodologySummary;
 use crate::db::rounds::{RoundGroupRow, RoundRow};
@@ -141,14 +142,14 @@ pub fn overview(
     round_id: i64,
     viewer: RoundViewer,
 ) -> Result<RoundOverview, AppError> {
-    let coordinator = (viewer.role == Role::Coordinator).then_some(viewer.user_id);
     let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
     let unit_set = db::units::set_by_id(conn, round.unit_set_id)?.ok_or(AppError::NotFound)?;
     let units = db::rounds::units(conn, round_id)?;
     let groups = db::rounds::groups(conn, round_id)?;
     let all_groups = db::rounds::all_groups(conn)?;
     let targets = uniform_targets(&all_groups, &db::rounds::targets(conn, round_id)?);
-    let respondents = super::respondent_count(conn, round_id, coordinator)?;
+    let own = own_units(conn, viewer.role, Some(viewer.user_id))?;
+    let respondents = super::respondent_count(conn, round_id, own.as_ref())?;
     let outbox = db::outbox::counts_by_status(conn, &super::message_prefix(round_id))?;
     let now = db::now();
     let mut open_links = Vec::new();
@@ -194,7 +195,7 @@ pub fn overview(
         group_choices,
         targets,
         respondents,
-        respondents_in_my_units: coordinator.is_some(),
+        respondents_in_my_units: own.is_some(),
         outbox,
         open_links,
         earlier_rounds,

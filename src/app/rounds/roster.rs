@@ -5,6 +5,7 @@
 use std::str::FromStr;
 
 use super::*;
+use crate::app::auth::viewer::own_units;
 use crate::domain::account::Role;
 use crate::domain::respondent_list::check_contact;
 use crate::domain::unit_match::fold;
@@ -138,17 +139,9 @@ pub fn roster_entry(
     Ok((round, entry(row, &units, &groups)?))
 }
 
-/// The units a coordinator is limited to; `None` for everyone else.
-fn allowed_units(conn: &mut AnyConnection, viewer: RosterViewer) -> Result<Option<HashSet<i64>>> {
-    Ok(if viewer.role == Role::Coordinator {
-        Some(
-            db::users::unit_ids(conn, viewer.user_id)?
-                .into_iter()
-                .collect(),
-        )
-    } else {
-        None
-    })
+/// The units the viewer is limited to (see [`own_units`]); `None` for every unit.
+fn allowed_units(conn: &mut AnyConnection, viewer: RosterViewer) -> Result<Option<BTreeSet<i64>>> {
+    Ok(own_units(conn, viewer.role, Some(viewer.user_id))?)
 }
 
 fn entry(

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::auth::api_token::ApiCaller;
-use crate::app::results::{self, Scope, Viewer};
+use crate::app::results::Viewer;
 use crate::app::state::AppState;
 use crate::error::AppResult;
 
@@ -47,16 +47,8 @@ pub async fn coverage(
     let round_id = id.into_inner();
     let rows = state
         .db(move |conn| {
-            let scope = results::scope_of(conn, Viewer::of(Some((user_id, role))))?;
-            let coordinator = match scope {
-                Scope::All => None,
-                Scope::Only(_) => Some(user_id),
-            };
-            Ok(crate::app::rounds::coverage_for(
-                conn,
-                round_id,
-                coordinator,
-            )?)
+            let viewer = Viewer::of(Some((user_id, role)));
+            Ok(crate::app::rounds::coverage_for(conn, round_id, viewer)?)
         })
         .await?;
     let items = rows

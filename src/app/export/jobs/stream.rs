@@ -12,7 +12,7 @@ use super::ExportRequest;
 use super::rows::{RowBuf, RowPlan};
 use super::small::group_variables;
 use crate::app::auth::tokens::SecretKey;
-use crate::app::results::{self, Scope, Viewer};
+use crate::app::results::{Scope, Viewer};
 use crate::db::responses::ResponseForExport;
 use crate::db::units::UnitRow;
 use crate::db::{self, AnyConnection};
@@ -150,7 +150,7 @@ pub(super) fn microdata(
     let group = request.group.clone().unwrap_or_default();
     let group_id = db::rounds::group_id(conn, &group)?.ok_or(AppError::NotFound)?;
     let units = db::rounds::units(conn, round_id)?;
-    let scope = results::scope_of(conn, viewer)?;
+    let scope = viewer.scope(conn)?;
     let unit_ids: Option<Vec<i64>> = match &scope {
         Scope::All => None,
         Scope::Only(codes) => Some(

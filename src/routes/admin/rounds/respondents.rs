@@ -10,7 +10,6 @@ use super::{act_or_refuse, run};
 use crate::app::auth::tokens::SecretKey;
 use crate::app::rounds::{self, Actor, CoverageSort, RoundError};
 use crate::db;
-use crate::domain::account::Role;
 use crate::domain::local_time::TimeZone;
 use crate::domain::reminders::DEFAULT_POLICY;
 use crate::error::{AppError, AppResult};
@@ -198,10 +197,10 @@ pub async fn coverage(
     query: web::Query<CoverageQuery>,
 ) -> AppResult<HttpResponse> {
     let round_id = id.into_inner();
-    let scope_user = (user.role == Role::Coordinator).then_some(user.user.id);
+    let viewer = user.viewer();
     let sort = CoverageSort::parse(query.sort.as_deref());
     let (round, rows) = state
-        .db(move |conn| rounds::coverage_table(conn, round_id, scope_user, sort))
+        .db(move |conn| rounds::coverage_table(conn, round_id, viewer, sort))
         .await?;
     if query.format.as_deref() == Some("csv") {
         let bytes = rounds::coverage_csv(&rows)?;
