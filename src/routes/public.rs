@@ -63,15 +63,6 @@ pub async fn asset(path: web::Path<(String, String)>) -> AppResult<HttpResponse>
         .body(asset.body))
 }
 
-/// Maps a round use-case failure on a public page to the error to show.
-fn public_error(error: crate::app::rounds::RoundError) -> AppError {
-    match error {
-        crate::app::rounds::RoundError::App(e) => e,
-        crate::app::rounds::RoundError::NotFound => AppError::NotFound,
-        other => AppError::internal(anyhow::anyhow!("{other}")),
-    }
-}
-
 /// `GET /o/{token}`: the start page of an open (intercept) link, inviting the visitor to
 /// begin only when the round takes answers; a scheduled round shows its opening date. Starting
 /// is a POST, so link previews and prefetching hand out nothing.
@@ -83,7 +74,7 @@ pub async fn open_link_page(
     let token = token.into_inner();
     let lookup = token.clone();
     let status = state
-        .db(move |conn| crate::app::rounds::open_link_status(conn, &lookup).map_err(public_error))
+        .db(move |conn| crate::app::rounds::open_link_status(conn, &lookup).map_err(AppError::from))
         .await?;
     let ctx = PageContext::new(&req, None);
     Ok(match status {
@@ -145,7 +136,7 @@ pub async fn open_link_start(
             crate::app::auth::throttle::check(conn, &[(&ip_key, OPEN_LINK_PER_IP)])?;
             // Every start counts, successful or not: the limit is on starts per address.
             crate::app::auth::throttle::record_failure(conn, &[(&ip_key, OPEN_LINK_PER_IP)])?;
-            crate::app::rounds::start_from_open_link(conn, &secret, &token).map_err(public_error)
+            crate::app::rounds::start_from_open_link(conn, &secret, &token).map_err(AppError::from)
         })
         .await?;
     let ctx = PageContext::new(&req, None);
@@ -174,12 +165,7 @@ pub async fn opt_out(
     let secret = state.secret.clone();
     let token = token.into_inner();
     let done = state
-        .db(move |conn| {
-            crate::app::rounds::opt_out(conn, &secret, &token).map_err(|e| match e {
-                crate::app::rounds::RoundError::App(e) => e,
-                other => AppError::internal(anyhow::anyhow!("{other}")),
-            })
-        })
+        .db(move |conn| crate::app::rounds::opt_out(conn, &secret, &token).map_err(AppError::from))
         .await?;
     if !done {
         return Err(AppError::NotFound);

@@ -599,6 +599,41 @@ async fn a_round_without_a_questionnaire_cannot_open_and_closing_before_opening_
 }
 
 #[tokio::test]
+async fn an_action_the_round_s_state_refuses_is_explained_in_the_readers_language() {
+    let app = spawn_app().await;
+    let round = draft_round(&app, 0);
+    app.login_as("admin@sonoivu.gov.vn", Role::Admin).await;
+    let response = app
+        .get(&format!("/admin/rounds/{round}/actions/close"))
+        .await;
+    assert_eq!(response.status(), 422, "a draft round cannot be closed");
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains(
+            "Không thể thực hiện “Đóng đợt khảo sát” khi đợt khảo sát đang ở trạng thái “Bản nháp”."
+        ),
+        "{page}"
+    );
+    assert!(
+        !page.contains("cannot be closed"),
+        "no English on a Vietnamese page"
+    );
+
+    let mut conn = app.pool.get().unwrap();
+    let err = rounds::apply_action(
+        &mut conn,
+        round,
+        khaosat::domain::lifecycle::RoundAction::Publish,
+        ADMIN,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.messages(khaosat::i18n::Lang::En).unwrap(),
+        ["“Publish the results” is not possible while the round is “Draft”."]
+    );
+}
+
+#[tokio::test]
 async fn a_methodology_that_does_not_fit_the_questionnaire_is_refused() {
     let app = spawn_app().await;
     let round = draft_round(&app, 0);

@@ -8,7 +8,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::app::actor::Actor;
 use crate::app::auth::tokens::{hash_token, random_token};
-use crate::app::auth::viewer::Viewer;
+use crate::app::auth::viewer::{StaffViewer, Viewer};
 use crate::app::state::AppState;
 use crate::db;
 use crate::db::users::User;
@@ -85,6 +85,14 @@ impl CurrentUser {
     /// The account as a viewer of results and fieldwork (what units it may see).
     pub fn viewer(&self) -> Viewer {
         Viewer::of(Some((self.user.id, self.role)))
+    }
+
+    /// The account as the reader of a staff page (what units it works within).
+    pub fn staff_viewer(&self) -> StaffViewer {
+        StaffViewer {
+            user_id: self.user.id,
+            role: self.role,
+        }
     }
 
     /// The account as the actor of a use case: the audit log and the permission check both

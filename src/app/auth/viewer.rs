@@ -26,6 +26,23 @@ pub fn own_units(
     Ok(Some(ids.into_iter().collect()))
 }
 
+/// A signed-in account reading a staff page (the round page, the respondents page): who it is
+/// and its role, which decides the units it works within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaffViewer {
+    /// The account.
+    pub user_id: i64,
+    /// Its role: a coordinator sees and counts only their own units.
+    pub role: Role,
+}
+
+impl StaffViewer {
+    /// The units it works within (see [`own_units`]); `None` for every unit.
+    pub fn own_units(self, conn: &mut AnyConnection) -> diesel::QueryResult<Option<BTreeSet<i64>>> {
+        own_units(conn, self.role, Some(self.user_id))
+    }
+}
+
 /// Which units a viewer may see in a round.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {

@@ -229,10 +229,7 @@ pub fn coverage_table(
     sort: CoverageSort,
 ) -> std::result::Result<(RoundRow, Vec<CoverageRow>), AppError> {
     let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
-    let mut rows = coverage_for(conn, round_id, viewer).map_err(|e| match e {
-        RoundError::App(e) => e,
-        _ => AppError::NotFound,
-    })?;
+    let mut rows = coverage_for(conn, round_id, viewer)?;
     sort_coverage(&mut rows, sort);
     Ok((round, rows))
 }

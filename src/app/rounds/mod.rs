@@ -21,6 +21,7 @@ use crate::domain::respondent_list::{parse_respondent_csv, parse_respondent_xlsx
 use crate::domain::tabular::RowError;
 use crate::domain::unit_list::{UnitSet, provinces_2023, provinces_2025};
 use crate::error::AppError;
+use crate::i18n::{Lang, t, tf};
 
 mod actions;
 mod codes;
@@ -42,7 +43,7 @@ pub use coverage::*;
 pub use edit::*;
 pub use invitations::*;
 pub use open_links::*;
-pub use overview::{GroupChoice, OpenLinkLine, RoundOverview, RoundViewer, overview};
+pub use overview::{GroupChoice, OpenLinkLine, RoundOverview, overview};
 pub use respondents::*;
 pub use roster::*;
 pub use sampling::*;
@@ -90,8 +91,9 @@ pub enum RoundError {
     App(#[from] AppError),
 }
 
-/// For callers that only read (coverage in the API and dashboards): a missing round is 404,
-/// a database failure keeps its kind, and anything else is a bad request.
+/// For callers that only read (coverage, the reissue page, the public open-link and opt-out
+/// pages): a missing round is 404, a database failure keeps its kind, and anything else is a
+/// bad request. The one mapping such callers use.
 impl From<RoundError> for AppError {
     fn from(e: RoundError) -> Self {
         match e {
@@ -105,6 +107,55 @@ impl From<RoundError> for AppError {
             | RoundError::TalliesDiffer { .. } => AppError::BadRequest("error.bad_request.body"),
         }
     }
+}
+
+impl RoundError {
+    /// The refusal as the messages to show its reader, in `lang`: one per line of the refusal,
+    /// bad row or refused field. A missing round or a failure is the error to propagate
+    /// instead. The one rendering of a round refusal: the admin pages, the field import and
+    /// the command line all use it, so none shows an English text to a Vietnamese reader.
+    pub fn messages(self, lang: Lang) -> std::result::Result<Vec<String>, AppError> {
+        let lines = |text: String| text.lines().map(str::to_owned).collect();
+        match self {
+            RoundError::App(e) => Err(e),
+            RoundError::NotFound => Err(AppError::NotFound),
+            RoundError::TalliesDiffer { differences } => Ok(vec![tf(
+                lang,
+                "round.compute.tallies_differ",
+                &[("count", &differences.to_string())],
+            )]),
+            RoundError::Invalid(refusal) => Ok(lines(refusal.text(lang))),
+            RoundError::Rows(rows) => Ok(rows.iter().map(|r| r.text(lang)).collect()),
+            RoundError::Fields(fields) => Ok(fields.iter().map(|f| f.message.text(lang)).collect()),
+            RoundError::MethodologyMisfit(misfit) => Ok(lines(misfit.text(lang))),
+            RoundError::Lifecycle(e) => lifecycle_message(lang, e).map(|m| vec![m]),
+        }
+    }
+}
+
+/// A lifecycle refusal in `lang`. An unknown stored status or action is a failure (corrupted
+/// data or a tampered request), not a refusal to explain.
+fn lifecycle_message(lang: Lang, e: LifecycleError) -> std::result::Result<String, AppError> {
+    Ok(match e {
+        LifecycleError::NotAllowed { from, action } => tf(
+            lang,
+            "round.invalid.not_allowed",
+            &[
+                ("status", t(lang, &format!("round.status.{}", from.code()))),
+                (
+                    "action",
+                    t(lang, &format!("round.action.{}", action.code())),
+                ),
+            ],
+        ),
+        LifecycleError::ClosesBeforeOpening => {
+            t(lang, "round.invalid.closes_before_opens").to_owned()
+        }
+        LifecycleError::ClosesWhenOpening => t(lang, "round.invalid.closes_when_opens").to_owned(),
+        LifecycleError::UnknownStatus(_) | LifecycleError::UnknownAction(_) => {
+            return Err(AppError::internal(anyhow::anyhow!("{e}")));
+        }
+    })
 }
 
 impl From<diesel::result::Error> for RoundError {

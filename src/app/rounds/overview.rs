@@ -4,13 +4,12 @@
 use std::collections::BTreeSet;
 
 use crate::app::auth::tokens::SecretKey;
-use crate::app::auth::viewer::own_units;
+use crate::app::auth::viewer::StaffViewer;
 use crate::db::instruments::InstrumentSummary;
 use crate::db::methodologies::MethodologySummary;
 use crate::db::rounds::{RoundGroupRow, RoundRow};
 use crate::db::units::{UnitRow, UnitSetRow};
 use crate::db::{self, AnyConnection};
-use crate::domain::account::Role;
 use crate::domain::lifecycle::{self, RoundAction};
 use crate::domain::mail_outbox::OutboxStatus;
 use crate::error::AppError;
@@ -125,22 +124,13 @@ pub struct OpenLinkLine {
     pub url: String,
 }
 
-/// Who looks at the round page.
-#[derive(Debug, Clone, Copy)]
-pub struct RoundViewer {
-    /// The account.
-    pub user_id: i64,
-    /// Its role: a coordinator counts only their own units' respondents.
-    pub role: Role,
-}
-
 /// Reads the round page of `round_id` for `viewer`; `NotFound` when there is no such round.
 pub fn overview(
     conn: &mut AnyConnection,
     secret: &SecretKey,
     base_url: &str,
     round_id: i64,
-    viewer: RoundViewer,
+    viewer: StaffViewer,
 ) -> Result<RoundOverview, AppError> {
     let round = db::rounds::by_id(conn, round_id)?.ok_or(AppError::NotFound)?;
     let unit_set = db::units::set_by_id(conn, round.unit_set_id)?.ok_or(AppError::NotFound)?;
@@ -148,7 +138,7 @@ pub fn overview(
     let groups = db::rounds::groups(conn, round_id)?;
     let all_groups = db::rounds::all_groups(conn)?;
     let targets = uniform_targets(&all_groups, &db::rounds::targets(conn, round_id)?);
-    let own = own_units(conn, viewer.role, Some(viewer.user_id))?;
+    let own = viewer.own_units(conn)?;
     let respondents = super::respondent_count(conn, round_id, own.as_ref())?;
     let outbox = db::outbox::counts_by_status(conn, &super::message_prefix(round_id))?;
     let now = db::now();

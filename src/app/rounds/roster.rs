@@ -5,22 +5,12 @@
 use std::str::FromStr;
 
 use super::*;
-use crate::app::auth::viewer::own_units;
-use crate::domain::account::Role;
+use crate::app::auth::viewer::StaffViewer;
 use crate::domain::respondent_list::check_contact;
 use crate::domain::unit_match::fold;
 
 /// At most this many respondents are shown at once; a search narrows the list.
 pub const ROSTER_LIMIT: usize = 500;
-
-/// Who reads the respondents page.
-#[derive(Debug, Clone, Copy)]
-pub struct RosterViewer {
-    /// The account.
-    pub user_id: i64,
-    /// Its role: a coordinator sees only their own units' respondents.
-    pub role: Role,
-}
 
 /// Where a respondent's code is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +62,7 @@ pub struct Roster {
 pub fn roster(
     conn: &mut AnyConnection,
     round_id: i64,
-    viewer: RosterViewer,
+    viewer: StaffViewer,
     search: &str,
 ) -> Result<Roster> {
     let round = round_or_404(conn, round_id)?;
@@ -81,7 +71,7 @@ pub fn roster(
         .map(|u| (u.id, u))
         .collect();
     let groups: HashMap<i64, String> = db::rounds::all_groups(conn)?.into_iter().collect();
-    let mine = allowed_units(conn, viewer)?;
+    let mine = viewer.own_units(conn)?;
     let needle = fold(search);
     let mut visible = 0;
     let mut entries = Vec::new();
@@ -123,12 +113,15 @@ pub fn roster_entry(
     conn: &mut AnyConnection,
     round_id: i64,
     respondent_id: i64,
-    viewer: RosterViewer,
+    viewer: StaffViewer,
 ) -> Result<(RoundRow, RosterEntry)> {
     let round = round_or_404(conn, round_id)?;
     let row = db::respondents::roster_entry(conn, round_id, respondent_id)?
         .ok_or(RoundError::NotFound)?;
-    if allowed_units(conn, viewer)?.is_some_and(|m| !m.contains(&row.contact.unit_id)) {
+    if viewer
+        .own_units(conn)?
+        .is_some_and(|m| !m.contains(&row.contact.unit_id))
+    {
         return Err(RoundError::NotFound);
     }
     let units: HashMap<i64, UnitRow> = db::rounds::units(conn, round_id)?
@@ -137,11 +130,6 @@ pub fn roster_entry(
         .collect();
     let groups: HashMap<i64, String> = db::rounds::all_groups(conn)?.into_iter().collect();
     Ok((round, entry(row, &units, &groups)?))
-}
-
-/// The units the viewer is limited to (see [`own_units`]); `None` for every unit.
-fn allowed_units(conn: &mut AnyConnection, viewer: RosterViewer) -> Result<Option<BTreeSet<i64>>> {
-    Ok(own_units(conn, viewer.role, Some(viewer.user_id))?)
 }
 
 fn entry(

@@ -7,7 +7,6 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::field_import::{self, SubmissionFile};
-use crate::app::rounds::RoundError;
 use crate::domain::field_submissions::MAX_CSV_BYTES;
 use crate::domain::lifecycle::RoundAction;
 use crate::error::{AppError, AppResult};
@@ -63,17 +62,6 @@ pub async fn page(
     upload_page(staff.caller(), id.into_inner(), done, &[]).await
 }
 
-/// A refused import as messages in the reader's language, or the error to propagate.
-fn refusal(lang: Lang, error: RoundError) -> Result<Vec<String>, AppError> {
-    match error {
-        RoundError::App(e) => Err(e),
-        RoundError::NotFound => Err(AppError::NotFound),
-        RoundError::Invalid(refusal) => Ok(vec![refusal.text(lang)]),
-        RoundError::Rows(rows) => Ok(rows.iter().map(|r| r.text(lang)).collect()),
-        other => Ok(vec![other.to_string()]),
-    }
-}
-
 /// `POST /admin/rounds/{id}/field` (multipart: the export, and optionally `unit` and
 /// `group`): checks the file and shows a preview; nothing is stored until it is confirmed. A
 /// file with problems answers 422.
@@ -111,7 +99,7 @@ pub async fn upload(
             ))
         }
         Err(e) => {
-            let errors = refusal(lang, e)?;
+            let errors = e.messages(lang)?;
             upload_page(at, round_id, None, &errors).await
         }
     }
@@ -133,7 +121,7 @@ pub async fn confirm(post: IdPost<PreviewToken>) -> AppResult<HttpResponse> {
             outcome.stored, outcome.already
         ))),
         Err(e) => {
-            let errors = refusal(Lang::of_request(at.req), e)?;
+            let errors = e.messages(Lang::of_request(at.req))?;
             upload_page(at, round_id, None, &errors).await
         }
     }

@@ -317,29 +317,24 @@ fn account_error(lang: Lang, option: &str, e: &AccountError) -> anyhow::Error {
     }
 }
 
-/// Prints the catalogue message `key` in `lang`, with `args` filled in, as one line on
-/// standard output: how every command reports what it did.
 /// A refused round operation in `lang`.
 fn round_error(lang: Lang, round: i64, e: crate::app::rounds::RoundError) -> anyhow::Error {
     use crate::app::rounds::RoundError;
     match e {
-        RoundError::Invalid(refusal) => anyhow::anyhow!(refusal.text(lang)),
-        RoundError::Rows(rows) => anyhow::anyhow!(
-            rows.iter()
-                .map(|r| r.text(lang))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
-        RoundError::MethodologyMisfit(misfit) => anyhow::anyhow!(misfit.text(lang)),
         RoundError::NotFound => anyhow::anyhow!(tf(
             lang,
             "cli.round.not_found",
             &[("round", &round.to_string())]
         )),
-        other => anyhow::anyhow!("{other}"),
+        other => match other.messages(lang) {
+            Ok(lines) => anyhow::anyhow!(lines.join("\n")),
+            Err(failure) => anyhow::anyhow!("{failure}"),
+        },
     }
 }
 
+/// Prints the catalogue message `key` in `lang`, with `args` filled in, as one line on
+/// standard output: how every command reports what it did.
 fn say(lang: Lang, key: &str, args: &[(&str, &str)]) -> std::io::Result<()> {
     writeln!(std::io::stdout(), "{}", tf(lang, key, args))
 }

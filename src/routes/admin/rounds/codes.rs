@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{act, refused, round_page};
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::rounds::{self, IssuedCode, ReissueTarget, RoundError};
+use crate::app::rounds::{self, IssuedCode, ReissueTarget};
 use crate::db::rounds::RoundRow;
 use crate::error::{AppError, AppResult};
 use crate::routes::{Admins, Caller, Staff};
@@ -158,13 +158,8 @@ async fn reissue_form(
     let Caller { req, state, user } = at;
     let (round, units, holders) = state
         .db(move |conn| {
-            rounds::reissue_page(conn, round_id, shown.unit_id, shown.respondent_id).map_err(|e| {
-                match e {
-                    RoundError::App(e) => e,
-                    RoundError::NotFound => AppError::NotFound,
-                    other => AppError::internal(anyhow::anyhow!("{other}")),
-                }
-            })
+            rounds::reissue_page(conn, round_id, shown.unit_id, shown.respondent_id)
+                .map_err(AppError::from)
         })
         .await?;
     let ctx = PageContext::new(req, Some(user));

@@ -8,7 +8,7 @@ use maud::Markup;
 use serde::Deserialize;
 
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::rounds::{self, Actor, RoundError, RoundForm, RoundViewer};
+use crate::app::rounds::{self, Actor, RoundError, RoundForm};
 use crate::db;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
@@ -54,26 +54,6 @@ where
     }))
 }
 
-/// Splits a round failure into messages to show (422) or an error to propagate.
-fn shown_errors(lang: Lang, error: RoundError) -> Result<Vec<String>, AppError> {
-    match error {
-        RoundError::App(e) => Err(e),
-        RoundError::NotFound => Err(AppError::NotFound),
-        RoundError::TalliesDiffer { differences } => Ok(vec![crate::i18n::tf(
-            lang,
-            "round.compute.tallies_differ",
-            &[("count", &differences.to_string())],
-        )]),
-        RoundError::Invalid(refusal) => Ok(refusal.text(lang).lines().map(str::to_owned).collect()),
-        RoundError::Rows(rows) => Ok(rows.iter().map(|r| r.text(lang)).collect()),
-        RoundError::Fields(fields) => Ok(fields.iter().map(|f| f.message.text(lang)).collect()),
-        RoundError::MethodologyMisfit(misfit) => {
-            Ok(misfit.text(lang).lines().map(str::to_owned).collect())
-        }
-        other => Ok(other.to_string().lines().map(str::to_owned).collect()),
-    }
-}
-
 /// A refused form: messages about no field, and each field's (in the reader's language).
 #[derive(Debug, Default)]
 struct FormErrors {
@@ -112,7 +92,7 @@ where
                 .collect(),
         })),
         Err(other) => Ok(Err(FormErrors {
-            general: shown_errors(lang, other)?,
+            general: other.messages(lang)?,
             fields: Vec::new(),
         })),
     }
@@ -258,10 +238,7 @@ async fn round_page_with(
     let Caller { req, state, user } = at;
     let secret = state.secret.clone();
     let base = state.settings.base();
-    let viewer = RoundViewer {
-        user_id: user.user.id,
-        role: user.role,
-    };
+    let viewer = user.staff_viewer();
     let o = state
         .db(move |conn| rounds::overview(conn, &secret, &base, round_id, viewer))
         .await?;

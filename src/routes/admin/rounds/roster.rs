@@ -8,8 +8,7 @@ use serde::Deserialize;
 
 use super::{EmptyForm, FormErrors, act, act_form};
 use crate::app::auth::csrf::CsrfForm;
-use crate::app::auth::session::CurrentUser;
-use crate::app::rounds::{self, ContactForm, RosterEntry, RosterViewer};
+use crate::app::rounds::{self, ContactForm, RosterEntry};
 use crate::db::rounds::RoundRow;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
@@ -23,13 +22,6 @@ use crate::views::{self, PageContext};
 pub struct RosterQuery {
     q: Option<String>,
     done: Option<String>,
-}
-
-fn viewer(user: &CurrentUser) -> RosterViewer {
-    RosterViewer {
-        user_id: user.user.id,
-        role: user.role,
-    }
 }
 
 /// `GET /admin/rounds/{id}/respondents[?q=…]`.
@@ -65,7 +57,7 @@ async fn roster_page(
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
     let Caller { req, state, user } = at;
-    let viewer = viewer(user);
+    let viewer = user.staff_viewer();
     let typed = search.clone();
     let roster = state
         .db(move |conn| rounds::roster(conn, round_id, viewer, &typed).map_err(AppError::from))
@@ -95,7 +87,7 @@ async fn entry_page(
     render: impl FnOnce(&PageContext, &RoundRow, &RosterEntry) -> Markup,
 ) -> AppResult<HttpResponse> {
     let Caller { req, state, user } = at;
-    let viewer = viewer(user);
+    let viewer = user.staff_viewer();
     let (round, entry) = state
         .db(move |conn| {
             rounds::roster_entry(conn, round_id, respondent_id, viewer).map_err(AppError::from)
