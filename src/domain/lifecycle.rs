@@ -269,6 +269,20 @@ impl RoundAction {
         }
     }
 
+    /// The message-catalogue key of the action's display name (as on its button).
+    pub fn label_key(self) -> &'static str {
+        match self {
+            RoundAction::Open => "round.action.open",
+            RoundAction::Close => "round.action.close",
+            RoundAction::Reopen => "round.action.reopen",
+            RoundAction::Compute => "round.action.compute",
+            RoundAction::Publish => "round.action.publish",
+            RoundAction::KeyPaper => "round.action.key_paper",
+            RoundAction::KeyPaperSingle => "round.action.key_paper_single",
+            RoundAction::ImportSubmissions => "round.action.import_submissions",
+        }
+    }
+
     /// True when an account with `role` may perform this action, by [`PERMISSIONS`].
     pub fn allowed_for(self, role: Role) -> bool {
         PERMISSIONS

@@ -29,7 +29,7 @@ fn facts(ctx: &PageContext, s: &ActionSummary) -> Markup {
 
 /// The action's name, as on its button.
 fn action_name(ctx: &PageContext, action: RoundAction) -> String {
-    ctx.t(&format!("round.action.{}", action.code())).to_owned()
+    ctx.t(action.label_key()).to_owned()
 }
 
 /// `GET …/actions/{action}`: what will happen, and the confirm button.

@@ -371,7 +371,7 @@ pub fn round(ctx: &PageContext, p: &RoundPage<'_>) -> Markup {
                 @if p.can_manage { a.btn.secondary #sample-link href={ (base) "/sample" } { (ctx.t("round.sample.page_title")) } }
                 // Each action is confirmed on its own page, which says what it will do.
                 @for action in p.actions {
-                    a.btn href={ (base) "/actions/" (action.code()) } { (ctx.t(&format!("round.action.{}", action.code()))) }
+                    a.btn href={ (base) "/actions/" (action.code()) } { (ctx.t(action.label_key())) }
                 }
             }
 

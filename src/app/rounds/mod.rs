@@ -141,11 +141,8 @@ fn lifecycle_message(lang: Lang, e: LifecycleError) -> std::result::Result<Strin
             lang,
             "round.invalid.not_allowed",
             &[
-                ("status", t(lang, &format!("round.status.{}", from.code()))),
-                (
-                    "action",
-                    t(lang, &format!("round.action.{}", action.code())),
-                ),
+                ("status", t(lang, from.label_key())),
+                ("action", t(lang, action.label_key())),
             ],
         ),
         LifecycleError::ClosesBeforeOpening => {
